@@ -1,0 +1,53 @@
+"""Policy numbers in one place: documented limits, defaults and the header names Kore uses."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+ApiVersion = Literal["v1", "v2"]
+API_VERSIONS: Final[tuple[ApiVersion, ...]] = ("v1", "v2")
+DEFAULT_API_VERSION: Final[ApiVersion] = "v2"
+
+# Documented body limits (create/update pages).
+NAME_MAX_LENGTH: Final = 48
+DESCRIPTION_MAX_LENGTH: Final = 256
+PASSIVE_API_SOURCE: Final = "passiveApi"
+
+# Header names are literal: Kore reads `auth`, not `Authorization: Bearer`.
+AUTH_HEADER: Final = "auth"
+IID_HEADER: Final = "iid"
+ACCOUNT_HEADER: Final = "accountId"
+USER_AGENT: Final = "kore_campaign_async/0.1.0"
+
+# Timeouts (seconds). Connect short, total generous: a create can take a second or two.
+DEFAULT_CONNECT_TIMEOUT: Final = 10.0
+DEFAULT_TOTAL_TIMEOUT: Final = 60.0
+
+# JWT. Kore does not document a lifetime; its own BotKit signs 60 s tokens.
+JWT_ALGORITHM: Final = "HS256"
+JWT_LIFETIME_SECONDS: Final = 300.0
+JWT_RENEW_BEFORE_SECONDS: Final = 60.0
+# Backdate `iat` so a server clock slightly behind ours still accepts the token.
+JWT_CLOCK_SKEW_SECONDS: Final = 30.0
+
+# Kore's documented limit: 60 requests per minute per account.
+DEFAULT_RATE_LIMIT_REQUESTS: Final = 60
+DEFAULT_RATE_LIMIT_PERIOD: Final = 60.0
+DEFAULT_MAX_CONCURRENCY: Final = 8
+
+# Retries.
+DEFAULT_MAX_ATTEMPTS: Final = 5
+DEFAULT_BACKOFF_BASE: Final = 0.5
+DEFAULT_BACKOFF_CAP: Final = 30.0
+DEFAULT_RETRY_DEADLINE: Final = 300.0
+# Honour server-directed delays up to two minutes; longer ones fail fast with RateLimitError.
+DEFAULT_MAX_RETRY_AFTER: Final = 120.0
+RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+
+# Kore's documented text when the per-minute limit is exceeded.
+RATE_LIMIT_MESSAGE: Final = (
+    "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
+)
+
+# getAllContacts page size as documented (limit 50).
+DEFAULT_CONTACTS_PAGE_SIZE: Final = 50

@@ -1,0 +1,172 @@
+"""Every error the SDK raises derives from :class:`KoreError`.
+
+::
+
+    KoreError
+    ├── ConfigurationError            bad client or account settings (also ValueError)
+    ├── ValidationError               bad input, caught before anything is sent (also ValueError)
+    ├── ClientClosedError             the client was used after aclose()
+    ├── TokenError                    a JWT could not be made or fetched
+    ├── RetryBudgetExhaustedError     too many retries lately: failing fast instead of storming
+    ├── APIConnectionError            no usable HTTP answer
+    │   ├── APITimeoutError           connect or read timed out
+    │   └── APIResponseDecodeError    a 2xx answer that is not the documented JSON envelope
+    └── APIStatusError                Kore answered with an error (status, method, url, body)
+        ├── BadRequestError           400 (and 412, 422 validation answers)
+        ├── AuthenticationError       401
+        ├── PermissionDeniedError     403
+        ├── NotFoundError             404
+        ├── ConflictError             409 (e.g. a list name already taken)
+        ├── RateLimitError            429, or Kore's rate-limit message in any answer
+        └── InternalServerError       5xx
+
+Every error that came from a call carries ``attempts``: how many HTTP attempts the call made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class KoreError(Exception):
+    """Base of every error raised by kore_campaign_async."""
+
+    attempts: int = 0
+
+
+class ConfigurationError(KoreError, ValueError):
+    """A client or account setting is invalid."""
+
+
+class ValidationError(KoreError, ValueError):
+    """Input that Kore would reject, caught before any request is sent."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ClientClosedError(KoreError, RuntimeError):
+    """The client was used after it was closed."""
+
+
+class TokenError(KoreError):
+    """A JWT could not be created, or the token provider failed."""
+
+
+class RetryBudgetExhaustedError(KoreError):
+    """The client's retry budget is spent: the call fails fast instead of retrying."""
+
+    def __init__(self, message: str, *, last_error: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.last_error = last_error
+
+
+class APIConnectionError(KoreError):
+    """The request got no usable HTTP answer (refused, reset, DNS, TLS...)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        #: False when the request certainly never reached the server (connect failed).
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect or total)."""
+
+
+class APIResponseDecodeError(APIConnectionError):
+    """A success answer whose body is not the documented JSON envelope."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", status: int = 0,
+                 body: str = "") -> None:
+        super().__init__(message, method=method, url=url, request_sent=True)
+        self.status = status
+        self.body = body
+
+
+class APIStatusError(KoreError):
+    """Kore answered with an error status (or a ``status: failure`` envelope)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str,
+        url: str,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+        code: int | str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        #: The request URL. Never contains secrets: credentials travel in headers only.
+        self.url = url
+        #: The parsed JSON body, or the raw text when it was not JSON.
+        self.body = body
+        self.headers: dict[str, str] = dict(headers or {})
+        #: Kore's own error code from ``errors[0].code``, when present.
+        self.code = code
+
+    def __str__(self) -> str:
+        code = f" (code {self.code})" if self.code is not None else ""
+        return f"{self.status} {self.method} {self.url}: {self.message}{code}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_status_error, (type(self), self.message, self.__dict__))
+
+
+def _rebuild_status_error(
+    cls: type[APIStatusError], message: str, state: dict[str, Any]
+) -> APIStatusError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class BadRequestError(APIStatusError):
+    """400 (or 412/422): Kore rejected the request body or parameters."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the JWT was rejected (bad signature, expired, wrong appId)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the app lacks the Campaign Management scope or access to the account."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such contact list (or path)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with existing state, e.g. a list name already taken."""
+
+
+class RateLimitError(APIStatusError):
+    """429, or Kore's per-minute rate-limit message in any answer."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        #: Seconds the server asked us to wait, when it said so.
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: Kore failed. The request may or may not have been applied."""
