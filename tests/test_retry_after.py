@@ -1,0 +1,59 @@
+"""parse_retry_after: every header shape a server (or a broken proxy) may send."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from kore_campaign_async._retry_after import MAX_SANE_RETRY_AFTER, parse_retry_after
+
+NOW = 1_700_000_000.0
+
+
+def http_date(offset: float) -> str:
+    return format_datetime(datetime.fromtimestamp(NOW + offset, tz=timezone.utc), usegmt=True)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"Retry-After": "7"}, 7.0, id="seconds"),
+        pytest.param({"retry-after": "0"}, 0.0, id="zero"),
+        pytest.param({"RETRY-AFTER": " 2.5 "}, 2.5, id="fractional-any-case"),
+        pytest.param({"retry-after-ms": "1500"}, 1.5, id="ms"),
+        pytest.param({"Retry-After-Ms": "250.5"}, 0.2505, id="fractional-ms"),
+        pytest.param({"Retry-After": "3", "retry-after-ms": "100"}, 0.1, id="ms-wins"),
+        pytest.param({"Retry-After": "3", "retry-after-ms": "soon"}, 3.0, id="bad-ms-falls-back"),
+        pytest.param({"Retry-After": http_date(30)}, 30.0, id="date-future"),
+        pytest.param({"Retry-After": http_date(-30)}, 0.0, id="date-past"),
+        pytest.param({"Retry-After": http_date(2 * MAX_SANE_RETRY_AFTER)}, None, id="date-far"),
+        pytest.param({"Retry-After": "86400"}, 86400.0, id="a-day-is-sane"),
+        pytest.param({"Retry-After": "86401"}, None, id="more-than-a-day"),
+        pytest.param({"retry-after-ms": "86400001"}, None, id="ms-more-than-a-day"),
+        pytest.param({"Retry-After": "1e10"}, None, id="exponent"),
+        pytest.param({"Retry-After": "inf"}, None, id="inf"),
+        pytest.param({"Retry-After": "nan"}, None, id="nan"),
+        pytest.param({"Retry-After": "-1"}, None, id="negative"),
+        pytest.param({"retry-after-ms": "-5"}, None, id="negative-ms"),
+        pytest.param({"Retry-After": "1_0"}, None, id="underscore"),
+        pytest.param({"Retry-After": ""}, None, id="empty"),
+        pytest.param({"Retry-After": "soon, please"}, None, id="garbage"),
+        pytest.param({"Retry-After": "Mon, 99 Foo 2024 99:99:99 GMT"}, None, id="broken-date"),
+        pytest.param({}, None, id="missing"),
+        pytest.param({"Content-Type": "application/json"}, None, id="other-headers"),
+    ],
+)
+def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
+    got = parse_retry_after(headers, now=lambda: NOW)
+    if expected is None:
+        assert got is None
+    else:
+        assert got == pytest.approx(expected)
+
+
+def test_naive_http_date_is_read_as_utc() -> None:
+    # "-0000" means "UTC, origin unknown" and parses to a naive datetime.
+    naive = http_date(10).replace("GMT", "-0000")
+    assert parse_retry_after({"Retry-After": naive}, now=lambda: NOW) == pytest.approx(10.0)
