@@ -1,7 +1,96 @@
-"""Async Python SDK for the Kore.ai Campaign Management contact-list APIs."""
+"""Async Python SDK for the Kore.ai Campaign Management contact-list APIs.
+
+>>> async with CampaignClient("https://platform.kore.ai", client_id=..., client_secret=...) as c:
+...     account = c.account("<account id>", iid="st-...")
+...     created = await account.contact_lists.create("Renewal Due - July 2025", "...")
+"""
 
 from __future__ import annotations
 
+from ._auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._client import Account, CampaignClient
+from ._clock import ManualClock
+from ._contact_lists import ContactLists
+from ._exceptions import (
+    APIConnectionError,
+    APIResponseDecodeError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClientClosedError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    KoreError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RetryBudgetExhaustedError,
+    TokenError,
+    ValidationError,
+)
+from ._limits import AccountLimiter, RateLimit
+from ._models import (
+    AddContactsResult,
+    CampaignRef,
+    Contact,
+    ContactList,
+    ContactListCreate,
+    ContactListUpdate,
+    ContactPage,
+    ResponseMeta,
+    UpdatedContactList,
+)
+from ._requester import AttemptEvent, Hooks
+from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._transport import Timeout
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "APIConnectionError",
+    "APIResponseDecodeError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Account",
+    "AccountLimiter",
+    "AddContactsResult",
+    "AttemptEvent",
+    "AuthenticationError",
+    "BadRequestError",
+    "CampaignClient",
+    "CampaignRef",
+    "ClientClosedError",
+    "ConfigurationError",
+    "ConflictError",
+    "Contact",
+    "ContactList",
+    "ContactListCreate",
+    "ContactListUpdate",
+    "ContactLists",
+    "ContactPage",
+    "Hooks",
+    "InternalServerError",
+    "JwtSigner",
+    "KoreError",
+    "ManualClock",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProviderToken",
+    "RateLimit",
+    "RateLimitError",
+    "ResponseMeta",
+    "RetryBudget",
+    "RetryBudgetExhaustedError",
+    "RetryEvent",
+    "RetryPolicy",
+    "StaticToken",
+    "Timeout",
+    "TokenError",
+    "TokenProvider",
+    "TokenSource",
+    "UpdatedContactList",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,189 @@
+"""The one cattrs converter: Kore's camelCase JSON to our snake_case attrs models and back.
+
+``make_converter()`` builds it; ``converter`` is the shared instance. Hooks:
+
+- ``datetime``: ISO 8601 strings (``Z`` or offset; naive ones read as UTC) and epoch milliseconds,
+  always to aware datetimes.
+- ``bool``: JSON booleans, ``"true"``/``"false"`` and 0/1; anything else is a decode error
+  (``bool("false")`` is True, so the default would lie).
+- ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects.
+- ``ContactList``, ``ContactPage``, ``CampaignRef``: camelCase renames; unknown keys go to
+  ``extra``.
+- ``Contact``: camelCase renames; unknown keys are custom columns and go to ``fields``.
+- ``UpdatedContactList``: flattens ``{contactListId, body: {...}}``.
+- unstructure ``ContactListCreate`` and ``Contact`` to request bodies in the documented key order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._models import (
+    CampaignRef,
+    Contact,
+    ContactList,
+    ContactListCreate,
+    ContactPage,
+    UpdatedContactList,
+)
+
+T = TypeVar("T")
+
+#: Wire names that plain camelCase would get wrong.
+_SPECIAL_NAMES = {"id": "_id", "iid": "iId", "is_global_dnc": "isGlobalDNC"}
+_EXTRA_KEY = "\x00extra"  # cannot clash with a JSON key Kore sends
+
+
+def camel(name: str) -> str:
+    """Return Kore's wire name for a snake_case attribute."""
+    if name in _SPECIAL_NAMES:
+        return _SPECIAL_NAMES[name]
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def parse_datetime(value: object) -> datetime:
+    """Parse Kore's timestamps into aware datetimes."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    else:
+        raise TypeError(f"not a timestamp: {value!r}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def _structure_bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1) and isinstance(value, int):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise TypeError(f"not a boolean: {value!r}")
+
+
+def _with_extra(
+    conv: Converter,
+    cls: type[T],
+    extra_field: str = "extra",
+    names: Mapping[str, str] | None = None,
+) -> Callable[[Any, Any], T]:
+    """Structure ``cls`` from camelCase (or ``names``) keys; unknown keys go to ``extra_field``."""
+    names = names or {}
+    overrides: dict[str, Any] = {}
+    known: set[str] = set()
+    for field in attrs.fields(cls):  # type: ignore[arg-type]  # only attrs classes come here
+        if field.name == extra_field:
+            overrides[field.name] = override(rename=_EXTRA_KEY)
+        elif field.name == "meta":
+            overrides[field.name] = override(omit=True)
+        else:
+            wire = names.get(field.name) or camel(field.name)
+            overrides[field.name] = override(rename=wire)
+            known.add(wire)
+    base = make_dict_structure_fn(cls, conv, **overrides)
+    known_keys = frozenset(known)
+
+    def structure(data: Any, _: Any) -> T:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
+        extra = {k: v for k, v in data.items() if k not in known_keys}
+        if extra:
+            data = {**data, _EXTRA_KEY: extra}
+        return base(data, cls)
+
+    return structure
+
+
+def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef]:
+    as_object = _with_extra(conv, CampaignRef, names={"id": "id"})
+
+    def structure(data: Any, cls: Any) -> CampaignRef:
+        if isinstance(data, str):
+            return CampaignRef(id=data)
+        return as_object(data, cls)
+
+    return structure
+
+
+def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactList]:
+    from_body = _with_extra(conv, UpdatedContactList)
+
+    def structure(data: Any, cls: Any) -> UpdatedContactList:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        body = data.get("body")
+        flat = dict(body) if isinstance(body, Mapping) else {}
+        flat["_id"] = data.get("contactListId", flat.get("_id", ""))
+        for key, value in data.items():
+            if key not in ("body", "contactListId"):
+                flat.setdefault(key, value)
+        return from_body(flat, cls)
+
+    return structure
+
+
+def _unstructure_create(spec: ContactListCreate) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": spec.name,
+        "description": spec.description,
+        "source": spec.source,
+    }
+    if spec.allow_duplicates is not None:
+        body["allowDuplicates"] = spec.allow_duplicates
+    return body
+
+
+_CONTACT_WIRE = (
+    ("phone_number", "phoneNumber"),
+    ("first_name", "firstName"),
+    ("last_name", "lastName"),
+    ("time_zone", "timeZone"),
+    ("unique_id", "uniqueId"),
+    ("contact_priority", "contactPriority"),
+)
+
+
+def _unstructure_contact(contact: Contact) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for attr, wire in _CONTACT_WIRE:
+        value = getattr(contact, attr)
+        if value is not None:
+            body[wire] = value
+    for key, value in contact.fields.items():
+        body.setdefault(key, value)
+    return body
+
+
+def make_converter() -> Converter:
+    """Build a converter with every hook listed in the module docstring."""
+    conv = Converter(detailed_validation=False)
+    conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
+    conv.register_structure_hook(bool, _structure_bool)
+    # contactPriority is a number or a label: keep what Kore sent.
+    conv.register_structure_hook_func(
+        lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
+    )
+    conv.register_structure_hook(CampaignRef, _structure_campaign_ref(conv))
+    conv.register_structure_hook(ContactList, _with_extra(conv, ContactList))
+    conv.register_structure_hook(Contact, _with_extra(conv, Contact, extra_field="fields"))
+    conv.register_structure_hook(ContactPage, _with_extra(conv, ContactPage))
+    conv.register_structure_hook(UpdatedContactList, _structure_updated(conv))
+    conv.register_unstructure_hook(ContactListCreate, _unstructure_create)
+    conv.register_unstructure_hook(Contact, _unstructure_contact)
+    return conv
+
+
+converter = make_converter()

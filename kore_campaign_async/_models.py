@@ -1,0 +1,221 @@
+"""attrs models of Kore's contact-list resources, snake_case on our side, camelCase on the wire.
+
+Response models keep every field Kore sends: documented ones as attributes, the rest in ``extra``,
+because Kore adds fields over time and decoding must never break on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ._constants import PASSIVE_API_SOURCE, ApiVersion
+from ._exceptions import ValidationError
+from ._validation import (
+    attrs_validator,
+    check_description,
+    check_name,
+    check_optional_bool,
+    check_source,
+)
+
+
+@attrs.frozen(kw_only=True)
+class ResponseMeta:
+    """How a result was obtained: attempts, HTTP status, API version, adoption."""
+
+    attempts: int = 1
+    """HTTP attempts the call made (retries and token renewals included)."""
+    status: int = 200
+    api_version: ApiVersion | None = None
+    adopted: bool = False
+    """True when a create found its list already made by an earlier, unanswered attempt."""
+
+
+@attrs.frozen(kw_only=True)
+class CampaignRef:
+    """A campaign that uses a contact list (``campaignInUse`` holds ids or ``{id, name}``)."""
+
+    id: str | None = None
+    name: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True, eq=True, hash=False)
+class ContactList:
+    """A contact list as Kore returns it (create, get, list, delete)."""
+
+    id: str
+    """Kore's ``_id``, e.g. ``cl-67a405c-...``."""
+    name: str = ""
+    description: str = ""
+    status: str | None = None
+    """``Ready`` for API lists; UI uploads show ``Validated`` and others."""
+    is_active: bool | None = None
+    total_record_count: int | None = None
+    allow_duplicates: bool | None = None
+    source: str | None = None
+    """``passiveApi``/``passiveApiIntegration`` for API lists, ``localDrive`` for UI uploads."""
+    list_type: str | None = None
+    is_list_in_use: bool | None = None
+    campaign_in_use: tuple[CampaignRef, ...] = ()
+    mapping: dict[str, Any] = attrs.field(factory=dict)
+    api_configurations: dict[str, Any] = attrs.field(factory=dict)
+    columns: list[Any] = attrs.field(factory=list)
+    files: list[Any] = attrs.field(factory=list)
+    is_global_dnc: bool | None = None
+    is_default: bool | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    org_id: str | None = None
+    lname: str | None = None
+    iid: str | None = None
+    account_id: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    """Fields Kore sent that this version of the SDK does not know."""
+    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def in_use(self) -> bool:
+        """True when any campaign uses the list: it must not be deleted."""
+        return bool(self.is_list_in_use) or bool(self.campaign_in_use)
+
+    @property
+    def created_by_api(self) -> bool:
+        """True for passive-API lists (not uploaded in the UI)."""
+        return self.source in ("passiveApi", "passiveApiIntegration")
+
+
+@attrs.frozen(kw_only=True)
+class UpdatedContactList:
+    """What an update answers: the id and the changed metadata, not the whole list."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    allow_duplicates: bool | None = None
+    source: str | None = None
+    org_id: str | None = None
+    iid: str | None = None
+    list_type: str | None = None
+    account_id: str | None = None
+    updated_by: str | None = None
+    scope: Any = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A contact: what add_contacts sends, and what getAllContacts returns."""
+
+    phone_number: str
+    """Checked when sent (add_contacts), so contacts read back never fail to decode."""
+    first_name: str | None = None
+    last_name: str | None = None
+    time_zone: str | None = None
+    unique_id: str | None = None
+    contact_priority: int | str | None = None
+    fields: dict[str, Any] = attrs.field(factory=dict)
+    """Custom columns, sent and received as-is."""
+    id: str | None = None
+    """Kore's ``_id``; set on contacts read back from a list."""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ContactPage:
+    """One page of getAllContacts."""
+
+    results: tuple[Contact, ...] = ()
+    skip: int = 0
+    limit: int = 0
+    has_more: bool = False
+    total_pages: int | None = None
+    total_results: int | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class AddContactsResult:
+    """Kore accepted contacts for asynchronous ingestion; they appear in the list later."""
+
+    list_name: str
+    submitted: int
+    message: str = ""
+    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class ContactListCreate:
+    """A contact list to create. Checked against Kore's limits when constructed."""
+
+    name: str = attrs.field(validator=attrs_validator(lambda f, v: check_name(v, f)))
+    """At most 48 characters; unique per account regardless of case."""
+    description: str = attrs.field(
+        default="", validator=attrs_validator(lambda f, v: check_description(v, f))
+    )
+    """At most 256 characters."""
+    allow_duplicates: bool | None = attrs.field(
+        default=None, validator=attrs_validator(check_optional_bool)
+    )
+    """None leaves Kore's default (false) and, in sync, means "do not care"."""
+    source: str = attrs.field(
+        default=PASSIVE_API_SOURCE, validator=attrs_validator(lambda f, v: check_source(v, f))
+    )
+
+    @classmethod
+    def from_mapping(cls, spec: Mapping[str, Any]) -> ContactListCreate:
+        """Build from a plain mapping (snake_case or Kore's camelCase keys)."""
+        known = {"name", "description", "allow_duplicates", "allowDuplicates", "source"}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise ValidationError(unknown[0], f"unknown field; expected one of {sorted(known)}")
+        if "name" not in spec:
+            raise ValidationError("name", "is required")
+        kwargs: dict[str, Any] = {"name": spec["name"]}
+        if "description" in spec and spec["description"] is not None:
+            kwargs["description"] = spec["description"]
+        dup = spec.get("allow_duplicates", spec.get("allowDuplicates"))
+        if dup is not None:
+            kwargs["allow_duplicates"] = dup
+        if "source" in spec:
+            kwargs["source"] = spec["source"]
+        return cls(**kwargs)
+
+
+@attrs.frozen(kw_only=True)
+class ContactListUpdate:
+    """Changes to a contact list; fields left None keep their current value."""
+
+    name: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs_validator(lambda f, v: check_name(v, f))),
+    )
+    description: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs_validator(lambda f, v: check_description(v, f))),
+    )
+    allow_duplicates: bool | None = attrs.field(
+        default=None, validator=attrs_validator(check_optional_bool)
+    )
+    source: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs_validator(lambda f, v: check_source(v, f))),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.name is None and self.description is None and self.allow_duplicates is None:
+            raise ValidationError(
+                "update", "give at least one of name, description, allow_duplicates"
+            )
+
+    def is_complete_for_v1(self) -> bool:
+        """v1 requires name and allowDuplicates: without them the SDK reads the list first."""
+        return self.name is not None and self.allow_duplicates is not None

@@ -1,0 +1,97 @@
+"""Pure input checks: each raises ValidationError naming the field and the limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._constants import (
+    API_VERSIONS,
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    ApiVersion,
+)
+from ._exceptions import ValidationError
+
+#: Sources Kore accepts for API-created lists (the docs use both spellings).
+PASSIVE_SOURCES = frozenset({"passiveApi", "passiveApiIntegration"})
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def check_str(field: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
+    return value
+
+
+def check_name(value: object, field: str = "name") -> str:
+    name = check_str(field, value)
+    if not name.strip():
+        raise ValidationError(field, "must not be empty")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            field, f"must be at most {NAME_MAX_LENGTH} characters, got {len(name)}"
+        )
+    return name
+
+
+def check_description(value: object, field: str = "description") -> str:
+    text = check_str(field, value)
+    if len(text) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationError(
+            field, f"must be at most {DESCRIPTION_MAX_LENGTH} characters, got {len(text)}"
+        )
+    return text
+
+
+def check_optional_bool(field: str, value: object) -> bool | None:
+    # bool is an int subclass: 0/1 and "yes" are rejected on purpose, Kore wants a JSON boolean.
+    if value is None or type(value) is bool:
+        return value
+    raise ValidationError(field, f"must be true or false, got {_type_name(value)} {value!r}")
+
+
+def check_source(value: object, field: str = "source") -> str:
+    source = check_str(field, value)
+    if source not in PASSIVE_SOURCES:
+        raise ValidationError(field, f"must be one of {sorted(PASSIVE_SOURCES)}, got {source!r}")
+    return source
+
+
+def check_id(field: str, value: object) -> str:
+    """Check an identifier that goes into a URL path or header."""
+    ident = check_str(field, value)
+    if not ident.strip():
+        raise ValidationError(field, "must not be empty")
+    if ident != ident.strip() or any(c in ident for c in "/?#") or not ident.isprintable():
+        raise ValidationError(
+            field,
+            f"must not contain '/', '?', '#', control characters or outer whitespace: {ident!r}",
+        )
+    return ident
+
+
+def check_api_version(value: object, field: str = "api_version") -> ApiVersion:
+    if value not in API_VERSIONS:
+        raise ValidationError(field, f"must be one of {list(API_VERSIONS)}, got {value!r}")
+    return value
+
+
+def check_positive_int(field: str, value: object, *, maximum: int | None = None) -> int:
+    if type(value) is not int or value < 1:
+        raise ValidationError(field, f"must be a positive integer, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValidationError(field, f"must be at most {maximum}, got {value}")
+    return value
+
+
+def attrs_validator(check: Callable[[str, Any], Any]) -> Callable[[Any, Any, Any], None]:
+    """Adapt a ``check(field, value)`` function into an attrs validator."""
+
+    def validate(_instance: Any, attribute: Any, value: Any) -> None:
+        check(attribute.name, value)
+
+    return validate
