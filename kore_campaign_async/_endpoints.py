@@ -1,0 +1,146 @@
+"""Pure request building: which method, path, query and body each operation sends, per version.
+
+Nothing here does I/O; ``RequestSpec`` is what the transport sends and what tests compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, Literal
+from urllib.parse import quote
+
+import attrs
+
+from ._constants import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, ApiVersion
+
+Operation = Literal["create", "get", "update", "delete", "list", "contacts", "add_contacts"]
+
+_V1: Final = "/agentassist/api/v1/public/{sid}/campaign/contactList"
+_V2: Final = "/campaign/api/v2/public/{sid}/campaign/contactList"
+_ADD_CONTACTS: Final = "/api/1.1/public/{sid}/campaign/contactList/addContacts"
+
+
+@attrs.frozen
+class AccountRef:
+    """Who a request is for: the account, the app (iid) and the stream in v2 paths."""
+
+    account_id: str
+    iid: str
+    stream_id: str
+
+
+@attrs.frozen
+class RequestSpec:
+    """One HTTP request, fully determined before anything is sent."""
+
+    operation: Operation
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+    json: Any = None
+    api_version: ApiVersion | None = None
+
+
+def _base(version: ApiVersion, account: AccountRef) -> str:
+    # v1 pages name the path id IID, v2 pages streamId; the v1 contacts route also takes the stream.
+    template = _V1 if version == "v1" else _V2
+    sid = account.iid if version == "v1" else account.stream_id
+    return template.format(sid=quote(sid, safe=""))
+
+
+def _account_query(version: ApiVersion, account: AccountRef) -> tuple[tuple[str, str], ...]:
+    return (("accountId", account.account_id),) if version == "v2" else ()
+
+
+def create(version: ApiVersion, account: AccountRef, body: dict[str, Any]) -> RequestSpec:
+    return RequestSpec(
+        "create",
+        "POST",
+        f"{_base(version, account)}/createContactList",
+        _account_query(version, account),
+        body,
+        version,
+    )
+
+
+def _by_id(
+    operation: Operation,
+    method: str,
+    version: ApiVersion,
+    account: AccountRef,
+    list_id: str,
+    body: dict[str, Any] | None = None,
+) -> RequestSpec:
+    path = f"{_base(version, account)}/{quote(list_id, safe='')}"
+    return RequestSpec(operation, method, path, _account_query(version, account), body, version)
+
+
+def get(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpec:
+    return _by_id("get", "GET", version, account, list_id)
+
+
+def update(
+    version: ApiVersion, account: AccountRef, list_id: str, body: dict[str, Any]
+) -> RequestSpec:
+    return _by_id("update", "PUT", version, account, list_id, body)
+
+
+def delete(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpec:
+    return _by_id("delete", "DELETE", version, account, list_id)
+
+
+def list_all(version: ApiVersion, account: AccountRef) -> RequestSpec:
+    params = (*_account_query(version, account), ("type", "call"))
+    return RequestSpec(
+        "list", "POST", f"{_base(version, account)}/getAllListDetails", params, None, version
+    )
+
+
+def contacts(
+    version: ApiVersion, account: AccountRef, list_id: str, *, skip: int, limit: int
+) -> RequestSpec:
+    # Both versions take ?accountId= here (API-NOTES), and the v1 route is keyed by stream id.
+    base = (_V1 if version == "v1" else _V2).format(sid=quote(account.stream_id, safe=""))
+    params = (("accountId", account.account_id), ("skip", str(skip)), ("limit", str(limit)))
+    return RequestSpec(
+        "contacts",
+        "GET",
+        f"{base}/{quote(list_id, safe='')}/getAllContacts",
+        params,
+        None,
+        version,
+    )
+
+
+def add_contacts(
+    account: AccountRef, list_name: str, contacts_body: Sequence[dict[str, Any]]
+) -> RequestSpec:
+    body = {"contact_list_name": list_name, "data": list(contacts_body)}
+    path = _ADD_CONTACTS.format(sid=quote(account.iid, safe=""))
+    return RequestSpec("add_contacts", "POST", path, (), body, None)
+
+
+def update_body(
+    version: ApiVersion,
+    *,
+    name: str | None,
+    description: str | None,
+    allow_duplicates: bool | None,
+    source: str,
+) -> dict[str, Any]:
+    """Build an update body. v1 requires name, source and allowDuplicates; v2 takes what changes."""
+    body: dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if description is not None:
+        body["description"] = description
+    if version == "v1":
+        body["source"] = source
+    if allow_duplicates is not None:
+        body["allowDuplicates"] = allow_duplicates
+    return body
+
+
+def headers(account: AccountRef, token: str) -> dict[str, str]:
+    """Return the three headers every Kore campaign request carries."""
+    return {AUTH_HEADER: token, IID_HEADER: account.iid, ACCOUNT_HEADER: account.account_id}

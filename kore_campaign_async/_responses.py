@@ -1,0 +1,172 @@
+"""Pure response decoding: Kore's envelope on success, the right exception on failure.
+
+Kore's error bodies come in three shapes (API-NOTES): ``{"errors": [{"msg", "code"}]}``,
+``{"status": "failure", "message": ...}`` and plain text. Any of them may also carry the
+per-minute rate-limit message, whatever the HTTP status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._constants import RATE_LIMIT_MESSAGE
+from ._exceptions import (
+    APIResponseDecodeError,
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from ._retry_after import parse_retry_after
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+}
+_RATE_LIMIT_HINT = "exceeded the per-minute rate limit"
+_MAX_TEXT = 2000  # keep error bodies readable; Kore never sends long JSON errors
+
+
+@attrs.frozen
+class RawResponse:
+    """What came back over the wire for one attempt."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@attrs.frozen
+class ErrorDetail:
+    message: str
+    code: int | str | None
+    body: object
+
+
+def parse_body(body: bytes) -> object:
+    """Return the JSON value of ``body``, or its text when it is not JSON."""
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", errors="replace")[:_MAX_TEXT]
+
+
+def error_detail(parsed: object, status: int) -> ErrorDetail:
+    """Extract message and code from any of Kore's error shapes."""
+    message: str | None = None
+    code: int | str | None = None
+    if isinstance(parsed, Mapping):
+        errors = parsed.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
+            first = errors[0]
+            raw_msg = first.get("msg", first.get("message"))
+            message = str(raw_msg) if raw_msg is not None else None
+            raw_code = first.get("code")
+            code = raw_code if isinstance(raw_code, (int, str)) else None
+        if message is None:
+            for key in ("message", "msg", "error"):
+                value = parsed.get(key)
+                if isinstance(value, str) and value:
+                    message = value
+                    break
+    elif isinstance(parsed, str) and parsed.strip():
+        message = parsed.strip()
+    return ErrorDetail(message or f"HTTP {status}", code, parsed)
+
+
+def is_rate_limit_message(message: str) -> bool:
+    return message == RATE_LIMIT_MESSAGE or _RATE_LIMIT_HINT in message.lower()
+
+
+def status_error(
+    raw: RawResponse, *, method: str, url: str, parsed: object | None = None
+) -> APIStatusError:
+    """Build the exception for an error answer (or a ``status: failure`` envelope)."""
+    if parsed is None:
+        parsed = parse_body(raw.body)
+    detail = error_detail(parsed, raw.status)
+    common: dict[str, Any] = {
+        "status": raw.status,
+        "method": method,
+        "url": url,
+        "body": detail.body,
+        "headers": raw.headers,
+        "code": detail.code,
+    }
+    if raw.status == 429 or is_rate_limit_message(detail.message):
+        return RateLimitError(detail.message, retry_after=parse_retry_after(raw.headers), **common)
+    cls = _STATUS_ERRORS.get(raw.status)
+    if cls is None:
+        cls = InternalServerError if raw.status >= 500 else APIStatusError
+        if 200 <= raw.status < 300:
+            # A 2xx carrying status: failure: pick the class from what it says.
+            cls = _class_from_message(detail.message)
+    return cls(detail.message, **common)
+
+
+def _class_from_message(message: str) -> type[APIStatusError]:
+    lowered = message.lower()
+    if "already exist" in lowered:
+        return ConflictError
+    if "not found" in lowered:
+        return NotFoundError
+    return BadRequestError
+
+
+def is_name_taken(error: APIStatusError) -> bool:
+    """True when Kore refused a create/update because the list name is already used."""
+    return isinstance(error, (ConflictError, BadRequestError)) and (
+        "already exist" in error.message.lower() or error.status == 409
+    )
+
+
+def decode(raw: RawResponse, *, method: str, url: str) -> Any:
+    """Return the parsed JSON of a success answer, or raise the matching error."""
+    if not 200 <= raw.status < 300:
+        raise status_error(raw, method=method, url=url)
+    try:
+        payload = json.loads(raw.body) if raw.body else None
+    except ValueError:
+        raise APIResponseDecodeError(
+            f"{raw.status} {method} {url}: answer is not JSON",
+            method=method,
+            url=url,
+            status=raw.status,
+            body=raw.body[:_MAX_TEXT].decode("utf-8", errors="replace"),
+        ) from None
+    if isinstance(payload, Mapping):
+        failed = str(payload.get("status", "")).lower() == "failure"
+        message = payload.get("message")
+        rate_limited = isinstance(message, str) and is_rate_limit_message(message)
+        if failed or rate_limited or ("errors" in payload and "data" not in payload):
+            raise status_error(raw, method=method, url=url, parsed=payload)
+    return payload
+
+
+def envelope_data(payload: Any, *, method: str, url: str, status: int) -> Any:
+    """Return ``payload["data"]``, the documented success envelope's content."""
+    if isinstance(payload, Mapping) and "data" in payload:
+        return payload["data"]
+    raise APIResponseDecodeError(
+        f"{status} {method} {url}: answer has no 'data' field",
+        method=method,
+        url=url,
+        status=status,
+        body=json.dumps(payload)[:_MAX_TEXT],
+    )
