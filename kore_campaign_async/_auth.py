@@ -1,0 +1,199 @@
+"""Where the ``auth`` header comes from: a JWT we sign, a static token, or the caller's provider.
+
+Every source caches its token and renews it before expiry; concurrent callers share one renewal.
+Secrets never appear in a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import jwt
+
+from ._constants import (
+    JWT_ALGORITHM,
+    JWT_CLOCK_SKEW_SECONDS,
+    JWT_LIFETIME_SECONDS,
+    JWT_RENEW_BEFORE_SECONDS,
+)
+from ._exceptions import ConfigurationError, TokenError
+
+TokenProvider = Callable[[], Awaitable[str]]
+
+
+class TokenSource(Protocol):
+    """Supplies the JWT for the ``auth`` header."""
+
+    @property
+    def renewable(self) -> bool:
+        """Whether invalidate() can lead to a different token."""
+        ...
+
+    async def token(self) -> str:
+        """Return a token valid for at least a little while."""
+        ...
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` (the server rejected it) so the next call renews."""
+        ...
+
+
+class JwtSigner:
+    """Sign HS256 JWTs with the app's client secret, cached until shortly before expiry."""
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        subject: str | None = None,
+        lifetime: float = JWT_LIFETIME_SECONDS,
+        renew_before: float = JWT_RENEW_BEFORE_SECONDS,
+        clock_skew: float = JWT_CLOCK_SKEW_SECONDS,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        if not client_id or not isinstance(client_id, str):
+            raise ConfigurationError("client_id must be a non-empty string")
+        if not client_secret or not isinstance(client_secret, str):
+            raise ConfigurationError("client_secret must be a non-empty string")
+        if lifetime <= renew_before:
+            raise ConfigurationError(
+                f"jwt lifetime ({lifetime} s) must exceed renew_before ({renew_before} s)"
+            )
+        self.client_id = client_id
+        self._secret = client_secret
+        self._subject = subject or client_id
+        self._lifetime = lifetime
+        self._renew_before = renew_before
+        self._skew = clock_skew
+        self._now = now
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self.signed = 0
+        """How many tokens this signer has made (renewals included)."""
+
+    def __repr__(self) -> str:
+        return f"JwtSigner(client_id={self.client_id!r}, client_secret=<hidden>)"
+
+    @property
+    def renewable(self) -> bool:
+        return True
+
+    def claims(self, issued: float) -> dict[str, object]:
+        """Return the claims of a token issued at ``issued`` (Unix seconds)."""
+        return {
+            "appId": self.client_id,
+            "sub": self._subject,
+            "iat": int(issued - self._skew),
+            "exp": int(issued + self._lifetime),
+            "jti": uuid.uuid4().hex,
+        }
+
+    async def token(self) -> str:
+        # Signing is synchronous and takes microseconds: with no await between the check and
+        # the store, a thousand concurrent callers trigger exactly one signature.
+        now = self._now()
+        if self._token is None or now >= self._renew_at:
+            try:
+                self._token = jwt.encode(self.claims(now), self._secret, algorithm=JWT_ALGORITHM)
+            except Exception as exc:  # PyJWT raises several types; surface one of ours
+                raise TokenError(f"could not sign a JWT: {type(exc).__name__}") from None
+            self._renew_at = now + self._lifetime - self._renew_before
+            self.signed += 1
+        return self._token
+
+    def invalidate(self, token: str) -> None:
+        if token == self._token:
+            self._token = None
+
+
+class StaticToken:
+    """A token the caller made; it cannot be renewed."""
+
+    def __init__(self, token: str) -> None:
+        if not token or not isinstance(token, str):
+            raise ConfigurationError("token must be a non-empty string")
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "StaticToken(<hidden>)"
+
+    @property
+    def renewable(self) -> bool:
+        return False
+
+    async def token(self) -> str:
+        return self._token
+
+    def invalidate(self, token: str) -> None:
+        """A static token cannot change: a 401 is final."""
+
+
+class ProviderToken:
+    """Tokens from the caller's async provider, cached until its ``exp`` nears or a 401."""
+
+    def __init__(
+        self,
+        provider: TokenProvider,
+        *,
+        renew_before: float = JWT_RENEW_BEFORE_SECONDS,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        if not callable(provider):
+            raise ConfigurationError("token_provider must be an async callable returning a str")
+        self._provider = provider
+        self._renew_before = renew_before
+        self._now = now
+        self._token: str | None = None
+        self._renew_at = float("inf")
+        self._pending: asyncio.Future[str] | None = None
+        self.fetched = 0
+
+    def __repr__(self) -> str:
+        return f"ProviderToken({getattr(self._provider, '__qualname__', 'provider')})"
+
+    @property
+    def renewable(self) -> bool:
+        return True
+
+    async def token(self) -> str:
+        if self._token is not None and self._now() < self._renew_at:
+            return self._token
+        if self._pending is None:
+            # Single flight: the first caller fetches, everyone else awaits the same future.
+            self._pending = asyncio.ensure_future(self._fetch())
+        pending = self._pending
+        try:
+            return await asyncio.shield(pending)
+        finally:
+            if pending.done() and self._pending is pending:
+                self._pending = None
+
+    async def _fetch(self) -> str:
+        try:
+            token = await self._provider()
+        except Exception as exc:
+            raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
+        if not isinstance(token, str) or not token:
+            raise TokenError("token_provider must return a non-empty str")
+        self._token = token
+        self._renew_at = self._expiry(token) - self._renew_before
+        self.fetched += 1
+        return token
+
+    @staticmethod
+    def _expiry(token: str) -> float:
+        """Read ``exp`` without verifying (we are not the audience); no exp means no expiry."""
+        try:
+            exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
+        except jwt.PyJWTError:
+            return float("inf")
+        return float(exp) if isinstance(exp, (int, float)) else float("inf")
+
+    def invalidate(self, token: str) -> None:
+        if token == self._token:
+            self._token = None

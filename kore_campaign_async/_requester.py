@@ -1,0 +1,236 @@
+"""The request chain for one account: retry( limit -> authenticate -> send ) -> decode.
+
+tenacity (via ``run_with_retries``) wraps one attempt, so a backoff sleep never holds a
+concurrency slot or a rate permit. Each attempt reports to the account limiter (429s pause the
+whole account) and to the caller's hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import attrs
+
+from ._auth import TokenSource
+from ._clock import Clock, Sleep
+from ._endpoints import AccountRef, RequestSpec, headers
+from ._exceptions import AuthenticationError, KoreError, RateLimitError
+from ._limits import AccountLimiter
+from ._responses import decode
+from ._retry import RetryBudget, RetryEvent, RetryPolicy, run_with_retries
+from ._transport import Timeout, Transport
+
+logger = logging.getLogger("kore_campaign_async")
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class AttemptEvent:
+    """One HTTP attempt, reported after it ends (answered or failed)."""
+
+    operation: str
+    method: str
+    url: str
+    account_id: str
+    attempt: int
+    """1-based number of this attempt within its call."""
+    status: int | None
+    """HTTP status, or None when no answer came."""
+    error: BaseException | None
+    elapsed: float
+    """Seconds from sending to the end of the answer (limiter waits excluded)."""
+
+
+@attrs.frozen(kw_only=True)
+class Hooks:
+    """Callbacks to observe every attempt and every retry. They must not block."""
+
+    on_attempt: Callable[[AttemptEvent], None] | None = None
+    on_retry: Callable[[RetryEvent], None] | None = None
+
+
+class StopRetrying(Exception):
+    """Raised by an attempt to end its call at once with ``error`` (not retried)."""
+
+    def __init__(self, error: KoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@attrs.define
+class CallState:
+    """Per-call bookkeeping shared by its attempts."""
+
+    attempts: int = 0
+    token_renewed: bool = False
+    token: str = attrs.field(default="", repr=False)
+
+
+@attrs.frozen
+class Answer:
+    """A decoded success answer and how it was obtained."""
+
+    payload: Any
+    status: int
+    attempts: int
+
+
+class Requester:
+    """Send requests for one account through its limiter, auth and retry policy."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        account: AccountRef,
+        transport: Transport,
+        auth: TokenSource,
+        limiter: AccountLimiter,
+        policy: RetryPolicy,
+        budget: RetryBudget | None,
+        timeout: Timeout,
+        hooks: Hooks,
+        clock: Clock,
+        sleep: Sleep,
+    ) -> None:
+        self.base_url = base_url
+        self.account = account
+        self.transport = transport
+        self.auth = auth
+        self.limiter = limiter
+        self.policy = policy
+        self.budget = budget
+        self.timeout = timeout
+        self.hooks = hooks
+        self.clock = clock
+        self.sleep = sleep
+
+    async def attempt(
+        self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
+    ) -> tuple[Any, int]:
+        """Make one attempt (plus one immediate resend after renewing a rejected token)."""
+        url = self.base_url + spec.path
+        async with self.limiter.slot():
+            # Fetched inside the slot: a long limiter wait must not age the token.
+            token = state.token = await self.auth.token()
+            state.attempts += 1
+            started = self.clock()
+            status: int | None = None
+            error: BaseException | None = None
+            try:
+                raw = await self.transport.send(
+                    spec.method,
+                    url,
+                    params=spec.params,
+                    headers=headers(self.account, token),
+                    json_body=spec.json,
+                    timeout=timeout or self.timeout,
+                )
+                status = raw.status
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                if error is not None:
+                    self._report(spec, url, state.attempts, status, error, started)
+        # Decoding is pure CPU: done after the slot is free.
+        try:
+            payload = decode(raw, method=spec.method, url=url)
+        except BaseException as exc:
+            self._report(spec, url, state.attempts, status, exc, started)
+            raise
+        self._report(spec, url, state.attempts, status, None, started)
+        return payload, raw.status
+
+    async def attempt_guarded(
+        self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
+    ) -> tuple[Any, int]:
+        """Like attempt(), and feed the limiter and token renewal from the outcome."""
+        while True:
+            try:
+                result = await self.attempt(spec, state, timeout)
+            except RateLimitError as exc:
+                self.limiter.on_rate_limited(exc.retry_after)
+                raise
+            except AuthenticationError:
+                # A 401 renews the token once per call and resends at once.
+                if self.auth.renewable and not state.token_renewed:
+                    state.token_renewed = True
+                    self.auth.invalidate(state.token)
+                    continue
+                raise
+            self.limiter.on_success()
+            return result
+
+    async def run(
+        self,
+        operation: str,
+        fn: Callable[[CallState], Awaitable[T]],
+        *,
+        policy: RetryPolicy | None = None,
+    ) -> tuple[T, int]:
+        """Run ``fn`` (one attempt's work) under the retry policy; return (result, attempts)."""
+        state = CallState()
+
+        async def once(_attempt: int) -> T:
+            return await fn(state)
+
+        try:
+            result, _ = await run_with_retries(
+                once,
+                policy=policy or self.policy,
+                budget=self.budget,
+                clock=self.clock,
+                sleep=self.sleep,
+                operation=operation,
+                on_retry=self.hooks.on_retry,
+            )
+        except StopRetrying as stop:
+            stop.error.attempts = state.attempts
+            raise stop.error from stop.error.__cause__
+        except KoreError as exc:
+            exc.attempts = state.attempts
+            raise
+        return result, state.attempts
+
+    async def call(
+        self,
+        spec: RequestSpec,
+        *,
+        policy: RetryPolicy | None = None,
+        timeout: Timeout | None = None,
+    ) -> Answer:
+        """Send ``spec`` with retries; return the decoded answer."""
+
+        async def once(state: CallState) -> tuple[Any, int]:
+            return await self.attempt_guarded(spec, state, timeout)
+
+        (payload, status), attempts = await self.run(spec.operation, once, policy=policy)
+        return Answer(payload, status, attempts)
+
+    def _report(
+        self,
+        spec: RequestSpec,
+        url: str,
+        attempt: int,
+        status: int | None,
+        error: BaseException | None,
+        started: float,
+    ) -> None:
+        event = AttemptEvent(
+            operation=spec.operation,
+            method=spec.method,
+            url=url,
+            account_id=self.account.account_id,
+            attempt=attempt,
+            status=status,
+            error=error,
+            elapsed=self.clock() - started,
+        )
+        if logger.isEnabledFor(logging.DEBUG):
+            outcome = status if error is None else f"{status or '-'} {type(error).__name__}"
+            logger.debug("%s %s attempt %d -> %s", spec.method, url, attempt, outcome)
+        if self.hooks.on_attempt is not None:
+            self.hooks.on_attempt(event)

@@ -1,0 +1,136 @@
+"""The only module that touches aiohttp: one session per client, one attempt per call.
+
+It maps aiohttp's exceptions onto ours and says whether the request may have reached the
+server (``request_sent``), which decides whether a retried create must look before it leaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import attrs
+
+from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
+from ._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
+from ._responses import RawResponse
+
+
+def _positive_or_none(_instance: Any, attribute: Any, value: float | None) -> None:
+    if value is not None and (not isinstance(value, (int, float)) or value <= 0):
+        raise ConfigurationError(f"timeout.{attribute.name} must be a positive number or None")
+
+
+@attrs.frozen
+class Timeout:
+    """Seconds one attempt may take: ``connect`` to open a connection, ``total`` for all."""
+
+    total: float | None = attrs.field(default=DEFAULT_TOTAL_TIMEOUT, validator=_positive_or_none)
+    connect: float | None = attrs.field(
+        default=DEFAULT_CONNECT_TIMEOUT, validator=_positive_or_none
+    )
+
+    @classmethod
+    def coerce(cls, value: Timeout | float | None) -> Timeout:
+        """Accept a Timeout, a number of seconds (total), or None (no limit)."""
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(total=None, connect=None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigurationError(f"timeout must be a Timeout or seconds, got {value!r}")
+        return cls(total=float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT))
+
+
+def _dumps(value: Any) -> bytes:
+    # Compact and UTF-8: names with accents travel as themselves, not \\u escapes.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class Transport:
+    """Send single HTTP attempts over one reused ``aiohttp.ClientSession``."""
+
+    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("the client is closed; create a new CampaignClient")
+        if self._session is None:
+            # Made lazily so the client can be built outside a running loop.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                headers={"User-Agent": USER_AGENT},
+            )
+        return self._session
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: tuple[tuple[str, str], ...],
+        headers: Mapping[str, str],
+        json_body: Any,
+        timeout: Timeout,
+    ) -> RawResponse:
+        """Send one request and read the whole answer; never retries."""
+        session = self._get_session()
+        data = None
+        send_headers = dict(headers)
+        if json_body is not None:
+            data = _dumps(json_body)
+            send_headers["Content-Type"] = "application/json"
+        client_timeout = aiohttp.ClientTimeout(
+            total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
+        )
+        try:
+            async with session.request(
+                method,
+                url,
+                params=params or None,
+                data=data,
+                headers=send_headers,
+                timeout=client_timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                return RawResponse(response.status, response.headers, body)
+        except aiohttp.ConnectionTimeoutError:
+            raise APITimeoutError(
+                f"{method} {url}: connect timed out", method=method, url=url, request_sent=False
+            ) from None
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            raise APITimeoutError(
+                f"{method} {url}: timed out waiting for the answer", method=method, url=url
+            ) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise APIConnectionError(
+                f"{method} {url}: cannot connect ({exc.os_error.__class__.__name__})",
+                method=method,
+                url=url,
+                request_sent=False,
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise APIConnectionError(
+                f"{method} {url}: connection failed ({type(exc).__name__})",
+                method=method,
+                url=url,
+            ) from exc
+
+    async def aclose(self) -> None:
+        """Close the session if we made it; a caller's session stays open."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()
