@@ -1,0 +1,264 @@
+"""``CampaignClient``: owns the session, the token source and one limiter per account."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ._auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._clock import Clock, Sleep, asyncio_sleep, monotonic
+from ._constants import (
+    DEFAULT_API_VERSION,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_RATE_LIMIT_PERIOD,
+    DEFAULT_RATE_LIMIT_REQUESTS,
+    ApiVersion,
+)
+from ._contact_lists import ContactLists
+from ._endpoints import AccountRef
+from ._exceptions import ClientClosedError, ConfigurationError
+from ._limits import AccountLimiter, RateLimit
+from ._requester import Hooks, Requester
+from ._retry import RetryBudget, RetryPolicy
+from ._transport import Timeout, Transport
+from ._validation import check_api_version, check_id
+
+if TYPE_CHECKING:
+    from ._bulk import ReportCallback
+    from ._sync import AccountTarget, SyncReport
+
+_UNSET: Any = object()
+DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
+
+
+def _check_host(host: object) -> str:
+    if not isinstance(host, str):
+        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
+    parts = urlsplit(host.strip())
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError("host must not carry credentials, a query or a fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
+    if type(value) is not int or value < 1:
+        raise ConfigurationError(f"{field} must be a positive integer, got {value!r}")
+    return value
+
+
+class Account:
+    """One Kore account (and app) as seen by the client: ``account.contact_lists``."""
+
+    def __init__(
+        self,
+        ref: AccountRef,
+        requester: Requester,
+        *,
+        api_version: ApiVersion,
+        bulk_concurrency: int,
+    ) -> None:
+        self.ref = ref
+        self.limiter = requester.limiter
+        self.contact_lists = ContactLists(
+            requester, api_version=api_version, bulk_concurrency=bulk_concurrency
+        )
+
+    @property
+    def account_id(self) -> str:
+        return self.ref.account_id
+
+    @property
+    def iid(self) -> str:
+        return self.ref.iid
+
+    @property
+    def stream_id(self) -> str:
+        return self.ref.stream_id
+
+    def __repr__(self) -> str:
+        return f"Account(account_id={self.account_id!r}, iid={self.iid!r})"
+
+
+class CampaignClient:
+    """Async client for Kore.ai Campaign Management contact lists.
+
+    Give exactly one of ``client_id`` + ``client_secret`` (the SDK signs JWTs), ``token`` (a JWT
+    you made) or ``token_provider`` (an async callable returning a JWT). Use it as
+    ``async with CampaignClient(...) as client:`` or call ``await client.aclose()``.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token: str | None = None,
+        token_provider: TokenProvider | None = None,
+        jwt_subject: str | None = None,
+        api_version: ApiVersion = DEFAULT_API_VERSION,
+        timeout: Timeout | float | None = _UNSET,
+        retry: RetryPolicy | None = None,
+        retry_budget: RetryBudget | None = _UNSET,
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        adaptive: bool = True,
+        hooks: Hooks | None = None,
+        session: aiohttp.ClientSession | None = None,
+        clock: Clock = monotonic,
+        sleep: Sleep = asyncio_sleep,
+    ) -> None:
+        self.host = _check_host(host)
+        self._auth = self._make_auth(client_id, client_secret, token, token_provider, jwt_subject)
+        try:
+            self.api_version = check_api_version(api_version)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        self.timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        if not isinstance(self.retry, RetryPolicy):
+            raise ConfigurationError("retry must be a RetryPolicy")
+        self.retry_budget = RetryBudget() if retry_budget is _UNSET else retry_budget
+        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+            raise ConfigurationError("rate_limit must be a RateLimit or None")
+        self.rate_limit = rate_limit
+        self.max_concurrency = _check_concurrency(max_concurrency)
+        self.adaptive = adaptive
+        self.hooks = hooks or Hooks()
+        self._clock = clock
+        self._sleep = sleep
+        self._transport = Transport(session)
+        self._limiters: dict[str, AccountLimiter] = {}
+        self._accounts: dict[tuple[str, str, str], Account] = {}
+
+    @staticmethod
+    def _make_auth(
+        client_id: str | None,
+        client_secret: str | None,
+        token: str | None,
+        token_provider: TokenProvider | None,
+        subject: str | None,
+    ) -> TokenSource:
+        given = [
+            client_secret is not None or client_id is not None,
+            token is not None,
+            token_provider is not None,
+        ]
+        if sum(given) != 1:
+            raise ConfigurationError(
+                "give exactly one of client_id+client_secret, token, or token_provider"
+            )
+        if token is not None:
+            return StaticToken(token)
+        if token_provider is not None:
+            return ProviderToken(token_provider)
+        if not client_id or not client_secret:
+            raise ConfigurationError("client_id and client_secret must both be given")
+        return JwtSigner(client_id, client_secret, subject=subject)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"CampaignClient(host={self.host!r}, api_version={self.api_version!r}, {state})"
+
+    @property
+    def closed(self) -> bool:
+        return self._transport.closed
+
+    @property
+    def auth(self) -> TokenSource:
+        """The token source (its repr never shows secrets)."""
+        return self._auth
+
+    def account(
+        self,
+        account_id: str,
+        *,
+        iid: str,
+        stream_id: str | None = None,
+        rate_limit: RateLimit | None = _UNSET,
+        max_concurrency: int | None = None,
+    ) -> Account:
+        """Return the handle for one account; ``stream_id`` (v2 paths) defaults to ``iid``.
+
+        Limits are per account id: every handle for the same account shares one limiter, so
+        the limit holds however many handles or tasks use it. ``rate_limit`` and
+        ``max_concurrency`` override the client's defaults for this account (first call wins).
+        """
+        if self.closed:
+            raise ClientClosedError("the client is closed; create a new CampaignClient")
+        ref = AccountRef(
+            check_id("account_id", account_id),
+            check_id("iid", iid),
+            check_id("stream_id", stream_id) if stream_id is not None else iid,
+        )
+        key = (ref.account_id, ref.iid, ref.stream_id)
+        cached = self._accounts.get(key)
+        if cached is not None:
+            return cached
+        limiter = self._limiters.get(ref.account_id)
+        if limiter is None:
+            limit = self.rate_limit if rate_limit is _UNSET else rate_limit
+            if limit is not None and not isinstance(limit, RateLimit):
+                raise ConfigurationError("rate_limit must be a RateLimit or None")
+            concurrency = _check_concurrency(max_concurrency or self.max_concurrency)
+            limiter = AccountLimiter(
+                limit, concurrency, clock=self._clock, sleep=self._sleep, adaptive=self.adaptive
+            )
+            self._limiters[ref.account_id] = limiter
+        requester = Requester(
+            base_url=self.host,
+            account=ref,
+            transport=self._transport,
+            auth=self._auth,
+            limiter=limiter,
+            policy=self.retry,
+            budget=self.retry_budget,
+            timeout=self.timeout,
+            hooks=self.hooks,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+        handle = Account(
+            ref,
+            requester,
+            api_version=self.api_version,
+            bulk_concurrency=max_concurrency or self.max_concurrency,
+        )
+        self._accounts[key] = handle
+        return handle
+
+    async def sync_many(
+        self,
+        targets: Mapping[Account, Any] | list[AccountTarget],
+        *,
+        prune: bool = False,
+        dry_run: bool = False,
+        on_outcome: ReportCallback | None = None,
+    ) -> dict[str, SyncReport]:
+        """Sync many accounts at once, each at its own pace; reports keyed by account id."""
+        from ._sync import sync_many
+
+        return await sync_many(targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome)
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (unless it was passed in). Safe to call twice."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> CampaignClient:
+        if self.closed:
+            raise ClientClosedError("the client is closed; create a new CampaignClient")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,484 @@
+"""``account.contact_lists``: every contact-list operation, v1 and v2.
+
+Creates never duplicate a list: Kore has no idempotency keys, so after an attempt whose answer
+was lost (and which the server may have applied) the next attempt first looks the list up by
+name and adopts it if it is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import attrs
+
+from . import _endpoints as ep
+from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, PASSIVE_API_SOURCE, ApiVersion
+from ._converter import converter
+from ._exceptions import (
+    APIResponseDecodeError,
+    APIStatusError,
+    KoreError,
+    NotFoundError,
+    ValidationError,
+)
+from ._models import (
+    AddContactsResult,
+    Contact,
+    ContactList,
+    ContactListCreate,
+    ContactListUpdate,
+    ContactPage,
+    ResponseMeta,
+    UpdatedContactList,
+)
+from ._requester import CallState, Requester, StopRetrying
+from ._responses import envelope_data, is_name_taken
+from ._retry import RetryPolicy, is_ambiguous
+from ._transport import Timeout
+from ._validation import (
+    PASSIVE_SOURCES,
+    check_api_version,
+    check_id,
+    check_name,
+    check_positive_int,
+)
+
+if TYPE_CHECKING:
+    from ._bulk import CreateReport, ReportCallback
+    from ._sync import SyncReport
+
+T = TypeVar("T")
+IfExists = Literal["error", "adopt"]
+ContactInput = Contact | Mapping[str, Any]
+
+
+def name_key(name: str) -> str:
+    """Kore compares list names without regard to case (its ``lname`` is the lower-cased name)."""
+    return name.lower()
+
+
+class ContactLists:
+    """Contact-list operations for one account. Get it as ``account.contact_lists``."""
+
+    def __init__(
+        self,
+        requester: Requester,
+        *,
+        api_version: ApiVersion,
+        bulk_concurrency: int,
+    ) -> None:
+        self._requester = requester
+        self._ref = requester.account
+        self._default_version = api_version
+        self._bulk_concurrency = bulk_concurrency
+
+    def __repr__(self) -> str:
+        return f"ContactLists(account_id={self._ref.account_id!r})"
+
+    def _version(self, api_version: ApiVersion | None) -> ApiVersion:
+        return self._default_version if api_version is None else check_api_version(api_version)
+
+    def _timeout(self, timeout: Timeout | float | Literal["default"] | None) -> Timeout | None:
+        return None if timeout == "default" else Timeout.coerce(timeout)
+
+    # -- decoding ---------------------------------------------------------------------------
+
+    def _structure(self, data: Any, cls: type[T], *, method: str, url: str, status: int) -> T:
+        try:
+            return converter.structure(data, cls)
+        except Exception as exc:  # cattrs raises many types; one clear error for the caller
+            raise APIResponseDecodeError(
+                f"{status} {method} {url}: cannot read {cls.__name__}: {exc}",
+                method=method,
+                url=url,
+                status=status,
+                body=repr(data)[:500],
+            ) from exc
+
+    def _data(self, spec: ep.RequestSpec, payload: Any, status: int) -> Any:
+        url = self._requester.base_url + spec.path
+        return envelope_data(payload, method=spec.method, url=url, status=status)
+
+    def _decode(self, spec: ep.RequestSpec, payload: Any, status: int, cls: type[T]) -> T:
+        url = self._requester.base_url + spec.path
+        data = self._data(spec, payload, status)
+        return self._structure(data, cls, method=spec.method, url=url, status=status)
+
+    def _decode_lists(self, spec: ep.RequestSpec, payload: Any, status: int) -> list[ContactList]:
+        data = self._data(spec, payload, status)
+        if not isinstance(data, list):
+            url = self._requester.base_url + spec.path
+            raise APIResponseDecodeError(
+                f"{status} {spec.method} {url}: 'data' is not a list",
+                method=spec.method,
+                url=url,
+                status=status,
+            )
+        url = self._requester.base_url + spec.path
+        return [
+            self._structure(item, ContactList, method=spec.method, url=url, status=status)
+            for item in data
+        ]
+
+    @staticmethod
+    def _with_meta(obj: T, meta: ResponseMeta) -> T:
+        return attrs.evolve(obj, meta=meta)  # type: ignore[misc]  # every result model has meta
+
+    # -- create -----------------------------------------------------------------------------
+
+    async def create(
+        self,
+        name: str | ContactListCreate,
+        description: str = "",
+        *,
+        allow_duplicates: bool | None = None,
+        source: str = PASSIVE_API_SOURCE,
+        if_exists: IfExists = "error",
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> ContactList:
+        """Create a contact list; never creates it twice, even when answers are lost.
+
+        ``if_exists="adopt"`` returns an existing list of the same name (any case) instead of
+        raising ConflictError; ``result.meta.adopted`` then says so.
+        """
+        spec = (
+            name
+            if isinstance(name, ContactListCreate)
+            else ContactListCreate(
+                name=name,
+                description=description,
+                allow_duplicates=allow_duplicates,
+                source=source,
+            )
+        )
+        if if_exists not in ("error", "adopt"):
+            raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
+        version = self._version(api_version)
+        request = ep.create(version, self._ref, converter.unstructure(spec))
+        call_timeout = self._timeout(timeout)
+        ambiguous = False
+
+        async def once(state: CallState) -> tuple[ContactList, bool]:
+            nonlocal ambiguous
+            if ambiguous:
+                found = await self._lookup(spec.name, version, state, call_timeout)
+                if found is not None:
+                    return found, True
+            try:
+                payload, status = await self._requester.attempt_guarded(
+                    request, state, call_timeout
+                )
+                return self._decode(request, payload, status, ContactList), False
+            except APIStatusError as exc:
+                if is_name_taken(exc) and (ambiguous or if_exists == "adopt"):
+                    found = await self._lookup(spec.name, version, state, call_timeout)
+                    if found is not None:
+                        return found, True
+                if is_ambiguous(exc):
+                    ambiguous = True
+                raise
+            except KoreError as exc:
+                if is_ambiguous(exc):
+                    ambiguous = True
+                raise
+
+        (created, adopted), attempts = await self._requester.run("create", once, policy=retry)
+        return self._with_meta(
+            created, ResponseMeta(attempts=attempts, api_version=version, adopted=adopted)
+        )
+
+    async def _lookup(
+        self, name: str, version: ApiVersion, state: CallState, timeout: Timeout | None
+    ) -> ContactList | None:
+        """One getAllListDetails attempt inside a create's attempt; find ``name`` in it."""
+        request = ep.list_all(version, self._ref)
+        payload, status = await self._requester.attempt_guarded(request, state, timeout)
+        key = name_key(name)
+        for item in self._decode_lists(request, payload, status):
+            if name_key(item.name) == key:
+                return item
+        return None
+
+    # -- read -------------------------------------------------------------------------------
+
+    async def get(
+        self,
+        list_id: str,
+        *,
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> ContactList:
+        """Return one contact list by id (NotFoundError if there is none)."""
+        check_id("list_id", list_id)
+        version = self._version(api_version)
+        request = ep.get(version, self._ref, list_id)
+        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
+        result = self._decode(request, answer.payload, answer.status, ContactList)
+        return self._with_meta(
+            result,
+            ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version),
+        )
+
+    async def list(
+        self,
+        *,
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> list[ContactList]:
+        """Return every contact list of the account (getAllListDetails; not paginated)."""
+        version = self._version(api_version)
+        request = ep.list_all(version, self._ref)
+        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        return [
+            self._with_meta(item, meta)
+            for item in self._decode_lists(request, answer.payload, answer.status)
+        ]
+
+    async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
+        """Return the list called ``name`` (any case), or None."""
+        key = name_key(check_name(name))
+        for item in await self.list(api_version=api_version):
+            if name_key(item.name) == key:
+                return item
+        return None
+
+    # -- update / delete --------------------------------------------------------------------
+
+    async def update(
+        self,
+        list_id: str,
+        changes: ContactListUpdate | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        allow_duplicates: bool | None = None,
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> UpdatedContactList:
+        """Change a list's name, description or allowDuplicates.
+
+        v1 requires name, source and allowDuplicates in every update: when a v1 call does not
+        give them all, the SDK reads the list first so unchanged fields keep their values.
+        """
+        check_id("list_id", list_id)
+        if changes is None:
+            changes = ContactListUpdate(
+                name=name, description=description, allow_duplicates=allow_duplicates
+            )
+        version = self._version(api_version)
+        call_timeout = self._timeout(timeout)
+        source = changes.source or PASSIVE_API_SOURCE
+        if version == "v1" and not changes.is_complete_for_v1():
+            current = await self.get(list_id, api_version=version, retry=retry, timeout=timeout)
+            changes = ContactListUpdate(
+                name=changes.name if changes.name is not None else current.name,
+                description=changes.description,
+                allow_duplicates=(
+                    changes.allow_duplicates
+                    if changes.allow_duplicates is not None
+                    else bool(current.allow_duplicates)
+                ),
+            )
+            if changes.source is None and current.source in PASSIVE_SOURCES:
+                source = current.source or PASSIVE_API_SOURCE
+        body = ep.update_body(
+            version,
+            name=changes.name,
+            description=changes.description,
+            allow_duplicates=changes.allow_duplicates,
+            source=source,
+        )
+        request = ep.update(version, self._ref, list_id, body)
+        answer = await self._requester.call(request, policy=retry, timeout=call_timeout)
+        result = self._decode(request, answer.payload, answer.status, UpdatedContactList)
+        return self._with_meta(
+            result,
+            ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version),
+        )
+
+    async def delete(
+        self,
+        list_id: str,
+        *,
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> ContactList:
+        """Delete a list and return it as it was.
+
+        When an earlier attempt's answer was lost and the retry finds no such list, the delete
+        did happen: the result is then ``ContactList(id=list_id)`` with ``meta.adopted`` True.
+        """
+        check_id("list_id", list_id)
+        version = self._version(api_version)
+        request = ep.delete(version, self._ref, list_id)
+        call_timeout = self._timeout(timeout)
+        ambiguous = False
+
+        async def once(state: CallState) -> tuple[ContactList, bool]:
+            nonlocal ambiguous
+            try:
+                payload, status = await self._requester.attempt_guarded(
+                    request, state, call_timeout
+                )
+            except NotFoundError:
+                if ambiguous:
+                    return ContactList(id=list_id), True
+                raise
+            except KoreError as exc:
+                ambiguous = ambiguous or is_ambiguous(exc)
+                raise
+            return self._decode(request, payload, status, ContactList), False
+
+        (deleted, adopted), attempts = await self._requester.run("delete", once, policy=retry)
+        return self._with_meta(
+            deleted, ResponseMeta(attempts=attempts, api_version=version, adopted=adopted)
+        )
+
+    # -- contacts ---------------------------------------------------------------------------
+
+    async def list_contacts(
+        self,
+        list_id: str,
+        *,
+        skip: int = 0,
+        limit: int = DEFAULT_CONTACTS_PAGE_SIZE,
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> ContactPage:
+        """Return one page of a list's contacts."""
+        check_id("list_id", list_id)
+        if type(skip) is not int or skip < 0:
+            raise ValidationError("skip", f"must be a non-negative integer, got {skip!r}")
+        check_positive_int("limit", limit, maximum=DEFAULT_CONTACTS_PAGE_SIZE)
+        version = self._version(api_version)
+        request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
+        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
+        return self._decode(request, answer.payload, answer.status, ContactPage)
+
+    async def iter_contacts(
+        self,
+        list_id: str,
+        *,
+        page_size: int = DEFAULT_CONTACTS_PAGE_SIZE,
+        api_version: ApiVersion | None = None,
+    ) -> AsyncIterator[Contact]:
+        """Yield every contact of a list, fetching pages of ``page_size`` as needed."""
+        skip = 0
+        while True:
+            page = await self.list_contacts(
+                list_id, skip=skip, limit=page_size, api_version=api_version
+            )
+            for contact in page.results:
+                yield contact
+            skip += len(page.results)
+            if not page.has_more or not page.results:
+                return
+
+    async def add_contacts(
+        self,
+        list_name: str,
+        contacts: Iterable[ContactInput],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> AddContactsResult:
+        """Submit contacts to the list called ``list_name``; Kore adds them asynchronously.
+
+        Not retried after an attempt whose answer was lost: the contacts may already be queued,
+        and a list that allows duplicates would get them twice.
+        """
+        check_name(list_name, "list_name")
+        body = [_contact_body(index, contact) for index, contact in enumerate(contacts)]
+        if not body:
+            raise ValidationError("contacts", "must contain at least one contact")
+        request = ep.add_contacts(self._ref, list_name, body)
+        call_timeout = self._timeout(timeout)
+
+        async def once(state: CallState) -> tuple[Any, int]:
+            try:
+                return await self._requester.attempt_guarded(request, state, call_timeout)
+            except KoreError as exc:
+                if is_ambiguous(exc):
+                    raise StopRetrying(exc) from exc
+                raise
+
+        (payload, status), attempts = await self._requester.run("add_contacts", once, policy=retry)
+        message = payload.get("message", "") if isinstance(payload, Mapping) else ""
+        return AddContactsResult(
+            list_name=list_name,
+            submitted=len(body),
+            message=str(message),
+            meta=ResponseMeta(attempts=attempts, status=status),
+        )
+
+    # -- bulk (implemented in _bulk and _sync) -----------------------------------------------
+
+    async def create_many(
+        self,
+        items: Any,
+        *,
+        concurrency: int | None = None,
+        if_exists: IfExists = "adopt",
+        on_outcome: ReportCallback | None = None,
+        api_version: ApiVersion | None = None,
+    ) -> CreateReport:
+        """Create many lists in parallel under the account's limits; see ``kca.CreateReport``."""
+        from ._bulk import create_many
+
+        return await create_many(
+            self,
+            items,
+            concurrency=concurrency or self._bulk_concurrency,
+            if_exists=if_exists,
+            on_outcome=on_outcome,
+            api_version=api_version,
+        )
+
+    async def sync(
+        self,
+        desired: Any,
+        *,
+        prune: bool = False,
+        dry_run: bool = False,
+        concurrency: int | None = None,
+        on_outcome: ReportCallback | None = None,
+        api_version: ApiVersion | None = None,
+    ) -> SyncReport:
+        """Make the account's lists match ``desired``; see ``kca.SyncReport``."""
+        from ._sync import sync
+
+        return await sync(
+            self,
+            desired,
+            prune=prune,
+            dry_run=dry_run,
+            concurrency=concurrency or self._bulk_concurrency,
+            on_outcome=on_outcome,
+            api_version=api_version,
+        )
+
+
+def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
+    field = f"contacts[{index}]"
+    if isinstance(contact, Contact):
+        body: dict[str, Any] = converter.unstructure(contact)
+    elif isinstance(contact, Mapping):
+        body = dict(contact)
+        if "phone_number" in body and "phoneNumber" not in body:
+            body["phoneNumber"] = body.pop("phone_number")
+    else:
+        kind = type(contact).__name__
+        raise ValidationError(field, f"must be a Contact or a mapping, got {kind}")
+    phone = body.get("phoneNumber")
+    if not isinstance(phone, str) or not phone.strip():
+        raise ValidationError(f"{field}.phone_number", "is required and must be a non-empty string")
+    return body
