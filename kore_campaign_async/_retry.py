@@ -1,0 +1,317 @@
+"""Decide what may be retried, and run one call's attempts through tenacity."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+import attrs
+import tenacity
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
+
+from ._clock import Clock, Sleep
+from ._constants import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_CAP,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_RETRY_DEADLINE,
+    RETRYABLE_STATUSES,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    InternalServerError,
+    KoreError,
+    RateLimitError,
+    RetryBudgetExhaustedError,
+)
+
+T = TypeVar("T")
+
+logger = logging.getLogger("kore_campaign_async")
+
+# 500/502/504 may come after the upstream applied the write; 503 means it never started.
+_AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+
+
+def _config_error(owner: str, field: str, limit: str, value: object) -> ConfigurationError:
+    return ConfigurationError(f"{owner}.{field} must be {limit}, got {value!r}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _to_statuses(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(value)
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How one call retries. Override per call with ``attrs.evolve(policy, ...)``."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    """Attempts per call, the first included; 1 never retries."""
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    """First backoff in seconds; it doubles per retry."""
+    backoff_cap: float = DEFAULT_BACKOFF_CAP
+    """Longest backoff in seconds."""
+    jitter: bool = True
+    """Randomise each backoff between half and all of it, so clients do not retry in step."""
+    deadline: float | None = DEFAULT_RETRY_DEADLINE
+    """Seconds for the whole call, waits included; no wait may end past it. None: no limit."""
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
+    """Longest server-directed wait honoured; a longer Retry-After fails at once."""
+    enabled: bool = True
+    """False: exactly one attempt."""
+    retry_statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=_to_statuses)
+    """HTTP statuses worth another attempt (a RateLimitError is always one)."""
+
+    def __attrs_post_init__(self) -> None:
+        if not _is_int(self.max_attempts) or self.max_attempts < 1:
+            raise _config_error("RetryPolicy", "max_attempts", "an int >= 1", self.max_attempts)
+        if not (0 <= self.backoff_base < math.inf):
+            raise _config_error("RetryPolicy", "backoff_base", "finite and >= 0", self.backoff_base)
+        if not (self.backoff_base <= self.backoff_cap < math.inf):
+            raise _config_error(
+                "RetryPolicy", "backoff_cap", "finite and >= backoff_base", self.backoff_cap
+            )
+        if self.deadline is not None and not (0 < self.deadline < math.inf):
+            raise _config_error("RetryPolicy", "deadline", "None or finite and > 0", self.deadline)
+        if not (0 <= self.max_retry_after < math.inf):
+            raise _config_error(
+                "RetryPolicy", "max_retry_after", "finite and >= 0", self.max_retry_after
+            )
+        bad = sorted(s for s in self.retry_statuses if not _is_int(s) or not 100 <= s <= 599)
+        if bad:
+            raise _config_error("RetryPolicy", "retry_statuses", "HTTP statuses 100-599", bad)
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """Return a policy that never retries."""
+        return cls(max_attempts=1, enabled=False)
+
+
+@attrs.define(eq=False)
+class RetryBudget:
+    """A token bucket shared by a client's calls, so a failing server is not retried in a storm.
+
+    Each retry spends ``retry_cost`` (``timeout_cost`` after a timeout); a refused spend
+    fails the call fast. Successes put tokens back. Synchronous: safe within one event loop.
+    """
+
+    capacity: int = 500
+    retry_cost: int = 5
+    timeout_cost: int = 10
+    success_refund: int = 1
+    _available: int = attrs.field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        if not _is_int(self.capacity) or self.capacity < 1:
+            raise _config_error("RetryBudget", "capacity", "an int >= 1", self.capacity)
+        for name in ("retry_cost", "timeout_cost", "success_refund"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 0:
+                raise _config_error("RetryBudget", name, "an int >= 0", value)
+        self._available = self.capacity
+
+    @property
+    def available(self) -> int:
+        """Tokens left."""
+        return self._available
+
+    def cost_of(self, error: BaseException) -> int:
+        """Return what retrying after ``error`` costs."""
+        return self.timeout_cost if isinstance(error, APITimeoutError) else self.retry_cost
+
+    def try_spend(self, error: BaseException) -> bool:
+        """Take the cost of one retry after ``error``; False (and nothing taken) if too few left."""
+        cost = self.cost_of(error)
+        if cost > self._available:
+            return False
+        self._available -= cost
+        return True
+
+    def refund(self, amount: int | None = None) -> None:
+        """Put back ``amount`` tokens (default ``success_refund``), up to ``capacity``."""
+        given = self.success_refund if amount is None else amount
+        self._available = min(self.capacity, self._available + max(0, given))
+
+
+@attrs.frozen
+class RetryEvent:
+    """One failed attempt that is about to be retried."""
+
+    attempt: int
+    """The attempt that failed, 1-based."""
+    error: BaseException
+    wait: float
+    """Seconds before the next attempt."""
+    operation: str = ""
+
+
+def is_retryable(error: BaseException, policy: RetryPolicy) -> bool:
+    """Return whether another attempt may succeed where this one failed."""
+    if isinstance(error, (APIConnectionError, RateLimitError)):
+        return True
+    if isinstance(error, APIStatusError):
+        return error.status in policy.retry_statuses
+    # Validation, configuration, token and budget errors, cancellation, bugs: never.
+    return False
+
+
+def is_ambiguous(error: BaseException) -> bool:
+    """Return whether the server may have applied the request despite the error."""
+    if isinstance(error, APIConnectionError):
+        return error.request_sent
+    if isinstance(error, RateLimitError):
+        return False
+    if isinstance(error, InternalServerError):
+        return error.status in _AMBIGUOUS_STATUSES
+    return False
+
+
+def _server_delay(error: BaseException) -> float | None:
+    """Return the wait the server asked for with this error, if any."""
+    if not isinstance(error, APIStatusError):
+        return None
+    delay = getattr(error, "retry_after", None)
+    if isinstance(delay, (int, float)) and not isinstance(delay, bool):
+        return max(0.0, float(delay))
+    return None
+
+
+def _failure(retry_state: tenacity.RetryCallState) -> BaseException:
+    outcome = retry_state.outcome
+    error = outcome.exception() if outcome is not None else None
+    if error is None:  # pragma: no cover - tenacity only waits or stops after a failure
+        raise RuntimeError("no failed attempt to inspect")
+    return error
+
+
+class _WaitRetryAfter(wait_base):
+    """Wait exactly what the server asked for; back off when it did not say."""
+
+    def __init__(self, backoff: wait_base) -> None:
+        self._backoff = backoff
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        delay = _server_delay(_failure(retry_state))
+        return self._backoff(retry_state) if delay is None else delay
+
+
+class _StopAtDeadline(stop_base):
+    """Stop rather than start a wait that would end past the deadline (injected clock)."""
+
+    def __init__(self, clock: Clock, deadline_at: float) -> None:
+        self._clock = clock
+        self._deadline_at = deadline_at
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self._clock() + retry_state.upcoming_sleep > self._deadline_at
+
+
+def _backoff(policy: RetryPolicy) -> wait_base:
+    if not policy.jitter:
+        return tenacity.wait_exponential(multiplier=policy.backoff_base, max=policy.backoff_cap)
+    # "Equal jitter": half of each step fixed, half random, so a retry never comes back
+    # sooner than half its backoff nor later than the cap.
+    half_base, half_cap = policy.backoff_base / 2, policy.backoff_cap / 2
+    return tenacity.wait_exponential(
+        multiplier=half_base, max=half_cap
+    ) + tenacity.wait_random_exponential(multiplier=half_base, max=half_cap)
+
+
+@attrs.define
+class _Call:
+    """What one run_with_retries call has done so far."""
+
+    attempts: int = 0
+    last_spent: int = 0
+
+
+async def run_with_retries(
+    fn: Callable[[int], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    budget: RetryBudget | None,
+    clock: Clock,
+    sleep: Sleep,
+    operation: str = "",
+    on_retry: Callable[[RetryEvent], None] | None = None,
+) -> tuple[T, int]:
+    """Call ``fn(attempt)`` until it succeeds or the policy gives up; return (result, attempts).
+
+    The last error is raised itself, with ``attempts`` set. A server-directed wait longer
+    than ``policy.max_retry_after`` raises at once. A refused budget spend raises
+    :class:`RetryBudgetExhaustedError` from the last error. Cancellation always propagates.
+
+    Budget refunds follow botocore's retry quota: a first-attempt success refunds
+    ``success_refund``; a success after retries refunds what its last retry cost, so
+    retries that end well cost nothing and only failing streaks drain the budget.
+    """
+    call = _Call()
+
+    def retry_if(error: BaseException) -> bool:
+        if not is_retryable(error, policy):
+            return False
+        delay = _server_delay(error)
+        return delay is None or delay <= policy.max_retry_after
+
+    def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+        error = _failure(retry_state)
+        if budget is not None:
+            if not budget.try_spend(error):
+                raise RetryBudgetExhaustedError(
+                    f"retry budget exhausted after attempt {retry_state.attempt_number}"
+                    f" of {operation or 'call'}: failing fast ({error})",
+                    last_error=error,
+                ) from error
+            call.last_spent = budget.cost_of(error)
+        event = RetryEvent(
+            attempt=retry_state.attempt_number,
+            error=error,
+            wait=retry_state.upcoming_sleep,
+            operation=operation,
+        )
+        logger.debug(
+            "retrying %s after attempt %d in %.3fs: %s",
+            operation or "call",
+            event.attempt,
+            event.wait,
+            error,
+        )
+        if on_retry is not None:
+            on_retry(event)
+
+    stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
+    if policy.deadline is not None:
+        stop = stop | _StopAtDeadline(clock, clock() + policy.deadline)
+    # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
+    retrying = tenacity.AsyncRetrying(
+        sleep=sleep,
+        stop=stop,
+        wait=_WaitRetryAfter(_backoff(policy)),
+        retry=tenacity.retry_if_exception(retry_if),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+    async def attempt() -> T:
+        call.attempts += 1
+        return await fn(call.attempts)
+
+    try:
+        result: T = await retrying(attempt)
+    except KoreError as error:
+        error.attempts = call.attempts
+        raise
+    if budget is not None:
+        budget.refund(None if call.attempts == 1 else call.last_spent)
+    return result, call.attempts

@@ -1,0 +1,412 @@
+"""Retry decisions, policy validation, the retry budget and run_with_retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+import pytest
+from helpers_clock import RecordingSleep
+
+from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._exceptions import (
+    APIConnectionError,
+    APIResponseDecodeError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RetryBudgetExhaustedError,
+    TokenError,
+    ValidationError,
+)
+from kore_campaign_async._retry import (
+    RetryBudget,
+    RetryEvent,
+    RetryPolicy,
+    is_ambiguous,
+    is_retryable,
+    run_with_retries,
+)
+
+URL = "https://platform.kore.ai/x"
+
+
+def status(cls: type[APIStatusError], code: int, **kwargs: object) -> APIStatusError:
+    return cls("boom", status=code, method="POST", url=URL, **kwargs)  # type: ignore[arg-type]
+
+
+def rate_limited(retry_after: float | None = None) -> RateLimitError:
+    return RateLimitError("slow down", retry_after=retry_after, status=429, method="GET", url=URL)
+
+
+POLICY = RetryPolicy()
+
+
+@pytest.mark.parametrize(
+    ("error", "retryable", "ambiguous"),
+    [
+        pytest.param(APIConnectionError("refused", request_sent=False), True, False, id="refused"),
+        pytest.param(APIConnectionError("reset", request_sent=True), True, True, id="reset"),
+        pytest.param(APITimeoutError("connect", request_sent=False), True, False, id="timeout-c"),
+        pytest.param(APITimeoutError("read", request_sent=True), True, True, id="timeout-read"),
+        pytest.param(APIResponseDecodeError("bad json", status=200), True, True, id="decode"),
+        pytest.param(rate_limited(), True, False, id="429"),
+        pytest.param(status(RateLimitError, 200), True, False, id="rate-limit-message-in-200"),
+        pytest.param(status(APIStatusError, 408), True, False, id="408"),
+        pytest.param(status(InternalServerError, 500), True, True, id="500"),
+        pytest.param(status(InternalServerError, 502), True, True, id="502"),
+        pytest.param(status(InternalServerError, 503), True, False, id="503"),
+        pytest.param(status(InternalServerError, 504), True, True, id="504"),
+        pytest.param(status(InternalServerError, 501), False, False, id="501"),
+        pytest.param(status(BadRequestError, 400), False, False, id="400"),
+        pytest.param(status(AuthenticationError, 401), False, False, id="401"),
+        pytest.param(status(PermissionDeniedError, 403), False, False, id="403"),
+        pytest.param(status(NotFoundError, 404), False, False, id="404"),
+        pytest.param(status(ConflictError, 409), False, False, id="409"),
+        pytest.param(ValidationError("name", "too long"), False, False, id="validation"),
+        pytest.param(ConfigurationError("bad"), False, False, id="configuration"),
+        pytest.param(TokenError("no jwt"), False, False, id="token"),
+        pytest.param(RetryBudgetExhaustedError("spent"), False, False, id="budget"),
+        pytest.param(asyncio.CancelledError(), False, False, id="cancelled"),
+        pytest.param(ValueError("bug"), False, False, id="other"),
+    ],
+)
+def test_retry_and_ambiguity_table(error: BaseException, retryable: bool, ambiguous: bool) -> None:
+    assert is_retryable(error, POLICY) is retryable
+    assert is_ambiguous(error) is ambiguous
+
+
+def test_retry_statuses_are_the_policys() -> None:
+    only_503 = RetryPolicy(retry_statuses={503})
+    assert not is_retryable(status(InternalServerError, 500), only_503)
+    assert is_retryable(status(InternalServerError, 503), only_503)
+    assert is_retryable(rate_limited(), RetryPolicy(retry_statuses=()))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"max_attempts": 2.5}, "max_attempts"),
+        ({"max_attempts": True}, "max_attempts"),
+        ({"backoff_base": -1.0}, "backoff_base"),
+        ({"backoff_base": float("nan")}, "backoff_base"),
+        ({"backoff_cap": 0.1}, "backoff_cap"),
+        ({"backoff_cap": float("inf")}, "backoff_cap"),
+        ({"deadline": 0.0}, "deadline"),
+        ({"deadline": float("inf")}, "deadline"),
+        ({"max_retry_after": -0.5}, "max_retry_after"),
+        ({"retry_statuses": {429, 99}}, "retry_statuses"),
+    ],
+)
+def test_policy_rejects_bad_values(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"RetryPolicy.{field} must be"):
+        RetryPolicy(**changes)
+    with pytest.raises(ConfigurationError, match=field):
+        attrs.evolve(POLICY, **changes)
+
+
+def test_policy_defaults_and_none() -> None:
+    assert POLICY.max_attempts == 5
+    assert POLICY.deadline == 300.0
+    assert POLICY.retry_statuses == frozenset({408, 429, 500, 502, 503, 504})
+    assert RetryPolicy(deadline=None, backoff_base=0, backoff_cap=0).deadline is None
+    assert RetryPolicy.none().enabled is False
+    assert RetryPolicy.none().max_attempts == 1
+
+
+def test_budget_spends_refunds_and_caps() -> None:
+    budget = RetryBudget(capacity=20)
+    assert budget.try_spend(status(InternalServerError, 503))
+    assert budget.available == 15
+    assert budget.try_spend(APITimeoutError("slow"))
+    assert budget.available == 5
+    assert not budget.try_spend(APITimeoutError("slow"))
+    assert budget.available == 5  # a refused spend takes nothing
+    assert budget.try_spend(rate_limited())
+    assert not budget.try_spend(rate_limited())
+    budget.refund()
+    assert budget.available == 1
+    budget.refund(100)
+    assert budget.available == 20
+
+
+@pytest.mark.parametrize("field", ["capacity", "retry_cost", "timeout_cost", "success_refund"])
+def test_budget_rejects_bad_values(field: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"RetryBudget.{field} must be"):
+        RetryBudget(**{field: -1})
+
+
+Outcome = Callable[[int], Awaitable[str]]
+
+
+def failing(*errors: BaseException) -> tuple[Outcome, list[int]]:
+    """Raise ``errors`` in turn, then succeed; record the attempt numbers seen."""
+    seen: list[int] = []
+
+    async def fn(attempt: int) -> str:
+        seen.append(attempt)
+        if len(seen) <= len(errors):
+            raise errors[len(seen) - 1]
+        return f"ok@{attempt}"
+
+    return fn, seen
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sleep(clock: ManualClock) -> RecordingSleep:
+    return RecordingSleep(clock)
+
+
+async def run(
+    fn: Outcome,
+    clock: ManualClock,
+    sleep: RecordingSleep,
+    policy: RetryPolicy = POLICY,
+    budget: RetryBudget | None = None,
+    on_retry: Callable[[RetryEvent], None] | None = None,
+) -> tuple[str, int]:
+    return await run_with_retries(
+        fn,
+        policy=policy,
+        budget=budget,
+        clock=clock,
+        sleep=sleep,
+        operation="contact_lists.create",
+        on_retry=on_retry,
+    )
+
+
+async def test_retries_until_success_and_reports_each_retry(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    fn, seen = failing(status(InternalServerError, 503), APIConnectionError("reset"))
+    events: list[RetryEvent] = []
+    policy = RetryPolicy(jitter=False)
+    assert await run(fn, clock, sleep, policy, on_retry=events.append) == ("ok@3", 3)
+    assert seen == [1, 2, 3]
+    assert sleep.waits == [0.5, 1.0]
+    assert [(e.attempt, e.wait, e.operation) for e in events] == [
+        (1, 0.5, "contact_lists.create"),
+        (2, 1.0, "contact_lists.create"),
+    ]
+    assert isinstance(events[1].error, APIConnectionError)
+    assert clock.now == pytest.approx(1.5)
+
+
+async def test_backoff_doubles_up_to_the_cap(clock: ManualClock, sleep: RecordingSleep) -> None:
+    errors = [status(InternalServerError, 502)] * 6
+    fn, _ = failing(*errors)
+    policy = RetryPolicy(max_attempts=7, backoff_base=1.0, backoff_cap=5.0, jitter=False)
+    await run(fn, clock, sleep, policy)
+    assert sleep.waits == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+
+
+async def test_jitter_stays_between_half_and_all_of_the_backoff(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    for _ in range(20):
+        fn, _ = failing(*[status(InternalServerError, 500)] * 4)
+        await run(fn, clock, sleep, RetryPolicy(backoff_base=1.0, backoff_cap=6.0))
+    firsts, seconds, thirds, fourths = (sleep.waits[i::4] for i in range(4))
+    for waits, full in ((firsts, 1.0), (seconds, 2.0), (thirds, 4.0), (fourths, 6.0)):
+        assert all(full / 2 <= w <= full for w in waits)
+        assert len(set(waits)) > 1  # really random
+
+
+async def test_gives_up_with_the_last_error_itself(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    last = status(InternalServerError, 504)
+    fn, seen = failing(status(InternalServerError, 500), status(InternalServerError, 502), last)
+    with pytest.raises(InternalServerError) as caught:
+        await run(fn, clock, sleep, RetryPolicy(max_attempts=3))
+    assert caught.value is last
+    assert caught.value.attempts == 3
+    assert seen == [1, 2, 3]
+    assert len(sleep.waits) == 2
+
+
+@pytest.mark.parametrize(
+    "error",
+    [status(BadRequestError, 400), ValidationError("name", "empty"), TokenError("no")],
+)
+async def test_non_retryable_errors_fail_at_once(
+    clock: ManualClock, sleep: RecordingSleep, error: Exception
+) -> None:
+    fn, seen = failing(error)
+    with pytest.raises(type(error)) as caught:
+        await run(fn, clock, sleep)
+    assert caught.value is error
+    assert caught.value.attempts == 1  # type: ignore[attr-defined]
+    assert seen == [1]
+    assert sleep.waits == []
+
+
+async def test_disabled_policy_makes_exactly_one_attempt(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    fn, seen = failing(status(InternalServerError, 503))
+    with pytest.raises(InternalServerError) as caught:
+        await run(fn, clock, sleep, RetryPolicy(enabled=False))
+    assert caught.value.attempts == 1
+    assert seen == [1]
+    fn, _ = failing()
+    assert await run(fn, clock, sleep, RetryPolicy.none()) == ("ok@1", 1)
+
+
+async def test_deadline_stops_instead_of_waiting_past_it(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    async def slow_failure(attempt: int) -> str:
+        clock.advance(1.0)  # each attempt itself takes a second
+        raise status(InternalServerError, 503)
+
+    policy = RetryPolicy(max_attempts=10, backoff_base=2.0, jitter=False, deadline=12.0)
+    with pytest.raises(InternalServerError) as caught:
+        await run(slow_failure, clock, sleep, policy)
+    # t=1 wait 2 -> t=4 wait 4 -> t=9, a wait of 8 would end at 17 > 12: stop.
+    assert sleep.waits == [2.0, 4.0]
+    assert caught.value.attempts == 3
+    assert clock.now == pytest.approx(9.0)
+
+
+async def test_retry_after_is_waited_exactly(clock: ManualClock, sleep: RecordingSleep) -> None:
+    fn, _ = failing(rate_limited(7.25), rate_limited(None), rate_limited(0.0))
+    policy = RetryPolicy(backoff_base=3.0, jitter=False)
+    assert await run(fn, clock, sleep, policy) == ("ok@4", 4)
+    # Server-directed waits as given, even shorter than the backoff; else the backoff.
+    assert sleep.waits == [7.25, 6.0, 0.0]
+
+
+async def test_retry_after_on_other_statuses_is_honoured(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    busy = status(InternalServerError, 503)
+    busy.retry_after = 1.75  # type: ignore[attr-defined]
+    fn, _ = failing(busy)
+    await run(fn, clock, sleep, RetryPolicy(jitter=False))
+    assert sleep.waits == [1.75]
+
+
+async def test_too_long_retry_after_raises_at_once(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    error = rate_limited(120.5)
+    fn, seen = failing(error)
+    with pytest.raises(RateLimitError) as caught:
+        await run(fn, clock, sleep, RetryPolicy(max_retry_after=120.0))
+    assert caught.value is error
+    assert caught.value.attempts == 1
+    assert seen == [1]
+    assert sleep.waits == []
+
+
+async def test_retry_after_past_the_deadline_stops(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    fn, seen = failing(rate_limited(90.0))
+    with pytest.raises(RateLimitError):
+        await run(fn, clock, sleep, RetryPolicy(deadline=60.0))
+    assert seen == [1]
+    assert sleep.waits == []
+
+
+async def test_exhausted_budget_fails_fast(clock: ManualClock, sleep: RecordingSleep) -> None:
+    budget = RetryBudget(capacity=10)
+    errors = [status(InternalServerError, 503) for _ in range(5)]
+    fn, seen = failing(*errors)
+    with pytest.raises(RetryBudgetExhaustedError, match="retry budget exhausted") as caught:
+        await run(fn, clock, sleep, RetryPolicy(max_attempts=5), budget=budget)
+    assert seen == [1, 2, 3]  # two retries of cost 5, the third refused
+    assert caught.value.last_error is errors[2]
+    assert caught.value.__cause__ is errors[2]
+    assert caught.value.attempts == 3
+    assert budget.available == 0
+    # The next call fails fast after its first failure: no more storms.
+    fn, seen = failing(status(InternalServerError, 503))
+    with pytest.raises(RetryBudgetExhaustedError):
+        await run(fn, clock, sleep, budget=budget)
+    assert seen == [1]
+
+
+async def test_budget_refunds_botocore_style(clock: ManualClock, sleep: RecordingSleep) -> None:
+    budget = RetryBudget(capacity=100)
+    fn, _ = failing(APITimeoutError("slow"), status(InternalServerError, 503))
+    await run(fn, clock, sleep, budget=budget)
+    # Spent 10 + 5; the success after retries gives back its last retry's cost.
+    assert budget.available == 90
+    fn, _ = failing()
+    await run(fn, clock, sleep, budget=budget)
+    assert budget.available == 91  # a first-attempt success refunds success_refund
+
+
+async def test_cancellation_is_never_retried(clock: ManualClock, sleep: RecordingSleep) -> None:
+    budget = RetryBudget(capacity=10)
+    fn, seen = failing(asyncio.CancelledError())
+    with pytest.raises(asyncio.CancelledError):
+        await run(fn, clock, sleep, budget=budget)
+    assert seen == [1]
+    assert sleep.waits == []
+    assert budget.available == 10
+
+
+async def test_cancellation_during_backoff_stops_the_call(clock: ManualClock) -> None:
+    fn, seen = failing(*[status(InternalServerError, 503)] * 5)
+    backing_off = asyncio.Event()
+    task = asyncio.ensure_future(
+        run_with_retries(
+            fn,
+            policy=POLICY,
+            budget=None,
+            clock=clock,
+            sleep=clock.sleep,
+            on_retry=lambda _: backing_off.set(),
+        )
+    )
+    await backing_off.wait()
+    assert clock.sleepers == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen == [1]
+    assert clock.sleepers == 0
+
+
+async def test_retries_are_logged_at_debug(
+    clock: ManualClock, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    fn, _ = failing(status(InternalServerError, 503))
+    with caplog.at_level(logging.DEBUG, logger="kore_campaign_async"):
+        await run(fn, clock, sleep, RetryPolicy(jitter=False))
+    [record] = caplog.records
+    assert record.levelno == logging.DEBUG
+    assert "contact_lists.create after attempt 1 in 0.500s" in record.getMessage()
+
+
+async def test_concurrent_calls_keep_their_own_state(clock: ManualClock) -> None:
+    budget = RetryBudget(capacity=10_000)
+
+    async def call(i: int) -> tuple[str, int]:
+        fn, _ = failing(*[status(InternalServerError, 503)] * (i % 4))
+        return await run_with_retries(
+            fn, policy=POLICY, budget=budget, clock=clock, sleep=clock.sleep
+        )
+
+    results = await asyncio.gather(*(call(i) for i in range(100)))
+    assert results == [(f"ok@{i % 4 + 1}", i % 4 + 1) for i in range(100)]
