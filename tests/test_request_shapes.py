@@ -1,0 +1,269 @@
+"""Every endpoint, both versions: exact method, path, query, headers and body bytes (aioresponses)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jwt
+import pytest
+from aioresponses import aioresponses
+from yarl import URL
+
+import kore_campaign_async as kca
+
+HOST = "https://kore.example"
+ACCOUNT = "67777ce93e25326494e9aaaa"
+IID = "st-0603182c-7ffb-53c3-b307-47ca14b9aaaa"
+STREAM = "st-stream-0001"
+LIST_ID = "cl-c2ce382-2516-457e-8eb4-9847deecaaaa"
+SECRET = "shh-secret-value-0123456789abcdef"
+
+LIST_DOC: dict[str, Any] = {
+    "_id": LIST_ID,
+    "name": "Renewal Due - July 2025",
+    "description": "d",
+    "status": "Ready",
+    "allowDuplicates": True,
+    "createdAt": "2025-12-05T09:22:51.001Z",
+    "updatedAt": "2025-12-05T09:22:51.001Z",
+}
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"status": "success", "message": "", "data": data}
+
+
+@pytest.fixture
+def mocked() -> Any:
+    with aioresponses() as m:
+        yield m
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[kca.CampaignClient]:
+    async with kca.CampaignClient(
+        HOST,
+        client_id="cs-test",
+        client_secret=SECRET,
+        rate_limit=None,
+        retry=kca.RetryPolicy.none(),
+    ) as c:
+        yield c
+
+
+def only_request(mocked: Any) -> tuple[str, URL, dict[str, Any]]:
+    assert len(mocked.requests) == 1, mocked.requests
+    (method, url), calls = next(iter(mocked.requests.items()))
+    assert len(calls) == 1
+    return method, url, calls[0].kwargs
+
+
+def check_headers(kwargs: dict[str, Any], *, body: bool) -> None:
+    headers = kwargs["headers"]
+    assert headers["iid"] == IID
+    assert headers["accountId"] == ACCOUNT
+    claims = jwt.decode(headers["auth"], SECRET, algorithms=["HS256"])
+    assert claims["appId"] == "cs-test"
+    assert "Authorization" not in headers
+    assert (headers.get("Content-Type") == "application/json") is body
+
+
+V1 = f"{HOST}/agentassist/api/v1/public/{IID}/campaign/contactList"
+V2 = f"{HOST}/campaign/api/v2/public/{STREAM}/campaign/contactList"
+
+
+async def test_create_v1_shape(client: kca.CampaignClient, mocked: Any) -> None:
+    mocked.post(f"{V1}/createContactList", payload=ok(LIST_DOC))
+    account = client.account(ACCOUNT, iid=IID, stream_id=STREAM)
+    created = await account.contact_lists.create(
+        "Renewal Due - July 2025", "d", allow_duplicates=True, api_version="v1"
+    )
+    method, url, kwargs = only_request(mocked)
+    assert (method, str(url)) == ("POST", f"{V1}/createContactList")
+    check_headers(kwargs, body=True)
+    assert kwargs["data"] == (
+        b'{"name":"Renewal Due - July 2025","description":"d","source":"passiveApi",'
+        b'"allowDuplicates":true}'
+    )
+    assert created.id == LIST_ID and created.meta is not None and created.meta.attempts == 1
+
+
+async def test_create_v2_shape_omits_unset_allow_duplicates(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    mocked.post(f"{V2}/createContactList?accountId={ACCOUNT}", payload=ok(LIST_DOC))
+    account = client.account(ACCOUNT, iid=IID, stream_id=STREAM)
+    await account.contact_lists.create("Renewal Due - July 2025", "d")
+    method, url, kwargs = only_request(mocked)
+    assert (method, str(url)) == ("POST", f"{V2}/createContactList?accountId={ACCOUNT}")
+    check_headers(kwargs, body=True)
+    assert json.loads(kwargs["data"]) == {
+        "name": "Renewal Due - July 2025",
+        "description": "d",
+        "source": "passiveApi",
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "url"),
+    [("v1", f"{V1}/{LIST_ID}"), ("v2", f"{V2}/{LIST_ID}?accountId={ACCOUNT}")],
+)
+async def test_get_shape(client: kca.CampaignClient, mocked: Any, version: str, url: str) -> None:
+    mocked.get(url, payload=ok(LIST_DOC))
+    got = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.get(
+        LIST_ID, api_version=version  # type: ignore[arg-type]
+    )
+    method, sent, kwargs = only_request(mocked)
+    assert (method, str(sent)) == ("GET", url)
+    check_headers(kwargs, body=False)
+    assert kwargs["data"] is None
+    assert got.name == "Renewal Due - July 2025"
+
+
+@pytest.mark.parametrize(
+    ("version", "url"),
+    [("v1", f"{V1}/{LIST_ID}"), ("v2", f"{V2}/{LIST_ID}?accountId={ACCOUNT}")],
+)
+async def test_delete_shape(
+    client: kca.CampaignClient, mocked: Any, version: str, url: str
+) -> None:
+    mocked.delete(url, payload=ok({**LIST_DOC, "lname": "renewal due - july 2025"}))
+    gone = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.delete(
+        LIST_ID, api_version=version  # type: ignore[arg-type]
+    )
+    method, sent, kwargs = only_request(mocked)
+    assert (method, str(sent)) == ("DELETE", url)
+    check_headers(kwargs, body=False)
+    assert gone.lname == "renewal due - july 2025"
+
+
+@pytest.mark.parametrize(
+    ("version", "url"),
+    [
+        ("v1", f"{V1}/getAllListDetails?type=call"),
+        ("v2", f"{V2}/getAllListDetails?accountId={ACCOUNT}&type=call"),
+    ],
+)
+async def test_list_shape(client: kca.CampaignClient, mocked: Any, version: str, url: str) -> None:
+    mocked.post(url, payload=ok([LIST_DOC, {**LIST_DOC, "_id": "cl-2", "name": "Other"}]))
+    lists = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.list(
+        api_version=version  # type: ignore[arg-type]
+    )
+    method, sent, kwargs = only_request(mocked)
+    assert (method, str(sent)) == ("POST", url)
+    check_headers(kwargs, body=False)
+    assert [cl.id for cl in lists] == [LIST_ID, "cl-2"]
+
+
+async def test_update_v2_sends_only_changes(client: kca.CampaignClient, mocked: Any) -> None:
+    url = f"{V2}/{LIST_ID}?accountId={ACCOUNT}"
+    mocked.put(url, payload=ok({"contactListId": LIST_ID, "body": {"name": "N", "scope": "x"}}))
+    upd = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.update(
+        LIST_ID, name="N"
+    )
+    method, sent, kwargs = only_request(mocked)
+    assert (method, str(sent)) == ("PUT", url)
+    check_headers(kwargs, body=True)
+    assert kwargs["data"] == b'{"name":"N"}'
+    assert (upd.id, upd.name, upd.scope) == (LIST_ID, "N", "x")
+
+
+async def test_update_v1_complete_sends_one_put(client: kca.CampaignClient, mocked: Any) -> None:
+    mocked.put(f"{V1}/{LIST_ID}", payload=ok({"contactListId": LIST_ID, "body": {"name": "N"}}))
+    await client.account(ACCOUNT, iid=IID).contact_lists.update(
+        LIST_ID, name="N", description="D", allow_duplicates=False, api_version="v1"
+    )
+    _, _, kwargs = only_request(mocked)
+    assert json.loads(kwargs["data"]) == {
+        "name": "N",
+        "description": "D",
+        "source": "passiveApi",
+        "allowDuplicates": False,
+    }
+
+
+async def test_update_v1_partial_reads_first_to_keep_fields(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    current = {**LIST_DOC, "source": "passiveApiIntegration", "allowDuplicates": True}
+    mocked.get(f"{V1}/{LIST_ID}", payload=ok(current))
+    mocked.put(f"{V1}/{LIST_ID}", payload=ok({"contactListId": LIST_ID, "body": {}}))
+    await client.account(ACCOUNT, iid=IID).contact_lists.update(
+        LIST_ID, description="new", api_version="v1"
+    )
+    put_calls = mocked.requests[("PUT", URL(f"{V1}/{LIST_ID}"))]
+    assert json.loads(put_calls[0].kwargs["data"]) == {
+        "name": "Renewal Due - July 2025",
+        "description": "new",
+        "source": "passiveApiIntegration",
+        "allowDuplicates": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "base"),
+    [
+        ("v1", f"{HOST}/agentassist/api/v1/public/{STREAM}/campaign/contactList"),
+        ("v2", V2),
+    ],
+)
+async def test_contacts_paging_shape(
+    client: kca.CampaignClient, mocked: Any, version: str, base: str
+) -> None:
+    def page(skip: int, n: int, more: bool) -> dict[str, Any]:
+        results = [{"_id": f"c{skip + i}", "phoneNumber": f"+1415555{skip + i:04d}"} for i in range(n)]
+        return ok({"results": results, "skip": skip, "limit": 2, "hasMore": more,
+                   "totalPages": 2, "totalResults": 3})
+
+    pattern = f"{base}/{LIST_ID}/getAllContacts?accountId={ACCOUNT}"
+    mocked.get(f"{pattern}&skip=0&limit=2", payload=page(0, 2, True))
+    mocked.get(f"{pattern}&skip=2&limit=2", payload=page(2, 1, False))
+    account = client.account(ACCOUNT, iid=IID, stream_id=STREAM)
+    phones = [
+        c.phone_number
+        async for c in account.contact_lists.iter_contacts(
+            LIST_ID, page_size=2, api_version=version  # type: ignore[arg-type]
+        )
+    ]
+    assert phones == ["+14155550000", "+14155550001", "+14155550002"]
+    assert len(mocked.requests) == 2
+
+
+async def test_add_contacts_shape(client: kca.CampaignClient, mocked: Any) -> None:
+    url = f"{HOST}/api/1.1/public/{IID}/campaign/contactList/addContacts"
+    mocked.post(url, payload={"message": "Adding contacts to public list is in progress"})
+    result = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.add_contacts(
+        "Renewal Due", [kca.Contact(phone_number="+14155550100", first_name="Ada"),
+                        {"phoneNumber": "+14155550101", "plan": "gold"}]
+    )
+    method, sent, kwargs = only_request(mocked)
+    assert (method, str(sent)) == ("POST", url)
+    check_headers(kwargs, body=True)
+    assert json.loads(kwargs["data"]) == {
+        "contact_list_name": "Renewal Due",
+        "data": [
+            {"phoneNumber": "+14155550100", "firstName": "Ada"},
+            {"phoneNumber": "+14155550101", "plan": "gold"},
+        ],
+    }
+    assert result.submitted == 2 and "in progress" in result.message
+
+
+async def test_ids_are_quoted_into_paths(client: kca.CampaignClient, mocked: Any) -> None:
+    mocked.get(re.compile(r".*"), payload=ok(LIST_DOC))
+    await client.account(ACCOUNT, iid="st-a b").contact_lists.get("cl-x y", api_version="v1")
+    (_, url), _ = next(iter(mocked.requests.items()))
+    assert url.raw_path.endswith("/public/st-a%20b/campaign/contactList/cl-x%20y")
+
+
+async def test_one_token_is_reused_across_requests(client: kca.CampaignClient, mocked: Any) -> None:
+    mocked.get(re.compile(r".*"), payload=ok(LIST_DOC), repeat=True)
+    account = client.account(ACCOUNT, iid=IID)
+    for _ in range(3):
+        await account.contact_lists.get(LIST_ID)
+    (_, _), calls = next(iter(mocked.requests.items()))
+    assert len({call.kwargs["headers"]["auth"] for call in calls}) == 1
+    assert isinstance(client.auth, kca.JwtSigner) and client.auth.signed == 1
