@@ -1,4 +1,4 @@
-"""Every endpoint, both versions: exact method, path, query, headers and body bytes (aioresponses)."""
+"""Every endpoint, both versions: method, path, query, headers and body bytes (aioresponses)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ async def test_create_v1_shape(client: kca.CampaignClient, mocked: Any) -> None:
         b'{"name":"Renewal Due - July 2025","description":"d","source":"passiveApi",'
         b'"allowDuplicates":true}'
     )
-    assert created.id == LIST_ID and created.meta is not None and created.meta.attempts == 1
+    assert created.id == LIST_ID
+    assert created.meta is not None
+    assert created.meta.attempts == 1
 
 
 async def test_create_v2_shape_omits_unset_allow_duplicates(
@@ -114,7 +116,8 @@ async def test_create_v2_shape_omits_unset_allow_duplicates(
 async def test_get_shape(client: kca.CampaignClient, mocked: Any, version: str, url: str) -> None:
     mocked.get(url, payload=ok(LIST_DOC))
     got = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.get(
-        LIST_ID, api_version=version  # type: ignore[arg-type]
+        LIST_ID,
+        api_version=version,  # type: ignore[arg-type]
     )
     method, sent, kwargs = only_request(mocked)
     assert (method, str(sent)) == ("GET", url)
@@ -132,7 +135,8 @@ async def test_delete_shape(
 ) -> None:
     mocked.delete(url, payload=ok({**LIST_DOC, "lname": "renewal due - july 2025"}))
     gone = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.delete(
-        LIST_ID, api_version=version  # type: ignore[arg-type]
+        LIST_ID,
+        api_version=version,  # type: ignore[arg-type]
     )
     method, sent, kwargs = only_request(mocked)
     assert (method, str(sent)) == ("DELETE", url)
@@ -214,9 +218,19 @@ async def test_contacts_paging_shape(
     client: kca.CampaignClient, mocked: Any, version: str, base: str
 ) -> None:
     def page(skip: int, n: int, more: bool) -> dict[str, Any]:
-        results = [{"_id": f"c{skip + i}", "phoneNumber": f"+1415555{skip + i:04d}"} for i in range(n)]
-        return ok({"results": results, "skip": skip, "limit": 2, "hasMore": more,
-                   "totalPages": 2, "totalResults": 3})
+        results = [
+            {"_id": f"c{skip + i}", "phoneNumber": f"+1415555{skip + i:04d}"} for i in range(n)
+        ]
+        return ok(
+            {
+                "results": results,
+                "skip": skip,
+                "limit": 2,
+                "hasMore": more,
+                "totalPages": 2,
+                "totalResults": 3,
+            }
+        )
 
     pattern = f"{base}/{LIST_ID}/getAllContacts?accountId={ACCOUNT}"
     mocked.get(f"{pattern}&skip=0&limit=2", payload=page(0, 2, True))
@@ -225,7 +239,9 @@ async def test_contacts_paging_shape(
     phones = [
         c.phone_number
         async for c in account.contact_lists.iter_contacts(
-            LIST_ID, page_size=2, api_version=version  # type: ignore[arg-type]
+            LIST_ID,
+            page_size=2,
+            api_version=version,  # type: ignore[arg-type]
         )
     ]
     assert phones == ["+14155550000", "+14155550001", "+14155550002"]
@@ -236,8 +252,11 @@ async def test_add_contacts_shape(client: kca.CampaignClient, mocked: Any) -> No
     url = f"{HOST}/api/1.1/public/{IID}/campaign/contactList/addContacts"
     mocked.post(url, payload={"message": "Adding contacts to public list is in progress"})
     result = await client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists.add_contacts(
-        "Renewal Due", [kca.Contact(phone_number="+14155550100", first_name="Ada"),
-                        {"phoneNumber": "+14155550101", "plan": "gold"}]
+        "Renewal Due",
+        [
+            kca.Contact(phone_number="+14155550100", first_name="Ada"),
+            {"phoneNumber": "+14155550101", "plan": "gold"},
+        ],
     )
     method, sent, kwargs = only_request(mocked)
     assert (method, str(sent)) == ("POST", url)
@@ -249,7 +268,8 @@ async def test_add_contacts_shape(client: kca.CampaignClient, mocked: Any) -> No
             {"phoneNumber": "+14155550101", "plan": "gold"},
         ],
     }
-    assert result.submitted == 2 and "in progress" in result.message
+    assert result.submitted == 2
+    assert "in progress" in result.message
 
 
 async def test_ids_are_quoted_into_paths(client: kca.CampaignClient, mocked: Any) -> None:
@@ -266,4 +286,5 @@ async def test_one_token_is_reused_across_requests(client: kca.CampaignClient, m
         await account.contact_lists.get(LIST_ID)
     (_, _), calls = next(iter(mocked.requests.items()))
     assert len({call.kwargs["headers"]["auth"] for call in calls}) == 1
-    assert isinstance(client.auth, kca.JwtSigner) and client.auth.signed == 1
+    assert isinstance(client.auth, kca.JwtSigner)
+    assert client.auth.signed == 1

@@ -1,0 +1,118 @@
+"""JWT claims, caching, renewal, single-flight providers, and no secrets in reprs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import jwt
+import pytest
+
+import kore_campaign_async as kca
+
+SECRET = "client-secret-do-not-print-0123456789"
+
+
+class WallClock:
+    def __init__(self, now: float = 1_750_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_claims_and_signature() -> None:
+    clock = WallClock()
+    signer = kca.JwtSigner("cs-app", SECRET, now=clock, lifetime=300, clock_skew=30)
+    token = await signer.token()
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    assert claims["appId"] == "cs-app"
+    assert claims["sub"] == "cs-app"
+    assert claims["iat"] == int(clock.now - 30)
+    assert claims["exp"] == int(clock.now + 300)
+    assert len(claims["jti"]) == 32
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+
+
+async def test_token_is_cached_then_renewed_before_expiry() -> None:
+    clock = WallClock()
+    signer = kca.JwtSigner("cs-app", SECRET, now=clock, lifetime=300, renew_before=60)
+    first = await signer.token()
+    clock.now += 239
+    assert await signer.token() == first
+    clock.now += 1
+    second = await signer.token()
+    assert second != first
+    assert signer.signed == 2
+
+
+async def test_hundreds_of_concurrent_callers_share_one_signature() -> None:
+    signer = kca.JwtSigner("cs-app", SECRET)
+    tokens = await asyncio.gather(*(signer.token() for _ in range(500)))
+    assert len(set(tokens)) == 1
+    assert signer.signed == 1
+
+
+async def test_invalidate_forces_a_new_token() -> None:
+    signer = kca.JwtSigner("cs-app", SECRET)
+    first = await signer.token()
+    signer.invalidate("some-other-token")
+    assert await signer.token() == first
+    signer.invalidate(first)
+    assert await signer.token() != first
+
+
+async def test_provider_single_flight_and_cache_by_exp() -> None:
+    clock = WallClock()
+    calls = 0
+    gate = asyncio.Event()
+
+    async def provider() -> str:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        return jwt.encode({"exp": int(clock.now) + 120, "n": calls}, "k" * 32, algorithm="HS256")
+
+    source = kca.ProviderToken(provider, renew_before=60, now=clock)
+    waiters = [asyncio.ensure_future(source.token()) for _ in range(200)]
+    await asyncio.sleep(0)
+    gate.set()
+    tokens = await asyncio.gather(*waiters)
+    assert calls == 1
+    assert len(set(tokens)) == 1
+    clock.now += 59
+    await source.token()
+    assert calls == 1
+    clock.now += 2
+    await source.token()
+    assert calls == 2
+
+
+async def test_provider_failure_is_a_token_error_without_details() -> None:
+    async def provider() -> str:
+        raise RuntimeError(f"vault said no for {SECRET}")
+
+    with pytest.raises(kca.TokenError) as info:
+        await kca.ProviderToken(provider).token()
+    assert SECRET not in str(info.value)
+
+
+async def test_static_token_is_not_renewable() -> None:
+    source = kca.StaticToken("tok")
+    assert not source.renewable
+    assert await source.token() == "tok"
+
+
+def test_reprs_hide_secrets() -> None:
+    signer = kca.JwtSigner("cs-app", SECRET)
+    assert SECRET not in repr(signer)
+    assert "hidden" in repr(signer)
+    assert "tok-secret" not in repr(kca.StaticToken("tok-secret"))
+    client = kca.CampaignClient("https://h", client_id="cs", client_secret=SECRET)
+    assert SECRET not in repr(client)
+    assert SECRET not in repr(vars(client))
+
+
+@pytest.mark.parametrize(("cid", "secret"), [("", "s"), ("cs", ""), (None, "s")])
+def test_bad_credentials_are_configuration_errors(cid: str | None, secret: str) -> None:
+    with pytest.raises(kca.ConfigurationError):
+        kca.CampaignClient("https://h", client_id=cid, client_secret=secret)

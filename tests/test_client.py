@@ -1,0 +1,122 @@
+"""Client configuration, lifecycle and session ownership."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+import kore_campaign_async as kca
+
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+def make(**kwargs: Any) -> kca.CampaignClient:
+    kwargs.setdefault("client_id", "cs")
+    kwargs.setdefault("client_secret", SECRET)
+    return kca.CampaignClient(kwargs.pop("host", "https://platform.kore.ai"), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"host": "platform.kore.ai"}, "host must look like"),
+        ({"host": "https://user:pw@h"}, "credentials"),
+        ({"api_version": "v3"}, "api_version"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"rate_limit": 60}, "rate_limit"),
+        ({"timeout": -1}, "timeout"),
+        ({"token": "t"}, "exactly one"),
+    ],
+)
+def test_bad_configuration(kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(kca.ConfigurationError, match=needle):
+        make(**kwargs)
+
+
+def test_host_is_normalised() -> None:
+    assert make(host="https://platform.kore.ai/").host == "https://platform.kore.ai"
+
+
+@pytest.mark.parametrize(
+    ("account_id", "iid", "field"),
+    [("", "st-1", "account_id"), ("a", "", "iid"), ("a/b", "st", "account_id"), ("a", 5, "iid")],
+)
+def test_account_ids_are_checked(account_id: Any, iid: Any, field: str) -> None:
+    with pytest.raises(kca.ValidationError) as info:
+        make().account(account_id, iid=iid)
+    assert info.value.field == field
+
+
+def test_accounts_share_one_limiter_per_account_id() -> None:
+    client = make()
+    a = client.account("acct", iid="st-1")
+    assert client.account("acct", iid="st-1") is a
+    other_app = client.account("acct", iid="st-2")
+    assert other_app is not a
+    assert other_app.limiter is a.limiter
+    assert client.account("acct-2", iid="st-1").limiter is not a.limiter
+    assert a.stream_id == "st-1"
+
+
+def test_per_account_limits_override_client_defaults() -> None:
+    client = make(rate_limit=kca.RateLimit(60, per=60.0), max_concurrency=8)
+    account = client.account(
+        "acct", iid="st", rate_limit=kca.RateLimit(600, per=60.0), max_concurrency=2
+    )
+    assert account.limiter.rate_limit == kca.RateLimit(600, per=60.0)
+    assert account.limiter.max_concurrency == 2
+
+
+async def test_bad_input_is_rejected_before_anything_is_sent() -> None:
+    with aioresponses() as mocked:
+        async with make(rate_limit=None) as client:
+            lists = client.account("acct", iid="st").contact_lists
+            with pytest.raises(kca.ValidationError, match="name: must be at most 48"):
+                await lists.create("n" * 49, "d")
+            with pytest.raises(kca.ValidationError, match="list_id: must not be empty"):
+                await lists.get("")
+            with pytest.raises(kca.ValidationError, match="api_version"):
+                await lists.list(api_version="v9")  # type: ignore[arg-type]
+            with pytest.raises(kca.ValidationError, match=r"contacts\[1\].phone_number"):
+                await lists.add_contacts("L", [{"phoneNumber": "+1"}, {"firstName": "x"}])
+        assert mocked.requests == {}
+
+
+async def test_closed_client_is_a_clear_error() -> None:
+    client = make()
+    await client.aclose()
+    await client.aclose()  # twice is fine
+    assert client.closed
+    assert "closed" in repr(client)
+    with pytest.raises(kca.ClientClosedError):
+        client.account("a", iid="b")
+    with pytest.raises(kca.ClientClosedError):
+        async with client:
+            pass
+
+
+async def test_closing_mid_use_fails_later_calls() -> None:
+    with aioresponses() as mocked:
+        mocked.post(re.compile(".*"), payload={"status": "success", "data": []}, repeat=True)
+        client = make(rate_limit=None)
+        lists = client.account("a", iid="b").contact_lists
+        assert await lists.list() == []
+        await client.aclose()
+        with pytest.raises(kca.ClientClosedError):
+            await lists.list()
+
+
+async def test_callers_session_is_used_and_never_closed() -> None:
+    session = aiohttp.ClientSession()
+    try:
+        with aioresponses() as mocked:
+            mocked.post(re.compile(".*"), payload={"status": "success", "data": []})
+            async with make(session=session, rate_limit=None) as client:
+                await client.account("a", iid="b").contact_lists.list()
+        assert not session.closed
+    finally:
+        await session.close()

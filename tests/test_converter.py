@@ -1,0 +1,128 @@
+"""The converter reads Kore's documented samples and survives what Kore may add."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kore_campaign_async as kca
+from kore_campaign_async._converter import camel, converter, parse_datetime
+
+DOCS = Path(__file__).resolve().parents[2] / "shared" / "api-docs"
+
+
+def sample(name: str, marker: str = "{") -> dict[str, Any]:
+    text = (DOCS / name).read_text()
+    start = (
+        text.index('{\n    "status"') if '{\n    "status"' in text else text.index('{\n"status"')
+    )
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        if depth == 0:
+            return json.loads(text[start : end + 1])  # type: ignore[no-any-return]
+    raise AssertionError("no JSON sample")
+
+
+@pytest.mark.skipif(not DOCS.exists(), reason="../shared/api-docs not beside the repo")
+def test_documented_v2_create_sample() -> None:
+    cl = converter.structure(sample("create-contact-list-v2.md")["data"], kca.ContactList)
+    assert cl.id == "cl-67a405c-ae3b-4a42-8cd2-5dcd699xxxxx"
+    assert cl.allow_duplicates is True
+    assert cl.is_global_dnc is False
+    assert cl.is_default is False
+    assert cl.mapping["contactPriority"] == "contactPriority"
+    assert cl.created_at == datetime(2025, 12, 5, 9, 22, 51, 1000, tzinfo=timezone.utc)
+    assert cl.extra == {}
+
+
+@pytest.mark.skipif(not DOCS.exists(), reason="../shared/api-docs not beside the repo")
+def test_documented_v1_delete_and_update_samples() -> None:
+    deleted = converter.structure(sample("delete-contact-list-v1.txt")["data"], kca.ContactList)
+    assert (deleted.org_id, deleted.lname, deleted.source) == (
+        "o-f8b351e7-f83a-51bd-bd42-d5d4086xxxx",
+        "renewal due - august 2025",
+        "passiveApiIntegration",
+    )
+    assert deleted.iid == "st-0603182c-7ffb-53c3-b307-47ca14b9xxxx"
+    assert deleted.created_by_api
+    upd = converter.structure(sample("update-contact-list-v1.txt")["data"], kca.UpdatedContactList)
+    assert upd.id == "cl-c2ce382-2516-457e-8eb4-9847deecxxxx"
+    assert upd.list_type == "call"
+
+
+def test_unknown_fields_are_kept_not_fatal() -> None:
+    cl = converter.structure(
+        {"_id": "cl-1", "name": "n", "brandNewField": {"a": 1}, "priority": 3}, kca.ContactList
+    )
+    assert cl.extra == {"brandNewField": {"a": 1}, "priority": 3}
+
+
+def test_campaign_in_use_ids_or_objects() -> None:
+    cl = converter.structure(
+        {"_id": "x", "campaignInUse": ["cmp-1", {"id": "cmp-2", "name": "Q3", "status": "on"}]},
+        kca.ContactList,
+    )
+    assert [(c.id, c.name) for c in cl.campaign_in_use] == [("cmp-1", None), ("cmp-2", "Q3")]
+    assert cl.campaign_in_use[1].extra == {"status": "on"}
+    assert cl.in_use
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-06-26T12:32:02.735Z", datetime(2025, 6, 26, 12, 32, 2, 735000, tzinfo=timezone.utc)),
+        ("2025-06-26T12:32:02Z", datetime(2025, 6, 26, 12, 32, 2, tzinfo=timezone.utc)),
+        ("2025-06-26T12:32:02", datetime(2025, 6, 26, 12, 32, 2, tzinfo=timezone.utc)),
+        (
+            "2025-06-26T14:32:02+02:00",
+            datetime(2025, 6, 26, 14, 32, 2, tzinfo=timezone(timedelta(hours=2))),
+        ),
+        (1750941122735, datetime(2025, 6, 26, 12, 32, 2, 735000, tzinfo=timezone.utc)),
+    ],
+)
+def test_datetimes_are_aware(value: object, expected: datetime) -> None:
+    parsed = parse_datetime(value)
+    assert parsed == expected
+    assert parsed.tzinfo is not None
+
+
+@pytest.mark.parametrize("value", ["true", "True", 1, True])
+def test_bools_are_read_strictly(value: object) -> None:
+    assert converter.structure({"_id": "x", "isActive": value}, kca.ContactList).is_active is True
+
+
+def test_bool_string_false_is_false_and_garbage_fails() -> None:
+    assert (
+        converter.structure({"_id": "x", "isActive": "false"}, kca.ContactList).is_active is False
+    )
+    with pytest.raises(TypeError):
+        converter.structure({"_id": "x", "isActive": "maybe"}, kca.ContactList)
+
+
+def test_contact_custom_columns_round_trip() -> None:
+    contact = converter.structure(
+        {"_id": "c1", "phoneNumber": "+1", "firstName": "A", "plan": "gold"}, kca.Contact
+    )
+    assert contact.fields == {"plan": "gold"}
+    assert contact.id == "c1"
+    body = converter.unstructure(contact)
+    assert body == {"phoneNumber": "+1", "firstName": "A", "plan": "gold"}
+
+
+@pytest.mark.parametrize(
+    ("attr", "wire"),
+    [
+        ("id", "_id"),
+        ("iid", "iId"),
+        ("is_global_dnc", "isGlobalDNC"),
+        ("total_record_count", "totalRecordCount"),
+        ("name", "name"),
+    ],
+)
+def test_wire_names(attr: str, wire: str) -> None:
+    assert camel(attr) == wire

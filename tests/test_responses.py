@@ -1,0 +1,117 @@
+"""Status -> exception table and Kore's three error shapes, without any I/O."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import pytest
+
+import kore_campaign_async as kca
+from kore_campaign_async._constants import RATE_LIMIT_MESSAGE
+from kore_campaign_async._responses import RawResponse, decode, envelope_data, is_name_taken
+
+
+def raw(status: int, body: Any, headers: dict[str, str] | None = None) -> RawResponse:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return RawResponse(status, headers or {}, data)
+
+
+def fail(status: int, body: Any, headers: dict[str, str] | None = None) -> kca.APIStatusError:
+    with pytest.raises(kca.APIStatusError) as info:
+        decode(raw(status, body, headers), method="POST", url="https://h/p")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, kca.BadRequestError),
+        (401, kca.AuthenticationError),
+        (403, kca.PermissionDeniedError),
+        (404, kca.NotFoundError),
+        (409, kca.ConflictError),
+        (412, kca.BadRequestError),
+        (422, kca.BadRequestError),
+        (429, kca.RateLimitError),
+        (500, kca.InternalServerError),
+        (502, kca.InternalServerError),
+        (503, kca.InternalServerError),
+        (504, kca.InternalServerError),
+        (418, kca.APIStatusError),
+    ],
+)
+def test_status_table(status: int, cls: type[kca.APIStatusError]) -> None:
+    err = fail(status, {"errors": [{"msg": "nope", "code": 7}]})
+    assert type(err) is cls
+    assert (err.status, err.method, err.url, err.message, err.code) == (
+        status,
+        "POST",
+        "https://h/p",
+        "nope",
+        7,
+    )
+
+
+def test_errors_shape() -> None:
+    err = fail(401, {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]})
+    assert isinstance(err, kca.AuthenticationError)
+    assert str(err) == "401 POST https://h/p: Invalid SDK credentials (code 4002)"
+
+
+def test_failure_shape_on_200_picks_class_from_message() -> None:
+    taken = fail(200, {"status": "failure", "message": "Contact list with name 'x' already exists"})
+    assert isinstance(taken, kca.ConflictError)
+    assert taken.status == 200
+    assert is_name_taken(taken)
+    missing = fail(200, {"status": "failure", "message": "Contact list not found"})
+    assert isinstance(missing, kca.NotFoundError)
+    other = fail(200, {"status": "failure", "message": "bad"})
+    assert type(other) is kca.BadRequestError
+
+
+def test_plain_text_body() -> None:
+    err = fail(502, b"<html>Bad Gateway</html>")
+    assert isinstance(err, kca.InternalServerError)
+    assert err.message == "<html>Bad Gateway</html>"
+    assert err.body == "<html>Bad Gateway</html>"
+
+
+def test_empty_error_body_falls_back_to_status() -> None:
+    assert fail(503, b"").message == "HTTP 503"
+
+
+@pytest.mark.parametrize("status", [200, 400, 429])
+def test_rate_limit_message_in_any_answer(status: int) -> None:
+    err = fail(status, {"status": "failure", "message": RATE_LIMIT_MESSAGE}, {"Retry-After": "3"})
+    assert isinstance(err, kca.RateLimitError)
+    assert err.retry_after == 3.0
+
+
+def test_429_without_retry_after() -> None:
+    err = fail(429, {"errors": [{"msg": "slow down", "code": 429}]})
+    assert isinstance(err, kca.RateLimitError)
+    assert err.retry_after is None
+
+
+def test_success_envelope_and_missing_data() -> None:
+    payload = decode(raw(200, {"status": "success", "data": {"_id": "x"}}), method="GET", url="u")
+    assert envelope_data(payload, method="GET", url="u", status=200) == {"_id": "x"}
+    with pytest.raises(kca.APIResponseDecodeError):
+        envelope_data({"status": "success"}, method="GET", url="u", status=200)
+
+
+def test_malformed_json_on_success_is_a_decode_error() -> None:
+    with pytest.raises(kca.APIResponseDecodeError) as info:
+        decode(raw(200, b'{"status": "success", "data": '), method="POST", url="u")
+    assert info.value.request_sent
+    assert info.value.status == 200
+
+
+def test_status_error_headers_and_pickling() -> None:
+    err = fail(404, {"status": "failure", "message": "Contact list not found"}, {"X-Req": "1"})
+    assert err.headers == {"X-Req": "1"}
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is kca.NotFoundError
+    assert str(again) == str(err)
