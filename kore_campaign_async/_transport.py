@@ -71,6 +71,12 @@ class Transport:
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
                 headers={"User-Agent": USER_AGENT},
             )
+            # aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops.
+            # That second request escapes the account limiter, the attempt count and the
+            # lost-answer bookkeeping (a resent DELETE answers 404 for a list it just deleted),
+            # so our retry layer must be the only one. There is no public switch for it.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def send(
