@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._client import Account, CampaignClient
 from ._clock import ManualClock
+from ._constants import ApiVersion
 from ._contact_lists import ContactLists
 from ._exceptions import (
     APIConnectionError,
@@ -56,6 +57,7 @@ __all__ = [
     "Account",
     "AccountLimiter",
     "AddContactsResult",
+    "ApiVersion",
     "AttemptEvent",
     "AuthenticationError",
     "BadRequestError",

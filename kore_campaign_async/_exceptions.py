@@ -89,8 +89,9 @@ class APITimeoutError(APIConnectionError):
 class APIResponseDecodeError(APIConnectionError):
     """A success answer whose body is not the documented JSON envelope."""
 
-    def __init__(self, message: str, *, method: str = "", url: str = "", status: int = 0,
-                 body: str = "") -> None:
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", status: int = 0, body: str = ""
+    ) -> None:
         super().__init__(message, method=method, url=url, request_sent=True)
         self.status = status
         self.body = body
