@@ -1,4 +1,4 @@
-"""Faults on every operation, against the fake server: what is retried, what is adopted, what fails."""
+"""Faults on every operation against the fake server: what is retried, adopted, or fails."""
 
 from __future__ import annotations
 
