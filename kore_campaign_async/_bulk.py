@@ -1,0 +1,385 @@
+"""Bulk creation: a fixed pool of workers, one outcome per input item, in input order.
+
+``create_many`` never holds more than ``concurrency`` items in flight nor starts more than
+``concurrency`` tasks, whatever the number of items: each worker pulls its next item only after
+finishing the last. One item failing never cancels the others; it becomes a "failed" outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from typing import Any, Final, Literal, TypeVar
+
+import attrs
+
+from ._constants import ApiVersion
+from ._contact_lists import ContactLists, IfExists, name_key
+from ._exceptions import ValidationError
+from ._models import ContactList, ContactListCreate
+from ._validation import check_positive_int
+
+T = TypeVar("T")
+
+Action = Literal["create", "update", "delete", "none"]
+Status = Literal[
+    "created", "adopted", "updated", "deleted", "unchanged", "blocked", "failed", "planned"
+]
+#: The order statuses are listed in summaries.
+STATUS_ORDER: Final[tuple[Status, ...]] = (
+    "created",
+    "adopted",
+    "updated",
+    "deleted",
+    "unchanged",
+    "planned",
+    "blocked",
+    "failed",
+)
+SpecInput = ContactListCreate | Mapping[str, Any]
+"""A list spec: a ``ContactListCreate`` or a plain mapping (``ContactListCreate.from_mapping``)."""
+SpecsInput = Iterable[SpecInput] | AsyncIterable[SpecInput]
+
+
+@attrs.frozen(kw_only=True, hash=False)  # ContactList is unhashable
+class Outcome:
+    """How one item of a bulk operation ended."""
+
+    index: int
+    """Position of the item: in the input for create_many, in the plan for sync."""
+    account_id: str
+    name: str
+    action: Action
+    """What the item asked for; "none" for a list that is already as desired."""
+    status: Status
+    contact_list: ContactList | None = None
+    """The list as it now is (created, adopted, updated, deleted, unchanged or blocked)."""
+    error: BaseException | None = None
+    """Why the item failed; a ValidationError when it was refused before sending."""
+    attempts: int = 0
+    """HTTP attempts spent on the item (0 when nothing was sent)."""
+    reason: str | None = None
+    """A human-readable why: the error, the changed fields, or why a change was blocked."""
+
+    @property
+    def ok(self) -> bool:
+        """False only for "failed": a blocked change is a safety refusal, reported, not an error."""
+        return self.status != "failed"
+
+
+ReportCallback = Callable[[Outcome], None]
+"""Called once per item as it ends, from the event loop: it must not block."""
+
+
+def count_statuses(outcomes: Iterable[Outcome]) -> Counter[str]:
+    """Count outcomes by status (a missing status counts 0)."""
+    return Counter(outcome.status for outcome in outcomes)
+
+
+def describe_counts(counts: Mapping[str, int], *, always: Iterable[str] = ("failed",)) -> str:
+    """Return "3 created, 1 adopted, 0 failed": statuses present, plus those in ``always``."""
+    shown = set(always)
+    parts = [
+        f"{counts.get(status, 0)} {status}"
+        for status in STATUS_ORDER
+        if counts.get(status, 0) or status in shown
+    ]
+    return ", ".join(parts)
+
+
+@attrs.frozen(hash=False)
+class CreateReport:
+    """What ``create_many`` did: one outcome per input item, in input order."""
+
+    account_id: str
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Outcomes per status."""
+        return count_statuses(self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        """True when no item failed."""
+        return all(outcome.ok for outcome in self.outcomes)
+
+    @property
+    def created(self) -> tuple[Outcome, ...]:
+        return self._with("created")
+
+    @property
+    def adopted(self) -> tuple[Outcome, ...]:
+        return self._with("adopted")
+
+    @property
+    def failed(self) -> tuple[Outcome, ...]:
+        return self._with("failed")
+
+    def _with(self, status: Status) -> tuple[Outcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def summary(self) -> str:
+        """One line, e.g. ``acc-1: 2000 items: 1990 created, 10 adopted, 0 failed``."""
+        counts = describe_counts(self.counts, always=("created", "failed"))
+        return f"{self.account_id}: {len(self.outcomes)} items: {counts}"
+
+    def __len__(self) -> int:
+        return len(self.outcomes)
+
+    def __str__(self) -> str:
+        return self.summary
+
+
+def to_spec(raw: object, field: str) -> ContactListCreate:
+    """Return ``raw`` as a ContactListCreate; ValidationError fields are prefixed by ``field``."""
+    if isinstance(raw, ContactListCreate):
+        return raw
+    if isinstance(raw, Mapping):
+        try:
+            return ContactListCreate.from_mapping(raw)
+        except ValidationError as exc:
+            raise ValidationError(f"{field}.{exc.field}", exc.message) from None
+    kind = type(raw).__name__
+    raise ValidationError(field, f"must be a ContactListCreate or a mapping, got {kind}")
+
+
+def check_items(items: object, field: str) -> None:
+    """Refuse a lone spec, a string or a non-iterable passed where many specs are expected."""
+    lone = isinstance(items, (str, bytes, Mapping, ContactListCreate))
+    if lone or not isinstance(items, (Iterable, AsyncIterable)):
+        kind = type(items).__name__
+        raise ValidationError(
+            field, f"must be an iterable or async iterable of list specs, got {kind}"
+        )
+
+
+async def aiterate(items: Iterable[T] | AsyncIterable[T]) -> AsyncGenerator[T, None]:
+    """Yield from a sync or an async iterable, lazily."""
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+async def drain(
+    source: AsyncIterator[T],
+    handle: Callable[[T], Awaitable[None]],
+    *,
+    concurrency: int,
+    name: str,
+) -> None:
+    """Feed ``source`` to ``concurrency`` worker tasks running ``handle``; return when done.
+
+    Workers are named ``{name}-{n}``. Each pulls its next item only after handling the last,
+    so at most ``concurrency`` items are pulled ahead of completion. An error from ``handle``
+    (or cancellation of the caller) cancels and awaits every worker, then propagates. An error
+    from ``source`` stops the pulling; the items in flight finish, then the error propagates.
+    """
+    lock = asyncio.Lock()
+    exhausted = False
+    source_error: BaseException | None = None
+
+    async def worker() -> None:
+        nonlocal exhausted, source_error
+        while True:
+            # One puller at a time: an async generator cannot be advanced by two tasks at once.
+            async with lock:
+                if exhausted:
+                    return
+                try:
+                    item = await anext(source)
+                except StopAsyncIteration:
+                    exhausted = True
+                    return
+                except Exception as exc:
+                    exhausted, source_error = True, exc
+                    return
+            await handle(item)
+
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(worker(), name=f"{name}-{n}") for n in range(concurrency)]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+    finally:
+        await cancel_and_wait(tasks)
+    if source_error is not None:
+        raise source_error
+
+
+async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until every one has ended, even if we are cancelled meanwhile."""
+    pending = {task for task in tasks if not task.done()}
+    for task in pending:
+        task.cancel()
+    cancelled = False
+    while pending:
+        try:
+            _, pending = await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            cancelled = True  # finish the clean-up first, then honour the cancellation
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+@attrs.frozen
+class _Item:
+    """One input item, converted and checked under the feed's lock (so in input order)."""
+
+    index: int
+    name: str
+    spec: ContactListCreate | None
+    error: ValidationError | None
+
+
+async def _prepared(items: SpecsInput) -> AsyncGenerator[_Item, None]:
+    """Convert each input into a spec; bad ones and repeated names carry a ValidationError."""
+    first_index: dict[str, int] = {}
+    index = 0
+    async with contextlib.aclosing(aiterate(items)) as stream:
+        async for raw in stream:
+            field = f"items[{index}]"
+            try:
+                spec = to_spec(raw, field)
+            except ValidationError as exc:
+                yield _Item(index, _raw_name(raw), None, exc)
+            else:
+                key = name_key(spec.name)
+                first = first_index.setdefault(key, index)
+                if first == index:
+                    yield _Item(index, spec.name, spec, None)
+                else:
+                    message = f"duplicate of item {first} ({spec.name!r}); not sent"
+                    yield _Item(index, spec.name, None, ValidationError(f"{field}.name", message))
+            index += 1
+
+
+def _raw_name(raw: object) -> str:
+    name = raw.name if isinstance(raw, ContactListCreate) else None
+    if isinstance(raw, Mapping):
+        name = raw.get("name")
+    return name if isinstance(name, str) else ""
+
+
+def account_id_of(contact_lists: ContactLists) -> str:
+    """Return the account id a ContactLists works for."""
+    # ContactLists keeps its AccountRef private; it offers no public account_id yet.
+    return contact_lists._ref.account_id
+
+
+def bulk_concurrency_of(contact_lists: ContactLists) -> int:
+    """Return the default worker count of the account's bulk operations."""
+    return contact_lists._bulk_concurrency
+
+
+def failed_outcome(
+    *, index: int, account_id: str, name: str, action: Action, error: BaseException
+) -> Outcome:
+    """Return the "failed" outcome of an item that raised ``error``."""
+    return Outcome(
+        index=index,
+        account_id=account_id,
+        name=name,
+        action=action,
+        status="failed",
+        error=error,
+        attempts=getattr(error, "attempts", 0),
+        reason=f"{type(error).__name__}: {error}",
+    )
+
+
+async def create_many(
+    contact_lists: ContactLists,
+    items: SpecsInput,
+    *,
+    concurrency: int,
+    if_exists: IfExists = "adopt",
+    on_outcome: ReportCallback | None = None,
+    api_version: ApiVersion | None = None,
+) -> CreateReport:
+    """Create every list of ``items`` with ``concurrency`` workers; see the module docstring.
+
+    A bad spec or a name repeated (any case) within ``items`` fails its item without sending
+    anything. An exception raised by ``on_outcome`` stops the job and propagates. If ``items``
+    itself raises, the items in flight finish and the error propagates.
+    """
+    check_positive_int("concurrency", concurrency)
+    check_items(items, "items")
+    if if_exists not in ("error", "adopt"):
+        raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
+    account_id = account_id_of(contact_lists)
+    results: dict[int, Outcome] = {}
+
+    async def handle(item: _Item) -> None:
+        if item.spec is None:
+            assert item.error is not None  # _prepared sets exactly one of them
+            outcome = failed_outcome(
+                index=item.index,
+                account_id=account_id,
+                name=item.name,
+                action="create",
+                error=item.error,
+            )
+        else:
+            outcome = await _create_one(
+                contact_lists, item, account_id, if_exists=if_exists, api_version=api_version
+            )
+        results[item.index] = outcome
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    source = _prepared(items)
+    try:
+        await drain(source, handle, concurrency=concurrency, name="kore-create-many")
+    finally:
+        with contextlib.suppress(Exception):
+            await source.aclose()
+    return CreateReport(account_id, tuple(results[index] for index in range(len(results))))
+
+
+async def _create_one(
+    contact_lists: ContactLists,
+    item: _Item,
+    account_id: str,
+    *,
+    if_exists: IfExists,
+    api_version: ApiVersion | None,
+) -> Outcome:
+    assert item.spec is not None
+    try:
+        created = await contact_lists.create(
+            item.spec, if_exists=if_exists, api_version=api_version
+        )
+    except Exception as exc:  # every item ends as an outcome; cancellation still propagates
+        return failed_outcome(
+            index=item.index, account_id=account_id, name=item.name, action="create", error=exc
+        )
+    meta = created.meta
+    adopted = meta is not None and meta.adopted
+    return Outcome(
+        index=item.index,
+        account_id=account_id,
+        name=item.name,
+        action="create",
+        status="adopted" if adopted else "created",
+        contact_list=created,
+        attempts=meta.attempts if meta is not None else 0,
+        reason="a list of that name already existed" if adopted else None,
+    )

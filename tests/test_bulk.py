@@ -1,0 +1,360 @@
+"""create_many against an in-process stand-in for ContactLists: order, isolation, bounds, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, cast
+
+import attrs
+import pytest
+
+import kore_campaign_async as kca
+from kore_campaign_async._bulk import CreateReport, Outcome, cancel_and_wait, create_many
+from kore_campaign_async._contact_lists import ContactLists
+from kore_campaign_async._endpoints import AccountRef
+
+WORKER_PREFIX = "kore-create-many-"
+
+
+class StubLists:
+    """Just enough of ContactLists for create_many: records what was sent and how."""
+
+    def __init__(self, account_id: str = "acc-1") -> None:
+        self._ref = AccountRef(account_id, "st-1", "st-1")
+        self._bulk_concurrency = 4
+        self.sent: list[str] = []
+        self.finished = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.max_tasks = 0
+        self.cancelled = 0
+        #: name -> error to raise for it
+        self.errors: dict[str, BaseException] = {}
+        #: names whose create is adopted
+        self.adopt: set[str] = set()
+        #: when set, every create waits for it
+        self.gate: asyncio.Event | None = None
+        #: loop turns each create takes, by name (default 1)
+        self.turns: dict[str, int] = {}
+        #: set once ``busy_at`` creates are in flight together
+        self.busy = asyncio.Event()
+        self.busy_at = 0
+
+    def as_lists(self) -> ContactLists:
+        return cast(ContactLists, self)
+
+    async def create(
+        self, spec: kca.ContactListCreate, *, if_exists: str, api_version: Any
+    ) -> kca.ContactList:
+        assert if_exists in ("adopt", "error")
+        self.sent.append(spec.name)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        if self.busy_at and self.in_flight >= self.busy_at:
+            self.busy.set()
+        if len(self.sent) % 10 == 1:  # sampled: all_tasks() is slow next to a stub create
+            self.max_tasks = max(self.max_tasks, len(asyncio.all_tasks()))
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            for _ in range(self.turns.get(spec.name, 1)):
+                await asyncio.sleep(0)
+            error = self.errors.get(spec.name)
+            if error is not None:
+                raise error
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.in_flight -= 1
+        self.finished += 1
+        meta = kca.ResponseMeta(attempts=2, adopted=spec.name in self.adopt)
+        return kca.ContactList(id=f"cl-{spec.name}", name=spec.name, meta=meta)
+
+
+def spec(name: str) -> kca.ContactListCreate:
+    return kca.ContactListCreate(name=name, description=f"about {name}")
+
+
+def workers_left() -> list[asyncio.Task[Any]]:
+    return [task for task in asyncio.all_tasks() if task.get_name().startswith(WORKER_PREFIX)]
+
+
+async def run(stub: StubLists, items: Any, concurrency: int = 4, **kwargs: Any) -> CreateReport:
+    return await create_many(stub.as_lists(), items, concurrency=concurrency, **kwargs)
+
+
+async def test_outcomes_come_back_in_input_order_whatever_the_finishing_order() -> None:
+    stub = StubLists()
+    names = [f"list-{i}" for i in range(20)]
+    # Earlier items take longer, so they finish last.
+    stub.turns = {name: 40 - 2 * i for i, name in enumerate(names)}
+    finished: list[int] = []
+    report = await run(
+        stub, [spec(n) for n in names], on_outcome=lambda o: finished.append(o.index)
+    )
+    assert [o.index for o in report.outcomes] == list(range(20))
+    assert [o.name for o in report.outcomes] == names
+    assert finished != sorted(finished)  # they really finished out of order
+    assert sorted(finished) == list(range(20))
+    assert all(o.status == "created" and o.action == "create" for o in report.outcomes)
+    assert all(o.account_id == "acc-1" and o.attempts == 2 for o in report.outcomes)
+    assert report.outcomes[3].contact_list == kca.ContactList(id="cl-list-3", name="list-3")
+
+
+async def test_a_failing_item_does_not_cancel_its_siblings() -> None:
+    stub = StubLists()
+    error = kca.BadRequestError("name: bad", status=400, method="POST", url="u")
+    error.attempts = 1
+    stub.errors = {"b": error, "d": RuntimeError("bug in a hook")}
+    stub.turns = {"a": 30, "c": 30, "e": 30}  # siblings still running when b fails
+    report = await run(stub, [spec(n) for n in "abcde"], concurrency=5)
+    assert [o.status for o in report.outcomes] == [
+        "created",
+        "failed",
+        "created",
+        "failed",
+        "created",
+    ]
+    assert stub.cancelled == 0
+    bad = report.outcomes[1]
+    assert bad.error is error
+    assert bad.attempts == 1
+    assert bad.reason == "BadRequestError: 400 POST u: name: bad"
+    assert bad.contact_list is None
+    assert not bad.ok
+    assert report.outcomes[3].attempts == 0  # a non-Kore error carries no attempts
+    assert not report.ok
+    assert report.failed == (report.outcomes[1], report.outcomes[3])
+
+
+async def test_bad_specs_fail_their_item_without_sending_anything() -> None:
+    stub = StubLists()
+    items: list[Any] = [
+        {"name": "ok-1", "description": "x", "allowDuplicates": True},
+        {"name": "n" * 49},
+        {"description": "no name"},
+        {"name": "ok-2", "colour": "blue"},
+        42,
+        spec("ok-3"),
+    ]
+    report = await run(stub, items)
+    assert stub.sent == ["ok-1", "ok-3"]
+    statuses = [(o.name, o.status) for o in report.outcomes]
+    assert statuses == [
+        ("ok-1", "created"),
+        ("n" * 49, "failed"),
+        ("", "failed"),
+        ("ok-2", "failed"),
+        ("", "failed"),
+        ("ok-3", "created"),
+    ]
+    fields = [o.error.field for o in report.outcomes if isinstance(o.error, kca.ValidationError)]
+    assert fields == ["items[1].name", "items[2].name", "items[3].colour", "items[4]"]
+    assert all(o.attempts == 0 for o in report.failed)
+
+
+async def test_a_repeated_name_fails_as_a_duplicate_of_the_first() -> None:
+    stub = StubLists()
+    stub.turns = {"Alpha": 50}  # the first is still in flight when its duplicate is pulled
+    report = await run(stub, [spec("Alpha"), spec("beta"), spec("ALPHA"), spec("alpha")])
+    assert stub.sent == ["Alpha", "beta"]
+    assert [o.status for o in report.outcomes] == ["created", "created", "failed", "failed"]
+    dup = report.outcomes[2]
+    assert isinstance(dup.error, kca.ValidationError)
+    assert dup.error.field == "items[2].name"
+    assert dup.reason is not None
+    assert "duplicate of item 0" in dup.reason
+
+
+async def test_adopted_lists_are_reported_as_adopted() -> None:
+    stub = StubLists()
+    stub.adopt = {"b"}
+    report = await run(stub, [spec("a"), spec("b")])
+    assert [o.status for o in report.outcomes] == ["created", "adopted"]
+    assert report.ok
+    assert report.adopted == (report.outcomes[1],)
+    assert report.created == (report.outcomes[0],)
+
+
+async def test_report_counts_and_summary() -> None:
+    stub = StubLists("acc-9")
+    stub.adopt = {"b"}
+    stub.errors = {"c": kca.APIConnectionError("reset")}
+    report = await run(stub, [spec("a"), spec("b"), spec("c"), spec("d")])
+    assert report.counts == {"created": 2, "adopted": 1, "failed": 1}
+    assert report.counts["updated"] == 0
+    assert len(report) == 4
+    assert str(report) == "acc-9: 4 items: 2 created, 1 adopted, 1 failed"
+    empty = await run(StubLists(), [])
+    assert empty.outcomes == ()
+    assert empty.ok
+    assert empty.summary == "acc-1: 0 items: 0 created, 0 failed"
+
+
+async def test_on_outcome_is_called_once_per_item_as_it_ends() -> None:
+    stub = StubLists()
+    stub.turns = {"slow": 200}
+    seen: list[Outcome] = []
+    in_flight_when_first_seen: list[int] = []
+
+    def on_outcome(outcome: Outcome) -> None:
+        if not seen:
+            in_flight_when_first_seen.append(stub.in_flight)
+        seen.append(outcome)
+
+    items = [spec("slow"), {"name": ""}, spec("fast")]
+    report = await run(stub, items, on_outcome=on_outcome)
+    assert sorted(o.index for o in seen) == [0, 1, 2]
+    assert seen[-1].name == "slow"
+    assert in_flight_when_first_seen == [1]  # reported while "slow" was still running
+    assert sorted(seen, key=lambda o: o.index) == list(report.outcomes)
+
+
+async def test_never_more_than_concurrency_creates_in_flight() -> None:
+    stub = StubLists()
+    stub.turns = {f"l{i}": i % 7 for i in range(60)}
+    report = await run(stub, (spec(f"l{i}") for i in range(60)), concurrency=5)
+    assert stub.max_in_flight == 5
+    assert report.ok
+    assert len(report) == 60
+
+
+async def test_async_iterables_are_accepted() -> None:
+    async def specs() -> AsyncIterator[dict[str, Any]]:
+        for i in range(10):
+            await asyncio.sleep(0)
+            yield {"name": f"a{i}"}
+
+    report = await run(StubLists(), specs(), concurrency=3)
+    assert [o.name for o in report.outcomes] == [f"a{i}" for i in range(10)]
+    assert report.ok
+
+
+async def test_100k_items_are_pulled_lazily_by_a_fixed_pool() -> None:
+    """100,000 items never mean 100,000 tasks nor 100,000 items held in flight."""
+    stub = StubLists()
+    concurrency = 16
+    pulled = 0
+    ahead: list[int] = []
+
+    async def specs() -> AsyncIterator[kca.ContactListCreate]:
+        nonlocal pulled
+        for i in range(100_000):
+            ahead.append(pulled - stub.finished)
+            pulled += 1
+            yield kca.ContactListCreate(name=f"list-{i}")
+
+    count = 0
+
+    def on_outcome(_: Outcome) -> None:
+        nonlocal count
+        count += 1
+
+    report = await run(stub, specs(), concurrency=concurrency, on_outcome=on_outcome)
+    assert len(report) == count == pulled == 100_000
+    assert report.counts["created"] == 100_000
+    assert max(ahead) <= concurrency
+    # The test task, the workers and nothing else.
+    assert stub.max_tasks <= concurrency + 2
+    assert stub.max_in_flight == concurrency
+
+
+async def test_cancelling_create_many_cancels_and_awaits_every_worker() -> None:
+    stub = StubLists()
+    stub.gate = asyncio.Event()  # never set: every create hangs
+    stub.busy_at = 6
+    job = asyncio.create_task(run(stub, [spec(f"l{i}") for i in range(50)], concurrency=6))
+    await stub.busy.wait()
+    assert len(workers_left()) == 6
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert workers_left() == []
+    assert stub.cancelled == 6
+    assert stub.in_flight == 0
+    assert len(stub.sent) == 6  # nothing was pulled after the cancel
+
+
+async def test_an_error_in_on_outcome_stops_the_job_and_propagates() -> None:
+    stub = StubLists()
+    stub.turns = {f"l{i}": 50 for i in range(1, 10)}
+
+    def on_outcome(outcome: Outcome) -> None:
+        raise ValueError(f"progress bar broke on {outcome.name}")
+
+    with pytest.raises(ValueError, match="broke on l0"):
+        await run(stub, [spec(f"l{i}") for i in range(10)], on_outcome=on_outcome)
+    assert workers_left() == []
+    assert stub.in_flight == 0
+    assert stub.cancelled == 3  # the other three workers were mid-create
+
+
+async def test_an_error_from_the_input_lets_items_in_flight_finish_then_propagates() -> None:
+    stub = StubLists()
+    stub.turns = {"slow": 100}
+
+    def specs() -> Iterator[kca.ContactListCreate]:
+        yield spec("slow")
+        yield spec("quick")
+        raise OSError("input file vanished")
+
+    seen: list[str] = []
+    with pytest.raises(OSError, match="vanished"):
+        await run(stub, specs(), on_outcome=lambda o: seen.append(o.name))
+    assert sorted(seen) == ["quick", "slow"]
+    assert stub.cancelled == 0
+    assert workers_left() == []
+
+
+@pytest.mark.parametrize(
+    ("items", "kwargs", "field"),
+    [
+        ("abc", {}, "items"),
+        ({"name": "one"}, {}, "items"),
+        (kca.ContactListCreate(name="one"), {}, "items"),
+        (5, {}, "items"),
+        ([], {"concurrency": 0}, "concurrency"),
+        ([], {"if_exists": "replace"}, "if_exists"),
+    ],
+)
+async def test_bad_arguments_are_refused_before_anything_is_sent(
+    items: Any, kwargs: dict[str, Any], field: str
+) -> None:
+    stub = StubLists()
+    kwargs.setdefault("concurrency", 2)
+    with pytest.raises(kca.ValidationError) as info:
+        await create_many(stub.as_lists(), items, **kwargs)
+    assert info.value.field == field
+    assert stub.sent == []
+
+
+async def test_cancel_and_wait_finishes_its_clean_up_when_cancelled_again() -> None:
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await release.wait()  # slow clean-up after the first cancel
+            raise
+
+    child = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    cleaner = asyncio.create_task(cancel_and_wait([child]))
+    await asyncio.sleep(0)
+    cleaner.cancel()  # a second cancellation arrives during the clean-up
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not cleaner.done()  # still waiting for the child
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await cleaner
+    assert child.cancelled()
+
+
+def test_outcome_ok_is_false_only_for_failures() -> None:
+    base = Outcome(index=0, account_id="a", name="n", action="delete", status="blocked")
+    assert base.ok
+    assert not attrs.evolve(base, status="failed").ok
