@@ -1,0 +1,188 @@
+"""Resolve the CLI's settings from flags, then environment, then defaults: pure, no I/O.
+
+Secrets (the client secret and a token) never appear in a message, a repr or a default shown
+by ``--help``; errors about them name the flag and the environment variable only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+import attrs
+
+from .._constants import (
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_RATE_LIMIT_PERIOD,
+    DEFAULT_RATE_LIMIT_REQUESTS,
+    ApiVersion,
+)
+from ._exit import UsageError
+
+DEFAULT_HOST: Final = "https://platform.kore.ai"
+
+
+@attrs.frozen
+class Option:
+    """One setting: its argparse destination, its flag and its environment variable."""
+
+    dest: str
+    flag: str
+    env: str
+    help: str
+    secret: bool = False
+
+    @property
+    def names(self) -> str:
+        """How errors name the setting: ``--account-id or KORE_ACCOUNT_ID``."""
+        return f"{self.flag} or {self.env}"
+
+
+OPTIONS: Final = (
+    Option("host", "--host", "KORE_HOST", f"Kore host URL (default {DEFAULT_HOST})"),
+    Option("client_id", "--client-id", "KORE_CLIENT_ID", "client id of the API Scope app"),
+    Option(
+        "client_secret",
+        "--client-secret",
+        "KORE_CLIENT_SECRET",
+        "client secret of the app (prefer the environment variable)",
+        secret=True,
+    ),
+    Option("token", "--token", "KORE_TOKEN", "a ready JWT instead of id and secret", secret=True),
+    Option("account_id", "--account-id", "KORE_ACCOUNT_ID", "Kore account id"),
+    Option("iid", "--iid", "KORE_IID", "application id (st-...)"),
+    Option("stream_id", "--stream-id", "KORE_STREAM_ID", "stream id for v2 paths (default: iid)"),
+    Option(
+        "api_version",
+        "--api-version",
+        "KORE_API_VERSION",
+        f"v1 or v2 (default {DEFAULT_API_VERSION})",
+    ),
+    Option(
+        "rate_limit",
+        "--rate-limit",
+        "KORE_RATE_LIMIT",
+        f"requests per period per account (default {DEFAULT_RATE_LIMIT_REQUESTS})",
+    ),
+    Option(
+        "rate_period",
+        "--rate-period",
+        "KORE_RATE_PERIOD",
+        f"rate-limit period in seconds (default {DEFAULT_RATE_LIMIT_PERIOD:g})",
+    ),
+    Option(
+        "max_concurrency",
+        "--max-concurrency",
+        "KORE_MAX_CONCURRENCY",
+        f"requests in flight per account (default {DEFAULT_MAX_CONCURRENCY})",
+    ),
+)
+_BY_DEST: Final = {option.dest: option for option in OPTIONS}
+
+
+def names_of(dest: str) -> str:
+    """Return how messages name a setting, e.g. ``--account-id or KORE_ACCOUNT_ID``."""
+    return _BY_DEST[dest].names
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Everything a command needs to build a client and address an account."""
+
+    host: str = DEFAULT_HOST
+    client_id: str | None = None
+    client_secret: str | None = attrs.field(default=None, repr=False)
+    token: str | None = attrs.field(default=None, repr=False)
+    account_id: str | None = None
+    iid: str | None = None
+    stream_id: str | None = None
+    api_version: ApiVersion = DEFAULT_API_VERSION
+    rate_limit: int = DEFAULT_RATE_LIMIT_REQUESTS
+    rate_period: float = DEFAULT_RATE_LIMIT_PERIOD
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+
+    def credentials(self) -> dict[str, str]:
+        """Return the credential keywords for ``CampaignClient``."""
+        if self.token is not None:
+            return {"token": self.token}
+        if self.client_id is not None and self.client_secret is not None:
+            return {"client_id": self.client_id, "client_secret": self.client_secret}
+        missing = [
+            _BY_DEST[dest].names
+            for dest in ("client_id", "client_secret")
+            if getattr(self, dest) is None
+        ]
+        raise UsageError(
+            f"missing credentials: set {' and '.join(missing)} "
+            f"(or give a ready JWT with {_BY_DEST['token'].names})"
+        )
+
+    def account(self) -> tuple[str, str, str | None]:
+        """Return ``(account_id, iid, stream_id)`` or say which setting is missing."""
+        if self.account_id is None:
+            raise UsageError(f"missing account id: set {_BY_DEST['account_id'].names}")
+        if self.iid is None:
+            raise UsageError(f"missing iid: set {_BY_DEST['iid'].names}")
+        return self.account_id, self.iid, self.stream_id
+
+
+def _pick(dest: str, flags: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str | None, bool]:
+    """Return the raw value and whether it came from a flag; empty values count as unset."""
+    value = flags.get(dest)
+    if value is not None and value != "":
+        return str(value), True
+    from_env = env.get(_BY_DEST[dest].env, "")
+    return (from_env, False) if from_env != "" else (None, False)
+
+
+def _positive_int(dest: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UsageError(f"{_BY_DEST[dest].names} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _positive_float(dest: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (0 < value < math.inf):
+        raise UsageError(f"{_BY_DEST[dest].names} must be a positive number, got {raw!r}")
+    return value
+
+
+def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    """Build the settings: a flag beats its environment variable, which beats the default.
+
+    A ``--token`` flag beats client credentials from anywhere, and client id and secret
+    (flags or environment) beat a ``KORE_TOKEN`` from the environment.
+    """
+    raw = {option.dest: _pick(option.dest, flags, env) for option in OPTIONS}
+    values: dict[str, Any] = {
+        dest: raw[dest][0]
+        for dest in ("host", "client_id", "client_secret", "account_id", "iid", "stream_id")
+        if raw[dest][0] is not None
+    }
+    token, token_from_flag = raw["token"]
+    has_client = raw["client_id"][0] is not None and raw["client_secret"][0] is not None
+    if token is not None and (token_from_flag or not has_client):
+        values["token"] = token
+    version = raw["api_version"][0]
+    if version is not None:
+        if version not in API_VERSIONS:
+            raise UsageError(f"{_BY_DEST['api_version'].names} must be v1 or v2, got {version!r}")
+        values["api_version"] = version
+    if raw["rate_limit"][0] is not None:
+        values["rate_limit"] = _positive_int("rate_limit", raw["rate_limit"][0])
+    if raw["rate_period"][0] is not None:
+        values["rate_period"] = _positive_float("rate_period", raw["rate_period"][0])
+    if raw["max_concurrency"][0] is not None:
+        values["max_concurrency"] = _positive_int("max_concurrency", raw["max_concurrency"][0])
+    return Settings(**values)

@@ -1,0 +1,135 @@
+"""The argument parser of ``kore-campaign``: commands, their flags and the shared settings."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._config import OPTIONS
+
+DESCRIPTION = """\
+Manage Kore.ai Campaign Management contact lists: one-off commands, a declarative bulk sync
+from a CSV or JSON Lines file, and a self-contained demo against an embedded fake server.
+
+Settings come from flags or the environment (flags win). Exit status: 0 success, 1 something
+failed, 2 bad usage or input (nothing sent), 130 interrupted.
+"""
+
+SYNC_HELP = """\
+FILE is CSV (header: account, iid, name, description, allow_duplicates; optional stream_id) or
+JSON Lines with the same keys, chosen by extension (.csv, .jsonl, .ndjson). Rows without account
+or iid use --account-id/--iid. The whole file is checked before anything is sent. The plan is
+printed, then applied per account; lists are matched by name, ignoring case.
+"""
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    """Add the shared settings; SUPPRESS lets them go before or after the command."""
+    group = parser.add_argument_group("settings (flag or environment variable)")
+    for option in OPTIONS:
+        group.add_argument(
+            option.flag,
+            dest=option.dest,
+            default=argparse.SUPPRESS,
+            metavar=option.dest.upper(),
+            help=f"{option.help}; env {option.env}",
+        )
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser; ``args.command`` names the command chosen."""
+    parser = argparse.ArgumentParser(
+        prog="kore-campaign",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_settings(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text if epilog is None else f"{help_text}\n\n{epilog}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _add_settings(sub)
+        return sub
+
+    _json_flag(command("lists", "list the account's contact lists"))
+
+    get = command("get", "show one contact list")
+    get.add_argument("id", help="contact list id (cl-...)")
+    _json_flag(get)
+
+    create = command("create", "create a contact list")
+    create.add_argument("name", help="list name, at most 48 characters")
+    create.add_argument("--description", default="", help="at most 256 characters")
+    create.add_argument(
+        "--allow-duplicates",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allow duplicate contacts (Kore's default: no)",
+    )
+    _json_flag(create)
+
+    update = command("update", "change a contact list's name, description or allowDuplicates")
+    update.add_argument("id", help="contact list id (cl-...)")
+    update.add_argument("--name", help="new name, at most 48 characters")
+    update.add_argument("--description", help="new description, at most 256 characters")
+    update.add_argument("--allow-duplicates", action=argparse.BooleanOptionalAction, default=None)
+    _json_flag(update)
+
+    delete = command("delete", "delete a contact list (asks first unless --yes)")
+    delete.add_argument("id", help="contact list id (cl-...)")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _json_flag(delete)
+
+    contacts = command("contacts", "list the contacts of a contact list")
+    contacts.add_argument("id", help="contact list id (cl-...)")
+    _json_flag(contacts)
+
+    sync = command("sync", "make the accounts' contact lists match a file", SYNC_HELP)
+    sync.add_argument("file", metavar="FILE", help="lists.csv, lists.jsonl or lists.ndjson")
+    sync.add_argument(
+        "--prune",
+        action="store_true",
+        help="also delete API-made lists not in the file (never lists in use or UI uploads)",
+    )
+    sync.add_argument("--dry-run", action="store_true", help="print the plan; send no writes")
+    sync.add_argument("--report", metavar="OUT.jsonl", help="write one JSON line per item")
+    sync.add_argument("--yes", action="store_true", help="do not ask before deleting lists")
+
+    demo = command(
+        "demo", "provision lists over several accounts against an embedded fake Kore server"
+    )
+    demo.add_argument("--accounts", type=_positive_int, default=5, help="accounts (default 5)")
+    demo.add_argument(
+        "--lists", type=_positive_int, default=600, help="lists per account (default 600)"
+    )
+    demo.add_argument(
+        "--window",
+        type=_positive_float,
+        default=1.0,
+        help="seconds that stand for Kore's minute: 60 requests per window (default 1.0)",
+    )
+    demo.add_argument("--no-faults", action="store_true", help="switch injected faults off")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the fault dice (default 0)")
+    return parser
