@@ -1,0 +1,265 @@
+"""create_many, sync and sync_many end to end: the fake server on loopback, faults switched on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import kore_campaign_async as kca
+from kore_campaign_async._bulk import Outcome
+from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
+
+IID = "st-bulk"
+WRITES = ("create", "update", "delete")
+#: Enough attempts that a run of faults on one item (p ~ 0.15 each) never exhausts them.
+PATIENT_RETRY = kca.RetryPolicy(max_attempts=10, backoff_base=0.001, backoff_cap=0.01, deadline=30)
+
+
+@contextlib.asynccontextmanager
+async def connect(server: FakeKoreServer, **kwargs: Any) -> AsyncIterator[kca.CampaignClient]:
+    kwargs.setdefault("rate_limit", None)
+    async with kca.CampaignClient(
+        server.url,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        retry=PATIENT_RETRY,
+        retry_budget=None,
+        timeout=kca.Timeout(total=5.0, connect=2.0),
+        **kwargs,
+    ) as client:
+        yield client
+
+
+def writes(server: FakeKoreServer, account_id: str | None = None) -> int:
+    return sum(server.count(operation=op, account_id=account_id) for op in WRITES)
+
+
+def names_on(server: FakeKoreServer, account_id: str) -> Counter[str]:
+    return Counter(item["name"].lower() for item in server.lists(account_id))
+
+
+def bulk_tasks() -> list[asyncio.Task[Any]]:
+    return [task for task in asyncio.all_tasks() if task.get_name().startswith("kore-")]
+
+
+async def test_create_many_over_three_accounts_with_faults_loses_and_duplicates_nothing() -> None:
+    accounts = ("acc-a", "acc-b", "acc-c")
+    per_account = 700
+    async with FakeKoreServer(rate_limit=ServerRateLimit(limit=150, window=0.2), seed=7) as server:
+        server.faults.add_many(
+            [
+                Fault("reset", operation="create", probability=0.04, times=None),
+                Fault("status", operation="create", status=503, probability=0.04, times=None),
+                Fault("commit_then_drop", operation="create", probability=0.04, times=None),
+                Fault(
+                    "status",
+                    status=429,
+                    headers={"Retry-After": "0.005"},
+                    probability=0.02,
+                    times=None,
+                ),
+                Fault("reset", operation="list", probability=0.05, times=None),
+            ]
+        )
+        inputs: dict[str, list[Any]] = {}
+        for account_id in accounts:
+            # One list exists already (adopted), one spec is bad, one repeats a name.
+            server.seed_list(account_id, IID, f"{account_id}-list-0005", "seeded")
+            items: list[Any] = [
+                {"name": f"{account_id}-list-{i:04d}", "description": f"#{i}"}
+                for i in range(per_account - 2)
+            ]
+            items.insert(100, {"name": f"{account_id}-LIST-0003"})
+            items.insert(200, {"name": "x" * 49})
+            inputs[account_id] = items
+        seen: Counter[tuple[str, int]] = Counter()
+
+        def on_outcome(outcome: Outcome) -> None:
+            seen[outcome.account_id, outcome.index] += 1
+
+        async with connect(server, max_concurrency=16) as client:
+            handles = [client.account(account_id, iid=IID) for account_id in accounts]
+            reports = await asyncio.gather(
+                *(
+                    handle.contact_lists.create_many(
+                        inputs[handle.account_id], on_outcome=on_outcome
+                    )
+                    for handle in handles
+                )
+            )
+            for report, account_id in zip(reports, accounts, strict=True):
+                items = inputs[account_id]
+                assert report.account_id == account_id
+                assert len(report) == len(items) == per_account
+                assert [o.index for o in report.outcomes] == list(range(per_account))
+                assert all(seen[account_id, i] == 1 for i in range(per_account))
+                by_name = {o.name.lower(): o for o in report.outcomes if o.ok}
+                assert report.counts["failed"] == 2
+                assert isinstance(report.outcomes[100].error, kca.ValidationError)
+                assert "duplicate of item 3" in str(report.outcomes[100].reason)
+                assert isinstance(report.outcomes[200].error, kca.ValidationError)
+                assert by_name[f"{account_id}-list-0005"].status == "adopted"
+                # Exactly one server list per name, and it is the one the report holds.
+                on_server = names_on(server, account_id)
+                assert set(on_server.values()) == {1}
+                assert set(on_server) == set(by_name)
+                for item in server.lists(account_id):
+                    outcome = by_name[item["name"].lower()]
+                    assert outcome.contact_list is not None
+                    assert outcome.contact_list.id == item["_id"]
+            assert server.count(status=429) > 0  # the server's limit was hit, and honoured
+            # Lists committed before their answer was dropped were adopted, not made twice.
+            assert any(r.fault == "commit_then_drop" for r in server.requests)
+            assert sum(report.counts["adopted"] for report in reports) > len(accounts)
+
+            # The same job as a sync: only the seeded list's description differs, once.
+            desired = {
+                handle: [item for item in inputs[handle.account_id] if len(item["name"]) <= 48]
+                for handle in handles
+            }
+            for items in desired.values():
+                del items[100]  # the repeated name
+            before = writes(server)
+            synced = await client.sync_many(desired)
+            assert writes(server) == before + len(accounts)
+            for sync_report in synced.values():
+                assert sync_report.ok
+                assert sync_report.counts == {"unchanged": per_account - 3, "updated": 1}
+            # And again: nothing left to write, faults or not.
+            resynced = await client.sync_many(desired)
+            assert writes(server) == before + len(accounts)
+            assert all(r.ok and r.writes == 0 for r in resynced.values())
+
+
+@pytest.mark.parametrize("api_version", ["v1", "v2"])
+async def test_sync_dry_run_prune_safety_and_second_run(
+    server: FakeKoreServer, api_version: kca.ApiVersion
+) -> None:
+    account_id = "acc-1"
+    server.seed_list(account_id, IID, "Keep", "old words", allow_duplicates=True)
+    server.seed_list(account_id, IID, "Stale")
+    server.seed_list(account_id, IID, "Uploaded", source="localDrive", status="Validated")
+    server.seed_list(account_id, IID, "Busy", campaign_in_use=[{"id": "c-1", "name": "July"}])
+    desired = [
+        {"name": "keep", "description": "new words", "allow_duplicates": False},
+        {"name": "Fresh one", "description": "f"},
+        {"name": "Fresh two", "allow_duplicates": True},
+    ]
+    async with connect(server, api_version=api_version) as client:
+        lists = client.account(account_id, iid=IID).contact_lists
+
+        dry = await lists.sync(desired, prune=True, dry_run=True)
+        assert [(r.operation, r.method) for r in server.requests] == [("list", "POST")]
+        assert [(o.name, o.status) for o in dry.outcomes] == [
+            ("Keep", "planned"),
+            ("Fresh one", "planned"),
+            ("Fresh two", "planned"),
+            ("Busy", "blocked"),
+            ("Stale", "planned"),
+            ("Uploaded", "blocked"),
+        ]
+
+        applied = await lists.sync(desired, prune=True)
+        assert applied.ok
+        assert [(o.name, o.status) for o in applied.outcomes] == [
+            ("Keep", "updated"),
+            ("Fresh one", "created"),
+            ("Fresh two", "created"),
+            ("Busy", "blocked"),
+            ("Stale", "deleted"),
+            ("Uploaded", "blocked"),
+        ]
+        # v1 updates need name, source and allowDuplicates: sync sends them, no extra read.
+        assert server.count(operation="get") == 0
+        on_server = {item["name"]: item for item in server.lists(account_id)}
+        assert sorted(on_server) == ["Busy", "Fresh one", "Fresh two", "Keep", "Uploaded"]
+        assert on_server["Keep"]["description"] == "new words"
+        assert on_server["Keep"]["allowDuplicates"] is False
+        assert on_server["Keep"]["source"] == "passiveApi"
+        assert on_server["Fresh two"]["allowDuplicates"] is True
+
+        before = writes(server)
+        again = await lists.sync(desired, prune=True)
+        assert writes(server) == before
+        assert again.writes == 0
+        assert again.plan is not None
+        assert again.plan.writes == 0
+        assert again.counts == {"unchanged": 3, "blocked": 2}
+
+
+async def test_a_stopped_sync_runs_again_without_duplicates() -> None:
+    account_id = "acc-stop"
+    desired = [{"name": f"list-{i:03d}", "description": "d"} for i in range(150)]
+    async with FakeKoreServer() as server, connect(server, max_concurrency=8) as client:
+        # Slow creates, so the job is surely mid-flight when it is stopped.
+        server.faults.add(Fault("delay", operation="create", delay=0.01, times=None))
+        lists = client.account(account_id, iid=IID).contact_lists
+        enough = asyncio.Event()
+        done = 0
+
+        def on_outcome(_: Outcome) -> None:
+            nonlocal done
+            done += 1
+            if done == 30:
+                enough.set()
+
+        job = asyncio.create_task(lists.sync(desired, on_outcome=on_outcome))
+        await enough.wait()
+        job.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        assert bulk_tasks() == []
+        assert 30 <= len(server.lists(account_id)) < 150
+
+        server.faults.clear()
+        rerun = await lists.sync(desired)
+        assert rerun.ok
+        assert rerun.counts["created"] + rerun.counts["adopted"] < 150 - 29
+        on_server = names_on(server, account_id)
+        assert len(on_server) == 150
+        assert set(on_server.values()) == {1}
+        third = await lists.sync(desired)
+        assert third.writes == 0
+
+
+async def test_failing_items_do_not_cancel_their_siblings(
+    server: FakeKoreServer, client: kca.CampaignClient
+) -> None:
+    server.faults.add(
+        Fault(
+            "status",
+            operation="create",
+            status=400,
+            body={"errors": [{"msg": "description: rejected", "code": 412}]},
+            times=3,
+        )
+    )
+    lists = client.account("acc-1", iid=IID).contact_lists
+    report = await lists.create_many(({"name": f"l{i}"} for i in range(30)), concurrency=5)
+    assert report.counts == {"created": 27, "failed": 3}
+    for outcome in report.failed:
+        assert isinstance(outcome.error, kca.BadRequestError)
+        assert outcome.attempts == 1
+    assert len(server.lists("acc-1")) == 27
+
+
+async def test_sync_many_isolates_an_account_that_cannot_be_read(server: FakeKoreServer) -> None:
+    server.faults.add(
+        Fault("status", operation="list", account_id="acc-bad", status=403, times=None)
+    )
+    async with connect(server) as client:
+        good = client.account("acc-good", iid=IID)
+        bad = client.account("acc-bad", iid=IID)
+        desired = [{"name": f"n{i}"} for i in range(20)]
+        reports = await client.sync_many({good: desired, bad: desired}, prune=True)
+    assert reports["acc-good"].counts == {"created": 20}
+    failed = reports["acc-bad"]
+    assert isinstance(failed.error, kca.PermissionDeniedError)
+    assert not failed.ok
+    assert writes(server, "acc-bad") == 0
+    assert len(server.lists("acc-good")) == 20
