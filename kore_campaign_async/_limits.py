@@ -1,0 +1,259 @@
+"""Pace one account: a FIFO concurrency slot first, then a sliding-log rate permit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Final
+
+import attrs
+
+from ._clock import Clock, Sleep
+from ._constants import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
+from ._exceptions import ConfigurationError
+
+# Adaptive mode, in the spirit of botocore's: a 429 cuts the effective limit to 70 %
+# (never below 1); every requests/10 successes win one request back, up to the limit.
+_CUT_FACTOR: Final = 0.7
+_RECOVERY_DIVISOR: Final = 10
+
+# Float slack: a sleep of exactly the computed wait may land a hair before the deadline.
+_EPSILON: Final = 1e-9
+
+# A 429 without Retry-After on an account with no configured rate limit: pause this long.
+_FALLBACK_PAUSE: Final = DEFAULT_RATE_LIMIT_PERIOD / DEFAULT_RATE_LIMIT_REQUESTS
+
+
+def _require_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}")
+
+
+class _FifoSemaphore:
+    """A semaphore that serves waiters strictly in arrival order and binds to no loop."""
+
+    def __init__(self, value: int) -> None:
+        self._free = value
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """Tasks queued for a unit."""
+        return sum(1 for fut in self._waiters if not fut.done())
+
+    async def acquire(self) -> None:
+        """Take a unit, queueing behind earlier waiters."""
+        # Checked in this order so the O(n) count only runs in the rare free-but-queued case.
+        if self._free > 0 and not self.waiting:
+            self._free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                # Handed a unit just as we were cancelled: pass it on.
+                self.release()
+            else:
+                # release() may already have dropped our cancelled future.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            raise
+
+    def release(self) -> None:
+        """Hand the unit to the first live waiter, or free it."""
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self._free += 1
+
+
+@attrs.frozen
+class RateLimit:
+    """At most ``requests`` request starts per ``per`` seconds."""
+
+    requests: int = DEFAULT_RATE_LIMIT_REQUESTS
+    per: float = DEFAULT_RATE_LIMIT_PERIOD
+    """Window length in seconds."""
+
+    def __attrs_post_init__(self) -> None:
+        _require_positive_int("RateLimit.requests", self.requests)
+        if not (0 < self.per < math.inf):
+            raise ConfigurationError(f"RateLimit.per must be finite and > 0, got {self.per!r}")
+
+    @property
+    def interval(self) -> float:
+        """The average spacing of requests at the full rate."""
+        return self.per / self.requests
+
+
+class AccountLimiter:
+    """Concurrency and rate limits for one account (keep backoff sleeps outside ``slot()``).
+
+    ``async with limiter.slot() as sent_at:`` waits, in FIFO order, for a concurrency slot,
+    then for a rate permit, and yields the permit's time. Permits follow a sliding log: at
+    most ``effective_limit`` starts in any ``per * (1 + safety_margin)`` seconds, so the
+    account bursts ``requests`` at first and is then paced exactly; the margin absorbs
+    network jitter so a server window (fixed or sliding) never overflows.
+
+    ``on_rate_limited(retry_after)`` pauses the whole account: no permit before the latest
+    deadline any 429 set (now + retry_after; without one, until the oldest logged start
+    leaves the window, at least ``per / requests``). With ``adaptive`` the first 429 of an
+    episode also cuts the effective limit to 70 % (floor 1); ``on_success()`` wins one
+    request back per ``requests // 10`` successes (at least 1), up to ``requests``.
+    """
+
+    def __init__(
+        self,
+        rate_limit: RateLimit | None,
+        max_concurrency: int,
+        *,
+        clock: Clock,
+        sleep: Sleep,
+        adaptive: bool = True,
+        safety_margin: float = 0.01,
+    ) -> None:
+        _require_positive_int("AccountLimiter.max_concurrency", max_concurrency)
+        if not (0 <= safety_margin < 1):
+            raise ConfigurationError(
+                f"AccountLimiter.safety_margin must be in [0, 1), got {safety_margin!r}"
+            )
+        self._rate = rate_limit
+        self._max_concurrency = max_concurrency
+        self._clock = clock
+        self._sleep = sleep
+        self._adaptive = adaptive
+        self._window = rate_limit.per * (1 + safety_margin) if rate_limit else 0.0
+        self._limit = rate_limit.requests if rate_limit else 0
+        self._starts: deque[float] = deque()
+        self._slots = _FifoSemaphore(max_concurrency)
+        # One task at a time computes (and sleeps until) the next permit: FIFO among slot holders.
+        self._permit_turn = _FifoSemaphore(1)
+        self._permit_waiting = 0
+        self._running = 0
+        self._paused_until = -math.inf
+        self._cut_at = -math.inf
+        # 429s seen before this instant (without sent_at) belong to the last cut's episode.
+        self._episode_end = -math.inf
+        self._successes = 0
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The configured rate limit; None means concurrency only."""
+        return self._rate
+
+    @property
+    def max_concurrency(self) -> int:
+        """Most requests of this account in flight at once."""
+        return self._max_concurrency
+
+    @property
+    def in_flight(self) -> int:
+        """Requests holding a slot and a permit, i.e. inside ``slot()``."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Tasks waiting for a slot or for a permit."""
+        return self._slots.waiting + self._permit_waiting
+
+    @property
+    def effective_limit(self) -> int | None:
+        """Requests allowed per window now (adaptive cuts lower it); None without a rate."""
+        return self._limit if self._rate is not None else None
+
+    @property
+    def paused_until(self) -> float | None:
+        """The clock time a 429 paused the account until, while that is in the future."""
+        return self._paused_until if self._paused_until > self._clock() else None
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[float]:
+        """Hold a concurrency slot and a rate permit; yield the clock time the permit began."""
+        await self._slots.acquire()
+        try:
+            sent_at = await self._acquire_permit()
+            self._running += 1
+            try:
+                yield sent_at
+            finally:
+                self._running -= 1
+        finally:
+            self._slots.release()
+
+    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
+        """Pause the whole account after a 429; cut the rate once per episode when adaptive.
+
+        ``sent_at`` (the time ``slot()`` yielded) tells a 429 for a request sent before the
+        last cut, which must not cut again, from one that shows the cut rate is still too high.
+        """
+        now = self._clock()
+        if retry_after is not None and 0 <= retry_after < math.inf:
+            until = now + retry_after
+        else:
+            until = self._default_pause_end(now)
+        self._paused_until = max(self._paused_until, until)
+        if not self._adaptive or self._rate is None:
+            return
+        # With sent_at, a request sent before the last cut never cuts again; without,
+        # every 429 until the episode ends is the same overload.
+        stale = sent_at <= self._cut_at if sent_at is not None else now < self._episode_end
+        if not stale:
+            self._limit = max(1, int(self._limit * _CUT_FACTOR))
+            self._successes = 0
+            self._cut_at = now
+            self._episode_end = max(self._paused_until, now + self._rate.interval)
+
+    def on_success(self) -> None:
+        """Count a success; win back one request per requests/10 successes after a cut."""
+        if not self._adaptive or self._rate is None or self._limit >= self._rate.requests:
+            return
+        self._successes += 1
+        if self._successes >= max(1, self._rate.requests // _RECOVERY_DIVISOR):
+            self._successes = 0
+            self._limit += 1
+
+    def _default_pause_end(self, now: float) -> float:
+        if self._rate is None:
+            return now + _FALLBACK_PAUSE
+        self._forget_old_starts(now)
+        oldest_leaves = self._starts[0] + self._window if self._starts else -math.inf
+        return max(now + self._rate.interval, oldest_leaves)
+
+    async def _acquire_permit(self) -> float:
+        self._permit_waiting += 1
+        try:
+            await self._permit_turn.acquire()
+            try:
+                while True:
+                    now = self._clock()
+                    ready_at = self._next_permit_at(now)
+                    if ready_at <= now + _EPSILON:
+                        if self._rate is not None:
+                            self._starts.append(now)
+                        return now
+                    # Re-check after waking: a 429 or a cut may have moved the time.
+                    await self._sleep(ready_at - now)
+            finally:
+                self._permit_turn.release()
+        finally:
+            self._permit_waiting -= 1
+
+    def _next_permit_at(self, now: float) -> float:
+        ready_at = self._paused_until
+        if self._rate is not None:
+            self._forget_old_starts(now)
+            if len(self._starts) >= self._limit:
+                ready_at = max(ready_at, self._starts[-self._limit] + self._window)
+        return ready_at
+
+    def _forget_old_starts(self, now: float) -> None:
+        horizon = now - self._window
+        while self._starts and self._starts[0] <= horizon:
+            self._starts.popleft()

@@ -1,0 +1,361 @@
+"""AccountLimiter pacing, pauses and cancellation, in virtual time (and ManualClock itself)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import pytest
+
+from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._exceptions import ConfigurationError
+from kore_campaign_async._limits import AccountLimiter, RateLimit
+
+T = TypeVar("T")
+
+# Half-open windows a hair shorter than the limiter's, so float rounding cannot hide a breach.
+TOLERANCE = 1e-6
+
+
+PER_MINUTE = RateLimit(60, 60.0)
+
+
+def limiter_for(
+    clock: ManualClock,
+    rate: RateLimit | None = PER_MINUTE,
+    concurrency: int = 8,
+    *,
+    adaptive: bool = True,
+) -> AccountLimiter:
+    return AccountLimiter(rate, concurrency, clock=clock, sleep=clock.sleep, adaptive=adaptive)
+
+
+async def run_requests(
+    limiter: AccountLimiter, clock: ManualClock, n: int, latency: float = 0.05
+) -> list[float]:
+    """Send ``n`` concurrent requests of ``latency`` virtual seconds; return permit times."""
+    sent: list[float] = []
+
+    async def one() -> None:
+        async with limiter.slot() as sent_at:
+            assert sent_at == clock.now
+            sent.append(sent_at)
+            await clock.sleep(latency)
+
+    await asyncio.gather(*(one() for _ in range(n)))
+    return sent
+
+
+async def no_hang(work: Awaitable[T]) -> T:
+    """Fail, not hang, when a leaked slot blocks ``work`` (virtual time makes it instant)."""
+    return await asyncio.wait_for(work, timeout=2.0)
+
+
+async def enter(limiter: AccountLimiter) -> float:
+    """Pass through one slot at once; return the permit time."""
+    async with limiter.slot() as sent_at:
+        return sent_at
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times))
+
+
+# ManualClock
+
+
+async def test_manual_clock_wakes_sleepers_in_deadline_order() -> None:
+    clock = ManualClock(start=100.0)
+    woke: list[tuple[str, float]] = []
+
+    async def nap(name: str, delay: float) -> None:
+        await clock.sleep(delay)
+        woke.append((name, clock()))
+
+    await asyncio.gather(nap("c", 3.0), nap("a", 1.0), nap("b", 2.0), nap("a2", 1.0))
+    assert woke == [("a", 101.0), ("a2", 101.0), ("b", 102.0), ("c", 103.0)]
+    assert clock.sleepers == 0
+
+
+async def test_manual_clock_advance_and_cancelled_sleepers() -> None:
+    clock = ManualClock()
+    never = asyncio.ensure_future(clock.sleep(1000.0))
+    short = asyncio.ensure_future(clock.sleep(5.0))
+    await asyncio.sleep(0)
+    clock.advance(2.0)
+    assert clock.now == 2.0
+    assert not short.done()
+    never.cancel()
+    await short
+    # The cancelled sleeper does not drag time to 1000.
+    assert clock.now == 5.0
+    with pytest.raises(ValueError, match="seconds"):
+        clock.advance(-1.0)
+
+
+# Configuration
+
+
+@pytest.mark.parametrize(
+    ("requests", "per", "field"),
+    [
+        (0, 60.0, "requests"),
+        (True, 60.0, "requests"),
+        (1.5, 60.0, "requests"),
+        (60, 0.0, "per"),
+        (60, float("nan"), "per"),
+        (60, float("inf"), "per"),
+    ],
+)
+def test_rate_limit_rejects_bad_values(requests: int, per: float, field: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"RateLimit.{field} must be"):
+        RateLimit(requests, per)
+
+
+def test_limiter_rejects_bad_values() -> None:
+    clock = ManualClock()
+    with pytest.raises(ConfigurationError, match="max_concurrency must be"):
+        AccountLimiter(None, 0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(ConfigurationError, match="safety_margin must be"):
+        AccountLimiter(None, 1, clock=clock, sleep=clock.sleep, safety_margin=-0.1)
+
+
+# Pacing
+
+
+async def test_burst_then_exact_pacing_at_sixty_per_minute() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock)
+    real_start = time.perf_counter()
+    sent = await run_requests(limiter, clock, 200)
+    real_seconds = time.perf_counter() - real_start
+
+    window = 60.0 * 1.01
+    assert most_in_any_window(sent, window - TOLERANCE) == 60
+    assert sent == sorted(sent)
+    # A burst of 60, then each start exactly one margin-widened window after its peer.
+    assert sent[59] < 1.0
+    for k in range(60, 200):
+        assert sent[k] == pytest.approx(sent[k - 60] + window)
+    # Never more than 3 % behind a client that uses the server's whole allowance.
+    for k, t in enumerate(sent):
+        assert t - sent[k % 60] <= (k // 60) * 60.0 / 0.97
+    assert clock.now > 180.0
+    assert real_seconds < 2.0
+
+
+async def test_long_run_at_sixty_per_second_uses_the_allowance() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(60, 1.0), concurrency=8)
+    n = 1200
+    sent = await run_requests(limiter, clock, n, latency=0.005)
+    # Neither a sliding nor a fixed server window of 60 per second ever overflows...
+    assert most_in_any_window(sent, 1.0) <= 60
+    for second in range(int(max(sent)) + 1):
+        assert sum(1 for t in sent if second <= t < second + 1) <= 60
+    # ...and the run gets >= 97 % of what the server allows by the last start.
+    allowed = 60 * (max(sent) / 1.0 + 1)
+    assert n / allowed >= 0.97
+
+
+async def test_concurrency_never_exceeds_the_limit() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(1000, 1.0), concurrency=5)
+    peak = 0
+
+    async def one(latency: float) -> None:
+        nonlocal peak
+        async with limiter.slot():
+            peak = max(peak, limiter.in_flight)
+            assert limiter.in_flight <= 5
+            await clock.sleep(latency)
+
+    await asyncio.gather(*(one(0.01 * (i % 7 + 1)) for i in range(50)))
+    assert peak == 5
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+
+
+async def test_slots_are_granted_first_come_first_served() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(2, 1.0), concurrency=1)
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        async with limiter.slot():
+            order.append(i)
+            await clock.sleep(0.1)
+
+    tasks = []
+    for i in range(10):
+        tasks.append(asyncio.ensure_future(one(i)))
+        await asyncio.sleep(0)  # each task queues before the next is made
+    await asyncio.gather(*tasks)
+    assert order == list(range(10))
+
+
+async def test_slot_is_released_when_the_body_fails() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    with pytest.raises(RuntimeError, match="send failed"):
+        async with limiter.slot():
+            raise RuntimeError("send failed")
+    assert limiter.in_flight == 0
+    assert await run_requests(limiter, clock, 1) == [0.0]
+
+
+async def test_no_rate_limit_means_concurrency_only() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=3)
+    sent = await run_requests(limiter, clock, 12, latency=1.0)
+    assert sent == [float(i // 3) for i in range(12)]
+    assert limiter.effective_limit is None
+    limiter.on_success()
+    limiter.on_rate_limited(None)
+    assert limiter.effective_limit is None
+    assert limiter.paused_until == pytest.approx(clock.now + 1.0)
+
+
+# 429s
+
+
+async def test_a_429_pauses_every_task_of_its_account_only() -> None:
+    clock = ManualClock()
+    account_a, account_b = limiter_for(clock), limiter_for(clock)
+    await run_requests(account_a, clock, 1, latency=0.0)
+    account_a.on_rate_limited(5.0)
+    assert account_a.paused_until == 5.0
+    assert account_b.paused_until is None
+
+    sent_a, sent_b = await asyncio.gather(
+        run_requests(account_a, clock, 10, latency=0.01),
+        run_requests(account_b, clock, 10, latency=0.01),
+    )
+    assert min(sent_a) == pytest.approx(5.0)
+    assert max(sent_b) < 0.05  # account B never waited for A's pause
+    assert account_a.paused_until is None
+
+
+async def test_a_429_holds_tasks_already_waiting_for_a_permit() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(1, 1.0))
+    await run_requests(limiter, clock, 1, latency=0.0)
+    waiter = asyncio.ensure_future(run_requests(limiter, clock, 1, latency=0.0))
+    await clock.sleep(0.5)
+    assert limiter.waiting == 1
+    limiter.on_rate_limited(4.0)  # now 0.5: paused until 4.5, past the permit at 1.01
+    assert await waiter == [pytest.approx(4.5)]
+
+
+async def test_concurrent_429s_do_not_stack() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock)
+    for retry_after in (3.0, 5.0, 4.0, None):
+        limiter.on_rate_limited(retry_after)
+    assert limiter.paused_until == 5.0
+    assert limiter.effective_limit == 42  # cut once for the whole episode
+
+
+async def test_429_without_retry_after_waits_for_the_window() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock)
+    limiter.on_rate_limited(None)
+    assert limiter.paused_until == pytest.approx(1.0)  # empty log: one request interval
+
+    clock = ManualClock()
+    limiter = limiter_for(clock)
+    await run_requests(limiter, clock, 60, latency=0.0)
+    clock.advance(10.0)
+    limiter.on_rate_limited(None)
+    # Until the oldest start leaves the margin-widened window.
+    assert limiter.paused_until == pytest.approx(60.6)
+
+
+async def test_adaptive_cut_slows_the_account_then_recovers() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(60, 1.0))
+    first = await run_requests(limiter, clock, 60, latency=0.0)
+    limiter.on_rate_limited(0.0, sent_at=first[-1])
+    limiter.on_rate_limited(0.0, sent_at=first[0])  # sent before the cut: same overload
+    assert limiter.effective_limit == 42
+    # The next permit waits until only 41 starts remain in the window.
+    [after_cut] = await run_requests(limiter, clock, 1, latency=0.0)
+    assert after_cut == pytest.approx(1.01)
+    limiter.on_rate_limited(0.0, sent_at=after_cut)  # sent after the cut: still too fast
+    assert limiter.effective_limit == 29
+
+    for _ in range(6 * 31 - 1):
+        limiter.on_success()
+    assert limiter.effective_limit == 59
+    for _ in range(100):
+        limiter.on_success()
+    assert limiter.effective_limit == 60
+
+
+async def test_without_adaptive_a_429_only_pauses() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, adaptive=False)
+    limiter.on_rate_limited(2.0)
+    assert limiter.effective_limit == 60
+    assert limiter.paused_until == 2.0
+
+
+# Cancellation
+
+
+async def test_cancelled_slot_waiter_leaks_nothing() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with limiter.slot():
+            await release.wait()
+
+    held = asyncio.ensure_future(holder())
+    waiter = asyncio.ensure_future(enter(limiter))
+    await asyncio.sleep(0)
+    assert (limiter.in_flight, limiter.waiting) == (1, 1)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limiter.waiting == 0
+    release.set()
+    await held
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+    assert await no_hang(run_requests(limiter, clock, 1)) == [0.0]
+
+
+async def test_waiter_cancelled_right_after_the_handover_passes_the_slot_on() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    held = limiter.slot()
+    await held.__aenter__()
+    unlucky = asyncio.ensure_future(enter(limiter))
+    await asyncio.sleep(0)
+    assert limiter.waiting == 1
+    # Hand the slot over and cancel the new owner before it ever runs.
+    await held.__aexit__(None, None, None)
+    assert limiter.waiting == 0
+    unlucky.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await unlucky
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+    assert await no_hang(run_requests(limiter, clock, 2, latency=1.0)) == [0.0, 1.0]
+
+
+async def test_cancelled_permit_waiter_consumes_no_permit() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(1, 10.0), concurrency=4)
+    assert await run_requests(limiter, clock, 1, latency=0.0) == [0.0]
+    waiter = asyncio.ensure_future(enter(limiter))
+    await clock.sleep(3.0)
+    assert limiter.waiting == 1
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+    # The next request gets the permit the cancelled one would have had.
+    assert await no_hang(run_requests(limiter, clock, 1)) == [pytest.approx(10.1)]
