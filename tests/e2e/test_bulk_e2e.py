@@ -50,7 +50,7 @@ def bulk_tasks() -> list[asyncio.Task[Any]]:
 async def test_create_many_over_three_accounts_with_faults_loses_and_duplicates_nothing() -> None:
     accounts = ("acc-a", "acc-b", "acc-c")
     per_account = 700
-    async with FakeKoreServer(rate_limit=ServerRateLimit(limit=150, window=0.2), seed=7) as server:
+    async with FakeKoreServer(seed=7) as server:
         server.faults.add_many(
             [
                 Fault("reset", operation="create", probability=0.04, times=None),
@@ -112,7 +112,7 @@ async def test_create_many_over_three_accounts_with_faults_loses_and_duplicates_
                     outcome = by_name[item["name"].lower()]
                     assert outcome.contact_list is not None
                     assert outcome.contact_list.id == item["_id"]
-            assert server.count(status=429) > 0  # the server's limit was hit, and honoured
+            assert server.count(status=429) > 0  # Retry-After was honoured
             # Lists committed before their answer was dropped were adopted, not made twice.
             assert any(r.fault == "commit_then_drop" for r in server.requests)
             assert sum(report.counts["adopted"] for report in reports) > len(accounts)
@@ -263,3 +263,41 @@ async def test_sync_many_isolates_an_account_that_cannot_be_read(server: FakeKor
     assert not failed.ok
     assert writes(server, "acc-bad") == 0
     assert len(server.lists("acc-good")) == 20
+
+
+async def test_accounts_go_each_at_their_own_pace() -> None:
+    """A paced account does not hold back another: limits are per account."""
+    window = ServerRateLimit(limit=20, window=0.4)
+    async with (
+        FakeKoreServer(rate_limit=window) as server,
+        connect(server, rate_limit=kca.RateLimit(20, per=0.4)) as client,
+    ):
+        big = client.account("acc-big", iid=IID).contact_lists
+        small = client.account("acc-small", iid=IID).contact_lists
+        paced = asyncio.Event()
+        done = 0
+
+        def on_big(_: Outcome) -> None:
+            nonlocal done
+            done += 1
+            if done == 25:  # past its first 20 permits: the big account is being paced now
+                paced.set()
+
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        big_job = asyncio.create_task(
+            big.sync([{"name": f"big-{i}"} for i in range(60)], on_outcome=on_big)
+        )
+        await paced.wait()
+        small_started = loop.time()
+        small_report = await small.sync([{"name": f"small-{i}"} for i in range(5)])
+        small_took = loop.time() - small_started
+        big_report = await big_job
+        big_took = loop.time() - started
+    assert small_report.ok
+    assert big_report.ok
+    assert len(server.lists("acc-big")) == 60
+    # 61 requests at 20 per 0.4 s take at least two more windows; the small account's six
+    # requests, sent while the big one waits for permits, are not queued behind it.
+    assert big_took >= 0.8
+    assert small_took < 0.1
