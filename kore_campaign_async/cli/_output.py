@@ -33,6 +33,11 @@ SUMMARY_COLUMNS: Final = (
 NAMES_SHOWN: Final = 10
 
 
+def plural(count: int, noun: str) -> str:
+    """Return "1 contact list" or "3 contact lists"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _text(value: object) -> str:
     if value is None:
         return "-"

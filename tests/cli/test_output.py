@@ -17,6 +17,7 @@ from kore_campaign_async.cli._output import (
     detail_rows,
     list_row,
     plan_lines,
+    plural,
     problem_lines,
     summary_row,
     summary_table,
@@ -161,4 +162,12 @@ def test_problem_lines_list_failed_accounts_then_items_up_to_the_limit() -> None
         "acct: create 'L0' failed: InternalServerError: 0",
         "acct: create 'L1' failed: InternalServerError: 1",
         "... and 1 more failed items (see --report)",
+    ]
+
+
+def test_counts_read_as_english() -> None:
+    assert [plural(n, "contact list") for n in (0, 1, 2)] == [
+        "0 contact lists",
+        "1 contact list",
+        "2 contact lists",
     ]

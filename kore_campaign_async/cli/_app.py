@@ -1,0 +1,77 @@
+"""Run one parsed command: consoles, the event loop, and errors turned into exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Mapping
+from typing import Final
+
+from rich.console import Console
+
+from .._exceptions import ConfigurationError, KoreError, ValidationError
+from . import _exit
+from ._commands import COMMANDS, make_client, open_account
+from ._config import resolve_settings
+from ._demo import cmd_demo
+from ._exit import UsageError
+from ._input import InputFileError
+from ._sync_cmd import cmd_sync
+
+#: Input problems printed before "and N more".
+PROBLEMS_SHOWN: Final = 50
+# Piped output is read by scripts and people alike: do not wrap tables at 80 columns.
+_PIPE_WIDTH: Final = 200
+
+
+def _console(stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, width=None if stream.isatty() else _PIPE_WIDTH)
+
+
+def ask(question: str) -> bool:
+    """Ask on the terminal; with no terminal to ask on, refuse to guess."""
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} Cannot ask: stdin is not a terminal; pass --yes to confirm")
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def _dispatch(
+    args: argparse.Namespace, env: Mapping[str, str], out: Console, err: Console
+) -> int:
+    if args.command == "demo":
+        return await cmd_demo(args, out, err)
+    settings = resolve_settings(vars(args), env)
+    if args.command == "sync":
+        return await cmd_sync(args, settings, out, err, ask)
+    command = COMMANDS[args.command]
+    # Nothing connects before the first request: bad settings are reported with nothing sent.
+    async with make_client(settings) as client:
+        return await command(args, open_account(client, settings), out, ask)
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """Run the command ``args`` names and return the exit status."""
+    out, err = _console(stderr=False), _console(stderr=True)
+    try:
+        return asyncio.run(_dispatch(args, env, out, err))
+    except InputFileError as exc:
+        for problem in exc.problems[:PROBLEMS_SHOWN]:
+            err.print(str(problem), highlight=False, markup=False)
+        hidden = len(exc.problems) - PROBLEMS_SHOWN
+        if hidden > 0:
+            err.print(f"... and {hidden} more problems", highlight=False)
+        err.print("Nothing was sent.", highlight=False)
+        return _exit.USAGE
+    except (UsageError, ConfigurationError, ValidationError) as exc:
+        # Raised before anything was sent: bad flags, settings or arguments.
+        err.print(f"kore-campaign: error: {exc}", highlight=False, markup=False)
+        return _exit.USAGE
+    except KoreError as exc:
+        err.print(f"kore-campaign: {type(exc).__name__}: {exc}", highlight=False, markup=False)
+        return _exit.FAILED
+    except KeyboardInterrupt:
+        err.print("Interrupted. Running the same command again resumes safely.", highlight=False)
+        return _exit.INTERRUPTED

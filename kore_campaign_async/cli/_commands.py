@@ -1,0 +1,142 @@
+"""The one-off commands: lists, get, create, update, delete, contacts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .._client import Account, CampaignClient
+from .._exceptions import ConfigurationError
+from .._limits import RateLimit
+from . import _exit
+from ._apply import Confirm
+from ._config import Settings
+from ._exit import UsageError
+from ._output import contacts_table, detail_table, lists_table, plural, to_jsonable
+
+Command = Callable[[argparse.Namespace, Account, Console, Confirm], Awaitable[int]]
+
+
+def make_client(settings: Settings) -> CampaignClient:
+    """Build the client the settings describe; a bad setting is a usage error."""
+    credentials = settings.credentials()
+    try:
+        return CampaignClient(
+            settings.host,
+            client_id=credentials.get("client_id"),
+            client_secret=credentials.get("client_secret"),
+            token=credentials.get("token"),
+            api_version=settings.api_version,
+            rate_limit=RateLimit(settings.rate_limit, per=settings.rate_period),
+            max_concurrency=settings.max_concurrency,
+        )
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_account(client: CampaignClient, settings: Settings) -> Account:
+    """Return the handle of the account the settings name."""
+    account_id, iid, stream_id = settings.account()
+    return client.account(account_id, iid=iid, stream_id=stream_id)
+
+
+def print_json(out: Console, data: Any) -> None:
+    """Write JSON as is: rich would wrap long lines, and scripts read this."""
+    out.file.write(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
+    out.file.flush()
+
+
+def _show(out: Console, args: argparse.Namespace, result: Any) -> None:
+    if args.json:
+        print_json(out, result)
+    else:
+        out.print(detail_table(result))
+
+
+def _show_many(
+    out: Console, args: argparse.Namespace, items: Sequence[Any], as_table: Table, noun: str
+) -> None:
+    if args.json:
+        print_json(out, items)
+    else:
+        out.print(as_table)
+        out.print(plural(len(items), noun), highlight=False)
+
+
+async def cmd_lists(
+    args: argparse.Namespace, account: Account, out: Console, _confirm: Confirm
+) -> int:
+    lists = await account.contact_lists.list()
+    _show_many(out, args, lists, lists_table(lists), "contact list")
+    return _exit.OK
+
+
+async def cmd_get(
+    args: argparse.Namespace, account: Account, out: Console, _confirm: Confirm
+) -> int:
+    _show(out, args, await account.contact_lists.get(args.id))
+    return _exit.OK
+
+
+async def cmd_create(
+    args: argparse.Namespace, account: Account, out: Console, _confirm: Confirm
+) -> int:
+    created = await account.contact_lists.create(
+        args.name, args.description, allow_duplicates=args.allow_duplicates
+    )
+    _show(out, args, created)
+    return _exit.OK
+
+
+async def cmd_update(
+    args: argparse.Namespace, account: Account, out: Console, _confirm: Confirm
+) -> int:
+    if args.name is None and args.description is None and args.allow_duplicates is None:
+        raise UsageError("give at least one of --name, --description, --allow-duplicates")
+    updated = await account.contact_lists.update(
+        args.id,
+        name=args.name,
+        description=args.description,
+        allow_duplicates=args.allow_duplicates,
+    )
+    _show(out, args, updated)
+    return _exit.OK
+
+
+async def cmd_delete(
+    args: argparse.Namespace, account: Account, out: Console, confirm: Confirm
+) -> int:
+    if not args.yes:
+        current = await account.contact_lists.get(args.id)
+        if not confirm(f"Delete contact list {current.id} ({current.name!r})?"):
+            out.print("Not deleted.")
+            return _exit.FAILED
+    deleted = await account.contact_lists.delete(args.id)
+    if args.json:
+        print_json(out, deleted)
+    else:
+        out.print(f"Deleted {deleted.id} {deleted.name!r}", highlight=False, markup=False)
+    return _exit.OK
+
+
+async def cmd_contacts(
+    args: argparse.Namespace, account: Account, out: Console, _confirm: Confirm
+) -> int:
+    contacts = [contact async for contact in account.contact_lists.iter_contacts(args.id)]
+    _show_many(out, args, contacts, contacts_table(contacts), "contact")
+    return _exit.OK
+
+
+COMMANDS: dict[str, Command] = {
+    "lists": cmd_lists,
+    "get": cmd_get,
+    "create": cmd_create,
+    "update": cmd_update,
+    "delete": cmd_delete,
+    "contacts": cmd_contacts,
+}

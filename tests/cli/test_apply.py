@@ -1,0 +1,83 @@
+"""The shared sync flow: deletions need a yes; a no applies nothing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+from rich.console import Console
+
+import kore_campaign_async as kca
+from kore_campaign_async.cli import _exit
+from kore_campaign_async.cli._apply import SyncJob, run_sync
+from kore_campaign_async.testing import FakeKoreServer, Fault
+
+from .conftest import ACCOUNT, IID
+
+
+@pytest.fixture
+async def client(kore: FakeKoreServer) -> AsyncIterator[kca.CampaignClient]:
+    async with kca.CampaignClient(
+        kore.url, client_id=kore.client_id, client_secret=kore.client_secret, rate_limit=None
+    ) as client:
+        yield client
+
+
+class Answers:
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.questions: list[str] = []
+
+    def __call__(self, question: str) -> bool:
+        self.questions.append(question)
+        return self.answer
+
+
+def quiet() -> Console:
+    return Console(file=io.StringIO(), width=120)
+
+
+async def test_a_declined_deletion_applies_nothing(
+    client: kca.CampaignClient, kore: FakeKoreServer
+) -> None:
+    kore.seed_list(ACCOUNT, IID, "Stale")
+    account = client.account(ACCOUNT, iid=IID)
+    job = SyncJob(targets={account: [kca.ContactListCreate(name="New")]}, prune=True)
+    answers = Answers(False)
+    result = await run_sync(client, job, out=quiet(), err=quiet(), confirm=answers)
+    assert result.status == _exit.FAILED
+    assert answers.questions == ["Delete 1 contact list?"]
+    assert [doc["name"] for doc in kore.lists(ACCOUNT)] == ["Stale"]
+    assert kore.count(operation="create") == kore.count(operation="delete") == 0
+
+
+async def test_an_accepted_deletion_is_applied_and_creates_do_not_ask(
+    client: kca.CampaignClient, kore: FakeKoreServer
+) -> None:
+    kore.seed_list(ACCOUNT, IID, "Stale")
+    account = client.account(ACCOUNT, iid=IID)
+    answers = Answers(True)
+    job = SyncJob(targets={account: [kca.ContactListCreate(name="New")]}, prune=True)
+    result = await run_sync(client, job, out=quiet(), err=quiet(), confirm=answers)
+    assert (result.status, result.writes) == (_exit.OK, 2)
+    assert [doc["name"] for doc in kore.lists(ACCOUNT)] == ["New"]
+
+    again = SyncJob(targets={account: [kca.ContactListCreate(name="Newer")]})
+    assert (await run_sync(client, again, out=quiet(), err=quiet(), confirm=answers)).status == 0
+    assert len(answers.questions) == 1
+
+
+async def test_an_account_that_cannot_be_read_fails_the_plan(
+    client: kca.CampaignClient, kore: FakeKoreServer
+) -> None:
+    account = client.account(ACCOUNT, iid=IID)
+    bad = client.account("acct-bad", iid="st-bad")
+    kore.faults.add(Fault("status", account_id="acct-bad", status=403, times=None))
+    out = quiet()
+    job = SyncJob(targets={account: [kca.ContactListCreate(name="A")], bad: []})
+    result = await run_sync(client, job, out=out, err=quiet(), confirm=Answers(True))
+    assert result.status == _exit.FAILED
+    text = out.file.getvalue()  # type: ignore[attr-defined]
+    assert "acct-bad: cannot plan: 403" in text
+    assert kore.count(operation="create") == 0
