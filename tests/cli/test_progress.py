@@ -9,6 +9,7 @@ from rich.console import Console
 from kore_campaign_async._bulk import Outcome
 from kore_campaign_async.cli._progress import (
     AccountProgress,
+    LiveProgress,
     NoProgress,
     PlainProgress,
     make_progress,
@@ -83,3 +84,17 @@ def test_make_progress_picks_plain_lines_off_a_terminal_and_nothing_without_writ
     out, _ = console()
     assert isinstance(make_progress(out, {"acct": 0}), NoProgress)
     assert isinstance(make_progress(out, {"acct": 0, "busy": 3}), PlainProgress)
+
+
+def test_a_terminal_gets_live_bars_that_count_failures() -> None:
+    stream = io.StringIO()
+    terminal = Console(file=stream, width=120, force_terminal=True)
+    view = make_progress(terminal, {"acct": 2})
+    assert isinstance(view, LiveProgress)
+    view.advance(outcome("created"))
+    view.advance(outcome("unchanged"))
+    view.advance(outcome("failed"))
+    view.close()
+    last = stream.getvalue().rsplit("\r", 1)[-1]
+    assert "2/2" in last
+    assert "1 failed" in last
