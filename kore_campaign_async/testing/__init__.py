@@ -1,0 +1,27 @@
+"""A fake Kore.ai Campaign Management server for tests, benchmarks and demos.
+
+::
+
+    from kore_campaign_async.testing import Fault, FakeKoreServer, ServerRateLimit
+
+    async with FakeKoreServer(rate_limit=ServerRateLimit(limit=60, window=60.0)) as server:
+        server.faults.add(Fault("status", operation="create", status=503))
+        ...  # point a client at server.url with server.client_id / server.client_secret
+        assert server.count(operation="create") == 2
+"""
+
+from __future__ import annotations
+
+from ._faults import Fault, FaultKind, FaultPlan
+from ._ratelimit import ServerRateLimit
+from ._records import RequestRecord
+from ._server import FakeKoreServer
+
+__all__ = [
+    "FakeKoreServer",
+    "Fault",
+    "FaultKind",
+    "FaultPlan",
+    "RequestRecord",
+    "ServerRateLimit",
+]

@@ -1,0 +1,35 @@
+"""Fixtures for the fake-server tests: a fake clock, a running server, a client session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from kore_campaign_async.testing import FakeKoreServer
+
+from ._clock import FakeClock
+from ._helpers import Kore
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def server(clock: FakeClock) -> AsyncIterator[FakeKoreServer]:
+    async with FakeKoreServer(clock=clock) as running:
+        yield running
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.fixture
+def kore(session: aiohttp.ClientSession, server: FakeKoreServer) -> Kore:
+    return Kore(session, server)
