@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import math
 from collections import deque
@@ -98,9 +99,15 @@ class AccountLimiter:
 
     ``async with limiter.slot() as sent_at:`` waits, in FIFO order, for a concurrency slot,
     then for a rate permit, and yields the permit's time. Permits follow a sliding log: at
-    most ``effective_limit`` starts in any ``per * (1 + safety_margin)`` seconds, so the
-    account bursts ``requests`` at first and is then paced exactly; the margin absorbs
-    network jitter so a server window (fixed or sliding) never overflows.
+    most ``effective_limit`` requests count at any moment. A request counts from its permit
+    until ``per * (1 + safety_margin)`` after it was sent, or, when its answer took longer
+    than the margin (``per * safety_margin``), until ``per`` after the answer. The server saw
+    it somewhere in between, so no latency jitter can put more than the limit into one
+    server window, fixed or sliding. With answers quicker than the margin (the usual case)
+    this is a plain log of start times: a burst of ``requests``, then exact pacing at
+    ``1 / (1 + safety_margin)`` of the allowance; slower answers pace at
+    ``per / (per + latency)``. (A log of start times alone lets jitter beyond the margin
+    through: measured on loopback with ten busy accounts, 1-2 % of requests drew 429s.)
 
     ``on_rate_limited(retry_after)`` pauses the whole account: no permit before the latest
     deadline any 429 set (now + retry_after; without one, until the oldest logged start
@@ -131,7 +138,11 @@ class AccountLimiter:
         self._adaptive = adaptive
         self._window = rate_limit.per * (1 + safety_margin) if rate_limit else 0.0
         self._limit = rate_limit.requests if rate_limit else 0
-        self._starts: deque[float] = deque()
+        # Latency the margin absorbs; slower answers count from later (see the class docstring).
+        self._slack = self._window - rate_limit.per if rate_limit else 0.0
+        # When each finished request started counting, ascending; younger than one window.
+        self._log: list[float] = []
+        self._finished: asyncio.Future[None] | None = None
         self._slots = _FifoSemaphore(max_concurrency)
         # One task at a time computes (and sleeps until) the next permit: FIFO among slot holders.
         self._permit_turn = _FifoSemaphore(1)
@@ -184,6 +195,7 @@ class AccountLimiter:
                 yield sent_at
             finally:
                 self._running -= 1
+                self._log_finished(sent_at)
         finally:
             self._slots.release()
 
@@ -222,8 +234,8 @@ class AccountLimiter:
     def _default_pause_end(self, now: float) -> float:
         if self._rate is None:
             return now + _FALLBACK_PAUSE
-        self._forget_old_starts(now)
-        oldest_leaves = self._starts[0] + self._window if self._starts else -math.inf
+        self._forget_expired(now)
+        oldest_leaves = self._log[0] + self._window if self._log else -math.inf
         return max(now + self._rate.interval, oldest_leaves)
 
     async def _acquire_permit(self) -> float:
@@ -235,25 +247,41 @@ class AccountLimiter:
                     now = self._clock()
                     ready_at = self._next_permit_at(now)
                     if ready_at <= now + _EPSILON:
-                        if self._rate is not None:
-                            self._starts.append(now)
                         return now
                     # Re-check after waking: a 429 or a cut may have moved the time.
-                    await self._sleep(ready_at - now)
+                    if ready_at == math.inf:
+                        await self._a_request_finishes()
+                    else:
+                        await self._sleep(ready_at - now)
             finally:
                 self._permit_turn.release()
         finally:
             self._permit_waiting -= 1
 
     def _next_permit_at(self, now: float) -> float:
+        """Return when the next permit may start: inf while unfinished requests fill the limit."""
         ready_at = self._paused_until
-        if self._rate is not None:
-            self._forget_old_starts(now)
-            if len(self._starts) >= self._limit:
-                ready_at = max(ready_at, self._starts[-self._limit] + self._window)
+        if self._rate is None:
+            return ready_at
+        self._forget_expired(now)
+        room = self._limit - 1 - self._running  # finished requests that may still count
+        if room < 0:
+            return math.inf
+        excess = len(self._log) - room
+        if excess > 0:
+            ready_at = max(ready_at, self._log[excess - 1] + self._window)
         return ready_at
 
-    def _forget_old_starts(self, now: float) -> None:
-        horizon = now - self._window
-        while self._starts and self._starts[0] <= horizon:
-            self._starts.popleft()
+    async def _a_request_finishes(self) -> None:
+        self._finished = asyncio.get_running_loop().create_future()
+        await self._finished
+
+    def _log_finished(self, sent_at: float) -> None:
+        if self._rate is None:
+            return
+        bisect.insort(self._log, max(sent_at, self._clock() - self._slack))
+        if self._finished is not None and not self._finished.done():
+            self._finished.set_result(None)
+
+    def _forget_expired(self, now: float) -> None:
+        del self._log[: bisect.bisect_right(self._log, now - self._window)]

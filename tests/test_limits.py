@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -159,6 +160,33 @@ async def test_long_run_at_sixty_per_second_uses_the_allowance() -> None:
     # ...and the run gets >= 97 % of what the server allows by the last start.
     allowed = 60 * (max(sent) / 1.0 + 1)
     assert n / allowed >= 0.97
+
+
+async def test_slow_answers_count_until_they_finish() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(2, 1.0), concurrency=5)
+    sent = await run_requests(limiter, clock, 4, latency=3.0)
+    # Two in flight fill the limit; each then counts from its answer at 3.0 less the
+    # 0.01 s margin, so the next two go one margin-widened window after that.
+    assert sent == [0.0, 0.0, pytest.approx(4.0), pytest.approx(4.0)]
+
+
+async def test_latency_jitter_never_overflows_a_server_window() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(10, 1.0), concurrency=6)
+    rng = random.Random(7)
+    arrivals: list[float] = []
+
+    async def one() -> None:
+        async with limiter.slot() as sent_at:
+            await clock.sleep(rng.uniform(0.0, 0.3))  # jitter 30 x the 0.01 s margin
+            finished = clock.now
+        # The server saw it at some moment in between; try the extremes too.
+        arrivals.append(rng.choice([sent_at, finished, rng.uniform(sent_at, finished)]))
+
+    await asyncio.gather(*(one() for _ in range(300)))
+    assert most_in_any_window(arrivals, 1.0) <= 10
+    assert len(arrivals) / (max(arrivals) + 1.0) > 0.8 * 10  # still close to the allowance
 
 
 async def test_concurrency_never_exceeds_the_limit() -> None:
