@@ -1,0 +1,198 @@
+"""Turn the results into markdown tables that README can quote as they are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+Column = tuple[str, Callable[[Any], str]]
+"""A table column: its header, and how to show it for one row."""
+
+
+def _table(columns: Sequence[Column], rows: Iterable[Any]) -> list[str]:
+    lines = [
+        "| " + " | ".join(header for header, _ in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    lines += ["| " + " | ".join(show(row) for _, show in columns) + " |" for row in rows]
+    return lines
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f} %"
+
+
+def _times(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def _bytes(value: float) -> str:
+    if abs(value) >= 1024 * 1024:
+        return f"{value / (1024 * 1024):.1f} MiB"
+    if abs(value) >= 1024:
+        return f"{value / 1024:.1f} KiB"
+    return f"{value:.0f} B"
+
+
+def _verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def overhead(result: Mapping[str, Any]) -> list[str]:
+    rows = result["rows"]
+    first = next(iter(rows.values()))
+    raw = rows["raw aiohttp"]
+    lines = [
+        f"### 1. Overhead per request (no rate limit, {result['concurrency']} workers, "
+        f"{first['requests']} creates, median of {first['rounds']} rounds)",
+        "",
+    ]
+    measured: list[Column] = [
+        ("client", lambda r: r[0]),
+        ("requests/s", lambda r: f"{r[1]['req_per_s']:.0f}"),
+        ("client CPU µs/request", lambda r: f"{r[1]['cpu_us_per_req']:.0f}"),
+        ("server CPU µs/request", lambda r: f"{r[1]['server_cpu_us_per_req']:.0f}"),
+        ("CPU vs raw aiohttp", lambda r: _times(r[1]["cpu_us_per_req"] / raw["cpu_us_per_req"])),
+        ("throughput vs raw aiohttp", lambda r: _times(r[1]["req_per_s"] / raw["req_per_s"])),
+    ]
+    lines += _table(measured, rows.items())
+    # A skipped contender's reason fills the row's second cell.
+    lines += [f"| {name} | {reason} |  |  |  |  |" for name, reason in result["skipped"].items()]
+    target = result["target"]
+    verdicts = ", ".join(
+        f"{name}: {_verdict(found['meets_target'])}"
+        for name, found in result["vs_raw_aiohttp"].items()
+    )
+    lines += [
+        "",
+        f"Target: CPU per request at most {_times(target['cpu_ratio_max'])} raw aiohttp's and "
+        f"throughput at least {_times(target['throughput_ratio_min'])}; {verdicts}.",
+    ]
+    return lines
+
+
+_GOODPUT: list[Column] = [
+    ("client", lambda run: run["client"]),
+    ("window", lambda run: run["mode"]),
+    ("accounts", lambda run: str(run["accounts"])),
+    ("goodput (share of allowed)", lambda run: _pct(run["goodput"])),
+    ("worst account", lambda run: _pct(run["goodput_min_account"])),
+    ("answered 429", lambda run: _pct(run["share_429"])),
+    ("requests", lambda run: str(run["requests"])),
+    ("items given up", lambda run: str(run["items_failed"])),
+]
+
+
+def goodput(result: Mapping[str, Any]) -> list[str]:
+    lines = [
+        f"### 2. Goodput under the rate limit ({result['limit']} per {result['window_s']:g} s "
+        f"per account, {result['seconds']:g} s runs, "
+        f"{result['concurrency_per_account']} workers per account)",
+        "",
+        *_table(_GOODPUT, result["runs"]),
+    ]
+    target = result["target"]
+    lines += [
+        "",
+        f"Target for the SDK: goodput at least {_pct(target['goodput_min'])} and at most "
+        f"{_pct(target['share_429_max'])} answered 429; {_verdict(result['sdk_meets_target'])}.",
+    ]
+    return lines
+
+
+_SCALE: list[Column] = [
+    ("operation", lambda row: row["operation"]),
+    ("items", lambda row: f"{row['items']:,}"),
+    ("peak", lambda row: _bytes(row["peak_bytes"])),
+    ("report", lambda row: _bytes(row["report_bytes"])),
+    ("peak - report", lambda row: _bytes(row["peak_minus_report_bytes"])),
+    ("report per item", lambda row: _bytes(row["report_bytes_per_item"])),
+    ("(peak - report) per item", lambda row: _bytes(row["peak_minus_report_bytes_per_item"])),
+    ("left after", lambda row: _bytes(row["leaked_bytes"])),
+]
+
+
+def scale(result: Mapping[str, Any]) -> list[str]:
+    operations = ("create_many", "sync")
+    rows = [
+        {"operation": operation, **row}
+        for operation in operations
+        for row in result[operation]["rows"]
+    ]
+    growth = ", ".join(
+        f"{operation} {_bytes(result[operation]['transient_growth_bytes_per_item'])}"
+        for operation in operations
+    )
+    return [
+        f"### 3. Memory (tracemalloc; {result['stub']})",
+        "",
+        *_table(_SCALE, rows),
+        "",
+        f"Memory beyond the report, per extra item: {growth}.",
+    ]
+
+
+def _limit_and_injected(run: Mapping[str, Any]) -> str:
+    injected = run["statuses"].get("429", 0) - run["refused_by_limit"]
+    return f"{run['refused_by_limit']} + {injected}"
+
+
+def _server_errors(run: Mapping[str, Any]) -> str:
+    return str(sum(n for code, n in run["statuses"].items() if code.startswith("5")))
+
+
+_CHAOS: list[Column] = [
+    ("run", lambda run: run["label"]),
+    ("seconds", lambda run: f"{run['seconds']:.1f}"),
+    ("failed", lambda run: str(run["failed"])),
+    ("lost", lambda run: str(run["lists_lost"])),
+    ("duplicated", lambda run: str(run["lists_duplicated"])),
+    ("committed twice", lambda run: str(run["creates_committed_twice"])),
+    ("answered 'exists'", lambda run: str(run["creates_answered_name_taken"])),
+    ("429 (limit + injected)", _limit_and_injected),
+    ("5xx", _server_errors),
+    ("dropped", lambda run: str(run["statuses"].get("dropped", 0))),
+    ("adopted", lambda run: str(run["outcomes"].get("adopted", 0))),
+    ("lookups", lambda run: str(run["lookups"])),
+    ("attempts/item", lambda run: f"{run['attempts_per_item']:.3f}"),
+]
+
+
+def chaos(result: Mapping[str, Any]) -> list[str]:
+    limit = result["server_limit"]
+    lookup = result["lookup"]
+    runs = [{"label": label, **result[label]} for label in ("clean", "chaos")]
+    return [
+        f"### 4. Chaos (create_many over {result['clean']['items']:,} items; chaos adds resets, "
+        f"500s, 503s, commit-then-drop, injected 429s and a {limit['mode']} limit of "
+        f"{limit['limit']} per {limit['window_s']:g} s)",
+        "",
+        *_table(_CHAOS, runs),
+        "",
+        f"Chaos took {_times(result['time_ratio'])} the clean run and "
+        f"{_times(result['time_over_floor'])} the {result['limit_floor_s']:.1f} s the limit "
+        f"alone requires. One listing of {lookup['lists']:,} lists (what each create whose "
+        f"answer was lost pays before retrying) took {lookup['wall_s'] * 1000:.0f} ms "
+        f"({lookup['client_cpu_s'] * 1000:.0f} ms client CPU, "
+        f"{lookup['server_cpu_s'] * 1000:.0f} ms server CPU). "
+        f"Target (zero lost, zero duplicated): {_verdict(result['meets_target'])}.",
+    ]
+
+
+SECTIONS = {"overhead": overhead, "goodput": goodput, "scale": scale, "chaos": chaos}
+
+
+def markdown(results: Mapping[str, Any]) -> str:
+    """Return every section present in ``results``, in benchmark order."""
+    meta = results["meta"]
+    lines = [
+        f"## Benchmarks ({meta['mode']} run, {meta['cpus']} CPUs, Python {meta['python']}, "
+        f"aiohttp {meta['aiohttp']}, kore_campaign_async {meta['sdk']})",
+        "",
+        "Against the fake Kore server on loopback (in its own process). Time is compressed 60x: "
+        "Kore's 60 s window is 1 s here, and every client's retry delays are divided by 60.",
+    ]
+    for name, section in SECTIONS.items():
+        if name in results:
+            lines += ["", *section(results[name])]
+    return "\n".join(lines) + "\n"
