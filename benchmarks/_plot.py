@@ -35,10 +35,15 @@ def write(goodput: Mapping[str, Any], path: Path) -> str | None:
                     continue
                 series = [value * 100 for value in run[key]]
                 seconds = list(range(1, len(series) + 1))
+                sdk = run["client"] == SDK
+                # The SDK's lines are drawn thick and on top: where both clients reach the
+                # same value, the thin dashed baseline still shows through.
                 axis.plot(
                     seconds,
                     series,
-                    "-" if run["client"] == SDK else "--",
+                    "-" if sdk else "--",
+                    linewidth=3.0 if sdk else 1.2,
+                    zorder=3 if sdk else 4,
                     marker="o",
                     markersize=3,
                     label=f"{run['client']}, {run['accounts']} account(s)",

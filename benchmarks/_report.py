@@ -120,15 +120,17 @@ def scale(result: Mapping[str, Any]) -> list[str]:
         for row in result[operation]["rows"]
     ]
     growth = ", ".join(
-        f"{operation} {_bytes(result[operation]['transient_growth_bytes_per_item'])}"
+        f"{operation} {_bytes(result[operation]['transient_growth_bytes_per_item'])} "
+        f"({_verdict(result[operation]['meets_target'])})"
         for operation in operations
     )
+    limit = _bytes(result["target"]["transient_growth_bytes_per_item_max"])
     return [
         f"### 3. Memory (tracemalloc; {result['stub']})",
         "",
         *_table(_SCALE, rows),
         "",
-        f"Memory beyond the report, per extra item: {growth}.",
+        f"Memory beyond the report, per extra item (target: at most {limit}): {growth}.",
     ]
 
 
