@@ -9,7 +9,6 @@ from typing import Any
 
 import attrs
 import pytest
-from helpers_clock import RecordingSleep
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import (
@@ -37,6 +36,7 @@ from kore_campaign_async._retry import (
     is_retryable,
     run_with_retries,
 )
+from tests.helpers_clock import RecordingSleep
 
 URL = "https://platform.kore.ai/x"
 
