@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from ._auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._bulk import CreateReport, Outcome, ReportCallback
 from ._client import Account, CampaignClient
 from ._clock import ManualClock
 from ._constants import ApiVersion
@@ -45,6 +46,8 @@ from ._models import (
 )
 from ._requester import AttemptEvent, Hooks
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._sync import AccountTarget, PlanCallback, SyncReport
+from ._sync_plan import FieldChange, PlannedChange, SyncPlan
 from ._transport import Timeout
 
 __version__ = "0.1.0"
@@ -56,6 +59,7 @@ __all__ = [
     "APITimeoutError",
     "Account",
     "AccountLimiter",
+    "AccountTarget",
     "AddContactsResult",
     "ApiVersion",
     "AttemptEvent",
@@ -72,22 +76,30 @@ __all__ = [
     "ContactListUpdate",
     "ContactLists",
     "ContactPage",
+    "CreateReport",
+    "FieldChange",
     "Hooks",
     "InternalServerError",
     "JwtSigner",
     "KoreError",
     "ManualClock",
     "NotFoundError",
+    "Outcome",
     "PermissionDeniedError",
+    "PlanCallback",
+    "PlannedChange",
     "ProviderToken",
     "RateLimit",
     "RateLimitError",
+    "ReportCallback",
     "ResponseMeta",
     "RetryBudget",
     "RetryBudgetExhaustedError",
     "RetryEvent",
     "RetryPolicy",
     "StaticToken",
+    "SyncPlan",
+    "SyncReport",
     "Timeout",
     "TokenError",
     "TokenProvider",

@@ -82,3 +82,23 @@ def test_public_api_is_sorted_and_complete() -> None:
         if isinstance(obj, type) and issubclass(obj, kca.KoreError)
     }
     assert defined == exported_errors
+
+
+def test_every_type_a_public_method_names_is_exported() -> None:
+    """A user must be able to import whatever a public signature returns or takes."""
+    import inspect
+    import re
+
+    from_elsewhere = {"Any", "AsyncIterator", "Iterable", "Literal", "Mapping", "IfExists"}
+    from_elsewhere |= {"ContactInput", "SpecsInput", "None", "TracebackType", "BaseException"}
+    from_elsewhere |= {"aiohttp", "ClientSession"}
+    for owner in (kca.CampaignClient, kca.Account, kca.ContactLists):
+        for attr, member in vars(owner).items():
+            if attr.startswith("_") or not callable(member):
+                continue
+            signature = inspect.signature(member)
+            annotations = [str(p.annotation) for p in signature.parameters.values()]
+            annotations.append(str(signature.return_annotation))
+            for text in annotations:
+                for name in re.findall(r"\b[A-Z][A-Za-z]+\b", text):
+                    assert name in kca.__all__ or name in from_elsewhere, (owner, attr, name)
