@@ -142,6 +142,29 @@ class CreateReport:
         return self.summary
 
 
+class OutcomeSlots:
+    """Outcomes by index, held in a plain list: one pointer per item beyond the outcome itself.
+
+    Items finish out of order; ``put`` grows the list as far as the index needs.
+    """
+
+    def __init__(self, size: int = 0) -> None:
+        self._slots: list[Outcome | None] = [None] * size
+
+    def put(self, outcome: Outcome) -> None:
+        missing = outcome.index + 1 - len(self._slots)
+        if missing > 0:
+            self._slots.extend([None] * missing)
+        self._slots[outcome.index] = outcome
+
+    def freeze(self) -> tuple[Outcome, ...]:
+        """Return every outcome in index order; an empty slot is a bug, never skipped."""
+        if any(slot is None for slot in self._slots):
+            gaps = [index for index, slot in enumerate(self._slots) if slot is None]
+            raise AssertionError(f"bulk outcomes missing for indexes {gaps[:10]}")
+        return tuple(slot for slot in self._slots if slot is not None)
+
+
 def to_spec(raw: object, field: str) -> ContactListCreate:
     """Return ``raw`` as a ContactListCreate; ValidationError fields are prefixed by ``field``."""
     if isinstance(raw, ContactListCreate):
@@ -325,7 +348,7 @@ async def create_many(
     if if_exists not in ("error", "adopt"):
         raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
     account_id = account_id_of(contact_lists)
-    results: dict[int, Outcome] = {}
+    results = OutcomeSlots()
 
     async def handle(item: _Item) -> None:
         if item.spec is None:
@@ -341,7 +364,7 @@ async def create_many(
             outcome = await _create_one(
                 contact_lists, item, account_id, if_exists=if_exists, api_version=api_version
             )
-        results[item.index] = outcome
+        results.put(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
 
@@ -351,7 +374,7 @@ async def create_many(
     finally:
         with contextlib.suppress(Exception):
             await source.aclose()
-    return CreateReport(account_id, tuple(results[index] for index in range(len(results))))
+    return CreateReport(account_id, results.freeze())
 
 
 async def _create_one(

@@ -18,6 +18,7 @@ import attrs
 
 from ._bulk import (
     Outcome,
+    OutcomeSlots,
     ReportCallback,
     SpecsInput,
     Status,
@@ -142,10 +143,10 @@ async def sync(
     plan = plan_sync(existing, specs, prune=prune, account_id=account_id)
     if on_plan is not None:
         on_plan(plan)
-    results: dict[int, Outcome] = {}
+    results = OutcomeSlots(len(plan.changes))
 
     def record(outcome: Outcome) -> None:
-        results[outcome.index] = outcome
+        results.put(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
 
@@ -159,7 +160,7 @@ async def sync(
     if not dry_run and plan.writes:
         writes = aiterate(change for change in plan.changes if change.writes)
         await drain(writes, handle, concurrency=concurrency, name=f"kore-sync-{account_id}")
-    outcomes = tuple(results[change.index] for change in plan.changes)
+    outcomes = results.freeze()
     return SyncReport(account_id=account_id, plan=plan, outcomes=outcomes, dry_run=dry_run)
 
 
