@@ -39,10 +39,13 @@ def _check_host(host: object) -> str:
     if not isinstance(host, str):
         raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
     parts = urlsplit(host.strip())
+    # Checked first, and never echoed: a password in the URL must not reach a message or log.
+    if "@" in parts.netloc:
+        raise ConfigurationError("host must not carry credentials (user:password@)")
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigurationError("host must not carry credentials, a query or a fragment")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("host must not carry a query or a fragment")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -50,6 +53,24 @@ def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
     if type(value) is not int or value < 1:
         raise ConfigurationError(f"{field} must be a positive integer, got {value!r}")
     return value
+
+
+def _check_same_limits(
+    account_id: str, limiter: AccountLimiter, rate_limit: object, max_concurrency: int | None
+) -> None:
+    """Refuse limits that differ from the ones the account already has: never ignore them."""
+    if rate_limit is not _UNSET and rate_limit != limiter.rate_limit:
+        raise ConfigurationError(
+            f"account {account_id!r} already has rate_limit={limiter.rate_limit!r}; "
+            f"asked for {rate_limit!r}. Limits are fixed by the first client.account() call "
+            "for an account: give them there"
+        )
+    if max_concurrency is not None and max_concurrency != limiter.max_concurrency:
+        raise ConfigurationError(
+            f"account {account_id!r} already has max_concurrency={limiter.max_concurrency}; "
+            f"asked for {max_concurrency}. Limits are fixed by the first client.account() call "
+            "for an account: give them there"
+        )
 
 
 class Account:
@@ -65,6 +86,8 @@ class Account:
     ) -> None:
         self.ref = ref
         self.limiter = requester.limiter
+        #: The retry budget this account's calls spend (None: unlimited retries).
+        self.retry_budget = requester.budget
         self.contact_lists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
@@ -124,7 +147,12 @@ class CampaignClient:
         self.retry = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigurationError("retry must be a RetryPolicy")
-        self.retry_budget = RetryBudget() if retry_budget is _UNSET else retry_budget
+        # Unset: each account gets a budget of its own, so one account's outage cannot make
+        # another fail fast. A budget given here is shared by every account on purpose.
+        self._budget_per_account = retry_budget is _UNSET
+        self.retry_budget: RetryBudget | None = None if retry_budget is _UNSET else retry_budget
+        if self.retry_budget is not None and not isinstance(self.retry_budget, RetryBudget):
+            raise ConfigurationError("retry_budget must be a RetryBudget or None")
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise ConfigurationError("rate_limit must be a RateLimit or None")
         self.rate_limit = rate_limit
@@ -135,6 +163,7 @@ class CampaignClient:
         self._sleep = sleep
         self._transport = Transport(session)
         self._limiters: dict[str, AccountLimiter] = {}
+        self._budgets: dict[str, RetryBudget | None] = {}
         self._accounts: dict[tuple[str, str, str], Account] = {}
 
     @staticmethod
@@ -188,7 +217,10 @@ class CampaignClient:
 
         Limits are per account id: every handle for the same account shares one limiter, so
         the limit holds however many handles or tasks use it. ``rate_limit`` and
-        ``max_concurrency`` override the client's defaults for this account (first call wins).
+        ``max_concurrency`` override the client's defaults for this account; they are fixed by
+        the first call for an account, and a later call that asks for other values raises
+        ConfigurationError rather than being ignored. Unless the client was given a shared
+        ``retry_budget``, each account has a retry budget of its own.
         """
         if self.closed:
             raise ClientClosedError("the client is closed; create a new CampaignClient")
@@ -197,20 +229,27 @@ class CampaignClient:
             check_id("iid", iid),
             check_id("stream_id", stream_id) if stream_id is not None else iid,
         )
+        if rate_limit not in (_UNSET, None) and not isinstance(rate_limit, RateLimit):
+            raise ConfigurationError("rate_limit must be a RateLimit or None")
+        if max_concurrency is not None:
+            _check_concurrency(max_concurrency)
+        limiter = self._limiters.get(ref.account_id)
+        if limiter is not None:
+            _check_same_limits(ref.account_id, limiter, rate_limit, max_concurrency)
         key = (ref.account_id, ref.iid, ref.stream_id)
         cached = self._accounts.get(key)
         if cached is not None:
             return cached
-        limiter = self._limiters.get(ref.account_id)
         if limiter is None:
             limit = self.rate_limit if rate_limit is _UNSET else rate_limit
-            if limit is not None and not isinstance(limit, RateLimit):
-                raise ConfigurationError("rate_limit must be a RateLimit or None")
-            concurrency = _check_concurrency(max_concurrency or self.max_concurrency)
+            concurrency = max_concurrency or self.max_concurrency
             limiter = AccountLimiter(
                 limit, concurrency, clock=self._clock, sleep=self._sleep, adaptive=self.adaptive
             )
             self._limiters[ref.account_id] = limiter
+            self._budgets[ref.account_id] = (
+                RetryBudget() if self._budget_per_account else self.retry_budget
+            )
         requester = Requester(
             base_url=self.host,
             account=ref,
@@ -218,7 +257,7 @@ class CampaignClient:
             auth=self._auth,
             limiter=limiter,
             policy=self.retry,
-            budget=self.retry_budget,
+            budget=self._budgets[ref.account_id],
             timeout=self.timeout,
             hooks=self.hooks,
             clock=self._clock,
@@ -228,7 +267,7 @@ class CampaignClient:
             ref,
             requester,
             api_version=self.api_version,
-            bulk_concurrency=max_concurrency or self.max_concurrency,
+            bulk_concurrency=limiter.max_concurrency,
         )
         self._accounts[key] = handle
         return handle

@@ -10,6 +10,7 @@ import pytest
 from aioresponses import aioresponses
 
 import kore_campaign_async as kca
+from kore_campaign_async.testing import FakeKoreServer, Fault
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -120,3 +121,56 @@ async def test_callers_session_is_used_and_never_closed() -> None:
         assert not session.closed
     finally:
         await session.close()
+
+
+def test_host_credentials_never_reach_the_message() -> None:
+    for host in ("htp://user:s3cret-pw@x", "https://user:s3cret-pw@platform.kore.ai"):
+        with pytest.raises(kca.ConfigurationError, match="credentials") as info:
+            make(host=host)
+        assert "s3cret-pw" not in str(info.value)
+
+
+def test_other_limits_for_a_known_account_are_refused_not_ignored() -> None:
+    client = make()
+    first = client.account("acct", iid="st", rate_limit=kca.RateLimit(600, per=60.0))
+    # Asking again for the same limits, or for none, is fine.
+    assert client.account("acct", iid="st", rate_limit=kca.RateLimit(600, per=60.0)) is first
+    assert client.account("acct", iid="st-other").limiter is first.limiter
+    with pytest.raises(kca.ConfigurationError, match=r"already has rate_limit=.*600"):
+        client.account("acct", iid="st", rate_limit=kca.RateLimit(60, per=60.0))
+    with pytest.raises(kca.ConfigurationError, match="already has max_concurrency=8; asked for 2"):
+        client.account("acct", iid="st-other", max_concurrency=2)
+    with pytest.raises(kca.ConfigurationError, match="max_concurrency must be a positive"):
+        client.account("acct-2", iid="st", max_concurrency=0)
+
+
+def test_each_account_has_its_own_retry_budget_unless_one_is_shared() -> None:
+    client = make()
+    a, b = client.account("a", iid="st"), client.account("b", iid="st")
+    assert isinstance(a.retry_budget, kca.RetryBudget)
+    assert a.retry_budget is not b.retry_budget
+    assert client.account("a", iid="st-2").retry_budget is a.retry_budget
+    shared = kca.RetryBudget(capacity=50)
+    client = make(retry_budget=shared)
+    assert client.account("a", iid="st").retry_budget is shared
+    assert client.account("b", iid="st").retry_budget is shared
+    assert make(retry_budget=None).account("a", iid="st").retry_budget is None
+
+
+async def test_one_accounts_outage_does_not_spend_another_accounts_retries(
+    server: FakeKoreServer, client: kca.CampaignClient
+) -> None:
+    server.faults.add(Fault("status", status=503, account_id="broken", times=None))
+    broken = client.account("broken", iid="st")
+    budget = broken.retry_budget
+    assert budget is not None
+    while budget.available >= budget.retry_cost:
+        with pytest.raises(kca.KoreError):
+            await broken.contact_lists.list()
+    with pytest.raises(kca.RetryBudgetExhaustedError):
+        await broken.contact_lists.list()
+
+    server.faults.add(Fault("status", status=503, account_id="healthy"))
+    healthy = client.account("healthy", iid="st")
+    assert await healthy.contact_lists.list() == []
+    assert server.count(account_id="healthy") == 2  # the 503 was retried, not failed fast
