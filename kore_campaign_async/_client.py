@@ -29,7 +29,7 @@ from ._validation import check_api_version, check_id
 
 if TYPE_CHECKING:
     from ._bulk import ReportCallback
-    from ._sync import AccountTarget, SyncReport
+    from ._sync import AccountTarget, PlanCallback, SyncReport
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
@@ -279,11 +279,18 @@ class CampaignClient:
         prune: bool = False,
         dry_run: bool = False,
         on_outcome: ReportCallback | None = None,
+        on_plan: PlanCallback | None = None,
     ) -> dict[str, SyncReport]:
-        """Sync many accounts at once, each at its own pace; reports keyed by account id."""
+        """Sync many accounts at once, each at its own pace; reports keyed by account id.
+
+        ``on_plan`` sees each account's plan before any write of that account is sent; an
+        exception it raises fails that account (its report carries the error) and no other.
+        """
         from ._sync import sync_many
 
-        return await sync_many(targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome)
+        return await sync_many(
+            targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome, on_plan=on_plan
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP session (unless it was passed in). Safe to call twice."""

@@ -18,6 +18,7 @@ from ._report import ReportWriter
 if TYPE_CHECKING:
     from .._bulk import Outcome
     from .._sync import SyncReport
+    from .._sync_plan import SyncPlan
 
 Confirm = Callable[[str], bool]
 """Ask the user a yes/no question; raise UsageError when nobody can answer."""
@@ -49,6 +50,41 @@ def _planned_writes(plan: SyncReport) -> int:
 
 def _deletions(plans: Mapping[str, SyncReport]) -> int:
     return sum(len(plan.plan.of_kind("delete")) for plan in plans.values() if plan.plan)
+
+
+class PlanChangedError(Exception):
+    """The plan met at apply time would delete a list the user was not shown."""
+
+
+def deletion_guard(confirmed: Mapping[str, SyncReport]) -> Callable[[SyncPlan], None]:
+    """Return an ``on_plan`` check that fails an account whose fresh plan deletes more.
+
+    Applying re-reads every account, and lists may have changed since the plan was shown:
+    only lists the user saw marked for deletion (by id) may be deleted without a new look.
+    """
+    shown = {
+        account_id: {
+            change.existing.id for change in report.plan.of_kind("delete") if change.existing
+        }
+        for account_id, report in confirmed.items()
+        if report.plan is not None
+    }
+
+    def check(plan: SyncPlan) -> None:
+        allowed = shown.get(plan.account_id or "", set())
+        unseen = [
+            change.name
+            for change in plan.of_kind("delete")
+            if change.existing is None or change.existing.id not in allowed
+        ]
+        if unseen:
+            names = ", ".join(repr(name) for name in unseen[:5])
+            raise PlanChangedError(
+                f"the lists changed since the plan was shown: it would now also delete {names}; "
+                "nothing was applied to this account. Run the command again to see the new plan"
+            )
+
+    return check
 
 
 def show_outcome(out: Console, reports: Mapping[str, SyncReport], title: str = "Summary") -> None:
@@ -97,7 +133,12 @@ async def run_sync(
             report.write(outcome)
 
     try:
-        reports = await client.sync_many(dict(job.targets), prune=job.prune, on_outcome=on_outcome)
+        reports = await client.sync_many(
+            dict(job.targets),
+            prune=job.prune,
+            on_outcome=on_outcome,
+            on_plan=deletion_guard(plans),
+        )
     finally:
         view.close()
     if report is not None:

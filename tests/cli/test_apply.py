@@ -81,3 +81,37 @@ async def test_an_account_that_cannot_be_read_fails_the_plan(
     text = out.file.getvalue()  # type: ignore[attr-defined]
     assert "acct-bad: cannot plan: 403" in text
     assert kore.count(operation="create") == 0
+
+
+async def test_apply_never_deletes_a_list_the_confirmed_plan_did_not_show(
+    client: kca.CampaignClient, kore: FakeKoreServer
+) -> None:
+    kore.seed_list(ACCOUNT, IID, "Stale")
+    account = client.account(ACCOUNT, iid=IID)
+    other = client.account("acct-other", iid=IID)
+
+    def yes_but_meanwhile_a_list_appears(question: str) -> bool:
+        kore.seed_list(ACCOUNT, IID, "Made while you read the plan")
+        return True
+
+    job = SyncJob(
+        targets={
+            account: [kca.ContactListCreate(name="New")],
+            other: [kca.ContactListCreate(name="B")],
+        },
+        prune=True,
+    )
+    out = quiet()
+    result = await run_sync(
+        client, job, out=out, err=quiet(), confirm=yes_but_meanwhile_a_list_appears
+    )
+    assert result.status == _exit.FAILED
+    assert sorted(doc["name"] for doc in kore.lists(ACCOUNT)) == [
+        "Made while you read the plan",
+        "Stale",
+    ]
+    assert kore.count(operation="delete") == 0
+    text = " ".join(out.file.getvalue().split())  # type: ignore[attr-defined]
+    assert "would now also delete 'Made while you read the plan'; nothing was applied" in text
+    # The other account's plan did not change: it was applied.
+    assert [doc["name"] for doc in kore.lists("acct-other")] == ["B"]
