@@ -13,7 +13,7 @@ from rich.console import Console
 from .._exceptions import ConfigurationError, KoreError, ValidationError
 from . import _exit
 from ._commands import COMMANDS, make_client, open_account
-from ._config import resolve_settings
+from ._config import OPTIONS, resolve_settings
 from ._demo import cmd_demo
 from ._exit import UsageError
 from ._input import InputFileError
@@ -42,6 +42,12 @@ async def _dispatch(
     args: argparse.Namespace, env: Mapping[str, str], out: Console, err: Console
 ) -> int:
     if args.command == "demo":
+        given = [option.flag for option in OPTIONS if getattr(args, option.dest, None) is not None]
+        if given:
+            raise UsageError(
+                f"demo runs against its own embedded fake server; {', '.join(given)} would be "
+                "ignored: leave them out"
+            )
         return await cmd_demo(args, out, err)
     settings = resolve_settings(vars(args), env)
     if args.command == "sync":

@@ -63,14 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def command(name: str, help_text: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    def command(
+        name: str, help_text: str, epilog: str | None = None, *, settings: bool = True
+    ) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
             help=help_text,
             description=help_text if epilog is None else f"{help_text}\n\n{epilog}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        _add_settings(sub)
+        if settings:
+            _add_settings(sub)
         return sub
 
     _json_flag(command("lists", "list the account's contact lists"))
@@ -94,7 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument("id", help="contact list id (cl-...)")
     update.add_argument("--name", help="new name, at most 48 characters")
     update.add_argument("--description", help="new description, at most 256 characters")
-    update.add_argument("--allow-duplicates", action=argparse.BooleanOptionalAction, default=None)
+    update.add_argument(
+        "--allow-duplicates",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allow duplicate contacts, or not (default: leave as it is)",
+    )
     _json_flag(update)
 
     delete = command("delete", "delete a contact list (asks first unless --yes)")
@@ -117,8 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--report", metavar="OUT.jsonl", help="write one JSON line per item")
     sync.add_argument("--yes", action="store_true", help="do not ask before deleting lists")
 
+    # The demo talks only to the fake server it starts: Kore settings would be ignored.
     demo = command(
-        "demo", "provision lists over several accounts against an embedded fake Kore server"
+        "demo",
+        "provision lists over several accounts against an embedded fake Kore server",
+        settings=False,
     )
     demo.add_argument("--accounts", type=_positive_int, default=5, help="accounts (default 5)")
     demo.add_argument(
