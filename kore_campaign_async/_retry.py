@@ -267,7 +267,50 @@ async def run_with_retries(
     Budget refunds follow botocore's retry quota: a first-attempt success refunds
     ``success_refund``; a success after retries refunds what its last retry cost, so
     retries that end well cost nothing and only failing streaks drain the budget.
+
+    The first attempt runs bare: most calls succeed at once, and building tenacity's
+    machinery for them costs more than the request. Only when it fails does a fresh
+    ``AsyncRetrying`` take over; it is handed that failure as its own attempt 1, so every
+    decision (retry or not, stop, wait, budget, hooks) is tenacity's, exactly as if it had
+    run from the start.
     """
+    # Fixed before the first attempt: the deadline covers the whole call.
+    deadline_at = None if policy.deadline is None else clock() + policy.deadline
+    try:
+        result = await fn(1)
+    except Exception as exc:  # BaseExceptions (cancellation) never retry: they propagate
+        first_error = exc
+    else:
+        if budget is not None:
+            budget.refund(None)
+        return result, 1
+    # Outside the except block, so later attempts' errors do not chain to the first one.
+    return await _retry_after(
+        first_error,
+        fn,
+        policy=policy,
+        budget=budget,
+        clock=clock,
+        sleep=sleep,
+        deadline_at=deadline_at,
+        operation=operation,
+        on_retry=on_retry,
+    )
+
+
+async def _retry_after(
+    first_error: Exception,
+    fn: Callable[[int], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    budget: RetryBudget | None,
+    clock: Clock,
+    sleep: Sleep,
+    deadline_at: float | None,
+    operation: str,
+    on_retry: Callable[[RetryEvent], None] | None,
+) -> tuple[T, int]:
+    """Run the rest of a call whose first attempt raised ``first_error``, under tenacity."""
     call = _Call()
 
     def retry_if(error: BaseException) -> bool:
@@ -304,8 +347,8 @@ async def run_with_retries(
 
     wait = _WaitRetryAfter(_backoff(policy))
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
-    if policy.deadline is not None:
-        stop = stop | _StopAtDeadline(clock, clock() + policy.deadline, wait)
+    if deadline_at is not None:
+        stop = stop | _StopAtDeadline(clock, deadline_at, wait)
     # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
     retrying = tenacity.AsyncRetrying(
         sleep=sleep,
@@ -318,6 +361,9 @@ async def run_with_retries(
 
     async def attempt() -> T:
         call.attempts += 1
+        if call.attempts == 1:
+            # Attempt 1 already ran (in run_with_retries): tenacity judges its failure.
+            raise first_error
         return await fn(call.attempts)
 
     try:
@@ -326,5 +372,5 @@ async def run_with_retries(
         error.attempts = call.attempts
         raise
     if budget is not None:
-        budget.refund(None if call.attempts == 1 else call.last_spent)
+        budget.refund(call.last_spent)
     return result, call.attempts

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 import pytest
+import tenacity
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import (
@@ -410,3 +411,62 @@ async def test_concurrent_calls_keep_their_own_state(clock: ManualClock) -> None
 
     results = await asyncio.gather(*(call(i) for i in range(100)))
     assert results == [(f"ok@{i % 4 + 1}", i % 4 + 1) for i in range(100)]
+
+
+_AsyncRetrying = tenacity.AsyncRetrying
+
+
+class CountingRetrying:
+    """Stand in for tenacity.AsyncRetrying and count the instances made."""
+
+    made = 0
+
+    def __init__(self, **kwargs: Any) -> None:
+        type(self).made += 1
+        self._retrying = _AsyncRetrying(**kwargs)
+
+    async def __call__(self, fn: Callable[[], Awaitable[str]]) -> str:
+        result: str = await self._retrying(fn)
+        return result
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingRetrying]:
+    CountingRetrying.made = 0
+    monkeypatch.setattr(tenacity, "AsyncRetrying", CountingRetrying)
+    return CountingRetrying
+
+
+async def test_a_first_attempt_that_succeeds_builds_no_tenacity_machinery(
+    clock: ManualClock, sleep: RecordingSleep, counting: type[CountingRetrying]
+) -> None:
+    fn, seen = failing()
+    budget = RetryBudget(capacity=10, success_refund=1)
+    budget.try_spend(status(InternalServerError, 503))
+    assert await run(fn, clock, sleep, budget=budget) == ("ok@1", 1)
+    assert seen == [1]
+    assert counting.made == 0
+    assert budget.available == 6  # a first-attempt success still refunds
+
+
+async def test_each_failed_first_attempt_hands_over_to_a_fresh_async_retrying(
+    clock: ManualClock, sleep: RecordingSleep, counting: type[CountingRetrying]
+) -> None:
+    for _ in range(3):
+        fn, seen = failing(status(InternalServerError, 503))
+        assert await run(fn, clock, sleep, RetryPolicy(jitter=False)) == ("ok@2", 2)
+        assert seen == [1, 2]
+    assert counting.made == 3
+    assert sleep.waits == [0.5, 0.5, 0.5]
+
+
+async def test_later_errors_do_not_chain_to_the_first(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    first, last = status(InternalServerError, 503), APIConnectionError("reset")
+    fn, _ = failing(first, last)
+    with pytest.raises(APIConnectionError) as caught:
+        await run(fn, clock, sleep, RetryPolicy(max_attempts=2))
+    assert caught.value is last
+    assert caught.value.__context__ is None
+    assert caught.value.attempts == 2
