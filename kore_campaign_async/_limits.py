@@ -48,7 +48,7 @@ class _FifoSemaphore:
     async def acquire(self) -> None:
         """Take a unit, queueing behind earlier waiters."""
         # Checked in this order so the O(n) count only runs in the rare free-but-queued case.
-        if self._free > 0 and not self.waiting:
+        if self._free > 0 and (not self._waiters or not self.waiting):
             self._free -= 1
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -187,15 +187,32 @@ class AccountLimiter:
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[float]:
         """Hold a concurrency slot and a rate permit; yield the clock time the permit began."""
+        sent_at = await self.acquire()
+        try:
+            yield sent_at
+        finally:
+            self.release(sent_at)
+
+    async def acquire(self) -> float:
+        """Take a slot, then a permit; return the permit's time. Always pair with release()."""
         await self._slots.acquire()
         try:
-            sent_at = await self._acquire_permit()
-            self._running += 1
-            try:
-                yield sent_at
-            finally:
-                self._running -= 1
-                self._log_finished(sent_at)
+            # Nobody queued for a permit and one is free now: take it without the queue. Nothing
+            # awaits in between, so this is what the queue would have answered.
+            now = self._clock()
+            if self._permit_waiting or self._next_permit_at(now) > now + _EPSILON:
+                now = await self._acquire_permit()
+        except BaseException:
+            self._slots.release()
+            raise
+        self._running += 1
+        return now
+
+    def release(self, sent_at: float) -> None:
+        """Give back what acquire() took; ``sent_at`` is what it returned."""
+        self._running -= 1
+        try:
+            self._log_finished(sent_at)
         finally:
             self._slots.release()
 

@@ -246,6 +246,41 @@ async def test_no_rate_limit_means_concurrency_only() -> None:
     assert limiter.paused_until == pytest.approx(clock.now + 1.0)
 
 
+async def test_acquire_and_release_pair_like_slot() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, PER_MINUTE, concurrency=1)
+    sent_at = await limiter.acquire()
+    assert (sent_at, limiter.in_flight) == (0.0, 1)
+    blocked = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    assert not blocked.done()
+    limiter.release(sent_at)
+    assert await no_hang(blocked) == 0.0
+    limiter.release(0.0)
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+
+
+async def test_a_free_permit_never_overtakes_a_task_already_waiting_for_one() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None)
+    limiter.on_rate_limited(2.0)
+    order: list[str] = []
+
+    async def first() -> None:
+        await limiter.acquire()
+        order.append("first")
+
+    task = asyncio.ensure_future(first())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert limiter.waiting == 1
+    clock.advance(2.0)  # the pause is over, but the waiter has not run yet
+    await limiter.acquire()
+    order.append("late")
+    await task
+    assert order == ["first", "late"]
+
+
 # 429s
 
 
