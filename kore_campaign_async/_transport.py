@@ -57,6 +57,9 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        # The last Timeout seen and its aiohttp form: nearly every call uses the client's default.
+        self._timeout: Timeout | None = None
+        self._client_timeout = aiohttp.ClientTimeout()
 
     @property
     def closed(self) -> bool:
@@ -92,13 +95,16 @@ class Transport:
         """Send one request and read the whole answer; never retries."""
         session = self._get_session()
         data = None
-        send_headers = dict(headers)
+        send_headers = headers
         if json_body is not None:
             data = _dumps(json_body)
-            send_headers["Content-Type"] = "application/json"
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
-        )
+            send_headers = {**headers, "Content-Type": "application/json"}
+        if timeout is not self._timeout:
+            self._client_timeout = aiohttp.ClientTimeout(
+                total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
+            )
+            self._timeout = timeout
+        client_timeout = self._client_timeout
         try:
             async with session.request(
                 method,

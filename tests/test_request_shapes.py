@@ -288,3 +288,30 @@ async def test_one_token_is_reused_across_requests(client: kca.CampaignClient, m
     assert len({call.kwargs["headers"]["auth"] for call in calls}) == 1
     assert isinstance(client.auth, kca.JwtSigner)
     assert client.auth.signed == 1
+
+
+async def test_a_rejected_token_is_renewed_in_the_resends_headers(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    mocked.get(re.compile(r".*"), status=401, payload={"errors": [{"msg": "Invalid JWT token"}]})
+    mocked.get(re.compile(r".*"), payload=ok(LIST_DOC))
+    result = await client.account(ACCOUNT, iid=IID).contact_lists.get(LIST_ID)
+    assert result.meta is not None
+    assert result.meta.attempts == 2
+    (_, _), calls = next(iter(mocked.requests.items()))
+    first, resend = (call.kwargs for call in calls)
+    assert first["headers"]["auth"] != resend["headers"]["auth"]
+    check_headers(resend, body=False)
+    assert isinstance(client.auth, kca.JwtSigner)
+    assert client.auth.signed == 2
+
+
+async def test_each_call_sends_its_own_timeout(client: kca.CampaignClient, mocked: Any) -> None:
+    mocked.get(re.compile(r".*"), payload=ok(LIST_DOC), repeat=True)
+    lists = client.account(ACCOUNT, iid=IID).contact_lists
+    for timeout in ("default", 7.0, "default", kca.Timeout(total=3.0, connect=1.0), None):
+        await lists.get(LIST_ID, timeout=timeout)
+    (_, _), calls = next(iter(mocked.requests.items()))
+    sent = [(t.total, t.connect, t.sock_connect) for t in (c.kwargs["timeout"] for c in calls)]
+    default = (60.0, 10.0, 10.0)
+    assert sent == [default, (7.0, 7.0, 7.0), default, (3.0, 1.0, 1.0), (None, None, None)]
