@@ -16,7 +16,6 @@ from . import _endpoints as ep
 from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, PASSIVE_API_SOURCE, ApiVersion
 from ._converter import converter
 from ._exceptions import (
-    APIResponseDecodeError,
     APIStatusError,
     KoreError,
     NotFoundError,
@@ -33,7 +32,7 @@ from ._models import (
     UpdatedContactList,
 )
 from ._requester import CallState, Requester, StopRetrying
-from ._responses import envelope_data, is_name_taken
+from ._responses import decode_lists, decode_result, is_name_taken
 from ._retry import RetryPolicy, is_ambiguous
 from ._transport import Timeout
 from ._validation import (
@@ -84,42 +83,22 @@ class ContactLists:
 
     # -- decoding ---------------------------------------------------------------------------
 
-    def _structure(self, data: Any, cls: type[T], *, method: str, url: str, status: int) -> T:
-        try:
-            return converter.structure(data, cls)
-        except Exception as exc:  # cattrs raises many types; one clear error for the caller
-            raise APIResponseDecodeError(
-                f"{status} {method} {url}: cannot read {cls.__name__}: {exc}",
-                method=method,
-                url=url,
-                status=status,
-                body=repr(data)[:500],
-            ) from exc
-
-    def _data(self, spec: ep.RequestSpec, payload: Any, status: int) -> Any:
+    def _decode(
+        self,
+        spec: ep.RequestSpec,
+        payload: Any,
+        status: int,
+        cls: type[T],
+        meta: ResponseMeta | None = None,
+    ) -> T:
         url = self._requester.base_url + spec.path
-        return envelope_data(payload, method=spec.method, url=url, status=status)
+        return decode_result(payload, cls, method=spec.method, url=url, status=status, meta=meta)
 
-    def _decode(self, spec: ep.RequestSpec, payload: Any, status: int, cls: type[T]) -> T:
+    def _decode_lists(
+        self, spec: ep.RequestSpec, payload: Any, status: int, meta: ResponseMeta | None = None
+    ) -> list[ContactList]:
         url = self._requester.base_url + spec.path
-        data = self._data(spec, payload, status)
-        return self._structure(data, cls, method=spec.method, url=url, status=status)
-
-    def _decode_lists(self, spec: ep.RequestSpec, payload: Any, status: int) -> list[ContactList]:
-        data = self._data(spec, payload, status)
-        if not isinstance(data, list):
-            url = self._requester.base_url + spec.path
-            raise APIResponseDecodeError(
-                f"{status} {spec.method} {url}: 'data' is not a list",
-                method=spec.method,
-                url=url,
-                status=status,
-            )
-        url = self._requester.base_url + spec.path
-        return [
-            self._structure(item, ContactList, method=spec.method, url=url, status=status)
-            for item in data
-        ]
+        return decode_lists(payload, method=spec.method, url=url, status=status, meta=meta)
 
     @staticmethod
     def _with_meta(obj: T, meta: ResponseMeta) -> T:
@@ -161,22 +140,28 @@ class ContactLists:
         call_timeout = self._timeout(timeout)
         ambiguous = False
 
-        async def once(state: CallState) -> tuple[ContactList, bool]:
+        def adopt(found: ContactList, state: CallState) -> ContactList:
+            meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
+            return self._with_meta(found, meta)
+
+        # Results are built inside the attempt that succeeded: its count is the call's.
+        async def once(state: CallState) -> ContactList:
             nonlocal ambiguous
             if ambiguous:
                 found = await self._lookup(spec.name, version, state, call_timeout)
                 if found is not None:
-                    return found, True
+                    return adopt(found, state)
             try:
                 payload, status = await self._requester.attempt_guarded(
                     request, state, call_timeout
                 )
-                return self._decode(request, payload, status, ContactList), False
+                meta = ResponseMeta(attempts=state.attempts, api_version=version)
+                return self._decode(request, payload, status, ContactList, meta)
             except APIStatusError as exc:
                 if is_name_taken(exc) and (ambiguous or if_exists == "adopt"):
                     found = await self._lookup(spec.name, version, state, call_timeout)
                     if found is not None:
-                        return found, True
+                        return adopt(found, state)
                 if is_ambiguous(exc):
                     ambiguous = True
                 raise
@@ -185,10 +170,8 @@ class ContactLists:
                     ambiguous = True
                 raise
 
-        (created, adopted), attempts = await self._requester.run("create", once, policy=retry)
-        return self._with_meta(
-            created, ResponseMeta(attempts=attempts, api_version=version, adopted=adopted)
-        )
+        created, _ = await self._requester.run("create", once, policy=retry)
+        return created
 
     async def _lookup(
         self, name: str, version: ApiVersion, state: CallState, timeout: Timeout | None
@@ -217,11 +200,8 @@ class ContactLists:
         version = self._version(api_version)
         request = ep.get(version, self._ref, list_id)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        result = self._decode(request, answer.payload, answer.status, ContactList)
-        return self._with_meta(
-            result,
-            ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version),
-        )
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        return self._decode(request, answer.payload, answer.status, ContactList, meta)
 
     async def list(
         self,
@@ -235,10 +215,7 @@ class ContactLists:
         request = ep.list_all(version, self._ref)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
         meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
-        return [
-            self._with_meta(item, meta)
-            for item in self._decode_lists(request, answer.payload, answer.status)
-        ]
+        return self._decode_lists(request, answer.payload, answer.status, meta)
 
     async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
         """Return the list called ``name`` (any case), or None."""
@@ -297,11 +274,8 @@ class ContactLists:
         )
         request = ep.update(version, self._ref, list_id, body)
         answer = await self._requester.call(request, policy=retry, timeout=call_timeout)
-        result = self._decode(request, answer.payload, answer.status, UpdatedContactList)
-        return self._with_meta(
-            result,
-            ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version),
-        )
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        return self._decode(request, answer.payload, answer.status, UpdatedContactList, meta)
 
     async def delete(
         self,
@@ -322,7 +296,8 @@ class ContactLists:
         call_timeout = self._timeout(timeout)
         ambiguous = False
 
-        async def once(state: CallState) -> tuple[ContactList, bool]:
+        # As in create, the attempt that succeeded builds the result, meta included.
+        async def once(state: CallState) -> ContactList:
             nonlocal ambiguous
             try:
                 payload, status = await self._requester.attempt_guarded(
@@ -330,17 +305,17 @@ class ContactLists:
                 )
             except NotFoundError:
                 if ambiguous:
-                    return ContactList(id=list_id), True
+                    meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
+                    return ContactList(id=list_id, meta=meta)
                 raise
             except KoreError as exc:
                 ambiguous = ambiguous or is_ambiguous(exc)
                 raise
-            return self._decode(request, payload, status, ContactList), False
+            meta = ResponseMeta(attempts=state.attempts, api_version=version)
+            return self._decode(request, payload, status, ContactList, meta)
 
-        (deleted, adopted), attempts = await self._requester.run("delete", once, policy=retry)
-        return self._with_meta(
-            deleted, ResponseMeta(attempts=attempts, api_version=version, adopted=adopted)
-        )
+        deleted, _ = await self._requester.run("delete", once, policy=retry)
+        return deleted
 
     # -- contacts ---------------------------------------------------------------------------
 

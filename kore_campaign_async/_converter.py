@@ -11,6 +11,9 @@
   ``extra``.
 - ``Contact``: camelCase renames; unknown keys are custom columns and go to ``fields``.
 - ``UpdatedContactList``: flattens ``{contactListId, body: {...}}``.
+- ``X | None``: None, or X's hook resolved once (cattrs' default looks it up on every value).
+- ``meta`` of result models: set by :func:`structure_with_meta` as the model is built (never
+  read from the JSON); plain ``structure()`` leaves it None.
 - unstructure ``ContactListCreate`` and ``Contact`` to request bodies in the documented key order.
 """
 
@@ -18,7 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from types import NoneType, UnionType
+from typing import Any, Protocol, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 from cattrs import Converter
@@ -30,14 +34,23 @@ from ._models import (
     ContactList,
     ContactListCreate,
     ContactPage,
+    ResponseMeta,
     UpdatedContactList,
 )
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 #: Wire names that plain camelCase would get wrong.
 _SPECIAL_NAMES = {"id": "_id", "iid": "iId", "is_global_dnc": "isGlobalDNC"}
 _EXTRA_KEY = "\x00extra"  # cannot clash with a JSON key Kore sends
+_META_KEY = "\x00meta"  # likewise
+
+
+class _ResultHook(Protocol[T_co]):
+    """A structure hook that also takes the result's ``meta``."""
+
+    def __call__(self, data: Any, cls: Any, meta: ResponseMeta | None = None, /) -> T_co: ...
 
 
 def camel(name: str) -> str:
@@ -79,7 +92,7 @@ def _with_extra(
     cls: type[T],
     extra_field: str = "extra",
     names: Mapping[str, str] | None = None,
-) -> Callable[[Any, Any], T]:
+) -> _ResultHook[T]:
     """Structure ``cls`` from camelCase (or ``names``) keys; unknown keys go to ``extra_field``."""
     names = names or {}
     overrides: dict[str, Any] = {}
@@ -88,7 +101,7 @@ def _with_extra(
         if field.name == extra_field:
             overrides[field.name] = override(rename=_EXTRA_KEY)
         elif field.name == "meta":
-            overrides[field.name] = override(omit=True)
+            overrides[field.name] = override(rename=_META_KEY, struct_hook=_structure_meta)
         else:
             wire = names.get(field.name) or camel(field.name)
             overrides[field.name] = override(rename=wire)
@@ -96,15 +109,46 @@ def _with_extra(
     base = make_dict_structure_fn(cls, conv, **overrides)
     known_keys = frozenset(known)
 
-    def structure(data: Any, _: Any) -> T:
+    def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
         if not isinstance(data, Mapping):
             raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
-        extra = {k: v for k, v in data.items() if k not in known_keys}
-        if extra:
-            data = {**data, _EXTRA_KEY: extra}
+        # The subset test runs in C; most answers carry no unknown keys.
+        if not known_keys.issuperset(data):
+            extra = {k: v for k, v in data.items() if k not in known_keys}
+            # Ours last: a JSON key spelled like one of them only ever lands in extra.
+            data = {**data, _EXTRA_KEY: extra, _META_KEY: meta}
+        elif meta is not None:
+            data = {**data, _META_KEY: meta}
         return base(data, cls)
 
     return structure
+
+
+def _structure_meta(value: ResponseMeta | None, _: object) -> ResponseMeta | None:
+    # Only structure() puts anything under _META_KEY: a ResponseMeta or None, never JSON.
+    return value
+
+
+def _is_optional(tp: Any) -> bool:
+    """Return whether ``tp`` is ``X | None`` for a single X."""
+    args = get_args(tp)
+    return get_origin(tp) in (Union, UnionType) and len(args) == 2 and NoneType in args
+
+
+def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    """Return a hook factory for ``X | None`` that looks up X's hook once, not per value."""
+
+    def factory(union: Any) -> Callable[[Any, Any], Any]:
+        first, second = union.__args__
+        inner = first if second is NoneType else second
+        hook = conv.get_structure_hook(inner)
+
+        def structure(value: Any, _: Any) -> Any:
+            return None if value is None else hook(value, inner)
+
+        return structure
+
+    return factory
 
 
 def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef]:
@@ -121,7 +165,7 @@ def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef
 def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactList]:
     from_body = _with_extra(conv, UpdatedContactList)
 
-    def structure(data: Any, cls: Any) -> UpdatedContactList:
+    def structure(data: Any, cls: Any, meta: ResponseMeta | None = None) -> UpdatedContactList:
         if not isinstance(data, Mapping):
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
         body = data.get("body")
@@ -130,7 +174,7 @@ def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactLi
         for key, value in data.items():
             if key not in ("body", "contactListId"):
                 flat.setdefault(key, value)
-        return from_body(flat, cls)
+        return from_body(flat, cls, meta)
 
     return structure
 
@@ -172,6 +216,8 @@ def make_converter() -> Converter:
     conv = Converter(detailed_validation=False)
     conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
     conv.register_structure_hook(bool, _structure_bool)
+    # After the datetime and bool hooks, which it resolves once per optional type.
+    conv.register_structure_hook_factory(_is_optional, _optional_hook(conv))
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
@@ -187,3 +233,13 @@ def make_converter() -> Converter:
 
 
 converter = make_converter()
+
+
+def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
+    """Structure ``data`` as ``cls`` (ContactList or UpdatedContactList) with ``meta`` set.
+
+    One construction, where ``attrs.evolve`` after ``structure()`` would build it twice.
+    """
+    # The hooks registered for result models take meta (see _with_extra).
+    hook = cast("_ResultHook[T]", converter.get_structure_hook(cls))
+    return hook(data, cls, meta)

@@ -2,18 +2,20 @@
 
 Kore's error bodies come in three shapes (API-NOTES): ``{"errors": [{"msg", "code"}]}``,
 ``{"status": "failure", "message": ...}`` and plain text. Any of them may also carry the
-per-minute rate-limit message, whatever the HTTP status.
+per-minute rate-limit message, whatever the HTTP status. A success's ``data`` becomes our
+models through the converter, or an :class:`APIResponseDecodeError` that says what it got.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ._constants import RATE_LIMIT_MESSAGE
+from ._converter import converter, structure_with_meta
 from ._exceptions import (
     APIResponseDecodeError,
     APIStatusError,
@@ -25,7 +27,10 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
+from ._models import ContactList, ResponseMeta
 from ._retry_after import parse_retry_after
+
+T = TypeVar("T")
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
@@ -170,3 +175,50 @@ def envelope_data(payload: Any, *, method: str, url: str, status: int) -> Any:
         status=status,
         body=json.dumps(payload)[:_MAX_TEXT],
     )
+
+
+def decode_result(
+    payload: Any,
+    cls: type[T],
+    *,
+    method: str,
+    url: str,
+    status: int,
+    meta: ResponseMeta | None = None,
+) -> T:
+    """Return the envelope's ``data`` as ``cls``, with ``meta`` when given."""
+    data = envelope_data(payload, method=method, url=url, status=status)
+    return _structure(data, cls, method=method, url=url, status=status, meta=meta)
+
+
+def decode_lists(
+    payload: Any, *, method: str, url: str, status: int, meta: ResponseMeta | None = None
+) -> list[ContactList]:
+    """Return the envelope's ``data`` as contact lists, each with ``meta`` when given."""
+    data = envelope_data(payload, method=method, url=url, status=status)
+    if not isinstance(data, list):
+        raise APIResponseDecodeError(
+            f"{status} {method} {url}: 'data' is not a list", method=method, url=url, status=status
+        )
+    return [
+        _structure(item, ContactList, method=method, url=url, status=status, meta=meta)
+        for item in data
+    ]
+
+
+def _structure(
+    data: Any, cls: type[T], *, method: str, url: str, status: int, meta: ResponseMeta | None
+) -> T:
+    try:
+        if meta is None:
+            return converter.structure(data, cls)
+        # Built once with its meta: attrs.evolve after structure() would build it twice.
+        return structure_with_meta(data, cls, meta)
+    except Exception as exc:  # cattrs raises many types; one clear error for the caller
+        raise APIResponseDecodeError(
+            f"{status} {method} {url}: cannot read {cls.__name__}: {exc}",
+            method=method,
+            url=url,
+            status=status,
+            body=repr(data)[:500],
+        ) from exc

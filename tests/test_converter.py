@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._converter import camel, converter, parse_datetime
+from kore_campaign_async._converter import camel, converter, parse_datetime, structure_with_meta
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "api-docs"
 
@@ -126,3 +127,48 @@ def test_contact_custom_columns_round_trip() -> None:
 )
 def test_wire_names(attr: str, wire: str) -> None:
     assert camel(attr) == wire
+
+
+META = kca.ResponseMeta(attempts=2, status=200, api_version="v2", adopted=True)
+
+
+@pytest.mark.parametrize(
+    ("cls", "data"),
+    [
+        (kca.ContactList, {"_id": "cl-1", "name": "A", "isActive": "true", "orgId": None}),
+        (kca.ContactList, {"_id": "cl-1", "name": "A", "newField": [1]}),
+        (kca.UpdatedContactList, {"contactListId": "cl-1", "body": {"name": "B", "new": 1}}),
+    ],
+)
+def test_structure_with_meta_builds_what_structure_then_evolve_did(
+    cls: type[Any], data: dict[str, Any]
+) -> None:
+    plain = converter.structure(data, cls)
+    assert plain.meta is None
+    with_meta = structure_with_meta(data, cls, META)
+    assert with_meta.meta is META
+    assert with_meta == attrs.evolve(plain, meta=META)
+    assert repr(with_meta) == repr(plain)
+
+
+@pytest.mark.parametrize("meta", [None, META])
+def test_json_keys_spelled_like_ours_stay_in_extra(meta: kca.ResponseMeta | None) -> None:
+    data = {"_id": "cl-1", "\x00meta": {"attempts": 9}, "\x00extra": "x"}
+    result = (
+        converter.structure(data, kca.ContactList)
+        if meta is None
+        else structure_with_meta(data, kca.ContactList, meta)
+    )
+    assert result.meta is meta
+    assert result.extra == {"\x00meta": {"attempts": 9}, "\x00extra": "x"}
+
+
+def test_optional_fields_take_none_or_their_types_hook() -> None:
+    found = converter.structure(
+        {"_id": "x", "isActive": None, "isDefault": 1, "totalRecordCount": "7", "createdAt": 0},
+        kca.ContactList,
+    )
+    assert found.is_active is None
+    assert found.is_default is True
+    assert found.total_record_count == 7
+    assert found.created_at == datetime(1970, 1, 1, tzinfo=timezone.utc)

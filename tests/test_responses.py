@@ -10,7 +10,14 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._constants import RATE_LIMIT_MESSAGE
-from kore_campaign_async._responses import RawResponse, decode, envelope_data, is_name_taken
+from kore_campaign_async._responses import (
+    RawResponse,
+    decode,
+    decode_lists,
+    decode_result,
+    envelope_data,
+    is_name_taken,
+)
 
 
 def raw(status: int, body: Any, headers: dict[str, str] | None = None) -> RawResponse:
@@ -115,3 +122,31 @@ def test_status_error_headers_and_pickling() -> None:
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is kca.NotFoundError
     assert str(again) == str(err)
+
+
+WHERE: dict[str, Any] = {"method": "GET", "url": "https://h/x", "status": 200}
+
+
+def test_results_are_read_with_or_without_meta() -> None:
+    meta = kca.ResponseMeta(attempts=3)
+    payload = {"status": "success", "data": {"_id": "cl-1", "name": "A"}}
+    assert decode_result(payload, kca.ContactList, **WHERE).meta is None
+    found = decode_result(payload, kca.ContactList, **WHERE, meta=meta)
+    assert (found.id, found.meta) == ("cl-1", meta)
+    lists = decode_lists({"data": [payload["data"]] * 2}, **WHERE, meta=meta)
+    assert [item.meta for item in lists] == [meta, meta]
+
+
+@pytest.mark.parametrize(
+    "data", [{"name": "no id"}, {"_id": "x", "isActive": "maybe"}, ["not an object"]]
+)
+def test_an_unreadable_result_is_a_decode_error(data: object) -> None:
+    meta = kca.ResponseMeta()
+    with pytest.raises(kca.APIResponseDecodeError, match="cannot read ContactList") as caught:
+        decode_result({"data": data}, kca.ContactList, **WHERE, meta=meta)
+    assert (caught.value.status, caught.value.url) == (200, "https://h/x")
+
+
+def test_a_list_answer_without_a_list_is_a_decode_error() -> None:
+    with pytest.raises(kca.APIResponseDecodeError, match="'data' is not a list"):
+        decode_lists({"data": {}}, **WHERE)
