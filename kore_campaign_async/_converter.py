@@ -11,7 +11,9 @@
   ``extra``.
 - ``Contact``: camelCase renames; unknown keys are custom columns and go to ``fields``.
 - ``UpdatedContactList``: flattens ``{contactListId, body: {...}}``.
-- ``X | None``: None, or X's hook resolved once (cattrs' default looks it up on every value).
+- ``X | None`` and ``tuple[X, ...]``: X's hook resolved once (cattrs' defaults look it up on
+  every value). Registered first, so classes registered later can use them.
+- ``dict[str, Any]``: a JSON object is copied as is (cattrs' default converts key by key).
 - ``meta`` of result models: set by :func:`structure_with_meta` as the model is built (never
   read from the JSON); plain ``structure()`` leaves it None.
 - unstructure ``ContactListCreate`` and ``Contact`` to request bodies in the documented key order.
@@ -110,7 +112,8 @@ def _with_extra(
     known_keys = frozenset(known)
 
     def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
-        if not isinstance(data, Mapping):
+        # dict first: JSON objects pass a plain type check, not the slower Mapping ABC one.
+        if not isinstance(data, (dict, Mapping)):
             raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
         # The subset test runs in C; most answers carry no unknown keys.
         if not known_keys.issuperset(data):
@@ -149,6 +152,37 @@ def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]
         return structure
 
     return factory
+
+
+def _is_homogeneous_tuple(tp: Any) -> bool:
+    """Return whether ``tp`` is ``tuple[X, ...]``."""
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], tuple[Any, ...]]]:
+    """Return a hook factory for ``tuple[X, ...]`` that looks up X's hook once, not per call."""
+
+    def factory(tup: Any) -> Callable[[Any, Any], tuple[Any, ...]]:
+        item = get_args(tup)[0]
+        hook = conv.get_structure_hook(item)
+
+        def structure(value: Any, _: Any) -> tuple[Any, ...]:
+            return tuple([hook(element, item) for element in value])
+
+        return structure
+
+    return factory
+
+
+def _json_object_hook(conv: Converter) -> Callable[[Any, Any], dict[str, Any]]:
+    by_key = conv.get_structure_hook(dict[str, Any])  # cattrs' own, for anything else
+
+    def structure(value: Any, cls: Any) -> dict[str, Any]:
+        # JSON object keys are already str and Any values stay as they are: a copy is the same.
+        return dict(value) if type(value) is dict else by_key(value, cls)
+
+    return structure
 
 
 def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef]:
@@ -216,8 +250,10 @@ def make_converter() -> Converter:
     conv = Converter(detailed_validation=False)
     conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
     conv.register_structure_hook(bool, _structure_bool)
-    # After the datetime and bool hooks, which it resolves once per optional type.
+    # After the datetime and bool hooks, which they resolve once per type.
     conv.register_structure_hook_factory(_is_optional, _optional_hook(conv))
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook(conv))
+    conv.register_structure_hook_func(lambda t: t == dict[str, Any], _json_object_hook(conv))
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None

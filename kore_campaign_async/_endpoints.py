@@ -5,6 +5,7 @@ Nothing here does I/O; ``RequestSpec`` is what the transport sends and what test
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, Final, Literal
 from urllib.parse import quote
@@ -41,6 +42,7 @@ class RequestSpec:
     api_version: ApiVersion | None = None
 
 
+@functools.lru_cache(maxsize=1024)  # quote() is slow, and an account sends many requests
 def _base(version: ApiVersion, account: AccountRef) -> str:
     # v1 pages name the path id IID, v2 pages streamId; the v1 contacts route also takes the stream.
     template = _V1 if version == "v1" else _V2

@@ -155,7 +155,8 @@ def decode(raw: RawResponse, *, method: str, url: str) -> Any:
             status=raw.status,
             body=raw.body[:_MAX_TEXT].decode("utf-8", errors="replace"),
         ) from None
-    if isinstance(payload, Mapping):
+    # dict first: JSON objects pass a plain type check, not the slower Mapping ABC one.
+    if isinstance(payload, (dict, Mapping)):
         failed = str(payload.get("status", "")).lower() == "failure"
         message = payload.get("message")
         rate_limited = isinstance(message, str) and is_rate_limit_message(message)
@@ -166,7 +167,7 @@ def decode(raw: RawResponse, *, method: str, url: str) -> Any:
 
 def envelope_data(payload: Any, *, method: str, url: str, status: int) -> Any:
     """Return ``payload["data"]``, the documented success envelope's content."""
-    if isinstance(payload, Mapping) and "data" in payload:
+    if isinstance(payload, (dict, Mapping)) and "data" in payload:
         return payload["data"]
     raise APIResponseDecodeError(
         f"{status} {method} {url}: answer has no 'data' field",

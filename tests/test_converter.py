@@ -172,3 +172,12 @@ def test_optional_fields_take_none_or_their_types_hook() -> None:
     assert found.is_default is True
     assert found.total_record_count == 7
     assert found.created_at == datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def test_json_objects_are_copied_not_shared() -> None:
+    data: dict[str, Any] = {"_id": "x", "mapping": {"firstName": "firstName"}}
+    found = converter.structure(data, kca.ContactList)
+    assert found.mapping == data["mapping"]
+    assert found.mapping is not data["mapping"]
+    with pytest.raises(AttributeError):
+        converter.structure({"_id": "x", "mapping": ["not", "an", "object"]}, kca.ContactList)
