@@ -152,6 +152,9 @@ class AddContactsResult:
     meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
 
 
+_CREATE_KEYS = frozenset({"name", "description", "allow_duplicates", "allowDuplicates", "source"})
+
+
 @attrs.frozen(kw_only=True)
 class ContactListCreate:
     """A contact list to create. Checked against Kore's limits when constructed."""
@@ -173,10 +176,11 @@ class ContactListCreate:
     @classmethod
     def from_mapping(cls, spec: Mapping[str, Any]) -> ContactListCreate:
         """Build from a plain mapping (snake_case or Kore's camelCase keys)."""
-        known = {"name", "description", "allow_duplicates", "allowDuplicates", "source"}
-        unknown = sorted(set(spec) - known)
-        if unknown:
-            raise ValidationError(unknown[0], f"unknown field; expected one of {sorted(known)}")
+        if not _CREATE_KEYS.issuperset(spec):
+            unknown = sorted(set(spec) - _CREATE_KEYS)
+            raise ValidationError(
+                unknown[0], f"unknown field; expected one of {sorted(_CREATE_KEYS)}"
+            )
         if "name" not in spec:
             raise ValidationError("name", "is required")
         kwargs: dict[str, Any] = {"name": spec["name"]}
