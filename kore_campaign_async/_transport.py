@@ -45,9 +45,13 @@ class Timeout:
         return cls(total=float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT))
 
 
+# Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
+# json.dumps() with any non-default option builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dumps(value: Any) -> bytes:
-    # Compact and UTF-8: names with accents travel as themselves, not \\u escapes.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 class Transport:
