@@ -7,16 +7,14 @@ finishing the last. One item failing never cancels the others; it becomes a "fai
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
-    AsyncIterator,
-    Awaitable,
     Callable,
     Iterable,
+    Iterator,
     Mapping,
 )
 from typing import Any, Final, Literal, TypeVar
@@ -27,6 +25,7 @@ from ._constants import ApiVersion
 from ._contact_lists import ContactLists, IfExists, name_key
 from ._exceptions import ValidationError
 from ._models import ContactList, ContactListCreate
+from ._pool import drain
 from ._validation import check_positive_int
 
 T = TypeVar("T")
@@ -188,83 +187,9 @@ def check_items(items: object, field: str) -> None:
         )
 
 
-async def aiterate(items: Iterable[T] | AsyncIterable[T]) -> AsyncGenerator[T, None]:
-    """Yield from a sync or an async iterable, lazily."""
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
-    else:
-        for item in items:
-            yield item
-
-
-async def drain(
-    source: AsyncIterator[T],
-    handle: Callable[[T], Awaitable[None]],
-    *,
-    concurrency: int,
-    name: str,
-) -> None:
-    """Feed ``source`` to ``concurrency`` worker tasks running ``handle``; return when done.
-
-    Workers are named ``{name}-{n}``. Each pulls its next item only after handling the last,
-    so at most ``concurrency`` items are pulled ahead of completion. An error from ``handle``
-    (or cancellation of the caller) cancels and awaits every worker, then propagates. An error
-    from ``source`` stops the pulling; the items in flight finish, then the error propagates.
-    """
-    lock = asyncio.Lock()
-    exhausted = False
-    source_error: BaseException | None = None
-
-    async def worker() -> None:
-        nonlocal exhausted, source_error
-        while True:
-            # One puller at a time: an async generator cannot be advanced by two tasks at once.
-            async with lock:
-                if exhausted:
-                    return
-                try:
-                    item = await anext(source)
-                except StopAsyncIteration:
-                    exhausted = True
-                    return
-                except Exception as exc:
-                    exhausted, source_error = True, exc
-                    return
-            await handle(item)
-
-    loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(worker(), name=f"{name}-{n}") for n in range(concurrency)]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            error = None if task.cancelled() else task.exception()
-            if error is not None:
-                raise error
-    finally:
-        await cancel_and_wait(tasks)
-    if source_error is not None:
-        raise source_error
-
-
-async def cancel_and_wait(tasks: Iterable[asyncio.Future[Any]]) -> None:
-    """Cancel ``tasks`` and wait until every one has ended, even if we are cancelled meanwhile."""
-    pending = {task for task in tasks if not task.done()}
-    for task in pending:
-        task.cancel()
-    cancelled = False
-    while pending:
-        try:
-            _, pending = await asyncio.wait(pending)
-        except asyncio.CancelledError:
-            cancelled = True  # finish the clean-up first, then honour the cancellation
-    if cancelled:
-        raise asyncio.CancelledError
-
-
 @attrs.frozen
 class _Item:
-    """One input item, converted and checked under the feed's lock (so in input order)."""
+    """One input item, converted and checked as it is pulled (so in input order)."""
 
     index: int
     name: str
@@ -272,26 +197,40 @@ class _Item:
     error: ValidationError | None
 
 
-async def _prepared(items: SpecsInput) -> AsyncGenerator[_Item, None]:
-    """Convert each input into a spec; bad ones and repeated names carry a ValidationError."""
-    first_index: dict[str, int] = {}
-    index = 0
-    async with contextlib.aclosing(aiterate(items)) as stream:
-        async for raw in stream:
-            field = f"items[{index}]"
-            try:
-                spec = to_spec(raw, field)
-            except ValidationError as exc:
-                yield _Item(index, _raw_name(raw), None, exc)
-            else:
-                key = name_key(spec.name)
-                first = first_index.setdefault(key, index)
-                if first == index:
-                    yield _Item(index, spec.name, spec, None)
-                else:
-                    message = f"duplicate of item {first} ({spec.name!r}); not sent"
-                    yield _Item(index, spec.name, None, ValidationError(f"{field}.name", message))
-            index += 1
+class _Preparer:
+    """Number the inputs and check each; a bad spec or a repeated name carries its error."""
+
+    def __init__(self) -> None:
+        self._first_index: dict[str, int] = {}
+        self._count = 0
+
+    def __call__(self, raw: object) -> _Item:
+        index = self._count
+        self._count += 1
+        try:
+            spec = to_spec(raw, f"items[{index}]")
+        except ValidationError as exc:
+            return _Item(index, _raw_name(raw), None, exc)
+        first = self._first_index.setdefault(name_key(spec.name), index)
+        if first != index:
+            message = f"duplicate of item {first} ({spec.name!r}); not sent"
+            return _Item(index, spec.name, None, ValidationError(f"items[{index}].name", message))
+        return _Item(index, spec.name, spec, None)
+
+
+def _prepared(items: SpecsInput) -> Iterator[_Item] | AsyncGenerator[_Item, None]:
+    """Return the prepared items, lazily: a plain iterator for a plain iterable."""
+    prepare = _Preparer()
+    if isinstance(items, AsyncIterable):
+        return _aprepared(items, prepare)
+    return map(prepare, items)
+
+
+async def _aprepared(
+    items: AsyncIterable[SpecInput], prepare: _Preparer
+) -> AsyncGenerator[_Item, None]:
+    async for raw in items:
+        yield prepare(raw)
 
 
 def _raw_name(raw: object) -> str:
@@ -352,7 +291,7 @@ async def create_many(
 
     async def handle(item: _Item) -> None:
         if item.spec is None:
-            assert item.error is not None  # _prepared sets exactly one of them
+            assert item.error is not None  # _Preparer sets exactly one of them
             outcome = failed_outcome(
                 index=item.index,
                 account_id=account_id,
@@ -372,8 +311,9 @@ async def create_many(
     try:
         await drain(source, handle, concurrency=concurrency, name="kore-create-many")
     finally:
-        with contextlib.suppress(Exception):
-            await source.aclose()
+        if isinstance(source, AsyncGenerator):
+            with contextlib.suppress(Exception):
+                await source.aclose()
     return CreateReport(account_id, results.freeze())
 
 

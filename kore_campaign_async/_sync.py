@@ -23,13 +23,10 @@ from ._bulk import (
     SpecsInput,
     Status,
     account_id_of,
-    aiterate,
     bulk_concurrency_of,
-    cancel_and_wait,
     check_items,
     count_statuses,
     describe_counts,
-    drain,
     failed_outcome,
     to_spec,
 )
@@ -37,6 +34,7 @@ from ._constants import ApiVersion
 from ._contact_lists import ContactLists
 from ._exceptions import ValidationError
 from ._models import ContactList, ContactListCreate, ContactListUpdate
+from ._pool import aiterate, cancel_and_wait, drain
 from ._sync_plan import PlannedChange, SyncPlan, check_unique_names, plan_sync
 from ._validation import PASSIVE_SOURCES, check_positive_int
 

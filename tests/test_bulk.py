@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk import CreateReport, Outcome, cancel_and_wait, create_many
+from kore_campaign_async._bulk import CreateReport, Outcome, create_many
 from kore_campaign_async._contact_lists import ContactLists
 from kore_campaign_async._endpoints import AccountRef
 
@@ -232,19 +232,25 @@ async def test_async_iterables_are_accepted() -> None:
     assert report.ok
 
 
-async def test_100k_items_are_pulled_lazily_by_a_fixed_pool() -> None:
+@pytest.mark.parametrize("kind", ["async generator", "plain generator"])
+async def test_100k_items_are_pulled_lazily_by_a_fixed_pool(kind: str) -> None:
     """100,000 items never mean 100,000 tasks nor 100,000 items held in flight."""
     stub = StubLists()
     concurrency = 16
     pulled = 0
     ahead: list[int] = []
 
-    async def specs() -> AsyncIterator[kca.ContactListCreate]:
+    def pull(i: int) -> kca.ContactListCreate:
         nonlocal pulled
+        ahead.append(pulled - stub.finished)
+        pulled += 1
+        return kca.ContactListCreate(name=f"list-{i}")
+
+    async def async_specs() -> AsyncIterator[kca.ContactListCreate]:
         for i in range(100_000):
-            ahead.append(pulled - stub.finished)
-            pulled += 1
-            yield kca.ContactListCreate(name=f"list-{i}")
+            yield pull(i)
+
+    specs = async_specs if kind == "async generator" else lambda: map(pull, range(100_000))
 
     count = 0
 
@@ -328,30 +334,6 @@ async def test_bad_arguments_are_refused_before_anything_is_sent(
         await create_many(stub.as_lists(), items, **kwargs)
     assert info.value.field == field
     assert stub.sent == []
-
-
-async def test_cancel_and_wait_finishes_its_clean_up_when_cancelled_again() -> None:
-    release = asyncio.Event()
-
-    async def stubborn() -> None:
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            await release.wait()  # slow clean-up after the first cancel
-            raise
-
-    child = asyncio.create_task(stubborn())
-    await asyncio.sleep(0)
-    cleaner = asyncio.create_task(cancel_and_wait([child]))
-    await asyncio.sleep(0)
-    cleaner.cancel()  # a second cancellation arrives during the clean-up
-    for _ in range(5):
-        await asyncio.sleep(0)
-    assert not cleaner.done()  # still waiting for the child
-    release.set()
-    with pytest.raises(asyncio.CancelledError):
-        await cleaner
-    assert child.cancelled()
 
 
 def test_outcome_ok_is_false_only_for_failures() -> None:
