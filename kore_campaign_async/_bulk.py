@@ -96,9 +96,12 @@ def describe_counts(counts: Mapping[str, int], *, always: Iterable[str] = ("fail
     return ", ".join(parts)
 
 
-@attrs.frozen(hash=False)
+@attrs.frozen(hash=False, repr=False)
 class CreateReport:
-    """What ``create_many`` did: one outcome per input item, in input order."""
+    """What ``create_many`` did: one outcome per input item, in input order.
+
+    Its repr is the summary: a report of 100,000 outcomes must not print them all.
+    """
 
     account_id: str
     outcomes: tuple[Outcome, ...]
@@ -136,6 +139,10 @@ class CreateReport:
 
     def __len__(self) -> int:
         return len(self.outcomes)
+
+    def __repr__(self) -> str:
+        counts = describe_counts(self.counts, always=("created", "failed"))
+        return f"CreateReport({self.account_id!r}, {len(self.outcomes)} outcomes: {counts})"
 
     def __str__(self) -> str:
         return self.summary

@@ -187,6 +187,7 @@ async def test_report_counts_and_summary() -> None:
     assert report.counts["updated"] == 0
     assert len(report) == 4
     assert str(report) == "acc-9: 4 items: 2 created, 1 adopted, 1 failed"
+    assert repr(report) == "CreateReport('acc-9', 4 outcomes: 2 created, 1 adopted, 1 failed)"
     empty = await run(StubLists(), [])
     assert empty.outcomes == ()
     assert empty.ok
