@@ -7,13 +7,13 @@ name and adopts it if it is there.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
 from . import _endpoints as ep
-from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, PASSIVE_API_SOURCE, ApiVersion
+from ._constants import PASSIVE_API_SOURCE, ApiVersion
+from ._contacts import ContactOperations
 from ._converter import converter
 from ._exceptions import (
     APIStatusError,
@@ -22,25 +22,20 @@ from ._exceptions import (
     ValidationError,
 )
 from ._models import (
-    AddContactsResult,
-    Contact,
     ContactList,
     ContactListCreate,
     ContactListUpdate,
-    ContactPage,
     ResponseMeta,
     UpdatedContactList,
 )
-from ._requester import CallState, Requester, StopRetrying
-from ._responses import decode_lists, decode_result, is_name_taken
+from ._requester import CallState
+from ._responses import is_name_taken
 from ._retry import RetryPolicy, is_ambiguous
 from ._transport import Timeout
 from ._validation import (
     PASSIVE_SOURCES,
-    check_api_version,
     check_id,
     check_name,
-    check_positive_int,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +44,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 IfExists = Literal["error", "adopt"]
-ContactInput = Contact | Mapping[str, Any]
 
 
 def name_key(name: str) -> str:
@@ -57,48 +51,15 @@ def name_key(name: str) -> str:
     return name.lower()
 
 
-class ContactLists:
-    """Contact-list operations for one account. Get it as ``account.contact_lists``."""
+class ContactLists(ContactOperations):
+    """Contact-list operations for one account. Get it as ``account.contact_lists``.
 
-    def __init__(
-        self,
-        requester: Requester,
-        *,
-        api_version: ApiVersion,
-        bulk_concurrency: int,
-    ) -> None:
-        self._requester = requester
-        self._ref = requester.account
-        self._default_version = api_version
-        self._bulk_concurrency = bulk_concurrency
+    The operations on a list's contacts (list_contacts, iter_contacts, add_contacts) come
+    from :class:`ContactOperations`.
+    """
 
     def __repr__(self) -> str:
         return f"ContactLists(account_id={self._ref.account_id!r})"
-
-    def _version(self, api_version: ApiVersion | None) -> ApiVersion:
-        return self._default_version if api_version is None else check_api_version(api_version)
-
-    def _timeout(self, timeout: Timeout | float | Literal["default"] | None) -> Timeout | None:
-        return None if timeout == "default" else Timeout.coerce(timeout)
-
-    # -- decoding ---------------------------------------------------------------------------
-
-    def _decode(
-        self,
-        spec: ep.RequestSpec,
-        payload: Any,
-        status: int,
-        cls: type[T],
-        meta: ResponseMeta | None = None,
-    ) -> T:
-        url = self._requester.base_url + spec.path
-        return decode_result(payload, cls, method=spec.method, url=url, status=status, meta=meta)
-
-    def _decode_lists(
-        self, spec: ep.RequestSpec, payload: Any, status: int, meta: ResponseMeta | None = None
-    ) -> list[ContactList]:
-        url = self._requester.base_url + spec.path
-        return decode_lists(payload, method=spec.method, url=url, status=status, meta=meta)
 
     @staticmethod
     def _with_meta(obj: T, meta: ResponseMeta) -> T:
@@ -317,84 +278,6 @@ class ContactLists:
         deleted, _ = await self._requester.run("delete", once, policy=retry)
         return deleted
 
-    # -- contacts ---------------------------------------------------------------------------
-
-    async def list_contacts(
-        self,
-        list_id: str,
-        *,
-        skip: int = 0,
-        limit: int = DEFAULT_CONTACTS_PAGE_SIZE,
-        api_version: ApiVersion | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: Timeout | float | Literal["default"] | None = "default",
-    ) -> ContactPage:
-        """Return one page of a list's contacts."""
-        check_id("list_id", list_id)
-        if type(skip) is not int or skip < 0:
-            raise ValidationError("skip", f"must be a non-negative integer, got {skip!r}")
-        check_positive_int("limit", limit, maximum=DEFAULT_CONTACTS_PAGE_SIZE)
-        version = self._version(api_version)
-        request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
-        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        return self._decode(request, answer.payload, answer.status, ContactPage)
-
-    async def iter_contacts(
-        self,
-        list_id: str,
-        *,
-        page_size: int = DEFAULT_CONTACTS_PAGE_SIZE,
-        api_version: ApiVersion | None = None,
-    ) -> AsyncIterator[Contact]:
-        """Yield every contact of a list, fetching pages of ``page_size`` as needed."""
-        skip = 0
-        while True:
-            page = await self.list_contacts(
-                list_id, skip=skip, limit=page_size, api_version=api_version
-            )
-            for contact in page.results:
-                yield contact
-            skip += len(page.results)
-            if not page.has_more or not page.results:
-                return
-
-    async def add_contacts(
-        self,
-        list_name: str,
-        contacts: Iterable[ContactInput],
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: Timeout | float | Literal["default"] | None = "default",
-    ) -> AddContactsResult:
-        """Submit contacts to the list called ``list_name``; Kore adds them asynchronously.
-
-        Not retried after an attempt whose answer was lost: the contacts may already be queued,
-        and a list that allows duplicates would get them twice.
-        """
-        check_name(list_name, "list_name")
-        body = [_contact_body(index, contact) for index, contact in enumerate(contacts)]
-        if not body:
-            raise ValidationError("contacts", "must contain at least one contact")
-        request = ep.add_contacts(self._ref, list_name, body)
-        call_timeout = self._timeout(timeout)
-
-        async def once(state: CallState) -> tuple[Any, int]:
-            try:
-                return await self._requester.attempt_guarded(request, state, call_timeout)
-            except KoreError as exc:
-                if is_ambiguous(exc):
-                    raise StopRetrying(exc) from exc
-                raise
-
-        (payload, status), attempts = await self._requester.run("add_contacts", once, policy=retry)
-        message = payload.get("message", "") if isinstance(payload, Mapping) else ""
-        return AddContactsResult(
-            list_name=list_name,
-            submitted=len(body),
-            message=str(message),
-            meta=ResponseMeta(attempts=attempts, status=status),
-        )
-
     # -- bulk (implemented in _bulk and _sync) -----------------------------------------------
 
     async def create_many(
@@ -440,20 +323,3 @@ class ContactLists:
             on_outcome=on_outcome,
             api_version=api_version,
         )
-
-
-def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
-    field = f"contacts[{index}]"
-    if isinstance(contact, Contact):
-        body: dict[str, Any] = converter.unstructure(contact)
-    elif isinstance(contact, Mapping):
-        body = dict(contact)
-        if "phone_number" in body and "phoneNumber" not in body:
-            body["phoneNumber"] = body.pop("phone_number")
-    else:
-        kind = type(contact).__name__
-        raise ValidationError(field, f"must be a Contact or a mapping, got {kind}")
-    phone = body.get("phoneNumber")
-    if not isinstance(phone, str) or not phone.strip():
-        raise ValidationError(f"{field}.phone_number", "is required and must be a non-empty string")
-    return body

@@ -1,0 +1,119 @@
+"""The contacts of a list: read them page by page (getAllContacts) and add them (addContacts).
+
+Mixed into ``account.contact_lists``; the request bodies of addContacts are built here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Literal
+
+from . import _endpoints as ep
+from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion
+from ._converter import converter
+from ._exceptions import KoreError, ValidationError
+from ._models import AddContactsResult, Contact, ContactPage, ResponseMeta
+from ._requester import CallState, StopRetrying
+from ._resource import AccountResource
+from ._retry import RetryPolicy, is_ambiguous
+from ._transport import Timeout
+from ._validation import check_id, check_name, check_positive_int
+
+ContactInput = Contact | Mapping[str, Any]
+
+
+class ContactOperations(AccountResource):
+    """Operations on the contacts of one account's lists."""
+
+    async def list_contacts(
+        self,
+        list_id: str,
+        *,
+        skip: int = 0,
+        limit: int = DEFAULT_CONTACTS_PAGE_SIZE,
+        api_version: ApiVersion | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> ContactPage:
+        """Return one page of a list's contacts."""
+        check_id("list_id", list_id)
+        if type(skip) is not int or skip < 0:
+            raise ValidationError("skip", f"must be a non-negative integer, got {skip!r}")
+        check_positive_int("limit", limit, maximum=DEFAULT_CONTACTS_PAGE_SIZE)
+        version = self._version(api_version)
+        request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
+        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
+        return self._decode(request, answer.payload, answer.status, ContactPage)
+
+    async def iter_contacts(
+        self,
+        list_id: str,
+        *,
+        page_size: int = DEFAULT_CONTACTS_PAGE_SIZE,
+        api_version: ApiVersion | None = None,
+    ) -> AsyncIterator[Contact]:
+        """Yield every contact of a list, fetching pages of ``page_size`` as needed."""
+        skip = 0
+        while True:
+            page = await self.list_contacts(
+                list_id, skip=skip, limit=page_size, api_version=api_version
+            )
+            for contact in page.results:
+                yield contact
+            skip += len(page.results)
+            if not page.has_more or not page.results:
+                return
+
+    async def add_contacts(
+        self,
+        list_name: str,
+        contacts: Iterable[ContactInput],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: Timeout | float | Literal["default"] | None = "default",
+    ) -> AddContactsResult:
+        """Submit contacts to the list called ``list_name``; Kore adds them asynchronously.
+
+        Not retried after an attempt whose answer was lost: the contacts may already be queued,
+        and a list that allows duplicates would get them twice.
+        """
+        check_name(list_name, "list_name")
+        body = [_contact_body(index, contact) for index, contact in enumerate(contacts)]
+        if not body:
+            raise ValidationError("contacts", "must contain at least one contact")
+        request = ep.add_contacts(self._ref, list_name, body)
+        call_timeout = self._timeout(timeout)
+
+        async def once(state: CallState) -> tuple[Any, int]:
+            try:
+                return await self._requester.attempt_guarded(request, state, call_timeout)
+            except KoreError as exc:
+                if is_ambiguous(exc):
+                    raise StopRetrying(exc) from exc
+                raise
+
+        (payload, status), attempts = await self._requester.run("add_contacts", once, policy=retry)
+        message = payload.get("message", "") if isinstance(payload, Mapping) else ""
+        return AddContactsResult(
+            list_name=list_name,
+            submitted=len(body),
+            message=str(message),
+            meta=ResponseMeta(attempts=attempts, status=status),
+        )
+
+
+def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
+    field = f"contacts[{index}]"
+    if isinstance(contact, Contact):
+        body: dict[str, Any] = converter.unstructure(contact)
+    elif isinstance(contact, Mapping):
+        body = dict(contact)
+        if "phone_number" in body and "phoneNumber" not in body:
+            body["phoneNumber"] = body.pop("phone_number")
+    else:
+        kind = type(contact).__name__
+        raise ValidationError(field, f"must be a Contact or a mapping, got {kind}")
+    phone = body.get("phoneNumber")
+    if not isinstance(phone, str) or not phone.strip():
+        raise ValidationError(f"{field}.phone_number", "is required and must be a non-empty string")
+    return body

@@ -1,0 +1,55 @@
+"""What every operation of ``account.contact_lists`` shares: account, version, timeout, decoding."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from . import _endpoints as ep
+from ._constants import ApiVersion
+from ._models import ContactList, ResponseMeta
+from ._requester import Requester
+from ._responses import decode_lists, decode_result
+from ._transport import Timeout
+from ._validation import check_api_version
+
+T = TypeVar("T")
+CallTimeout = Timeout | float | Literal["default"] | None
+
+
+class AccountResource:
+    """One account's requester and default API version, with the helpers each call needs."""
+
+    def __init__(
+        self,
+        requester: Requester,
+        *,
+        api_version: ApiVersion,
+        bulk_concurrency: int,
+    ) -> None:
+        self._requester = requester
+        self._ref = requester.account
+        self._default_version = api_version
+        self._bulk_concurrency = bulk_concurrency
+
+    def _version(self, api_version: ApiVersion | None) -> ApiVersion:
+        return self._default_version if api_version is None else check_api_version(api_version)
+
+    def _timeout(self, timeout: CallTimeout) -> Timeout | None:
+        return None if timeout == "default" else Timeout.coerce(timeout)
+
+    def _decode(
+        self,
+        spec: ep.RequestSpec,
+        payload: Any,
+        status: int,
+        cls: type[T],
+        meta: ResponseMeta | None = None,
+    ) -> T:
+        url = self._requester.base_url + spec.path
+        return decode_result(payload, cls, method=spec.method, url=url, status=status, meta=meta)
+
+    def _decode_lists(
+        self, spec: ep.RequestSpec, payload: Any, status: int, meta: ResponseMeta | None = None
+    ) -> list[ContactList]:
+        url = self._requester.base_url + spec.path
+        return decode_lists(payload, method=spec.method, url=url, status=status, meta=meta)
