@@ -93,11 +93,11 @@ class ContactOperations(AccountResource):
                 raise
 
         (payload, status), attempts = await self._requester.run("add_contacts", once, policy=retry)
-        message = payload.get("message", "") if isinstance(payload, Mapping) else ""
+        message = payload.get("message") if isinstance(payload, Mapping) else None
         return AddContactsResult(
             list_name=list_name,
             submitted=len(body),
-            message=str(message),
+            message=message if isinstance(message, str) else "",  # never "None" for a null
             meta=ResponseMeta(attempts=attempts, status=status),
         )
 

@@ -6,6 +6,11 @@
   always to aware datetimes.
 - ``bool``: JSON booleans, ``"true"``/``"false"`` and 0/1; anything else is a decode error
   (``bool("false")`` is True, so the default would lie).
+- ``str``: strings, and numbers as their text; anything else, null included, is a decode error
+  (cattrs' default is ``str(value)``, which turns null into ``"None"``).
+- null: in a field of a response model, JSON null means the same as the field being absent: the
+  field's default where it has one (``""`` for a description, ``{}`` for a mapping, None for
+  ``X | None`` fields), a decode error where it has none (a list's ``_id``).
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects.
 - ``ContactList``, ``ContactPage``, ``CampaignRef``: camelCase renames; unknown keys go to
   ``extra``.
@@ -89,6 +94,33 @@ def _structure_bool(value: object, _: object) -> bool:
     raise TypeError(f"not a boolean: {value!r}")
 
 
+def _structure_str(value: object, _: object) -> str:
+    if type(value) is str:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    kind = "null" if value is None else type(value).__name__
+    raise TypeError(f"expected a string, got {kind}")
+
+
+def _null_as_default(field: attrs.Attribute[Any], conv: Converter) -> Callable[[Any, Any], Any]:
+    """Return ``field``'s hook, reading a JSON null as the field's default (as if absent)."""
+    hook = conv.get_structure_hook(field.type)
+    default = field.default
+    make = getattr(default, "factory", None)  # set on an attrs.Factory, absent on a value
+    if callable(make):
+
+        def from_factory(value: Any, cls: Any) -> Any:
+            return make() if value is None else hook(value, cls)
+
+        return from_factory
+
+    def from_default(value: Any, cls: Any) -> Any:
+        return default if value is None else hook(value, cls)
+
+    return from_default
+
+
 def _with_extra(
     conv: Converter,
     cls: type[T],
@@ -99,6 +131,8 @@ def _with_extra(
     names = names or {}
     overrides: dict[str, Any] = {}
     known: set[str] = set()
+    # field.type must be a type, not an annotation's string; only attrs classes come here.
+    attrs.resolve_types(cls)  # type: ignore[type-var]
     for field in attrs.fields(cls):  # type: ignore[arg-type]  # only attrs classes come here
         if field.name == extra_field:
             overrides[field.name] = override(rename=_EXTRA_KEY)
@@ -106,7 +140,12 @@ def _with_extra(
             overrides[field.name] = override(rename=_META_KEY, struct_hook=_structure_meta)
         else:
             wire = names.get(field.name) or camel(field.name)
-            overrides[field.name] = override(rename=wire)
+            if field.default is attrs.NOTHING or field.default is None:
+                # Required: null fails as absence does. None default: X | None takes null.
+                overrides[field.name] = override(rename=wire)
+            else:
+                hook = _null_as_default(field, conv)
+                overrides[field.name] = override(rename=wire, struct_hook=hook)
             known.add(wire)
     base = make_dict_structure_fn(cls, conv, **overrides)
     known_keys = frozenset(known)
@@ -204,7 +243,8 @@ def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactLi
             raise TypeError(f"expected a JSON object, got {type(data).__name__}")
         body = data.get("body")
         flat = dict(body) if isinstance(body, Mapping) else {}
-        flat["_id"] = data.get("contactListId", flat.get("_id", ""))
+        # Absent or null, the id is unknown: "" (update() knows which list it changed).
+        flat["_id"] = data.get("contactListId") or flat.get("_id") or ""
         for key, value in data.items():
             if key not in ("body", "contactListId"):
                 flat.setdefault(key, value)
@@ -250,6 +290,7 @@ def make_converter() -> Converter:
     conv = Converter(detailed_validation=False)
     conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
     conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(str, _structure_str)
     # After the datetime and bool hooks, which they resolve once per type.
     conv.register_structure_hook_factory(_is_optional, _optional_hook(conv))
     conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook(conv))

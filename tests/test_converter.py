@@ -181,3 +181,88 @@ def test_json_objects_are_copied_not_shared() -> None:
     assert found.mapping is not data["mapping"]
     with pytest.raises(AttributeError):
         converter.structure({"_id": "x", "mapping": ["not", "an", "object"]}, kca.ContactList)
+
+
+def _str_fields(cls: type[Any]) -> list[str]:
+    attrs.resolve_types(cls)
+    return [field.name for field in attrs.fields(cls) if field.type is str]
+
+
+#: Every response model the converter builds, with the smallest valid JSON for it.
+RESPONSE_MODELS: list[tuple[type[Any], dict[str, Any]]] = [
+    (kca.ContactList, {"_id": "cl-1"}),
+    (kca.UpdatedContactList, {"contactListId": "cl-1"}),
+    (kca.Contact, {"phoneNumber": "+14155550100"}),
+    (kca.ContactPage, {}),
+    (kca.CampaignRef, {"id": "cmp-1"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "minimal"), RESPONSE_MODELS, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_null_in_any_field_never_reads_as_the_text_none(
+    cls: type[Any], minimal: dict[str, Any]
+) -> None:
+    """A JSON null means what an absent field means: its default, or a decode error."""
+    for field in attrs.fields(cls):
+        if field.name in ("extra", "fields", "meta", "id") or (cls, field.name) == (
+            kca.Contact,
+            "phone_number",
+        ):
+            continue
+        wire = camel(field.name)
+        absent = converter.structure(minimal, cls)
+        nulled = converter.structure({**minimal, wire: None}, cls)
+        assert getattr(nulled, field.name) == getattr(absent, field.name), field.name
+        assert getattr(nulled, field.name) != "None", field.name
+
+
+def test_every_str_field_is_covered() -> None:
+    """Response models' str fields: null is "" for optional text, an error where required."""
+    assert _str_fields(kca.ContactList) == ["id", "name", "description"]
+    assert _str_fields(kca.UpdatedContactList) == ["id"]
+    assert _str_fields(kca.Contact) == ["phone_number"]
+    assert _str_fields(kca.ContactPage) == []
+    assert _str_fields(kca.CampaignRef) == []
+
+
+def test_null_description_and_name_read_as_empty_text() -> None:
+    cl = converter.structure({"_id": "cl-1", "name": None, "description": None}, kca.ContactList)
+    assert (cl.name, cl.description) == ("", "")
+    assert cl.status is None
+
+
+@pytest.mark.parametrize(
+    ("cls", "data"),
+    [
+        (kca.ContactList, {"_id": None, "name": "A"}),
+        (kca.Contact, {"_id": "c1", "phoneNumber": None}),
+    ],
+)
+def test_null_in_a_required_text_field_is_a_decode_error(
+    cls: type[Any], data: dict[str, Any]
+) -> None:
+    with pytest.raises(TypeError, match="expected a string, got null"):
+        converter.structure(data, cls)
+
+
+def test_null_update_id_is_unknown_not_none_text() -> None:
+    upd = converter.structure(
+        {"contactListId": None, "body": {"name": None}}, kca.UpdatedContactList
+    )
+    assert upd.id == ""
+    assert upd.name is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [("x", "x"), (7, "7"), (1.5, "1.5")])
+def test_text_fields_take_strings_and_numbers(value: object, expected: str) -> None:
+    assert converter.structure({"_id": "x", "description": value}, kca.ContactList).description == (
+        expected
+    )
+
+
+@pytest.mark.parametrize("value", [True, {"a": 1}, ["a"]])
+def test_text_fields_refuse_other_json(value: object) -> None:
+    with pytest.raises(TypeError, match="expected a string"):
+        converter.structure({"_id": "x", "description": value}, kca.ContactList)

@@ -315,3 +315,15 @@ async def test_each_call_sends_its_own_timeout(client: kca.CampaignClient, mocke
     sent = [(t.total, t.connect, t.sock_connect) for t in (c.kwargs["timeout"] for c in calls)]
     default = (60.0, 10.0, 10.0)
     assert sent == [default, (7.0, 7.0, 7.0), default, (3.0, 1.0, 1.0), (None, None, None)]
+
+
+async def test_null_text_in_answers_never_reads_as_none(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    mocked.get(f"{V2}/{LIST_ID}?accountId={ACCOUNT}", payload=ok({**LIST_DOC, "description": None}))
+    url = f"{HOST}/api/1.1/public/{IID}/campaign/contactList/addContacts"
+    mocked.post(url, payload={"message": None})
+    lists = client.account(ACCOUNT, iid=IID, stream_id=STREAM).contact_lists
+    assert (await lists.get(LIST_ID)).description == ""
+    added = await lists.add_contacts("Renewal Due", [kca.Contact(phone_number="+14155550100")])
+    assert added.message == ""
