@@ -256,7 +256,8 @@ def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactLi
 def _unstructure_create(spec: ContactListCreate) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": spec.name,
-        "description": spec.description,
+        # Required on the create pages ("string, required"): None, "do not care", sends "".
+        "description": "" if spec.description is None else spec.description,
         "source": spec.source,
     }
     if spec.allow_duplicates is not None:

@@ -161,10 +161,12 @@ class ContactListCreate:
 
     name: str = attrs.field(validator=attrs_validator(lambda f, v: check_name(v, f)))
     """At most 48 characters; unique per account regardless of case."""
-    description: str = attrs.field(
-        default="", validator=attrs_validator(lambda f, v: check_description(v, f))
+    description: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs_validator(lambda f, v: check_description(v, f))),
     )
-    """At most 256 characters."""
+    """At most 256 characters. None creates the list with "" and, in sync, means "do not care"
+    (an existing list keeps its description); "" is a wish for no description."""
     allow_duplicates: bool | None = attrs.field(
         default=None, validator=attrs_validator(check_optional_bool)
     )
@@ -175,7 +177,10 @@ class ContactListCreate:
 
     @classmethod
     def from_mapping(cls, spec: Mapping[str, Any]) -> ContactListCreate:
-        """Build from a plain mapping (snake_case or Kore's camelCase keys)."""
+        """Build from a plain mapping (snake_case or Kore's camelCase keys).
+
+        A key that is absent or None leaves its field None ("do not care" in sync).
+        """
         if not _CREATE_KEYS.issuperset(spec):
             unknown = sorted(set(spec) - _CREATE_KEYS)
             raise ValidationError(

@@ -243,7 +243,7 @@ async def _update(
     updated = await contact_lists.update(existing.id, changes, api_version=api_version)
     after = attrs.evolve(
         existing,
-        description=desired.description,
+        description=existing.description if desired.description is None else desired.description,
         allow_duplicates=allow_duplicates,
         meta=updated.meta,
     )

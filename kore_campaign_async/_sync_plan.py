@@ -139,9 +139,9 @@ def plan_sync(
 ) -> SyncPlan:
     """Plan how to turn ``existing`` into ``desired``; see the module docstring for the rules.
 
-    A desired list that exists (any case) is updated when its description differs, or when
-    the desired ``allow_duplicates`` is given (not None) and differs; otherwise it is left
-    alone. With ``prune``, existing lists that are not desired are deleted, unless blocked.
+    A desired list that exists (any case) is updated when a desired field that is given (not
+    None: None means "do not care") differs from the list's; otherwise it is left alone.
+    With ``prune``, existing lists that are not desired are deleted, unless blocked.
     """
     check_unique_names(desired)
     by_key: dict[str, ContactList] = {}
@@ -170,7 +170,7 @@ def _plan_desired(
     if current is None:
         return PlannedChange(index=index, name=spec.name, action="create", desired=spec)
     differences: list[FieldChange] = []
-    if spec.description != current.description:
+    if spec.description is not None and spec.description != current.description:
         differences.append(FieldChange("description", current.description, spec.description))
     current_dup = bool(current.allow_duplicates)  # Kore's default is false
     if spec.allow_duplicates is not None and spec.allow_duplicates != current_dup:

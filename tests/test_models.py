@@ -104,3 +104,11 @@ def test_every_type_a_public_method_names_is_exported() -> None:
             for text in annotations:
                 for name in re.findall(r"\b[A-Z][A-Za-z]+\b", text):
                     assert name in kca.__all__ or name in from_elsewhere, (owner, attr, name)
+
+
+def test_a_missing_description_is_none_not_empty() -> None:
+    assert kca.ContactListCreate(name="A").description is None
+    assert kca.ContactListCreate.from_mapping({"name": "A"}).description is None
+    assert kca.ContactListCreate.from_mapping({"name": "A", "description": ""}).description == ""
+    with pytest.raises(kca.ValidationError, match="description: must be a string"):
+        kca.ContactListCreate(name="A", description=5)  # type: ignore[arg-type]

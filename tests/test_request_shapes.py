@@ -327,3 +327,13 @@ async def test_null_text_in_answers_never_reads_as_none(
     assert (await lists.get(LIST_ID)).description == ""
     added = await lists.add_contacts("Renewal Due", [kca.Contact(phone_number="+14155550100")])
     assert added.message == ""
+
+
+async def test_create_without_description_sends_the_required_empty_one(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    mocked.post(f"{V2}/createContactList?accountId={ACCOUNT}", payload=ok(LIST_DOC))
+    account = client.account(ACCOUNT, iid=IID, stream_id=STREAM)
+    await account.contact_lists.create(kca.ContactListCreate(name="Renewal Due - July 2025"))
+    _, _, kwargs = only_request(mocked)
+    assert json.loads(kwargs["data"])["description"] == ""

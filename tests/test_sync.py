@@ -61,7 +61,7 @@ class StubLists:
         created = kca.ContactList(
             id=f"cl-{spec.name}",
             name=spec.name,
-            description=spec.description,
+            description=spec.description or "",  # what create sends for None
             allow_duplicates=bool(spec.allow_duplicates),
             source=spec.source,
             meta=kca.ResponseMeta(attempts=1),
@@ -76,7 +76,7 @@ class StubLists:
         await self._step("update", current.name, (list_id, changes))
         self.lists[list_id] = attrs.evolve(
             current,
-            description=changes.description or "",
+            description=current.description if changes.description is None else changes.description,
             allow_duplicates=changes.allow_duplicates,
         )
         return kca.UpdatedContactList(id=list_id, meta=kca.ResponseMeta(attempts=3))
@@ -321,3 +321,25 @@ async def test_sync_many_refuses_an_account_given_twice() -> None:
         await sync_many(twice)
     assert info.value.field == "targets[1]"
     assert stub.calls == []
+
+
+async def test_a_spec_without_description_keeps_the_lists_and_sends_nothing() -> None:
+    stub = StubLists(lists=[api_list("Keep", "keep me", allow_duplicates=True)])
+    report = await run(stub, [{"name": "keep"}, {"name": "keep2", "allow_duplicates": True}])
+    assert [(o.name, o.status) for o in report.outcomes] == [
+        ("Keep", "unchanged"),
+        ("keep2", "created"),
+    ]
+    assert stub.writes() == ["create"]
+    assert stub.lists["cl-Keep"].description == "keep me"
+
+
+async def test_an_update_of_the_flag_alone_keeps_the_description() -> None:
+    stub = StubLists(lists=[api_list("Keep", "keep me", allow_duplicates=False)])
+    report = await run(stub, [{"name": "Keep", "allow_duplicates": True}])
+    ((_, changes),) = [arg for operation, arg in stub.calls if operation == "update"]
+    assert changes.description is None  # not sent: nothing to change
+    (outcome,) = report.outcomes
+    assert outcome.contact_list is not None
+    assert outcome.contact_list.description == "keep me"
+    assert outcome.contact_list.allow_duplicates is True

@@ -232,3 +232,24 @@ def test_empty_plan() -> None:
     assert (
         plan.summary == "0 to create, 0 to update, 0 to delete, 0 unchanged, 0 blocked (0 writes)"
     )
+
+
+@pytest.mark.parametrize(
+    "desired",
+    [
+        kca.ContactListCreate(name="A"),
+        kca.ContactListCreate.from_mapping({"name": "A"}),
+        kca.ContactListCreate.from_mapping({"name": "A", "description": None}),
+    ],
+)
+def test_a_description_left_out_is_not_wiped(desired: kca.ContactListCreate) -> None:
+    """None means "do not care", as allow_duplicates=None does: the list keeps its description."""
+    assert desired.description is None
+    (change,) = plan_sync([existing("A", "keep me")], [desired], prune=False).changes
+    assert change.kind == "unchanged"
+    assert change.changes == ()
+
+
+def test_an_empty_description_given_is_a_wish() -> None:
+    (change,) = plan_sync([existing("A", "x")], [want("A", "")], prune=False).changes
+    assert change.changes == (FieldChange("description", "x", ""),)

@@ -89,7 +89,7 @@ def seed_account(
             account_id,
             iid,
             second.name,
-            second.description,
+            second.description or "",
             allow_duplicates=bool(second.allow_duplicates),
         )
 

@@ -116,9 +116,10 @@ def parse_bool(value: object) -> bool | None:
 class _Parser:
     """Collect rows and problems for one file."""
 
-    def __init__(self, path: str, defaults: Defaults) -> None:
+    def __init__(self, path: str, defaults: Defaults, *, csv: bool) -> None:
         self.path = path
         self.defaults = defaults
+        self.csv = csv
         self.rows: list[InputRow] = []
         self.problems: list[InputProblem] = []
 
@@ -132,10 +133,12 @@ class _Parser:
         for column, dest in _ID_FIELDS:
             ids[column] = self._identifier(line, column, dest, fields.get(column))
         name = self._check(line, "name", fields.get("name"), check_name)
+        # Absent, null or an empty CSV cell: "do not care", the list keeps its description.
         description = fields.get("description")
-        if description is None:
-            description = ""
-        description = self._check(line, "description", description, check_description)
+        if description == "" and self.csv:
+            description = None
+        if description is not None:
+            description = self._check(line, "description", description, check_description)
         allow_duplicates = None
         try:
             allow_duplicates = parse_bool(fields.get("allow_duplicates"))
@@ -289,7 +292,7 @@ def _jsonl_records(text: str, parser: _Parser) -> Iterator[tuple[int, dict[str, 
 
 def parse_input(text: str, path: str, defaults: Defaults, fmt: InputFormat) -> list[InputRow]:
     """Parse and check a whole file's text; raise InputFileError listing every problem."""
-    parser = _Parser(path, defaults)
+    parser = _Parser(path, defaults, csv=fmt == "csv")
     text = text.removeprefix("\ufeff")  # a byte-order mark is not part of the first column
     records = _csv_records(text, parser) if fmt == "csv" else _jsonl_records(text, parser)
     for line, fields in records:

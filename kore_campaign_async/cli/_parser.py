@@ -19,6 +19,7 @@ FILE is CSV (header: account, iid, name, description, allow_duplicates; optional
 JSON Lines with the same keys, chosen by extension (.csv, .jsonl, .ndjson). Rows without account
 or iid use --account-id/--iid. The whole file is checked before anything is sent. The plan is
 printed, then applied per account; lists are matched by name, ignoring case.
+An empty cell or a missing key (description, allow_duplicates) leaves that field as it is.
 """
 
 

@@ -271,3 +271,23 @@ def test_read_input_reports_a_missing_file(tmp_path: Path) -> None:
     path = str(tmp_path / "absent.jsonl")
     with pytest.raises(InputFileError, match=r"absent\.jsonl: No such file or directory"):
         read_input(path, NO_DEFAULTS)
+
+
+def test_a_left_out_description_means_do_not_care() -> None:
+    """Empty CSV cell, absent or null JSON key: None, so sync keeps the list's description."""
+    csv_rows = parse_input(HEADER + "a,st,One,,\n", "f.csv", NO_DEFAULTS, "csv")
+    jsonl = (
+        '{"account": "a", "iid": "st", "name": "One"}\n'
+        '{"account": "a", "iid": "st", "name": "Two", "description": null}\n'
+        '{"account": "a", "iid": "st", "name": "Three", "description": ""}\n'
+    )
+    jsonl_rows = parse_input(jsonl, "f.jsonl", NO_DEFAULTS, "jsonl")
+    assert [row.spec.description for row in csv_rows] == [None]
+    # JSON can say "no description" explicitly; CSV's empty cell cannot tell it from absence.
+    assert [row.spec.description for row in jsonl_rows] == [None, None, ""]
+
+
+def test_sync_help_says_what_an_empty_cell_means() -> None:
+    from kore_campaign_async.cli._parser import SYNC_HELP
+
+    assert "An empty cell or a missing key (description, allow_duplicates)" in SYNC_HELP
