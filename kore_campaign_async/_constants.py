@@ -40,7 +40,8 @@ DEFAULT_MAX_ATTEMPTS: Final = 5
 DEFAULT_BACKOFF_BASE: Final = 0.5
 DEFAULT_BACKOFF_CAP: Final = 30.0
 DEFAULT_RETRY_DEADLINE: Final = 300.0
-# Honour server-directed delays up to two minutes; longer ones fail fast with RateLimitError.
+# Honour server-directed delays (Retry-After on any retried answer, an account's pause after
+# a 429) up to two minutes; a longer one fails the call at once with retry_after set.
 DEFAULT_MAX_RETRY_AFTER: Final = 120.0
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 

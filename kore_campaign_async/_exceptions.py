@@ -21,12 +21,18 @@
         └── InternalServerError       5xx
 
 Every error that came from a call carries ``attempts``: how many HTTP attempts the call made.
+Every :class:`APIStatusError` carries ``retry_after``: the delay its answer asked for, if any.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
+
+from ._retry_after import parse_retry_after
+
+# "Not given": read Retry-After from the headers. (None means the server asked for no delay.)
+_FROM_HEADERS: Final[Any] = object()
 
 
 class KoreError(Exception):
@@ -110,6 +116,7 @@ class APIStatusError(KoreError):
         body: object = None,
         headers: Mapping[str, str] | None = None,
         code: int | str | None = None,
+        retry_after: float | None = _FROM_HEADERS,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -122,6 +129,14 @@ class APIStatusError(KoreError):
         self.headers: dict[str, str] = dict(headers or {})
         #: Kore's own error code from ``errors[0].code``, when present.
         self.code = code
+        #: Seconds the answer asked us to wait (``Retry-After`` or ``retry-after-ms``, sane
+        #: values only), on any status. A retried call waits exactly this long; longer than
+        #: ``RetryPolicy.max_retry_after`` and the call fails at once with this error.
+        self.retry_after: float | None = (
+            (parse_retry_after(self.headers) if self.headers else None)
+            if retry_after is _FROM_HEADERS
+            else retry_after
+        )
 
     def __str__(self) -> str:
         code = f" (code {self.code})" if self.code is not None else ""
@@ -162,11 +177,6 @@ class ConflictError(APIStatusError):
 
 class RateLimitError(APIStatusError):
     """429, or Kore's per-minute rate-limit message in any answer."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        #: Seconds the server asked us to wait, when it said so.
-        self.retry_after = retry_after
 
 
 class InternalServerError(APIStatusError):

@@ -295,14 +295,48 @@ async def test_retry_after_is_waited_exactly(clock: ManualClock, sleep: Recordin
     assert sleep.waits == [7.25, 6.0, 0.0]
 
 
+@pytest.mark.parametrize("code", [408, 500, 502, 503, 504])
 async def test_retry_after_on_other_statuses_is_honoured(
-    clock: ManualClock, sleep: RecordingSleep
+    clock: ManualClock, sleep: RecordingSleep, code: int
 ) -> None:
-    busy = status(InternalServerError, 503)
-    busy.retry_after = 1.75  # type: ignore[attr-defined]
-    fn, _ = failing(busy)
+    cls = InternalServerError if code >= 500 else APIStatusError
+    fn, _ = failing(status(cls, code, headers={"Retry-After": "1.75"}))
     await run(fn, clock, sleep, RetryPolicy(jitter=False))
     assert sleep.waits == [1.75]
+
+
+async def test_too_long_retry_after_on_a_503_raises_the_503_at_once(
+    clock: ManualClock, sleep: RecordingSleep
+) -> None:
+    error = status(InternalServerError, 503, headers={"retry-after-ms": "121000"})
+    assert error.retry_after == 121.0
+    fn, seen = failing(error)
+    with pytest.raises(InternalServerError) as caught:
+        await run(fn, clock, sleep, RetryPolicy(max_retry_after=120.0))
+    assert caught.value is error
+    assert caught.value.attempts == 1
+    assert seen == [1]
+    assert sleep.waits == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"Retry-After": "2"}, 2.0),
+        ({"retry-after": "nan"}, None),
+        ({"Retry-After": "-1"}, None),
+        ({"Retry-After": "999999"}, None),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),
+    ],
+)
+def test_every_status_error_reads_retry_after(
+    headers: dict[str, str], expected: float | None
+) -> None:
+    assert status(InternalServerError, 503, headers=headers).retry_after == expected
+    assert status(BadRequestError, 400, headers=headers).retry_after == expected
+    # Given explicitly (as for a 429), the value wins over the headers.
+    assert status(InternalServerError, 503, headers=headers, retry_after=4.0).retry_after == 4.0
 
 
 async def test_too_long_retry_after_raises_at_once(
