@@ -176,7 +176,17 @@ class ConflictError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429, or Kore's per-minute rate-limit message in any answer."""
+    """429, or Kore's per-minute rate-limit message in any answer.
+
+    Also raised, with ``request_sent`` False and nothing sent, when an earlier 429 paused the
+    account for longer than the call's ``RetryPolicy.max_retry_after`` (or past its
+    deadline): ``retry_after`` is then the part of that pause still to run.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        #: False when the SDK refused to send the request because its account is paused.
+        self.request_sent = request_sent
 
 
 class InternalServerError(APIStatusError):

@@ -6,7 +6,6 @@ import asyncio
 import bisect
 import contextlib
 import math
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -14,7 +13,8 @@ import attrs
 
 from ._clock import Clock, Sleep
 from ._constants import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
-from ._exceptions import ConfigurationError
+from ._exceptions import ConfigurationError, RateLimitError
+from ._fifo import FifoSemaphore, Waiter
 
 # Adaptive mode, in the spirit of botocore's: a 429 cuts the effective limit to 70 %
 # (never below 1); every requests/10 successes win one request back, up to the limit.
@@ -31,48 +31,6 @@ _FALLBACK_PAUSE: Final = DEFAULT_RATE_LIMIT_PERIOD / DEFAULT_RATE_LIMIT_REQUESTS
 def _require_positive_int(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}")
-
-
-class _FifoSemaphore:
-    """A semaphore that serves waiters strictly in arrival order and binds to no loop."""
-
-    def __init__(self, value: int) -> None:
-        self._free = value
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    @property
-    def waiting(self) -> int:
-        """Tasks queued for a unit."""
-        return sum(1 for fut in self._waiters if not fut.done())
-
-    async def acquire(self) -> None:
-        """Take a unit, queueing behind earlier waiters."""
-        # Checked in this order so the O(n) count only runs in the rare free-but-queued case.
-        if self._free > 0 and (not self._waiters or not self.waiting):
-            self._free -= 1
-            return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
-        try:
-            await fut
-        except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled():
-                # Handed a unit just as we were cancelled: pass it on.
-                self.release()
-            else:
-                # release() may already have dropped our cancelled future.
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(fut)
-            raise
-
-    def release(self) -> None:
-        """Hand the unit to the first live waiter, or free it."""
-        while self._waiters:
-            fut = self._waiters.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                return
-        self._free += 1
 
 
 @attrs.frozen
@@ -114,6 +72,13 @@ class AccountLimiter:
     leaves the window, at least ``per / requests``). With ``adaptive`` the first 429 of an
     episode also cuts the effective limit to 70 % (floor 1); ``on_success()`` wins one
     request back per ``requests // 10`` successes (at least 1), up to ``requests``.
+
+    A pause is never waited out silently past what the caller accepts: ``acquire(max_pause,
+    deadline_at)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
+    ``request_sent`` False) instead of waiting for a pause that lasts longer than
+    ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 pauses
+    the account while it already waits (queued for a slot, for a permit, or sleeping).
+    Client-side pacing is queueing, not a server-directed delay: these bounds do not apply.
     """
 
     def __init__(
@@ -142,11 +107,13 @@ class AccountLimiter:
         self._slack = self._window - rate_limit.per if rate_limit else 0.0
         # When each finished request started counting, ascending; younger than one window.
         self._log: list[float] = []
-        self._finished: asyncio.Future[None] | None = None
-        self._slots = _FifoSemaphore(max_concurrency)
+        self._finished: asyncio.Future[bool] | None = None
+        self._slots = FifoSemaphore(max_concurrency)
         # One task at a time computes (and sleeps until) the next permit: FIFO among slot holders.
-        self._permit_turn = _FifoSemaphore(1)
+        self._permit_turn = FifoSemaphore(1)
         self._permit_waiting = 0
+        # Slow-path callers with bounds on the pause they accept: woken when a pause grows.
+        self._bounded: set[Waiter] = set()
         self._running = 0
         self._paused_until = -math.inf
         self._cut_at = -math.inf
@@ -185,26 +152,53 @@ class AccountLimiter:
         return self._paused_until if self._paused_until > self._clock() else None
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[float]:
+    async def slot(
+        self, max_pause: float = math.inf, deadline_at: float = math.inf
+    ) -> AsyncIterator[float]:
         """Hold a concurrency slot and a rate permit; yield the clock time the permit began."""
-        sent_at = await self.acquire()
+        sent_at = await self.acquire(max_pause, deadline_at)
         try:
             yield sent_at
         finally:
             self.release(sent_at)
 
-    async def acquire(self) -> float:
-        """Take a slot, then a permit; return the permit's time. Always pair with release()."""
-        await self._slots.acquire()
-        try:
+    async def acquire(self, max_pause: float = math.inf, deadline_at: float = math.inf) -> float:
+        """Take a slot, then a permit; return the permit's time. Always pair with release().
+
+        Raise :class:`RateLimitError` rather than wait for an account pause (after a 429)
+        longer than ``max_pause`` seconds or ending after ``deadline_at`` (clock time).
+        """
+        if self._slots.try_acquire():
             # Nobody queued for a permit and one is free now: take it without the queue. Nothing
-            # awaits in between, so this is what the queue would have answered.
+            # awaits in between, so this is what the queue would have answered. (A pause makes
+            # the permit not free: its bounds need checking on the slow path only.)
             now = self._clock()
-            if self._permit_waiting or self._next_permit_at(now) > now + _EPSILON:
-                now = await self._acquire_permit()
-        except BaseException:
-            self._slots.release()
-            raise
+            if not self._permit_waiting and self._next_permit_at(now) <= now + _EPSILON:
+                self._running += 1
+                return now
+            return await self._acquire_slow(max_pause, deadline_at, have_slot=True)
+        return await self._acquire_slow(max_pause, deadline_at, have_slot=False)
+
+    async def _acquire_slow(
+        self, max_pause: float, deadline_at: float, *, have_slot: bool
+    ) -> float:
+        waiter = None
+        if max_pause < math.inf or deadline_at < math.inf:
+            waiter = Waiter(max_pause, deadline_at)
+            self._bounded.add(waiter)
+        try:
+            if not have_slot:
+                self._refuse_long_pause(waiter)
+                while not await self._slots.acquire(waiter):
+                    self._refuse_long_pause(waiter)
+            try:
+                now = await self._acquire_permit(waiter)
+            except BaseException:
+                self._slots.release()
+                raise
+        finally:
+            if waiter is not None:
+                self._bounded.discard(waiter)
         self._running += 1
         return now
 
@@ -227,7 +221,9 @@ class AccountLimiter:
             until = now + retry_after
         else:
             until = self._default_pause_end(now)
-        self._paused_until = max(self._paused_until, until)
+        if until > self._paused_until:
+            self._paused_until = until
+            self._wake_outlasted(now)
         if not self._adaptive or self._rate is None:
             return
         # With sent_at, a request sent before the last cut never cuts again; without,
@@ -255,25 +251,81 @@ class AccountLimiter:
         oldest_leaves = self._log[0] + self._window if self._log else -math.inf
         return max(now + self._rate.interval, oldest_leaves)
 
-    async def _acquire_permit(self) -> float:
+    async def _acquire_permit(self, waiter: Waiter | None) -> float:
         self._permit_waiting += 1
         try:
-            await self._permit_turn.acquire()
+            self._refuse_long_pause(waiter)
+            while not await self._permit_turn.acquire(waiter):
+                self._refuse_long_pause(waiter)
             try:
                 while True:
                     now = self._clock()
+                    self._refuse_long_pause(waiter, now)
                     ready_at = self._next_permit_at(now)
                     if ready_at <= now + _EPSILON:
                         return now
                     # Re-check after waking: a 429 or a cut may have moved the time.
                     if ready_at == math.inf:
-                        await self._a_request_finishes()
+                        await self._a_request_finishes(waiter)
                     else:
-                        await self._sleep(ready_at - now)
+                        await self._nap(ready_at - now, waiter)
             finally:
                 self._permit_turn.release()
         finally:
             self._permit_waiting -= 1
+
+    def _outlasts(self, waiter: Waiter, now: float) -> bool:
+        """Return whether the account pause lasts longer than ``waiter`` accepts."""
+        left = self._paused_until - now
+        return left > _EPSILON and (
+            left > waiter.max_pause or self._paused_until > waiter.deadline_at
+        )
+
+    def _refuse_long_pause(self, waiter: Waiter | None, now: float | None = None) -> None:
+        if waiter is None:
+            return
+        if now is None:
+            now = self._clock()
+        if not self._outlasts(waiter, now):
+            return
+        left = self._paused_until - now
+        why = (
+            f"longer than this call's max_retry_after ({waiter.max_pause:g}s)"
+            if left > waiter.max_pause
+            else "past this call's deadline"
+        )
+        raise RateLimitError(
+            f"account paused by a 429 for another {left:.3f}s, {why}: not sent",
+            retry_after=left,
+            request_sent=False,
+            status=429,
+            method="",
+            url="",
+        )
+
+    def _wake_outlasted(self, now: float) -> None:
+        """Wake every bounded waiter the (grown) pause outlasts, wherever it waits."""
+        for waiter in self._bounded:
+            fut = waiter.fut
+            if fut is not None and not fut.done() and self._outlasts(waiter, now):
+                fut.set_result(False)
+
+    async def _nap(self, delay: float, waiter: Waiter | None) -> None:
+        """Sleep ``delay``, or less when a pause this waiter will not wait out arrives."""
+        if waiter is None:
+            await self._sleep(delay)
+            return
+        alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        nap = asyncio.ensure_future(self._sleep(delay))
+        waiter.fut = alarm
+        try:
+            await asyncio.wait((nap, alarm), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.fut = None
+            if not nap.done():
+                nap.cancel()
+        if not nap.cancelled() and nap.done():
+            nap.result()  # a failing sleep still raises
 
     def _next_permit_at(self, now: float) -> float:
         """Return when the next permit may start: inf while unfinished requests fill the limit."""
@@ -289,16 +341,23 @@ class AccountLimiter:
             ready_at = max(ready_at, self._log[excess - 1] + self._window)
         return ready_at
 
-    async def _a_request_finishes(self) -> None:
+    async def _a_request_finishes(self, waiter: Waiter | None) -> None:
         self._finished = asyncio.get_running_loop().create_future()
-        await self._finished
+        if waiter is None:
+            await self._finished
+            return
+        waiter.fut = self._finished
+        try:
+            await self._finished
+        finally:
+            waiter.fut = None
 
     def _log_finished(self, sent_at: float) -> None:
         if self._rate is None:
             return
         bisect.insort(self._log, max(sent_at, self._clock() - self._slack))
         if self._finished is not None and not self._finished.done():
-            self._finished.set_result(None)
+            self._finished.set_result(True)
 
     def _forget_expired(self, now: float) -> None:
         del self._log[: bisect.bisect_right(self._log, now - self._window)]

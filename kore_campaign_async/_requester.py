@@ -8,6 +8,7 @@ whole account) and to the caller's hooks.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -66,6 +67,10 @@ class CallState:
     attempts: int = 0
     token_renewed: bool = False
     token: str = attrs.field(default="", repr=False)
+    max_pause: float = math.inf
+    """Longest account pause (after a 429) an attempt waits for: the policy's max_retry_after."""
+    deadline_at: float = math.inf
+    """Clock time no account-pause wait may end after: the policy's deadline."""
 
 
 @attrs.frozen
@@ -115,7 +120,7 @@ class Requester:
         """Make one attempt (plus one immediate resend after renewing a rejected token)."""
         url = self.base_url + spec.path
         limiter = self.limiter
-        sent_at = await limiter.acquire()
+        sent_at = await limiter.acquire(state.max_pause, state.deadline_at)
         try:
             # Fetched inside the slot: a long limiter wait must not age the token.
             token = state.token = await self.auth.token()
@@ -159,7 +164,12 @@ class Requester:
             try:
                 result = await self.attempt(spec, state, timeout)
             except RateLimitError as exc:
-                self.limiter.on_rate_limited(exc.retry_after)
+                if exc.request_sent:
+                    self.limiter.on_rate_limited(exc.retry_after)
+                else:
+                    # The limiter refused to wait out the account's pause: nothing was sent,
+                    # and this is no new 429 for the limiter to learn from.
+                    exc.method, exc.url = spec.method, self.base_url + spec.path
                 raise
             except AuthenticationError:
                 # A 401 renews the token once per call and resends at once.
@@ -179,12 +189,16 @@ class Requester:
         policy: RetryPolicy | None = None,
     ) -> tuple[T, int]:
         """Run ``fn`` (one attempt's work) under the retry policy; return (result, attempts)."""
-        state = CallState()
+        policy = policy or self.policy
+        # The deadline bounds retry waits and account-pause waits alike, from the same start.
+        deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
+        state = CallState(max_pause=policy.max_retry_after, deadline_at=deadline_at)
         try:
             result, _ = await run_with_retries(
                 # A plain lambda, not a coroutine wrapper: one frame less on every resume.
                 lambda _attempt: fn(state),
-                policy=policy or self.policy,
+                policy=policy,
+                deadline_at=deadline_at,
                 budget=self.budget,
                 clock=self.clock,
                 sleep=self.sleep,

@@ -65,9 +65,13 @@ class RetryPolicy:
     jitter: bool = True
     """Randomise each backoff between half and all of it, so clients do not retry in step."""
     deadline: float | None = DEFAULT_RETRY_DEADLINE
-    """Seconds for the whole call, waits included; no wait may end past it. None: no limit."""
+    """Seconds for the whole call; no backoff, Retry-After or account-pause wait may end past
+    it (queueing for the client's own pacing is not bounded). None: no limit."""
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
-    """Longest server-directed wait honoured; a longer Retry-After fails at once."""
+    """Longest server-directed wait honoured: a Retry-After on any retried answer fails the
+    call at once with that answer's error when longer, and an account paused by a 429 for
+    longer fails the call with :class:`RateLimitError` before sending. Both carry
+    ``retry_after``. (A 429 pauses its whole account; other answers' delays are per call.)"""
     enabled: bool = True
     """False: exactly one attempt."""
     retry_statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=_to_statuses)
@@ -257,8 +261,12 @@ async def run_with_retries(
     sleep: Sleep,
     operation: str = "",
     on_retry: Callable[[RetryEvent], None] | None = None,
+    deadline_at: float | None = None,
 ) -> tuple[T, int]:
     """Call ``fn(attempt)`` until it succeeds or the policy gives up; return (result, attempts).
+
+    ``deadline_at`` is the clock time the policy's deadline ends, when the caller fixed it
+    already (math.inf: none); by default it is ``policy.deadline`` from now.
 
     The last error is raised itself, with ``attempts`` set. A server-directed wait longer
     than ``policy.max_retry_after`` raises at once. A refused budget spend raises
@@ -275,7 +283,8 @@ async def run_with_retries(
     run from the start.
     """
     # Fixed before the first attempt: the deadline covers the whole call.
-    deadline_at = None if policy.deadline is None else clock() + policy.deadline
+    if deadline_at is None and policy.deadline is not None:
+        deadline_at = clock() + policy.deadline
     try:
         result = await fn(1)
     except Exception as exc:  # BaseExceptions (cancellation) never retry: they propagate
@@ -347,7 +356,7 @@ async def _retry_after(
 
     wait = _WaitRetryAfter(_backoff(policy))
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
-    if deadline_at is not None:
+    if deadline_at is not None and deadline_at < math.inf:
         stop = stop | _StopAtDeadline(clock, deadline_at, wait)
     # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
     retrying = tenacity.AsyncRetrying(
