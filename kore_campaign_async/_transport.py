@@ -2,6 +2,9 @@
 
 It maps aiohttp's exceptions onto ours and says whether the request may have reached the
 server (``request_sent``), which decides whether a retried create must look before it leaps.
+An aiohttp error is chained (``__cause__``) only when nothing in it holds the request's
+headers: ``ClientResponseError.request_info`` carries our ``auth`` token, and a chained
+exception ends up in every logged traceback and error report.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 import aiohttp
 import attrs
 
-from ._constants import DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
+from ._constants import AUTH_HEADER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
 from ._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
 from ._responses import RawResponse
 
@@ -52,6 +55,30 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 def _dumps(value: Any) -> bytes:
     return _ENCODER.encode(value).encode("utf-8")
+
+
+def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
+    """Return ``error`` if chaining it exposes no request header or ``secret``, else None."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        # request_info (ClientResponseError and kin) holds every header we sent.
+        if hasattr(current, "request_info") or (secret and secret in repr(current.args)):
+            return None
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return error
+
+
+def _describe(error: BaseException, secret: str) -> str:
+    """Name an aiohttp error for our message, with the status and text a response error has."""
+    text = type(error).__name__
+    if isinstance(error, aiohttp.ClientResponseError):
+        text = f"{text}: {error.status} {error.message}"
+    return text.replace(secret, "<redacted>") if secret else text
 
 
 class Transport:
@@ -109,6 +136,9 @@ class Transport:
             )
             self._timeout = timeout
         client_timeout = self._client_timeout
+        # Raised after the except blocks, so an unsafe aiohttp error is not even __context__.
+        failure: APIConnectionError
+        cause: BaseException | None = None
         try:
             async with session.request(
                 method,
@@ -122,26 +152,30 @@ class Transport:
                 body = await response.read()
                 return RawResponse(response.status, response.headers, body)
         except aiohttp.ConnectionTimeoutError:
-            raise APITimeoutError(
+            failure = APITimeoutError(
                 f"{method} {url}: connect timed out", method=method, url=url, request_sent=False
-            ) from None
+            )
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
-            raise APITimeoutError(
+            failure = APITimeoutError(
                 f"{method} {url}: timed out waiting for the answer", method=method, url=url
-            ) from None
+            )
         except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
+            failure = APIConnectionError(
                 f"{method} {url}: cannot connect ({exc.os_error.__class__.__name__})",
                 method=method,
                 url=url,
                 request_sent=False,
-            ) from exc
+            )
+            cause = _safe_cause(exc, headers.get(AUTH_HEADER, ""))
         except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"{method} {url}: connection failed ({type(exc).__name__})",
+            secret = headers.get(AUTH_HEADER, "")
+            failure = APIConnectionError(
+                f"{method} {url}: connection failed ({_describe(exc, secret)})",
                 method=method,
                 url=url,
-            ) from exc
+            )
+            cause = _safe_cause(exc, secret)
+        raise failure from cause
 
     async def aclose(self) -> None:
         """Close the session if we made it; a caller's session stays open."""

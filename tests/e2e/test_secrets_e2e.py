@@ -1,0 +1,137 @@
+"""No error we raise, nor anything it chains or stores, holds the request's auth token."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+import kore_campaign_async as kca
+from kore_campaign_async._transport import Timeout, Transport
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
+_SCALARS = (int, float, bool, bytes, type(None))
+
+
+def reachable(root: object, depth: int = 8) -> Iterator[object]:
+    """Yield every object reachable from ``root`` through exception links and attributes."""
+    seen: set[int] = set()
+    pending: list[tuple[object, int]] = [(root, 0)]
+    while pending:
+        obj, level = pending.pop()
+        if id(obj) in seen or level > depth or isinstance(obj, _SCALARS):
+            continue
+        seen.add(id(obj))
+        yield obj
+        if isinstance(obj, str):
+            continue
+        children: list[Any] = []
+        if isinstance(obj, BaseException):
+            children += [obj.__cause__, obj.__context__, *obj.args]
+        if isinstance(obj, Mapping):
+            children += [*obj.keys(), *obj.values()]
+        elif isinstance(obj, (tuple, list, set, frozenset)):
+            children += list(obj)
+        children += list(getattr(obj, "__dict__", {}).values())
+        for klass in type(obj).__mro__:
+            for name in getattr(klass, "__slots__", ()):
+                children.append(getattr(obj, name, None))
+        pending.extend((child, level + 1) for child in children)
+
+
+def assert_no_token(error: BaseException) -> None:
+    for obj in reachable(error):
+        text = obj if isinstance(obj, str) else repr(obj) if isinstance(obj, URL) else ""
+        assert TOKEN not in text, f"token reachable via {type(obj).__name__}"
+    assert TOKEN not in str(error)
+    assert TOKEN not in repr(error)
+
+
+def test_the_walk_finds_a_token_in_request_info() -> None:
+    # The check itself must see what it looks for, or the tests below prove nothing.
+    leaky = aiohttp.ClientResponseError(request_info(), (), status=400, message="Bad status")
+    for link in ("__cause__", "__context__"):
+        wrapper = kca.APIConnectionError("wrapped")
+        setattr(wrapper, link, leaky)
+        with pytest.raises(AssertionError, match="token reachable"):
+            assert_no_token(wrapper)
+
+
+def request_info() -> aiohttp.RequestInfo:
+    url = URL("http://127.0.0.1/api/public/contactlist")
+    headers = CIMultiDictProxy(CIMultiDict({"auth": TOKEN, "accountId": "acct-1"}))
+    return aiohttp.RequestInfo(url, "POST", headers, url)
+
+
+@pytest.fixture
+async def garbage_server() -> AsyncIterator[str]:
+    """A loopback server whose answer is not HTTP: aiohttp raises ClientResponseError."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 OOPS not-a-status\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}"
+
+
+async def test_a_malformed_answer_does_not_carry_the_token(garbage_server: str) -> None:
+    async with kca.CampaignClient(
+        garbage_server, token=TOKEN, retry=kca.RetryPolicy.none(), rate_limit=None
+    ) as client:
+        with pytest.raises(kca.APIConnectionError) as caught:
+            await client.account("acct-1", iid="st").contact_lists.list()
+    assert "ClientResponseError" in str(caught.value)
+    assert_no_token(caught.value)
+
+
+async def send_failing_with(raised: Exception) -> kca.APIConnectionError:
+    """Send one request whose aiohttp call raises ``raised``; return the error we raise."""
+    transport = Transport()
+    url = "http://kore.test/api/x"
+    try:
+        with aioresponses() as mocked:
+            mocked.post(url, exception=raised)
+            with pytest.raises(kca.APIConnectionError) as caught:
+                await transport.send(
+                    "POST",
+                    url,
+                    params=(),
+                    headers={"auth": TOKEN},
+                    json_body={"a": 1},
+                    timeout=Timeout(),
+                )
+    finally:
+        await transport.aclose()
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        aiohttp.ClientResponseError(request_info(), (), status=400, message="Invalid header"),
+        aiohttp.ContentTypeError(request_info(), (), message="unexpected mimetype"),
+        aiohttp.ClientPayloadError(f"echoed {TOKEN}"),
+        aiohttp.ServerDisconnectedError(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_no_aiohttp_error_leaks_the_token(raised: Exception) -> None:
+    error = await send_failing_with(raised)
+    assert_no_token(error)
+    assert type(raised).__name__ in str(error)
+
+
+async def test_a_safe_aiohttp_error_stays_chained() -> None:
+    error = await send_failing_with(aiohttp.ServerDisconnectedError())
+    assert isinstance(error.__cause__, aiohttp.ServerDisconnectedError)
