@@ -7,6 +7,7 @@ name and adopts it if it is there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
@@ -73,7 +74,7 @@ class ContactLists(ContactOperations):
         description: str = "",
         *,
         allow_duplicates: bool | None = None,
-        source: str = PASSIVE_API_SOURCE,
+        source: str | None = None,
         if_exists: IfExists = "error",
         api_version: ApiVersion | None = None,
         retry: RetryPolicy | None = None,
@@ -82,18 +83,25 @@ class ContactLists(ContactOperations):
         """Create a contact list; never creates it twice, even when answers are lost.
 
         ``if_exists="adopt"`` returns an existing list of the same name (any case) instead of
-        raising ConflictError; ``result.meta.adopted`` then says so.
+        raising ConflictError; ``result.meta.adopted`` then says so. Give a ContactListCreate
+        or the fields as arguments, not both.
         """
-        spec = (
-            name
-            if isinstance(name, ContactListCreate)
-            else ContactListCreate(
+        if isinstance(name, ContactListCreate):
+            # "" is also the default: only a description with text can be told apart.
+            given = {
+                "description": description or None,
+                "allow_duplicates": allow_duplicates,
+                "source": source,
+            }
+            _refuse_both("create", "a ContactListCreate", given)
+            spec = name
+        else:
+            spec = ContactListCreate(
                 name=name,
                 description=description,
                 allow_duplicates=allow_duplicates,
-                source=source,
+                source=PASSIVE_API_SOURCE if source is None else source,
             )
-        )
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
@@ -210,6 +218,9 @@ class ContactLists(ContactOperations):
             changes = ContactListUpdate(
                 name=name, description=description, allow_duplicates=allow_duplicates
             )
+        else:
+            given = {"name": name, "description": description, "allow_duplicates": allow_duplicates}
+            _refuse_both("update", "changes", given)
         version = self._version(api_version)
         call_timeout = self._timeout(timeout)
         source = changes.source or PASSIVE_API_SOURCE
@@ -295,7 +306,7 @@ class ContactLists(ContactOperations):
         return await create_many(
             self,
             items,
-            concurrency=concurrency or self._bulk_concurrency,
+            concurrency=self._bulk_concurrency if concurrency is None else concurrency,
             if_exists=if_exists,
             on_outcome=on_outcome,
             api_version=api_version,
@@ -319,7 +330,18 @@ class ContactLists(ContactOperations):
             desired,
             prune=prune,
             dry_run=dry_run,
-            concurrency=concurrency or self._bulk_concurrency,
+            concurrency=self._bulk_concurrency if concurrency is None else concurrency,
             on_outcome=on_outcome,
             api_version=api_version,
+        )
+
+
+def _refuse_both(operation: str, given: str, fields: Mapping[str, object]) -> None:
+    """Raise ValidationError when keyword fields come with an object that already says it all."""
+    extra = [key for key, value in fields.items() if value is not None]
+    if extra:
+        raise ValidationError(
+            extra[0],
+            f"{operation}() got {given} and {', '.join(extra)} too; give one or the other, "
+            "the keywords would be ignored",
         )

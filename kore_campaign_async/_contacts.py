@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from . import _endpoints as ep
 from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion
-from ._converter import converter
+from ._converter import CONTACT_WIRE, converter
 from ._exceptions import KoreError, ValidationError
 from ._models import AddContactsResult, Contact, ContactPage, ResponseMeta
 from ._requester import CallState, StopRetrying
@@ -107,13 +107,24 @@ def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
     if isinstance(contact, Contact):
         body: dict[str, Any] = converter.unstructure(contact)
     elif isinstance(contact, Mapping):
-        body = dict(contact)
-        if "phone_number" in body and "phoneNumber" not in body:
-            body["phoneNumber"] = body.pop("phone_number")
+        body = _wire_keys(field, contact)
     else:
         kind = type(contact).__name__
         raise ValidationError(field, f"must be a Contact or a mapping, got {kind}")
     phone = body.get("phoneNumber")
     if not isinstance(phone, str) or not phone.strip():
         raise ValidationError(f"{field}.phone_number", "is required and must be a non-empty string")
+    return body
+
+
+def _wire_keys(field: str, contact: Mapping[str, Any]) -> dict[str, Any]:
+    """Copy a contact mapping with Contact's snake_case keys in Kore's camelCase."""
+    body = dict(contact)
+    for attr, wire in CONTACT_WIRE.items():
+        if attr in body:
+            if wire in body:
+                raise ValidationError(
+                    f"{field}.{attr}", f"given twice, as {attr!r} and {wire!r}; give one"
+                )
+            body[wire] = body.pop(attr)
     return body

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import NoneType, UnionType
-from typing import Any, Protocol, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, Final, Protocol, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 from cattrs import Converter
@@ -265,14 +265,15 @@ def _unstructure_create(spec: ContactListCreate) -> dict[str, Any]:
     return body
 
 
-_CONTACT_WIRE = (
-    ("phone_number", "phoneNumber"),
-    ("first_name", "firstName"),
-    ("last_name", "lastName"),
-    ("time_zone", "timeZone"),
-    ("unique_id", "uniqueId"),
-    ("contact_priority", "contactPriority"),
-)
+#: Contact fields only read back (Kore sets them) or holding the custom columns: never renamed.
+_CONTACT_NOT_SENT = frozenset({"fields", "id", "created_at", "updated_at"})
+#: Every Contact field add_contacts sends, with its wire name; new fields join by themselves.
+CONTACT_WIRE: Final[Mapping[str, str]] = {
+    field.name: camel(field.name)
+    for field in attrs.fields(Contact)
+    if field.name not in _CONTACT_NOT_SENT
+}
+_CONTACT_WIRE = tuple(CONTACT_WIRE.items())
 
 
 def _unstructure_contact(contact: Contact) -> dict[str, Any]:

@@ -297,6 +297,8 @@ async def sync_many(
     be read, or a callback raised for it) gets a report with ``error`` set and the others
     carry on. ``concurrency`` is per account (default: the account's ``max_concurrency``).
     """
+    if concurrency is not None:  # 0 is a mistake, not "the default"
+        check_positive_int("concurrency", concurrency)
     listed = _targets(targets)
     checked = [
         (target.account, await read_desired(target.desired, f"{target.account.account_id}.desired"))
@@ -310,7 +312,11 @@ async def sync_many(
                 specs,
                 prune=prune,
                 dry_run=dry_run,
-                concurrency=concurrency or bulk_concurrency_of(account.contact_lists),
+                concurrency=(
+                    bulk_concurrency_of(account.contact_lists)
+                    if concurrency is None
+                    else concurrency
+                ),
                 on_outcome=on_outcome,
                 on_plan=on_plan,
             )

@@ -337,3 +337,51 @@ async def test_create_without_description_sends_the_required_empty_one(
     await account.contact_lists.create(kca.ContactListCreate(name="Renewal Due - July 2025"))
     _, _, kwargs = only_request(mocked)
     assert json.loads(kwargs["data"])["description"] == ""
+
+
+async def test_update_refuses_changes_and_keywords_together(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    lists = client.account(ACCOUNT, iid=IID).contact_lists
+    changes = kca.ContactListUpdate(description="d")
+    with pytest.raises(kca.ValidationError, match=r"^name: update\(\) got changes and name too"):
+        await lists.update(LIST_ID, changes, name="N")
+    with pytest.raises(kca.ValidationError, match="description, allow_duplicates too"):
+        await lists.update(LIST_ID, changes, description="e", allow_duplicates=True)
+    assert not mocked.requests
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"description": "d"}, "description"),
+        ({"allow_duplicates": False}, "allow_duplicates"),
+        ({"source": "passiveApi"}, "source"),
+    ],
+)
+async def test_create_refuses_a_spec_and_keywords_together(
+    client: kca.CampaignClient, mocked: Any, kwargs: dict[str, Any], field: str
+) -> None:
+    lists = client.account(ACCOUNT, iid=IID).contact_lists
+    spec = kca.ContactListCreate(name="A", description="from the spec")
+    with pytest.raises(
+        kca.ValidationError, match=f"^{field}: create\\(\\) got a ContactListCreate"
+    ):
+        await lists.create(spec, **kwargs)
+    assert not mocked.requests
+
+
+async def test_concurrency_zero_is_refused_not_the_default(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    from kore_campaign_async._sync import sync_many
+
+    account = client.account(ACCOUNT, iid=IID)
+    message = r"^concurrency: must be a positive integer, got 0$"
+    with pytest.raises(kca.ValidationError, match=message):
+        await account.contact_lists.create_many([{"name": "A"}], concurrency=0)
+    with pytest.raises(kca.ValidationError, match=message):
+        await account.contact_lists.sync([{"name": "A"}], concurrency=0)
+    with pytest.raises(kca.ValidationError, match=message):
+        await sync_many({account: [{"name": "A"}]}, concurrency=0)
+    assert not mocked.requests
