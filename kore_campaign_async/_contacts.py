@@ -11,7 +11,7 @@ from typing import Any, Literal
 from . import _endpoints as ep
 from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion
 from ._converter import CONTACT_WIRE, converter
-from ._exceptions import KoreError, ValidationError
+from ._exceptions import APIResponseDecodeError, KoreError, ValidationError
 from ._models import AddContactsResult, Contact, ContactPage, ResponseMeta
 from ._requester import CallState, StopRetrying
 from ._resource import AccountResource
@@ -43,7 +43,8 @@ class ContactOperations(AccountResource):
         version = self._version(api_version)
         request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        return self._decode(request, answer.payload, answer.status, ContactPage)
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        return self._decode(request, answer.payload, answer.status, ContactPage, meta)
 
     async def iter_contacts(
         self,
@@ -52,17 +53,51 @@ class ContactOperations(AccountResource):
         page_size: int = DEFAULT_CONTACTS_PAGE_SIZE,
         api_version: ApiVersion | None = None,
     ) -> AsyncIterator[Contact]:
-        """Yield every contact of a list, fetching pages of ``page_size`` as needed."""
+        """Yield every contact of a list, fetching pages of ``page_size`` as needed.
+
+        Kore does not document its paging parameters, so every page must make progress: the
+        iteration stops at ``totalResults`` when Kore gives it, and a page that starts with
+        the previous page's first contact (a server ignoring ``skip``) raises
+        APIResponseDecodeError instead of looping forever.
+        """
         skip = 0
+        previous: Contact | None = None
         while True:
             page = await self.list_contacts(
                 list_id, skip=skip, limit=page_size, api_version=api_version
             )
+            if not page.results:
+                return
+            first = page.results[0]
+            if previous is not None and _same_contact(first, previous):
+                raise self._stuck_paging(list_id, skip, page_size, api_version, first)
+            previous = first
             for contact in page.results:
                 yield contact
             skip += len(page.results)
-            if not page.has_more or not page.results:
+            if not page.has_more or (page.total_results is not None and skip >= page.total_results):
                 return
+
+    def _stuck_paging(
+        self,
+        list_id: str,
+        skip: int,
+        limit: int,
+        api_version: ApiVersion | None,
+        repeated: Contact,
+    ) -> APIResponseDecodeError:
+        request = ep.contacts(
+            self._version(api_version), self._ref, list_id, skip=skip, limit=limit
+        )
+        url = self._requester.base_url + request.path
+        who = repeated.id if repeated.id is not None else repeated.phone_number
+        return APIResponseDecodeError(
+            f"GET {url}: the page at skip={skip} starts with contact {who!r} again, as the "
+            "previous page did; the server seems to ignore 'skip', so iteration stops here",
+            method=request.method,
+            url=url,
+            status=200,
+        )
 
     async def add_contacts(
         self,
@@ -100,6 +135,13 @@ class ContactOperations(AccountResource):
             message=message if isinstance(message, str) else "",  # never "None" for a null
             meta=ResponseMeta(attempts=attempts, status=status),
         )
+
+
+def _same_contact(a: Contact, b: Contact) -> bool:
+    """Compare by Kore's id when both have one, else as whole records."""
+    if a.id is not None and b.id is not None:
+        return a.id == b.id
+    return a == b
 
 
 def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:

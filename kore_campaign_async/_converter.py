@@ -315,7 +315,9 @@ converter = make_converter()
 
 
 def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
-    """Structure ``data`` as ``cls`` (ContactList or UpdatedContactList) with ``meta`` set.
+    """Structure ``data`` as a result model (ContactList, UpdatedContactList, ContactPage).
+
+    ``meta`` is set as the model is built.
 
     One construction, where ``attrs.evolve`` after ``structure()`` would build it twice.
     """

@@ -140,6 +140,7 @@ class ContactPage:
     total_pages: int | None = None
     total_results: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
+    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)
