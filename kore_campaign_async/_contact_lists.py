@@ -211,7 +211,9 @@ class ContactLists(ContactOperations):
         """Change a list's name, description or allowDuplicates.
 
         v1 requires name, source and allowDuplicates in every update: when a v1 call does not
-        give them all, the SDK reads the list first so unchanged fields keep their values.
+        give them all, the SDK reads the list first so unchanged fields keep their values. If
+        Kore does not report the list's allowDuplicates, it is not guessed: ValidationError,
+        before the update is sent, asks for ``allow_duplicates``.
         """
         check_id("list_id", list_id)
         if changes is None:
@@ -226,17 +228,22 @@ class ContactLists(ContactOperations):
         source = changes.source or PASSIVE_API_SOURCE
         if version == "v1" and not changes.is_complete_for_v1():
             current = await self.get(list_id, api_version=version, retry=retry, timeout=timeout)
+            allow_duplicates = changes.allow_duplicates
+            if allow_duplicates is None:
+                allow_duplicates = current.allow_duplicates
+            if allow_duplicates is None:  # sending false would silently change a true list
+                raise ValidationError(
+                    "allow_duplicates",
+                    f"Kore did not report list {list_id!r}'s allowDuplicates and a v1 update must "
+                    "send it; give allow_duplicates=True or False explicitly (or use v2)",
+                )
+            if changes.source is None and current.source in PASSIVE_SOURCES:
+                source = current.source or PASSIVE_API_SOURCE
             changes = ContactListUpdate(
                 name=changes.name if changes.name is not None else current.name,
                 description=changes.description,
-                allow_duplicates=(
-                    changes.allow_duplicates
-                    if changes.allow_duplicates is not None
-                    else bool(current.allow_duplicates)
-                ),
+                allow_duplicates=allow_duplicates,
             )
-            if changes.source is None and current.source in PASSIVE_SOURCES:
-                source = current.source or PASSIVE_API_SOURCE
         body = ep.update_body(
             version,
             name=changes.name,

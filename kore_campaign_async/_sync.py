@@ -171,7 +171,8 @@ def _settled(change: PlannedChange, account_id: str, *, dry_run: bool) -> Outcom
         status = "planned"
     reason = change.reason
     if change.changes and not change.blocked:
-        reason = "; ".join(str(field) for field in change.changes)
+        notes = [str(field) for field in change.changes]
+        reason = "; ".join(notes if change.reason is None else [*notes, change.reason])
     return Outcome(
         index=change.index,
         account_id=account_id,
@@ -230,9 +231,11 @@ async def _update(
     existing, desired = change.existing, change.desired
     assert existing is not None
     assert desired is not None
+    # The desired flag, else the list's own; None if Kore never reported it: then v1 reads
+    # the list and refuses to guess (a failed outcome), and v2 leaves the flag out.
     allow_duplicates = desired.allow_duplicates
     if allow_duplicates is None:
-        allow_duplicates = bool(existing.allow_duplicates)
+        allow_duplicates = existing.allow_duplicates
     # Name, flag and source too: v1 requires them, and giving them saves a read.
     changes = ContactListUpdate(
         name=existing.name,

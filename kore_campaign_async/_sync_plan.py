@@ -24,6 +24,8 @@ ChangeKind = Literal["create", "update", "delete", "unchanged", "blocked"]
 #: The order kinds are listed in summaries.
 KIND_ORDER: Final[tuple[ChangeKind, ...]] = ("create", "update", "delete", "unchanged", "blocked")
 _SYMBOLS: Final = {"create": "+", "update": "~", "delete": "-", "unchanged": "=", "blocked": "!"}
+#: Why a desired allow_duplicates was not compared: the list's answer did not include it.
+UNKNOWN_FLAG: Final = "allowDuplicates not reported by Kore; not compared, not written"
 
 
 @attrs.frozen
@@ -73,7 +75,7 @@ class PlannedChange:
         text = f"{_SYMBOLS[kind]} {label} {self.name!r}"
         if self.changes:
             text += ": " + "; ".join(str(change) for change in self.changes)
-        if self.reason and kind in ("blocked", "unchanged"):
+        if self.reason:  # why blocked, why left alone, or what was not compared
             text += f": {self.reason}"
         return text
 
@@ -141,6 +143,8 @@ def plan_sync(
 
     A desired list that exists (any case) is updated when a desired field that is given (not
     None: None means "do not care") differs from the list's; otherwise it is left alone.
+    An allowDuplicates Kore did not report (None) is unknown, not false: it is not compared
+    and no change is planned for it; the change's ``reason`` says so (``UNKNOWN_FLAG``).
     With ``prune``, existing lists that are not desired are deleted, unless blocked.
     """
     check_unique_names(desired)
@@ -172,11 +176,15 @@ def _plan_desired(
     differences: list[FieldChange] = []
     if spec.description is not None and spec.description != current.description:
         differences.append(FieldChange("description", current.description, spec.description))
-    current_dup = bool(current.allow_duplicates)  # Kore's default is false
-    if spec.allow_duplicates is not None and spec.allow_duplicates != current_dup:
+    current_dup = current.allow_duplicates
+    note = None
+    if spec.allow_duplicates is not None and current_dup is None:
+        # Unknown is not false: planning a write here would repeat it on every run.
+        note = UNKNOWN_FLAG
+    elif spec.allow_duplicates is not None and spec.allow_duplicates != current_dup:
         differences.append(FieldChange("allow_duplicates", current_dup, spec.allow_duplicates))
     unchanged = PlannedChange(
-        index=index, name=current.name, action="none", desired=spec, existing=current
+        index=index, name=current.name, action="none", desired=spec, existing=current, reason=note
     )
     if not differences:
         return unchanged
@@ -186,7 +194,7 @@ def _plan_desired(
         action="update",
         changes=tuple(differences),
         blocked=blocked is not None,
-        reason=blocked,
+        reason=blocked or note,
     )
 
 

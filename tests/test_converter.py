@@ -266,3 +266,11 @@ def test_text_fields_take_strings_and_numbers(value: object, expected: str) -> N
 def test_text_fields_refuse_other_json(value: object) -> None:
     with pytest.raises(TypeError, match="expected a string"):
         converter.structure({"_id": "x", "description": value}, kca.ContactList)
+
+
+@pytest.mark.skipif(not DOCS.exists(), reason="../shared/api-docs not beside the repo")
+def test_a_list_without_allow_duplicates_is_unknown_not_false() -> None:
+    """Kore's v1 delete sample has no allowDuplicates (only apiConfigurations.dataSyncMode)."""
+    deleted = converter.structure(sample("delete-contact-list-v1.txt")["data"], kca.ContactList)
+    assert deleted.allow_duplicates is None
+    assert deleted.api_configurations == {"dataSyncMode": "allowDuplicates"}

@@ -193,7 +193,7 @@ async def test_update_v1_partial_reads_first_to_keep_fields(
     client: kca.CampaignClient, mocked: Any
 ) -> None:
     current = {**LIST_DOC, "source": "passiveApiIntegration", "allowDuplicates": True}
-    mocked.get(f"{V1}/{LIST_ID}", payload=ok(current))
+    mocked.get(f"{V1}/{LIST_ID}", payload=ok(current), repeat=True)
     mocked.put(f"{V1}/{LIST_ID}", payload=ok({"contactListId": LIST_ID, "body": {}}))
     await client.account(ACCOUNT, iid=IID).contact_lists.update(
         LIST_ID, description="new", api_version="v1"
@@ -385,3 +385,15 @@ async def test_concurrency_zero_is_refused_not_the_default(
     with pytest.raises(kca.ValidationError, match=message):
         await sync_many({account: [{"name": "A"}]}, concurrency=0)
     assert not mocked.requests
+
+
+async def test_v1_partial_update_refuses_to_guess_an_unreported_flag(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    current = {k: v for k, v in LIST_DOC.items() if k != "allowDuplicates"}
+    mocked.get(f"{V1}/{LIST_ID}", payload=ok(current), repeat=True)
+    lists = client.account(ACCOUNT, iid=IID).contact_lists
+    with pytest.raises(kca.ValidationError, match=r"^allow_duplicates: Kore did not report"):
+        await lists.update(LIST_ID, description="new", api_version="v1")
+    assert ("PUT", URL(f"{V1}/{LIST_ID}")) not in mocked.requests  # nothing written
+    assert (await lists.get(LIST_ID, api_version="v1")).allow_duplicates is None

@@ -343,3 +343,12 @@ async def test_an_update_of_the_flag_alone_keeps_the_description() -> None:
     assert outcome.contact_list is not None
     assert outcome.contact_list.description == "keep me"
     assert outcome.contact_list.allow_duplicates is True
+
+
+async def test_an_unknown_flag_is_never_sent_as_false() -> None:
+    stub = StubLists(lists=[api_list("Keep", "old", allow_duplicates=None)])
+    report = await run(stub, [{"name": "Keep", "description": "new"}])
+    ((_, changes),) = [arg for operation, arg in stub.calls if operation == "update"]
+    assert changes.allow_duplicates is None  # left for update() to read or refuse, not False
+    (outcome,) = report.outcomes
+    assert outcome.reason == "description 'old' -> 'new'"

@@ -253,3 +253,15 @@ def test_a_description_left_out_is_not_wiped(desired: kca.ContactListCreate) -> 
 def test_an_empty_description_given_is_a_wish() -> None:
     (change,) = plan_sync([existing("A", "x")], [want("A", "")], prune=False).changes
     assert change.changes == (FieldChange("description", "x", ""),)
+
+
+def test_an_unknown_allow_duplicates_is_not_compared_as_false() -> None:
+    from kore_campaign_async._sync_plan import UNKNOWN_FLAG
+
+    unknown = existing("A", "d", allow_duplicates=None)
+    (same,) = plan_sync([unknown], [want("A", "d", True)], prune=False).changes
+    assert (same.kind, same.changes, same.reason) == ("unchanged", (), UNKNOWN_FLAG)
+    (update,) = plan_sync([unknown], [want("A", "e", True)], prune=False).changes
+    assert update.kind == "update"
+    assert update.changes == (FieldChange("description", "d", "e"),)  # not the flag
+    assert str(update).endswith(UNKNOWN_FLAG)
