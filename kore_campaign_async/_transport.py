@@ -77,8 +77,13 @@ def _describe(error: BaseException, secret: str) -> str:
     """Name an aiohttp error for our message, with the status and text a response error has."""
     text = type(error).__name__
     if isinstance(error, aiohttp.ClientResponseError):
-        text = f"{text}: {error.status} {error.message}"
-    return text.replace(secret, "<redacted>") if secret else text
+        # Withhold the whole message rather than splice it: a short token would otherwise
+        # mangle ordinary words, and a partial message is no help to anyone.
+        message = error.message
+        if secret and secret in message:
+            message = "<message withheld: it contained the auth token>"
+        text = f"{text}: {error.status} {message}"
+    return text
 
 
 class Transport:

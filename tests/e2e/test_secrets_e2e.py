@@ -13,7 +13,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import kore_campaign_async as kca
-from kore_campaign_async._transport import Timeout, Transport
+from kore_campaign_async._transport import Timeout, Transport, _describe
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
 _SCALARS = (int, float, bool, bytes, type(None))
@@ -135,3 +135,14 @@ async def test_no_aiohttp_error_leaks_the_token(raised: Exception) -> None:
 async def test_a_safe_aiohttp_error_stays_chained() -> None:
     error = await send_failing_with(aiohttp.ServerDisconnectedError())
     assert isinstance(error.__cause__, aiohttp.ServerDisconnectedError)
+
+
+def test_a_message_holding_the_token_is_withheld_whole_never_spliced() -> None:
+    leaky = aiohttp.ClientResponseError(request_info(), (), status=400, message=f"bad {TOKEN}")
+    withheld = "ClientResponseError: 400 <message withheld: it contained the auth token>"
+    assert _describe(leaky, TOKEN) == withheld
+    # A short static token must not mangle the words around it.
+    plain = aiohttp.ClientResponseError(request_info(), (), status=502, message="Bad Gateway")
+    assert _describe(plain, "t").startswith("ClientResponseError: 502 ")
+    assert _describe(plain, "zz") == "ClientResponseError: 502 Bad Gateway"
+    assert _describe(aiohttp.ServerDisconnectedError(), "t") == "ServerDisconnectedError"
