@@ -44,14 +44,14 @@ class InstantContactLists(kca.ContactLists):
         self._ids = itertools.count()
 
     async def create(  # takes only the arguments the bulk code passes
-        self, name: str | kca.ContactListCreate, description: str = "", **_: Any
+        self, name: str | kca.ContactListCreate, description: str | None = None, **_: Any
     ) -> kca.ContactList:
         spec = name if isinstance(name, kca.ContactListCreate) else kca.ContactListCreate(name=name)
         await asyncio.sleep(0)
         return kca.ContactList(
             id=f"cl-{next(self._ids):08d}",
             name=spec.name,
-            description=spec.description or description,
+            description=spec.description or description or "",
             source="passiveApi",
             meta=kca.ResponseMeta(attempts=1),
         )

@@ -71,7 +71,7 @@ class ContactLists(ContactOperations):
     async def create(
         self,
         name: str | ContactListCreate,
-        description: str = "",
+        description: str | None = None,
         *,
         allow_duplicates: bool | None = None,
         source: str | None = None,
@@ -87,9 +87,8 @@ class ContactLists(ContactOperations):
         or the fields as arguments, not both.
         """
         if isinstance(name, ContactListCreate):
-            # "" is also the default: only a description with text can be told apart.
             given = {
-                "description": description or None,
+                "description": description,
                 "allow_duplicates": allow_duplicates,
                 "source": source,
             }

@@ -355,6 +355,7 @@ async def test_update_refuses_changes_and_keywords_together(
     ("kwargs", "field"),
     [
         ({"description": "d"}, "description"),
+        ({"description": ""}, "description"),  # an explicit "" is a wish too
         ({"allow_duplicates": False}, "allow_duplicates"),
         ({"source": "passiveApi"}, "source"),
     ],
