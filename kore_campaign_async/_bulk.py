@@ -247,17 +247,6 @@ def _raw_name(raw: object) -> str:
     return name if isinstance(name, str) else ""
 
 
-def account_id_of(contact_lists: ContactLists) -> str:
-    """Return the account id a ContactLists works for."""
-    # ContactLists keeps its AccountRef private; it offers no public account_id yet.
-    return contact_lists._ref.account_id
-
-
-def bulk_concurrency_of(contact_lists: ContactLists) -> int:
-    """Return the default worker count of the account's bulk operations."""
-    return contact_lists._bulk_concurrency
-
-
 def failed_outcome(
     *, index: int, account_id: str, name: str, action: Action, error: BaseException
 ) -> Outcome:
@@ -293,7 +282,7 @@ async def create_many(
     check_items(items, "items")
     if if_exists not in ("error", "adopt"):
         raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
-    account_id = account_id_of(contact_lists)
+    account_id = contact_lists.account_id
     results = OutcomeSlots()
 
     async def handle(item: _Item) -> None:

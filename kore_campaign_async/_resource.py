@@ -31,6 +31,16 @@ class AccountResource:
         self._default_version = api_version
         self._bulk_concurrency = bulk_concurrency
 
+    @property
+    def account_id(self) -> str:
+        """The account these operations act on."""
+        return self._ref.account_id
+
+    @property
+    def bulk_concurrency(self) -> int:
+        """Workers that create_many and sync use unless told otherwise."""
+        return self._bulk_concurrency
+
     def _version(self, api_version: ApiVersion | None) -> ApiVersion:
         return self._default_version if api_version is None else check_api_version(api_version)
 

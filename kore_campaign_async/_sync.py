@@ -22,8 +22,6 @@ from ._bulk import (
     ReportCallback,
     SpecsInput,
     Status,
-    account_id_of,
-    bulk_concurrency_of,
     check_items,
     count_statuses,
     describe_counts,
@@ -136,7 +134,7 @@ async def sync(
     """
     check_positive_int("concurrency", concurrency)
     specs = await read_desired(desired)
-    account_id = account_id_of(contact_lists)
+    account_id = contact_lists.account_id
     existing = await contact_lists.list(api_version=api_version)
     plan = plan_sync(existing, specs, prune=prune, account_id=account_id)
     if on_plan is not None:
@@ -316,9 +314,7 @@ async def sync_many(
                 prune=prune,
                 dry_run=dry_run,
                 concurrency=(
-                    bulk_concurrency_of(account.contact_lists)
-                    if concurrency is None
-                    else concurrency
+                    account.contact_lists.bulk_concurrency if concurrency is None else concurrency
                 ),
                 on_outcome=on_outcome,
                 on_plan=on_plan,

@@ -22,7 +22,8 @@ class StubLists:
 
     def __init__(self, account_id: str = "acc-1") -> None:
         self._ref = AccountRef(account_id, "st-1", "st-1")
-        self._bulk_concurrency = 4
+        self.account_id = account_id
+        self.bulk_concurrency = 4
         self.sent: list[str] = []
         self.finished = 0
         self.in_flight = 0

@@ -24,7 +24,8 @@ class StubLists:
 
     def __init__(self, account_id: str = "acc-1", lists: Sequence[kca.ContactList] = ()) -> None:
         self._ref = AccountRef(account_id, "st-1", "st-1")
-        self._bulk_concurrency = 3
+        self.account_id = account_id
+        self.bulk_concurrency = 3
         self.lists = {item.id: item for item in lists}
         self.calls: list[tuple[str, Any]] = []
         self.fail: dict[str, BaseException] = {}
