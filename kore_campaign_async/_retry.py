@@ -294,7 +294,7 @@ async def run_with_retries(
             budget.refund(None)
         return result, 1
     # Outside the except block, so later attempts' errors do not chain to the first one.
-    return await _retry_after(
+    return await _retry_failed_call(
         first_error,
         fn,
         policy=policy,
@@ -307,7 +307,7 @@ async def run_with_retries(
     )
 
 
-async def _retry_after(
+async def _retry_failed_call(
     first_error: Exception,
     fn: Callable[[int], Awaitable[T]],
     *,
