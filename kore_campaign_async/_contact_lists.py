@@ -212,7 +212,8 @@ class ContactLists(ContactOperations):
         v1 requires name, source and allowDuplicates in every update: when a v1 call does not
         give them all, the SDK reads the list first so unchanged fields keep their values. If
         Kore does not report the list's allowDuplicates, it is not guessed: ValidationError,
-        before the update is sent, asks for ``allow_duplicates``.
+        before the update is sent, asks for ``allow_duplicates``. Kore's v2 update takes name
+        and description only, so ``allow_duplicates`` with v2 is a ValidationError: use v1.
         """
         check_id("list_id", list_id)
         if changes is None:
@@ -223,6 +224,12 @@ class ContactLists(ContactOperations):
             given = {"name": name, "description": description, "allow_duplicates": allow_duplicates}
             _refuse_both("update", "changes", given)
         version = self._version(api_version)
+        if version == "v2" and changes.allow_duplicates is not None:
+            raise ValidationError(
+                "allow_duplicates",
+                "Kore's v2 update takes only name and description; change allowDuplicates "
+                "with api_version='v1'",
+            )
         call_timeout = self._timeout(timeout)
         source = changes.source or PASSIVE_API_SOURCE
         if version == "v1" and not changes.is_complete_for_v1():

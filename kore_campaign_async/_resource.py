@@ -37,6 +37,11 @@ class AccountResource:
         return self._ref.account_id
 
     @property
+    def api_version(self) -> ApiVersion:
+        """The version used when a call does not name one."""
+        return self._default_version
+
+    @property
     def bulk_concurrency(self) -> int:
         """Workers that create_many and sync use unless told otherwise."""
         return self._bulk_concurrency

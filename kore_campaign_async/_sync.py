@@ -230,18 +230,21 @@ async def _update(
     assert existing is not None
     assert desired is not None
     # The desired flag, else the list's own; None if Kore never reported it: then v1 reads
-    # the list and refuses to guess (a failed outcome), and v2 leaves the flag out.
+    # the list and refuses to guess (a failed outcome).
     allow_duplicates = desired.allow_duplicates
     if allow_duplicates is None:
         allow_duplicates = existing.allow_duplicates
-    # Name, flag and source too: v1 requires them, and giving them saves a read.
+    version = contact_lists.api_version if api_version is None else api_version
+    if any(field.field == "allow_duplicates" for field in change.changes):
+        version = "v1"  # Kore's v2 update documents name and description only
+    # v1 requires name, flag and source too, and giving them saves a read; v2 takes no flag.
     changes = ContactListUpdate(
         name=existing.name,
         description=desired.description,
-        allow_duplicates=allow_duplicates,
+        allow_duplicates=allow_duplicates if version == "v1" else None,
         source=existing.source if existing.source in PASSIVE_SOURCES else None,
     )
-    updated = await contact_lists.update(existing.id, changes, api_version=api_version)
+    updated = await contact_lists.update(existing.id, changes, api_version=version)
     after = attrs.evolve(
         existing,
         description=existing.description if desired.description is None else desired.description,

@@ -398,3 +398,12 @@ async def test_v1_partial_update_refuses_to_guess_an_unreported_flag(
         await lists.update(LIST_ID, description="new", api_version="v1")
     assert ("PUT", URL(f"{V1}/{LIST_ID}")) not in mocked.requests  # nothing written
     assert (await lists.get(LIST_ID, api_version="v1")).allow_duplicates is None
+
+
+async def test_v2_update_refuses_allow_duplicates_which_kore_v2_does_not_take(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    lists = client.account(ACCOUNT, iid=IID).contact_lists
+    with pytest.raises(kca.ValidationError, match=r"^allow_duplicates: Kore's v2 update takes"):
+        await lists.update(LIST_ID, description="d", allow_duplicates=True, api_version="v2")
+    assert not mocked.requests

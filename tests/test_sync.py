@@ -25,6 +25,9 @@ class StubLists:
     def __init__(self, account_id: str = "acc-1", lists: Sequence[kca.ContactList] = ()) -> None:
         self._ref = AccountRef(account_id, "st-1", "st-1")
         self.account_id = account_id
+        self.api_version = "v2"
+        #: The api_version each update was sent with.
+        self.update_versions: list[Any] = []
         self.bulk_concurrency = 3
         self.lists = {item.id: item for item in lists}
         self.calls: list[tuple[str, Any]] = []
@@ -74,11 +77,18 @@ class StubLists:
         self, list_id: str, changes: kca.ContactListUpdate, *, api_version: Any
     ) -> kca.UpdatedContactList:
         current = self.lists[list_id]
+        if api_version == "v2":
+            assert changes.allow_duplicates is None, "Kore's v2 update takes no allowDuplicates"
+        self.update_versions.append(api_version)
         await self._step("update", current.name, (list_id, changes))
         self.lists[list_id] = attrs.evolve(
             current,
             description=current.description if changes.description is None else changes.description,
-            allow_duplicates=changes.allow_duplicates,
+            allow_duplicates=(
+                current.allow_duplicates
+                if changes.allow_duplicates is None
+                else changes.allow_duplicates
+            ),
         )
         return kca.UpdatedContactList(id=list_id, meta=kca.ResponseMeta(attempts=3))
 
@@ -153,6 +163,7 @@ async def test_updates_keep_the_name_and_send_what_v1_requires() -> None:
     stub = StubLists(
         lists=[api_list("Keep", "old", allow_duplicates=True, source="passiveApiIntegration")]
     )
+    stub.api_version = "v1"
     report = await run(stub, [{"name": "keep", "description": "new"}])
     ((list_id, changes),) = [arg for operation, arg in stub.calls if operation == "update"]
     assert list_id == "cl-Keep"
@@ -353,3 +364,23 @@ async def test_an_unknown_flag_is_never_sent_as_false() -> None:
     assert changes.allow_duplicates is None  # left for update() to read or refuse, not False
     (outcome,) = report.outcomes
     assert outcome.reason == "description 'old' -> 'new'"
+
+
+async def test_a_flag_change_goes_through_v1_and_a_description_change_through_v2() -> None:
+    stub = StubLists(
+        lists=[
+            api_list("Flag", "same", allow_duplicates=False),
+            api_list("Text", "old", allow_duplicates=True),
+        ]
+    )
+    report = await run(
+        stub,
+        [
+            {"name": "Flag", "description": "same", "allow_duplicates": True},
+            {"name": "Text", "description": "new"},
+        ],
+    )
+    assert report.ok
+    assert sorted(stub.update_versions) == ["v1", "v2"]  # Kore's v2 update has no flag
+    flag, text = (stub.lists["cl-Flag"], stub.lists["cl-Text"])
+    assert (flag.allow_duplicates, text.description, text.allow_duplicates) == (True, "new", True)

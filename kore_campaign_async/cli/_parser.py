@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-duplicates",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="allow duplicate contacts, or not (default: leave as it is)",
+        help="allow duplicate contacts, or not (default: leave as it is); sent through API "
+        "v1, since Kore's v2 update has no such field",
     )
     _json_flag(update)
 

@@ -86,16 +86,20 @@ def create_fields(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def update_fields(body: Mapping[str, Any], version: RouteVersion) -> dict[str, Any]:
-    """Return the fields an update changes (v1 requires name, source and allowDuplicates)."""
+    """Return the fields an update changes.
+
+    v1 requires name, source and allowDuplicates; v2 documents name and description only, so
+    an allowDuplicates sent to v2 is ignored, as an undocumented field would be.
+    """
     v1 = version == "v1"
     changes: dict[str, Any] = {
         "name": _name(body, required=v1),
         "description": _text(
             body, "description", max_length=DESCRIPTION_MAX_LENGTH, required=False
         ),
-        "allowDuplicates": _flag(body, "allowDuplicates", required=v1),
     }
     if v1:
+        changes["allowDuplicates"] = _flag(body, "allowDuplicates", required=True)
         changes["source"] = _source(body)
     return {key: value for key, value in changes.items() if value is not None}
 

@@ -25,7 +25,11 @@ def test_create_fields_keep_only_documented_keys() -> None:
 
 def test_update_v2_changes_only_what_is_sent_and_ignores_source() -> None:
     assert update_fields({"source": "bogus"}, "v2") == {}
-    assert update_fields({"allowDuplicates": True}, "v2") == {"allowDuplicates": True}
+    # Kore's v2 update documents name and description only: the flag is not applied.
+    assert update_fields({"allowDuplicates": True}, "v2") == {}
+    assert update_fields({"description": "d", "allowDuplicates": True}, "v2") == {
+        "description": "d"
+    }
 
 
 def test_update_v1_validates_source() -> None:
