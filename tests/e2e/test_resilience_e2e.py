@@ -340,7 +340,11 @@ async def test_cancellation_leaks_nothing(server: FakeKoreServer) -> None:
         )
         account = client.account("acct-1", iid="st")
         tasks = [asyncio.ensure_future(account.contact_lists.list()) for _ in range(6)]
-        await asyncio.sleep(0.05)
+        # Cancel once both slots hold a request the server is sitting on: a state, not a time.
+        while server.count(operation="list") < 2:
+            assert not any(task.done() for task in tasks)  # every list() is held by the delay
+            await asyncio.sleep(0)
+        assert account.limiter.in_flight == 2
         for task in tasks:
             task.cancel()
         results = await asyncio.gather(*tasks, return_exceptions=True)
