@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 import kore_campaign_async as kca
+from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer
+from tests.helpers_clock import RecordingSleep
 
 #: Retries that take milliseconds, so fault tests stay fast without sleeping real seconds.
 FAST_RETRY = kca.RetryPolicy(max_attempts=6, backoff_base=0.001, backoff_cap=0.005, deadline=10.0)
@@ -35,3 +37,15 @@ async def client(server: FakeKoreServer) -> AsyncIterator[kca.CampaignClient]:
 @pytest.fixture
 def account(client: kca.CampaignClient) -> kca.Account:
     return client.account("acct-1", iid="st-app-1")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Virtual time: moves only when something sleeps on it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def sleep(clock: ManualClock) -> RecordingSleep:
+    """A sleep on ``clock`` that records every wait."""
+    return RecordingSleep(clock)

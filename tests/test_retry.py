@@ -164,16 +164,6 @@ def failing(*errors: BaseException) -> tuple[Outcome, list[int]]:
     return fn, seen
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sleep(clock: ManualClock) -> RecordingSleep:
-    return RecordingSleep(clock)
-
-
 async def run(
     fn: Outcome,
     clock: ManualClock,

@@ -19,16 +19,6 @@ NO_DEADLINE = attrs.evolve(FAST_RETRY, deadline=None)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sleep(clock: ManualClock) -> RecordingSleep:
-    return RecordingSleep(clock)
-
-
-@pytest.fixture
 async def lists(
     server: FakeKoreServer, clock: ManualClock, sleep: RecordingSleep
 ) -> AsyncIterator[kca.ContactLists]:
