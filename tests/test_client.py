@@ -174,3 +174,25 @@ async def test_one_accounts_outage_does_not_spend_another_accounts_retries(
     healthy = client.account("healthy", iid="st")
     assert await healthy.contact_lists.list() == []
     assert server.count(account_id="healthy") == 2  # the 503 was retried, not failed fast
+
+
+async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(server: FakeKoreServer) -> None:
+    """aiohttp resends a GET once when a reused keep-alive connection drops; we switch it off.
+
+    That hidden resend escapes the limiter and the attempt count. This fails loudly if a new
+    aiohttp renames the private switch and the resend comes back.
+    """
+    async with kca.CampaignClient(
+        server.url,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        retry=kca.RetryPolicy.none(),
+        rate_limit=None,
+    ) as client:
+        lists = client.account("acct-1", iid="st").contact_lists
+        created = await lists.create("Kept alive")  # leaves a pooled keep-alive connection
+        server.faults.add(Fault("reset", operation="get"))
+        with pytest.raises(kca.APIConnectionError) as caught:
+            await lists.get(created.id)
+    assert caught.value.attempts == 1
+    assert server.count(operation="get") == 1
