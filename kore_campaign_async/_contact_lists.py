@@ -213,7 +213,8 @@ class ContactLists(ContactOperations):
         give them all, the SDK reads the list first so unchanged fields keep their values. If
         Kore does not report the list's allowDuplicates, it is not guessed: ValidationError,
         before the update is sent, asks for ``allow_duplicates``. Kore's v2 update takes name
-        and description only, so ``allow_duplicates`` with v2 is a ValidationError: use v1.
+        and description only: a change of ``allow_duplicates`` goes through v1 when the call
+        names no version, and is a ValidationError with an explicit ``api_version="v2"``.
         """
         check_id("list_id", list_id)
         if changes is None:
@@ -225,11 +226,13 @@ class ContactLists(ContactOperations):
             _refuse_both("update", "changes", given)
         version = self._version(api_version)
         if version == "v2" and changes.allow_duplicates is not None:
-            raise ValidationError(
-                "allow_duplicates",
-                "Kore's v2 update takes only name and description; change allowDuplicates "
-                "with api_version='v1'",
-            )
+            if api_version is not None:
+                raise ValidationError(
+                    "allow_duplicates",
+                    "Kore's v2 update takes only name and description; change allowDuplicates "
+                    "with api_version='v1'",
+                )
+            version = "v1"  # the client default: send the flag where Kore documents it
         call_timeout = self._timeout(timeout)
         source = changes.source or PASSIVE_API_SOURCE
         if version == "v1" and not changes.is_complete_for_v1():

@@ -273,12 +273,11 @@ CONTACT_WIRE: Final[Mapping[str, str]] = {
     for field in attrs.fields(Contact)
     if field.name not in _CONTACT_NOT_SENT
 }
-_CONTACT_WIRE = tuple(CONTACT_WIRE.items())
 
 
 def _unstructure_contact(contact: Contact) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    for attr, wire in _CONTACT_WIRE:
+    for attr, wire in CONTACT_WIRE.items():
         value = getattr(contact, attr)
         if value is not None:
             body[wire] = value

@@ -234,17 +234,17 @@ async def _update(
     allow_duplicates = desired.allow_duplicates
     if allow_duplicates is None:
         allow_duplicates = existing.allow_duplicates
-    version = contact_lists.api_version if api_version is None else api_version
-    if any(field.field == "allow_duplicates" for field in change.changes):
-        version = "v1"  # Kore's v2 update documents name and description only
-    # v1 requires name, flag and source too, and giving them saves a read; v2 takes no flag.
+    # A flag change goes through v1 (update() sees to that: Kore's v2 update has no flag);
+    # a v1 update also needs name, flag and source, and giving them saves a read.
+    flag_changes = any(field.field == "allow_duplicates" for field in change.changes)
+    v1 = (api_version or contact_lists.api_version) == "v1"
     changes = ContactListUpdate(
         name=existing.name,
         description=desired.description,
-        allow_duplicates=allow_duplicates if version == "v1" else None,
+        allow_duplicates=allow_duplicates if flag_changes or v1 else None,
         source=existing.source if existing.source in PASSIVE_SOURCES else None,
     )
-    updated = await contact_lists.update(existing.id, changes, api_version=version)
+    updated = await contact_lists.update(existing.id, changes, api_version=api_version)
     after = attrs.evolve(
         existing,
         description=existing.description if desired.description is None else desired.description,

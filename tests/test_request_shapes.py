@@ -407,3 +407,18 @@ async def test_v2_update_refuses_allow_duplicates_which_kore_v2_does_not_take(
     with pytest.raises(kca.ValidationError, match=r"^allow_duplicates: Kore's v2 update takes"):
         await lists.update(LIST_ID, description="d", allow_duplicates=True, api_version="v2")
     assert not mocked.requests
+
+
+async def test_update_with_no_version_named_sends_a_flag_change_through_v1(
+    client: kca.CampaignClient, mocked: Any
+) -> None:
+    assert client.api_version == "v2"
+    mocked.put(f"{V1}/{LIST_ID}", payload=ok({"contactListId": LIST_ID, "body": {"name": "N"}}))
+    updated = await client.account(ACCOUNT, iid=IID).contact_lists.update(
+        LIST_ID, name="N", description="D", allow_duplicates=True
+    )
+    _, url, kwargs = only_request(mocked)
+    assert str(url) == f"{V1}/{LIST_ID}"
+    assert json.loads(kwargs["data"])["allowDuplicates"] is True
+    assert updated.meta is not None
+    assert updated.meta.api_version == "v1"

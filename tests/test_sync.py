@@ -366,7 +366,7 @@ async def test_an_unknown_flag_is_never_sent_as_false() -> None:
     assert outcome.reason == "description 'old' -> 'new'"
 
 
-async def test_a_flag_change_goes_through_v1_and_a_description_change_through_v2() -> None:
+async def test_only_a_flag_change_carries_the_flag_and_update_picks_the_version() -> None:
     stub = StubLists(
         lists=[
             api_list("Flag", "same", allow_duplicates=False),
@@ -381,6 +381,9 @@ async def test_a_flag_change_goes_through_v1_and_a_description_change_through_v2
         ],
     )
     assert report.ok
-    assert sorted(stub.update_versions) == ["v1", "v2"]  # Kore's v2 update has no flag
+    sent = {arg[0]: arg[1].allow_duplicates for op, arg in stub.calls if op == "update"}
+    # The flag goes only with a flag change, and update() (not sync) routes it to v1.
+    assert sent == {"cl-Flag": True, "cl-Text": None}
+    assert stub.update_versions == [None, None]
     flag, text = (stub.lists["cl-Flag"], stub.lists["cl-Text"])
     assert (flag.allow_duplicates, text.description, text.allow_duplicates) == (True, "new", True)

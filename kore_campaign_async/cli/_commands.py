@@ -98,13 +98,12 @@ async def cmd_update(
 ) -> int:
     if args.name is None and args.description is None and args.allow_duplicates is None:
         raise UsageError("give at least one of --name, --description, --allow-duplicates")
-    # Kore's v2 update has no allowDuplicates: a change of the flag goes through v1.
+    # With no version named, update() sends a change of the flag through v1.
     updated = await account.contact_lists.update(
         args.id,
         name=args.name,
         description=args.description,
         allow_duplicates=args.allow_duplicates,
-        api_version="v1" if args.allow_duplicates is not None else None,
     )
     _show(out, args, updated)
     return _exit.OK
