@@ -244,7 +244,9 @@ async def _update(
         allow_duplicates=allow_duplicates if flag_changes or v1 else None,
         source=existing.source if existing.source in PASSIVE_SOURCES else None,
     )
-    updated = await contact_lists.update(existing.id, changes, api_version=api_version)
+    # A sync converges: even with v2 named, a flag change may go where Kore takes it.
+    version = None if flag_changes else api_version
+    updated = await contact_lists.update(existing.id, changes, api_version=version)
     after = attrs.evolve(
         existing,
         description=existing.description if desired.description is None else desired.description,

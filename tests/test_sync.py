@@ -387,3 +387,12 @@ async def test_only_a_flag_change_carries_the_flag_and_update_picks_the_version(
     assert stub.update_versions == [None, None]
     flag, text = (stub.lists["cl-Flag"], stub.lists["cl-Text"])
     assert (flag.allow_duplicates, text.description, text.allow_duplicates) == (True, "new", True)
+
+
+async def test_a_flag_change_is_applied_even_when_v2_is_named() -> None:
+    stub = StubLists(lists=[api_list("Flag", "same", allow_duplicates=False)])
+    report = await run(
+        stub, [{"name": "Flag", "description": "same", "allow_duplicates": True}], api_version="v2"
+    )
+    assert report.ok
+    assert stub.update_versions == [None]  # left to update(), which sends it through v1
