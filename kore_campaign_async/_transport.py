@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict
+from yarl import URL
 
 from ._constants import AUTH_HEADER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
 from ._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
@@ -57,6 +59,12 @@ def _dumps(value: Any) -> bytes:
     return _ENCODER.encode(value).encode("utf-8")
 
 
+#: Distinct (url, params) pairs whose parsed URL is kept; past this the cache starts over.
+_URL_CACHE_SIZE = 1024
+#: Header mappings (one per account and token) whose aiohttp form is kept.
+_HEADERS_CACHE_SIZE = 256
+
+
 def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
     """Return ``error`` if chaining it exposes no request header or ``secret``, else None."""
     seen: set[int] = set()
@@ -96,6 +104,11 @@ class Transport:
         # The last Timeout seen and its aiohttp form: nearly every call uses the client's default.
         self._timeout: Timeout | None = None
         self._client_timeout = aiohttp.ClientTimeout()
+        # aiohttp parses the URL string and merges the query on every request, and turns a
+        # header dict into a CIMultiDict: a client sends the same few of each again and again.
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], URL] = {}
+        # By id of the mapping, which the entry keeps alive so the id cannot be reused.
+        self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str], CIMultiDict[str]]] = {}
 
     @property
     def closed(self) -> bool:
@@ -108,7 +121,9 @@ class Transport:
             # Made lazily so the client can be built outside a running loop.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                headers={"User-Agent": USER_AGENT},
+                # Kore authenticates by header. One session serves every account, so a cookie
+                # one account's answer set would ride along on another account's requests.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             # aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops.
             # That second request escapes the account limiter, the attempt count and the
@@ -130,11 +145,9 @@ class Transport:
     ) -> RawResponse:
         """Send one request and read the whole answer; never retries."""
         session = self._get_session()
-        data = None
-        send_headers = headers
-        if json_body is not None:
-            data = _dumps(json_body)
-            send_headers = {**headers, "Content-Type": "application/json"}
+        target = self._url(url, params)
+        data = None if json_body is None else _dumps(json_body)
+        send_headers = self._send_headers(headers, with_body=data is not None)
         if timeout is not self._timeout:
             self._client_timeout = aiohttp.ClientTimeout(
                 total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
@@ -147,8 +160,7 @@ class Transport:
         try:
             async with session.request(
                 method,
-                url,
-                params=params or None,
+                target,
                 data=data,
                 headers=send_headers,
                 timeout=client_timeout,
@@ -181,6 +193,34 @@ class Transport:
             )
             cause = _safe_cause(exc, secret)
         raise failure from cause
+
+    def _url(self, url: str, params: tuple[tuple[str, str], ...]) -> URL:
+        """Return ``url`` with ``params`` as aiohttp would build it, parsed once per pair."""
+        key = (url, params)
+        found = self._urls.get(key)
+        if found is None:
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            found = self._urls[key] = URL(url).extend_query(params) if params else URL(url)
+        return found
+
+    def _send_headers(self, headers: Mapping[str, str], *, with_body: bool) -> CIMultiDict[str]:
+        """Return ``headers`` (+ Content-Type with a body, + our User-Agent on our session).
+
+        Built once per mapping: each account's requester hands the same mapping until its
+        token changes, and aiohttp only reads what it is given.
+        """
+        entry = self._headers.get(id(headers))
+        if entry is None or entry[0] is not headers:
+            if len(self._headers) >= _HEADERS_CACHE_SIZE:
+                self._headers.clear()
+            plain = CIMultiDict(headers)
+            if self._owns_session:  # a caller's session keeps its own default User-Agent
+                plain.setdefault("User-Agent", USER_AGENT)
+            with_json = plain.copy()
+            with_json["Content-Type"] = "application/json"
+            entry = self._headers[id(headers)] = (headers, plain, with_json)
+        return entry[2] if with_body else entry[1]
 
     async def aclose(self) -> None:
         """Close the session if we made it; a caller's session stays open."""
