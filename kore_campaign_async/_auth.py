@@ -37,6 +37,10 @@ class TokenSource(Protocol):
         """Return a token valid for at least a little while."""
         ...
 
+    def ready_token(self) -> str | None:
+        """Return what token() would, if that needs no await; else None (then await token())."""
+        ...
+
     def invalidate(self, token: str) -> None:
         """Forget ``token`` (the server rejected it) so the next call renews."""
         ...
@@ -94,6 +98,9 @@ class JwtSigner:
         }
 
     async def token(self) -> str:
+        return self.ready_token()
+
+    def ready_token(self) -> str:
         # Signing is synchronous and takes microseconds: with no await between the check and
         # the store, a thousand concurrent callers trigger exactly one signature.
         now = self._now()
@@ -129,6 +136,9 @@ class StaticToken:
     async def token(self) -> str:
         return self._token
 
+    def ready_token(self) -> str:
+        return self._token
+
     def invalidate(self, token: str) -> None:
         """A static token cannot change: a 401 is final."""
 
@@ -160,9 +170,15 @@ class ProviderToken:
     def renewable(self) -> bool:
         return True
 
-    async def token(self) -> str:
+    def ready_token(self) -> str | None:
         if self._token is not None and self._now() < self._renew_at:
             return self._token
+        return None
+
+    async def token(self) -> str:
+        ready = self.ready_token()
+        if ready is not None:
+            return ready
         if self._pending is None:
             # Single flight: the first caller fetches, everyone else awaits the same future.
             self._pending = asyncio.ensure_future(self._fetch())

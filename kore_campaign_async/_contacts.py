@@ -43,7 +43,7 @@ class ContactOperations(AccountResource):
         version = self._version(api_version)
         request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode(request, answer.payload, answer.status, ContactPage, meta)
 
     async def iter_contacts(
@@ -121,7 +121,7 @@ class ContactOperations(AccountResource):
 
         async def once(state: CallState) -> tuple[Any, int]:
             try:
-                return await self._requester.attempt_guarded(request, state, call_timeout)
+                return await self._requester.attempt(request, state, call_timeout)
             except KoreError as exc:
                 if is_ambiguous(exc):
                     raise StopRetrying(exc) from exc
@@ -133,7 +133,7 @@ class ContactOperations(AccountResource):
             list_name=list_name,
             submitted=len(body),
             message=message if isinstance(message, str) else "",  # never "None" for a null
-            meta=ResponseMeta(attempts=attempts, status=status),
+            meta=ResponseMeta.of(attempts=attempts, status=status),
         )
 
 

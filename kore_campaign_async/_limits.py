@@ -169,15 +169,33 @@ class AccountLimiter:
         longer than ``max_pause`` seconds or ending after ``deadline_at`` (clock time).
         """
         if self._slots.try_acquire():
-            # Nobody queued for a permit and one is free now: take it without the queue. Nothing
-            # awaits in between, so this is what the queue would have answered. (A pause makes
-            # the permit not free: its bounds need checking on the slow path only.)
-            now = self._clock()
-            if not self._permit_waiting and self._next_permit_at(now) <= now + _EPSILON:
-                self._running += 1
-                return now
+            sent_at = self._permit_now()
+            if sent_at is not None:
+                return sent_at
             return await self._acquire_slow(max_pause, deadline_at, have_slot=True)
         return await self._acquire_slow(max_pause, deadline_at, have_slot=False)
+
+    def try_acquire(self) -> float | None:
+        """Take a slot and a permit if both are free now; else take nothing and return None.
+
+        acquire() without the coroutine, for the common case; after None, await acquire().
+        """
+        if not self._slots.try_acquire():
+            return None
+        sent_at = self._permit_now()
+        if sent_at is None:
+            self._slots.release()  # nobody queues for a slot while one was free: just freed
+        return sent_at
+
+    def _permit_now(self) -> float | None:
+        """With a slot held: take a permit if one is free and nobody queues; return its time."""
+        # Nothing awaits in between, so this is what the queue would have answered. (A pause
+        # makes the permit not free: its bounds need checking on the slow path only.)
+        now = self._clock()
+        if not self._permit_waiting and self._next_permit_at(now) <= now + _EPSILON:
+            self._running += 1
+            return now
+        return None
 
     async def _acquire_slow(
         self, max_pause: float, deadline_at: float, *, have_slot: bool

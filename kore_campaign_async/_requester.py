@@ -117,59 +117,52 @@ class Requester:
     async def attempt(
         self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
     ) -> tuple[Any, int]:
-        """Make one attempt (plus one immediate resend after renewing a rejected token)."""
+        """Make one attempt (plus one immediate resend after renewing a rejected token).
+
+        Its outcome feeds the account limiter (a 429 pauses the account) and token renewal.
+        One coroutine on purpose: every await below it is resumed through each frame above.
+        """
         url = self.base_url + spec.path
         limiter = self.limiter
-        sent_at = await limiter.acquire(state.max_pause, state.deadline_at)
-        try:
-            # Fetched inside the slot: a long limiter wait must not age the token.
-            token = state.token = await self.auth.token()
-            state.attempts += 1
-            started = self.clock()
-            try:
-                raw = await self.transport.send(
-                    spec.method,
-                    url,
-                    params=spec.params,
-                    headers=self._headers(token),
-                    json_body=spec.json,
-                    timeout=timeout or self.timeout,
-                )
-            except BaseException as exc:
-                self._report(spec, url, state.attempts, None, exc, started)
-                raise
-        finally:
-            limiter.release(sent_at)
-        # Decoding is pure CPU: done after the slot is free.
-        try:
-            payload = decode(raw, method=spec.method, url=url)
-        except BaseException as exc:
-            self._report(spec, url, state.attempts, raw.status, exc, started)
-            raise
-        self._report(spec, url, state.attempts, raw.status, None, started)
-        return payload, raw.status
-
-    def _headers(self, token: str) -> Mapping[str, str]:
-        # Built once per token, not per request; the transport never changes them.
-        if token != self._headers_token:
-            self._headers_for = headers(self.account, token)
-            self._headers_token = token
-        return self._headers_for
-
-    async def attempt_guarded(
-        self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
-    ) -> tuple[Any, int]:
-        """Like attempt(), and feed the limiter and token renewal from the outcome."""
         while True:
             try:
-                result = await self.attempt(spec, state, timeout)
+                sent_at = limiter.try_acquire()
+                if sent_at is None:
+                    sent_at = await limiter.acquire(state.max_pause, state.deadline_at)
+                try:
+                    # Fetched inside the slot: a long limiter wait must not age the token.
+                    token = self.auth.ready_token() or await self.auth.token()
+                    state.token = token
+                    state.attempts += 1
+                    started = self.clock()
+                    try:
+                        raw = await self.transport.send(
+                            spec.method,
+                            url,
+                            params=spec.params,
+                            headers=self._headers(token),
+                            json_body=spec.json,
+                            timeout=timeout or self.timeout,
+                        )
+                    except BaseException as exc:
+                        self._report(spec, url, state.attempts, None, exc, started)
+                        raise
+                finally:
+                    limiter.release(sent_at)
+                # Decoding is pure CPU: done after the slot is free.
+                try:
+                    payload = decode(raw, method=spec.method, url=url)
+                except BaseException as exc:
+                    self._report(spec, url, state.attempts, raw.status, exc, started)
+                    raise
+                self._report(spec, url, state.attempts, raw.status, None, started)
             except RateLimitError as exc:
                 if exc.request_sent:
-                    self.limiter.on_rate_limited(exc.retry_after)
+                    limiter.on_rate_limited(exc.retry_after)
                 else:
                     # The limiter refused to wait out the account's pause: nothing was sent,
                     # and this is no new 429 for the limiter to learn from.
-                    exc.method, exc.url = spec.method, self.base_url + spec.path
+                    exc.method, exc.url = spec.method, url
                 raise
             except AuthenticationError:
                 # A 401 renews the token once per call and resends at once.
@@ -178,8 +171,15 @@ class Requester:
                     self.auth.invalidate(state.token)
                     continue
                 raise
-            self.limiter.on_success()
-            return result
+            limiter.on_success()
+            return payload, raw.status
+
+    def _headers(self, token: str) -> Mapping[str, str]:
+        # Built once per token, not per request; the transport never changes them.
+        if token != self._headers_token:
+            self._headers_for = headers(self.account, token)
+            self._headers_token = token
+        return self._headers_for
 
     async def run(
         self,
@@ -223,7 +223,7 @@ class Requester:
         """Send ``spec`` with retries; return the decoded answer."""
         (payload, status), attempts = await self.run(
             spec.operation,
-            lambda state: self.attempt_guarded(spec, state, timeout),
+            lambda state: self.attempt(spec, state, timeout),
             policy=policy,
         )
         return Answer(payload, status, attempts)

@@ -100,6 +100,27 @@ async def test_static_token_is_not_renewable() -> None:
     source = kca.StaticToken("tok")
     assert not source.renewable
     assert await source.token() == "tok"
+    assert source.ready_token() == "tok"
+
+
+async def test_ready_token_is_what_token_returns_without_awaiting() -> None:
+    clock = WallClock()
+    signer = kca.JwtSigner("cid", SECRET, now=clock)
+    first = signer.ready_token()
+    assert first == await signer.token()
+    clock.now += 3600  # past renewal: ready_token signs anew, as token() would
+    assert signer.ready_token() != first
+    assert signer.signed == 2
+
+    async def provider() -> str:
+        return jwt.encode({"exp": int(clock.now) + 120}, "k" * 32, algorithm="HS256")
+
+    source = kca.ProviderToken(provider, renew_before=60, now=clock)
+    assert source.ready_token() is None  # nothing fetched yet: the caller must await token()
+    fetched = await source.token()
+    assert source.ready_token() == fetched
+    clock.now += 61
+    assert source.ready_token() is None
 
 
 def test_reprs_hide_secrets() -> None:

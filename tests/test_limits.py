@@ -422,3 +422,46 @@ async def test_cancelled_permit_waiter_consumes_no_permit() -> None:
     assert (limiter.in_flight, limiter.waiting) == (0, 0)
     # The next request gets the permit the cancelled one would have had.
     assert await no_hang(run_requests(limiter, clock, 1)) == [pytest.approx(10.1)]
+
+
+async def test_try_acquire_takes_both_or_nothing() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(2, 60.0), concurrency=2)
+    first = limiter.try_acquire()
+    assert first == 0.0
+    assert limiter.in_flight == 1
+    limiter.release(first)
+    second = limiter.try_acquire()
+    assert second == 0.0
+    # The window's two permits are spent: a slot is free, a permit is not, so nothing is taken.
+    assert limiter.try_acquire() is None
+    assert limiter.in_flight == 1
+    limiter.release(second)
+    clock.advance(61.0)
+    assert limiter.try_acquire() == 61.0
+    assert limiter.try_acquire() == 61.0
+    assert limiter.in_flight == 2
+    # Both slots are taken now.
+    assert limiter.try_acquire() is None
+
+
+async def test_try_acquire_never_overtakes_a_queued_call() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    held = limiter.try_acquire()
+    assert held is not None
+    queued = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)
+    limiter.release(held)  # hands the slot to the queued call
+    assert limiter.try_acquire() is None
+    assert await no_hang(queued) == 0.0
+
+
+async def test_try_acquire_declines_during_a_pause() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None)
+    limiter.on_rate_limited(5.0)
+    assert limiter.try_acquire() is None
+    assert limiter.in_flight == 0
+    clock.advance(5.0)
+    assert limiter.try_acquire() == 5.0
