@@ -60,6 +60,10 @@ class _ResultHook(Protocol[T_co]):
     def __call__(self, data: Any, cls: Any, meta: ResponseMeta | None = None, /) -> T_co: ...
 
 
+#: Types a JSON value already is when it is right: their hooks return such a value unchanged.
+_JSON_SCALARS: Final = frozenset({str, bool, int})
+
+
 def camel(name: str) -> str:
     """Return Kore's wire name for a snake_case attribute."""
     if name in _SPECIAL_NAMES:
@@ -114,6 +118,15 @@ def _null_as_default(field: attrs.Attribute[Any], conv: Converter) -> Callable[[
             return make() if value is None else hook(value, cls)
 
         return from_factory
+    if field.type in _JSON_SCALARS:
+        scalar = field.type
+
+        def scalar_or_default(value: Any, cls: Any) -> Any:
+            if value.__class__ is scalar:  # what the hook would return, without calling it
+                return value
+            return default if value is None else hook(value, cls)
+
+        return scalar_or_default
 
     def from_default(value: Any, cls: Any) -> Any:
         return default if value is None else hook(value, cls)
@@ -184,6 +197,14 @@ def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]
         first, second = union.__args__
         inner = first if second is NoneType else second
         hook = conv.get_structure_hook(inner)
+        if inner in _JSON_SCALARS:
+
+            def scalar_or_none(value: Any, _: Any) -> Any:
+                if value.__class__ is inner:  # what the hook would return, without calling it
+                    return value
+                return None if value is None else hook(value, inner)
+
+            return scalar_or_none
 
         def structure(value: Any, _: Any) -> Any:
             return None if value is None else hook(value, inner)

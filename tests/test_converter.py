@@ -262,6 +262,13 @@ def test_text_fields_take_strings_and_numbers(value: object, expected: str) -> N
     )
 
 
+@pytest.mark.parametrize(("value", "expected"), [("x", "x"), (7, "7"), (None, None)])
+def test_optional_text_fields_take_strings_numbers_and_null(
+    value: object, expected: object
+) -> None:
+    assert converter.structure({"_id": "x", "status": value}, kca.ContactList).status == expected
+
+
 @pytest.mark.parametrize("value", [True, {"a": 1}, ["a"]])
 def test_text_fields_refuse_other_json(value: object) -> None:
     with pytest.raises(TypeError, match="expected a string"):
