@@ -17,7 +17,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, NamedTuple, TypeVar
 
 import attrs
 
@@ -194,11 +194,11 @@ def check_items(items: object, field: str) -> None:
         )
 
 
-@attrs.frozen
-class _Item:
+class _Item(NamedTuple):
     """One input item, converted and checked as it is pulled (so in input order)."""
 
-    index: int
+    position: int
+    """Where the item stands in the input (``index`` is taken by tuple)."""
     name: str
     spec: ContactListCreate | None
     error: ValidationError | None
@@ -286,19 +286,33 @@ async def create_many(
     results = OutcomeSlots()
 
     async def handle(item: _Item) -> None:
-        if item.spec is None:
+        spec = item.spec
+        outcome: Outcome
+        if spec is None:
             assert item.error is not None  # _Preparer sets exactly one of them
             outcome = failed_outcome(
-                index=item.index,
+                index=item.position,
                 account_id=account_id,
                 name=item.name,
                 action="create",
                 error=item.error,
             )
         else:
-            outcome = await _create_one(
-                contact_lists, item, account_id, if_exists=if_exists, api_version=api_version
-            )
+            # Awaited here, not in a helper coroutine: each await below resumes through it.
+            try:
+                created = await contact_lists.create(
+                    spec, if_exists=if_exists, api_version=api_version
+                )
+            except Exception as exc:  # every item ends as an outcome; cancellation propagates
+                outcome = failed_outcome(
+                    index=item.position,
+                    account_id=account_id,
+                    name=item.name,
+                    action="create",
+                    error=exc,
+                )
+            else:
+                outcome = created_outcome(item.position, account_id, item.name, created)
         results.put(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
@@ -313,29 +327,14 @@ async def create_many(
     return CreateReport(account_id, results.freeze())
 
 
-async def _create_one(
-    contact_lists: ContactLists,
-    item: _Item,
-    account_id: str,
-    *,
-    if_exists: IfExists,
-    api_version: ApiVersion | None,
-) -> Outcome:
-    assert item.spec is not None
-    try:
-        created = await contact_lists.create(
-            item.spec, if_exists=if_exists, api_version=api_version
-        )
-    except Exception as exc:  # every item ends as an outcome; cancellation still propagates
-        return failed_outcome(
-            index=item.index, account_id=account_id, name=item.name, action="create", error=exc
-        )
+def created_outcome(index: int, account_id: str, name: str, created: ContactList) -> Outcome:
+    """Return the outcome of an item whose create returned ``created``."""
     meta = created.meta
     adopted = meta is not None and meta.adopted
     return Outcome(
-        index=item.index,
+        index=index,
         account_id=account_id,
-        name=item.name,
+        name=name,
         action="create",
         status="adopted" if adopted else "created",
         contact_list=created,

@@ -87,12 +87,13 @@ class ContactLists(ContactOperations):
         or the fields as arguments, not both.
         """
         if isinstance(name, ContactListCreate):
-            given = {
-                "description": description,
-                "allow_duplicates": allow_duplicates,
-                "source": source,
-            }
-            _refuse_both("create", "a ContactListCreate", given)
+            if description is not None or allow_duplicates is not None or source is not None:
+                given = {
+                    "description": description,
+                    "allow_duplicates": allow_duplicates,
+                    "source": source,
+                }
+                _refuse_both("create", "a ContactListCreate", given)
             spec = name
         else:
             spec = ContactListCreate(
@@ -109,7 +110,7 @@ class ContactLists(ContactOperations):
         ambiguous = False
 
         def adopt(found: ContactList, state: CallState) -> ContactList:
-            meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
+            meta = ResponseMeta.of(attempts=state.attempts, api_version=version, adopted=True)
             return self._with_meta(found, meta)
 
         # Results are built inside the attempt that succeeded: its count is the call's.
@@ -120,10 +121,8 @@ class ContactLists(ContactOperations):
                 if found is not None:
                     return adopt(found, state)
             try:
-                payload, status = await self._requester.attempt_guarded(
-                    request, state, call_timeout
-                )
-                meta = ResponseMeta(attempts=state.attempts, api_version=version)
+                payload, status = await self._requester.attempt(request, state, call_timeout)
+                meta = ResponseMeta.of(attempts=state.attempts, api_version=version)
                 return self._decode(request, payload, status, ContactList, meta)
             except APIStatusError as exc:
                 if is_name_taken(exc) and (ambiguous or if_exists == "adopt"):
@@ -146,7 +145,7 @@ class ContactLists(ContactOperations):
     ) -> ContactList | None:
         """One getAllListDetails attempt inside a create's attempt; find ``name`` in it."""
         request = ep.list_all(version, self._ref)
-        payload, status = await self._requester.attempt_guarded(request, state, timeout)
+        payload, status = await self._requester.attempt(request, state, timeout)
         key = name_key(name)
         for item in self._decode_lists(request, payload, status):
             if name_key(item.name) == key:
@@ -168,7 +167,7 @@ class ContactLists(ContactOperations):
         version = self._version(api_version)
         request = ep.get(version, self._ref, list_id)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode(request, answer.payload, answer.status, ContactList, meta)
 
     async def list(
@@ -182,7 +181,7 @@ class ContactLists(ContactOperations):
         version = self._version(api_version)
         request = ep.list_all(version, self._ref)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode_lists(request, answer.payload, answer.status, meta)
 
     async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
@@ -262,7 +261,7 @@ class ContactLists(ContactOperations):
         )
         request = ep.update(version, self._ref, list_id, body)
         answer = await self._requester.call(request, policy=retry, timeout=call_timeout)
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode(request, answer.payload, answer.status, UpdatedContactList, meta)
 
     async def delete(
@@ -288,18 +287,18 @@ class ContactLists(ContactOperations):
         async def once(state: CallState) -> ContactList:
             nonlocal ambiguous
             try:
-                payload, status = await self._requester.attempt_guarded(
-                    request, state, call_timeout
-                )
+                payload, status = await self._requester.attempt(request, state, call_timeout)
             except NotFoundError:
                 if ambiguous:
-                    meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
+                    meta = ResponseMeta.of(
+                        attempts=state.attempts, api_version=version, adopted=True
+                    )
                     return ContactList(id=list_id, meta=meta)
                 raise
             except KoreError as exc:
                 ambiguous = ambiguous or is_ambiguous(exc)
                 raise
-            meta = ResponseMeta(attempts=state.attempts, api_version=version)
+            meta = ResponseMeta.of(attempts=state.attempts, api_version=version)
             return self._decode(request, payload, status, ContactList, meta)
 
         deleted, _ = await self._requester.run("delete", once, policy=retry)

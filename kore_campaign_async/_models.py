@@ -34,6 +34,32 @@ class ResponseMeta:
     adopted: bool = False
     """True when a create found its list already made by an earlier, unanswered attempt."""
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        attempts: int = 1,
+        status: int = 200,
+        api_version: ApiVersion | None = None,
+        adopted: bool = False,
+    ) -> ResponseMeta:
+        """Return the meta with these values, shared: it is frozen, and nearly all are alike.
+
+        A bulk report holds one per item; sharing saves an object (and GC work) per item.
+        """
+        key = (attempts, status, api_version, adopted)
+        found = _SHARED_META.get(key)
+        if found is None:
+            found = cls(attempts=attempts, status=status, api_version=api_version, adopted=adopted)
+            if len(_SHARED_META) < _SHARED_META_MAX:
+                _SHARED_META[key] = found
+        return found
+
+
+#: Shared metas by value; the bound only matters for absurd attempt counts or statuses.
+_SHARED_META: dict[tuple[int, int, ApiVersion | None, bool], ResponseMeta] = {}
+_SHARED_META_MAX = 512
+
 
 @attrs.frozen(kw_only=True)
 class CampaignRef:
@@ -189,15 +215,14 @@ class ContactListCreate:
             )
         if "name" not in spec:
             raise ValidationError("name", "is required")
-        kwargs: dict[str, Any] = {"name": spec["name"]}
-        if "description" in spec and spec["description"] is not None:
-            kwargs["description"] = spec["description"]
-        dup = spec.get("allow_duplicates", spec.get("allowDuplicates"))
-        if dup is not None:
-            kwargs["allow_duplicates"] = dup
-        if "source" in spec:
-            kwargs["source"] = spec["source"]
-        return cls(**kwargs)
+        get = spec.get
+        dup = get("allow_duplicates")
+        return cls(
+            name=spec["name"],
+            description=get("description"),
+            allow_duplicates=get("allowDuplicates") if dup is None else dup,
+            source=get("source", PASSIVE_API_SOURCE),
+        )
 
 
 @attrs.frozen(kw_only=True)
