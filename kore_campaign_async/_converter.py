@@ -28,13 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from types import NoneType, UnionType
-from typing import Any, Final, Protocol, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, Final, TypeVar, cast, get_args, get_origin
 
 import attrs
 from cattrs import Converter
-from cattrs.gen import make_dict_structure_fn, override
 
+from ._model_structure import JSON_SCALARS, ResultHook, compile_structure, optional_inner
 from ._models import (
     CampaignRef,
     Contact,
@@ -50,18 +49,6 @@ T_co = TypeVar("T_co", covariant=True)
 
 #: Wire names that plain camelCase would get wrong.
 _SPECIAL_NAMES = {"id": "_id", "iid": "iId", "is_global_dnc": "isGlobalDNC"}
-_EXTRA_KEY = "\x00extra"  # cannot clash with a JSON key Kore sends
-_META_KEY = "\x00meta"  # likewise
-
-
-class _ResultHook(Protocol[T_co]):
-    """A structure hook that also takes the result's ``meta``."""
-
-    def __call__(self, data: Any, cls: Any, meta: ResponseMeta | None = None, /) -> T_co: ...
-
-
-#: Types a JSON value already is when it is right: their hooks return such a value unchanged.
-_JSON_SCALARS: Final = frozenset({str, bool, int})
 
 
 def camel(name: str) -> str:
@@ -107,97 +94,28 @@ def _structure_str(value: object, _: object) -> str:
     raise TypeError(f"expected a string, got {kind}")
 
 
-def _null_as_default(field: attrs.Attribute[Any], conv: Converter) -> Callable[[Any, Any], Any]:
-    """Return ``field``'s hook, reading a JSON null as the field's default (as if absent)."""
-    hook = conv.get_structure_hook(field.type)
-    default = field.default
-    make = getattr(default, "factory", None)  # set on an attrs.Factory, absent on a value
-    if callable(make):
-
-        def from_factory(value: Any, cls: Any) -> Any:
-            return make() if value is None else hook(value, cls)
-
-        return from_factory
-    if field.type in _JSON_SCALARS:
-        scalar = field.type
-
-        def scalar_or_default(value: Any, cls: Any) -> Any:
-            if value.__class__ is scalar:  # what the hook would return, without calling it
-                return value
-            return default if value is None else hook(value, cls)
-
-        return scalar_or_default
-
-    def from_default(value: Any, cls: Any) -> Any:
-        return default if value is None else hook(value, cls)
-
-    return from_default
-
-
 def _with_extra(
     conv: Converter,
     cls: type[T],
     extra_field: str = "extra",
     names: Mapping[str, str] | None = None,
-) -> _ResultHook[T]:
+) -> ResultHook[T]:
     """Structure ``cls`` from camelCase (or ``names``) keys; unknown keys go to ``extra_field``."""
-    names = names or {}
-    overrides: dict[str, Any] = {}
-    known: set[str] = set()
-    # field.type must be a type, not an annotation's string; only attrs classes come here.
-    attrs.resolve_types(cls)  # type: ignore[type-var]
-    for field in attrs.fields(cls):  # type: ignore[arg-type]  # only attrs classes come here
-        if field.name == extra_field:
-            overrides[field.name] = override(rename=_EXTRA_KEY)
-        elif field.name == "meta":
-            overrides[field.name] = override(rename=_META_KEY, struct_hook=_structure_meta)
-        else:
-            wire = names.get(field.name) or camel(field.name)
-            if field.default is attrs.NOTHING or field.default is None:
-                # Required: null fails as absence does. None default: X | None takes null.
-                overrides[field.name] = override(rename=wire)
-            else:
-                hook = _null_as_default(field, conv)
-                overrides[field.name] = override(rename=wire, struct_hook=hook)
-            known.add(wire)
-    base = make_dict_structure_fn(cls, conv, **overrides)
-    known_keys = frozenset(known)
-
-    def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
-        # dict first: JSON objects pass a plain type check, not the slower Mapping ABC one.
-        if not isinstance(data, (dict, Mapping)):
-            raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
-        # The subset test runs in C; most answers carry no unknown keys.
-        if not known_keys.issuperset(data):
-            extra = {k: v for k, v in data.items() if k not in known_keys}
-            # Ours last: a JSON key spelled like one of them only ever lands in extra.
-            data = {**data, _EXTRA_KEY: extra, _META_KEY: meta}
-        elif meta is not None:
-            data = {**data, _META_KEY: meta}
-        return base(data, cls)
-
-    return structure
-
-
-def _structure_meta(value: ResponseMeta | None, _: object) -> ResponseMeta | None:
-    # Only structure() puts anything under _META_KEY: a ResponseMeta or None, never JSON.
-    return value
+    return compile_structure(conv, cls, extra_field=extra_field, names=names or {}, camel=camel)
 
 
 def _is_optional(tp: Any) -> bool:
     """Return whether ``tp`` is ``X | None`` for a single X."""
-    args = get_args(tp)
-    return get_origin(tp) in (Union, UnionType) and len(args) == 2 and NoneType in args
+    return optional_inner(tp) is not None
 
 
 def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
     """Return a hook factory for ``X | None`` that looks up X's hook once, not per value."""
 
     def factory(union: Any) -> Callable[[Any, Any], Any]:
-        first, second = union.__args__
-        inner = first if second is NoneType else second
+        inner = optional_inner(union)
         hook = conv.get_structure_hook(inner)
-        if inner in _JSON_SCALARS:
+        if inner in JSON_SCALARS:
 
             def scalar_or_none(value: Any, _: Any) -> Any:
                 if value.__class__ is inner:  # what the hook would return, without calling it
@@ -274,7 +192,8 @@ def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactLi
     return structure
 
 
-def _unstructure_create(spec: ContactListCreate) -> dict[str, Any]:
+def create_body(spec: ContactListCreate) -> dict[str, Any]:
+    """Return the JSON body of Kore's create call for ``spec`` (the converter's hook too)."""
     body: dict[str, Any] = {
         "name": spec.name,
         # Required on the create pages ("string, required"): None, "do not care", sends "".
@@ -326,7 +245,7 @@ def make_converter() -> Converter:
     conv.register_structure_hook(Contact, _with_extra(conv, Contact, extra_field="fields"))
     conv.register_structure_hook(ContactPage, _with_extra(conv, ContactPage))
     conv.register_structure_hook(UpdatedContactList, _structure_updated(conv))
-    conv.register_unstructure_hook(ContactListCreate, _unstructure_create)
+    conv.register_unstructure_hook(ContactListCreate, create_body)
     conv.register_unstructure_hook(Contact, _unstructure_contact)
     return conv
 
@@ -341,6 +260,6 @@ def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
 
     One construction, where ``attrs.evolve`` after ``structure()`` would build it twice.
     """
-    # The hooks registered for result models take meta (see _with_extra).
-    hook = cast("_ResultHook[T]", converter.get_structure_hook(cls))
+    # The hooks registered for result models take meta (see _model_structure).
+    hook = cast("ResultHook[T]", converter.get_structure_hook(cls))
     return hook(data, cls, meta)

@@ -12,9 +12,15 @@ from typing import Any
 
 import attrs
 
-from ._constants import PASSIVE_API_SOURCE, ApiVersion
+from ._constants import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    PASSIVE_API_SOURCE,
+    ApiVersion,
+)
 from ._exceptions import ValidationError
 from ._validation import (
+    PASSIVE_SOURCES,
     attrs_validator,
     check_description,
     check_name,
@@ -90,8 +96,8 @@ class ContactList:
     campaign_in_use: tuple[CampaignRef, ...] = ()
     mapping: dict[str, Any] = attrs.field(factory=dict)
     api_configurations: dict[str, Any] = attrs.field(factory=dict)
-    columns: list[Any] = attrs.field(factory=list)
-    files: list[Any] = attrs.field(factory=list)
+    columns: tuple[Any, ...] = ()
+    files: tuple[Any, ...] = ()
     is_global_dnc: bool | None = None
     is_default: bool | None = None
     created_by: str | None = None
@@ -186,21 +192,36 @@ _CREATE_KEYS = frozenset({"name", "description", "allow_duplicates", "allowDupli
 class ContactListCreate:
     """A contact list to create. Checked against Kore's limits when constructed."""
 
-    name: str = attrs.field(validator=attrs_validator(lambda f, v: check_name(v, f)))
+    name: str
     """At most 48 characters; unique per account regardless of case."""
-    description: str | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional(attrs_validator(lambda f, v: check_description(v, f))),
-    )
+    description: str | None = None
     """At most 256 characters. None creates the list with "" and, in sync, means "do not care"
     (an existing list keeps its description); "" is a wish for no description."""
-    allow_duplicates: bool | None = attrs.field(
-        default=None, validator=attrs_validator(check_optional_bool)
-    )
+    allow_duplicates: bool | None = None
     """None leaves Kore's default (false) and, in sync, means "do not care"."""
-    source: str = attrs.field(
-        default=PASSIVE_API_SOURCE, validator=attrs_validator(lambda f, v: check_source(v, f))
-    )
+    source: str = PASSIVE_API_SOURCE
+
+    def __attrs_post_init__(self) -> None:
+        # One pass over the common, valid case (a bulk job builds one spec per list); the
+        # checks in _validation run only to name what is wrong, in field order.
+        name, description, source = self.name, self.description, self.source
+        if not (
+            name.__class__ is str
+            and len(name) <= NAME_MAX_LENGTH
+            and name.strip()
+            and (
+                description is None
+                or (description.__class__ is str and len(description) <= DESCRIPTION_MAX_LENGTH)
+            )
+            and (self.allow_duplicates is None or self.allow_duplicates.__class__ is bool)
+            and source.__class__ is str
+            and source in PASSIVE_SOURCES
+        ):
+            check_name(name, "name")
+            if description is not None:
+                check_description(description, "description")
+            check_optional_bool("allow_duplicates", self.allow_duplicates)
+            check_source(source, "source")
 
     @classmethod
     def from_mapping(cls, spec: Mapping[str, Any]) -> ContactListCreate:

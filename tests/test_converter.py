@@ -281,3 +281,17 @@ def test_a_list_without_allow_duplicates_is_unknown_not_false() -> None:
     deleted = converter.structure(sample("delete-contact-list-v1.txt")["data"], kca.ContactList)
     assert deleted.allow_duplicates is None
     assert deleted.api_configurations == {"dataSyncMode": "allowDuplicates"}
+
+
+def test_list_fields_are_tuples_so_a_frozen_list_stays_unchanged() -> None:
+    found = converter.structure(
+        {"_id": "x", "columns": [{"name": "a"}, "b"], "files": None}, kca.ContactList
+    )
+    assert found.columns == ({"name": "a"}, "b")
+    assert found.files == ()
+    assert converter.structure({"_id": "x"}, kca.ContactList).columns == ()
+
+
+def test_a_missing_required_field_names_the_wire_key() -> None:
+    with pytest.raises(KeyError, match="_id"):
+        converter.structure({"name": "x"}, kca.ContactList)
