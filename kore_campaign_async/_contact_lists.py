@@ -15,7 +15,7 @@ import attrs
 from . import _endpoints as ep
 from ._constants import PASSIVE_API_SOURCE, ApiVersion
 from ._contacts import ContactOperations
-from ._converter import converter
+from ._converter import create_body
 from ._exceptions import (
     APIStatusError,
     KoreError,
@@ -105,7 +105,7 @@ class ContactLists(ContactOperations):
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
-        request = ep.create(version, self._ref, converter.unstructure(spec))
+        request = ep.create(version, self._ref, create_body(spec))
         call_timeout = self._timeout(timeout)
         ambiguous = False
 
