@@ -40,35 +40,58 @@ def _verdict(met: bool) -> str:
 
 def overhead(result: Mapping[str, Any]) -> list[str]:
     rows = result["rows"]
-    first = next(iter(rows.values()))
     raw = rows["raw aiohttp"]
+    paired = result["vs_raw_aiohttp"]
+    pinned = ", client and server pinned to their own CPUs" if result.get("pinned") else ""
     lines = [
         f"### 1. Overhead per request (no rate limit, {result['concurrency']} workers, "
-        f"{first['requests']} creates, median of {first['rounds']} rounds)",
+        f"{raw['requests']} creates per round, median of {raw['rounds']} interleaved rounds"
+        f"{pinned})",
         "",
     ]
+
+    def versus(name: str, row: Mapping[str, Any], key: str, paired_key: str) -> str:
+        # The SDK rows use the median of round-by-round ratios (see _overhead._paired).
+        if name in paired:
+            return _times(paired[name][paired_key])
+        return _times(row[key] / raw[key])
+
     measured: list[Column] = [
         ("client", lambda r: r[0]),
         ("requests/s", lambda r: f"{r[1]['req_per_s']:.0f}"),
         ("client CPU µs/request", lambda r: f"{r[1]['cpu_us_per_req']:.0f}"),
         ("server CPU µs/request", lambda r: f"{r[1]['server_cpu_us_per_req']:.0f}"),
-        ("CPU vs raw aiohttp", lambda r: _times(r[1]["cpu_us_per_req"] / raw["cpu_us_per_req"])),
-        ("throughput vs raw aiohttp", lambda r: _times(r[1]["req_per_s"] / raw["req_per_s"])),
+        ("CPU vs raw aiohttp", lambda r: versus(r[0], r[1], "cpu_us_per_req", "cpu_ratio")),
+        (
+            "throughput vs raw aiohttp",
+            lambda r: versus(r[0], r[1], "req_per_s", "throughput_ratio"),
+        ),
     ]
     lines += _table(measured, rows.items())
     # A skipped contender's reason fills the row's second cell.
     lines += [f"| {name} | {reason} |  |  |  |  |" for name, reason in result["skipped"].items()]
     target = result["target"]
-    verdicts = ", ".join(
-        f"{name}: {_verdict(found['meets_target'])}"
-        for name, found in result["vs_raw_aiohttp"].items()
+    spreads = "; ".join(
+        f"{name}: CPU {_span(found['cpu_ratio_rounds'])}, throughput "
+        f"{_span(found['throughput_ratio_rounds'])}, "
+        f"{found['extra_cpu_us_per_req']:.0f} µs more client CPU per request"
+        for name, found in paired.items()
     )
+    verdicts = ", ".join(
+        f"{name}: {_verdict(found['meets_target'])}" for name, found in paired.items()
+    )
+    if spreads:
+        lines += ["", f"Round by round against raw aiohttp: {spreads}."]
     lines += [
         "",
         f"Target: CPU per request at most {_times(target['cpu_ratio_max'])} raw aiohttp's and "
         f"throughput at least {_times(target['throughput_ratio_min'])}; {verdicts}.",
     ]
     return lines
+
+
+def _span(values: Sequence[float]) -> str:
+    return f"{_times(min(values))} to {_times(max(values))}"
 
 
 _GOODPUT: list[Column] = [

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -63,10 +64,29 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self._own_cpus = _affinity()
+        self.pinned = self._pin()
         hello = self._read()
         self.url: str = hello["url"]
         self.client_id: str = hello["client_id"]
         self.client_secret: str = hello["client_secret"]
+
+    def _pin(self) -> bool:
+        """Give the server the last CPU and the client the others, where the OS allows it.
+
+        Two processes that the scheduler moves between the same two cores measure each
+        other's cache misses and migrations; pinned, each has a core of its own.
+        """
+        cpus = self._own_cpus
+        if cpus is None or len(cpus) < 2:
+            return False
+        server_cpu = max(cpus)
+        try:
+            os.sched_setaffinity(self._proc.pid, {server_cpu})
+            os.sched_setaffinity(0, cpus - {server_cpu})
+        except OSError:
+            return False
+        return True
 
     def configure(
         self,
@@ -97,6 +117,9 @@ class ServerProcess:
 
     def stop(self) -> None:
         """Stop the server and wait for the child to exit (killing it if it hangs)."""
+        if self.pinned and self._own_cpus is not None:
+            os.sched_setaffinity(0, self._own_cpus)  # give the caller its CPUs back
+            self.pinned = False
         if self._proc.poll() is not None:
             return
         try:
@@ -139,6 +162,12 @@ class ServerProcess:
         if stream is None:  # pragma: no cover - both pipes are always requested
             raise RuntimeError("the benchmark server has no control pipe")
         return stream
+
+
+def _affinity() -> set[int] | None:
+    """The CPUs this process may run on, or None where the OS does not say (not Linux)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return None if getter is None else set(getter(0))
 
 
 # -- the child ---------------------------------------------------------------------------------

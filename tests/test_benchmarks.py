@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from benchmarks import _baselines, _report
+from benchmarks import _baselines, _overhead, _report
+from benchmarks._server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ("overhead", "goodput", "scale", "chaos")
@@ -115,3 +117,28 @@ def test_report_shows_a_skipped_contender() -> None:
     lines = _report.overhead(overhead)
     assert "| httpx | skipped: httpx not installed |  |  |  |  |" in lines
     assert "| raw aiohttp | 100 | 50 | 40 | 1.00x | 1.00x |" in lines
+
+
+def test_paired_ratios_compare_round_by_round() -> None:
+    def rounds(*cpu: float) -> list[_overhead.Round]:
+        return [_overhead.Round(requests=100, ok=100, wall=c, cpu=c, server_cpu=0.0) for c in cpu]
+
+    # The machine slows down 2x halfway; each SDK round is 1.1x its neighbouring raw round.
+    raw = rounds(1.0, 1.0, 2.0, 2.0, 2.0)
+    sdk = rounds(1.1, 1.1, 2.2, 2.2, 2.2)
+    found = _overhead._paired(sdk, raw)
+    assert found["cpu_ratio"] == pytest.approx(1.1)
+    assert found["throughput_ratio"] == pytest.approx(1 / 1.1)
+    assert found["extra_cpu_us_per_req"] == pytest.approx(0.2 / 100 * 1e6)
+    assert found["meets_target"] is True
+    assert _overhead._paired(rounds(1.2), rounds(1.0))["meets_target"] is False
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity on this OS")
+def test_the_server_process_gives_the_caller_its_cpus_back() -> None:
+    before = os.sched_getaffinity(0)
+    with ServerProcess() as server:
+        assert server.pinned is (len(before) >= 2)
+        if server.pinned:
+            assert os.sched_getaffinity(0) == before - {max(before)}
+    assert os.sched_getaffinity(0) == before
