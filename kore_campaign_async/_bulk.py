@@ -22,9 +22,10 @@ from typing import Any, Final, Literal, NamedTuple, TypeVar
 import attrs
 
 from ._constants import ApiVersion
-from ._contact_lists import ContactLists, IfExists, name_key
+from ._contact_lists import ContactLists, IfExists
 from ._exceptions import ValidationError
 from ._models import ContactList, ContactListCreate
+from ._name_index import NameIndex
 from ._pool import drain
 from ._validation import check_positive_int
 
@@ -157,6 +158,10 @@ class OutcomeSlots:
     def __init__(self, size: int = 0) -> None:
         self._slots: list[Outcome | None] = [None] * size
 
+    def get(self, index: int) -> Outcome | None:
+        """Return the outcome put at ``index``, or None while there is none."""
+        return self._slots[index] if index < len(self._slots) else None
+
     def put(self, outcome: Outcome) -> None:
         missing = outcome.index + 1 - len(self._slots)
         if missing > 0:
@@ -168,7 +173,9 @@ class OutcomeSlots:
         if any(slot is None for slot in self._slots):
             gaps = [index for index, slot in enumerate(self._slots) if slot is None]
             raise AssertionError(f"bulk outcomes missing for indexes {gaps[:10]}")
-        return tuple(slot for slot in self._slots if slot is not None)
+        frozen = tuple(self._slots)  # no None left: the same items, one allocation
+        self._slots = []
+        return frozen  # type: ignore[return-value]  # checked above: no slot is None
 
 
 def to_spec(raw: object, field: str) -> ContactListCreate:
@@ -205,29 +212,53 @@ class _Item(NamedTuple):
 
 
 class _Preparer:
-    """Number the inputs and check each; a bad spec or a repeated name carries its error."""
+    """Number the inputs and check each; a bad spec or a repeated name carries its error.
 
-    def __init__(self) -> None:
-        self._first_index: dict[str, int] = {}
+    Names are indexed by position only (see NameIndex): a name is read back from the item
+    in flight or, once it ended, from its outcome.
+    """
+
+    def __init__(self, results: OutcomeSlots) -> None:
+        self._results = results
+        self.in_flight: dict[int, str] = {}
+        """Names of the items pulled and not yet ended, by position (at most the workers)."""
+        self.names: NameIndex | None = NameIndex(self._name_at)
         self._count = 0
 
+    def _name_at(self, position: int) -> str:
+        name = self.in_flight.get(position)
+        if name is None:
+            outcome = self._results.get(position)
+            assert outcome is not None  # an indexed item is in flight or has ended
+            name = outcome.name
+        return name
+
     def __call__(self, raw: object) -> _Item:
-        index = self._count
+        position = self._count
         self._count += 1
         try:
-            spec = to_spec(raw, f"items[{index}]")
+            spec = to_spec(raw, f"items[{position}]")
         except ValidationError as exc:
-            return _Item(index, _raw_name(raw), None, exc)
-        first = self._first_index.setdefault(name_key(spec.name), index)
-        if first != index:
-            message = f"duplicate of item {first} ({spec.name!r}); not sent"
-            return _Item(index, spec.name, None, ValidationError(f"items[{index}].name", message))
-        return _Item(index, spec.name, spec, None)
+            return _Item(position, _raw_name(raw), None, exc)
+        assert self.names is not None  # released only after the last item is pulled
+        name = spec.name
+        self.in_flight[position] = name
+        first = self.names.setdefault(name, position)
+        if first != position:
+            del self.in_flight[position]
+            message = f"duplicate of item {first} ({name!r}); not sent"
+            return _Item(position, name, None, ValidationError(f"items[{position}].name", message))
+        return _Item(position, name, spec, None)
+
+    def ended(self, position: int) -> None:
+        """Forget an item's in-flight name: its outcome holds it now."""
+        self.in_flight.pop(position, None)
 
 
-def _prepared(items: SpecsInput) -> Iterator[_Item] | AsyncGenerator[_Item, None]:
+def _prepared(
+    items: SpecsInput, prepare: _Preparer
+) -> Iterator[_Item] | AsyncGenerator[_Item, None]:
     """Return the prepared items, lazily: a plain iterator for a plain iterable."""
-    prepare = _Preparer()
     if isinstance(items, AsyncIterable):
         return _aprepared(items, prepare)
     return map(prepare, items)
@@ -314,16 +345,19 @@ async def create_many(
             else:
                 outcome = created_outcome(item.position, account_id, item.name, created)
         results.put(outcome)
+        prepare.ended(item.position)
         if on_outcome is not None:
             on_outcome(outcome)
 
-    source = _prepared(items)
+    prepare = _Preparer(results)
+    source = _prepared(items, prepare)
     try:
         await drain(source, handle, concurrency=concurrency, name="kore-create-many")
     finally:
         if isinstance(source, AsyncGenerator):
             with contextlib.suppress(Exception):
                 await source.aclose()
+    prepare.names = None  # no item is pulled any more: free the index before the report
     return CreateReport(account_id, results.freeze())
 
 

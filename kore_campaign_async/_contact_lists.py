@@ -29,6 +29,7 @@ from ._models import (
     ResponseMeta,
     UpdatedContactList,
 )
+from ._name_index import name_key
 from ._requester import CallState
 from ._responses import is_name_taken
 from ._retry import RetryPolicy, is_ambiguous
@@ -45,11 +46,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 IfExists = Literal["error", "adopt"]
-
-
-def name_key(name: str) -> str:
-    """Kore compares list names without regard to case (its ``lname`` is the lower-cased name)."""
-    return name.lower()
 
 
 class ContactLists(ContactOperations):

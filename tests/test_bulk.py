@@ -169,6 +169,18 @@ async def test_a_repeated_name_fails_as_a_duplicate_of_the_first() -> None:
     assert "duplicate of item 0" in dup.reason
 
 
+async def test_repeats_are_caught_while_the_first_is_in_flight_and_after_it_ended() -> None:
+    stub = StubLists()
+    names = [f"list-{n % 300}" for n in range(900)]  # each name three times, 300 apart
+    names[450] = names[450].upper()
+    stub.turns = {name: (n * 7) % 13 for n, name in enumerate(names[:300])}
+    report = await run(stub, [spec(name) for name in names], concurrency=16)
+    assert sorted(stub.sent) == sorted(names[:300])
+    assert [o.status for o in report.outcomes] == ["created"] * 300 + ["failed"] * 600
+    firsts = [int(str(o.reason).split("item ")[1].split(" ")[0]) for o in report.outcomes[300:]]
+    assert firsts == [n % 300 for n in range(300, 900)]
+
+
 async def test_adopted_lists_are_reported_as_adopted() -> None:
     stub = StubLists()
     stub.adopt = {"b"}
