@@ -242,6 +242,8 @@ class _Preparer:
             return _Item(position, _raw_name(raw), None, exc)
         assert self.names is not None  # released only after the last item is pulled
         name = spec.name
+        # Read back by the index (already while it grows to add this one) until the item's
+        # outcome holds the name.
         self.in_flight[position] = name
         first = self.names.setdefault(name, position)
         if first != position:
@@ -249,10 +251,6 @@ class _Preparer:
             message = f"duplicate of item {first} ({name!r}); not sent"
             return _Item(position, name, None, ValidationError(f"items[{position}].name", message))
         return _Item(position, name, spec, None)
-
-    def ended(self, position: int) -> None:
-        """Forget an item's in-flight name: its outcome holds it now."""
-        self.in_flight.pop(position, None)
 
 
 def _prepared(
@@ -345,11 +343,12 @@ async def create_many(
             else:
                 outcome = created_outcome(item.position, account_id, item.name, created)
         results.put(outcome)
-        prepare.ended(item.position)
+        in_flight.pop(item.position, None)  # the outcome holds the name now
         if on_outcome is not None:
             on_outcome(outcome)
 
     prepare = _Preparer(results)
+    in_flight = prepare.in_flight
     source = _prepared(items, prepare)
     try:
         await drain(source, handle, concurrency=concurrency, name="kore-create-many")

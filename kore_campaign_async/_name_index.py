@@ -10,7 +10,7 @@ needs it, so it holds 4 to 12 bytes per item, whatever the names.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final
 
 #: A table this much full grows to twice its size: probes stay short, memory stays small.
@@ -25,7 +25,11 @@ def name_key(name: str) -> str:
 
 
 class NameIndex:
-    """Positions by name key; ``name_at(position)`` must return the name recorded there."""
+    """Positions by name key; ``name_at(position)`` returns the name recorded there.
+
+    ``name_at`` must answer for a position from the moment it is passed to setdefault()
+    (the table may grow while adding it).
+    """
 
     def __init__(self, name_at: Callable[[int], str]) -> None:
         self._name_at = name_at
@@ -43,33 +47,44 @@ class NameIndex:
 
     def setdefault(self, name: str, position: int) -> int:
         """Record ``position`` for ``name`` unless its key has one; return the recorded one."""
-        key = name_key(name)
-        slot = self._find(key)
-        found = self._slots[slot]
-        if found:
-            return found - 1
-        self._slots[slot] = position + 1
-        self._used += 1
-        if self._used > len(self._slots) * _MAX_LOAD:
-            self._grow()
-        return position
-
-    def get(self, name: str) -> int | None:
-        """Return the position recorded for ``name`` (any case), or None."""
-        found = self._slots[self._find(name_key(name))]
-        return found - 1 if found else None
-
-    def _find(self, key: str) -> int:
-        """Return the slot holding ``key``, or the empty slot where it would go."""
+        key = name.lower()  # name_key(), inlined: this runs once per bulk item
         slots, name_at = self._slots, self._name_at
         mask = len(slots) - 1
         perturb = hash(key) & 0xFFFFFFFFFFFFFFFF
         slot = perturb & mask
         while True:
             found = slots[slot]
-            if not found or name_key(name_at(found - 1)) == key:
-                return slot
+            if not found:
+                break
+            if name_at(found - 1).lower() == key:
+                return found - 1
             # CPython's dict probe: every slot is reached, and colliding keys part quickly.
+            perturb >>= _PERTURB_SHIFT
+            slot = (slot * 5 + perturb + 1) & mask
+        slots[slot] = position + 1
+        self._used += 1
+        if self._used > len(slots) * _MAX_LOAD:
+            self._grow()
+        return position
+
+    def get(self, name: str) -> int | None:
+        """Return the position recorded for ``name`` (any case), or None."""
+        key = name_key(name)
+        for found in self._probe(hash(key)):
+            if not found:
+                return None
+            if name_key(self._name_at(found - 1)) == key:
+                return found - 1
+        raise AssertionError("unreachable: a table is never full")  # pragma: no cover
+
+    def _probe(self, hashed: int) -> Iterator[int]:
+        """Yield the entries along ``hashed``'s probe sequence (setdefault inlines it)."""
+        slots = self._slots
+        mask = len(slots) - 1
+        perturb = hashed & 0xFFFFFFFFFFFFFFFF
+        slot = perturb & mask
+        while True:
+            yield slots[slot]
             perturb >>= _PERTURB_SHIFT
             slot = (slot * 5 + perturb + 1) & mask
 

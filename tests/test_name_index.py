@@ -55,3 +55,12 @@ def test_colliding_slots_are_told_apart_by_name() -> None:
     for position, name in enumerate(names):
         assert index.setdefault(name, position) == position
     assert [index.get(name) for name in names] == list(range(11))
+
+
+def test_name_at_is_asked_for_the_position_being_added_when_the_table_grows() -> None:
+    names: list[str] = []
+    index = index_over(names)
+    for position in range(40):  # grows at 12 and 23: each time while adding a name
+        names.append(f"n{position}")
+        assert index.setdefault(names[-1], position) == position
+    assert index.get("N39") == 39
