@@ -260,6 +260,12 @@ def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
 
     One construction, where ``attrs.evolve`` after ``structure()`` would build it twice.
     """
-    # The hooks registered for result models take meta (see _model_structure).
-    hook = cast("ResultHook[T]", converter.get_structure_hook(cls))
-    return hook(data, cls, meta)
+    hook = _result_hooks.get(cls)
+    if hook is None:
+        # The hooks registered for result models take meta (see _model_structure).
+        hook = _result_hooks[cls] = converter.get_structure_hook(cls)
+    return cast("ResultHook[T]", hook)(data, cls, meta)
+
+
+#: The converter's hook per result model, looked up once (cattrs dispatches on every call).
+_result_hooks: dict[type, Any] = {}
