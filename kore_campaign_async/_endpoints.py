@@ -21,7 +21,7 @@ _V2: Final = "/campaign/api/v2/public/{sid}/campaign/contactList"
 _ADD_CONTACTS: Final = "/api/1.1/public/{sid}/campaign/contactList/addContacts"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # the key of every request's path cache: hashed once
 class AccountRef:
     """Who a request is for: the account, the app (iid) and the stream in v2 paths."""
 

@@ -144,6 +144,8 @@ class RetryBudget:
 
     def refund(self, amount: int | None = None) -> None:
         """Put back ``amount`` tokens (default ``success_refund``), up to ``capacity``."""
+        if self._available >= self.capacity:
+            return  # the usual case: a full bucket after a first-attempt success
         given = self.success_refund if amount is None else amount
         self._available = min(self.capacity, self._available + max(0, given))
 
