@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -21,7 +21,7 @@ from ._exceptions import AuthenticationError, KoreError, RateLimitError
 from ._limits import AccountLimiter
 from ._responses import decode
 from ._retry import RetryBudget, RetryEvent, RetryPolicy, retry_failed_call
-from ._transport import Timeout, Transport
+from ._transport import PreparedHeaders, Timeout, Transport
 
 logger = logging.getLogger("kore_campaign_async")
 T = TypeVar("T")
@@ -112,7 +112,7 @@ class Requester:
         self.clock = clock
         self.sleep = sleep
         self._headers_token = ""
-        self._headers_for: Mapping[str, str] = {}
+        self._headers_for: PreparedHeaders | None = None
 
     async def attempt(
         self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
@@ -174,11 +174,12 @@ class Requester:
             limiter.on_success()
             return payload, raw.status
 
-    def _headers(self, token: str) -> Mapping[str, str]:
-        # Built once per token, not per request; the transport never changes them.
+    def _headers(self, token: str) -> PreparedHeaders:
+        # Built once per token, not per request; the old token's go with the old token.
         if token != self._headers_token:
-            self._headers_for = headers(self.account, token)
+            self._headers_for = self.transport.prepare_headers(headers(self.account, token))
             self._headers_token = token
+        assert self._headers_for is not None  # set above on the first call
         return self._headers_for
 
     async def run(

@@ -61,8 +61,22 @@ def _dumps(value: Any) -> bytes:
 
 #: Distinct (url, params) pairs whose parsed URL is kept; past this the cache starts over.
 _URL_CACHE_SIZE = 1024
-#: Header mappings (one per account and token) whose aiohttp form is kept.
-_HEADERS_CACHE_SIZE = 256
+
+
+@attrs.frozen
+class PreparedHeaders:
+    """A request's headers in aiohttp's own form, built once (``Transport.prepare_headers``).
+
+    aiohttp turns a header dict into a CIMultiDict on every request; a requester sends the
+    same headers until its token changes, so it keeps these instead. Never shown: they
+    hold the token.
+    """
+
+    source: Mapping[str, str] = attrs.field(repr=False)
+    plain: CIMultiDict[str] = attrs.field(repr=False)
+    """For a request without a body."""
+    with_json: CIMultiDict[str] = attrs.field(repr=False)
+    """The same plus ``Content-Type: application/json``."""
 
 
 def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
@@ -104,11 +118,9 @@ class Transport:
         # The last Timeout seen and its aiohttp form: nearly every call uses the client's default.
         self._timeout: Timeout | None = None
         self._client_timeout = aiohttp.ClientTimeout()
-        # aiohttp parses the URL string and merges the query on every request, and turns a
-        # header dict into a CIMultiDict: a client sends the same few of each again and again.
+        # aiohttp parses the URL string and merges the query on every request: a client sends
+        # to the same few URLs again and again.
         self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], URL] = {}
-        # By id of the mapping, which the entry keeps alive so the id cannot be reused.
-        self._headers: dict[int, tuple[Mapping[str, str], CIMultiDict[str], CIMultiDict[str]]] = {}
 
     @property
     def closed(self) -> bool:
@@ -139,7 +151,7 @@ class Transport:
         url: str,
         *,
         params: tuple[tuple[str, str], ...],
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | PreparedHeaders,
         json_body: Any,
         timeout: Timeout,
     ) -> RawResponse:
@@ -147,7 +159,9 @@ class Transport:
         session = self._get_session()
         target = self._url(url, params)
         data = None if json_body is None else _dumps(json_body)
-        send_headers = self._send_headers(headers, with_body=data is not None)
+        if not isinstance(headers, PreparedHeaders):
+            headers = self.prepare_headers(headers)
+        send_headers = headers.plain if data is None else headers.with_json
         if timeout is not self._timeout:
             self._client_timeout = aiohttp.ClientTimeout(
                 total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
@@ -183,9 +197,9 @@ class Transport:
                 url=url,
                 request_sent=False,
             )
-            cause = _safe_cause(exc, headers.get(AUTH_HEADER, ""))
+            cause = _safe_cause(exc, headers.source.get(AUTH_HEADER, ""))
         except aiohttp.ClientError as exc:
-            secret = headers.get(AUTH_HEADER, "")
+            secret = headers.source.get(AUTH_HEADER, "")
             failure = APIConnectionError(
                 f"{method} {url}: connection failed ({_describe(exc, secret)})",
                 method=method,
@@ -204,23 +218,14 @@ class Transport:
             found = self._urls[key] = URL(url).extend_query(params) if params else URL(url)
         return found
 
-    def _send_headers(self, headers: Mapping[str, str], *, with_body: bool) -> CIMultiDict[str]:
-        """Return ``headers`` (+ Content-Type with a body, + our User-Agent on our session).
-
-        Built once per mapping: each account's requester hands the same mapping until its
-        token changes, and aiohttp only reads what it is given.
-        """
-        entry = self._headers.get(id(headers))
-        if entry is None or entry[0] is not headers:
-            if len(self._headers) >= _HEADERS_CACHE_SIZE:
-                self._headers.clear()
-            plain = CIMultiDict(headers)
-            if self._owns_session:  # a caller's session keeps its own default User-Agent
-                plain.setdefault("User-Agent", USER_AGENT)
-            with_json = plain.copy()
-            with_json["Content-Type"] = "application/json"
-            entry = self._headers[id(headers)] = (headers, plain, with_json)
-        return entry[2] if with_body else entry[1]
+    def prepare_headers(self, headers: Mapping[str, str]) -> PreparedHeaders:
+        """Return ``headers`` ready to send (our User-Agent added on our own session)."""
+        plain = CIMultiDict(headers)
+        if self._owns_session:  # a caller's session keeps its own default User-Agent
+            plain.setdefault("User-Agent", USER_AGENT)
+        with_json = plain.copy()
+        with_json["Content-Type"] = "application/json"
+        return PreparedHeaders(headers, plain, with_json)
 
     async def aclose(self) -> None:
         """Close the session if we made it; a caller's session stays open."""

@@ -118,3 +118,10 @@ async def test_a_callers_session_keeps_its_own_user_agent(echo_server: tuple[str
         await transport.aclose()
         assert not session.closed
     assert seen[0].headers["User-Agent"] == "their-app/2"
+
+
+def test_prepared_headers_never_show_the_token() -> None:
+    prepared = Transport().prepare_headers({"auth": "secret-jwt-value", "iid": "st"})
+    assert "secret-jwt-value" not in repr(prepared)
+    assert prepared.with_json["Content-Type"] == "application/json"
+    assert "Content-Type" not in prepared.plain
