@@ -75,6 +75,10 @@ def parse_datetime(value: object) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
+def _structure_datetime(value: object, _: object) -> datetime:
+    return parse_datetime(value)
+
+
 def _structure_bool(value: object, _: object) -> bool:
     if isinstance(value, bool):
         return value
@@ -229,7 +233,7 @@ def _unstructure_contact(contact: Contact) -> dict[str, Any]:
 def make_converter() -> Converter:
     """Build a converter with every hook listed in the module docstring."""
     conv = Converter(detailed_validation=False)
-    conv.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
+    conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(str, _structure_str)
     # After the datetime and bool hooks, which they resolve once per type.

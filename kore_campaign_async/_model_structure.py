@@ -51,6 +51,9 @@ class _Field:
     type: Any
     scalar: type | None
     """Taken as is when the value is exactly this type (JSON never makes subclasses)."""
+    shallow: str | None
+    """For ``dict[str, Any]`` and ``tuple[Any, ...]``: how to copy a plain JSON value of the
+    right kind (what the field's hook returns for it), e.g. ``"v.copy()"``."""
     default: Any
     """attrs.NOTHING for a required field."""
     factory: Callable[[], Any] | None
@@ -68,9 +71,17 @@ def _field(conv: Converter, field: attrs.Attribute[Any], wire: str) -> _Field:
         hook=conv.get_structure_hook(target),
         type=target,
         scalar=target if target in JSON_SCALARS else None,
+        shallow=_SHALLOW.get(target),
         default=None if callable(factory) else field.default,
         factory=factory if callable(factory) else None,
     )
+
+
+#: Containers of plain JSON whose hooks copy them one level deep: the same, inline.
+_SHALLOW: Final[dict[Any, str]] = {
+    dict[str, Any]: "if v.__class__ is dict: {local} = v.copy()",
+    tuple[Any, ...]: "if v.__class__ is list: {local} = tuple(v)",
+}
 
 
 def _lines(number: int, field: _Field) -> list[str]:
@@ -86,6 +97,10 @@ def _lines(number: int, field: _Field) -> list[str]:
         lead = "elif"
     if field.scalar is not None:
         lines.append(f"    {lead} v.__class__ is s{number}: {local} = v")
+        lines.append(f"    else: {local} = {refs}")
+    elif field.shallow is not None:
+        test = field.shallow.format(local=local).removeprefix("if ")
+        lines.append(f"    {lead} {test}")
         lines.append(f"    else: {local} = {refs}")
     elif lead == "elif":
         lines.append(f"    else: {local} = {refs}")
@@ -116,7 +131,7 @@ def compile_structure(
         elif field.name != extra_field:
             fields.append(_field(conv, field, names.get(field.name) or camel(field.name)))
     namespace: dict[str, Any] = {"MISSING": object(), "cls": cls}
-    body = ["def structure(o, extra, meta):", "    get = o.get"]
+    body = ["    get = o.get"]
     arguments = []
     for number, field in enumerate(fields):
         # Field names become keyword arguments in the compiled source.
@@ -137,7 +152,10 @@ def compile_structure(
     if has_meta:
         arguments.append("meta=meta")
     body.append(f"    return cls({', '.join(arguments)})")
-    source = "\n".join(body)
+    # Everything the body uses arrives as a positional default (filled in one copy, where
+    # keyword-only defaults are looked up one by one): a local, not a global, lookup.
+    bound = ", ".join(f"{key}={key}" for key in namespace)
+    source = "\n".join([f"def structure(o, extra, meta, {bound}):", *body])
     # Only our own field names and repr'd wire names reach the source.
     exec(compile(source, f"<kore structure {cls.__name__}>", "exec"), namespace)
     build: Callable[[Mapping[str, Any], dict[str, Any], ResponseMeta | None], T]
