@@ -35,6 +35,8 @@ class Settings:
     goodput_accounts: tuple[int, ...]
     scale_sizes: tuple[int, int]
     chaos_items: int
+    instruction_sizes: tuple[int, int]
+    """Creates per valgrind run (small, large) for the optional instruction count."""
 
     @classmethod
     def full(cls) -> Settings:
@@ -49,6 +51,7 @@ class Settings:
             goodput_accounts=(1, 10),
             scale_sizes=(1_000, 100_000),
             chaos_items=10_000,
+            instruction_sizes=(100, 1100),
         )
 
     @classmethod
@@ -61,6 +64,7 @@ class Settings:
             goodput_seconds=2.0,
             scale_sizes=(200, 2_000),
             chaos_items=300,
+            instruction_sizes=(20, 120),
         )
 
 

@@ -204,7 +204,37 @@ def chaos(result: Mapping[str, Any]) -> list[str]:
     ]
 
 
-SECTIONS = {"overhead": overhead, "goodput": goodput, "scale": scale, "chaos": chaos}
+def instructions(result: Mapping[str, Any]) -> list[str]:
+    title = "### 5. Instructions per request (valgrind; the same on every run)"
+    if "skipped" in result:
+        return [title, "", f"Not run: {result['skipped']}."]
+    small, large = result["sizes"]
+    rows = [
+        (name, count, result["vs_raw_aiohttp"][name])
+        for name, count in result["instructions_per_request"].items()
+    ]
+    columns: list[Column] = [
+        ("client", lambda row: row[0]),
+        ("instructions/request", lambda row: f"{row[1]:,.0f}"),
+        ("vs raw aiohttp", lambda row: _times(row[2])),
+    ]
+    return [
+        title,
+        "",
+        *_table(columns, rows),
+        "",
+        f"(Instructions at {large} creates minus those at {small}, per create: start-up and "
+        "warm-up cancel out. Not time: a cache miss costs more than an add.)",
+    ]
+
+
+SECTIONS = {
+    "overhead": overhead,
+    "goodput": goodput,
+    "scale": scale,
+    "chaos": chaos,
+    "instructions": instructions,
+}
 
 
 def markdown(results: Mapping[str, Any]) -> str:

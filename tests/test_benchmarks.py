@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
-from benchmarks import _baselines, _overhead, _report
+from benchmarks import _baselines, _instructions, _overhead, _report
+from benchmarks._common import Settings
 from benchmarks._server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,3 +145,27 @@ def test_the_server_process_gives_the_caller_its_cpus_back() -> None:
         if server.pinned:
             assert os.sched_getaffinity(0) == before - {max(before)}
     assert os.sched_getaffinity(0) == before
+
+
+def test_instructions_per_request_cancel_start_up() -> None:
+    # 1,000,000 to start up, 500 per request.
+    assert _instructions.per_request((20, 1_010_000), (120, 1_060_000)) == 500
+
+
+def test_instruction_report_says_why_it_did_not_run() -> None:
+    lines = _report.instructions({"skipped": "valgrind not installed"})
+    assert lines[-1] == "Not run: valgrind not installed."
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_instructions_are_counted_under_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = {_instructions.RAW: _instructions.CONTENDERS[_instructions.RAW]}
+    monkeypatch.setattr(_instructions, "CONTENDERS", raw)
+    settings = attrs.evolve(Settings.quick_run(), instruction_sizes=(2, 6))
+    result = _instructions.run(settings)
+    per_request = result["instructions_per_request"][_instructions.RAW]
+    # An HTTP request through aiohttp is hundreds of thousands of instructions, not tens of
+    # millions: start-up (about two billion) cancelled out.
+    assert 50_000 < per_request < 5_000_000
+    assert result["vs_raw_aiohttp"] == {_instructions.RAW: 1.0}
+    assert "| raw aiohttp |" in "\n".join(_report.instructions(result))
