@@ -33,7 +33,7 @@ from typing import Any, Final, TypeVar, cast, get_args, get_origin
 import attrs
 from cattrs import Converter
 
-from ._model_structure import JSON_SCALARS, ResultHook, compile_structure, optional_inner
+from ._model_structure import ResultHook, compile_structure, optional_inner
 from ._models import (
     CampaignRef,
     Contact,
@@ -119,14 +119,6 @@ def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]
     def factory(union: Any) -> Callable[[Any, Any], Any]:
         inner = optional_inner(union)
         hook = conv.get_structure_hook(inner)
-        if inner in JSON_SCALARS:
-
-            def scalar_or_none(value: Any, _: Any) -> Any:
-                if value.__class__ is inner:  # what the hook would return, without calling it
-                    return value
-                return None if value is None else hook(value, inner)
-
-            return scalar_or_none
 
         def structure(value: Any, _: Any) -> Any:
             return None if value is None else hook(value, inner)
