@@ -1,6 +1,6 @@
 """The request chain for one account: retry( limit -> authenticate -> send ) -> decode.
 
-The first attempt runs bare; tenacity (via ``retry_failed_call``) runs any later ones, so a
+The first attempt runs bare; tenacity (via ``run_with_retries``) runs any later ones, so a
 backoff sleep never holds a concurrency slot or a rate permit. Each attempt reports to the
 account limiter (429s pause the whole account) and to the caller's hooks.
 """
@@ -20,7 +20,7 @@ from ._endpoints import AccountRef, RequestSpec, headers
 from ._exceptions import AuthenticationError, KoreError, RateLimitError
 from ._limits import AccountLimiter
 from ._responses import decode
-from ._retry import RetryBudget, RetryEvent, RetryPolicy, retry_failed_call
+from ._retry import RetryBudget, RetryEvent, RetryPolicy, run_with_retries
 from ._transport import PreparedHeaders, Timeout, Transport
 
 logger = logging.getLogger("kore_campaign_async")
@@ -195,19 +195,8 @@ class Requester:
         deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
         state = CallState(max_pause=policy.max_retry_after, deadline_at=deadline_at)
         try:
-            # The first attempt runs here, not inside run_with_retries: each coroutine layer
-            # costs its creation and a hop on every resume, and most calls need one attempt.
-            try:
-                result = await fn(state)
-            except Exception as exc:  # cancellation is never retried: it propagates
-                first_error = exc
-            else:
-                if self.budget is not None:
-                    self.budget.refund(None)
-                return result, state.attempts
-            # Outside the except block, so later attempts' errors do not chain to the first.
-            result, _ = await retry_failed_call(
-                first_error,
+            result, _ = await run_with_retries(
+                # A plain lambda, not a coroutine wrapper: one frame less on every resume.
                 lambda _attempt: fn(state),
                 policy=policy,
                 deadline_at=deadline_at,

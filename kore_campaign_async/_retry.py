@@ -296,7 +296,7 @@ async def run_with_retries(
             budget.refund(None)
         return result, 1
     # Outside the except block, so later attempts' errors do not chain to the first one.
-    return await retry_failed_call(
+    return await _retry_failed_call(
         first_error,
         fn,
         policy=policy,
@@ -309,7 +309,7 @@ async def run_with_retries(
     )
 
 
-async def retry_failed_call(
+async def _retry_failed_call(
     first_error: Exception,
     fn: Callable[[int], Awaitable[T]],
     *,
@@ -321,11 +321,7 @@ async def retry_failed_call(
     operation: str,
     on_retry: Callable[[RetryEvent], None] | None,
 ) -> tuple[T, int]:
-    """Run the rest of a call whose first attempt raised ``first_error``, under tenacity.
-
-    For callers that run the first attempt themselves (see run_with_retries); ``fn`` makes
-    attempts 2, 3, ... and ``first_error`` is judged as attempt 1.
-    """
+    """Run the rest of a call whose first attempt raised ``first_error``, under tenacity."""
     call = _Call()
 
     def retry_if(error: BaseException) -> bool:
