@@ -10,7 +10,7 @@ needs it, so it holds 4 to 12 bytes per item, whatever the names.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Final
 
 #: A table this much full grows to twice its size: probes stay short, memory stays small.
@@ -47,20 +47,11 @@ class NameIndex:
 
     def setdefault(self, name: str, position: int) -> int:
         """Record ``position`` for ``name`` unless its key has one; return the recorded one."""
-        key = name.lower()  # name_key(), inlined: this runs once per bulk item
-        slots, name_at = self._slots, self._name_at
-        mask = len(slots) - 1
-        perturb = hash(key) & 0xFFFFFFFFFFFFFFFF
-        slot = perturb & mask
-        while True:
-            found = slots[slot]
-            if not found:
-                break
-            if name_at(found - 1).lower() == key:
-                return found - 1
-            # CPython's dict probe: every slot is reached, and colliding keys part quickly.
-            perturb >>= _PERTURB_SHIFT
-            slot = (slot * 5 + perturb + 1) & mask
+        slots = self._slots
+        slot = self._slot_of(name_key(name))
+        found = slots[slot]
+        if found:
+            return found - 1
         slots[slot] = position + 1
         self._used += 1
         if self._used > len(slots) * _MAX_LOAD:
@@ -69,22 +60,20 @@ class NameIndex:
 
     def get(self, name: str) -> int | None:
         """Return the position recorded for ``name`` (any case), or None."""
-        key = name_key(name)
-        for found in self._probe(hash(key)):
-            if not found:
-                return None
-            if name_key(self._name_at(found - 1)) == key:
-                return found - 1
-        raise AssertionError("unreachable: a table is never full")  # pragma: no cover
+        found = self._slots[self._slot_of(name_key(name))]
+        return found - 1 if found else None
 
-    def _probe(self, hashed: int) -> Iterator[int]:
-        """Yield the entries along ``hashed``'s probe sequence (setdefault inlines it)."""
-        slots = self._slots
+    def _slot_of(self, key: str) -> int:
+        """Return the slot holding ``key``, or the empty slot where it would go."""
+        slots, name_at = self._slots, self._name_at
         mask = len(slots) - 1
-        perturb = hashed & 0xFFFFFFFFFFFFFFFF
+        perturb = hash(key) & 0xFFFFFFFFFFFFFFFF
         slot = perturb & mask
         while True:
-            yield slots[slot]
+            found = slots[slot]
+            if not found or name_key(name_at(found - 1)) == key:
+                return slot
+            # CPython's dict probe: every slot is reached, and colliding keys part quickly.
             perturb >>= _PERTURB_SHIFT
             slot = (slot * 5 + perturb + 1) & mask
 
@@ -95,7 +84,8 @@ class NameIndex:
         for found in old:
             if not found:
                 continue
-            # Keys in the table are distinct: the first empty slot of the probe is the one.
+            # The keys are distinct: the first empty slot along the probe is the one, and no
+            # name needs comparing (_slot_of's probe, without the comparison).
             perturb = hash(name_key(self._name_at(found - 1))) & 0xFFFFFFFFFFFFFFFF
             slot = perturb & mask
             while slots[slot]:
