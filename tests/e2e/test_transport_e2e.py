@@ -40,6 +40,16 @@ async def echo_server() -> AsyncIterator[tuple[str, Seen]]:
         await runner.cleanup()
 
 
+@pytest.fixture
+async def transport() -> AsyncIterator[Transport]:
+    """A transport with its own session, closed after the test."""
+    made = Transport()
+    try:
+        yield made
+    finally:
+        await made.aclose()
+
+
 async def send(
     transport: Transport,
     url: str,
@@ -61,17 +71,13 @@ async def send(
 
 
 async def test_query_headers_and_body_reach_the_server_as_given(
-    echo_server: tuple[str, Seen],
+    echo_server: tuple[str, Seen], transport: Transport
 ) -> None:
     base, seen = echo_server
-    transport = Transport()
-    try:
-        params = (("accountId", "acct 1/ü"), ("skip", "10"))
-        for _ in range(2):  # the second request comes from the cached URL and headers
-            await send(transport, base + "/p/x", params=params, body={"name": "Ünïcode"})
-        await send(transport, base + "/p/y", method="GET")
-    finally:
-        await transport.aclose()
+    params = (("accountId", "acct 1/ü"), ("skip", "10"))
+    for _ in range(2):  # the second request comes from the cached URL
+        await send(transport, base + "/p/x", params=params, body={"name": "Ünïcode"})
+    await send(transport, base + "/p/y", method="GET")
     first, second, get = seen
     expected_query = URL(base + "/p/x").extend_query(params).raw_query_string
     for request in (first, second):
@@ -86,27 +92,23 @@ async def test_query_headers_and_body_reach_the_server_as_given(
     assert get.headers["User-Agent"] == USER_AGENT
 
 
-async def test_a_cookie_one_answer_sets_is_never_sent_back(echo_server: tuple[str, Seen]) -> None:
+async def test_a_cookie_one_answer_sets_is_never_sent_back(
+    echo_server: tuple[str, Seen], transport: Transport
+) -> None:
     base, seen = echo_server
     # A host name, not an IP: aiohttp's default jar ignores cookies from IP addresses.
     base = base.replace("127.0.0.1", "localhost")
-    transport = Transport()
-    try:
-        await send(transport, base + "/a", headers={"auth": "t", "accountId": "a"})
-        await send(transport, base + "/b", headers={"auth": "t", "accountId": "b"})
-    finally:
-        await transport.aclose()
+    await send(transport, base + "/a", headers={"auth": "t", "accountId": "a"})
+    await send(transport, base + "/b", headers={"auth": "t", "accountId": "b"})
     assert [request.cookies.get("session") for request in seen] == [None, None]
 
 
-async def test_changed_headers_are_sent_changed(echo_server: tuple[str, Seen]) -> None:
+async def test_changed_headers_are_sent_changed(
+    echo_server: tuple[str, Seen], transport: Transport
+) -> None:
     base, seen = echo_server
-    transport = Transport()
-    try:
-        await send(transport, base + "/a", headers={"auth": "old", "accountId": "a"})
-        await send(transport, base + "/a", headers={"auth": "new", "accountId": "a"})
-    finally:
-        await transport.aclose()
+    await send(transport, base + "/a", headers={"auth": "old", "accountId": "a"})
+    await send(transport, base + "/a", headers={"auth": "new", "accountId": "a"})
     assert [request.headers["auth"] for request in seen] == ["old", "new"]
 
 
