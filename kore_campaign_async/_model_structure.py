@@ -51,9 +51,8 @@ class _Field:
     type: Any
     scalar: type | None
     """Taken as is when the value is exactly this type (JSON never makes subclasses)."""
-    shallow: str | None
-    """For ``dict[str, Any]`` and ``tuple[Any, ...]``: how to copy a plain JSON value of the
-    right kind (what the field's hook returns for it), e.g. ``"v.copy()"``."""
+    fast: str | None
+    """Source ``test: assignment`` reading a value that needs no hook (see _fast_path)."""
     default: Any
     """attrs.NOTHING for a required field."""
     factory: Callable[[], Any] | None
@@ -71,7 +70,7 @@ def _field(conv: Converter, field: attrs.Attribute[Any], wire: str) -> _Field:
         hook=conv.get_structure_hook(target),
         type=target,
         scalar=target if target in JSON_SCALARS else None,
-        shallow=_SHALLOW.get(target),
+        fast=_fast_path(target),
         default=None if callable(factory) else field.default,
         factory=factory if callable(factory) else None,
     )
@@ -79,9 +78,19 @@ def _field(conv: Converter, field: attrs.Attribute[Any], wire: str) -> _Field:
 
 #: Containers of plain JSON whose hooks copy them one level deep: the same, inline.
 _SHALLOW: Final[dict[Any, str]] = {
-    dict[str, Any]: "if v.__class__ is dict: {local} = v.copy()",
-    tuple[Any, ...]: "if v.__class__ is list: {local} = tuple(v)",
+    dict[str, Any]: "v.__class__ is dict: f{n} = v.copy()",
+    tuple[Any, ...]: "v.__class__ is list: f{n} = tuple(v)",
 }
+
+
+def _fast_path(target: Any) -> str | None:
+    """Return ``test: assignment`` source for a value that is already what the hook returns.
+
+    ``{n}`` stands for the field's number (its local ``f{n}``, its scalar type ``s{n}``).
+    """
+    if target in JSON_SCALARS:
+        return "v.__class__ is s{n}: f{n} = v"
+    return _SHALLOW.get(target)
 
 
 def _lines(number: int, field: _Field) -> list[str]:
@@ -95,12 +104,8 @@ def _lines(number: int, field: _Field) -> list[str]:
         fallback = f"k{number}()" if field.factory is not None else f"d{number}"
         lines.append(f"    if v is MISSING or v is None: {local} = {fallback}")
         lead = "elif"
-    if field.scalar is not None:
-        lines.append(f"    {lead} v.__class__ is s{number}: {local} = v")
-        lines.append(f"    else: {local} = {refs}")
-    elif field.shallow is not None:
-        test = field.shallow.format(local=local).removeprefix("if ")
-        lines.append(f"    {lead} {test}")
+    if field.fast is not None:
+        lines.append(f"    {lead} {field.fast.format(n=number)}")
         lines.append(f"    else: {local} = {refs}")
     elif lead == "elif":
         lines.append(f"    else: {local} = {refs}")
