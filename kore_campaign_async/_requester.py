@@ -16,6 +16,7 @@ import attrs
 
 from ._auth import TokenSource
 from ._clock import Clock, Sleep
+from ._constants import AUTH_HEADER
 from ._endpoints import AccountRef, RequestSpec, headers
 from ._exceptions import AuthenticationError, KoreError, RateLimitError
 from ._limits import AccountLimiter
@@ -111,8 +112,7 @@ class Requester:
         self.hooks = hooks
         self.clock = clock
         self.sleep = sleep
-        self._headers_token = ""
-        self._headers_for: PreparedHeaders | None = None
+        self._prepared: PreparedHeaders | None = None
 
     async def attempt(
         self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
@@ -176,11 +176,10 @@ class Requester:
 
     def _headers(self, token: str) -> PreparedHeaders:
         # Built once per token, not per request; the old token's go with the old token.
-        if token != self._headers_token:
-            self._headers_for = self.transport.prepare_headers(headers(self.account, token))
-            self._headers_token = token
-        assert self._headers_for is not None  # set above on the first call
-        return self._headers_for
+        prepared = self._prepared
+        if prepared is None or prepared.source[AUTH_HEADER] != token:
+            prepared = self._prepared = self.transport.prepare_headers(headers(self.account, token))
+        return prepared
 
     async def run(
         self,
