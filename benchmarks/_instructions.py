@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
+from kore_campaign_async import _endpoints as ep
+
 from . import _overhead
 from ._common import IID, CreateCall, Settings, names
 from ._server import ServerProcess
@@ -41,8 +43,6 @@ async def _sdk_undecoded(server: ServerProcess, concurrency: int) -> AsyncIterat
 
     A breakdown, not something users call: it reaches the account's requester directly.
     """
-    from kore_campaign_async import _endpoints as ep
-
     async with _overhead._client(server, concurrency) as client:
         lists = client.account(_overhead.ACCOUNT, iid=IID).contact_lists
         requester = lists._requester
