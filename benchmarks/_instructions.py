@@ -1,10 +1,12 @@
-"""Benchmark 5 (optional): instructions per request, counted by valgrind: the same every run.
+"""Benchmark 5 (optional): instructions per request, counted by valgrind: within 1 % every run.
 
 Timed CPU on a shared machine drifts (see ``_overhead``); an instruction count does not. Each
 contender runs in a child process under ``valgrind --tool=cachegrind --cache-sim=no`` twice,
 with a small and a large number of creates against the fake server (which runs natively in its
 own process); the difference divided by the difference in creates is the client's instructions
-per request, start-up and warm-up cancelled out. Instructions are not time (a cache miss costs
+per request, start-up and warm-up cancelled out. The children run with a fixed hash seed: with
+a random one, start-up alone varies by about two million instructions from run to run (set and
+dict layouts differ), as much as four requests cost. Instructions are not time (a cache miss costs
 more than an add), but they show what each layer adds, exactly and repeatably.
 
 Run it with ``python -m benchmarks --only instructions`` (valgrind needed; a few minutes).
@@ -87,6 +89,7 @@ def _count(valgrind: str, contender: str, count: int) -> int:
             str(count),
         ],
         cwd=_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
         capture_output=True,
         text=True,
         check=False,

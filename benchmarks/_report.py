@@ -205,7 +205,7 @@ def chaos(result: Mapping[str, Any]) -> list[str]:
 
 
 def instructions(result: Mapping[str, Any]) -> list[str]:
-    title = "### 5. Instructions per request (valgrind; the same on every run)"
+    title = "### 5. Instructions per request (valgrind; within 1 % from run to run)"
     if "skipped" in result:
         return [title, "", f"Not run: {result['skipped']}."]
     small, large = result["sizes"]
