@@ -14,9 +14,11 @@ import jwt
 import pytest
 
 import kore_campaign_async as kca
+from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._constants import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 from tests.conftest import FAST_RETRY
+from tests.helpers_clock import RecordingSleep
 
 Op = Callable[[kca.ContactLists, str], Awaitable[Any]]
 
@@ -283,14 +285,21 @@ async def test_concurrency_per_account_is_never_exceeded(server: FakeKoreServer)
 
 
 @pytest.fixture
-async def limited_server() -> AsyncIterator[FakeKoreServer]:
+async def limited_server(clock: ManualClock) -> AsyncIterator[FakeKoreServer]:
+    """10 requests per 0.1 s per account, counted on the same virtual clock as the client's.
+
+    On real time, a loaded machine delays requests between client and server by tens of
+    milliseconds and turns a 0.1 s window into noise; on one virtual clock it cannot.
+    """
     async with FakeKoreServer(
-        rate_limit=ServerRateLimit(limit=10, window=0.1, mode="sliding")
+        rate_limit=ServerRateLimit(limit=10, window=0.1, mode="sliding"), clock=clock
     ) as fake:
         yield fake
 
 
-async def test_client_pacing_avoids_429s(limited_server: FakeKoreServer) -> None:
+async def test_client_pacing_avoids_429s(
+    limited_server: FakeKoreServer, clock: ManualClock, sleep: RecordingSleep
+) -> None:
     server = limited_server
     async with kca.CampaignClient(
         server.url,
@@ -298,14 +307,20 @@ async def test_client_pacing_avoids_429s(limited_server: FakeKoreServer) -> None
         client_secret=server.client_secret,
         rate_limit=kca.RateLimit(10, per=0.1),
         retry=FAST_RETRY,
+        clock=clock,
+        sleep=sleep,
     ) as client:
         lists = client.account("acct-1", iid="st").contact_lists
         await asyncio.gather(*(lists.list() for _ in range(40)))
     assert server.count(status=200) == 40
     assert server.count(status=429) == 0
+    # No slower than the limit requires: three windows of 0.1 s, each with the 1 % safety margin.
+    assert clock.now == pytest.approx(3 * 0.1 * 1.01)
 
 
-async def test_a_429_pauses_the_whole_account_not_others(limited_server: FakeKoreServer) -> None:
+async def test_a_429_pauses_the_whole_account_not_others(
+    limited_server: FakeKoreServer, clock: ManualClock, sleep: RecordingSleep
+) -> None:
     server = limited_server
     async with kca.CampaignClient(
         server.url,
@@ -314,6 +329,8 @@ async def test_a_429_pauses_the_whole_account_not_others(limited_server: FakeKor
         rate_limit=None,
         retry=FAST_RETRY,
         max_concurrency=4,
+        clock=clock,
+        sleep=sleep,
     ) as client:
         noisy = client.account("acct-noisy", iid="st").contact_lists
         quiet = client.account("acct-quiet", iid="st").contact_lists
@@ -323,6 +340,9 @@ async def test_a_429_pauses_the_whole_account_not_others(limited_server: FakeKor
     assert server.count(account_id="acct-quiet", status=429) == 0
     # Pausing the account (not each request) keeps refusals near the in-flight count per window.
     assert 0 < server.count(account_id="acct-noisy", status=429) <= 12
+    # 40 requests at 10 per 0.1 s need the window to move on three times, and the account waits
+    # for each move exactly as long as the server said.
+    assert clock.now == pytest.approx(0.3)
 
 
 async def test_cancellation_leaks_nothing(server: FakeKoreServer) -> None:
