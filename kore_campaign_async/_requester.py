@@ -131,8 +131,9 @@ class Requester:
                     sent_at = await limiter.acquire(state.max_pause, state.deadline_at)
                 try:
                     # Fetched inside the slot: a long limiter wait must not age the token.
-                    token = self.auth.ready_token() or await self.auth.token()
-                    state.token = token
+                    # Kept on the state (never shown), not in a local: error reporters record
+                    # the locals of every frame an error passes through.
+                    state.token = self.auth.ready_token() or await self.auth.token()
                     state.attempts += 1
                     started = self.clock()
                     try:
@@ -140,7 +141,7 @@ class Requester:
                             spec.method,
                             url,
                             params=spec.params,
-                            headers=self._headers(token),
+                            headers=self._headers(state.token),
                             json_body=spec.json,
                             timeout=timeout or self.timeout,
                         )

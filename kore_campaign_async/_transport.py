@@ -80,19 +80,46 @@ class PreparedHeaders:
 
 
 def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
-    """Return ``error`` if chaining it exposes no request header or ``secret``, else None."""
-    seen: set[int] = set()
+    """Return ``error`` to chain if nothing in it exposes a request header or ``secret``.
+
+    What is chained loses its tracebacks (and those of the errors it chains): error reporters
+    record the locals of every frame in them, and aiohttp's frames hold the request's headers.
+    """
+    chain: list[BaseException] = []
     pending: list[BaseException] = [error]
     while pending:
         current = pending.pop()
-        if id(current) in seen:
+        if any(current is seen for seen in chain):
             continue
-        seen.add(id(current))
         # request_info (ClientResponseError and kin) holds every header we sent.
         if hasattr(current, "request_info") or (secret and secret in repr(current.args)):
             return None
+        chain.append(current)
         pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    for current in chain:
+        current.__traceback__ = None
     return error
+
+
+def _connection_failure(
+    error: aiohttp.ClientError, method: str, url: str, headers: PreparedHeaders
+) -> tuple[APIConnectionError, BaseException | None]:
+    """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
+    secret = headers.source.get(AUTH_HEADER, "")
+    if isinstance(error, aiohttp.ClientConnectorError):
+        failure = APIConnectionError(
+            f"{method} {url}: cannot connect ({error.os_error.__class__.__name__})",
+            method=method,
+            url=url,
+            request_sent=False,
+        )
+    else:
+        failure = APIConnectionError(
+            f"{method} {url}: connection failed ({_describe(error, secret)})",
+            method=method,
+            url=url,
+        )
+    return failure, _safe_cause(error, secret)
 
 
 def _describe(error: BaseException, secret: str) -> str:
@@ -161,7 +188,6 @@ class Transport:
         data = None if json_body is None else _dumps(json_body)
         if not isinstance(headers, PreparedHeaders):
             headers = self.prepare_headers(headers)
-        send_headers = headers.plain if data is None else headers.with_json
         if timeout is not self._timeout:
             self._client_timeout = aiohttp.ClientTimeout(
                 total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
@@ -169,6 +195,7 @@ class Transport:
             self._timeout = timeout
         client_timeout = self._client_timeout
         # Raised after the except blocks, so an unsafe aiohttp error is not even __context__.
+        # No local holds the headers or the token: error reporters record every frame's locals.
         failure: APIConnectionError
         cause: BaseException | None = None
         try:
@@ -176,7 +203,7 @@ class Transport:
                 method,
                 target,
                 data=data,
-                headers=send_headers,
+                headers=headers.plain if data is None else headers.with_json,
                 timeout=client_timeout,
                 allow_redirects=False,
             ) as response:
@@ -190,22 +217,8 @@ class Transport:
             failure = APITimeoutError(
                 f"{method} {url}: timed out waiting for the answer", method=method, url=url
             )
-        except aiohttp.ClientConnectorError as exc:
-            failure = APIConnectionError(
-                f"{method} {url}: cannot connect ({exc.os_error.__class__.__name__})",
-                method=method,
-                url=url,
-                request_sent=False,
-            )
-            cause = _safe_cause(exc, headers.source.get(AUTH_HEADER, ""))
         except aiohttp.ClientError as exc:
-            secret = headers.source.get(AUTH_HEADER, "")
-            failure = APIConnectionError(
-                f"{method} {url}: connection failed ({_describe(exc, secret)})",
-                method=method,
-                url=url,
-            )
-            cause = _safe_cause(exc, secret)
+            failure, cause = _connection_failure(exc, method, url, headers)
         raise failure from cause
 
     def _url(self, url: str, params: tuple[tuple[str, str], ...]) -> URL:

@@ -1,9 +1,11 @@
-"""No error we raise, nor anything it chains or stores, holds the request's auth token."""
+"""No error we raise, nor anything it chains, stores or keeps in its frames, holds a secret."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import aiohttp
@@ -13,7 +15,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import kore_campaign_async as kca
+from kore_campaign_async._auth import JwtSigner
 from kore_campaign_async._transport import Timeout, Transport, _describe
+from kore_campaign_async.testing import FakeKoreServer, Fault
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
 _SCALARS = (int, float, bool, bytes, type(None))
@@ -93,6 +97,7 @@ async def test_a_malformed_answer_does_not_carry_the_token(garbage_server: str) 
             await client.account("acct-1", iid="st").contact_lists.list()
     assert "ClientResponseError" in str(caught.value)
     assert_no_token(caught.value)
+    assert_no_secret_in_locals(caught.value, TOKEN)  # see "frame locals" below
 
 
 async def send_failing_with(raised: Exception) -> kca.APIConnectionError:
@@ -146,3 +151,114 @@ def test_a_message_holding_the_token_is_withheld_whole_never_spliced() -> None:
     assert _describe(plain, "t").startswith("ClientResponseError: 502 ")
     assert _describe(plain, "zz") == "ClientResponseError: 502 Bad Gateway"
     assert _describe(aiohttp.ServerDisconnectedError(), "t") == "ServerDisconnectedError"
+
+
+# -- frame locals ---------------------------------------------------------------------------
+# Error reporters (Sentry's default include_local_variables, for one) record the locals of
+# every frame in a raised error's traceback, and of every error it chains: strings as they
+# are, containers opened, any other object by its repr.
+
+
+_TESTS = str(Path(__file__).resolve().parent.parent)
+
+
+def shown(value: object, depth: int = 4) -> Iterator[str]:
+    """Yield what an error reporter shows of one local."""
+    if isinstance(value, str):
+        yield value
+    elif depth and isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from shown(key, depth - 1)
+            yield from shown(item, depth - 1)
+    elif depth and isinstance(value, (tuple, list, set, frozenset)):
+        for item in value:
+            yield from shown(item, depth - 1)
+    else:
+        yield repr(value)
+
+
+def frames(error: BaseException) -> Iterator[FrameType]:
+    """Yield every frame in the tracebacks of ``error`` and of the errors it chains."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            yield tb.tb_frame
+            tb = tb.tb_next
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+
+
+def assert_no_secret_in_locals(
+    error: BaseException, *secrets: str, skip: str | None = _TESTS
+) -> None:
+    """Fail if a frame (but those of files under ``skip``) holds one of ``secrets`` in a local."""
+    for frame in frames(error):
+        if skip is not None and frame.f_code.co_filename.startswith(skip):
+            continue  # the tests' own frames hold what the tests put there
+        for name, value in frame.f_locals.items():
+            for text in shown(value):
+                for secret in secrets:
+                    assert secret not in text, (
+                        f"secret in a local: {name!r} of {frame.f_code.co_name}"
+                    )
+
+
+def test_the_frame_walk_finds_a_token_in_a_local() -> None:
+    def leaky() -> None:
+        headers = CIMultiDict({"auth": TOKEN})
+        raise ValueError(f"{len(headers)} header")
+
+    with pytest.raises(ValueError, match="1 header") as caught:
+        leaky()
+    with pytest.raises(AssertionError, match="secret in a local: 'headers'"):
+        assert_no_secret_in_locals(caught.value, TOKEN, skip=None)
+
+
+@pytest.mark.parametrize(
+    ("fault", "raised"),
+    [
+        (Fault("status", status=500, times=None), kca.InternalServerError),
+        (Fault("reset", times=None), kca.APIConnectionError),
+        (None, kca.AuthenticationError),
+    ],
+    ids=["500", "reset", "401"],
+)
+async def test_no_frame_of_a_failed_call_holds_the_token_or_secret(
+    server: FakeKoreServer, fault: Fault | None, raised: type[kca.KoreError]
+) -> None:
+    signer = JwtSigner(server.client_id, server.client_secret)
+    token = signer.ready_token() if fault is not None else TOKEN  # TOKEN is refused: 401
+    if fault is not None:
+        server.faults.add(fault)
+    async with kca.CampaignClient(
+        server.url, token=token, retry=kca.RetryPolicy.none(), rate_limit=None
+    ) as client:
+        with pytest.raises(raised) as caught:
+            await client.account("acct-1", iid="st").contact_lists.list()
+    assert_no_secret_in_locals(caught.value, token, server.client_secret)
+
+
+async def test_no_frame_of_a_refused_connection_holds_the_token_or_secret() -> None:
+    secret = "client-secret-" + "s" * 32
+    listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    listener.close()
+    await listener.wait_closed()  # the port is now closed: connecting is refused
+    async with kca.CampaignClient(
+        f"http://127.0.0.1:{port}",
+        client_id="cs-app",
+        client_secret=secret,
+        retry=kca.RetryPolicy.none(),
+        rate_limit=None,
+    ) as client:
+        account = client.account("acct-1", iid="st")
+        with pytest.raises(kca.APIConnectionError) as caught:
+            await account.contact_lists.list()
+    assert "cannot connect" in str(caught.value)
+    # The token was signed here and never seen: every JWT starts with the base64 of '{"'.
+    assert_no_secret_in_locals(caught.value, secret, "eyJ")
