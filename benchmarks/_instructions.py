@@ -1,13 +1,13 @@
 """Benchmark 5 (optional): instructions per request, counted by valgrind: within 1 % every run.
 
-Timed CPU on a shared machine drifts (see ``_overhead``); an instruction count does not. Each
-contender runs in a child process under ``valgrind --tool=cachegrind --cache-sim=no`` twice,
-with a small and a large number of creates against the fake server (which runs natively in its
-own process); the difference divided by the difference in creates is the client's instructions
-per request, start-up and warm-up cancelled out. The children run with a fixed hash seed: with
-a random one, start-up alone varies by about two million instructions from run to run (set and
-dict layouts differ), as much as four requests cost. Instructions are not time (a cache miss costs
-more than an add), but they show what each layer adds, exactly and repeatably.
+Timed CPU on a shared machine drifts (see ``_overhead``); an instruction count hardly does.
+Each contender runs in a child process under ``valgrind --tool=cachegrind --cache-sim=no``
+twice, with a small and a large number of creates against the fake server (which runs natively
+in its own process); the difference divided by the difference in creates is the client's
+instructions per request, start-up and warm-up cancelled out. The children run with a fixed
+hash seed: with a random one, start-up alone varies by about two million instructions from run
+to run (set and dict layouts differ), as much as four requests cost. Instructions are not time
+(a cache miss costs more than an add), but they show what each layer adds, repeatably.
 
 Run it with ``python -m benchmarks --only instructions`` (valgrind needed; a few minutes).
 ``python -m benchmarks._instructions CONTENDER N`` is the child.
