@@ -21,7 +21,7 @@ from typing import Any, Final
 import aiohttp
 
 import kore_campaign_async as kca
-from kore_campaign_async._constants import DEFAULT_MAX_CONCURRENCY
+from kore_campaign_async._config import DEFAULT_MAX_CONCURRENCY
 from kore_campaign_async.testing import ServerRateLimit
 
 from . import _baselines as base

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
-from kore_campaign_async import _endpoints as ep
+from kore_campaign_async._wire import endpoints as ep
 
 from . import _overhead
 from ._common import IID, CreateCall, Settings, names

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final
 
 import kore_campaign_async as kca
-from kore_campaign_async._constants import DEFAULT_MAX_CONCURRENCY
-from kore_campaign_async._endpoints import AccountRef
+from kore_campaign_async._config import DEFAULT_MAX_CONCURRENCY
+from kore_campaign_async._wire.endpoints import AccountRef
 
 from ._common import DESCRIPTION, IID, Settings, names
 

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-from ._auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
-from ._bulk import CreateReport, Outcome, ReportCallback
+from ._bulk.create import CreateReport, Outcome, ReportCallback
+from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
+from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
 from ._client import Account, CampaignClient
 from ._clock import ManualClock
-from ._constants import ApiVersion
-from ._contact_lists import ContactLists
+from ._config import ApiVersion
 from ._exceptions import (
     APIConnectionError,
     APIResponseDecodeError,
@@ -32,8 +32,13 @@ from ._exceptions import (
     TokenError,
     ValidationError,
 )
-from ._limits import AccountLimiter, RateLimit
-from ._models import (
+from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.limits import AccountLimiter, RateLimit
+from ._http.requester import AttemptEvent, Hooks
+from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
+from ._http.transport import Timeout
+from ._resources.contact_lists import ContactLists
+from ._wire.models import (
     AddContactsResult,
     CampaignRef,
     Contact,
@@ -44,11 +49,6 @@ from ._models import (
     ResponseMeta,
     UpdatedContactList,
 )
-from ._requester import AttemptEvent, Hooks
-from ._retry import RetryBudget, RetryEvent, RetryPolicy
-from ._sync import AccountTarget, PlanCallback, SyncReport
-from ._sync_plan import FieldChange, PlannedChange, SyncPlan
-from ._transport import Timeout
 
 __version__ = "0.1.0"
 

@@ -9,27 +9,27 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ._auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
-from ._constants import (
+from ._config import (
     DEFAULT_API_VERSION,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_RATE_LIMIT_PERIOD,
     DEFAULT_RATE_LIMIT_REQUESTS,
     ApiVersion,
 )
-from ._contact_lists import ContactLists
-from ._endpoints import AccountRef
 from ._exceptions import ClientClosedError, ConfigurationError
-from ._limits import AccountLimiter, RateLimit
-from ._requester import Hooks, Requester
-from ._retry import RetryBudget, RetryPolicy
-from ._transport import Timeout, Transport
-from ._validation import check_api_version, check_id
+from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.limits import AccountLimiter, RateLimit
+from ._http.requester import Hooks, Requester
+from ._http.retry import RetryBudget, RetryPolicy
+from ._http.transport import Timeout, Transport
+from ._resources.contact_lists import ContactLists
+from ._wire.endpoints import AccountRef
+from ._wire.validation import check_api_version, check_id
 
 if TYPE_CHECKING:
-    from ._bulk import ReportCallback
-    from ._sync import AccountTarget, PlanCallback, SyncReport
+    from ._bulk.create import ReportCallback
+    from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
@@ -286,7 +286,7 @@ class CampaignClient:
         ``on_plan`` sees each account's plan before any write of that account is sent; an
         exception it raises fails that account (its report carries the error) and no other.
         """
-        from ._sync import sync_many
+        from ._bulk.sync import sync_many
 
         return await sync_many(
             targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome, on_plan=on_plan

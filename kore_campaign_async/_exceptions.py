@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ._retry_after import parse_retry_after
+from ._wire.retry_after import parse_retry_after
 
 # "Not given": read Retry-After from the headers. (None means the server asked for no delay.)
 _FROM_HEADERS: Final[Any] = object()

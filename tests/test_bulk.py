@@ -10,9 +10,9 @@ import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk import CreateReport, Outcome, create_many
-from kore_campaign_async._contact_lists import ContactLists
-from kore_campaign_async._endpoints import AccountRef
+from kore_campaign_async._bulk.create import CreateReport, Outcome, create_many
+from kore_campaign_async._resources.contact_lists import ContactLists
+from kore_campaign_async._wire.endpoints import AccountRef
 
 WORKER_PREFIX = "kore-create-many-"
 

@@ -11,7 +11,12 @@ import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._converter import camel, converter, parse_datetime, structure_with_meta
+from kore_campaign_async._wire.converter import (
+    camel,
+    converter,
+    parse_datetime,
+    structure_with_meta,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "api-docs"
 

@@ -12,7 +12,7 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import ConfigurationError
-from kore_campaign_async._limits import AccountLimiter, RateLimit
+from kore_campaign_async._http.limits import AccountLimiter, RateLimit
 
 T = TypeVar("T")
 

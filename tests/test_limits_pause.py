@@ -9,7 +9,7 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import RateLimitError
-from kore_campaign_async._limits import AccountLimiter, RateLimit
+from kore_campaign_async._http.limits import AccountLimiter, RateLimit
 
 PER_MINUTE = RateLimit(60, 60.0)
 

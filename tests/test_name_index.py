@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from kore_campaign_async._name_index import NameIndex
+from kore_campaign_async._bulk.name_index import NameIndex
 
 
 def index_over(names: list[str]) -> NameIndex:

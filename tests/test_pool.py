@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from kore_campaign_async._pool import aiterate, cancel_and_wait, drain
+from kore_campaign_async._bulk.pool import aiterate, cancel_and_wait, drain
 
 
 @pytest.mark.parametrize("kind", ["plain", "async"])

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._constants import RATE_LIMIT_MESSAGE
-from kore_campaign_async._responses import (
+from kore_campaign_async._config import RATE_LIMIT_MESSAGE
+from kore_campaign_async._http.responses import (
     RawResponse,
     decode,
     decode_lists,

@@ -29,7 +29,7 @@ from kore_campaign_async._exceptions import (
     TokenError,
     ValidationError,
 )
-from kore_campaign_async._retry import (
+from kore_campaign_async._http.retry import (
     RetryBudget,
     RetryEvent,
     RetryPolicy,

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from kore_campaign_async._retry_after import MAX_SANE_RETRY_AFTER, parse_retry_after
+from kore_campaign_async._wire.retry_after import MAX_SANE_RETRY_AFTER, parse_retry_after
 
 NOW = 1_700_000_000.0
 

@@ -11,12 +11,12 @@ import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk import Outcome
+from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async._bulk.plan import SyncPlan
+from kore_campaign_async._bulk.sync import AccountTarget, SyncReport, sync, sync_many
 from kore_campaign_async._client import Account
-from kore_campaign_async._contact_lists import ContactLists
-from kore_campaign_async._endpoints import AccountRef
-from kore_campaign_async._sync import AccountTarget, SyncReport, sync, sync_many
-from kore_campaign_async._sync_plan import SyncPlan
+from kore_campaign_async._resources.contact_lists import ContactLists
+from kore_campaign_async._wire.endpoints import AccountRef
 
 
 class StubLists:

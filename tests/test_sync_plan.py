@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._models import CampaignRef
-from kore_campaign_async._sync_plan import FieldChange, SyncPlan, plan_sync
+from kore_campaign_async._bulk.plan import FieldChange, SyncPlan, plan_sync
+from kore_campaign_async._wire.models import CampaignRef
 
 
 def existing(name: str, description: str = "", **kwargs: Any) -> kca.ContactList:
@@ -256,7 +256,7 @@ def test_an_empty_description_given_is_a_wish() -> None:
 
 
 def test_an_unknown_allow_duplicates_is_not_compared_as_false() -> None:
-    from kore_campaign_async._sync_plan import UNKNOWN_FLAG
+    from kore_campaign_async._bulk.plan import UNKNOWN_FLAG
 
     unknown = existing("A", "d", allow_duplicates=None)
     (same,) = plan_sync([unknown], [want("A", "d", True)], prune=False).changes

@@ -9,16 +9,16 @@ import attrs
 from rich.console import Console
 
 from .._client import Account, CampaignClient
-from .._models import ContactListCreate
+from .._wire.models import ContactListCreate
 from . import _exit
 from ._output import plan_lines, plural, problem_lines, summary_table
 from ._progress import make_progress
 from ._report import ReportWriter
 
 if TYPE_CHECKING:
-    from .._bulk import Outcome
-    from .._sync import SyncReport
-    from .._sync_plan import SyncPlan
+    from .._bulk.create import Outcome
+    from .._bulk.plan import SyncPlan
+    from .._bulk.sync import SyncReport
 
 Confirm = Callable[[str], bool]
 """Ask the user a yes/no question; raise UsageError when nobody can answer."""

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .._client import Account, CampaignClient
 from .._exceptions import ConfigurationError
-from .._limits import RateLimit
+from .._http.limits import RateLimit
 from . import _exit
 from ._apply import Confirm
 from ._config import Settings

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._constants import (
+from .._config import (
     API_VERSIONS,
     DEFAULT_API_VERSION,
     DEFAULT_MAX_CONCURRENCY,

@@ -18,9 +18,9 @@ import attrs
 from rich.console import Console
 
 from .._client import Account, CampaignClient
-from .._constants import RATE_LIMIT_MESSAGE
-from .._limits import RateLimit
-from .._models import Contact, ContactListCreate
+from .._config import RATE_LIMIT_MESSAGE
+from .._http.limits import RateLimit
+from .._wire.models import Contact, ContactListCreate
 from ..testing import FakeKoreServer, Fault, ServerRateLimit
 from . import _exit
 from ._apply import Confirm, SyncJob, run_sync

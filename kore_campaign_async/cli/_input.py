@@ -16,8 +16,8 @@ from typing import Any, Final, Literal
 import attrs
 
 from .._exceptions import ValidationError
-from .._models import ContactListCreate
-from .._validation import check_description, check_id, check_name
+from .._wire.models import ContactListCreate
+from .._wire.validation import check_description, check_id, check_name
 from ._config import names_of
 
 InputFormat = Literal["csv", "jsonl"]

@@ -11,11 +11,11 @@ import attrs
 from rich import box
 from rich.table import Table
 
-from .._models import Contact, ContactList
+from .._wire.models import Contact, ContactList
 
 if TYPE_CHECKING:
-    from .._bulk import Outcome
-    from .._sync import SyncReport
+    from .._bulk.create import Outcome
+    from .._bulk.sync import SyncReport
 
 LIST_COLUMNS: Final = ("id", "name", "status", "source", "duplicates", "in use", "records")
 CONTACT_COLUMNS: Final = ("id", "phone number", "first name", "last name", "created")

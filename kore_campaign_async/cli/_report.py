@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._bulk import Outcome
-    from .._sync import SyncReport
+    from .._bulk.create import Outcome
+    from .._bulk.sync import SyncReport
 
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, Final
 import attrs
 import jwt
 
-from .._constants import JWT_ALGORITHM
+from .._config import JWT_ALGORITHM
 
 INVALID_CREDENTIALS: Final = "Invalid SDK credentials"
 INVALID_TOKEN: Final = "Invalid JWT token"

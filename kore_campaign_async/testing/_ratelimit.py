@@ -11,7 +11,7 @@ from typing import Literal
 
 import attrs
 
-from .._constants import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
+from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 
 RateMode = Literal["fixed", "sliding"]
 RetryAfterFormat = Literal["seconds", "ms", "http-date"]

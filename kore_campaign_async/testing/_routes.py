@@ -7,7 +7,7 @@ from typing import Final, Literal
 
 import attrs
 
-from .._constants import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER
+from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER
 
 Operation = Literal["create", "update", "get", "list", "delete", "contacts", "add_contacts"]
 OPERATIONS: Final[frozenset[str]] = frozenset(

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Final
 from aiohttp import web
 from multidict import CIMultiDict
 
-from .._constants import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, RATE_LIMIT_MESSAGE
+from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, RATE_LIMIT_MESSAGE
 from ._faults import Fault, FaultPlan
 from ._jwt import TokenVerifier
 from ._operations import Call, ContactListApi, Reply, errors_reply

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .._constants import DEFAULT_CONTACTS_PAGE_SIZE, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from .._config import DEFAULT_CONTACTS_PAGE_SIZE, DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from ._routes import RouteVersion
 
 API_SOURCES: Final = ("passiveApi", "passiveApiIntegration")

@@ -6,9 +6,9 @@ import io
 import json
 
 from kore_campaign_async import ContactList, ContactListCreate, InternalServerError
-from kore_campaign_async._bulk import Outcome
-from kore_campaign_async._sync import SyncReport
-from kore_campaign_async._sync_plan import plan_sync
+from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async._bulk.plan import plan_sync
+from kore_campaign_async._bulk.sync import SyncReport
 from kore_campaign_async.cli._report import ReportWriter, outcome_record
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk import Outcome
+from kore_campaign_async._bulk.create import Outcome
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 
 IID = "st-bulk"

@@ -15,7 +15,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._constants import RATE_LIMIT_MESSAGE
+from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 from tests.conftest import FAST_RETRY
 from tests.helpers_clock import RecordingSleep

@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from kore_campaign_async._constants import RATE_LIMIT_MESSAGE
+from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 
 from ._clock import FakeClock

@@ -11,10 +11,10 @@ from typing import Final
 
 import attrs
 
-from ._clock import Clock, Sleep
-from ._constants import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
-from ._exceptions import ConfigurationError, RateLimitError
-from ._fifo import FifoSemaphore, Waiter
+from .._clock import Clock, Sleep
+from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
+from .._exceptions import ConfigurationError, RateLimitError
+from .fifo import FifoSemaphore, Waiter
 
 # Adaptive mode, in the spirit of botocore's: a 429 cuts the effective limit to 70 %
 # (never below 1); every requests/10 successes win one request back, up to the limit.

@@ -19,9 +19,9 @@ import attrs
 from multidict import CIMultiDict
 from yarl import URL
 
-from ._constants import AUTH_HEADER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
-from ._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
-from ._responses import RawResponse
+from .._config import AUTH_HEADER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
+from .._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
+from .responses import RawResponse
 
 
 def _positive_or_none(_instance: Any, attribute: Any, value: float | None) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Final, Protocol, TypeVar, Union, get_args, get_origin
 import attrs
 from cattrs import Converter
 
-from ._models import ResponseMeta
+from .models import ResponseMeta
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

@@ -12,37 +12,37 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
-from . import _endpoints as ep
-from ._constants import PASSIVE_API_SOURCE, ApiVersion
-from ._contacts import ContactOperations
-from ._converter import create_body
-from ._exceptions import (
+from .._bulk.name_index import name_key
+from .._config import PASSIVE_API_SOURCE, ApiVersion
+from .._exceptions import (
     APIStatusError,
     KoreError,
     NotFoundError,
     ValidationError,
 )
-from ._models import (
+from .._http.requester import CallState
+from .._http.responses import is_name_taken
+from .._http.retry import RetryPolicy, is_ambiguous
+from .._http.transport import Timeout
+from .._wire import endpoints as ep
+from .._wire.converter import create_body
+from .._wire.models import (
     ContactList,
     ContactListCreate,
     ContactListUpdate,
     ResponseMeta,
     UpdatedContactList,
 )
-from ._name_index import name_key
-from ._requester import CallState
-from ._responses import is_name_taken
-from ._retry import RetryPolicy, is_ambiguous
-from ._transport import Timeout
-from ._validation import (
+from .._wire.validation import (
     PASSIVE_SOURCES,
     check_id,
     check_name,
 )
+from .contacts import ContactOperations
 
 if TYPE_CHECKING:
-    from ._bulk import CreateReport, ReportCallback
-    from ._sync import SyncReport
+    from .._bulk.create import CreateReport, ReportCallback
+    from .._bulk.sync import SyncReport
 
 T = TypeVar("T")
 IfExists = Literal["error", "adopt"]
@@ -312,7 +312,7 @@ class ContactLists(ContactOperations):
         api_version: ApiVersion | None = None,
     ) -> CreateReport:
         """Create many lists in parallel under the account's limits; see ``kca.CreateReport``."""
-        from ._bulk import create_many
+        from .._bulk.create import create_many
 
         return await create_many(
             self,
@@ -334,7 +334,7 @@ class ContactLists(ContactOperations):
         api_version: ApiVersion | None = None,
     ) -> SyncReport:
         """Make the account's lists match ``desired``; see ``kca.SyncReport``."""
-        from ._sync import sync
+        from .._bulk.sync import sync
 
         return await sync(
             self,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._constants import (
+from .._config import (
     API_VERSIONS,
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     ApiVersion,
 )
-from ._exceptions import ValidationError
+from .._exceptions import ValidationError
 
 #: Sources Kore accepts for API-created lists (the docs use both spellings).
 PASSIVE_SOURCES = frozenset({"passiveApi", "passiveApiIntegration"})

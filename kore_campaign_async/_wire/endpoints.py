@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import attrs
 
-from ._constants import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, ApiVersion
+from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, ApiVersion
 
 Operation = Literal["create", "get", "update", "delete", "list", "contacts", "add_contacts"]
 

@@ -14,13 +14,13 @@ from typing import Protocol
 
 import jwt
 
-from ._constants import (
+from .._config import (
     JWT_ALGORITHM,
     JWT_CLOCK_SKEW_SECONDS,
     JWT_LIFETIME_SECONDS,
     JWT_RENEW_BEFORE_SECONDS,
 )
-from ._exceptions import ConfigurationError, TokenError
+from .._exceptions import ConfigurationError, TokenError
 
 TokenProvider = Callable[[], Awaitable[str]]
 

@@ -12,8 +12,8 @@ import tenacity
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from ._clock import Clock, Sleep
-from ._constants import (
+from .._clock import Clock, Sleep
+from .._config import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
     DEFAULT_MAX_ATTEMPTS,
@@ -21,7 +21,7 @@ from ._constants import (
     DEFAULT_RETRY_DEADLINE,
     RETRYABLE_STATUSES,
 )
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,

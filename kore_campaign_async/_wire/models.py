@@ -12,14 +12,14 @@ from typing import Any
 
 import attrs
 
-from ._constants import (
+from .._config import (
     DESCRIPTION_MAX_LENGTH,
     NAME_MAX_LENGTH,
     PASSIVE_API_SOURCE,
     ApiVersion,
 )
-from ._exceptions import ValidationError
-from ._validation import (
+from .._exceptions import ValidationError
+from .validation import (
     PASSIVE_SOURCES,
     attrs_validator,
     check_description,

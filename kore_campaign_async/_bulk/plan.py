@@ -15,10 +15,10 @@ from typing import Final, Literal
 
 import attrs
 
-from ._bulk import Action
-from ._exceptions import ValidationError
-from ._models import ContactList, ContactListCreate
-from ._name_index import name_key
+from .._exceptions import ValidationError
+from .._wire.models import ContactList, ContactListCreate
+from .create import Action
+from .name_index import name_key
 
 ChangeKind = Literal["create", "update", "delete", "unchanged", "blocked"]
 #: The order kinds are listed in summaries.

@@ -33,8 +33,8 @@ from typing import Any, Final, TypeVar, cast, get_args, get_origin
 import attrs
 from cattrs import Converter
 
-from ._model_structure import ResultHook, compile_structure, optional_inner
-from ._models import (
+from .model_structure import ResultHook, compile_structure, optional_inner
+from .models import (
     CampaignRef,
     Contact,
     ContactList,

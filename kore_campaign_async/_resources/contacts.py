@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal
 
-from . import _endpoints as ep
-from ._constants import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion
-from ._converter import CONTACT_WIRE, converter
-from ._exceptions import APIResponseDecodeError, KoreError, ValidationError
-from ._models import AddContactsResult, Contact, ContactPage, ResponseMeta
-from ._requester import CallState, StopRetrying
-from ._resource import AccountResource
-from ._retry import RetryPolicy, is_ambiguous
-from ._transport import Timeout
-from ._validation import check_id, check_name, check_positive_int
+from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion
+from .._exceptions import APIResponseDecodeError, KoreError, ValidationError
+from .._http.requester import CallState, StopRetrying
+from .._http.retry import RetryPolicy, is_ambiguous
+from .._http.transport import Timeout
+from .._wire import endpoints as ep
+from .._wire.converter import CONTACT_WIRE, converter
+from .._wire.models import AddContactsResult, Contact, ContactPage, ResponseMeta
+from .._wire.validation import check_id, check_name, check_positive_int
+from .base import AccountResource
 
 ContactInput = Contact | Mapping[str, Any]
 

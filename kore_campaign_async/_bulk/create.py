@@ -21,13 +21,13 @@ from typing import Any, Final, Literal, NamedTuple, TypeVar
 
 import attrs
 
-from ._constants import ApiVersion
-from ._contact_lists import ContactLists, IfExists
-from ._exceptions import ValidationError
-from ._models import ContactList, ContactListCreate
-from ._name_index import NameIndex
-from ._pool import drain
-from ._validation import check_positive_int
+from .._config import ApiVersion
+from .._exceptions import ValidationError
+from .._resources.contact_lists import ContactLists, IfExists
+from .._wire.models import ContactList, ContactListCreate
+from .._wire.validation import check_positive_int
+from .name_index import NameIndex
+from .pool import drain
 
 T = TypeVar("T")
 

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ._bulk import (
+from .._config import ApiVersion
+from .._exceptions import ValidationError
+from .._resources.contact_lists import ContactLists
+from .._wire.models import ContactList, ContactListCreate, ContactListUpdate
+from .._wire.validation import PASSIVE_SOURCES, check_positive_int
+from .create import (
     Outcome,
     OutcomeSlots,
     ReportCallback,
@@ -28,16 +33,11 @@ from ._bulk import (
     failed_outcome,
     to_spec,
 )
-from ._constants import ApiVersion
-from ._contact_lists import ContactLists
-from ._exceptions import ValidationError
-from ._models import ContactList, ContactListCreate, ContactListUpdate
-from ._pool import aiterate, cancel_and_wait, drain
-from ._sync_plan import PlannedChange, SyncPlan, check_unique_names, plan_sync
-from ._validation import PASSIVE_SOURCES, check_positive_int
+from .plan import PlannedChange, SyncPlan, check_unique_names, plan_sync
+from .pool import aiterate, cancel_and_wait, drain
 
 if TYPE_CHECKING:
-    from ._client import Account
+    from .._client import Account
 
 PlanCallback = Callable[[SyncPlan], None]
 """Called with each account's plan before any write is sent (e.g. to size a progress bar)."""

@@ -14,9 +14,8 @@ from typing import Any, TypeVar
 
 import attrs
 
-from ._constants import RATE_LIMIT_MESSAGE
-from ._converter import converter, structure_with_meta
-from ._exceptions import (
+from .._config import RATE_LIMIT_MESSAGE
+from .._exceptions import (
     APIResponseDecodeError,
     APIStatusError,
     AuthenticationError,
@@ -27,8 +26,9 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from ._models import ContactList, ResponseMeta
-from ._retry_after import parse_retry_after
+from .._wire.converter import converter, structure_with_meta
+from .._wire.models import ContactList, ResponseMeta
+from .._wire.retry_after import parse_retry_after
 
 T = TypeVar("T")
 

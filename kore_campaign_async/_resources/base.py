@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from . import _endpoints as ep
-from ._constants import ApiVersion
-from ._models import ContactList, ResponseMeta
-from ._requester import Requester
-from ._responses import decode_lists, decode_result
-from ._transport import Timeout
-from ._validation import check_api_version
+from .._config import ApiVersion
+from .._http.requester import Requester
+from .._http.responses import decode_lists, decode_result
+from .._http.transport import Timeout
+from .._wire import endpoints as ep
+from .._wire.models import ContactList, ResponseMeta
+from .._wire.validation import check_api_version
 
 T = TypeVar("T")
 CallTimeout = Timeout | float | Literal["default"] | None

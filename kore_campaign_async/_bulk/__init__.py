@@ -1,0 +1,1 @@
+"""Bulk work over many lists: create_many, sync and their outcomes."""

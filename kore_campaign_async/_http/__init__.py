@@ -1,0 +1,1 @@
+"""HTTP machinery: transport, auth, pacing, retries and the one request path."""

@@ -1,0 +1,1 @@
+"""Resources: the operations of ``account.contact_lists``, one request each."""

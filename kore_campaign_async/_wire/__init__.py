@@ -1,0 +1,1 @@
+"""Wire format, pure: models, the cattrs converter, request building and input checks."""
