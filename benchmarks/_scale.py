@@ -53,7 +53,7 @@ class InstantContactLists(kca.ContactLists):
             name=spec.name,
             description=spec.description or description or "",
             source="passiveApi",
-            meta=kca.ResponseMeta.of(attempts=1),  # shared, as the real decoder does
+            meta=kca.ResponseMeta(attempts=1),  # shared, as the real decoder does
         )
 
     async def list(self, **_: Any) -> list[kca.ContactList]:

@@ -12,7 +12,7 @@ from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
 from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
 from ._client import Account, CampaignClient
 from ._clock import ManualClock
-from ._config import ApiVersion
+from ._config import ApiVersion, Timeout
 from ._exceptions import (
     APIConnectionError,
     APIResponseDecodeError,
@@ -36,7 +36,6 @@ from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, To
 from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import AttemptEvent, Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
-from ._http.transport import Timeout
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,

@@ -16,13 +16,14 @@ from ._config import (
     DEFAULT_RATE_LIMIT_PERIOD,
     DEFAULT_RATE_LIMIT_REQUESTS,
     ApiVersion,
+    Timeout,
 )
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
-from ._http.transport import Timeout, Transport
+from ._http.transport import Transport
 from ._resources.contact_lists import ContactLists
 from ._wire.endpoints import AccountRef
 from ._wire.validation import check_api_version, check_id

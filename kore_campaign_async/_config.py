@@ -1,8 +1,12 @@
-"""Policy numbers in one place: documented limits, defaults and the header names Kore uses."""
+"""Policy numbers in one place: documented limits, defaults, header names, and ``Timeout``."""
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Any, Final, Literal
+
+import attrs
+
+from ._exceptions import ConfigurationError
 
 ApiVersion = Literal["v1", "v2"]
 API_VERSIONS: Final[tuple[ApiVersion, ...]] = ("v1", "v2")
@@ -52,3 +56,29 @@ RATE_LIMIT_MESSAGE: Final = (
 
 # getAllContacts page size as documented (limit 50).
 DEFAULT_CONTACTS_PAGE_SIZE: Final = 50
+
+
+def _positive_or_none(_instance: Any, attribute: Any, value: float | None) -> None:
+    if value is not None and (not isinstance(value, (int, float)) or value <= 0):
+        raise ConfigurationError(f"timeout.{attribute.name} must be a positive number or None")
+
+
+@attrs.frozen
+class Timeout:
+    """Seconds one attempt may take: ``connect`` to open a connection, ``total`` for all."""
+
+    total: float | None = attrs.field(default=DEFAULT_TOTAL_TIMEOUT, validator=_positive_or_none)
+    connect: float | None = attrs.field(
+        default=DEFAULT_CONNECT_TIMEOUT, validator=_positive_or_none
+    )
+
+    @classmethod
+    def coerce(cls, value: Timeout | float | None) -> Timeout:
+        """Accept a Timeout, a number of seconds (total), or None (no limit)."""
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(total=None, connect=None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigurationError(f"timeout must be a Timeout or seconds, got {value!r}")
+        return cls(total=float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT))

@@ -112,12 +112,3 @@ def test_a_missing_description_is_none_not_empty() -> None:
     assert kca.ContactListCreate.from_mapping({"name": "A", "description": ""}).description == ""
     with pytest.raises(kca.ValidationError, match="description: must be a string"):
         kca.ContactListCreate(name="A", description=5)  # type: ignore[arg-type]
-
-
-def test_response_meta_of_shares_equal_metas() -> None:
-    first = kca.ResponseMeta.of(attempts=1, api_version="v2")
-    assert first is kca.ResponseMeta.of(attempts=1, api_version="v2")
-    assert first == kca.ResponseMeta(attempts=1, status=200, api_version="v2", adopted=False)
-    adopted = kca.ResponseMeta.of(attempts=2, api_version="v2", adopted=True)
-    assert adopted is not first
-    assert (adopted.attempts, adopted.adopted) == (2, True)

@@ -24,9 +24,8 @@ import attrs
 from .._config import ApiVersion
 from .._exceptions import ValidationError
 from .._resources.contact_lists import ContactLists, IfExists
-from .._wire.models import ContactList, ContactListCreate
+from .._wire.models import ContactList, ContactListCreate, name_key
 from .._wire.validation import check_positive_int
-from .name_index import NameIndex
 from .pool import drain
 
 T = TypeVar("T")
@@ -212,26 +211,12 @@ class _Item(NamedTuple):
 
 
 class _Preparer:
-    """Number the inputs and check each; a bad spec or a repeated name carries its error.
+    """Number the inputs and check each; a bad spec or a repeated name carries its error."""
 
-    Names are indexed by position only (see NameIndex): a name is read back from the item
-    in flight or, once it ended, from its outcome.
-    """
-
-    def __init__(self, results: OutcomeSlots) -> None:
-        self._results = results
-        self.in_flight: dict[int, str] = {}
-        """Names of the items pulled and not yet ended, by position (at most the workers)."""
-        self.names: NameIndex | None = NameIndex(self._name_at)
+    def __init__(self) -> None:
+        self.names: dict[str, int] | None = {}
+        """The position that first used each name key (Kore compares names without case)."""
         self._count = 0
-
-    def _name_at(self, position: int) -> str:
-        name = self.in_flight.get(position)
-        if name is None:
-            outcome = self._results.get(position)
-            assert outcome is not None  # an indexed item is in flight or has ended
-            name = outcome.name
-        return name
 
     def __call__(self, raw: object) -> _Item:
         position = self._count
@@ -242,12 +227,8 @@ class _Preparer:
             return _Item(position, _raw_name(raw), None, exc)
         assert self.names is not None  # released only after the last item is pulled
         name = spec.name
-        # Read back by the index (already while it grows to add this one) until the item's
-        # outcome holds the name.
-        self.in_flight[position] = name
-        first = self.names.setdefault(name, position)
+        first = self.names.setdefault(name_key(name), position)
         if first != position:
-            del self.in_flight[position]
             message = f"duplicate of item {first} ({name!r}); not sent"
             return _Item(position, name, None, ValidationError(f"items[{position}].name", message))
         return _Item(position, name, spec, None)
@@ -343,12 +324,10 @@ async def create_many(
             else:
                 outcome = created_outcome(item.position, account_id, item.name, created)
         results.put(outcome)
-        in_flight.pop(item.position, None)  # the outcome holds the name now
         if on_outcome is not None:
             on_outcome(outcome)
 
-    prepare = _Preparer(results)
-    in_flight = prepare.in_flight
+    prepare = _Preparer()
     source = _prepared(items, prepare)
     try:
         await drain(source, handle, concurrency=concurrency, name="kore-create-many")

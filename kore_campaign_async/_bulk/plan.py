@@ -16,9 +16,8 @@ from typing import Final, Literal
 import attrs
 
 from .._exceptions import ValidationError
-from .._wire.models import ContactList, ContactListCreate
+from .._wire.models import ContactList, ContactListCreate, name_key
 from .create import Action
-from .name_index import name_key
 
 ChangeKind = Literal["create", "update", "delete", "unchanged", "blocked"]
 #: The order kinds are listed in summaries.

@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 import attrs
 
 from .._clock import Clock, Sleep
-from .._config import AUTH_HEADER
+from .._config import AUTH_HEADER, Timeout
 from .._exceptions import AuthenticationError, KoreError, RateLimitError
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .auth import TokenSource
 from .limits import AccountLimiter
 from .responses import decode
 from .retry import RetryBudget, RetryEvent, RetryPolicy, run_with_retries
-from .transport import PreparedHeaders, Timeout, Transport
+from .transport import PreparedHeaders, Transport
 
 logger = logging.getLogger("kore_campaign_async")
 T = TypeVar("T")

@@ -19,36 +19,9 @@ import attrs
 from multidict import CIMultiDict
 from yarl import URL
 
-from .._config import AUTH_HEADER, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TOTAL_TIMEOUT, USER_AGENT
-from .._exceptions import APIConnectionError, APITimeoutError, ClientClosedError, ConfigurationError
+from .._config import AUTH_HEADER, USER_AGENT, Timeout
+from .._exceptions import APIConnectionError, APITimeoutError, ClientClosedError
 from .responses import RawResponse
-
-
-def _positive_or_none(_instance: Any, attribute: Any, value: float | None) -> None:
-    if value is not None and (not isinstance(value, (int, float)) or value <= 0):
-        raise ConfigurationError(f"timeout.{attribute.name} must be a positive number or None")
-
-
-@attrs.frozen
-class Timeout:
-    """Seconds one attempt may take: ``connect`` to open a connection, ``total`` for all."""
-
-    total: float | None = attrs.field(default=DEFAULT_TOTAL_TIMEOUT, validator=_positive_or_none)
-    connect: float | None = attrs.field(
-        default=DEFAULT_CONNECT_TIMEOUT, validator=_positive_or_none
-    )
-
-    @classmethod
-    def coerce(cls, value: Timeout | float | None) -> Timeout:
-        """Accept a Timeout, a number of seconds (total), or None (no limit)."""
-        if isinstance(value, Timeout):
-            return value
-        if value is None:
-            return cls(total=None, connect=None)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigurationError(f"timeout must be a Timeout or seconds, got {value!r}")
-        return cls(total=float(value), connect=min(float(value), DEFAULT_CONNECT_TIMEOUT))
-
 
 # Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
 # json.dumps() with any non-default option builds a new encoder on every call.

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from .._config import ApiVersion
+from .._config import ApiVersion, Timeout
 from .._http.requester import Requester
 from .._http.responses import decode_lists, decode_result
-from .._http.transport import Timeout
 from .._wire import endpoints as ep
 from .._wire.models import ContactList, ResponseMeta
 from .._wire.validation import check_api_version

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
-from .._bulk.name_index import name_key
-from .._config import PASSIVE_API_SOURCE, ApiVersion
+from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import (
     APIStatusError,
     KoreError,
@@ -23,7 +22,6 @@ from .._exceptions import (
 from .._http.requester import CallState
 from .._http.responses import is_name_taken
 from .._http.retry import RetryPolicy, is_ambiguous
-from .._http.transport import Timeout
 from .._wire import endpoints as ep
 from .._wire.converter import create_body
 from .._wire.models import (
@@ -32,6 +30,7 @@ from .._wire.models import (
     ContactListUpdate,
     ResponseMeta,
     UpdatedContactList,
+    name_key,
 )
 from .._wire.validation import (
     PASSIVE_SOURCES,
@@ -106,7 +105,7 @@ class ContactLists(ContactOperations):
         ambiguous = False
 
         def adopt(found: ContactList, state: CallState) -> ContactList:
-            meta = ResponseMeta.of(attempts=state.attempts, api_version=version, adopted=True)
+            meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
             return self._with_meta(found, meta)
 
         # Results are built inside the attempt that succeeded: its count is the call's.
@@ -118,7 +117,7 @@ class ContactLists(ContactOperations):
                     return adopt(found, state)
             try:
                 payload, status = await self._requester.attempt(request, state, call_timeout)
-                meta = ResponseMeta.of(attempts=state.attempts, api_version=version)
+                meta = ResponseMeta(attempts=state.attempts, api_version=version)
                 return self._decode(request, payload, status, ContactList, meta)
             except APIStatusError as exc:
                 if is_name_taken(exc) and (ambiguous or if_exists == "adopt"):
@@ -163,7 +162,7 @@ class ContactLists(ContactOperations):
         version = self._version(api_version)
         request = ep.get(version, self._ref, list_id)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode(request, answer.payload, answer.status, ContactList, meta)
 
     async def list(
@@ -177,7 +176,7 @@ class ContactLists(ContactOperations):
         version = self._version(api_version)
         request = ep.list_all(version, self._ref)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode_lists(request, answer.payload, answer.status, meta)
 
     async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
@@ -257,7 +256,7 @@ class ContactLists(ContactOperations):
         )
         request = ep.update(version, self._ref, list_id, body)
         answer = await self._requester.call(request, policy=retry, timeout=call_timeout)
-        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode(request, answer.payload, answer.status, UpdatedContactList, meta)
 
     async def delete(
@@ -286,15 +285,13 @@ class ContactLists(ContactOperations):
                 payload, status = await self._requester.attempt(request, state, call_timeout)
             except NotFoundError:
                 if ambiguous:
-                    meta = ResponseMeta.of(
-                        attempts=state.attempts, api_version=version, adopted=True
-                    )
+                    meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
                     return ContactList(id=list_id, meta=meta)
                 raise
             except KoreError as exc:
                 ambiguous = ambiguous or is_ambiguous(exc)
                 raise
-            meta = ResponseMeta.of(attempts=state.attempts, api_version=version)
+            meta = ResponseMeta(attempts=state.attempts, api_version=version)
             return self._decode(request, payload, status, ContactList, meta)
 
         deleted, _ = await self._requester.run("delete", once, policy=retry)

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal
 
-from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion
+from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion, Timeout
 from .._exceptions import APIResponseDecodeError, KoreError, ValidationError
 from .._http.requester import CallState, StopRetrying
 from .._http.retry import RetryPolicy, is_ambiguous
-from .._http.transport import Timeout
 from .._wire import endpoints as ep
 from .._wire.converter import CONTACT_WIRE, converter
 from .._wire.models import AddContactsResult, Contact, ContactPage, ResponseMeta
@@ -43,7 +42,7 @@ class ContactOperations(AccountResource):
         version = self._version(api_version)
         request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
         answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta.of(attempts=answer.attempts, status=answer.status, api_version=version)
+        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
         return self._decode(request, answer.payload, answer.status, ContactPage, meta)
 
     async def iter_contacts(
@@ -133,7 +132,7 @@ class ContactOperations(AccountResource):
             list_name=list_name,
             submitted=len(body),
             message=message if isinstance(message, str) else "",  # never "None" for a null
-            meta=ResponseMeta.of(attempts=attempts, status=status),
+            meta=ResponseMeta(attempts=attempts, status=status),
         )
 
 

@@ -40,32 +40,6 @@ class ResponseMeta:
     adopted: bool = False
     """True when a create found its list already made by an earlier, unanswered attempt."""
 
-    @classmethod
-    def of(
-        cls,
-        *,
-        attempts: int = 1,
-        status: int = 200,
-        api_version: ApiVersion | None = None,
-        adopted: bool = False,
-    ) -> ResponseMeta:
-        """Return the meta with these values, shared: it is frozen, and nearly all are alike.
-
-        A bulk report holds one per item; sharing saves an object (and GC work) per item.
-        """
-        key = (attempts, status, api_version, adopted)
-        found = _SHARED_META.get(key)
-        if found is None:
-            found = cls(attempts=attempts, status=status, api_version=api_version, adopted=adopted)
-            if len(_SHARED_META) < _SHARED_META_MAX:
-                _SHARED_META[key] = found
-        return found
-
-
-#: Shared metas by value; the bound only matters for absurd attempt counts or statuses.
-_SHARED_META: dict[tuple[int, int, ApiVersion | None, bool], ResponseMeta] = {}
-_SHARED_META_MAX = 512
-
 
 @attrs.frozen(kw_only=True)
 class CampaignRef:
@@ -275,3 +249,8 @@ class ContactListUpdate:
     def is_complete_for_v1(self) -> bool:
         """v1 requires name and allowDuplicates: without them the SDK reads the list first."""
         return self.name is not None and self.allow_duplicates is not None
+
+
+def name_key(name: str) -> str:
+    """Kore compares list names without regard to case (its ``lname`` is the lower-cased name)."""
+    return name.lower()

@@ -15,8 +15,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import kore_campaign_async as kca
+from kore_campaign_async._config import Timeout
 from kore_campaign_async._http.auth import JwtSigner
-from kore_campaign_async._http.transport import Timeout, Transport, _describe
+from kore_campaign_async._http.transport import Transport, _describe
 from kore_campaign_async.testing import FakeKoreServer, Fault
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
-from kore_campaign_async._config import USER_AGENT
-from kore_campaign_async._http.transport import Timeout, Transport
+from kore_campaign_async._config import USER_AGENT, Timeout
+from kore_campaign_async._http.transport import Transport
 
 Seen = list[web.Request]
 
