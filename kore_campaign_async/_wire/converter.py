@@ -11,16 +11,15 @@
 - null: in a field of a response model, JSON null means the same as the field being absent: the
   field's default where it has one (``""`` for a description, ``{}`` for a mapping, None for
   ``X | None`` fields), a decode error where it has none (a list's ``_id``).
+- ``int | str | None`` (``contactPriority``): a number or a label, kept as Kore sent it.
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects.
-- ``ContactList``, ``ContactPage``, ``CampaignRef``: camelCase renames; unknown keys go to
-  ``extra``.
-- ``Contact``: camelCase renames; unknown keys are custom columns and go to ``fields``.
-- ``UpdatedContactList``: flattens ``{contactListId, body: {...}}``.
-- ``X | None`` and ``tuple[X, ...]``: X's hook resolved once (cattrs' defaults look it up on
-  every value). Registered first, so classes registered later can use them.
-- ``dict[str, Any]``: a JSON object is copied as is (cattrs' default converts key by key).
-- ``meta`` of result models: set by :func:`structure_with_meta` as the model is built (never
-  read from the JSON); plain ``structure()`` leaves it None.
+- ``ContactList``, ``ContactPage``, ``CampaignRef``, ``UpdatedContactList``: cattrs' own
+  generated function (``make_dict_structure_fn``) with camelCase renames, wrapped by
+  :func:`model_hook`, which moves unknown keys to ``extra``, drops nulls (see above) and passes
+  ``meta`` from the caller (:func:`structure_with_meta`; never read from the JSON, plain
+  ``structure()`` leaves it None).
+- ``Contact``: the same; unknown keys are custom columns and go to ``fields``.
+- ``UpdatedContactList``: flattens ``{contactListId, body: {...}}`` first.
 - unstructure ``ContactListCreate`` and ``Contact`` to request bodies in the documented key order.
 """
 
@@ -28,12 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Final, TypeVar, cast, get_args, get_origin
+from typing import Any, Final, Protocol, TypeVar, cast
 
 import attrs
 from cattrs import Converter
+from cattrs.gen import make_dict_structure_fn, override
 
-from .model_structure import ResultHook, compile_structure, optional_inner
 from .models import (
     CampaignRef,
     Contact,
@@ -98,69 +97,68 @@ def _structure_str(value: object, _: object) -> str:
     raise TypeError(f"expected a string, got {kind}")
 
 
-def _with_extra(
+class ResultHook(Protocol[T_co]):
+    """A structure hook that also takes the result's ``meta``."""
+
+    def __call__(self, data: Any, cls: Any, meta: ResponseMeta | None = None, /) -> T_co: ...
+
+
+#: Keys the wrapper hands to cattrs' function for ``extra`` and ``meta``: never wire names, and
+#: only the wrapper puts them in the dict it builds (a JSON key spelled so goes to ``extra``).
+_EXTRA, _META = "\x00extra", "\x00meta"
+
+
+def _as_is(value: Any, _: Any) -> Any:
+    return value
+
+
+def model_hook(
     conv: Converter,
     cls: type[T],
+    *,
     extra_field: str = "extra",
     names: Mapping[str, str] | None = None,
 ) -> ResultHook[T]:
-    """Structure ``cls`` from camelCase (or ``names``) keys; unknown keys go to ``extra_field``."""
-    return compile_structure(conv, cls, extra_field=extra_field, names=names or {}, camel=camel)
+    """Return a structure hook for the attrs model ``cls``: cattrs' generated function, wrapped.
 
+    Wire names are ``camel(field name)`` unless ``names`` says otherwise. The wrapper keeps the
+    known keys, drops a null where the field has a default (null means absent), puts the other
+    keys in ``extra_field`` and passes ``meta``; cattrs' function does the rest, field by field.
+    """
+    model: Any = cls  # an attrs class; T says nothing of that
+    attrs.resolve_types(model)
+    renames: dict[str, Any] = {}
+    known: set[str] = set()
+    required: set[str] = set()
+    for field in attrs.fields(model):
+        if field.name == extra_field:
+            renames[field.name] = override(rename=_EXTRA, struct_hook=_as_is)
+        elif field.name == "meta":
+            renames[field.name] = override(rename=_META, struct_hook=_as_is)
+        else:
+            wire = (names or {}).get(field.name) or camel(field.name)
+            renames[field.name] = override(rename=wire)
+            known.add(wire)
+            if field.default is attrs.NOTHING:
+                required.add(wire)
+    build = make_dict_structure_fn(model, conv, **renames)
+    name = cls.__name__
 
-def _is_optional(tp: Any) -> bool:
-    """Return whether ``tp`` is ``X | None`` for a single X."""
-    return optional_inner(tp) is not None
-
-
-def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
-    """Return a hook factory for ``X | None`` that looks up X's hook once, not per value."""
-
-    def factory(union: Any) -> Callable[[Any, Any], Any]:
-        inner = optional_inner(union)
-        hook = conv.get_structure_hook(inner)
-
-        def structure(value: Any, _: Any) -> Any:
-            return None if value is None else hook(value, inner)
-
-        return structure
-
-    return factory
-
-
-def _is_homogeneous_tuple(tp: Any) -> bool:
-    """Return whether ``tp`` is ``tuple[X, ...]``."""
-    args = get_args(tp)
-    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
-
-
-def _tuple_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], tuple[Any, ...]]]:
-    """Return a hook factory for ``tuple[X, ...]`` that looks up X's hook once, not per call."""
-
-    def factory(tup: Any) -> Callable[[Any, Any], tuple[Any, ...]]:
-        item = get_args(tup)[0]
-        hook = conv.get_structure_hook(item)
-
-        def structure(value: Any, _: Any) -> tuple[Any, ...]:
-            return tuple([hook(element, item) for element in value])
-
-        return structure
-
-    return factory
-
-
-def _json_object_hook(conv: Converter) -> Callable[[Any, Any], dict[str, Any]]:
-    by_key = conv.get_structure_hook(dict[str, Any])  # cattrs' own, for anything else
-
-    def structure(value: Any, cls: Any) -> dict[str, Any]:
-        # JSON object keys are already str and Any values stay as they are: a copy is the same.
-        return dict(value) if type(value) is dict else by_key(value, cls)
+    def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
+        # A null in a required field stays, so the field's hook says what is wrong.
+        kept = {k: v for k, v in data.items() if k in known and (v is not None or k in required)}
+        kept[_EXTRA] = {k: v for k, v in data.items() if k not in known}
+        if meta is not None:
+            kept[_META] = meta
+        return cast("T", build(kept, cls))
 
     return structure
 
 
 def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef]:
-    as_object = _with_extra(conv, CampaignRef, names={"id": "id"})
+    as_object = model_hook(conv, CampaignRef, names={"id": "id"})
 
     def structure(data: Any, cls: Any) -> CampaignRef:
         if isinstance(data, str):
@@ -171,7 +169,7 @@ def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef
 
 
 def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactList]:
-    from_body = _with_extra(conv, UpdatedContactList)
+    from_body = model_hook(conv, UpdatedContactList)
 
     def structure(data: Any, cls: Any, meta: ResponseMeta | None = None) -> UpdatedContactList:
         if not isinstance(data, Mapping):
@@ -228,18 +226,14 @@ def make_converter() -> Converter:
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(bool, _structure_bool)
     conv.register_structure_hook(str, _structure_str)
-    # After the datetime and bool hooks, which they resolve once per type.
-    conv.register_structure_hook_factory(_is_optional, _optional_hook(conv))
-    conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook(conv))
-    conv.register_structure_hook_func(lambda t: t == dict[str, Any], _json_object_hook(conv))
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
     )
     conv.register_structure_hook(CampaignRef, _structure_campaign_ref(conv))
-    conv.register_structure_hook(ContactList, _with_extra(conv, ContactList))
-    conv.register_structure_hook(Contact, _with_extra(conv, Contact, extra_field="fields"))
-    conv.register_structure_hook(ContactPage, _with_extra(conv, ContactPage))
+    conv.register_structure_hook(ContactList, model_hook(conv, ContactList))
+    conv.register_structure_hook(Contact, model_hook(conv, Contact, extra_field="fields"))
+    conv.register_structure_hook(ContactPage, model_hook(conv, ContactPage))
     conv.register_structure_hook(UpdatedContactList, _structure_updated(conv))
     conv.register_unstructure_hook(ContactListCreate, create_body)
     conv.register_unstructure_hook(Contact, _unstructure_contact)
@@ -252,16 +246,7 @@ converter = make_converter()
 def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
     """Structure ``data`` as a result model (ContactList, UpdatedContactList, ContactPage).
 
-    ``meta`` is set as the model is built.
-
-    One construction, where ``attrs.evolve`` after ``structure()`` would build it twice.
+    ``meta`` is set as the model is built (see :func:`model_hook`).
     """
-    hook = _result_hooks.get(cls)
-    if hook is None:
-        # The hooks registered for result models take meta (see _model_structure).
-        hook = _result_hooks[cls] = converter.get_structure_hook(cls)
-    return cast("ResultHook[T]", hook)(data, cls, meta)
-
-
-#: The converter's hook per result model, looked up once (cattrs dispatches on every call).
-_result_hooks: dict[type, Any] = {}
+    hook = cast("ResultHook[T]", converter.get_structure_hook(cls))
+    return hook(data, cls, meta)
