@@ -2,17 +2,24 @@
 
 ``make_converter()`` builds it; ``converter`` is the shared instance. Hooks:
 
-- ``datetime``: ISO 8601 strings (``Z`` or offset; naive ones read as UTC) and epoch milliseconds,
-  always to aware datetimes.
+- ``datetime``: ISO 8601 strings (``Z`` or offset; naive ones read as UTC) and epoch numbers,
+  always to aware datetimes. Numbers below 1e11 are seconds, larger ones milliseconds (1e11 s is
+  the year 5138, 1e11 ms March 1973, before any Kore list); a negative number is a decode error.
 - ``bool``: JSON booleans, ``"true"``/``"false"`` and 0/1; anything else is a decode error
   (``bool("false")`` is True, so the default would lie).
+- ``int``: integers, whole floats (``7.0``) and numeric text (``"7"``); a fraction, a boolean or
+  anything else is a decode error (cattrs' default ``int(value)`` truncates 1.5 and counts True).
 - ``str``: strings, and numbers as their text; anything else, null included, is a decode error
   (cattrs' default is ``str(value)``, which turns null into ``"None"``).
 - null: in a field of a response model, JSON null means the same as the field being absent: the
   field's default where it has one (``""`` for a description, ``{}`` for a mapping, None for
   ``X | None`` fields), a decode error where it has none (a list's ``_id``).
 - ``int | str | None`` (``contactPriority``): a number or a label, kept as Kore sent it.
-- ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects.
+- ``tuple[X, ...]``: a JSON array, items by X's hook (cattrs' own tuple function); anything else
+  is a decode error (cattrs' default iterates it: a string into its characters).
+- ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
+  or object where the array belongs is read as an array of one: it names a campaign, and
+  reading the list as in use is the safe side.
 - ``ContactList``, ``ContactPage``, ``CampaignRef``, ``UpdatedContactList``: cattrs' own
   generated function (``make_dict_structure_fn``) with camelCase renames, wrapped by
   :func:`model_hook`, which moves unknown keys to ``extra``, drops nulls (see above) and passes
@@ -27,10 +34,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Final, Protocol, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast, get_args, get_origin
 
 import attrs
 from cattrs import Converter
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.gen import make_dict_structure_fn, override
 
 from .models import (
@@ -58,12 +66,19 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+#: Epoch numbers from here on are milliseconds, below it seconds (see the module docstring).
+EPOCH_MILLISECONDS_FROM: Final = 100_000_000_000
+
+
 def parse_datetime(value: object) -> datetime:
     """Parse Kore's timestamps into aware datetimes."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        if not value >= 0:  # NaN too
+            raise ValueError(f"not a timestamp: {value!r}")
+        seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -86,6 +101,16 @@ def _structure_bool(value: object, _: object) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise TypeError(f"not a boolean: {value!r}")
+
+
+def _structure_int(value: object, _: object) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value)  # ValueError unless it is a whole number's text
+    raise TypeError(f"not a whole number: {value!r}")
 
 
 def _structure_str(value: object, _: object) -> str:
@@ -153,6 +178,32 @@ def model_hook(
         if meta is not None:
             kept[_META] = meta
         return cast("T", build(kept, cls))
+
+    return structure
+
+
+def _is_array(tp: Any) -> bool:
+    """Return whether ``tp`` is ``tuple[X, ...]``."""
+    args = get_args(tp)
+    return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _json_array(tp: Any, conv: Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
+    items = homogenous_tuple_structure_factory(tp, conv)
+
+    def structure(value: Any, cls: Any) -> tuple[Any, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+        return cast("tuple[Any, ...]", items(value, cls))
+
+    return structure
+
+
+def _structure_campaign_refs(conv: Converter) -> Callable[[Any, Any], tuple[CampaignRef, ...]]:
+    refs = _json_array(tuple[CampaignRef, ...], conv)
+
+    def structure(value: Any, cls: Any) -> tuple[CampaignRef, ...]:
+        return refs([value] if isinstance(value, (str, Mapping)) else value, cls)
 
     return structure
 
@@ -225,12 +276,18 @@ def make_converter() -> Converter:
     conv = Converter(detailed_validation=False)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook_factory(_is_array, _json_array)
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
     )
     conv.register_structure_hook(CampaignRef, _structure_campaign_ref(conv))
+    # After CampaignRef's hook, which it resolves; before ContactList's, which resolves it.
+    conv.register_structure_hook_func(
+        lambda t: t == tuple[CampaignRef, ...], _structure_campaign_refs(conv)
+    )
     conv.register_structure_hook(ContactList, model_hook(conv, ContactList))
     conv.register_structure_hook(Contact, model_hook(conv, Contact, extra_field="fields"))
     conv.register_structure_hook(ContactPage, model_hook(conv, ContactPage))
@@ -243,7 +300,7 @@ def make_converter() -> Converter:
 converter = make_converter()
 
 
-def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
+def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta | None) -> T:
     """Structure ``data`` as a result model (ContactList, UpdatedContactList, ContactPage).
 
     ``meta`` is set as the model is built (see :func:`model_hook`).
