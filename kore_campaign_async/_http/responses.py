@@ -26,8 +26,9 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from .._wire.converter import converter, structure_with_meta
-from .._wire.models import ContactList, ResponseMeta
+from .._wire.converter import structure_with_meta
+from .._wire.listing import read_listing
+from .._wire.models import ContactListListing, ResponseMeta
 from .._wire.retry_after import parse_retry_after
 
 T = TypeVar("T")
@@ -194,26 +195,23 @@ def decode_result(
 
 def decode_lists(
     payload: Any, *, method: str, url: str, status: int, meta: ResponseMeta | None = None
-) -> list[ContactList]:
-    """Return the envelope's ``data`` as contact lists, each with ``meta`` when given."""
+) -> ContactListListing:
+    """Return the envelope's ``data`` as contact lists, each with ``meta`` when given.
+
+    Lenient per item (see :class:`ContactListListing`); strict about the envelope.
+    """
     data = envelope_data(payload, method=method, url=url, status=status)
     if not isinstance(data, list):
         raise APIResponseDecodeError(
             f"{status} {method} {url}: 'data' is not a list", method=method, url=url, status=status
         )
-    return [
-        _structure(item, ContactList, method=method, url=url, status=status, meta=meta)
-        for item in data
-    ]
+    return read_listing(data, url=url, meta=meta)
 
 
 def _structure(
     data: Any, cls: type[T], *, method: str, url: str, status: int, meta: ResponseMeta | None
 ) -> T:
     try:
-        if meta is None:
-            return converter.structure(data, cls)
-        # Built once with its meta: attrs.evolve after structure() would build it twice.
         return structure_with_meta(data, cls, meta)
     except Exception as exc:  # cattrs raises many types; one clear error for the caller
         raise APIResponseDecodeError(
