@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -400,10 +401,10 @@ async def test_the_stream_waits_for_its_consumer() -> None:
 async def test_leaving_the_stream_early_stops_the_job() -> None:
     stub = FakeLists()
     stub.turns = {f"l{i}": 10 for i in range(100)}
-    stream = create_many_iter(stub, [spec(f"l{i}") for i in range(100)], concurrency=4)
-    async for _ in stream:
-        break
-    await stream.aclose()  # type: ignore[attr-defined]  # an async generator
+    items = [spec(f"l{i}") for i in range(100)]
+    async with contextlib.aclosing(create_many_iter(stub, items, concurrency=4)) as stream:
+        async for _ in stream:
+            break
     assert workers_left() == []
     assert stub.in_flight == 0
     sent = len(stub.sent)

@@ -16,7 +16,6 @@ import contextlib
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
-    AsyncIterator,
     Awaitable,
     Callable,
     Iterator,
@@ -222,15 +221,16 @@ def create_many_iter(
     if_exists: IfExists = "adopt",
     api_version: ApiVersion | None = None,
     keep_results: bool = False,
-) -> AsyncIterator[Outcome]:
+) -> AsyncGenerator[Outcome, None]:
     """Create every list of ``items``; yield each outcome as it ends (not in input order).
 
     Nothing is kept per item, so memory stays flat however many items there are; workers
     wait while ``concurrency`` outcomes are not yet taken. Names are not compared across the
     input (that would keep one entry per item): a repeated name is created again, so it is
-    adopted (``if_exists="adopt"``) or fails with ConflictError. Leaving the loop early
-    (break, error, cancellation) stops the job: items in flight are cancelled, nothing more
-    is sent. Bad arguments raise ValidationError here, before anything is sent.
+    adopted (``if_exists="adopt"``) or fails with ConflictError. Closing the generator
+    (``contextlib.aclosing`` does it on break) or cancelling the loop stops the job: items in
+    flight are cancelled, nothing more is sent. Bad arguments raise ValidationError here,
+    before anything is sent.
     """
     _check_arguments(items, concurrency, if_exists)
     return _stream(_Job(lists, items, concurrency, if_exists, api_version, keep_results))

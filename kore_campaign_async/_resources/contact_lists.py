@@ -7,7 +7,7 @@ name and adopts it if it is there.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -331,12 +331,13 @@ class ContactLists(ContactOperations):
         if_exists: IfExists = "adopt",
         api_version: ApiVersion | None = None,
         keep_results: bool = False,
-    ) -> AsyncIterator[Outcome]:
+    ) -> AsyncGenerator[Outcome, None]:
         """Like ``create_many``, but yield each outcome as it ends and keep no report.
 
         For jobs too big to report whole: memory stays flat with the number of items. Names
         are not compared across the input: a repeated name is adopted (or, with
-        ``if_exists="error"``, fails with ConflictError). Breaking out of the loop stops the job.
+        ``if_exists="error"``, fails with ConflictError). Closing the generator stops the job
+        (``async with contextlib.aclosing(lists.create_many_iter(items)) as outcomes:``).
         """
         return create_many_iter(
             self,

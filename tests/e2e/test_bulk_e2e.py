@@ -338,3 +338,16 @@ async def test_concurrent_pruning_syncs_both_count_a_list_deleted_once() -> None
     statuses = sorted(o.reason or "" for r in (first, second) for o in r.with_status("deleted"))
     assert statuses == ["", "already gone (deleted elsewhere since the plan was made)"]
     assert [item["name"] for item in server.lists("acc-1")] == ["Keep"]
+
+
+async def test_create_many_iter_streams_every_outcome_through_the_client(
+    server: FakeKoreServer, client: kca.CampaignClient
+) -> None:
+    lists = client.account("acc-1", iid=IID).contact_lists
+    items = ({"name": f"l{i}"} for i in range(30))
+    async with contextlib.aclosing(lists.create_many_iter(items, concurrency=5)) as outcomes:
+        seen = [outcome async for outcome in outcomes]
+    assert sorted(o.index for o in seen) == list(range(30))
+    on_server = {item["name"]: item["_id"] for item in server.lists("acc-1")}
+    assert {o.name: o.list_id for o in seen} == on_server
+    assert bulk_tasks() == []
