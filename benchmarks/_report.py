@@ -110,36 +110,38 @@ def goodput(result: Mapping[str, Any]) -> list[str]:
 
 
 _SCALE: list[Column] = [
-    ("operation", lambda row: row["operation"]),
+    ("job", lambda row: row["operation"]),
     ("items", lambda row: f"{row['items']:,}"),
     ("peak", lambda row: _bytes(row["peak_bytes"])),
-    ("report", lambda row: _bytes(row["report_bytes"])),
-    ("peak - report", lambda row: _bytes(row["peak_minus_report_bytes"])),
+    ("peak per item", lambda row: _bytes(row["peak_bytes_per_item"])),
     ("report per item", lambda row: _bytes(row["report_bytes_per_item"])),
-    ("(peak - report) per item", lambda row: _bytes(row["peak_minus_report_bytes_per_item"])),
     ("left after", lambda row: _bytes(row["leaked_bytes"])),
 ]
 
 
 def scale(result: Mapping[str, Any]) -> list[str]:
-    operations = ("create_many", "sync")
-    rows = [
-        {"operation": operation, **row}
-        for operation in operations
-        for row in result[operation]["rows"]
-    ]
+    jobs = [key for key, value in result.items() if isinstance(value, Mapping) and "rows" in value]
+    rows = [{"operation": job, **row} for job in jobs for row in result[job]["rows"]]
     growth = ", ".join(
-        f"{operation} {_bytes(result[operation]['transient_growth_bytes_per_item'])} "
-        f"({_verdict(result[operation]['meets_target'])})"
-        for operation in operations
+        f"{job} {result[job]['peak_ratio']:.2f}x ({_bytes(result[job]['growth_bytes_per_item'])}"
+        " per extra item)"
+        for job in jobs
     )
-    limit = _bytes(result["target"]["transient_growth_bytes_per_item_max"])
+    target = result["target"]
+    per_item = result["create_many"]["rows"][-1]["peak_bytes_per_item"]
+    stream = result["create_many_iter"]["growth_bytes_per_item"]
+    size_ratio = result["create_many"]["size_ratio"]
     return [
-        f"### 3. Memory (tracemalloc; {result['stub']})",
+        f"### 3. Memory, report included (tracemalloc; {result['stub']})",
         "",
         *_table(_SCALE, rows),
         "",
-        f"Memory beyond the report, per extra item (target: at most {limit}): {growth}.",
+        f"Peak from the small to the large size ({size_ratio:g}x the items): {growth}.",
+        f"Targets: create_many at most {_bytes(target['create_many_peak_bytes_per_item_max'])} "
+        f"per item, report included: {_bytes(per_item)} "
+        f"({_verdict(target['create_many_meets_target'])}); create_many_iter flat (at most "
+        f"{_bytes(target['create_many_iter_growth_bytes_per_item_max'])} per extra item): "
+        f"{_bytes(stream)} ({_verdict(target['create_many_iter_meets_target'])}).",
     ]
 
 

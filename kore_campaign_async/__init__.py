@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-from ._bulk.create import CreateReport, Outcome, ReportCallback
+from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
 from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
-from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
+from ._bulk.sync import AccountTarget, PlanCallback
 from ._client import Account, CampaignClient
 from ._clock import ManualClock
 from ._config import ApiVersion, Timeout

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from ._bulk.outcomes import ReportCallback, SyncReport
+from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
     DEFAULT_API_VERSION,
@@ -27,10 +29,6 @@ from ._http.transport import Transport
 from ._resources.contact_lists import ContactLists
 from ._wire.endpoints import AccountRef
 from ._wire.validation import check_api_version, check_id
-
-if TYPE_CHECKING:
-    from ._bulk.create import ReportCallback
-    from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
@@ -281,16 +279,21 @@ class CampaignClient:
         dry_run: bool = False,
         on_outcome: ReportCallback | None = None,
         on_plan: PlanCallback | None = None,
+        keep_results: bool = False,
     ) -> dict[str, SyncReport]:
         """Sync many accounts at once, each at its own pace; reports keyed by account id.
 
         ``on_plan`` sees each account's plan before any write of that account is sent; an
         exception it raises fails that account (its report carries the error) and no other.
+        A credentials or permission failure stops the writes of that account only.
         """
-        from ._bulk.sync import sync_many
-
         return await sync_many(
-            targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome, on_plan=on_plan
+            targets,
+            prune=prune,
+            dry_run=dry_run,
+            on_outcome=on_outcome,
+            on_plan=on_plan,
+            keep_results=keep_results,
         )
 
     async def aclose(self) -> None:

@@ -16,9 +16,8 @@ from ._progress import make_progress
 from ._report import ReportWriter
 
 if TYPE_CHECKING:
-    from .._bulk.create import Outcome
+    from .._bulk.outcomes import Outcome, SyncReport
     from .._bulk.plan import SyncPlan
-    from .._bulk.sync import SyncReport
 
 Confirm = Callable[[str], bool]
 """Ask the user a yes/no question; raise UsageError when nobody can answer."""

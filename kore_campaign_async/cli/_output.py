@@ -14,8 +14,7 @@ from rich.table import Table
 from .._wire.models import Contact, ContactList
 
 if TYPE_CHECKING:
-    from .._bulk.create import Outcome
-    from .._bulk.sync import SyncReport
+    from .._bulk.outcomes import Outcome, SyncReport
 
 LIST_COLUMNS: Final = ("id", "name", "status", "source", "duplicates", "in use", "records")
 CONTACT_COLUMNS: Final = ("id", "phone number", "first name", "last name", "created")

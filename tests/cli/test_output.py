@@ -8,9 +8,8 @@ from datetime import datetime, timezone
 from rich.console import Console
 
 from kore_campaign_async import CampaignRef, ContactList, ContactListCreate, ResponseMeta
-from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async._bulk.outcomes import Outcome, SyncReport
 from kore_campaign_async._bulk.plan import plan_sync
-from kore_campaign_async._bulk.sync import SyncReport
 from kore_campaign_async.cli._output import (
     NAMES_SHOWN,
     SUMMARY_COLUMNS,
