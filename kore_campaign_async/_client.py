@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -31,6 +31,7 @@ from ._wire.validation import check_api_version, check_id
 if TYPE_CHECKING:
     from ._bulk.create import ReportCallback
     from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
+    from ._wire.models import ContactList
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
@@ -281,16 +282,23 @@ class CampaignClient:
         dry_run: bool = False,
         on_outcome: ReportCallback | None = None,
         on_plan: PlanCallback | None = None,
+        listings: Mapping[str, Sequence[ContactList]] | None = None,
     ) -> dict[str, SyncReport]:
         """Sync many accounts at once, each at its own pace; reports keyed by account id.
 
         ``on_plan`` sees each account's plan before any write of that account is sent; an
         exception it raises fails that account (its report carries the error) and no other.
+        ``listings`` (lists already read, by account id) spares those accounts a second read.
         """
         from ._bulk.sync import sync_many
 
         return await sync_many(
-            targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome, on_plan=on_plan
+            targets,
+            prune=prune,
+            dry_run=dry_run,
+            on_outcome=on_outcome,
+            on_plan=on_plan,
+            listings=listings,
         )
 
     async def aclose(self) -> None:

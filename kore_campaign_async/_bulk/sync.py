@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -126,8 +126,12 @@ async def sync(
     on_outcome: ReportCallback | None = None,
     on_plan: PlanCallback | None = None,
     api_version: ApiVersion | None = None,
+    existing: Sequence[ContactList] | None = None,
 ) -> SyncReport:
     """Make the account's lists match ``desired``; see the module docstring.
+
+    ``existing`` is the account's lists as already read (e.g. for a plan shown to a user): the
+    plan is made from them, and they are not read again. None reads them now.
 
     Raises ValidationError (nothing sent) for a bad or repeated desired spec, and whatever
     reading the account's lists raises. Each write's failure becomes a "failed" outcome.
@@ -135,7 +139,8 @@ async def sync(
     check_positive_int("concurrency", concurrency)
     specs = await read_desired(desired)
     account_id = contact_lists.account_id
-    existing = await contact_lists.list(api_version=api_version)
+    if existing is None:
+        existing = await contact_lists.list(api_version=api_version)
     plan = plan_sync(existing, specs, prune=prune, account_id=account_id)
     # The plan holds every spec and every list it needs: two lists of pointers fewer to carry.
     del specs, existing
@@ -297,6 +302,7 @@ async def sync_many(
     on_outcome: ReportCallback | None = None,
     on_plan: PlanCallback | None = None,
     concurrency: int | None = None,
+    listings: Mapping[str, Sequence[ContactList]] | None = None,
 ) -> dict[str, SyncReport]:
     """Sync many accounts at once, each at its own pace; return the reports by account id.
 
@@ -304,6 +310,7 @@ async def sync_many(
     anything is sent to any account. After that, an account that fails (e.g. its lists cannot
     be read, or a callback raised for it) gets a report with ``error`` set and the others
     carry on. ``concurrency`` is per account (default: the account's ``max_concurrency``).
+    ``listings`` holds lists already read, by account id: those accounts are not read again.
     """
     if concurrency is not None:  # 0 is a mistake, not "the default"
         check_positive_int("concurrency", concurrency)
@@ -325,6 +332,7 @@ async def sync_many(
                 ),
                 on_outcome=on_outcome,
                 on_plan=on_plan,
+                existing=None if listings is None else listings.get(account.account_id),
             )
         except Exception as exc:  # one account failing must not stop the others
             return SyncReport(account_id=account.account_id, plan=None, dry_run=dry_run, error=exc)

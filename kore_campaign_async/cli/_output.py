@@ -123,18 +123,26 @@ def plan_lines(report: SyncReport) -> list[str]:
 
 
 def summary_row(report: SyncReport) -> tuple[str, ...]:
-    """Return one account's outcome counts as a row (see SUMMARY_COLUMNS)."""
+    """Return one account's outcome counts as a row (see SUMMARY_COLUMNS).
+
+    An account that failed as a whole is marked so, even when it had nothing to write.
+    """
     counts = Counter(outcome.status for outcome in report.outcomes)
-    return (report.account_id, *(str(counts.get(column, 0)) for column in SUMMARY_COLUMNS[1:]))
+    account = report.account_id if report.error is None else f"{report.account_id} (failed)"
+    return (account, *(str(counts.get(column, 0)) for column in SUMMARY_COLUMNS[1:]))
 
 
 def problem_lines(reports: Iterable[SyncReport], limit: int = 20) -> list[str]:
-    """Return what went wrong: failed accounts, then failed items, at most ``limit`` items."""
+    """Return what went wrong: failed accounts, then failed items, at most ``limit`` items.
+
+    A failed account's items share its one error: the account's line says it once.
+    """
     lines: list[str] = []
     failures: list[Outcome] = []
     for report in reports:
         if report.error is not None:
             lines.append(f"{report.account_id}: sync failed: {report.error}")
+            continue
         failures.extend(outcome for outcome in report.outcomes if outcome.status == "failed")
     for outcome in failures[:limit]:
         why = outcome.reason or outcome.error or "failed"

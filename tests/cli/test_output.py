@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 
+import attrs
 from rich.console import Console
 
 from kore_campaign_async import CampaignRef, ContactList, ContactListCreate, ResponseMeta
@@ -163,6 +164,15 @@ def test_problem_lines_list_failed_accounts_then_items_up_to_the_limit() -> None
         "acct: create 'L1' failed: InternalServerError: 1",
         "... and 1 more failed items (see --report)",
     ]
+
+
+def test_a_failed_account_is_marked_and_its_error_told_once() -> None:
+    error = ConnectionError("refused")
+    not_sent = tuple(outcome("failed", name=f"L{n}", index=n, error=error) for n in range(2))
+    report = SyncReport(account_id="down", plan=None, outcomes=not_sent, error=error)
+    assert summary_row(report) == ("down (failed)", "0", "0", "0", "0", "0", "0", "2")
+    assert summary_row(attrs.evolve(report, outcomes=()))[0] == "down (failed)"
+    assert problem_lines([report]) == ["down: sync failed: refused"]
 
 
 def test_counts_read_as_english() -> None:

@@ -160,3 +160,24 @@ async def test_ctrl_c_exits_130(
     run = await finish(process)
     assert run.code == 130, run.err
     assert "Interrupted" in run.err
+
+
+async def test_an_account_that_cannot_be_read_is_told_once_and_nothing_is_applied(
+    cli: Cli, kore: FakeKoreServer, lists_csv: Path
+) -> None:
+    kore.faults.add(Fault("status", operation="list", account_id=OTHER, status=403, times=None))
+    run = await cli("sync", str(lists_csv))
+    assert run.code == 1, run.err
+    assert run.out.count("Forbidden") == 1
+    assert f"{OTHER}: cannot plan: 403" in run.out
+    assert f"Nothing applied: 1 account could not be planned ({OTHER})." in run.out
+    assert "failed 0" not in " ".join(run.out.split())
+    assert writes(kore) == 0
+
+
+async def test_each_account_is_listed_once_per_sync(
+    cli: Cli, kore: FakeKoreServer, lists_csv: Path
+) -> None:
+    run = await cli("sync", str(lists_csv))
+    assert run.code == 0, run.err
+    assert [kore.count(operation="list", account_id=a) for a in (ACCOUNT, OTHER)] == [1, 1]
