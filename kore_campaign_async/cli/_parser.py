@@ -11,7 +11,8 @@ Manage Kore.ai Campaign Management contact lists: one-off commands, a declarativ
 from a CSV or JSON Lines file, and a self-contained demo against an embedded fake server.
 
 Settings come from flags or the environment (flags win). Exit status: 0 success, 1 something
-failed, 2 bad usage or input (nothing sent), 130 interrupted.
+failed, 2 bad usage or input (nothing sent), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM); after 130 or 143, running the same command again resumes safely.
 """
 
 SYNC_HELP = """\
