@@ -19,6 +19,7 @@ from ._config import OPTIONS, resolve_settings
 from ._demo import cmd_demo
 from ._exit import UsageError
 from ._input import InputFileError
+from ._logging import sdk_logging
 from ._sync_cmd import cmd_sync
 
 _RESUME: Final = "Requests in flight were abandoned; running the same command again resumes safely."
@@ -98,8 +99,10 @@ async def _main(
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the command ``args`` names and return the exit status."""
     out, err = _console(stderr=False), _console(stderr=True)
+    verbosity = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     try:
-        return asyncio.run(_main(args, env, out, err))
+        with sdk_logging(err, verbosity):
+            return asyncio.run(_main(args, env, out, err))
     except InputFileError as exc:
         for problem in exc.problems[:PROBLEMS_SHOWN]:
             err.print(str(problem), highlight=False, markup=False)

@@ -37,8 +37,33 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    """Add -v/-q; SUPPRESS lets them go before or after the command, like the settings."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="show more of the SDK's log (logger kore_campaign_async) on stderr: -v info, "
+        "-vv debug (every HTTP attempt); default: warnings and errors",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="show only errors of the SDK's log",
+    )
+
+
+def _json_flag(parser: argparse.ArgumentParser, shape: str) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {shape} as JSON on stdout instead of a table: snake_case keys, ISO 8601 "
+        "times, null where Kore gave no value, unknown Kore fields under extra",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -63,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_settings(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_output(parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="what to do; COMMAND -h for more"
+    )
 
     def command(
         name: str, help_text: str, epilog: str | None = None, *, settings: bool = True
@@ -76,13 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if settings:
             _add_settings(sub)
+        _add_output(sub)
         return sub
 
-    _json_flag(command("lists", "list the account's contact lists"))
+    _json_flag(command("lists", "list the account's contact lists"), "an array of the lists")
 
     get = command("get", "show one contact list")
     get.add_argument("id", help="contact list id (cl-...)")
-    _json_flag(get)
+    _json_flag(get, "the list")
 
     create = command("create", "create a contact list")
     create.add_argument("name", help="list name, at most 48 characters")
@@ -93,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="allow duplicate contacts (Kore's default: no)",
     )
-    _json_flag(create)
+    _json_flag(create, "the list created")
 
     update = command("update", "change a contact list's name, description or allowDuplicates")
     update.add_argument("id", help="contact list id (cl-...)")
@@ -106,16 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow duplicate contacts, or not (default: leave as it is); sent through API "
         "v1, since Kore's v2 update has no such field",
     )
-    _json_flag(update)
+    _json_flag(update, "the list after the update")
 
     delete = command("delete", "delete a contact list (asks first unless --yes)")
     delete.add_argument("id", help="contact list id (cl-...)")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _json_flag(delete)
+    _json_flag(delete, "the list deleted")
 
     contacts = command("contacts", "list the contacts of a contact list")
     contacts.add_argument("id", help="contact list id (cl-...)")
-    _json_flag(contacts)
+    _json_flag(contacts, "an array of the contacts")
 
     sync = command("sync", "make the accounts' contact lists match a file", SYNC_HELP)
     sync.add_argument("file", metavar="FILE", help="lists.csv, lists.jsonl or lists.ndjson")
@@ -125,7 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also delete API-made lists not in the file (never lists in use or UI uploads)",
     )
     sync.add_argument("--dry-run", action="store_true", help="print the plan; send no writes")
-    sync.add_argument("--report", metavar="OUT.jsonl", help="write one JSON line per item")
+    sync.add_argument(
+        "--report",
+        metavar="OUT.jsonl",
+        help="write one JSON line per item as it finishes: account, name, action, status, "
+        "list_id, attempts, error, reason",
+    )
     sync.add_argument("--yes", action="store_true", help="do not ask before deleting lists")
 
     # The demo talks only to the fake server it starts: Kore settings would be ignored.
