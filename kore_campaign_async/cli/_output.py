@@ -72,10 +72,15 @@ def contact_row(contact: Contact) -> tuple[str, ...]:
     )
 
 
-def detail_rows(obj: Any) -> list[tuple[str, str]]:
+#: How a table shows a field an update did not change and Kore's answer left out.
+UNCHANGED: Final = "(unchanged)"
+
+
+def detail_rows(obj: Any, *, unchanged: Iterable[str] = ()) -> list[tuple[str, str]]:
     """Return an attrs result as (field, value) rows, unknown Kore fields last."""
     data = to_jsonable(obj)
     extra = data.pop("extra", None) or {}
+    data.update(dict.fromkeys(unchanged, UNCHANGED))
     rows = [(key, _detail(value)) for key, value in data.items()]
     rows.extend((f"extra.{key}", _detail(value)) for key, value in extra.items())
     return rows
@@ -182,8 +187,8 @@ def contacts_table(contacts: Iterable[Contact]) -> Table:
     return table(CONTACT_COLUMNS, (contact_row(contact) for contact in contacts))
 
 
-def detail_table(obj: Any) -> Table:
-    return table(("field", "value"), detail_rows(obj))
+def detail_table(obj: Any, *, unchanged: Iterable[str] = ()) -> Table:
+    return table(("field", "value"), detail_rows(obj, unchanged=unchanged))
 
 
 def summary_table(reports: Iterable[SyncReport], title: str = "Summary") -> Table:

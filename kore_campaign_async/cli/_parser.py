@@ -23,6 +23,12 @@ printed, then applied per account; lists are matched by name, ignoring case.
 An empty cell or a missing key (description, allow_duplicates) leaves that field as it is.
 """
 
+UPDATE_HELP = """\
+Kore's answer to an update echoes only what was sent (v2 leaves out even a description it
+kept). The output shows each field as Kore answered it, else as sent; a field neither sent nor
+answered was not changed: the table says (unchanged) and --json leaves its key out.
+"""
+
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
     """Add the shared settings; SUPPRESS lets them go before or after the command."""
@@ -124,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json_flag(create, "the list created")
 
-    update = command("update", "change a contact list's name, description or allowDuplicates")
+    update = command(
+        "update", "change a contact list's name, description or allowDuplicates", UPDATE_HELP
+    )
     update.add_argument("id", help="contact list id (cl-...)")
     update.add_argument("--name", help="new name, at most 48 characters")
     update.add_argument("--description", help="new description, at most 256 characters")
@@ -135,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow duplicate contacts, or not (default: leave as it is); sent through API "
         "v1, since Kore's v2 update has no such field",
     )
-    _json_flag(update, "the list after the update")
+    _json_flag(update, "the list after the update (keys of unchanged fields left out)")
 
     delete = command("delete", "delete a contact list (asks first unless --yes)")
     delete.add_argument("id", help="contact list id (cl-...)")

@@ -8,13 +8,20 @@ from datetime import datetime, timezone
 import attrs
 from rich.console import Console
 
-from kore_campaign_async import CampaignRef, ContactList, ContactListCreate, ResponseMeta
+from kore_campaign_async import (
+    CampaignRef,
+    ContactList,
+    ContactListCreate,
+    ResponseMeta,
+    UpdatedContactList,
+)
 from kore_campaign_async._bulk.create import Outcome
 from kore_campaign_async._bulk.plan import plan_sync
 from kore_campaign_async._bulk.sync import SyncReport
 from kore_campaign_async.cli._output import (
     NAMES_SHOWN,
     SUMMARY_COLUMNS,
+    UNCHANGED,
     detail_rows,
     list_row,
     plan_lines,
@@ -180,4 +187,13 @@ def test_counts_read_as_english() -> None:
         "0 contact lists",
         "1 contact list",
         "2 contact lists",
+    ]
+
+
+def test_detail_rows_say_unchanged_for_fields_an_update_left_alone() -> None:
+    answer = UpdatedContactList(id="cl-1", name="New")
+    assert detail_rows(answer, unchanged=("description",))[:3] == [
+        ("id", "cl-1"),
+        ("name", "New"),
+        ("description", UNCHANGED),
     ]
