@@ -2,7 +2,8 @@
 
 The SDK logs under the logger ``kore_campaign_async`` (and its children). The CLI shows its
 warnings by default, errors only with ``-q``, INFO with ``-v`` and DEBUG (every attempt) with
-``-vv``, through rich, so log lines and live progress bars do not garble each other.
+``-vv``, one plain line per record, printed through the rich console so that log lines and
+live progress bars do not garble each other.
 """
 
 from __future__ import annotations
@@ -13,9 +14,25 @@ from collections.abc import Iterator
 from typing import Final
 
 from rich.console import Console
-from rich.logging import RichHandler
 
 LOGGER: Final = "kore_campaign_async"
+_FORMAT: Final = "%(levelname)s %(name)s: %(message)s"
+_DEBUG_FORMAT: Final = "%(asctime)s " + _FORMAT
+
+
+class ConsoleHandler(logging.Handler):
+    """Print each record as one line on a rich console (above live progress, if any)."""
+
+    def __init__(self, console: Console, level: int) -> None:
+        super().__init__(level)
+        self._console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            self._console.print(text, markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # logging's contract: a broken handler reports, never raises
+            self.handleError(record)
 
 
 def level_for(verbosity: int) -> int:
@@ -30,13 +47,8 @@ def sdk_logging(console: Console, verbosity: int) -> Iterator[None]:
     """Show the SDK's log records at the chosen level on ``console`` while the block runs."""
     logger = logging.getLogger(LOGGER)
     level = level_for(verbosity)
-    handler = RichHandler(
-        level=level,
-        console=console,
-        show_time=level <= logging.DEBUG,
-        show_path=False,
-        markup=False,
-    )
+    handler = ConsoleHandler(console, level)
+    handler.setFormatter(logging.Formatter(_DEBUG_FORMAT if level <= logging.DEBUG else _FORMAT))
     saved = logger.level, logger.propagate
     logger.setLevel(level)
     logger.propagate = False  # the CLI owns the output: no second copy through the root logger
