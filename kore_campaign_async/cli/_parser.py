@@ -21,6 +21,9 @@ JSON Lines with the same keys, chosen by extension (.csv, .jsonl, .ndjson). Rows
 or iid use --account-id/--iid. The whole file is checked before anything is sent. The plan is
 printed, then applied per account; lists are matched by name, ignoring case.
 An empty cell or a missing key (description, allow_duplicates) leaves that field as it is.
+Each account's lists are read once and the plan printed is the plan applied; only when a
+deletion was confirmed at the prompt more than 30 seconds later are they read again, and an
+account whose new plan would delete a list not shown is then left untouched.
 """
 
 UPDATE_HELP = """\

@@ -53,3 +53,11 @@ def test_main_help_names_every_exit_status() -> None:
 def test_verbosity_flags_go_anywhere(argv: list[str], verbose: int, quiet: int) -> None:
     args = build_parser().parse_args(argv)
     assert (getattr(args, "verbose", 0), getattr(args, "quiet", 0)) == (verbose, quiet)
+
+
+def test_sync_help_states_when_lists_are_read_again() -> None:
+    from kore_campaign_async.cli._apply import RELIST_AFTER
+
+    text = " ".join(_parsers()["sync"].format_help().split())
+    assert "read once" in text
+    assert f"more than {RELIST_AFTER:g} seconds later" in text
