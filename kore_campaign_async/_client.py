@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
 from ._resources.contact_lists import ContactLists
 from ._wire.endpoints import AccountRef
+from ._wire.models import ContactList
 from ._wire.validation import check_api_version, check_id
 
 _UNSET: Any = object()
@@ -280,12 +281,14 @@ class CampaignClient:
         on_outcome: ReportCallback | None = None,
         on_plan: PlanCallback | None = None,
         keep_results: bool = False,
+        listings: Mapping[str, Sequence[ContactList]] | None = None,
     ) -> dict[str, SyncReport]:
         """Sync many accounts at once, each at its own pace; reports keyed by account id.
 
         ``on_plan`` sees each account's plan before any write of that account is sent; an
         exception it raises fails that account (its report carries the error) and no other.
         A credentials or permission failure stops the writes of that account only.
+        ``listings`` (lists already read, by account id) spares those accounts a second read.
         """
         return await sync_many(
             targets,
@@ -294,6 +297,7 @@ class CampaignClient:
             on_outcome=on_outcome,
             on_plan=on_plan,
             keep_results=keep_results,
+            listings=listings,
         )
 
     async def aclose(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
 import attrs
@@ -73,8 +73,12 @@ async def sync(
     on_plan: PlanCallback | None = None,
     api_version: ApiVersion | None = None,
     keep_results: bool = False,
+    existing: Sequence[ContactList] | None = None,
 ) -> SyncReport:
     """Make the account's lists match ``desired``; see the module docstring.
+
+    ``existing`` is the account's lists as already read (e.g. for a plan shown to a user): the
+    plan is made from them, and they are not read again. None reads them now.
 
     Raises ValidationError (nothing sent) for a bad or repeated desired spec, and whatever
     reading the account's lists raises. Each write's failure becomes a "failed" outcome; a
@@ -84,7 +88,8 @@ async def sync(
     check_positive_int("concurrency", concurrency)
     specs = await read_desired(desired)
     account_id = lists.account_id
-    existing = await lists.list(api_version=api_version)
+    if existing is None:
+        existing = await lists.list(api_version=api_version)
     plan = plan_sync(existing, specs, prune=prune, account_id=account_id)
     # The plan holds every spec and every list it needs: two lists of pointers fewer to carry.
     del specs, existing
@@ -280,6 +285,7 @@ async def sync_many(
     on_plan: PlanCallback | None = None,
     concurrency: int | None = None,
     keep_results: bool = False,
+    listings: Mapping[str, Sequence[ContactList]] | None = None,
 ) -> dict[str, SyncReport]:
     """Sync many accounts at once, each at its own pace; return the reports by account id.
 
@@ -287,7 +293,8 @@ async def sync_many(
     anything is sent to any account. After that, an account that fails (e.g. its lists cannot
     be read, its credentials are refused, or a callback raised for it) gets a report saying
     so and the others carry on. ``concurrency`` is per account (default: the account's
-    ``max_concurrency``).
+    ``max_concurrency``). ``listings`` holds lists already read, by account id: those
+    accounts are not read again.
     """
     if concurrency is not None:  # 0 is a mistake, not "the default"
         check_positive_int("concurrency", concurrency)
@@ -307,6 +314,7 @@ async def sync_many(
                 on_outcome=on_outcome,
                 on_plan=on_plan,
                 keep_results=keep_results,
+                existing=None if listings is None else listings.get(lists.account_id),
             )
         except Exception as exc:  # one account failing must not stop the others
             return SyncReport(account_id=lists.account_id, plan=None, dry_run=dry_run, error=exc)

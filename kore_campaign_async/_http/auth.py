@@ -7,12 +7,15 @@ Secrets never appear in a repr.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import jwt
+import jwt.warnings
 
 from .._config import (
     JWT_ALGORITHM,
@@ -23,6 +26,12 @@ from .._config import (
 from .._exceptions import ConfigurationError, TokenError
 
 TokenProvider = Callable[[], Awaitable[str]]
+
+logger = logging.getLogger("kore_campaign_async.auth")
+#: RFC 7518 3.2: an HS256 key should be at least as long as the hash (32 bytes).
+HS256_MIN_KEY_BYTES = 32
+#: Newer PyJWT warns on every signature with a short key; older versions do not check.
+_SHORT_KEY_WARNING: type[Warning] | None = getattr(jwt.warnings, "InsecureKeyLengthWarning", None)
 
 
 class TokenSource(Protocol):
@@ -68,6 +77,13 @@ class JwtSigner:
             raise ConfigurationError(
                 f"jwt lifetime ({lifetime} s) must exceed renew_before ({renew_before} s)"
             )
+        if len(client_secret.encode()) < HS256_MIN_KEY_BYTES:
+            # Said once, in our words: PyJWT warns from inside its own code, with its source line.
+            logger.warning(
+                "the client secret is shorter than the %d bytes RFC 7518 recommends for HS256; "
+                "it is used as Kore issued it",
+                HS256_MIN_KEY_BYTES,
+            )
         self.client_id = client_id
         self._secret = client_secret
         self._subject = subject or client_id
@@ -106,7 +122,12 @@ class JwtSigner:
         now = self._now()
         if self._token is None or now >= self._renew_at:
             try:
-                self._token = jwt.encode(self.claims(now), self._secret, algorithm=JWT_ALGORITHM)
+                with warnings.catch_warnings():
+                    if _SHORT_KEY_WARNING is not None:
+                        warnings.simplefilter("ignore", _SHORT_KEY_WARNING)
+                    self._token = jwt.encode(
+                        self.claims(now), self._secret, algorithm=JWT_ALGORITHM
+                    )
             except Exception as exc:  # PyJWT raises several types; surface one of ours
                 raise TokenError(f"could not sign a JWT: {type(exc).__name__}") from None
             self._renew_at = now + self._lifetime - self._renew_before
