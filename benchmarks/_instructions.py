@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
+from kore_campaign_async._http.requester import Operation, Reply
 from kore_campaign_async._wire import endpoints as ep
 
 from . import _overhead
@@ -37,6 +38,10 @@ _ROOT: Final = Path(__file__).resolve().parent.parent
 _IREFS: Final = re.compile(r"I\s+refs:\s+([\d,]+)")
 RAW: Final = "raw aiohttp"
 UNDECODED: Final = "SDK request path, answer not decoded"
+
+
+def _undecoded(_reply: Reply) -> bool:
+    return True
 
 
 @contextlib.asynccontextmanager
@@ -50,8 +55,8 @@ async def _sdk_undecoded(server: ServerProcess, concurrency: int) -> AsyncIterat
         requester = lists._requester
 
         async def work(name: str) -> bool:
-            await requester.call(ep.create("v2", lists._ref, CreateCall.body(name)))
-            return True
+            request = ep.create("v2", lists._ref, CreateCall.body(name))
+            return await requester.call(Operation(request, _undecoded))
 
         yield _overhead._per_item(work, concurrency)
 

@@ -27,7 +27,6 @@ from .._exceptions import (
     APITimeoutError,
     ConfigurationError,
     InternalServerError,
-    KoreError,
     RateLimitError,
     RetryBudgetExhaustedError,
 )
@@ -246,100 +245,58 @@ def _backoff(policy: RetryPolicy) -> wait_base:
     ) + tenacity.wait_random_exponential(multiplier=half_base, max=half_cap)
 
 
-@attrs.define
-class _Call:
-    """What one run_with_retries call has done so far."""
-
-    attempts: int = 0
-    last_spent: int = 0
-
-
 async def run_with_retries(
-    fn: Callable[[int], Awaitable[T]],
+    fn: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy,
     budget: RetryBudget | None,
     clock: Clock,
     sleep: Sleep,
+    deadline_at: float | None = None,
     operation: str = "",
     on_retry: Callable[[RetryEvent], None] | None = None,
-    deadline_at: float | None = None,
-) -> tuple[T, int]:
-    """Call ``fn(attempt)`` until it succeeds or the policy gives up; return (result, attempts).
+    may_retry: Callable[[BaseException], bool] | None = None,
+) -> T:
+    """Await ``fn()`` until it succeeds or the policy gives up; return its result.
 
-    ``deadline_at`` is the clock time the policy's deadline ends, when the caller fixed it
-    already (math.inf: none); by default it is ``policy.deadline`` from now.
+    ``fn`` must be a coroutine function (or a partial of one): tenacity tells by looking.
 
-    The last error is raised itself, with ``attempts`` set. A server-directed wait longer
-    than ``policy.max_retry_after`` raises at once. A refused budget spend raises
+    ``deadline_at`` is the clock time no retry wait may end after, when the caller fixed it
+    already (math.inf: none); by default it is ``policy.deadline`` from now. Beyond the
+    policy, ``may_retry`` can refuse another attempt after a given error.
+
+    The last error is raised itself. A server-directed wait longer than
+    ``policy.max_retry_after`` raises at once. A refused budget spend raises
     :class:`RetryBudgetExhaustedError` from the last error. Cancellation always propagates.
 
     Budget refunds follow botocore's retry quota: a first-attempt success refunds
     ``success_refund``; a success after retries refunds what its last retry cost, so
     retries that end well cost nothing and only failing streaks drain the budget.
-
-    The first attempt runs bare: most calls succeed at once, and building tenacity's
-    machinery for them costs more than the request. Only when it fails does a fresh
-    ``AsyncRetrying`` take over; it is handed that failure as its own attempt 1, so every
-    decision (retry or not, stop, wait, budget, hooks) is tenacity's, exactly as if it had
-    run from the start.
     """
-    # Fixed before the first attempt: the deadline covers the whole call.
-    if deadline_at is None and policy.deadline is not None:
-        deadline_at = clock() + policy.deadline
-    try:
-        result = await fn(1)
-    except Exception as exc:  # BaseExceptions (cancellation) never retry: they propagate
-        first_error = exc
-    else:
-        if budget is not None:
-            budget.refund(None)
-        return result, 1
-    # Outside the except block, so later attempts' errors do not chain to the first one.
-    return await _retry_failed_call(
-        first_error,
-        fn,
-        policy=policy,
-        budget=budget,
-        clock=clock,
-        sleep=sleep,
-        deadline_at=deadline_at,
-        operation=operation,
-        on_retry=on_retry,
-    )
-
-
-async def _retry_failed_call(
-    first_error: Exception,
-    fn: Callable[[int], Awaitable[T]],
-    *,
-    policy: RetryPolicy,
-    budget: RetryBudget | None,
-    clock: Clock,
-    sleep: Sleep,
-    deadline_at: float | None,
-    operation: str,
-    on_retry: Callable[[RetryEvent], None] | None,
-) -> tuple[T, int]:
-    """Run the rest of a call whose first attempt raised ``first_error``, under tenacity."""
-    call = _Call()
+    if deadline_at is None:
+        deadline_at = math.inf if policy.deadline is None else clock() + policy.deadline
+    last_spent: int | None = None
 
     def retry_if(error: BaseException) -> bool:
-        if not is_retryable(error, policy):
+        if not is_retryable(error, policy) or (may_retry is not None and not may_retry(error)):
             return False
         delay = _server_delay(error)
         return delay is None or delay <= policy.max_retry_after
 
     def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+        nonlocal last_spent
         error = _failure(retry_state)
         if budget is not None:
             if not budget.try_spend(error):
-                raise RetryBudgetExhaustedError(
+                exhausted = RetryBudgetExhaustedError(
                     f"retry budget exhausted after attempt {retry_state.attempt_number}"
                     f" of {operation or 'call'}: failing fast ({error})",
                     last_error=error,
-                ) from error
-            call.last_spent = budget.cost_of(error)
+                )
+                # The failed attempt's count, which a request path has set on its error.
+                exhausted.attempts = getattr(error, "attempts", 0) or retry_state.attempt_number
+                raise exhausted from error
+            last_spent = budget.cost_of(error)
         event = RetryEvent(
             attempt=retry_state.attempt_number,
             error=error,
@@ -358,7 +315,7 @@ async def _retry_failed_call(
 
     wait = _WaitRetryAfter(_backoff(policy))
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
-    if deadline_at is not None and deadline_at < math.inf:
+    if deadline_at < math.inf:
         stop = stop | _StopAtDeadline(clock, deadline_at, wait)
     # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
     retrying = tenacity.AsyncRetrying(
@@ -369,19 +326,7 @@ async def _retry_failed_call(
         before_sleep=before_sleep,
         reraise=True,
     )
-
-    async def attempt() -> T:
-        call.attempts += 1
-        if call.attempts == 1:
-            # Attempt 1 already ran (in run_with_retries): tenacity judges its failure.
-            raise first_error
-        return await fn(call.attempts)
-
-    try:
-        result: T = await retrying(attempt)
-    except KoreError as error:
-        error.attempts = call.attempts
-        raise
+    result: T = await retrying(fn)
     if budget is not None:
-        budget.refund(call.last_spent)
-    return result, call.attempts
+        budget.refund(last_spent)
+    return result
