@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 import aiohttp
 
@@ -23,10 +22,6 @@ from .transport import HttpRequest, RawResponse
 # json.dumps() with any non-default option builds a new encoder on every call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _JSON = {"Content-Type": "application/json"}
-
-
-def _dumps(value: Any) -> bytes:
-    return _ENCODER.encode(value).encode("utf-8")
 
 
 def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
@@ -122,7 +117,7 @@ class AiohttpTransport:
     async def send(self, request: HttpRequest) -> RawResponse:
         """Send one request and read the whole answer; never retries."""
         session = self._get_session()
-        data = None if request.json is None else _dumps(request.json)
+        data = None if request.json is None else _ENCODER.encode(request.json).encode()
         timeout = request.timeout
         # Raised after the except blocks, so an unsafe aiohttp error is not even __context__.
         # No local holds the headers or the token: error reporters record every frame's locals.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
@@ -200,38 +201,32 @@ def _failure(retry_state: tenacity.RetryCallState) -> BaseException:
     return error
 
 
-def _next_sleep(retry_state: tenacity.RetryCallState) -> float:
-    action = retry_state.next_action
-    return action.sleep if action is not None else 0.0
-
-
 class _WaitRetryAfter(wait_base):
     """Wait exactly what the server asked for; back off when it did not say."""
 
     def __init__(self, backoff: wait_base) -> None:
         self._backoff = backoff
-        self._decided: tuple[int, float] | None = None
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        # Decided once per attempt: the deadline stop asks too, and jitter must agree.
-        attempt = retry_state.attempt_number
-        if self._decided is None or self._decided[0] != attempt:
-            delay = _server_delay(_failure(retry_state))
-            self._decided = (attempt, self._backoff(retry_state) if delay is None else delay)
-        return self._decided[1]
+        delay = _server_delay(_failure(retry_state))
+        return self._backoff(retry_state) if delay is None else delay
 
 
 class _StopAtDeadline(stop_base):
     """Stop rather than start a wait that would end past the deadline (injected clock)."""
 
-    def __init__(self, clock: Clock, deadline_at: float, wait: _WaitRetryAfter) -> None:
+    def __init__(self, clock: Clock, deadline_at: float) -> None:
         self._clock = clock
         self._deadline_at = deadline_at
-        # Asked directly: tenacity < 8.3 stops before it waits and has no upcoming_sleep.
-        self._wait = wait
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return self._clock() + self._wait(retry_state) > self._deadline_at
+        # tenacity (>= 8.3) decides the wait before it asks whether to stop.
+        return self._clock() + retry_state.upcoming_sleep > self._deadline_at
+
+
+@functools.lru_cache(maxsize=64)  # a policy's waits never change: built once per policy
+def _wait(policy: RetryPolicy) -> _WaitRetryAfter:
+    return _WaitRetryAfter(_backoff(policy))
 
 
 def _backoff(policy: RetryPolicy) -> wait_base:
@@ -300,7 +295,7 @@ async def run_with_retries(
         event = RetryEvent(
             attempt=retry_state.attempt_number,
             error=error,
-            wait=_next_sleep(retry_state),
+            wait=retry_state.upcoming_sleep,
             operation=operation,
         )
         logger.debug(
@@ -313,15 +308,14 @@ async def run_with_retries(
         if on_retry is not None:
             on_retry(event)
 
-    wait = _WaitRetryAfter(_backoff(policy))
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
     if deadline_at < math.inf:
-        stop = stop | _StopAtDeadline(clock, deadline_at, wait)
+        stop = stop | _StopAtDeadline(clock, deadline_at)
     # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
     retrying = tenacity.AsyncRetrying(
         sleep=sleep,
         stop=stop,
-        wait=wait,
+        wait=_wait(policy),
         retry=tenacity.retry_if_exception(retry_if),
         before_sleep=before_sleep,
         reraise=True,

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import ValidationError
-from .._http.requester import Operation
 from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import create_body
@@ -30,7 +29,7 @@ from .._wire.validation import (
 )
 from .base import contact_lists, model
 from .contacts import ContactOperations
-from .lost_answers import Adopt, GoneAfterLostAnswer, find_named
+from .lost_answers import Adopt, GoneAfterLostAnswer
 
 if TYPE_CHECKING:
     from .._bulk.create import CreateReport, ReportCallback
@@ -90,8 +89,7 @@ class ContactLists(ContactOperations):
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
-        lookup = Operation(ep.list_all(version, self._ref), find_named(spec.name))
-        recovery = Adopt(lookup, always=if_exists == "adopt")
+        recovery = Adopt(spec.name, self._ref, version, always=if_exists == "adopt")
         return await self._call(
             ep.create(version, self._ref, create_body(spec)),
             _LIST,

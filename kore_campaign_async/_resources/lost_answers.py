@@ -8,7 +8,7 @@ path (``Requester.call``) as the operation's :class:`Recovery`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 
 import attrs
 
@@ -17,6 +17,8 @@ from .._exceptions import APIStatusError, KoreError, NotFoundError
 from .._http.requester import Call, Operation, Recovery, Reply
 from .._http.responses import decode_lists, is_name_taken
 from .._http.retry import is_ambiguous
+from .._wire import endpoints as ep
+from .._wire.endpoints import AccountRef
 from .._wire.models import AddContactsResult, ContactList, name_key
 
 
@@ -28,32 +30,35 @@ class Adopt(Recovery[ContactList]):
     earlier answer was lost (our own create got through) or the caller asked to adopt.
     """
 
-    lookup: Operation[ContactList | None]
+    name: str
+    account: AccountRef
+    api_version: ApiVersion
     always: bool = False
     """Adopt on a name-taken answer even without a lost answer (``if_exists="adopt"``)."""
 
     async def before_resend(self, call: Call) -> ContactList | None:
-        return await call.send(self.lookup)
+        return await self._find(call)
 
     async def instead_of(self, error: KoreError, call: Call) -> ContactList | None:
         taken = isinstance(error, APIStatusError) and is_name_taken(error)
         if taken and (call.answer_lost or self.always):
-            return await call.send(self.lookup)
+            return await self._find(call)
         return None
 
+    async def _find(self, call: Call) -> ContactList | None:
+        """Look the list up in one attempt of this call; return it adopted, or None."""
+        request = ep.list_all(self.api_version, self.account)
+        return await call.send(Operation(request, functools.partial(_adopt_named, self.name)))
 
-def find_named(name: str) -> Callable[[Reply], ContactList | None]:
-    """Return a decoder that picks the list called ``name`` (any case) out of all lists."""
+
+def _adopt_named(name: str, reply: Reply) -> ContactList | None:
+    """Pick the list called ``name`` (any case) out of all lists, marked adopted."""
+    meta = attrs.evolve(reply.meta, adopted=True)
+    found = decode_lists(
+        reply.payload, method=reply.method, url=reply.url, status=reply.meta.status, meta=meta
+    )
     key = name_key(name)
-
-    def adopt_named(reply: Reply) -> ContactList | None:
-        meta = attrs.evolve(reply.meta, adopted=True)
-        found = decode_lists(
-            reply.payload, method=reply.method, url=reply.url, status=reply.meta.status, meta=meta
-        )
-        return next((item for item in found if name_key(item.name) == key), None)
-
-    return adopt_named
+    return next((item for item in found if name_key(item.name) == key), None)
 
 
 @attrs.frozen
