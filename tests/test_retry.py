@@ -464,16 +464,26 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingRetrying]:
     return CountingRetrying
 
 
-async def test_each_call_runs_on_a_fresh_async_retrying(
+async def test_a_first_attempt_that_succeeds_builds_no_tenacity_machinery(
+    clock: ManualClock, sleep: RecordingSleep, counting: type[CountingRetrying]
+) -> None:
+    fn, seen = failing()
+    budget = RetryBudget(capacity=10, success_refund=1)
+    budget.try_spend(status(InternalServerError, 503))
+    assert await run(fn, clock, sleep, budget=budget) == "ok@1"
+    assert seen == [1]
+    assert counting.made == 0
+    assert budget.available == 6  # a first-attempt success still refunds
+
+
+async def test_each_failed_first_attempt_hands_over_to_a_fresh_async_retrying(
     clock: ManualClock, sleep: RecordingSleep, counting: type[CountingRetrying]
 ) -> None:
     for _ in range(3):
         fn, seen = failing(status(InternalServerError, 503))
         assert await run(fn, clock, sleep, RetryPolicy(jitter=False)) == "ok@2"
         assert seen == [1, 2]
-    fn, _ = failing()
-    assert await run(fn, clock, sleep) == "ok@1"
-    assert counting.made == 4
+    assert counting.made == 3
     assert sleep.waits == [0.5, 0.5, 0.5]
 
 

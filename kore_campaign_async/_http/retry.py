@@ -254,8 +254,6 @@ async def run_with_retries(
 ) -> T:
     """Await ``fn()`` until it succeeds or the policy gives up; return its result.
 
-    ``fn`` must be a coroutine function (or a partial of one): tenacity tells by looking.
-
     ``deadline_at`` is the clock time no retry wait may end after, when the caller fixed it
     already (math.inf: none); by default it is ``policy.deadline`` from now. Beyond the
     policy, ``may_retry`` can refuse another attempt after a given error.
@@ -267,9 +265,23 @@ async def run_with_retries(
     Budget refunds follow botocore's retry quota: a first-attempt success refunds
     ``success_refund``; a success after retries refunds what its last retry cost, so
     retries that end well cost nothing and only failing streaks drain the budget.
+
+    The first attempt runs bare: tenacity inspects each of its callbacks on every attempt,
+    which costs a third of a request's client CPU (see README, benchmarks), and most calls
+    succeed at once. Only a failure builds the ``AsyncRetrying``, which takes that failure
+    as its own attempt 1, so every decision (retry, stop, wait, budget, hooks) is tenacity's.
     """
-    if deadline_at is None:
+    if deadline_at is None:  # fixed before the first attempt: the deadline covers the call
         deadline_at = math.inf if policy.deadline is None else clock() + policy.deadline
+    first_failure: BaseException | None = None
+    try:
+        first = await fn()
+    except Exception as exc:  # a BaseException (cancellation) is never retried
+        first_failure = exc
+    else:
+        if budget is not None:
+            budget.refund()
+        return first
     last_spent: int | None = None
 
     def retry_if(error: BaseException) -> bool:
@@ -320,7 +332,15 @@ async def run_with_retries(
         before_sleep=before_sleep,
         reraise=True,
     )
-    result: T = await retrying(fn)
+
+    async def attempt() -> T:
+        nonlocal first_failure
+        if first_failure is not None:  # attempt 1 already ran: tenacity judges its failure
+            failure, first_failure = first_failure, None
+            raise failure
+        return await fn()
+
+    result: T = await retrying(attempt)
     if budget is not None:
         budget.refund(last_spent)
     return result
