@@ -36,6 +36,7 @@ from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, To
 from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import AttemptEvent, Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
+from ._http.transport import HttpRequest, RawResponse, Transport
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -78,6 +79,7 @@ __all__ = [
     "CreateReport",
     "FieldChange",
     "Hooks",
+    "HttpRequest",
     "InternalServerError",
     "JwtSigner",
     "KoreError",
@@ -90,6 +92,7 @@ __all__ = [
     "ProviderToken",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
     "ReportCallback",
     "ResponseMeta",
     "RetryBudget",
@@ -103,6 +106,7 @@ __all__ = [
     "TokenError",
     "TokenProvider",
     "TokenSource",
+    "Transport",
     "UpdatedContactList",
     "ValidationError",
     "__version__",

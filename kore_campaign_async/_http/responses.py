@@ -30,6 +30,7 @@ from .._wire.converter import structure_with_meta
 from .._wire.listing import read_listing
 from .._wire.models import ContactListListing, ResponseMeta
 from .._wire.retry_after import parse_retry_after
+from .transport import RawResponse
 
 T = TypeVar("T")
 
@@ -45,15 +46,6 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 }
 _RATE_LIMIT_HINT = "exceeded the per-minute rate limit"
 _MAX_TEXT = 2000  # keep error bodies readable; Kore never sends long JSON errors
-
-
-@attrs.frozen
-class RawResponse:
-    """What came back over the wire for one attempt."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
 
 
 @attrs.frozen
