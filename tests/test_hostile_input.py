@@ -142,3 +142,20 @@ async def test_create_many_refuses_a_lone_surrogate_per_item(
     assert isinstance(outcome.error, kca.ValidationError)
     assert outcome.error.field.endswith("name")
     assert server.requests == []
+
+
+@pytest.mark.parametrize("source", ["token", "token_provider"])
+async def test_a_token_with_crlf_is_a_token_error_and_nothing_is_sent(
+    server: FakeKoreServer, source: str
+) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.e30.sig\r\nX-Injected: yes"
+
+    async def provider() -> str:
+        return token
+
+    given: dict[str, Any] = {source: token if source == "token" else provider}
+    with pytest.raises(kca.TokenError) as info:
+        async with kca.CampaignClient(server.url, rate_limit=None, **given) as client:
+            await client.account("acct-1", iid="st-app-1").contact_lists.list()
+    assert "sig" not in str(info.value)
+    assert server.requests == []
