@@ -139,12 +139,33 @@ class JwtSigner:
             self._token = None
 
 
+def _header_problem(token: object) -> str | None:
+    """Say why ``token`` cannot be sent as the ``auth`` header, or None if it can.
+
+    Never quotes the token. aiohttp refuses CR/LF (header injection) with a bare ValueError,
+    and other control or non-ASCII characters would be mangled or refused by the server.
+    """
+    if not isinstance(token, str):
+        return f"is a {type(token).__name__}, not a str"
+    if not token:
+        return "is empty"
+    if not (token.isascii() and token.isprintable()):
+        return "holds a control or non-ASCII character (a trailing newline read from a file?)"
+    if token != token.strip():
+        return "has leading or trailing whitespace"
+    return None
+
+
 class StaticToken:
     """A token the caller made; it cannot be renewed."""
 
     def __init__(self, token: str) -> None:
         if not token or not isinstance(token, str):
             raise ConfigurationError("token must be a non-empty string")
+        problem = _header_problem(token)
+        if problem is not None:
+            del token  # error reporters record the locals of every frame in a traceback
+            raise TokenError(f"token {problem}; it cannot be sent as the auth header")
         self._token = token
 
     def __repr__(self) -> str:
@@ -215,8 +236,10 @@ class ProviderToken:
             token = await self._provider()
         except Exception as exc:
             raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
-        if not isinstance(token, str) or not token:
-            raise TokenError("token_provider must return a non-empty str")
+        problem = _header_problem(token)
+        if problem is not None:
+            del token  # error reporters record the locals of every frame in a traceback
+            raise TokenError(f"token_provider returned a token that {problem}; nothing was sent")
         self._token = token
         self._renew_at = self._expiry(token) - self._renew_before
         self.fetched += 1

@@ -24,6 +24,7 @@ from .._config import (
 )
 from .._exceptions import (
     APIConnectionError,
+    APIResponseDecodeError,
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
@@ -164,7 +165,9 @@ class RetryEvent:
 
 def is_retryable(error: BaseException, policy: RetryPolicy) -> bool:
     """Return whether another attempt may succeed where this one failed."""
-    if isinstance(error, (APIConnectionError, RateLimitError)):
+    # An unreadable answer keeps the rule it had as an APIConnectionError (retried, ambiguous)
+    # until each operation states its own.
+    if isinstance(error, (APIConnectionError, APIResponseDecodeError, RateLimitError)):
         return True
     if isinstance(error, APIStatusError):
         return error.status in policy.retry_statuses
@@ -174,7 +177,7 @@ def is_retryable(error: BaseException, policy: RetryPolicy) -> bool:
 
 def is_ambiguous(error: BaseException) -> bool:
     """Return whether the server may have applied the request despite the error."""
-    if isinstance(error, APIConnectionError):
+    if isinstance(error, (APIConnectionError, APIResponseDecodeError)):
         return error.request_sent
     if isinstance(error, RateLimitError):
         return False

@@ -15,7 +15,7 @@ from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import CONTACT_WIRE, converter
 from .._wire.models import AddContactsResult, Contact, ContactPage
-from .._wire.validation import check_id, check_name, check_positive_int
+from .._wire.validation import check_id, check_json_text, check_name, check_positive_int
 from .base import AccountResource, model
 from .lost_answers import NeverResend
 
@@ -154,6 +154,7 @@ def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
     phone = body.get("phoneNumber")
     if not isinstance(phone, str) or not phone.strip():
         raise ValidationError(f"{field}.phone_number", "is required and must be a non-empty string")
+    check_json_text(field, body)
     return body
 
 

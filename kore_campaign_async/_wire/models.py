@@ -219,15 +219,21 @@ class ContactListCreate:
 
     def __attrs_post_init__(self) -> None:
         # One pass over the common, valid case (a bulk job builds one spec per list); the
-        # checks in _validation run only to name what is wrong, in field order.
+        # checks in _validation run only to name what is wrong, in field order. Non-ASCII
+        # text takes the full checks, which refuse a lone surrogate (isascii() is O(1)).
         name, description, source = self.name, self.description, self.source
         if not (
             name.__class__ is str
             and len(name) <= NAME_MAX_LENGTH
             and name.strip()
+            and name.isascii()
             and (
                 description is None
-                or (description.__class__ is str and len(description) <= DESCRIPTION_MAX_LENGTH)
+                or (
+                    description.__class__ is str
+                    and len(description) <= DESCRIPTION_MAX_LENGTH
+                    and description.isascii()
+                )
             )
             and (self.allow_duplicates is None or self.allow_duplicates.__class__ is bool)
             and source.__class__ is str
