@@ -33,8 +33,9 @@ from ._exceptions import (
     ValidationError,
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.events import AttemptEvent
 from ._http.limits import AccountLimiter, RateLimit
-from ._http.requester import AttemptEvent, Hooks
+from ._http.requester import Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
 from ._resources.contact_lists import ContactLists

@@ -128,7 +128,7 @@ class _Job:
     async def run(self, emit: Emit, *, check_repeats: bool) -> None:
         """Create every item with ``concurrency`` workers; ``emit`` each outcome as it ends."""
         lists, account_id = self.lists, self.lists.account_id
-        halt = AccountHalt()
+        halt = AccountHalt(account_id)
 
         async def handle(item: _Item) -> None:
             spec = item.spec

@@ -14,6 +14,7 @@ from typing import Final
 import attrs
 
 from .._exceptions import AuthenticationError, KoreError, PermissionDeniedError
+from .._http import observe
 from .outcomes import Outcome, failed_outcome
 from .plan import Action
 
@@ -24,7 +25,8 @@ ACCOUNT_FAILURES: Final = (AuthenticationError, PermissionDeniedError)
 class AccountHalt:
     """One job's switch: thrown by the first account-wide failure, checked before each send."""
 
-    def __init__(self) -> None:
+    def __init__(self, account_id: str = "") -> None:
+        self.account_id = account_id
         self.cause: KoreError | None = None
         self._reason = ""
 
@@ -37,6 +39,7 @@ class AccountHalt:
                 f"{type(error).__name__}: {error} (fix the credentials or the account's "
                 "permissions, then run again)"
             )
+            observe.bulk_halted(self.account_id, name, error)
 
     def not_sent(self, *, index: int, account_id: str, name: str, action: Action) -> Outcome | None:
         """Return the "failed, not sent" outcome of an item once the switch is thrown, else None."""

@@ -106,7 +106,7 @@ async def sync(
         if dry_run or not change.writes:
             record(_settled(change, account_id, dry_run=dry_run, keep_result=keep_results))
 
-    halt = AccountHalt()
+    halt = AccountHalt(account_id)
 
     async def handle(change: PlannedChange) -> None:
         stopped = halt.not_sent(

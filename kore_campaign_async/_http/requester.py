@@ -11,7 +11,6 @@ and to the caller's hooks.
 from __future__ import annotations
 
 import functools
-import logging
 import math
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -23,32 +22,16 @@ from .._config import AUTH_HEADER, Timeout
 from .._exceptions import AuthenticationError, KoreError, RateLimitError
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
+from . import observe
 from .auth import TokenSource
+from .events import AttemptEvent
 from .limits import AccountLimiter
 from .responses import decode
 from .retry import RetryBudget, RetryEvent, RetryPolicy, is_ambiguous, run_with_retries
 from .transport import HttpRequest, RawResponse, Transport
 
-logger = logging.getLogger("kore_campaign_async")
 T = TypeVar("T")
 U = TypeVar("U")
-
-
-@attrs.frozen(kw_only=True)
-class AttemptEvent:
-    """One HTTP attempt, reported after it ends (answered or failed)."""
-
-    operation: str
-    method: str
-    url: str
-    account_id: str
-    attempt: int
-    """1-based number of this attempt within its call."""
-    status: int | None
-    """HTTP status, or None when no answer came."""
-    error: BaseException | None
-    elapsed: float
-    """Seconds from sending to the end of the answer (limiter waits excluded)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -165,17 +148,19 @@ class Requester:
         # The deadline bounds retry waits and account-pause waits alike, from the same start.
         deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
         call = Call(self, timeout or self.timeout, policy.max_retry_after, deadline_at)
-        return await run_with_retries(
-            functools.partial(self._attempt, operation, call),
-            policy=policy,
-            budget=self.budget,
-            clock=self.clock,
-            sleep=self.sleep,
-            deadline_at=deadline_at,
-            operation=operation.request.operation,
-            on_retry=self.hooks.on_retry,
-            may_retry=operation.recovery.may_resend,
-        )
+        spec, account_id = operation.request, self.account.account_id
+        with observe.call(spec.operation, account_id, spec.method, self.base_url + spec.path):
+            return await run_with_retries(
+                functools.partial(self._attempt, operation, call),
+                policy=policy,
+                budget=self.budget,
+                clock=self.clock,
+                sleep=self.sleep,
+                deadline_at=deadline_at,
+                operation=spec.operation,
+                on_retry=self.hooks.on_retry,
+                may_retry=operation.recovery.may_resend,
+            )
 
     async def _attempt(self, operation: Operation[T], call: Call) -> T:
         """One try of the operation, with its recovery around the send."""
@@ -183,6 +168,7 @@ class Requester:
         if call.answer_lost:
             found = await recovery.before_resend(call)
             if found is not None:
+                observe.recovered(self.account.account_id, operation.request.operation, None)
                 return found
         try:
             return await self.send(operation, call)
@@ -191,6 +177,7 @@ class Requester:
             found = await recovery.instead_of(error, call)
             if found is None:
                 raise
+            observe.recovered(self.account.account_id, operation.request.operation, error)
             return found
 
     async def send(self, operation: Operation[T], call: Call) -> T:
@@ -204,10 +191,12 @@ class Requester:
         while True:
             started: float | None = None
             raw: RawResponse | None = None
+            queued = self.clock()
             try:
                 async with self.limiter.slot(
                     max_pause=call.max_pause, deadline_at=call.deadline_at
                 ):
+                    waited = self.clock() - queued
                     # The token is fetched inside the slot (a long wait must not age it) and
                     # never held in a local: error reporters record every frame's locals.
                     request = HttpRequest(
@@ -231,7 +220,7 @@ class Requester:
             except BaseException as exc:
                 if started is not None:
                     status = None if raw is None else raw.status
-                    self._report(spec, url, call.attempts, status, exc, started)
+                    self._report(spec, url, call.attempts, status, exc, started, waited)
                 if not isinstance(exc, KoreError):
                     raise
                 if isinstance(exc, RateLimitError):
@@ -246,10 +235,11 @@ class Requester:
                 ):
                     call.token_renewed = True
                     self.auth.invalidate(request.headers[AUTH_HEADER])
+                    observe.token_renewed(self.account.account_id, spec.operation)
                     continue
                 exc.attempts = call.attempts
                 raise
-            self._report(spec, url, call.attempts, raw.status, None, started)
+            self._report(spec, url, call.attempts, raw.status, None, started, waited)
             self.limiter.on_success()
             return result
 
@@ -261,21 +251,20 @@ class Requester:
         status: int | None,
         error: BaseException | None,
         started: float,
+        waited: float,
     ) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            outcome = status if error is None else f"{status or '-'} {type(error).__name__}"
-            logger.debug("%s %s attempt %d -> %s", spec.method, url, attempt, outcome)
+        event = AttemptEvent(
+            operation=spec.operation,
+            method=spec.method,
+            url=url,
+            account_id=self.account.account_id,
+            attempt=attempt,
+            status=status,
+            error=error,
+            elapsed=self.clock() - started,
+            waited=waited,
+        )
+        observe.attempt(event)
         on_attempt = self.hooks.on_attempt
         if on_attempt is not None:
-            on_attempt(
-                AttemptEvent(
-                    operation=spec.operation,
-                    method=spec.method,
-                    url=url,
-                    account_id=self.account.account_id,
-                    attempt=attempt,
-                    status=status,
-                    error=error,
-                    elapsed=self.clock() - started,
-                )
-            )
+            on_attempt(event)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
@@ -32,10 +31,9 @@ from .._exceptions import (
     RateLimitError,
     RetryBudgetExhaustedError,
 )
+from . import observe
 
 T = TypeVar("T")
-
-logger = logging.getLogger("kore_campaign_async")
 
 # 500/502/504 may come after the upstream applied the write; 503 means it never started.
 _AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
@@ -116,6 +114,8 @@ class RetryBudget:
     timeout_cost: int = 10
     success_refund: int = 1
     _available: int = attrs.field(init=False, default=0)
+    _dry: bool = attrs.field(init=False, default=False)
+    """A spend was refused since the bucket was last full (logged once per episode)."""
 
     def __attrs_post_init__(self) -> None:
         if not _is_int(self.capacity) or self.capacity < 1:
@@ -139,6 +139,9 @@ class RetryBudget:
         """Take the cost of one retry after ``error``; False (and nothing taken) if too few left."""
         cost = self.cost_of(error)
         if cost > self._available:
+            if not self._dry:
+                self._dry = True
+                observe.budget_ran_dry(self._available, self.capacity)
             return False
         self._available -= cost
         return True
@@ -149,6 +152,9 @@ class RetryBudget:
             return  # the usual case: a full bucket after a first-attempt success
         given = self.success_refund if amount is None else amount
         self._available = min(self.capacity, self._available + max(0, given))
+        if self._dry and self._available >= self.capacity:
+            self._dry = False
+            observe.budget_refilled(self.capacity)
 
 
 @attrs.frozen
@@ -313,13 +319,7 @@ async def run_with_retries(
             wait=retry_state.upcoming_sleep,
             operation=operation,
         )
-        logger.debug(
-            "retrying %s after attempt %d in %.3fs: %s",
-            operation or "call",
-            event.attempt,
-            event.wait,
-            error,
-        )
+        observe.retrying(operation, event.attempt, event.wait, error)
         if on_retry is not None:
             on_retry(event)
 

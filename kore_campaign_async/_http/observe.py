@@ -1,0 +1,294 @@
+"""What the SDK tells an operator: named loggers with structured fields, and optional tracing.
+
+The request path calls in here at a few points (a call starts and ends, an attempt ends, a
+retry waits, a token is renewed, a 429 pauses an account...); each logs on its logger and, when
+OpenTelemetry is installed, feeds :mod:`.otel`'s spans and metrics.
+
+Loggers (children of ``kore_campaign_async``; configure that one to see them all):
+
+==============================  =======  =====================================================
+logger                          level    what
+==============================  =======  =====================================================
+``kore_campaign_async``         WARNING  listing items skipped as unreadable
+``….http``                      DEBUG    every HTTP attempt; every retry and its wait
+``….http``                      INFO     a call that failed for good (after its retries);
+                                         an answer lost, then recovered without resending
+``….http``                      WARNING  the retry budget ran dry: retries fail fast until
+                                         it is full again (then INFO)
+``….limits``                    WARNING  an account paused by a 429, and for how long
+``….limits``                    INFO     an adaptive cut of an account's rate, and its return
+                                         to the configured rate
+``….auth``                      WARNING  a client secret shorter than HS256 wants
+``….auth``                      INFO     a token refused (401), renewed, the request resent
+``….bulk``                      INFO     a bulk job stops sending for an account (401/403)
+==============================  =======  =====================================================
+
+A call's final error is logged at INFO, not WARNING: it is raised to the caller too, who
+decides how loud it is (the CLI prints it once).
+
+Every record carries its facts as ``extra`` fields named ``kore_*`` (``kore_account_id``,
+``kore_operation``, ``kore_method``, ``kore_url``, ``kore_attempt``, ``kore_status``,
+``kore_error_type``, ``kore_elapsed``, ``kore_wait``, ``kore_retry_after``,
+``kore_pause_seconds``, ``kore_limit``, ``kore_limit_max``, ``kore_budget_available``,
+``kore_budget_capacity``, ``kore_item_name``), for structlog or JSON formatters. Secrets never:
+URLs carry no token, and error messages are redacted before they are raised.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from typing import Final
+
+import attrs
+
+from .events import AttemptEvent
+from .otel import TELEMETRY, CallSpan
+
+ROOT: Final = "kore_campaign_async"
+http_log: Final = logging.getLogger(f"{ROOT}.http")
+limits_log: Final = logging.getLogger(f"{ROOT}.limits")
+auth_log: Final = logging.getLogger(f"{ROOT}.auth")
+bulk_log: Final = logging.getLogger(f"{ROOT}.bulk")
+
+#: The public name of each operation: ``kore.<this>`` is its span's name.
+QUALIFIED: Final = {
+    "create": "contact_lists.create",
+    "get": "contact_lists.get",
+    "update": "contact_lists.update",
+    "delete": "contact_lists.delete",
+    "list": "contact_lists.list",
+    "contacts": "contacts.list",
+    "add_contacts": "contacts.add",
+}
+
+
+def qualified(operation: str) -> str:
+    """Return the public name of ``operation`` (``create`` -> ``contact_lists.create``)."""
+    return QUALIFIED.get(operation, operation)
+
+
+@attrs.define(eq=False)
+class _CallState:
+    """One SDK call, as its attempts report into it."""
+
+    operation: str
+    account_id: str
+    span: CallSpan | None = None
+    attempts: int = 0
+    status: int | None = None
+
+
+_CURRENT: Final[contextvars.ContextVar[_CallState | None]] = contextvars.ContextVar(
+    "kore_call", default=None
+)
+
+
+class call:  # lower case: read as a verb, ``with observe.call(...):``
+    """Observe one SDK call while the block runs: its span, and its final error at INFO."""
+
+    __slots__ = ("_method", "_state", "_token", "_url")
+
+    def __init__(self, operation: str, account_id: str, method: str, url: str) -> None:
+        self._state = _CallState(qualified(operation), account_id)
+        self._method, self._url = method, url
+
+    def __enter__(self) -> None:
+        self._token = _CURRENT.set(self._state)
+        if TELEMETRY is not None:
+            state = self._state
+            state.span = TELEMETRY.start_call(
+                state.operation, state.account_id, self._method, self._url
+            )
+
+    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        state = self._state
+        _CURRENT.reset(self._token)
+        if TELEMETRY is not None and state.span is not None:
+            TELEMETRY.end_call(state.span, state.attempts, state.status, error)
+        if isinstance(error, Exception):
+            _failed(state, error)
+
+
+def _failed(state: _CallState, error: Exception) -> None:
+    status = getattr(error, "status", None)
+    http_log.info(
+        "%s for account %s failed after %d attempt(s): %s: %s",
+        state.operation,
+        state.account_id,
+        state.attempts,
+        type(error).__name__,
+        error,
+        extra={
+            "kore_account_id": state.account_id,
+            "kore_operation": state.operation,
+            "kore_attempt": state.attempts,
+            "kore_status": status if isinstance(status, int) else None,
+            "kore_error_type": type(error).__name__,
+        },
+    )
+
+
+def attempt(event: AttemptEvent) -> None:
+    """Report one ended HTTP attempt: a DEBUG line, its span and metrics."""
+    state = _CURRENT.get()
+    if state is not None:
+        state.attempts, state.status = event.attempt, event.status
+    name = qualified(event.operation)
+    if http_log.isEnabledFor(logging.DEBUG):
+        error = None if event.error is None else type(event.error).__name__
+        outcome = event.status if error is None else f"{event.status or '-'} {error}"
+        http_log.debug(
+            "%s %s attempt %d -> %s (%.3fs, waited %.3fs)",
+            event.method,
+            event.url,
+            event.attempt,
+            outcome,
+            event.elapsed,
+            event.waited,
+            extra={
+                "kore_account_id": event.account_id,
+                "kore_operation": name,
+                "kore_method": event.method,
+                "kore_url": event.url,
+                "kore_attempt": event.attempt,
+                "kore_status": event.status,
+                "kore_error_type": error,
+                "kore_elapsed": event.elapsed,
+                "kore_wait": event.waited,
+            },
+        )
+    if TELEMETRY is not None:
+        TELEMETRY.attempt(event, name)
+
+
+def retrying(operation: str, attempt: int, wait: float, error: BaseException) -> None:
+    """Report a failed attempt about to be retried after ``wait`` seconds (DEBUG)."""
+    state = _CURRENT.get()
+    name = qualified(operation) if operation else "call"
+    http_log.debug(
+        "retrying %s after attempt %d in %.3fs: %s",
+        name,
+        attempt,
+        wait,
+        error,
+        extra={
+            "kore_account_id": None if state is None else state.account_id,
+            "kore_operation": name,
+            "kore_attempt": attempt,
+            "kore_wait": wait,
+            "kore_error_type": type(error).__name__,
+        },
+    )
+    if TELEMETRY is not None and state is not None and state.span is not None:
+        TELEMETRY.retrying(state.span, attempt, wait)
+
+
+def budget_ran_dry(available: int, capacity: int) -> None:
+    """Report the retry budget refusing a retry for the first time since it was full."""
+    state = _CURRENT.get()
+    first = "" if state is None else f"; first refused: {state.operation} for {state.account_id}"
+    http_log.warning(
+        "retry budget spent (%d of %d tokens left): failed calls fail fast until successes "
+        "refill it%s",
+        available,
+        capacity,
+        first,
+        extra={
+            "kore_account_id": None if state is None else state.account_id,
+            "kore_operation": None if state is None else state.operation,
+            "kore_attempt": None if state is None else state.attempts,
+            "kore_budget_available": available,
+            "kore_budget_capacity": capacity,
+        },
+    )
+
+
+def budget_refilled(capacity: int) -> None:
+    """Report the retry budget full again after it ran dry."""
+    http_log.info(
+        "retry budget full again (%d tokens): failed calls are retried again",
+        capacity,
+        extra={"kore_budget_available": capacity, "kore_budget_capacity": capacity},
+    )
+
+
+def token_renewed(account_id: str, operation: str) -> None:
+    """Report a 401 that made the SDK renew its token and resend at once."""
+    auth_log.info(
+        "%s for account %s: token refused (401); renewing it and resending once",
+        qualified(operation),
+        account_id,
+        extra={
+            "kore_account_id": account_id,
+            "kore_operation": qualified(operation),
+            "kore_status": 401,
+        },
+    )
+
+
+def recovered(account_id: str, operation: str, error: BaseException | None) -> None:
+    """Report a call that ended with a result found instead of resending after a lost answer."""
+    http_log.info(
+        "%s for account %s: answer lost%s; recovered without resending",
+        qualified(operation),
+        account_id,
+        "" if error is None else f" ({type(error).__name__})",
+        extra={
+            "kore_account_id": account_id,
+            "kore_operation": qualified(operation),
+            "kore_error_type": None if error is None else type(error).__name__,
+        },
+    )
+
+
+def account_paused(account_id: str, seconds: float, retry_after: float | None) -> None:
+    """Report an account paused by a 429 for ``seconds`` (Retry-After said ``retry_after``)."""
+    said = "no Retry-After" if retry_after is None else f"Retry-After {retry_after:g}s"
+    limits_log.warning(
+        "account %s paused by a 429 for %.3fs (%s)",
+        account_id,
+        seconds,
+        said,
+        extra={
+            "kore_account_id": account_id,
+            "kore_pause_seconds": seconds,
+            "kore_retry_after": retry_after,
+            "kore_status": 429,
+        },
+    )
+    if TELEMETRY is not None:
+        TELEMETRY.paused(account_id, seconds)
+
+
+def limit_changed(account_id: str, limit: float, limit_max: float, per: float) -> None:
+    """Report an adaptive cut of an account's rate (INFO), or its return to ``limit_max``."""
+    if limit < limit_max:
+        text = "rate cut after a 429 to %g of %g requests per %gs"
+    else:
+        text = "rate back to the configured %g of %g requests per %gs"
+    limits_log.info(
+        "account %s: " + text,
+        account_id,
+        limit,
+        limit_max,
+        per,
+        extra={"kore_account_id": account_id, "kore_limit": limit, "kore_limit_max": limit_max},
+    )
+
+
+def bulk_halted(account_id: str, name: str, error: BaseException) -> None:
+    """Report a bulk job that stops sending for an account after an account-wide refusal."""
+    bulk_log.info(
+        "bulk job stops sending for account %s: %r failed with %s (%s); the rest fail unsent",
+        account_id,
+        name,
+        type(error).__name__,
+        error,
+        extra={
+            "kore_account_id": account_id,
+            "kore_item_name": name,
+            "kore_status": getattr(error, "status", None),
+            "kore_error_type": type(error).__name__,
+        },
+    )
