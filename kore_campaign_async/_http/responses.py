@@ -163,8 +163,7 @@ def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = 
             status=raw.status,
             body=Redactor(secrets).text(raw.body[:_MAX_TEXT].decode("utf-8", errors="replace")),
         ) from None
-    # dict first: JSON objects pass a plain type check, not the slower Mapping ABC one.
-    if isinstance(payload, (dict, Mapping)):
+    if isinstance(payload, dict):
         failed = str(payload.get("status", "")).lower() == "failure"
         message = payload.get("message")
         rate_limited = isinstance(message, str) and is_rate_limit_message(message)
@@ -186,7 +185,7 @@ def decode_result(
 
     An answer without ``data``, or whose ``data`` is no ``cls``, is an APIResponseDecodeError.
     """
-    if not isinstance(payload, (dict, Mapping)) or "data" not in payload:
+    if not isinstance(payload, dict) or "data" not in payload:
         raise _no_data(payload, method=method, url=url, status=status)
     data = payload["data"]
     structure = cast("ResultHook[T]", converter.get_structure_hook(cls))
@@ -209,7 +208,7 @@ def decode_lists(
 
     Lenient per item (see :class:`ContactListListing`); strict about the envelope.
     """
-    if not isinstance(payload, (dict, Mapping)) or "data" not in payload:
+    if not isinstance(payload, dict) or "data" not in payload:
         raise _no_data(payload, method=method, url=url, status=status)
     data = payload["data"]
     if not isinstance(data, list):
