@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._wire.converter import camel, converter
+from kore_campaign_async._wire.converter import ResultHook, camel, converter
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "api-docs"
 
@@ -134,7 +134,8 @@ META = kca.ResponseMeta(attempts=2, status=200, api_version="v2", adopted=True)
 
 def structure_with_meta(data: object, cls: type[Any], meta: kca.ResponseMeta | None) -> Any:
     """What decode_result does: the model's hook, given the result's meta as third argument."""
-    return converter.get_structure_hook(cls)(data, cls, meta)  # type: ignore[call-arg]
+    hook = cast("ResultHook[Any]", converter.get_structure_hook(cls))
+    return hook(data, cls, meta)
 
 
 @pytest.mark.parametrize(

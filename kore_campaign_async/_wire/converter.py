@@ -191,11 +191,11 @@ def _is_array(tp: Any) -> bool:
 
 def _json_array(tp: Any, conv: Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
     items = homogenous_tuple_structure_factory(tp, conv)
-    # campaignInUse: a lone id or object where the array belongs names one campaign.
-    lone_item_is_array = tp == tuple[CampaignRef, ...]
+    # campaignInUse may hold one id or object where the array belongs: an array of one.
+    takes_lone_item = tp == tuple[CampaignRef, ...]
 
     def structure(value: Any, cls: Any) -> tuple[Any, ...]:
-        if lone_item_is_array and isinstance(value, (str, Mapping)):
+        if takes_lone_item and isinstance(value, (str, Mapping)):
             value = [value]
         if not isinstance(value, (list, tuple)):
             raise TypeError(f"expected a JSON array, got {type(value).__name__}")
