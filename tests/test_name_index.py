@@ -137,3 +137,13 @@ async def test_a_cancelled_waiter_or_sender_leaves_the_others_a_listing(clock: M
     assert load.sent == 2
     assert sender.cancelled()
     assert waiters[0].cancelled()
+
+
+async def test_an_idle_map_is_freed_after_max_age(clock: ManualClock) -> None:
+    index, load = NameIndex(clock, max_age=0.0), Listings("A")
+    await index.find("A", load)
+    await index.find("A", load)  # virtual time stands still: the map is still recent
+    assert load.sent == 1
+    await settle()  # the loop's timer (max_age 0) frees it
+    await index.find("A", load)
+    assert load.sent == 2

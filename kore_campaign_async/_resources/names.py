@@ -10,7 +10,8 @@ for a short while (``LISTING_MAX_AGE``), and every adoption of that while reads 
 - a lookup can ask for a listing begun after a point it names (a create with
   ``if_exists="error"`` takes none begun before the call: a list in it existed before the call,
   so it cannot be the call's own);
-- the account's own updates and deletes drop the map.
+- the account's own updates and deletes drop the map;
+- an idle account does not keep its map: a timer frees it ``max_age`` seconds after its listing.
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ class NameIndex:
         self._dropped_at = self._begun
         self._listing = None
 
+    def _free(self, number: int) -> None:
+        if self._listing is not None and self._listing.number == number:
+            self._listing = None
+
     async def find(self, name: str, load: Load, *, begun_after: int = 0) -> ContactList | None:
         """Return the list called ``name`` (any case), or None if there is none.
 
@@ -96,6 +101,9 @@ class NameIndex:
                 by_name.setdefault(name_key(item.name), item)
             if number > self._dropped_at:
                 self._listing = _Listing(number, sent_at, by_name)
+                # Only frees memory (a map can hold tens of thousands of lists); whether a map
+                # is recent enough is read on the injected clock above.
+                asyncio.get_running_loop().call_later(self._max_age, self._free, number)
         finally:
             self._loading = None
             loading.set()
