@@ -27,7 +27,7 @@ a shared store): no two hosts' clocks are ever compared.
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Final, Literal
 
 import attrs
 
@@ -87,7 +87,8 @@ class PacingSettings:
     def fingerprint(self) -> str:
         """The settings as one string: equal strings, equal settings (stored beside the state)."""
         return (
-            f"{self.requests}/{self.per!r}/b{self.start_burst}/p{self.pause_cap!r}/m{self.margin!r}"
+            f"{self.requests} per {self.per!r}s, burst {self.start_burst}, "
+            f"max pause {self.pause_cap!r}s, margin {self.margin!r}"
         )
 
 
@@ -125,6 +126,34 @@ class PacingState:
             cut_at=now - settings.per,
             touched=now,
         )
+
+
+Op = Literal["bind", "permit", "ok", "429"]
+"""What a store does to an account: check its settings, take a permit, count a success or a 429."""
+
+
+def step(
+    state: PacingState | None,
+    settings: PacingSettings,
+    now: float,
+    op: Op,
+    sent_at: float = 0.0,
+    retry_after: float | None = None,
+) -> tuple[PacingState, float]:
+    """Apply one operation as a store does (the Lua twin does exactly this); return the state.
+
+    The number returned: for "permit" the wait (0.0 = granted at ``now``), for "429" the pause
+    left, else 0.0. ``None`` is an account with nothing stored (new, or its keys expired).
+    """
+    state = PacingState.fresh(settings, now) if state is None else state
+    state = forget_if_idle(state, settings, now)
+    if op == "permit":
+        return state, permit(state, settings, now)
+    if op == "ok":
+        succeeded(state, settings, now, sent_at)
+    elif op == "429":
+        return state, rate_limited(state, settings, now, retry_after, sent_at)
+    return state, 0.0
 
 
 def interval(state: PacingState, settings: PacingSettings) -> float:
