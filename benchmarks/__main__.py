@@ -1,7 +1,8 @@
 """``python -m benchmarks [--quick] [--only NAME ...] [--out DIR] [--profile]``.
 
-The four benchmarks of issue 5 run by default; ``--only instructions`` adds the optional
-instruction count (valgrind), which takes minutes of its own.
+A full run writes ``benchmarks/results/latest.md`` (committed, quoted by README) and
+``latest.json``; a quick run writes to ``benchmarks/results/quick/`` (ignored by git) unless
+``--out`` says otherwise, so it never overwrites the numbers of a full run.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import attrs
 
 import kore_campaign_async as kca
 
-from . import _chaos, _goodput, _instructions, _overhead, _plot, _report, _scale
+from . import _chaos, _goodput, _overhead, _plot, _report, _scale
 from ._common import Settings
 from ._server import ServerProcess
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+QUICK_RESULTS = RESULTS / "quick"
 BENCHMARKS = ("overhead", "goodput", "scale", "chaos")
-OPTIONAL = ("instructions",)
 
 
 def _version(package: str) -> str | None:
@@ -49,6 +51,7 @@ def _meta(settings: Settings) -> dict[str, Any]:
         "sdk": kca.__version__,
         "aiohttp": _version("aiohttp"),
         "httpx": _version("httpx"),
+        "pydantic": _version("pydantic"),
         "settings": attrs.asdict(settings),
     }
 
@@ -62,13 +65,17 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=BENCHMARKS + OPTIONAL,
+        choices=BENCHMARKS,
         default=list(BENCHMARKS),
         metavar="NAME",
-        help=f"run only these ({', '.join(BENCHMARKS + OPTIONAL)}; the last needs valgrind)",
+        help=f"run only these ({', '.join(BENCHMARKS)})",
     )
     parser.add_argument(
-        "--out", type=Path, default=HERE / "results", help="where latest.json/.md go"
+        "--out",
+        type=Path,
+        default=None,
+        help="where latest.json/.md go (default: benchmarks/results on a full run, "
+        "benchmarks/results/quick on --quick)",
     )
     parser.add_argument(
         "--plot",
@@ -100,11 +107,16 @@ def _run_all(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 results[name] = asyncio.run(_scale.run(settings))
             else:
                 results[name] = asyncio.run(_chaos.run(settings, server))
-    if "instructions" in args.only:
-        print("running instructions (valgrind) ...", file=sys.stderr, flush=True)
-        results["instructions"] = _instructions.run(settings)
     results["meta"]["seconds"] = time.perf_counter() - started
     return results
+
+
+def output_dir(args: argparse.Namespace) -> Path:
+    """Where the results go: a quick run never overwrites the committed full-run table."""
+    if args.out is not None:
+        out: Path = args.out
+        return out
+    return QUICK_RESULTS if args.quick else RESULTS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,9 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         skipped = _plot.write(results["goodput"], plot_path)
         results["meta"]["plot"] = skipped or str(plot_path)
     text = _report.markdown(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (args.out / "latest.md").write_text(text)
+    out = output_dir(args)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out / "latest.md").write_text(text)
     print(text)
     return 0
 

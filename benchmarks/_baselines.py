@@ -1,19 +1,24 @@
-"""The hand-written clients users would otherwise write: raw aiohttp, httpx, tenacity + aiohttp.
+"""The hand-written clients users would otherwise write, and the pydantic models they decode into.
 
 Each is what a competent user writes in an afternoon, no worse: one session reused, the same
-JWT on every request, the same headers and body as the SDK, the same number of workers.
+JWT on every request, the same headers and body as the SDK, the same number of requests in
+flight. The pydantic models are what a user or a code generator writes for Kore's answer: every
+field Kore sends, snake_case names with camelCase aliases, the envelope's ``data`` decoded.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
 from typing import Any, Final
 
 import aiohttp
+import httpx
+import pydantic
 import tenacity
+from pydantic.alias_generators import to_camel
 
 from ._common import TIME_SCALE, CreateCall
 
@@ -43,36 +48,96 @@ async def run_workers(
     return done, ok
 
 
-# -- raw aiohttp -------------------------------------------------------------------------------
+# -- pydantic v2 models of Kore's answer -------------------------------------------------------
 
 
-async def aiohttp_create(session: aiohttp.ClientSession, call: CreateCall, name: str) -> bool:
-    """Create one list; True when Kore answered success."""
+class _KoreModel(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class CampaignRef(_KoreModel):
+    id: str | None = None
+    name: str | None = None
+
+
+class ContactList(_KoreModel):
+    """A contact list as Kore sends it (create, get, list)."""
+
+    id: str = pydantic.Field(alias="_id")
+    name: str = ""
+    description: str = ""
+    status: str | None = None
+    is_active: bool | None = None
+    total_record_count: int | None = None
+    allow_duplicates: bool | None = None
+    source: str | None = None
+    list_type: str | None = None
+    is_list_in_use: bool | None = None
+    campaign_in_use: list[CampaignRef | str] = []
+    mapping: dict[str, Any] = {}
+    api_configurations: dict[str, Any] = {}
+    columns: list[Any] = []
+    files: list[Any] = []
+    is_global_dnc: bool | None = pydantic.Field(default=None, alias="isGlobalDNC")
+    is_default: bool | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    org_id: str | None = None
+    lname: str | None = None
+    iid: str | None = pydantic.Field(default=None, alias="iId")
+    account_id: str | None = None
+
+
+class CreateAnswer(_KoreModel):
+    """Kore's envelope around a created list."""
+
+    status: str
+    message: str = ""
+    data: ContactList
+
+
+def decode_create(status: int, body: bytes) -> ContactList | None:
+    """Return the created list from a 200 success answer, None for any other answer."""
+    if status != 200:
+        return None
+    answer = CreateAnswer.model_validate_json(body)
+    return answer.data if answer.status == "success" else None
+
+
+# -- raw aiohttp, aiohttp + pydantic, httpx + pydantic -----------------------------------------
+
+
+async def aiohttp_create(
+    session: aiohttp.ClientSession, call: CreateCall, name: str
+) -> dict[str, Any] | None:
+    """Create one list; return the answer parsed as JSON but not decoded, None unless success."""
     async with session.post(
         call.url, params=call.params, headers=call.headers, json=CreateCall.body(name)
     ) as response:
-        payload = await response.json()
-        return response.status == 200 and payload.get("status") == "success"
+        payload: dict[str, Any] = await response.json()
+        return payload if response.status == 200 and payload.get("status") == "success" else None
 
 
-# -- httpx (optional) --------------------------------------------------------------------------
+async def aiohttp_pydantic_create(
+    session: aiohttp.ClientSession, call: CreateCall, name: str
+) -> ContactList | None:
+    """Create one list and decode the answer into the pydantic model."""
+    async with session.post(
+        call.url, params=call.params, headers=call.headers, json=CreateCall.body(name)
+    ) as response:
+        return decode_create(response.status, await response.read())
 
 
-def load_httpx() -> Any | None:
-    """Return the httpx module, or None when it is not installed (it is not a dependency)."""
-    try:
-        return importlib.import_module("httpx")
-    except ImportError:
-        return None
-
-
-async def httpx_create(client: Any, call: CreateCall, name: str) -> bool:
-    """Create one list through an ``httpx.AsyncClient``; True on success."""
+async def httpx_pydantic_create(
+    client: httpx.AsyncClient, call: CreateCall, name: str
+) -> ContactList | None:
+    """Create one list through ``httpx.AsyncClient`` (openai-python's stack) into the model."""
     response = await client.post(
         call.url, params=call.params, headers=call.headers, json=CreateCall.body(name)
     )
-    payload = response.json()
-    return bool(response.status_code == 200 and payload.get("status") == "success")
+    return decode_create(response.status_code, response.content)
 
 
 # -- tenacity + aiohttp, backing off on 429 only -----------------------------------------------

@@ -24,7 +24,7 @@ from collections import Counter
 from typing import Any, Final
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk.create import CreateReport  # not exported from the package yet
+from kore_campaign_async import CreateReport
 from kore_campaign_async.testing import ServerRateLimit
 
 from ._common import DESCRIPTION, IID, WINDOW, Settings, names, ratio, scaled_retry

@@ -31,12 +31,11 @@ class Settings:
     overhead_rounds: int
     """Rounds per client, interleaved; the median round is reported."""
     overhead_concurrency: int
+    """Requests in flight per client."""
     goodput_seconds: float
     goodput_accounts: tuple[int, ...]
     scale_sizes: tuple[int, int]
     chaos_items: int
-    instruction_sizes: tuple[int, int]
-    """Creates per valgrind run (small, large) for the optional instruction count."""
 
     @classmethod
     def full(cls) -> Settings:
@@ -46,12 +45,11 @@ class Settings:
             # drift better than a few long ones (see _overhead._paired).
             overhead_requests=800,
             overhead_rounds=21,
-            overhead_concurrency=32,
+            overhead_concurrency=16,
             goodput_seconds=10.0,
             goodput_accounts=(1, 10),
             scale_sizes=(1_000, 100_000),
             chaos_items=10_000,
-            instruction_sizes=(100, 1100),
         )
 
     @classmethod
@@ -64,7 +62,6 @@ class Settings:
             goodput_seconds=2.0,
             scale_sizes=(200, 2_000),
             chaos_items=300,
-            instruction_sizes=(20, 120),
         )
 
 

@@ -1,10 +1,16 @@
-"""Benchmark 1: client overhead per request, no rate limit, same concurrency for everyone.
+"""Benchmark 1: client CPU per request, no rate limit, the same requests in flight for everyone.
 
-Each contender creates the same number of lists with the same number of workers against the
-server in its child process. Before each timed round the server forgets its lists (so every
-round meets the same server) and the contender warms up (connections open, caches filled).
-Wall time gives requests per second; ``time.process_time()`` gives client CPU, which is the
-point: throughput is shared with the server, CPU per request is ours alone.
+Five clients create the same lists on the same server, side by side in one run: raw aiohttp
+(answer parsed, not decoded), aiohttp + pydantic v2 models (what a user or a code generator
+writes), httpx + pydantic (openai-python's stack), and the SDK's ``create`` and ``create_many``.
+Before each timed round the server forgets its lists (so every round meets the same server) and
+the client warms up (connections open, caches filled). ``time.process_time()`` gives client CPU,
+which is the point: the server runs in its own process on its own CPU, so CPU per request is
+the client's alone; wall time gives requests per second.
+
+This machine's speed drifts between runs more than between neighbouring rounds, so rounds
+interleave the clients (in a rotating order) and every ratio is the median of round-by-round
+ratios.
 """
 
 from __future__ import annotations
@@ -16,36 +22,49 @@ import io
 import pstats
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import aiohttp
 import attrs
+import httpx
 
 import kore_campaign_async as kca
 
 from . import _baselines as base
-from ._common import (
-    DESCRIPTION,
-    IID,
-    CreateCall,
-    Settings,
-    median,
-    names,
-    scaled_retry,
-    sign_token,
-)
+from ._common import DESCRIPTION, IID, CreateCall, Settings, median, names, scaled_retry, sign_token
 from ._server import ServerProcess
 
 Batch = Callable[[list[str]], Awaitable[int]]
+"""Create lists with these names; return how many were created."""
 Opener = Callable[[ServerProcess, int], contextlib.AbstractAsyncContextManager[Batch]]
+"""Open a client for the server with this many requests in flight; yield its batch."""
+Session = TypeVar("Session")
 
 ACCOUNT: Final = "acct-00"
 WARMUP: Final = 64
-#: httpx is ten times slower than the rest: it runs this many rounds only (enough to place it).
-SLOW_ROUNDS: Final = {"httpx": 3}
-# Targets from issue 5.
-CPU_TARGET: Final = 1.15
-THROUGHPUT_TARGET: Final = 0.90
+RAW: Final = "raw aiohttp (no decoding)"
+PYDANTIC: Final = "aiohttp + pydantic"
+HTTPX: Final = "httpx + pydantic"
+CREATE: Final = "SDK create"
+CREATE_MANY: Final = "SDK create_many"
+#: httpx costs ten times the others: this many rounds are enough to place it.
+SLOW_ROUNDS: Final = {HTTPX: 3}
+
+
+@attrs.frozen
+class Target:
+    """``client``'s CPU per request is at most ``limit`` times ``reference``'s."""
+
+    client: str
+    reference: str
+    limit: float
+
+
+TARGETS: Final = (
+    Target(CREATE, PYDANTIC, 1.3),
+    Target(CREATE, RAW, 1.4),
+    Target(CREATE_MANY, CREATE, 1.15),
+)
 
 
 @attrs.frozen
@@ -56,6 +75,10 @@ class Round:
     cpu: float
     server_cpu: float
 
+    @property
+    def cpu_per_request(self) -> float:
+        return self.cpu / self.requests
+
 
 def _per_item(work: Callable[[str], Awaitable[bool]], concurrency: int) -> Batch:
     """Return a batch that runs ``work`` over its items with ``concurrency`` workers."""
@@ -64,6 +87,26 @@ def _per_item(work: Callable[[str], Awaitable[bool]], concurrency: int) -> Batch
         return (await base.run_workers(iter(items), concurrency, work))[1]
 
     return batch
+
+
+def _hand_written(
+    open_session: Callable[[], contextlib.AbstractAsyncContextManager[Session]],
+    create: Callable[[Session, CreateCall, str], Awaitable[object | None]],
+) -> Opener:
+    """A hand-written client: one session, one signed token, ``create`` per list (None: failed)."""
+
+    @contextlib.asynccontextmanager
+    async def opener(server: ServerProcess, concurrency: int) -> AsyncIterator[Batch]:
+        token = sign_token(server.client_id, server.client_secret)
+        call = CreateCall.build(server.url, ACCOUNT, token)
+        async with open_session() as session:
+
+            async def work(name: str) -> bool:
+                return await create(session, call, name) is not None
+
+            yield _per_item(work, concurrency)
+
+    return opener
 
 
 def _client(server: ServerProcess, concurrency: int) -> kca.CampaignClient:
@@ -102,35 +145,12 @@ async def _sdk_create_many(server: ServerProcess, concurrency: int) -> AsyncIter
         yield batch
 
 
-@contextlib.asynccontextmanager
-async def _raw_aiohttp(server: ServerProcess, concurrency: int) -> AsyncIterator[Batch]:
-    call = CreateCall.build(server.url, ACCOUNT, sign_token(server.client_id, server.client_secret))
-    async with aiohttp.ClientSession() as session:
-
-        async def work(name: str) -> bool:
-            return await base.aiohttp_create(session, call, name)
-
-        yield _per_item(work, concurrency)
-
-
-@contextlib.asynccontextmanager
-async def _httpx(server: ServerProcess, concurrency: int) -> AsyncIterator[Batch]:
-    httpx = base.load_httpx()
-    assert httpx is not None  # checked by the caller
-    call = CreateCall.build(server.url, ACCOUNT, sign_token(server.client_id, server.client_secret))
-    async with httpx.AsyncClient() as client:
-
-        async def work(name: str) -> bool:
-            return await base.httpx_create(client, call, name)
-
-        yield _per_item(work, concurrency)
-
-
 CONTENDERS: Final[dict[str, Opener]] = {
-    "SDK create": _sdk_create,
-    "SDK create_many": _sdk_create_many,
-    "raw aiohttp": _raw_aiohttp,
-    "httpx": _httpx,
+    RAW: _hand_written(aiohttp.ClientSession, base.aiohttp_create),
+    PYDANTIC: _hand_written(aiohttp.ClientSession, base.aiohttp_pydantic_create),
+    HTTPX: _hand_written(httpx.AsyncClient, base.httpx_pydantic_create),
+    CREATE: _sdk_create,
+    CREATE_MANY: _sdk_create_many,
 }
 
 
@@ -148,73 +168,57 @@ async def _round(server: ServerProcess, opener: Opener, settings: Settings, labe
     return Round(requests=len(items), ok=ok, wall=wall, cpu=cpu, server_cpu=server_cpu)
 
 
-def _row(rounds: list[Round]) -> dict[str, Any]:
-    requests = rounds[0].requests
-    cpu_per = median([r.cpu / r.requests for r in rounds])
-    rate = median([r.requests / r.wall for r in rounds])
+def paired(mine: list[Round], reference: list[Round]) -> list[float]:
+    """Return the CPU-per-request ratio of each round to the same round of ``reference``.
+
+    Round n of two clients ran seconds apart, so the drift of the machine cancels out of their
+    ratio. A client with fewer rounds (httpx) is compared over the rounds it has.
+    """
+    return [m.cpu_per_request / r.cpu_per_request for m, r in zip(mine, reference, strict=False)]
+
+
+def _row(rounds: list[Round], by_name: dict[str, list[Round]]) -> dict[str, Any]:
     return {
-        "requests": requests,
+        "requests": rounds[0].requests,
         "rounds": len(rounds),
         "ok": min(r.ok for r in rounds),
-        "req_per_s": rate,
-        "cpu_us_per_req": cpu_per * 1e6,
+        "req_per_s": median([r.requests / r.wall for r in rounds]),
+        "cpu_us_per_req": median([r.cpu_per_request for r in rounds]) * 1e6,
         "server_cpu_us_per_req": median([r.server_cpu / r.requests for r in rounds]) * 1e6,
-        "wall_s": [r.wall for r in rounds],
-        "cpu_s": [r.cpu for r in rounds],
+        "cpu_vs_raw": median(paired(rounds, by_name[RAW])),
+        "cpu_vs_pydantic": median(paired(rounds, by_name[PYDANTIC])),
     }
 
 
-def _paired(mine: list[Round], raw: list[Round]) -> dict[str, Any]:
-    """Compare round by round: round n of each contender ran minutes apart at most.
-
-    The machine's speed drifts (other tenants, clock boost) more between runs than
-    between neighbouring rounds; the median of per-round ratios cancels most of it.
-    """
-    pairs = list(zip(mine, raw, strict=True))
-    cpu = [(m.cpu / m.requests) / (r.cpu / r.requests) for m, r in pairs]
-    rate = [(m.requests / m.wall) / (r.requests / r.wall) for m, r in pairs]
-    cpu_ratio, rate_ratio = median(cpu), median(rate)
+def judge(target: Target, by_name: dict[str, list[Round]]) -> dict[str, Any]:
+    """Compare one client with its reference round by round, against the target's limit."""
+    ratios = paired(by_name[target.client], by_name[target.reference])
+    found = median(ratios)
     return {
-        "cpu_ratio": cpu_ratio,
-        "cpu_ratio_rounds": cpu,
-        "throughput_ratio": rate_ratio,
-        "throughput_ratio_rounds": rate,
-        "extra_cpu_us_per_req": median(
-            [(m.cpu / m.requests - r.cpu / r.requests) * 1e6 for m, r in pairs]
-        ),
-        "meets_target": cpu_ratio <= CPU_TARGET and rate_ratio >= THROUGHPUT_TARGET,
+        **attrs.asdict(target),
+        "ratio": found,
+        "low": min(ratios),
+        "high": max(ratios),
+        "passed": found <= target.limit,
     }
 
 
 async def run(settings: Settings, server: ServerProcess) -> dict[str, Any]:
-    """Measure every contender; rounds interleave contenders so drift hits all alike."""
-    available = dict(CONTENDERS)
-    skipped: dict[str, str] = {}
-    if base.load_httpx() is None:
-        del available["httpx"]
-        skipped["httpx"] = "skipped: httpx not installed"
-    rounds: dict[str, list[Round]] = {name: [] for name in available}
-    order = list(available)
+    """Measure every client; rounds interleave them so drift hits all alike."""
+    by_name: dict[str, list[Round]] = {name: [] for name in CONTENDERS}
+    order = list(CONTENDERS)
     for number in range(settings.overhead_rounds):
-        # Rotate the order each round so no contender always runs first (cold) or last.
+        # Rotate the order each round so no client always runs first (cold) or last.
         shift = number % len(order)
         for name in order[shift:] + order[:shift]:
-            if number >= SLOW_ROUNDS.get(name, settings.overhead_rounds):
-                continue
-            label = f"{number}-{order.index(name)}"
-            rounds[name].append(await _round(server, available[name], settings, label))
-    rows = {name: _row(found) for name, found in rounds.items()}
-    comparisons = {
-        name: _paired(rounds[name], rounds["raw aiohttp"])
-        for name in ("SDK create", "SDK create_many")
-    }
+            if number < SLOW_ROUNDS.get(name, settings.overhead_rounds):
+                label = f"{number}-{order.index(name)}"
+                by_name[name].append(await _round(server, CONTENDERS[name], settings, label))
     return {
         "concurrency": settings.overhead_concurrency,
         "pinned": server.pinned,
-        "rows": rows,
-        "skipped": skipped,
-        "vs_raw_aiohttp": comparisons,
-        "target": {"cpu_ratio_max": CPU_TARGET, "throughput_ratio_min": THROUGHPUT_TARGET},
+        "rows": {name: _row(rounds, by_name) for name, rounds in by_name.items()},
+        "targets": [judge(target, by_name) for target in TARGETS],
     }
 
 

@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-from ._bulk.create import CreateReport, Outcome, ReportCallback
+from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
 from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
-from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
+from ._bulk.sync import AccountTarget, PlanCallback
 from ._client import Account, CampaignClient
 from ._clock import ManualClock
 from ._config import ApiVersion, Timeout
@@ -36,6 +36,7 @@ from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, To
 from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import AttemptEvent, Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
+from ._http.transport import HttpRequest, RawResponse, Transport
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -78,6 +79,7 @@ __all__ = [
     "CreateReport",
     "FieldChange",
     "Hooks",
+    "HttpRequest",
     "InternalServerError",
     "JwtSigner",
     "KoreError",
@@ -90,6 +92,7 @@ __all__ = [
     "ProviderToken",
     "RateLimit",
     "RateLimitError",
+    "RawResponse",
     "ReportCallback",
     "ResponseMeta",
     "RetryBudget",
@@ -103,6 +106,7 @@ __all__ = [
     "TokenError",
     "TokenProvider",
     "TokenSource",
+    "Transport",
     "UpdatedContactList",
     "ValidationError",
     "__version__",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import aiohttp
-
+from ._bulk.outcomes import ReportCallback, SyncReport
+from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
     DEFAULT_API_VERSION,
@@ -19,6 +19,7 @@ from ._config import (
     Timeout,
 )
 from ._exceptions import ClientClosedError, ConfigurationError
+from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import Hooks, Requester
@@ -26,11 +27,11 @@ from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
 from ._resources.contact_lists import ContactLists
 from ._wire.endpoints import AccountRef
+from ._wire.models import ContactList
 from ._wire.validation import check_api_version, check_id
 
 if TYPE_CHECKING:
-    from ._bulk.create import ReportCallback
-    from ._bulk.sync import AccountTarget, PlanCallback, SyncReport
+    import aiohttp
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
@@ -115,6 +116,10 @@ class CampaignClient:
     Give exactly one of ``client_id`` + ``client_secret`` (the SDK signs JWTs), ``token`` (a JWT
     you made) or ``token_provider`` (an async callable returning a JWT). Use it as
     ``async with CampaignClient(...) as client:`` or call ``await client.aclose()``.
+
+    Requests go out over aiohttp: a session of the client's own, or ``session`` (never closed
+    by the client). ``transport`` replaces aiohttp altogether, e.g.
+    ``kore_campaign_async.testing.MockTransport(handler)`` in tests; the client closes it.
     """
 
     def __init__(
@@ -135,6 +140,7 @@ class CampaignClient:
         adaptive: bool = True,
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
@@ -162,7 +168,10 @@ class CampaignClient:
         self.hooks = hooks or Hooks()
         self._clock = clock
         self._sleep = sleep
-        self._transport = Transport(session)
+        if transport is not None and session is not None:
+            raise ConfigurationError("give session or transport, not both")
+        self._transport = AiohttpTransport(session) if transport is None else transport
+        self._closed = False
         self._limiters: dict[str, AccountLimiter] = {}
         self._budgets: dict[str, RetryBudget | None] = {}
         self._accounts: dict[tuple[str, str, str], Account] = {}
@@ -198,7 +207,7 @@ class CampaignClient:
 
     @property
     def closed(self) -> bool:
-        return self._transport.closed
+        return self._closed
 
     @property
     def auth(self) -> TokenSource:
@@ -281,21 +290,31 @@ class CampaignClient:
         dry_run: bool = False,
         on_outcome: ReportCallback | None = None,
         on_plan: PlanCallback | None = None,
+        keep_results: bool = False,
+        listings: Mapping[str, Sequence[ContactList]] | None = None,
     ) -> dict[str, SyncReport]:
         """Sync many accounts at once, each at its own pace; reports keyed by account id.
 
         ``on_plan`` sees each account's plan before any write of that account is sent; an
         exception it raises fails that account (its report carries the error) and no other.
+        A credentials or permission failure stops the writes of that account only.
+        ``listings`` (lists already read, by account id) spares those accounts a second read.
         """
-        from ._bulk.sync import sync_many
-
         return await sync_many(
-            targets, prune=prune, dry_run=dry_run, on_outcome=on_outcome, on_plan=on_plan
+            targets,
+            prune=prune,
+            dry_run=dry_run,
+            on_outcome=on_outcome,
+            on_plan=on_plan,
+            keep_results=keep_results,
+            listings=listings,
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP session (unless it was passed in). Safe to call twice."""
-        await self._transport.aclose()
+        """Close the transport (a session passed in stays open). Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._transport.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:

@@ -6,11 +6,11 @@
     ├── ConfigurationError            bad client or account settings (also ValueError)
     ├── ValidationError               bad input, caught before anything is sent (also ValueError)
     ├── ClientClosedError             the client was used after aclose()
-    ├── TokenError                    a JWT could not be made or fetched
+    ├── TokenError                    a token could not be made, fetched, or sent as a header
     ├── RetryBudgetExhaustedError     too many retries lately: failing fast instead of storming
-    ├── APIConnectionError            no usable HTTP answer
-    │   ├── APITimeoutError           connect or read timed out
-    │   └── APIResponseDecodeError    a 2xx answer that is not the documented JSON envelope
+    ├── APIConnectionError            no HTTP answer (request_sent: may it have arrived?)
+    │   └── APITimeoutError           connect or read timed out
+    ├── APIResponseDecodeError        an answer that cannot be read (status, body, method, url)
     └── APIStatusError                Kore answered with an error (status, method, url, body)
         ├── BadRequestError           400 (and 412, 422 validation answers)
         ├── AuthenticationError       401
@@ -20,8 +20,16 @@
         ├── RateLimitError            429, or Kore's rate-limit message in any answer
         └── InternalServerError       5xx
 
+The three API errors split on what came back: nothing usable (:class:`APIConnectionError`),
+an answer the SDK cannot read (:class:`APIResponseDecodeError`: the server did answer, so
+``request_sent`` is always True and a write may have been applied), or Kore's refusal
+(:class:`APIStatusError`). Each carries ``method`` and ``url``; the last two ``status`` and
+``body``.
+
 Every error that came from a call carries ``attempts``: how many HTTP attempts the call made.
 Every :class:`APIStatusError` carries ``retry_after``: the delay its answer asked for, if any.
+Bodies, messages and headers of errors built from an answer have the request's token and
+anything shaped like a JWT replaced with ``<redacted>``.
 """
 
 from __future__ import annotations
@@ -92,15 +100,24 @@ class APITimeoutError(APIConnectionError):
     """The request timed out (connect or total)."""
 
 
-class APIResponseDecodeError(APIConnectionError):
-    """A success answer whose body is not the documented JSON envelope."""
+class APIResponseDecodeError(KoreError):
+    """An answer whose body is not the documented JSON envelope (usually a 2xx).
+
+    Not a connection error: the server answered, so the request reached it. Not a status
+    error either: nothing says Kore refused, and a 2xx write may well have been applied.
+    """
 
     def __init__(
         self, message: str, *, method: str = "", url: str = "", status: int = 0, body: str = ""
     ) -> None:
-        super().__init__(message, method=method, url=url, request_sent=True)
+        super().__init__(message)
+        self.method = method
+        self.url = url
         self.status = status
+        #: The start of the raw body (or of what could not be read), as text.
         self.body = body
+        #: Always True: an answer came back, so the request was sent.
+        self.request_sent = True
 
 
 class APIStatusError(KoreError):
@@ -129,9 +146,10 @@ class APIStatusError(KoreError):
         self.headers: dict[str, str] = dict(headers or {})
         #: Kore's own error code from ``errors[0].code``, when present.
         self.code = code
-        #: Seconds the answer asked us to wait (``Retry-After`` or ``retry-after-ms``, sane
-        #: values only), on any status. A retried call waits exactly this long; longer than
-        #: ``RetryPolicy.max_retry_after`` and the call fails at once with this error.
+        #: Seconds the answer asked us to wait (``Retry-After`` or ``retry-after-ms``), in full:
+        #: any finite, non-negative value, on any status. A retried call waits exactly this
+        #: long; longer than ``RetryPolicy.max_retry_after`` and the call fails at once with
+        #: this error.
         self.retry_after: float | None = (
             (parse_retry_after(self.headers) if self.headers else None)
             if retry_after is _FROM_HEADERS

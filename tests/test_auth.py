@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 
 import jwt
 import pytest
@@ -137,3 +138,51 @@ def test_reprs_hide_secrets() -> None:
 def test_bad_credentials_are_configuration_errors(cid: str | None, secret: str) -> None:
     with pytest.raises(kca.ConfigurationError):
         kca.CampaignClient("https://h", client_id=cid, client_secret=secret)
+
+
+# A token that would inject a header: aiohttp raised a bare ValueError, mid-request.
+UNSENDABLE = [
+    pytest.param("eyJh.e30.sig\r\nX-Evil: 1", id="crlf"),
+    pytest.param("eyJh.e30.sig\n", id="trailing-newline"),
+    pytest.param("eyJh.e30.s\x00ig", id="nul"),
+    pytest.param("eyJh.e30.sïg", id="non-ascii"),
+    pytest.param(" eyJh.e30.sig", id="outer-space"),
+]
+
+
+@pytest.mark.parametrize("token", UNSENDABLE)
+def test_an_unsendable_static_token_is_a_token_error_that_does_not_quote_it(token: str) -> None:
+    with pytest.raises(kca.TokenError) as info:
+        kca.StaticToken(token)
+    assert "sig" not in str(info.value)
+    assert "sig" not in repr(info.value)
+    for frame, _ in traceback.walk_tb(info.value.__traceback__):
+        if frame.f_code.co_filename != __file__:
+            assert token not in repr(frame.f_locals)
+
+
+@pytest.mark.parametrize(
+    "token", [*UNSENDABLE, pytest.param("", id="empty"), pytest.param(b"eyJh", id="bytes")]
+)
+async def test_an_unsendable_provider_token_is_a_token_error_that_does_not_quote_it(
+    token: object,
+) -> None:
+    async def provider() -> object:
+        return token
+
+    source = kca.ProviderToken(provider)  # type: ignore[arg-type]  # a provider that lies
+    with pytest.raises(kca.TokenError) as info:
+        await source.token()
+    assert "eyJh" not in str(info.value)
+    for frame, _ in traceback.walk_tb(info.value.__traceback__):
+        if frame.f_code.co_filename != __file__:
+            assert repr(token) not in repr(frame.f_locals)
+    assert source.ready_token() is None  # nothing cached: the next call asks again
+
+
+async def test_a_provider_returning_none_is_a_token_error() -> None:
+    async def provider() -> None:
+        return None
+
+    with pytest.raises(kca.TokenError, match="NoneType"):
+        await kca.ProviderToken(provider).token()  # type: ignore[arg-type]

@@ -1,22 +1,33 @@
-"""The benchmarks run end to end in quick mode (CI checks that they run, not how fast)."""
+"""The benchmarks: their pieces here, the quick run end to end under ``pytest -m bench``.
+
+The quick run takes tens of seconds, so it is marked ``bench`` and left out of the default run;
+CI runs it as a step of its own. It checks that every benchmark runs, never how fast.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
-from benchmarks import _baselines, _instructions, _overhead, _report
-from benchmarks._common import Settings
-from benchmarks._server import ServerProcess
+for _extra in ("httpx", "pydantic"):
+    pytest.importorskip(_extra, reason="the benchmarks need the bench extra")
+
+import aiohttp  # noqa: E402
+import attrs  # noqa: E402
+import httpx  # noqa: E402
+
+from benchmarks import _baselines, _overhead, _report  # noqa: E402
+from benchmarks.__main__ import QUICK_RESULTS, RESULTS, _parse, output_dir  # noqa: E402
+from benchmarks._common import CreateCall, sign_token  # noqa: E402
+from benchmarks._server import ServerProcess  # noqa: E402
+from kore_campaign_async.testing import FakeKoreServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ("overhead", "goodput", "scale", "chaos")
@@ -46,6 +57,7 @@ def results(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> dict[st
     return loaded
 
 
+@pytest.mark.bench
 def test_quick_run_exits_cleanly_and_writes_every_benchmark(
     quick_run: tuple[subprocess.CompletedProcess[str], Path], results: dict[str, Any]
 ) -> None:
@@ -63,19 +75,29 @@ def test_quick_run_exits_cleanly_and_writes_every_benchmark(
     assert "plot" not in results["meta"]
 
 
-def test_every_overhead_contender_made_every_list(results: dict[str, Any]) -> None:
+@pytest.mark.bench
+def test_every_overhead_client_made_every_list_and_every_target_is_judged(
+    results: dict[str, Any],
+) -> None:
     overhead = results["overhead"]
-    assert {"SDK create", "SDK create_many", "raw aiohttp"} <= overhead["rows"].keys()
+    assert overhead["concurrency"] == 16
+    assert list(overhead["rows"]) == list(_overhead.CONTENDERS)
     for row in overhead["rows"].values():
         assert row["ok"] == row["requests"] > 0
         assert row["req_per_s"] > 0
         assert row["cpu_us_per_req"] > 0
-    has_httpx = _baselines.load_httpx() is not None
-    assert ("httpx" in overhead["rows"]) is has_httpx
-    if not has_httpx:
-        assert overhead["skipped"] == {"httpx": "skipped: httpx not installed"}
+    judged = [(t["client"], t["reference"], t["limit"]) for t in overhead["targets"]]
+    assert judged == [
+        (_overhead.CREATE, _overhead.PYDANTIC, 1.3),
+        (_overhead.CREATE, _overhead.RAW, 1.4),
+        (_overhead.CREATE_MANY, _overhead.CREATE, 1.15),
+    ]
+    for target in overhead["targets"]:
+        assert target["low"] <= target["ratio"] <= target["high"]
+        assert target["passed"] is (target["ratio"] <= target["limit"])
 
 
+@pytest.mark.bench
 def test_goodput_covers_both_clients_modes_and_account_counts(results: dict[str, Any]) -> None:
     goodput = results["goodput"]
     seen = {(run["client"], run["mode"], run["accounts"]) for run in goodput["runs"]}
@@ -91,6 +113,7 @@ def test_goodput_covers_both_clients_modes_and_account_counts(results: dict[str,
         assert len(run["series"]) == len(run["series_429"]) == buckets
 
 
+@pytest.mark.bench
 def test_scale_and_chaos_report_their_measures(results: dict[str, Any]) -> None:
     for operation in ("create_many", "sync"):
         rows = results["scale"][operation]["rows"]
@@ -103,40 +126,7 @@ def test_scale_and_chaos_report_their_measures(results: dict[str, Any]) -> None:
     assert chaos["lookup"]["lists"] == items
 
 
-def test_httpx_baseline_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "httpx", None)  # makes `import httpx` fail
-    assert _baselines.load_httpx() is None
-
-
-def test_report_shows_a_skipped_contender() -> None:
-    row = {"requests": 10, "rounds": 1, "req_per_s": 100.0, "cpu_us_per_req": 50.0}
-    overhead = {
-        "concurrency": 4,
-        "rows": {"raw aiohttp": {**row, "server_cpu_us_per_req": 40.0}},
-        "skipped": {"httpx": "skipped: httpx not installed"},
-        "vs_raw_aiohttp": {},
-        "target": {"cpu_ratio_max": 1.15, "throughput_ratio_min": 0.9},
-    }
-    lines = _report.overhead(overhead)
-    assert "| httpx | skipped: httpx not installed |  |  |  |  |" in lines
-    assert "| raw aiohttp | 100 | 50 | 40 | 1.00x | 1.00x |" in lines
-
-
-def test_paired_ratios_compare_round_by_round() -> None:
-    def rounds(*cpu: float) -> list[_overhead.Round]:
-        return [_overhead.Round(requests=100, ok=100, wall=c, cpu=c, server_cpu=0.0) for c in cpu]
-
-    # The machine slows down 2x halfway; each SDK round is 1.1x its neighbouring raw round.
-    raw = rounds(1.0, 1.0, 2.0, 2.0, 2.0)
-    sdk = rounds(1.1, 1.1, 2.2, 2.2, 2.2)
-    found = _overhead._paired(sdk, raw)
-    assert found["cpu_ratio"] == pytest.approx(1.1)
-    assert found["throughput_ratio"] == pytest.approx(1 / 1.1)
-    assert found["extra_cpu_us_per_req"] == pytest.approx(0.2 / 100 * 1e6)
-    assert found["meets_target"] is True
-    assert _overhead._paired(rounds(1.2), rounds(1.0))["meets_target"] is False
-
-
+@pytest.mark.bench
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity on this OS")
 def test_the_server_process_gives_the_caller_its_cpus_back() -> None:
     before = os.sched_getaffinity(0)
@@ -147,26 +137,72 @@ def test_the_server_process_gives_the_caller_its_cpus_back() -> None:
     assert os.sched_getaffinity(0) == before
 
 
-def test_instructions_per_request_cancel_start_up() -> None:
-    # 1,000,000 to start up, 500 per request.
-    assert _instructions.per_request((20, 1_010_000), (120, 1_060_000)) == 500
+def test_a_quick_run_writes_beside_the_committed_full_run_results(tmp_path: Path) -> None:
+    assert output_dir(_parse([])) == RESULTS
+    assert output_dir(_parse(["--quick"])) == QUICK_RESULTS != RESULTS
+    assert output_dir(_parse(["--quick", "--out", str(tmp_path)])) == tmp_path
+    # Git ignores the quick results, so a quick run leaves the worktree clean.
+    assert "benchmarks/results/quick/" in (ROOT / ".gitignore").read_text().splitlines()
 
 
-def test_instruction_report_says_why_it_did_not_run() -> None:
-    lines = _report.instructions({"skipped": "valgrind not installed"})
-    assert lines[-1] == "Not run: valgrind not installed."
+async def test_the_pydantic_clients_decode_every_field_kore_sends(server: FakeKoreServer) -> None:
+    token = sign_token(server.client_id, server.client_secret)
+    call = CreateCall.build(server.url, "acct-1", token)
+    async with aiohttp.ClientSession() as session:
+        via_aiohttp = await _baselines.aiohttp_pydantic_create(session, call, "renewals")
+        # Kore refuses a taken name (409): no model, no exception.
+        assert await _baselines.aiohttp_pydantic_create(session, call, "RENEWALS") is None
+    async with httpx.AsyncClient() as client:
+        via_httpx = await _baselines.httpx_pydantic_create(client, call, "renewals-2")
+    aliases = {field.alias for field in _baselines.ContactList.model_fields.values()}
+    for found, doc in zip((via_aiohttp, via_httpx), server.lists("acct-1"), strict=True):
+        assert set(doc) <= aliases  # a field for everything Kore sends
+        assert found is not None
+        assert (found.id, found.name, found.is_global_dnc) == (doc["_id"], doc["name"], False)
+        assert found.created_at is not None
+        assert found.mapping == doc["mapping"]
 
 
-@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
-def test_instructions_are_counted_under_valgrind(monkeypatch: pytest.MonkeyPatch) -> None:
-    raw = {_instructions.RAW: _instructions.CONTENDERS[_instructions.RAW]}
-    monkeypatch.setattr(_instructions, "CONTENDERS", raw)
-    settings = attrs.evolve(Settings.quick_run(), instruction_sizes=(10, 110))
-    result = _instructions.run(settings)
-    per_request = result["instructions_per_request"][_instructions.RAW]
-    # An HTTP request through aiohttp is about half a million instructions, not tens of millions:
-    # start-up (about two billion, give or take two million between runs) cancelled out. A
-    # hundred requests apart keeps that leftover wobble to a few percent of the answer.
-    assert 200_000 < per_request < 3_000_000
-    assert result["vs_raw_aiohttp"] == {_instructions.RAW: 1.0}
-    assert "| raw aiohttp |" in "\n".join(_report.instructions(result))
+def _rounds(*cpu: float) -> list[_overhead.Round]:
+    return [_overhead.Round(requests=100, ok=100, wall=c, cpu=c, server_cpu=0.0) for c in cpu]
+
+
+def test_ratios_compare_round_by_round_and_judge_the_median() -> None:
+    # The machine slows down 2x halfway; each SDK round costs 1.1x its neighbouring raw round.
+    raw = _rounds(1.0, 1.0, 2.0, 2.0, 2.0)
+    sdk = _rounds(1.1, 1.1, 2.2, 2.2, 2.2)
+    assert _overhead.paired(sdk, raw) == pytest.approx([1.1] * 5)
+    # A client with fewer rounds (httpx) is compared over the rounds it has.
+    assert _overhead.paired(_rounds(10.0), raw) == [10.0]
+    by_name = {_overhead.CREATE: _rounds(1.2, 1.5, 1.3), _overhead.RAW: _rounds(1.0, 1.0, 1.0)}
+    target = _overhead.Target(_overhead.CREATE, _overhead.RAW, 1.4)
+    verdict = _overhead.judge(target, by_name)
+    assert verdict["ratio"] == pytest.approx(1.3)
+    assert (verdict["low"], verdict["high"]) == (pytest.approx(1.2), pytest.approx(1.5))
+    assert verdict["passed"] is True
+    strict = _overhead.Target(_overhead.CREATE, _overhead.RAW, 1.25)
+    assert _overhead.judge(strict, by_name)["passed"] is False
+
+
+def test_report_shows_every_client_and_each_target_with_its_verdict() -> None:
+    row = {
+        "requests": 800,
+        "rounds": 21,
+        "req_per_s": 4000.0,
+        "cpu_us_per_req": 130.0,
+        "server_cpu_us_per_req": 200.0,
+        "cpu_vs_raw": 1.25,
+        "cpu_vs_pydantic": 1.1,
+    }
+    met = _overhead.Target("SDK create", "raw", 1.4)
+    missed = _overhead.Target("SDK create_many", "SDK create", 1.15)
+    targets = [
+        {**attrs.asdict(met), "ratio": 1.25, "low": 1.1, "high": 1.5, "passed": True},
+        {**attrs.asdict(missed), "ratio": 1.2, "low": 1.0, "high": 1.3, "passed": False},
+    ]
+    result = {"concurrency": 16, "pinned": True, "rows": {"SDK create": row}, "targets": targets}
+    lines = _report.overhead(result)
+    assert "16 requests in flight, 800 creates per round" in lines[0]
+    assert "| SDK create | 21 | 4000 | 130 | 200 | 1.25x | 1.10x |" in lines
+    assert "| SDK create / raw | 1.40x | 1.25x | 1.10x to 1.50x | **pass** |" in lines
+    assert "| SDK create_many / SDK create | 1.15x | 1.20x | 1.00x to 1.30x | **fail** |" in lines

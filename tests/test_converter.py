@@ -300,3 +300,62 @@ def test_list_fields_are_tuples_so_a_frozen_list_stays_unchanged() -> None:
 def test_a_missing_required_field_names_the_wire_key() -> None:
     with pytest.raises(KeyError, match="_id"):
         converter.structure({"name": "x"}, kca.ContactList)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("cd-1", [("cd-1", None)]),
+        ({"id": "cd-1", "name": "Q3"}, [("cd-1", "Q3")]),
+        (["cd-1", {"id": "cd-2"}], [("cd-1", None), ("cd-2", None)]),
+    ],
+)
+def test_one_campaign_where_a_list_belongs_is_a_list_of_one(
+    value: object, expected: list[tuple[str, str | None]]
+) -> None:
+    """Never its characters ("c", "d", ...) nor its keys (``CampaignRef(id='id')``)."""
+    found = converter.structure({"_id": "x", "campaignInUse": value}, kca.ContactList)
+    assert [(ref.id, ref.name) for ref in found.campaign_in_use] == expected
+
+
+@pytest.mark.parametrize(
+    ("wire", "value"),
+    [("columns", "abc"), ("files", {"a": 1}), ("campaignInUse", 5), ("campaignInUse", [True])],
+)
+def test_list_fields_refuse_what_is_not_a_json_array(wire: str, value: object) -> None:
+    with pytest.raises(TypeError, match="expected a JSON"):
+        converter.structure({"_id": "x", wire: value}, kca.ContactList)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1750941122, datetime(2025, 6, 26, 12, 32, 2, tzinfo=timezone.utc)),
+        (1750941122.5, datetime(2025, 6, 26, 12, 32, 2, 500000, tzinfo=timezone.utc)),
+        (1750941122735, datetime(2025, 6, 26, 12, 32, 2, 735000, tzinfo=timezone.utc)),
+        (99_999_999_999, datetime(5138, 11, 16, 9, 46, 39, tzinfo=timezone.utc)),
+        (100_000_000_000, datetime(1973, 3, 3, 9, 46, 40, tzinfo=timezone.utc)),
+    ],
+)
+def test_epoch_numbers_below_1e11_are_seconds_from_it_milliseconds(
+    value: float, expected: datetime
+) -> None:
+    assert parse_datetime(value) == expected
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), True, "yesterday", [1]])
+def test_what_is_no_timestamp_is_refused(value: object) -> None:
+    with pytest.raises((TypeError, ValueError, OverflowError)):
+        parse_datetime(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(7, 7), ("7", 7), (7.0, 7)])
+def test_whole_numbers_are_read(value: object, expected: int) -> None:
+    found = converter.structure({"_id": "x", "totalRecordCount": value}, kca.ContactList)
+    assert found.total_record_count == expected
+
+
+@pytest.mark.parametrize("value", [1.5, True, "many", [7], {"n": 7}])
+def test_what_is_no_whole_number_is_refused(value: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        converter.structure({"_id": "x", "totalRecordCount": value}, kca.ContactList)

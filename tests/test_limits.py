@@ -246,17 +246,16 @@ async def test_no_rate_limit_means_concurrency_only() -> None:
     assert limiter.paused_until == pytest.approx(clock.now + 1.0)
 
 
-async def test_acquire_and_release_pair_like_slot() -> None:
+async def test_a_held_slot_blocks_the_next_until_it_is_left() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock, PER_MINUTE, concurrency=1)
-    sent_at = await limiter.acquire()
-    assert (sent_at, limiter.in_flight) == (0.0, 1)
-    blocked = asyncio.ensure_future(limiter.acquire())
+    held = limiter.slot()
+    assert (await held.__aenter__(), limiter.in_flight) == (0.0, 1)
+    blocked = asyncio.ensure_future(enter(limiter))
     await asyncio.sleep(0)
     assert not blocked.done()
-    limiter.release(sent_at)
+    await held.__aexit__(None, None, None)
     assert await no_hang(blocked) == 0.0
-    limiter.release(0.0)
     assert (limiter.in_flight, limiter.waiting) == (0, 0)
 
 
@@ -267,7 +266,7 @@ async def test_a_free_permit_never_overtakes_a_task_already_waiting_for_one() ->
     order: list[str] = []
 
     async def first() -> None:
-        await limiter.acquire()
+        await enter(limiter)
         order.append("first")
 
     task = asyncio.ensure_future(first())
@@ -275,7 +274,7 @@ async def test_a_free_permit_never_overtakes_a_task_already_waiting_for_one() ->
         await asyncio.sleep(0)
     assert limiter.waiting == 1
     clock.advance(2.0)  # the pause is over, but the waiter has not run yet
-    await limiter.acquire()
+    await enter(limiter)
     order.append("late")
     await task
     assert order == ["first", "late"]
@@ -424,44 +423,20 @@ async def test_cancelled_permit_waiter_consumes_no_permit() -> None:
     assert await no_hang(run_requests(limiter, clock, 1)) == [pytest.approx(10.1)]
 
 
-async def test_try_acquire_takes_both_or_nothing() -> None:
-    clock = ManualClock()
-    limiter = limiter_for(clock, RateLimit(2, 60.0), concurrency=2)
-    first = limiter.try_acquire()
-    assert first == 0.0
-    assert limiter.in_flight == 1
-    limiter.release(first)
-    second = limiter.try_acquire()
-    assert second == 0.0
-    # The window's two permits are spent: a slot is free, a permit is not, so nothing is taken.
-    assert limiter.try_acquire() is None
-    assert limiter.in_flight == 1
-    limiter.release(second)
-    clock.advance(61.0)
-    assert limiter.try_acquire() == 61.0
-    assert limiter.try_acquire() == 61.0
-    assert limiter.in_flight == 2
-    # Both slots are taken now.
-    assert limiter.try_acquire() is None
-
-
-async def test_try_acquire_never_overtakes_a_queued_call() -> None:
+async def test_a_freed_slot_goes_to_the_queued_call_not_a_newcomer() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock, None, concurrency=1)
-    held = limiter.try_acquire()
-    assert held is not None
-    queued = asyncio.ensure_future(limiter.acquire())
+    held = limiter.slot()
+    await held.__aenter__()
+    order: list[str] = []
+
+    async def one(label: str) -> None:
+        async with limiter.slot():
+            order.append(label)
+            await asyncio.sleep(0)
+
+    queued = asyncio.ensure_future(one("queued"))
     await asyncio.sleep(0)
-    limiter.release(held)  # hands the slot to the queued call
-    assert limiter.try_acquire() is None
-    assert await no_hang(queued) == 0.0
-
-
-async def test_try_acquire_declines_during_a_pause() -> None:
-    clock = ManualClock()
-    limiter = limiter_for(clock, None)
-    limiter.on_rate_limited(5.0)
-    assert limiter.try_acquire() is None
-    assert limiter.in_flight == 0
-    clock.advance(5.0)
-    assert limiter.try_acquire() == 5.0
+    await held.__aexit__(None, None, None)  # hands the slot to the queued call
+    await no_hang(asyncio.gather(one("newcomer"), queued))
+    assert order == ["queued", "newcomer"]

@@ -27,7 +27,7 @@ async def settle() -> None:
 
 
 async def enter(limiter: AccountLimiter, max_pause: float, deadline_at: float = math.inf) -> float:
-    async with limiter.slot(max_pause, deadline_at) as sent_at:
+    async with limiter.slot(max_pause=max_pause, deadline_at=deadline_at) as sent_at:
         return sent_at
 
 
@@ -85,7 +85,8 @@ async def test_the_bound_applies_to_what_is_left_of_the_pause() -> None:
 async def test_tasks_queued_for_a_slot_are_refused_when_a_long_pause_arrives() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock, concurrency=1)
-    held = await limiter.acquire()
+    held = limiter.slot()
+    await held.__aenter__()
     short = asyncio.ensure_future(enter(limiter, max_pause=120.0))
     patient = asyncio.ensure_future(enter(limiter, max_pause=1000.0))
     unbounded = asyncio.ensure_future(enter(limiter, max_pause=math.inf))
@@ -97,7 +98,7 @@ async def test_tasks_queued_for_a_slot_are_refused_when_a_long_pause_arrives() -
     assert_refused(short.exception(), 600.0)
     assert clock.now == 0.0
     assert limiter.waiting == 2  # the others keep their places
-    limiter.release(held)
+    await held.__aexit__(None, None, None)
     assert await patient == pytest.approx(600.0)
     assert await unbounded >= 600.0
     assert_idle(limiter)
@@ -123,14 +124,15 @@ async def test_a_task_sleeping_for_its_permit_is_refused_at_once() -> None:
 async def test_a_task_waiting_for_a_request_to_finish_is_refused_at_once() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock, RateLimit(1, per=10.0))
-    held = await limiter.acquire()  # the one request the limit allows, still in flight
+    held = limiter.slot()
+    await held.__aenter__()  # the one request the limit allows, still in flight
     waiter = asyncio.ensure_future(enter(limiter, max_pause=120.0))
     await settle()
     limiter.on_rate_limited(600.0)
     with pytest.raises(RateLimitError) as caught:
         await waiter
     assert_refused(caught.value, 600.0)
-    limiter.release(held)
+    await held.__aexit__(None, None, None)
     assert_idle(limiter)
 
 

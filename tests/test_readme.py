@@ -21,10 +21,19 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci_script
 
 
-async def test_the_fake_server_example_runs_as_written() -> None:
-    example = next(block for block in _code_blocks("python") if "FakeKoreServer(" in block)
+async def _run_example(marker: str) -> None:
+    """Run the README's python block holding ``marker`` as the body of a coroutine."""
+    example = next(block for block in _code_blocks("python") if marker in block)
     source = "import kore_campaign_async as kca\n\nasync def example():\n"
     source += textwrap.indent(example, "    ")
     namespace: dict[str, Any] = {}
     exec(compile(source, "README.md example", "exec"), namespace)
     await namespace["example"]()
+
+
+async def test_the_fake_server_example_runs_as_written() -> None:
+    await _run_example("FakeKoreServer(")
+
+
+async def test_the_mock_transport_example_runs_as_written() -> None:
+    await _run_example("MockTransport(handler)")

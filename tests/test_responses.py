@@ -11,13 +11,13 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async._http.responses import (
-    RawResponse,
     decode,
     decode_lists,
     decode_result,
     envelope_data,
     is_name_taken,
 )
+from kore_campaign_async._http.transport import RawResponse
 
 
 def raw(status: int, body: Any, headers: dict[str, str] | None = None) -> RawResponse:

@@ -1,109 +1,18 @@
-"""sync and sync_many against an in-process stand-in for ContactLists."""
+"""sync and sync_many over FakeLists."""
 
 from __future__ import annotations
 
 import asyncio
-import builtins
-from collections.abc import AsyncIterator, Sequence
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from typing import Any
 
-import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async._bulk.outcomes import Outcome, SyncReport
 from kore_campaign_async._bulk.plan import SyncPlan
-from kore_campaign_async._bulk.sync import AccountTarget, SyncReport, sync, sync_many
-from kore_campaign_async._client import Account
-from kore_campaign_async._resources.contact_lists import ContactLists
-from kore_campaign_async._wire.endpoints import AccountRef
-
-
-class StubLists:
-    """An account's lists in memory, with the ContactLists methods sync uses."""
-
-    def __init__(self, account_id: str = "acc-1", lists: Sequence[kca.ContactList] = ()) -> None:
-        self._ref = AccountRef(account_id, "st-1", "st-1")
-        self.account_id = account_id
-        self.api_version = "v2"
-        #: The api_version each update was sent with.
-        self.update_versions: list[Any] = []
-        self.bulk_concurrency = 3
-        self.lists = {item.id: item for item in lists}
-        self.calls: list[tuple[str, Any]] = []
-        self.fail: dict[str, BaseException] = {}
-        self.gate: asyncio.Event | None = None
-        self.waiting = 0
-        self.busy = asyncio.Event()
-
-    def as_lists(self) -> ContactLists:
-        return cast(ContactLists, self)
-
-    async def _step(self, operation: str, key: str, arg: Any) -> None:
-        self.calls.append((operation, arg))
-        if self.gate is not None and operation != "list":
-            self.waiting += 1
-            self.busy.set()
-            try:
-                await self.gate.wait()
-            finally:
-                self.waiting -= 1
-        await asyncio.sleep(0)
-        error = self.fail.get(f"{operation}:{key}")
-        if error is not None:
-            raise error
-
-    async def list(self, *, api_version: Any = None) -> list[kca.ContactList]:
-        await self._step("list", "", None)
-        return list(self.lists.values())
-
-    async def create(
-        self, spec: kca.ContactListCreate, *, if_exists: str, api_version: Any
-    ) -> kca.ContactList:
-        assert if_exists == "adopt"  # sync must adopt so a re-run after a stop is safe
-        await self._step("create", spec.name, spec)
-        created = kca.ContactList(
-            id=f"cl-{spec.name}",
-            name=spec.name,
-            description=spec.description or "",  # what create sends for None
-            allow_duplicates=bool(spec.allow_duplicates),
-            source=spec.source,
-            meta=kca.ResponseMeta(attempts=1),
-        )
-        self.lists[created.id] = created
-        return created
-
-    async def update(
-        self, list_id: str, changes: kca.ContactListUpdate, *, api_version: Any
-    ) -> kca.UpdatedContactList:
-        current = self.lists[list_id]
-        if api_version == "v2":
-            assert changes.allow_duplicates is None, "Kore's v2 update takes no allowDuplicates"
-        self.update_versions.append(api_version)
-        await self._step("update", current.name, (list_id, changes))
-        self.lists[list_id] = attrs.evolve(
-            current,
-            description=current.description if changes.description is None else changes.description,
-            allow_duplicates=(
-                current.allow_duplicates
-                if changes.allow_duplicates is None
-                else changes.allow_duplicates
-            ),
-        )
-        return kca.UpdatedContactList(id=list_id, meta=kca.ResponseMeta(attempts=3))
-
-    async def delete(self, list_id: str, *, api_version: Any) -> kca.ContactList:
-        await self._step("delete", self.lists[list_id].name, list_id)
-        return self.lists.pop(list_id)
-
-    def writes(self) -> builtins.list[str]:
-        return [operation for operation, _ in self.calls if operation != "list"]
-
-
-class StubAccount:
-    def __init__(self, lists: StubLists) -> None:
-        self.contact_lists = lists
-        self.account_id = lists._ref.account_id
+from kore_campaign_async._bulk.sync import AccountTarget, sync, sync_many
+from tests.fakes import FakeAccount, FakeLists
 
 
 def api_list(name: str, description: str = "", **kwargs: Any) -> kca.ContactList:
@@ -111,9 +20,9 @@ def api_list(name: str, description: str = "", **kwargs: Any) -> kca.ContactList
     return kca.ContactList(id=f"cl-{name}", name=name, description=description, **kwargs)
 
 
-def mixed_account(account_id: str = "acc-1") -> StubLists:
+def mixed_account(account_id: str = "acc-1") -> FakeLists:
     """An account with one list of every fate under DESIRED and prune."""
-    return StubLists(
+    return FakeLists(
         account_id,
         [
             api_list("same", "s"),
@@ -132,9 +41,11 @@ DESIRED: list[Any] = [
 ]
 
 
-async def run(stub: StubLists, desired: Any = DESIRED, **kwargs: Any) -> SyncReport:
+async def run(stub: FakeLists, desired: Any = DESIRED, **kwargs: Any) -> SyncReport:
     kwargs.setdefault("concurrency", 2)
-    return await sync(stub.as_lists(), desired, **kwargs)
+    report = await sync(stub, desired, **kwargs)
+    assert set(stub.if_exists) <= {"adopt"}  # sync adopts, so a re-run after a stop is safe
+    return report
 
 
 async def test_apply_sends_exactly_the_planned_writes() -> None:
@@ -160,11 +71,11 @@ async def test_apply_sends_exactly_the_planned_writes() -> None:
 
 
 async def test_updates_keep_the_name_and_send_what_v1_requires() -> None:
-    stub = StubLists(
+    stub = FakeLists(
         lists=[api_list("Keep", "old", allow_duplicates=True, source="passiveApiIntegration")]
     )
     stub.api_version = "v1"
-    report = await run(stub, [{"name": "keep", "description": "new"}])
+    report = await run(stub, [{"name": "keep", "description": "new"}], keep_results=True)
     ((list_id, changes),) = [arg for operation, arg in stub.calls if operation == "update"]
     assert list_id == "cl-Keep"
     # allow_duplicates not desired: it keeps its value; the source is not rewritten.
@@ -245,7 +156,7 @@ async def test_desired_may_be_an_async_iterable() -> None:
         for name in ("x", "y"):
             yield {"name": name}
 
-    stub = StubLists()
+    stub = FakeLists()
     report = await run(stub, desired())
     assert [o.status for o in report.outcomes] == ["created", "created"]
 
@@ -259,25 +170,25 @@ async def test_a_failed_read_raises_and_writes_nothing() -> None:
 
 
 async def test_cancelling_a_sync_leaves_no_worker_running() -> None:
-    stub = StubLists()
+    stub = FakeLists()
     stub.gate = asyncio.Event()
     job = asyncio.create_task(run(stub, [{"name": f"l{i}"} for i in range(10)], concurrency=4))
-    while stub.waiting < 4:
+    while stub.in_flight < 4:
         stub.busy.clear()
         await stub.busy.wait()
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await job
     assert [t for t in asyncio.all_tasks() if t.get_name().startswith("kore-sync-")] == []
-    assert stub.waiting == 0
+    assert stub.in_flight == 0
 
 
-def accounts(*stubs: StubLists) -> dict[Account, Any]:
-    return {cast(Account, StubAccount(stub)): DESIRED for stub in stubs}
+def accounts(*stubs: FakeLists) -> dict[FakeAccount, Any]:
+    return {FakeAccount(stub): DESIRED for stub in stubs}
 
 
 async def test_sync_many_runs_every_account_and_isolates_a_failing_one() -> None:
-    good, bad, other = mixed_account("acc-1"), mixed_account("acc-2"), StubLists("acc-3")
+    good, bad, other = mixed_account("acc-1"), mixed_account("acc-2"), FakeLists("acc-3")
     bad.fail = {"list:": kca.AuthenticationError("no", status=401, method="POST", url="u")}
     plans: list[str | None] = []
     seen: list[str] = []
@@ -305,8 +216,8 @@ async def test_sync_many_runs_every_account_and_isolates_a_failing_one() -> None
 async def test_sync_many_takes_account_targets_and_dry_runs() -> None:
     first, second = mixed_account("acc-1"), mixed_account("acc-2")
     targets = [
-        AccountTarget(cast(Account, StubAccount(first)), DESIRED),
-        AccountTarget(cast(Account, StubAccount(second)), [{"name": "only"}]),
+        AccountTarget(FakeAccount(first), DESIRED),
+        AccountTarget(FakeAccount(second), [{"name": "only"}]),
     ]
     reports = await sync_many(targets, dry_run=True)
     assert first.writes() == second.writes() == []
@@ -317,8 +228,8 @@ async def test_sync_many_takes_account_targets_and_dry_runs() -> None:
 async def test_sync_many_checks_every_input_before_sending_anything() -> None:
     first, second = mixed_account("acc-1"), mixed_account("acc-2")
     targets = [
-        AccountTarget(cast(Account, StubAccount(first)), DESIRED),
-        AccountTarget(cast(Account, StubAccount(second)), [{"name": "a"}, {"name": ""}]),
+        AccountTarget(FakeAccount(first), DESIRED),
+        AccountTarget(FakeAccount(second), [{"name": "a"}, {"name": ""}]),
     ]
     with pytest.raises(kca.ValidationError) as info:
         await sync_many(targets)
@@ -327,8 +238,8 @@ async def test_sync_many_checks_every_input_before_sending_anything() -> None:
 
 
 async def test_sync_many_refuses_an_account_given_twice() -> None:
-    stub = StubLists()
-    twice = [AccountTarget(cast(Account, StubAccount(stub)), []) for _ in range(2)]
+    stub = FakeLists()
+    twice = [AccountTarget(FakeAccount(stub), []) for _ in range(2)]
     with pytest.raises(kca.ValidationError, match="appears twice") as info:
         await sync_many(twice)
     assert info.value.field == "targets[1]"
@@ -336,7 +247,7 @@ async def test_sync_many_refuses_an_account_given_twice() -> None:
 
 
 async def test_a_spec_without_description_keeps_the_lists_and_sends_nothing() -> None:
-    stub = StubLists(lists=[api_list("Keep", "keep me", allow_duplicates=True)])
+    stub = FakeLists(lists=[api_list("Keep", "keep me", allow_duplicates=True)])
     report = await run(stub, [{"name": "keep"}, {"name": "keep2", "allow_duplicates": True}])
     assert [(o.name, o.status) for o in report.outcomes] == [
         ("Keep", "unchanged"),
@@ -347,8 +258,8 @@ async def test_a_spec_without_description_keeps_the_lists_and_sends_nothing() ->
 
 
 async def test_an_update_of_the_flag_alone_keeps_the_description() -> None:
-    stub = StubLists(lists=[api_list("Keep", "keep me", allow_duplicates=False)])
-    report = await run(stub, [{"name": "Keep", "allow_duplicates": True}])
+    stub = FakeLists(lists=[api_list("Keep", "keep me", allow_duplicates=False)])
+    report = await run(stub, [{"name": "Keep", "allow_duplicates": True}], keep_results=True)
     ((_, changes),) = [arg for operation, arg in stub.calls if operation == "update"]
     assert changes.description is None  # not sent: nothing to change
     (outcome,) = report.outcomes
@@ -358,7 +269,7 @@ async def test_an_update_of_the_flag_alone_keeps_the_description() -> None:
 
 
 async def test_an_unknown_flag_is_never_sent_as_false() -> None:
-    stub = StubLists(lists=[api_list("Keep", "old", allow_duplicates=None)])
+    stub = FakeLists(lists=[api_list("Keep", "old", allow_duplicates=None)])
     report = await run(stub, [{"name": "Keep", "description": "new"}])
     ((_, changes),) = [arg for operation, arg in stub.calls if operation == "update"]
     assert changes.allow_duplicates is None  # left for update() to read or refuse, not False
@@ -367,7 +278,7 @@ async def test_an_unknown_flag_is_never_sent_as_false() -> None:
 
 
 async def test_only_a_flag_change_carries_the_flag_and_update_picks_the_version() -> None:
-    stub = StubLists(
+    stub = FakeLists(
         lists=[
             api_list("Flag", "same", allow_duplicates=False),
             api_list("Text", "old", allow_duplicates=True),
@@ -390,9 +301,68 @@ async def test_only_a_flag_change_carries_the_flag_and_update_picks_the_version(
 
 
 async def test_a_flag_change_is_applied_even_when_v2_is_named() -> None:
-    stub = StubLists(lists=[api_list("Flag", "same", allow_duplicates=False)])
+    stub = FakeLists(lists=[api_list("Flag", "same", allow_duplicates=False)])
     report = await run(
         stub, [{"name": "Flag", "description": "same", "allow_duplicates": True}], api_version="v2"
     )
     assert report.ok
     assert stub.update_versions == [None]  # left to update(), which sends it through v1
+
+
+async def test_a_prune_delete_that_finds_the_list_gone_counts_as_done() -> None:
+    stub = mixed_account()
+    gone = kca.NotFoundError("no such list", status=404, method="DELETE", url="u")
+    gone.attempts = 1
+    stub.fail = {"delete:gone": gone}  # a concurrent sync deleted it first
+    report = await run(stub, prune=True)
+    assert report.ok
+    (deleted,) = report.with_status("deleted")
+    assert (deleted.name, deleted.list_id, deleted.attempts) == ("gone", "cl-gone", 1)
+    assert deleted.error is None
+    assert deleted.reason == "already gone (deleted elsewhere since the plan was made)"
+
+
+async def test_a_credentials_failure_stops_the_accounts_writes() -> None:
+    stub = FakeLists()
+    refused = kca.AuthenticationError("invalid token", status=401, method="POST", url="u")
+    desired = [{"name": f"l{i}"} for i in range(50)]
+    stub.fail = {f"create:l{i}": refused for i in range(50)}
+    report = await run(stub, desired, concurrency=2)
+    assert stub.writes() == ["create", "create"]  # the two in flight, then nothing
+    assert report.counts == {"failed": 50}
+    assert all(o.attempts == 0 for o in report.outcomes[2:])
+    assert all(str(o.reason).startswith("not sent: the job stopped") for o in report.outcomes[2:])
+
+
+async def test_sync_many_goes_on_with_other_accounts_when_one_is_refused() -> None:
+    refused_account, other = FakeLists("acc-1", bulk_concurrency=1), FakeLists("acc-2")
+    denied = kca.PermissionDeniedError("no scope", status=403, method="POST", url="u")
+    refused_account.fail = {"create:same": denied, "create:CHANGED": denied, "create:new": denied}
+    reports = await sync_many({FakeAccount(refused_account): DESIRED, FakeAccount(other): DESIRED})
+    assert reports["acc-1"].counts == {"failed": 3}
+    assert refused_account.writes() == ["create"]  # one at a time: the first refusal stops it
+    assert reports["acc-2"].counts == {"created": 3}
+
+
+async def test_outcomes_keep_list_ids_and_lists_only_when_asked() -> None:
+    report = await run(mixed_account(), prune=True)
+    ids = {o.name: o.list_id for o in report.outcomes}
+    assert ids == {
+        "same": "cl-same",
+        "changed": "cl-changed",
+        "new": "cl-new",
+        "gone": "cl-gone",
+        "uploaded": "cl-uploaded",
+        "used": "cl-used",
+    }
+    assert all(o.contact_list is None for o in report.outcomes)
+    kept = await run(mixed_account(), prune=True, keep_results=True)
+    assert all(o.contact_list is not None for o in kept.outcomes)
+    assert [o.list_id for o in kept.outcomes] == [o.list_id for o in report.outcomes]
+
+
+async def test_sync_many_takes_list_operations_as_well_as_accounts() -> None:
+    first, second = mixed_account("acc-1"), FakeLists("acc-2")
+    reports = await sync_many([AccountTarget(first, DESIRED), AccountTarget(second, DESIRED)])
+    assert reports["acc-1"].ok
+    assert reports["acc-2"].counts == {"created": 3}

@@ -1,203 +1,40 @@
-"""Bulk creation: a fixed pool of workers, one outcome per input item, in input order.
+"""Bulk creation: a fixed pool of workers, one outcome per input item.
 
 ``create_many`` never holds more than ``concurrency`` items in flight nor starts more than
 ``concurrency`` tasks, whatever the number of items: each worker pulls its next item only after
 finishing the last. One item failing never cancels the others; it becomes a "failed" outcome.
+A failure that concerns the account (see ``halt``) stops the sending for the rest of the job.
+
+Two forms: ``create_many`` returns a report of every outcome in input order;
+``create_many_iter`` hands each outcome out as it ends and keeps nothing per item.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections import Counter
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
+    Awaitable,
     Callable,
-    Iterable,
     Iterator,
-    Mapping,
 )
-from typing import Any, Final, Literal, NamedTuple, TypeVar
+from typing import NamedTuple
 
 import attrs
 
 from .._config import ApiVersion
 from .._exceptions import ValidationError
-from .._resources.contact_lists import ContactLists, IfExists
 from .._wire.models import ContactList, ContactListCreate, name_key
 from .._wire.validation import check_positive_int
-from .pool import drain
+from .halt import AccountHalt
+from .operations import IfExists, ListOperations
+from .outcomes import CreateReport, Outcome, OutcomeSlots, ReportCallback, failed_outcome
+from .pool import cancel_and_wait, drain
+from .specs import SpecInput, SpecsInput, check_items, raw_name, to_spec
 
-T = TypeVar("T")
-
-Action = Literal["create", "update", "delete", "none"]
-Status = Literal[
-    "created", "adopted", "updated", "deleted", "unchanged", "blocked", "failed", "planned"
-]
-#: The order statuses are listed in summaries.
-STATUS_ORDER: Final[tuple[Status, ...]] = (
-    "created",
-    "adopted",
-    "updated",
-    "deleted",
-    "unchanged",
-    "planned",
-    "blocked",
-    "failed",
-)
-SpecInput = ContactListCreate | Mapping[str, Any]
-"""A list spec: a ``ContactListCreate`` or a plain mapping (``ContactListCreate.from_mapping``)."""
-SpecsInput = Iterable[SpecInput] | AsyncIterable[SpecInput]
-
-
-@attrs.frozen(kw_only=True, hash=False)  # ContactList is unhashable
-class Outcome:
-    """How one item of a bulk operation ended."""
-
-    index: int
-    """Position of the item: in the input for create_many, in the plan for sync."""
-    account_id: str
-    name: str
-    action: Action
-    """What the item asked for; "none" for a list that is already as desired."""
-    status: Status
-    contact_list: ContactList | None = None
-    """The list as it now is (created, adopted, updated, deleted, unchanged or blocked)."""
-    error: BaseException | None = None
-    """Why the item failed; a ValidationError when it was refused before sending."""
-    attempts: int = 0
-    """HTTP attempts spent on the item (0 when nothing was sent)."""
-    reason: str | None = None
-    """A human-readable why: the error, the changed fields, or why a change was blocked."""
-
-    @property
-    def ok(self) -> bool:
-        """False only for "failed": a blocked change is a safety refusal, reported, not an error."""
-        return self.status != "failed"
-
-
-ReportCallback = Callable[[Outcome], None]
-"""Called once per item as it ends, from the event loop: it must not block."""
-
-
-def count_statuses(outcomes: Iterable[Outcome]) -> Counter[str]:
-    """Count outcomes by status (a missing status counts 0)."""
-    return Counter(outcome.status for outcome in outcomes)
-
-
-def describe_counts(counts: Mapping[str, int], *, always: Iterable[str] = ("failed",)) -> str:
-    """Return "3 created, 1 adopted, 0 failed": statuses present, plus those in ``always``."""
-    shown = set(always)
-    parts = [
-        f"{counts.get(status, 0)} {status}"
-        for status in STATUS_ORDER
-        if counts.get(status, 0) or status in shown
-    ]
-    return ", ".join(parts)
-
-
-@attrs.frozen(hash=False, repr=False)
-class CreateReport:
-    """What ``create_many`` did: one outcome per input item, in input order.
-
-    Its repr is the summary: a report of 100,000 outcomes must not print them all.
-    """
-
-    account_id: str
-    outcomes: tuple[Outcome, ...]
-
-    @property
-    def counts(self) -> Counter[str]:
-        """Outcomes per status."""
-        return count_statuses(self.outcomes)
-
-    @property
-    def ok(self) -> bool:
-        """True when no item failed."""
-        return all(outcome.ok for outcome in self.outcomes)
-
-    @property
-    def created(self) -> tuple[Outcome, ...]:
-        return self._with("created")
-
-    @property
-    def adopted(self) -> tuple[Outcome, ...]:
-        return self._with("adopted")
-
-    @property
-    def failed(self) -> tuple[Outcome, ...]:
-        return self._with("failed")
-
-    def _with(self, status: Status) -> tuple[Outcome, ...]:
-        return tuple(outcome for outcome in self.outcomes if outcome.status == status)
-
-    @property
-    def summary(self) -> str:
-        """One line, e.g. ``acc-1: 2000 items: 1990 created, 10 adopted, 0 failed``."""
-        counts = describe_counts(self.counts, always=("created", "failed"))
-        return f"{self.account_id}: {len(self.outcomes)} items: {counts}"
-
-    def __len__(self) -> int:
-        return len(self.outcomes)
-
-    def __repr__(self) -> str:
-        counts = describe_counts(self.counts, always=("created", "failed"))
-        return f"CreateReport({self.account_id!r}, {len(self.outcomes)} outcomes: {counts})"
-
-    def __str__(self) -> str:
-        return self.summary
-
-
-class OutcomeSlots:
-    """Outcomes by index, held in a plain list: one pointer per item beyond the outcome itself.
-
-    Items finish out of order; ``put`` grows the list as far as the index needs.
-    """
-
-    def __init__(self, size: int = 0) -> None:
-        self._slots: list[Outcome | None] = [None] * size
-
-    def get(self, index: int) -> Outcome | None:
-        """Return the outcome put at ``index``, or None while there is none."""
-        return self._slots[index] if index < len(self._slots) else None
-
-    def put(self, outcome: Outcome) -> None:
-        missing = outcome.index + 1 - len(self._slots)
-        if missing > 0:
-            self._slots.extend([None] * missing)
-        self._slots[outcome.index] = outcome
-
-    def freeze(self) -> tuple[Outcome, ...]:
-        """Return every outcome in index order; an empty slot is a bug, never skipped."""
-        if any(slot is None for slot in self._slots):
-            gaps = [index for index, slot in enumerate(self._slots) if slot is None]
-            raise AssertionError(f"bulk outcomes missing for indexes {gaps[:10]}")
-        frozen = tuple(self._slots)  # no None left: the same items, one allocation
-        self._slots = []
-        return frozen  # type: ignore[return-value]  # checked above: no slot is None
-
-
-def to_spec(raw: object, field: str) -> ContactListCreate:
-    """Return ``raw`` as a ContactListCreate; ValidationError fields are prefixed by ``field``."""
-    if isinstance(raw, ContactListCreate):
-        return raw
-    if isinstance(raw, Mapping):
-        try:
-            return ContactListCreate.from_mapping(raw)
-        except ValidationError as exc:
-            raise ValidationError(f"{field}.{exc.field}", exc.message) from None
-    kind = type(raw).__name__
-    raise ValidationError(field, f"must be a ContactListCreate or a mapping, got {kind}")
-
-
-def check_items(items: object, field: str) -> None:
-    """Refuse a lone spec, a string or a non-iterable passed where many specs are expected."""
-    lone = isinstance(items, (str, bytes, Mapping, ContactListCreate))
-    if lone or not isinstance(items, (Iterable, AsyncIterable)):
-        kind = type(items).__name__
-        raise ValidationError(
-            field, f"must be an iterable or async iterable of list specs, got {kind}"
-        )
+Emit = Callable[[Outcome], Awaitable[None]]
 
 
 class _Item(NamedTuple):
@@ -211,10 +48,10 @@ class _Item(NamedTuple):
 
 
 class _Preparer:
-    """Number the inputs and check each; a bad spec or a repeated name carries its error."""
+    """Number the inputs and check each; a bad spec (or, if asked, a repeated name) fails it."""
 
-    def __init__(self) -> None:
-        self.names: dict[str, int] | None = {}
+    def __init__(self, *, check_repeats: bool) -> None:
+        self.names: dict[str, int] | None = {} if check_repeats else None
         """The position that first used each name key (Kore compares names without case)."""
         self._count = 0
 
@@ -224,13 +61,14 @@ class _Preparer:
         try:
             spec = to_spec(raw, f"items[{position}]")
         except ValidationError as exc:
-            return _Item(position, _raw_name(raw), None, exc)
-        assert self.names is not None  # released only after the last item is pulled
+            return _Item(position, raw_name(raw), None, exc)
         name = spec.name
-        first = self.names.setdefault(name_key(name), position)
-        if first != position:
-            message = f"duplicate of item {first} ({name!r}); not sent"
-            return _Item(position, name, None, ValidationError(f"items[{position}].name", message))
+        if self.names is not None:
+            first = self.names.setdefault(name_key(name), position)
+            if first != position:
+                message = f"duplicate of item {first} ({name!r}); not sent"
+                error = ValidationError(f"items[{position}].name", message)
+                return _Item(position, name, None, error)
         return _Item(position, name, spec, None)
 
 
@@ -250,96 +88,16 @@ async def _aprepared(
         yield prepare(raw)
 
 
-def _raw_name(raw: object) -> str:
-    name = raw.name if isinstance(raw, ContactListCreate) else None
-    if isinstance(raw, Mapping):
-        name = raw.get("name")
-    return name if isinstance(name, str) else ""
-
-
-def failed_outcome(
-    *, index: int, account_id: str, name: str, action: Action, error: BaseException
-) -> Outcome:
-    """Return the "failed" outcome of an item that raised ``error``."""
-    return Outcome(
-        index=index,
-        account_id=account_id,
-        name=name,
-        action=action,
-        status="failed",
-        error=error,
-        attempts=getattr(error, "attempts", 0),
-        reason=f"{type(error).__name__}: {error}",
-    )
-
-
-async def create_many(
-    contact_lists: ContactLists,
-    items: SpecsInput,
-    *,
-    concurrency: int,
-    if_exists: IfExists = "adopt",
-    on_outcome: ReportCallback | None = None,
-    api_version: ApiVersion | None = None,
-) -> CreateReport:
-    """Create every list of ``items`` with ``concurrency`` workers; see the module docstring.
-
-    A bad spec or a name repeated (any case) within ``items`` fails its item without sending
-    anything. An exception raised by ``on_outcome`` stops the job and propagates. If ``items``
-    itself raises, the items in flight finish and the error propagates.
-    """
+def _check_arguments(items: object, concurrency: int, if_exists: object) -> None:
     check_positive_int("concurrency", concurrency)
     check_items(items, "items")
     if if_exists not in ("error", "adopt"):
         raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
-    account_id = contact_lists.account_id
-    results = OutcomeSlots()
-
-    async def handle(item: _Item) -> None:
-        spec = item.spec
-        outcome: Outcome
-        if spec is None:
-            assert item.error is not None  # _Preparer sets exactly one of them
-            outcome = failed_outcome(
-                index=item.position,
-                account_id=account_id,
-                name=item.name,
-                action="create",
-                error=item.error,
-            )
-        else:
-            # Awaited here, not in a helper coroutine: each await below resumes through it.
-            try:
-                created = await contact_lists.create(
-                    spec, if_exists=if_exists, api_version=api_version
-                )
-            except Exception as exc:  # every item ends as an outcome; cancellation propagates
-                outcome = failed_outcome(
-                    index=item.position,
-                    account_id=account_id,
-                    name=item.name,
-                    action="create",
-                    error=exc,
-                )
-            else:
-                outcome = created_outcome(item.position, account_id, item.name, created)
-        results.put(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
-
-    prepare = _Preparer()
-    source = _prepared(items, prepare)
-    try:
-        await drain(source, handle, concurrency=concurrency, name="kore-create-many")
-    finally:
-        if isinstance(source, AsyncGenerator):
-            with contextlib.suppress(Exception):
-                await source.aclose()
-    prepare.names = None  # no item is pulled any more: free the index before the report
-    return CreateReport(account_id, results.freeze())
 
 
-def created_outcome(index: int, account_id: str, name: str, created: ContactList) -> Outcome:
+def created_outcome(
+    index: int, account_id: str, name: str, created: ContactList, *, keep_result: bool
+) -> Outcome:
     """Return the outcome of an item whose create returned ``created``."""
     meta = created.meta
     adopted = meta is not None and meta.adopted
@@ -349,7 +107,151 @@ def created_outcome(index: int, account_id: str, name: str, created: ContactList
         name=name,
         action="create",
         status="adopted" if adopted else "created",
-        contact_list=created,
+        list_id=created.id,
         attempts=meta.attempts if meta is not None else 0,
         reason="a list of that name already existed" if adopted else None,
+        contact_list=created if keep_result else None,
     )
+
+
+@attrs.frozen
+class _Job:
+    """One bulk creation: which lists, where, and how."""
+
+    lists: ListOperations
+    items: SpecsInput
+    concurrency: int
+    if_exists: IfExists
+    api_version: ApiVersion | None
+    keep_results: bool
+
+    async def run(self, emit: Emit, *, check_repeats: bool) -> None:
+        """Create every item with ``concurrency`` workers; ``emit`` each outcome as it ends."""
+        lists, account_id = self.lists, self.lists.account_id
+        halt = AccountHalt()
+
+        async def handle(item: _Item) -> None:
+            spec = item.spec
+            outcome: Outcome | None
+            if spec is None:
+                assert item.error is not None  # _Preparer sets exactly one of them
+                outcome = failed_outcome(
+                    index=item.position,
+                    account_id=account_id,
+                    name=item.name,
+                    action="create",
+                    error=item.error,
+                )
+            else:
+                outcome = halt.not_sent(
+                    index=item.position, account_id=account_id, name=item.name, action="create"
+                )
+            if outcome is None:
+                assert spec is not None
+                try:
+                    created = await lists.create(
+                        spec, if_exists=self.if_exists, api_version=self.api_version
+                    )
+                except Exception as exc:  # every item ends as an outcome; cancellation propagates
+                    halt.note(exc, item.name)
+                    outcome = failed_outcome(
+                        index=item.position,
+                        account_id=account_id,
+                        name=item.name,
+                        action="create",
+                        error=exc,
+                    )
+                else:
+                    outcome = created_outcome(
+                        item.position, account_id, item.name, created, keep_result=self.keep_results
+                    )
+            await emit(outcome)
+
+        source = _prepared(self.items, _Preparer(check_repeats=check_repeats))
+        try:
+            await drain(source, handle, concurrency=self.concurrency, name="kore-create-many")
+        finally:
+            if isinstance(source, AsyncGenerator):
+                with contextlib.suppress(Exception):
+                    await source.aclose()
+
+
+async def create_many(
+    lists: ListOperations,
+    items: SpecsInput,
+    *,
+    concurrency: int,
+    if_exists: IfExists = "adopt",
+    on_outcome: ReportCallback | None = None,
+    api_version: ApiVersion | None = None,
+    keep_results: bool = False,
+) -> CreateReport:
+    """Create every list of ``items``; return every outcome, in input order.
+
+    A bad spec or a name repeated (any case) within ``items`` fails that item without sending
+    it; the other items go on. ``keep_results`` keeps each created or adopted ``ContactList``
+    on its outcome (``outcome.contact_list``); by default an outcome keeps its ``list_id``
+    only. An exception raised by ``on_outcome`` stops the job and propagates. If ``items``
+    itself raises, the items in flight finish and the error propagates.
+    """
+    _check_arguments(items, concurrency, if_exists)
+    results = OutcomeSlots()
+
+    async def record(outcome: Outcome) -> None:  # never suspends: no item is pulled meanwhile
+        results.put(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    job = _Job(lists, items, concurrency, if_exists, api_version, keep_results)
+    await job.run(record, check_repeats=True)
+    return CreateReport(lists.account_id, results.freeze())
+
+
+class _End(NamedTuple):
+    """The last thing a streaming job hands over: how it ended."""
+
+    error: Exception | None
+
+
+def create_many_iter(
+    lists: ListOperations,
+    items: SpecsInput,
+    *,
+    concurrency: int,
+    if_exists: IfExists = "adopt",
+    api_version: ApiVersion | None = None,
+    keep_results: bool = False,
+) -> AsyncGenerator[Outcome, None]:
+    """Create every list of ``items``; yield each outcome as it ends (not in input order).
+
+    Nothing is kept per item, so memory stays flat however many items there are; workers
+    wait while ``concurrency`` outcomes are not yet taken. Names are not compared across the
+    input (that would keep one entry per item): a repeated name is created again, so it is
+    adopted (``if_exists="adopt"``) or fails with ConflictError. Closing the generator
+    (``contextlib.aclosing`` does it on break) or cancelling the loop stops the job: items in
+    flight are cancelled, nothing more is sent. Bad arguments raise ValidationError here,
+    before anything is sent.
+    """
+    _check_arguments(items, concurrency, if_exists)
+    return _stream(_Job(lists, items, concurrency, if_exists, api_version, keep_results))
+
+
+async def _stream(job: _Job) -> AsyncGenerator[Outcome, None]:
+    handed: asyncio.Queue[Outcome | _End] = asyncio.Queue(maxsize=job.concurrency)
+
+    async def produce() -> None:
+        end = _End(None)
+        try:
+            await job.run(handed.put, check_repeats=False)
+        except Exception as exc:  # handed to the consumer, after the outcomes before it
+            end = _End(exc)
+        await handed.put(end)
+
+    task = asyncio.get_running_loop().create_task(produce(), name="kore-create-many-stream")
+    try:
+        while not isinstance(got := await handed.get(), _End):
+            yield got
+        if got.error is not None:
+            raise got.error
+    finally:
+        await cancel_and_wait([task])

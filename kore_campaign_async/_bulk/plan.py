@@ -17,8 +17,9 @@ import attrs
 
 from .._exceptions import ValidationError
 from .._wire.models import ContactList, ContactListCreate, name_key
-from .create import Action
 
+Action = Literal["create", "update", "delete", "none"]
+"""What an item of a bulk job asks for; "none" for a list that is already as desired."""
 ChangeKind = Literal["create", "update", "delete", "unchanged", "blocked"]
 #: The order kinds are listed in summaries.
 KIND_ORDER: Final[tuple[ChangeKind, ...]] = ("create", "update", "delete", "unchanged", "blocked")

@@ -1,6 +1,6 @@
 """Declarative sync: make an account's lists match a desired set, and do it for many accounts.
 
-``sync`` reads the account's lists once, plans (see ``_sync_plan``), then applies the writes
+``sync`` reads the account's lists once, plans (see ``plan``), then applies the writes
 with a bounded pool of workers under the account's limiter. Creates adopt a list that already
 exists, so a sync stopped half-way can simply be run again; a second run of the same sync
 sends no writes at all.
@@ -10,98 +10,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 import attrs
 
 from .._config import ApiVersion
-from .._exceptions import ValidationError
-from .._resources.contact_lists import ContactLists
+from .._exceptions import NotFoundError, ValidationError
 from .._wire.models import ContactList, ContactListCreate, ContactListUpdate
 from .._wire.validation import PASSIVE_SOURCES, check_positive_int
-from .create import (
+from .halt import AccountHalt
+from .operations import AccountLike, ListOperations, operations_of
+from .outcomes import (
     Outcome,
     OutcomeSlots,
     ReportCallback,
-    SpecsInput,
     Status,
-    check_items,
-    count_statuses,
-    describe_counts,
+    SyncReport,
     failed_outcome,
-    to_spec,
 )
 from .plan import PlannedChange, SyncPlan, check_unique_names, plan_sync
 from .pool import aiterate, cancel_and_wait, drain
-
-if TYPE_CHECKING:
-    from .._client import Account
+from .specs import SpecsInput, check_items, to_spec
 
 PlanCallback = Callable[[SyncPlan], None]
 """Called with each account's plan before any write is sent (e.g. to size a progress bar)."""
-
-
-@attrs.frozen(kw_only=True, hash=False)
-class SyncReport:
-    """What a sync did (or, with ``dry_run``, would do) for one account."""
-
-    account_id: str
-    plan: SyncPlan | None
-    """None when the sync failed before it could plan (see ``error``)."""
-    outcomes: tuple[Outcome, ...] = ()
-    """One per plan change, in plan order; "planned" ones on a dry run."""
-    dry_run: bool = False
-    error: BaseException | None = None
-    """Why the whole account failed (e.g. its lists could not be read); None otherwise."""
-
-    @property
-    def counts(self) -> Counter[str]:
-        """Outcomes per status."""
-        return count_statuses(self.outcomes)
-
-    @property
-    def ok(self) -> bool:
-        """True when the account was read and no change failed (blocked ones are not failures)."""
-        return self.error is None and all(outcome.ok for outcome in self.outcomes)
-
-    @property
-    def writes(self) -> int:
-        """Writes that took effect (created, adopted, updated, deleted)."""
-        counts = self.counts
-        return sum(counts[status] for status in ("created", "adopted", "updated", "deleted"))
-
-    def with_status(self, status: Status) -> tuple[Outcome, ...]:
-        """Return the outcomes of one status, in plan order."""
-        return tuple(outcome for outcome in self.outcomes if outcome.status == status)
-
-    @property
-    def failed(self) -> tuple[Outcome, ...]:
-        return self.with_status("failed")
-
-    @property
-    def blocked(self) -> tuple[Outcome, ...]:
-        return self.with_status("blocked")
-
-    @property
-    def summary(self) -> str:
-        """One line, e.g. ``acc-1: 3 created, 1 updated, 5 unchanged, 1 blocked, 0 failed``."""
-        if self.error is not None:
-            return f"{self.account_id}: failed: {type(self.error).__name__}: {self.error}"
-        if self.dry_run and self.plan is not None:
-            return f"{self.plan.summary} (dry run)"
-        return f"{self.account_id}: {describe_counts(self.counts)}"
-
-    def __str__(self) -> str:
-        return self.summary
+A = TypeVar("A", bound=AccountLike)
+#: Why a delete that found no list counts as done.
+ALREADY_GONE = "already gone (deleted elsewhere since the plan was made)"
 
 
 @attrs.frozen(hash=False)
 class AccountTarget:
-    """One account and the lists it should have, for ``sync_many``."""
+    """One account and the lists it should have, for ``sync_many``.
 
-    account: Account
+    ``account`` is an account handle (``client.account(...)``) or its ``contact_lists``.
+    """
+
+    account: AccountLike
     desired: SpecsInput
 
 
@@ -117,7 +63,7 @@ async def read_desired(desired: SpecsInput, field: str = "desired") -> list[Cont
 
 
 async def sync(
-    contact_lists: ContactLists,
+    lists: ListOperations,
     desired: SpecsInput,
     *,
     prune: bool = False,
@@ -126,16 +72,24 @@ async def sync(
     on_outcome: ReportCallback | None = None,
     on_plan: PlanCallback | None = None,
     api_version: ApiVersion | None = None,
+    keep_results: bool = False,
+    existing: Sequence[ContactList] | None = None,
 ) -> SyncReport:
     """Make the account's lists match ``desired``; see the module docstring.
 
+    ``existing`` is the account's lists as already read (e.g. for a plan shown to a user): the
+    plan is made from them, and they are not read again. None reads them now.
+
     Raises ValidationError (nothing sent) for a bad or repeated desired spec, and whatever
-    reading the account's lists raises. Each write's failure becomes a "failed" outcome.
+    reading the account's lists raises. Each write's failure becomes a "failed" outcome; a
+    credentials or permission failure (see ``halt``) stops the writes not sent yet.
+    ``keep_results`` keeps each list as it now is on its outcome (``outcome.contact_list``).
     """
     check_positive_int("concurrency", concurrency)
     specs = await read_desired(desired)
-    account_id = contact_lists.account_id
-    existing = await contact_lists.list(api_version=api_version)
+    account_id = lists.account_id
+    if existing is None:
+        existing = await lists.list(api_version=api_version)
     plan = plan_sync(existing, specs, prune=prune, account_id=account_id)
     # The plan holds every spec and every list it needs: two lists of pointers fewer to carry.
     del specs, existing
@@ -150,10 +104,15 @@ async def sync(
 
     for change in plan.changes:
         if dry_run or not change.writes:
-            record(_settled(change, account_id, dry_run=dry_run))
+            record(_settled(change, account_id, dry_run=dry_run, keep_result=keep_results))
+
+    halt = AccountHalt()
 
     async def handle(change: PlannedChange) -> None:
-        record(await _apply(contact_lists, change, account_id, api_version))
+        stopped = halt.not_sent(
+            index=change.index, account_id=account_id, name=change.name, action=change.action
+        )
+        record(stopped or await _apply(lists, change, account_id, api_version, halt, keep_results))
 
     if not dry_run and plan.writes:
         writes = aiterate(change for change in plan.changes if change.writes)
@@ -162,7 +121,9 @@ async def sync(
     return SyncReport(account_id=account_id, plan=plan, outcomes=outcomes, dry_run=dry_run)
 
 
-def _settled(change: PlannedChange, account_id: str, *, dry_run: bool) -> Outcome:
+def _settled(
+    change: PlannedChange, account_id: str, *, dry_run: bool, keep_result: bool
+) -> Outcome:
     """Return the outcome of a change that sends nothing: unchanged, blocked, or dry-run."""
     status: Status = "unchanged"
     if change.blocked:
@@ -173,32 +134,47 @@ def _settled(change: PlannedChange, account_id: str, *, dry_run: bool) -> Outcom
     if change.changes and not change.blocked:
         notes = [str(field) for field in change.changes]
         reason = "; ".join(notes if change.reason is None else [*notes, change.reason])
+    existing = change.existing
     return Outcome(
         index=change.index,
         account_id=account_id,
         name=change.name,
         action=change.action,
         status=status,
-        contact_list=change.existing,
+        list_id=None if existing is None else existing.id,
         reason=reason,
+        contact_list=existing if keep_result else None,
     )
 
 
+class _Applied(NamedTuple):
+    """What one write did, and to which list."""
+
+    status: Status
+    after: ContactList
+    """The list as it now is (for a delete: as it was)."""
+    attempts: int
+    reason: str | None = None
+
+
 async def _apply(
-    contact_lists: ContactLists,
+    lists: ListOperations,
     change: PlannedChange,
     account_id: str,
     api_version: ApiVersion | None,
+    halt: AccountHalt,
+    keep_result: bool,
 ) -> Outcome:
     """Send one planned write; any error becomes a "failed" outcome."""
     try:
         if change.action == "create":
-            status, after = await _create(contact_lists, change, api_version)
+            applied = await _create(lists, change, api_version)
         elif change.action == "update":
-            status, after = await _update(contact_lists, change, api_version)
+            applied = await _update(lists, change, api_version)
         else:
-            status, after = await _delete(contact_lists, change, api_version)
+            applied = await _delete(lists, change, api_version)
     except Exception as exc:  # every change ends as an outcome; cancellation still propagates
+        halt.note(exc, change.name)
         return failed_outcome(
             index=change.index,
             account_id=account_id,
@@ -206,28 +182,36 @@ async def _apply(
             action=change.action,
             error=exc,
         )
-    settled = _settled(change, account_id, dry_run=False)
+    settled = _settled(change, account_id, dry_run=False, keep_result=False)
     return attrs.evolve(
         settled,
-        status=status,
-        contact_list=after,
-        attempts=after.meta.attempts if after.meta is not None else 0,
-        reason="a list of that name already existed" if status == "adopted" else settled.reason,
+        status=applied.status,
+        list_id=applied.after.id,
+        attempts=applied.attempts,
+        reason=applied.reason or settled.reason,
+        contact_list=applied.after if keep_result else None,
     )
 
 
+def _attempts(result: ContactList) -> int:
+    return result.meta.attempts if result.meta is not None else 0
+
+
 async def _create(
-    contact_lists: ContactLists, change: PlannedChange, api_version: ApiVersion | None
-) -> tuple[Status, ContactList]:
+    lists: ListOperations, change: PlannedChange, api_version: ApiVersion | None
+) -> _Applied:
     assert change.desired is not None
-    created = await contact_lists.create(change.desired, if_exists="adopt", api_version=api_version)
-    adopted = created.meta is not None and created.meta.adopted
-    return ("adopted" if adopted else "created"), created
+    created = await lists.create(change.desired, if_exists="adopt", api_version=api_version)
+    if created.meta is not None and created.meta.adopted:
+        return _Applied(
+            "adopted", created, _attempts(created), "a list of that name already existed"
+        )
+    return _Applied("created", created, _attempts(created))
 
 
 async def _update(
-    contact_lists: ContactLists, change: PlannedChange, api_version: ApiVersion | None
-) -> tuple[Status, ContactList]:
+    lists: ListOperations, change: PlannedChange, api_version: ApiVersion | None
+) -> _Applied:
     existing, desired = change.existing, change.desired
     assert existing is not None
     assert desired is not None
@@ -239,7 +223,7 @@ async def _update(
     # A flag change goes through v1 (update() sees to that: Kore's v2 update has no flag);
     # a v1 update also needs name, flag and source, and giving them saves a read.
     flag_changes = any(field.field == "allow_duplicates" for field in change.changes)
-    v1 = (api_version or contact_lists.api_version) == "v1"
+    v1 = (api_version or lists.api_version) == "v1"
     changes = ContactListUpdate(
         name=existing.name,
         description=desired.description,
@@ -248,29 +232,31 @@ async def _update(
     )
     # A sync converges: even with v2 named, a flag change may go where Kore takes it.
     version = None if flag_changes else api_version
-    updated = await contact_lists.update(existing.id, changes, api_version=version)
+    updated = await lists.update(existing.id, changes, api_version=version)
     after = attrs.evolve(
         existing,
         description=existing.description if desired.description is None else desired.description,
         allow_duplicates=allow_duplicates,
         meta=updated.meta,
     )
-    return "updated", after
+    return _Applied("updated", after, updated.meta.attempts if updated.meta is not None else 0)
 
 
 async def _delete(
-    contact_lists: ContactLists, change: PlannedChange, api_version: ApiVersion | None
-) -> tuple[Status, ContactList]:
+    lists: ListOperations, change: PlannedChange, api_version: ApiVersion | None
+) -> _Applied:
     existing = change.existing
     assert existing is not None
-    deleted = await contact_lists.delete(existing.id, api_version=api_version)
+    try:
+        deleted = await lists.delete(existing.id, api_version=api_version)
+    except NotFoundError as exc:
+        # Another sync (or a person) deleted it since we read the lists: the goal is met.
+        return _Applied("deleted", existing, exc.attempts, ALREADY_GONE)
     # The list as it was: a delete whose answer was lost returns only the id.
-    return "deleted", attrs.evolve(existing, meta=deleted.meta)
+    return _Applied("deleted", attrs.evolve(existing, meta=deleted.meta), _attempts(deleted))
 
 
-def _targets(
-    targets: Mapping[Account, SpecsInput] | Iterable[AccountTarget],
-) -> list[AccountTarget]:
+def _targets(targets: Mapping[A, SpecsInput] | Iterable[AccountTarget]) -> list[AccountTarget]:
     if isinstance(targets, Mapping):
         listed = [AccountTarget(account, desired) for account, desired in targets.items()]
     else:
@@ -280,59 +266,63 @@ def _targets(
         if not isinstance(target, AccountTarget):
             kind = type(target).__name__
             raise ValidationError(f"targets[{position}]", f"must be an AccountTarget, got {kind}")
-        if target.account.account_id in seen:
+        account_id = operations_of(target.account).account_id
+        if account_id in seen:
             raise ValidationError(
                 f"targets[{position}]",
-                f"account {target.account.account_id!r} appears twice; give one desired set each",
+                f"account {account_id!r} appears twice; give one desired set each",
             )
-        seen.add(target.account.account_id)
+        seen.add(account_id)
     return listed
 
 
 async def sync_many(
-    targets: Mapping[Account, SpecsInput] | Iterable[AccountTarget],
+    targets: Mapping[A, SpecsInput] | Iterable[AccountTarget],
     *,
     prune: bool = False,
     dry_run: bool = False,
     on_outcome: ReportCallback | None = None,
     on_plan: PlanCallback | None = None,
     concurrency: int | None = None,
+    keep_results: bool = False,
+    listings: Mapping[str, Sequence[ContactList]] | None = None,
 ) -> dict[str, SyncReport]:
     """Sync many accounts at once, each at its own pace; return the reports by account id.
 
     Every desired set is read and checked first: a bad one raises ValidationError before
     anything is sent to any account. After that, an account that fails (e.g. its lists cannot
-    be read, or a callback raised for it) gets a report with ``error`` set and the others
-    carry on. ``concurrency`` is per account (default: the account's ``max_concurrency``).
+    be read, its credentials are refused, or a callback raised for it) gets a report saying
+    so and the others carry on. ``concurrency`` is per account (default: the account's
+    ``max_concurrency``). ``listings`` holds lists already read, by account id: those
+    accounts are not read again.
     """
     if concurrency is not None:  # 0 is a mistake, not "the default"
         check_positive_int("concurrency", concurrency)
-    listed = _targets(targets)
-    checked = [
-        (target.account, await read_desired(target.desired, f"{target.account.account_id}.desired"))
-        for target in listed
-    ]
+    checked: list[tuple[ListOperations, list[ContactListCreate]]] = []
+    for target in _targets(targets):
+        lists = operations_of(target.account)
+        checked.append((lists, await read_desired(target.desired, f"{lists.account_id}.desired")))
 
-    async def one(account: Account, specs: list[ContactListCreate]) -> SyncReport:
+    async def one(lists: ListOperations, specs: list[ContactListCreate]) -> SyncReport:
         try:
             return await sync(
-                account.contact_lists,
+                lists,
                 specs,
                 prune=prune,
                 dry_run=dry_run,
-                concurrency=(
-                    account.contact_lists.bulk_concurrency if concurrency is None else concurrency
-                ),
+                concurrency=lists.bulk_concurrency if concurrency is None else concurrency,
                 on_outcome=on_outcome,
                 on_plan=on_plan,
+                keep_results=keep_results,
+                existing=None if listings is None else listings.get(lists.account_id),
             )
         except Exception as exc:  # one account failing must not stop the others
-            return SyncReport(account_id=account.account_id, plan=None, dry_run=dry_run, error=exc)
+            return SyncReport(account_id=lists.account_id, plan=None, dry_run=dry_run, error=exc)
 
     loop = asyncio.get_running_loop()
     tasks = [
-        loop.create_task(one(account, specs), name=f"kore-sync-many-{account.account_id}")
-        for account, specs in checked
+        loop.create_task(one(lists, specs), name=f"kore-sync-many-{lists.account_id}")
+        for lists, specs in checked
     ]
     try:
         reports = await asyncio.gather(*tasks)

@@ -7,12 +7,15 @@ Secrets never appear in a repr.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import jwt
+import jwt.warnings
 
 from .._config import (
     JWT_ALGORITHM,
@@ -23,6 +26,12 @@ from .._config import (
 from .._exceptions import ConfigurationError, TokenError
 
 TokenProvider = Callable[[], Awaitable[str]]
+
+logger = logging.getLogger("kore_campaign_async.auth")
+#: RFC 7518 3.2: an HS256 key should be at least as long as the hash (32 bytes).
+HS256_MIN_KEY_BYTES = 32
+#: Newer PyJWT warns on every signature with a short key; older versions do not check.
+_SHORT_KEY_WARNING: type[Warning] | None = getattr(jwt.warnings, "InsecureKeyLengthWarning", None)
 
 
 class TokenSource(Protocol):
@@ -68,6 +77,13 @@ class JwtSigner:
             raise ConfigurationError(
                 f"jwt lifetime ({lifetime} s) must exceed renew_before ({renew_before} s)"
             )
+        if len(client_secret.encode()) < HS256_MIN_KEY_BYTES:
+            # Said once, in our words: PyJWT warns from inside its own code, with its source line.
+            logger.warning(
+                "the client secret is shorter than the %d bytes RFC 7518 recommends for HS256; "
+                "it is used as Kore issued it",
+                HS256_MIN_KEY_BYTES,
+            )
         self.client_id = client_id
         self._secret = client_secret
         self._subject = subject or client_id
@@ -106,7 +122,12 @@ class JwtSigner:
         now = self._now()
         if self._token is None or now >= self._renew_at:
             try:
-                self._token = jwt.encode(self.claims(now), self._secret, algorithm=JWT_ALGORITHM)
+                with warnings.catch_warnings():
+                    if _SHORT_KEY_WARNING is not None:
+                        warnings.simplefilter("ignore", _SHORT_KEY_WARNING)
+                    self._token = jwt.encode(
+                        self.claims(now), self._secret, algorithm=JWT_ALGORITHM
+                    )
             except Exception as exc:  # PyJWT raises several types; surface one of ours
                 raise TokenError(f"could not sign a JWT: {type(exc).__name__}") from None
             self._renew_at = now + self._lifetime - self._renew_before
@@ -118,12 +139,33 @@ class JwtSigner:
             self._token = None
 
 
+def _header_problem(token: object) -> str | None:
+    """Say why ``token`` cannot be sent as the ``auth`` header, or None if it can.
+
+    Never quotes the token. aiohttp refuses CR/LF (header injection) with a bare ValueError,
+    and other control or non-ASCII characters would be mangled or refused by the server.
+    """
+    if not isinstance(token, str):
+        return f"is a {type(token).__name__}, not a str"
+    if not token:
+        return "is empty"
+    if not (token.isascii() and token.isprintable()):
+        return "holds a control or non-ASCII character (a trailing newline read from a file?)"
+    if token != token.strip():
+        return "has leading or trailing whitespace"
+    return None
+
+
 class StaticToken:
     """A token the caller made; it cannot be renewed."""
 
     def __init__(self, token: str) -> None:
         if not token or not isinstance(token, str):
             raise ConfigurationError("token must be a non-empty string")
+        problem = _header_problem(token)
+        if problem is not None:
+            del token  # error reporters record the locals of every frame in a traceback
+            raise TokenError(f"token {problem}; it cannot be sent as the auth header")
         self._token = token
 
     def __repr__(self) -> str:
@@ -194,8 +236,10 @@ class ProviderToken:
             token = await self._provider()
         except Exception as exc:
             raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
-        if not isinstance(token, str) or not token:
-            raise TokenError("token_provider must return a non-empty str")
+        problem = _header_problem(token)
+        if problem is not None:
+            del token  # error reporters record the locals of every frame in a traceback
+            raise TokenError(f"token_provider returned a token that {problem}; nothing was sent")
         self._token = token
         self._renew_at = self._expiry(token) - self._renew_before
         self.fetched += 1

@@ -73,8 +73,8 @@ class AccountLimiter:
     episode also cuts the effective limit to 70 % (floor 1); ``on_success()`` wins one
     request back per ``requests // 10`` successes (at least 1), up to ``requests``.
 
-    A pause is never waited out silently past what the caller accepts: ``acquire(max_pause,
-    deadline_at)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
+    A pause is never waited out silently past what the caller accepts: ``slot(max_pause=,
+    deadline_at=)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
     ``request_sent`` False) instead of waiting for a pause that lasts longer than
     ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 pauses
     the account while it already waits (queued for a slot, for a permit, or sleeping).
@@ -153,62 +153,32 @@ class AccountLimiter:
 
     @contextlib.asynccontextmanager
     async def slot(
-        self, max_pause: float = math.inf, deadline_at: float = math.inf
+        self, *, max_pause: float = math.inf, deadline_at: float = math.inf
     ) -> AsyncIterator[float]:
-        """Hold a concurrency slot and a rate permit; yield the clock time the permit began."""
-        sent_at = await self.acquire(max_pause, deadline_at)
-        try:
-            yield sent_at
-        finally:
-            self.release(sent_at)
-
-    async def acquire(self, max_pause: float = math.inf, deadline_at: float = math.inf) -> float:
-        """Take a slot, then a permit; return the permit's time. Always pair with release().
+        """Hold a concurrency slot and a rate permit; yield the clock time the permit began.
 
         Raise :class:`RateLimitError` rather than wait for an account pause (after a 429)
         longer than ``max_pause`` seconds or ending after ``deadline_at`` (clock time).
         """
-        if self._slots.try_acquire():
-            sent_at = self._permit_now()
-            if sent_at is not None:
-                return sent_at
-            return await self._acquire_slow(max_pause, deadline_at, have_slot=True)
-        return await self._acquire_slow(max_pause, deadline_at, have_slot=False)
+        sent_at = await self._acquire(max_pause, deadline_at)
+        try:
+            yield sent_at
+        finally:
+            self._running -= 1
+            try:
+                self._log_finished(sent_at)
+            finally:
+                self._slots.release()
 
-    def try_acquire(self) -> float | None:
-        """Take a slot and a permit if both are free now; else take nothing and return None.
-
-        acquire() without the coroutine, for the common case; after None, await acquire().
-        """
-        if not self._slots.try_acquire():
-            return None
-        sent_at = self._permit_now()
-        if sent_at is None:
-            self._slots.release()  # nobody queues for a slot while one was free: just freed
-        return sent_at
-
-    def _permit_now(self) -> float | None:
-        """With a slot held: take a permit if one is free and nobody queues; return its time."""
-        # Nothing awaits in between, so this is what the queue would have answered. (A pause
-        # makes the permit not free: its bounds need checking on the slow path only.)
-        now = self._clock()
-        if not self._permit_waiting and self._next_permit_at(now) <= now + _EPSILON:
-            self._running += 1
-            return now
-        return None
-
-    async def _acquire_slow(
-        self, max_pause: float, deadline_at: float, *, have_slot: bool
-    ) -> float:
+    async def _acquire(self, max_pause: float, deadline_at: float) -> float:
         waiter = None
         if max_pause < math.inf or deadline_at < math.inf:
             waiter = Waiter(max_pause, deadline_at)
             self._bounded.add(waiter)
         try:
-            if not have_slot:
+            self._refuse_long_pause(waiter)
+            while not await self._slots.acquire(waiter):
                 self._refuse_long_pause(waiter)
-                while not await self._slots.acquire(waiter):
-                    self._refuse_long_pause(waiter)
             try:
                 now = await self._acquire_permit(waiter)
             except BaseException:
@@ -219,14 +189,6 @@ class AccountLimiter:
                 self._bounded.discard(waiter)
         self._running += 1
         return now
-
-    def release(self, sent_at: float) -> None:
-        """Give back what acquire() took; ``sent_at`` is what it returned."""
-        self._running -= 1
-        try:
-            self._log_finished(sent_at)
-        finally:
-            self._slots.release()
 
     def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
         """Pause the whole account after a 429; cut the rate once per episode when adaptive.

@@ -1,16 +1,20 @@
-"""The request chain for one account: retry( limit -> authenticate -> send ) -> decode.
+"""The one request path: retry( attempt: pace -> token -> send -> decode ) -> the model.
 
-The first attempt runs bare; tenacity (via ``run_with_retries``) runs any later ones, so a
-backoff sleep never holds a concurrency slot or a rate permit. Each attempt reports to the
-account limiter (429s pause the whole account) and to the caller's hooks.
+Every operation is an :class:`Operation`: its request (built pure, by ``_wire.endpoints``), how
+a success answer becomes its result, and how it survives a lost answer (:class:`Recovery`).
+``Requester.call`` runs tenacity around one attempt, so a backoff sleep never holds a
+concurrency slot or a rate permit, and every operation counts attempts, retries and fails
+the same way. Each attempt reports to the account limiter (429s pause the whole account)
+and to the caller's hooks.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -18,14 +22,16 @@ from .._clock import Clock, Sleep
 from .._config import AUTH_HEADER, Timeout
 from .._exceptions import AuthenticationError, KoreError, RateLimitError
 from .._wire.endpoints import AccountRef, RequestSpec, headers
+from .._wire.models import ResponseMeta
 from .auth import TokenSource
 from .limits import AccountLimiter
 from .responses import decode
-from .retry import RetryBudget, RetryEvent, RetryPolicy, run_with_retries
-from .transport import PreparedHeaders, Transport
+from .retry import RetryBudget, RetryEvent, RetryPolicy, is_ambiguous, run_with_retries
+from .transport import HttpRequest, RawResponse, Transport
 
 logger = logging.getLogger("kore_campaign_async")
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @attrs.frozen(kw_only=True)
@@ -53,38 +59,72 @@ class Hooks:
     on_retry: Callable[[RetryEvent], None] | None = None
 
 
-class StopRetrying(Exception):
-    """Raised by an attempt to end its call at once with ``error`` (not retried)."""
+@attrs.frozen
+class Reply:
+    """A success answer, as an operation's decoder sees it."""
 
-    def __init__(self, error: KoreError) -> None:
-        super().__init__(str(error))
-        self.error = error
+    payload: Any
+    """The answer's JSON, Kore's envelope already checked."""
+    method: str
+    url: str
+    meta: ResponseMeta
 
 
-@attrs.define
-class CallState:
-    """Per-call bookkeeping shared by its attempts."""
+class Recovery(Generic[T]):
+    """How an operation survives an answer lost after the server may have applied it.
 
-    attempts: int = 0
-    token_renewed: bool = False
-    token: str = attrs.field(default="", repr=False)
-    max_pause: float = math.inf
-    """Longest account pause (after a 429) an attempt waits for: the policy's max_retry_after."""
-    deadline_at: float = math.inf
-    """Clock time no account-pause wait may end after: the policy's deadline."""
+    The default does nothing special: the policy alone decides about resending.
+    """
+
+    def may_resend(self, error: BaseException) -> bool:
+        """Return whether the operation may be sent again after ``error``."""
+        return True
+
+    async def before_resend(self, call: Call) -> T | None:
+        """Before resending after a lost answer: a result ends the call without resending."""
+        return None
+
+    async def instead_of(self, error: KoreError, call: Call) -> T | None:
+        """After a failed attempt: a result that stands for ``error``, or None to raise it."""
+        return None
 
 
 @attrs.frozen
-class Answer:
-    """A decoded success answer and how it was obtained."""
+class Operation(Generic[T]):
+    """One API operation: the request, how its answer becomes ``T``, lost-answer handling."""
 
-    payload: Any
-    status: int
-    attempts: int
+    request: RequestSpec
+    decode: Callable[[Reply], T]
+    recovery: Recovery[T] = attrs.field(factory=Recovery)
+
+
+@attrs.define(eq=False)
+class Call:
+    """One call to ``Requester.call``: the state its attempts share."""
+
+    requester: Requester
+    timeout: Timeout
+    max_pause: float
+    """Longest account pause (after a 429) an attempt waits for: the policy's max_retry_after."""
+    deadline_at: float
+    """Clock time no wait may end after: the policy's deadline."""
+    attempts: int = 0
+    """HTTP attempts sent so far (token renewals and lookups included)."""
+    answer_lost: bool = False
+    """An earlier attempt failed in a way the server may have applied it anyway."""
+    token_renewed: bool = False
+
+    async def send(self, operation: Operation[U]) -> U:
+        """Make one attempt of ``operation`` within this call (a lookup, say); never retried."""
+        return await self.requester.send(operation, self)
+
+    def meta(self, api_version: Any, *, adopted: bool = False) -> ResponseMeta:
+        """Return the meta of a result this call made without an answer of its own."""
+        return ResponseMeta(attempts=self.attempts, api_version=api_version, adopted=adopted)
 
 
 class Requester:
-    """Send requests for one account through its limiter, auth and retry policy."""
+    """Send operations for one account through its limiter, auth and retry policy."""
 
     def __init__(
         self,
@@ -112,122 +152,106 @@ class Requester:
         self.hooks = hooks
         self.clock = clock
         self.sleep = sleep
-        self._prepared: PreparedHeaders | None = None
-
-    async def attempt(
-        self, spec: RequestSpec, state: CallState, timeout: Timeout | None = None
-    ) -> tuple[Any, int]:
-        """Make one attempt (plus one immediate resend after renewing a rejected token).
-
-        Its outcome feeds the account limiter (a 429 pauses the account) and token renewal.
-        One coroutine on purpose: every await below it is resumed through each frame above.
-        """
-        url = self.base_url + spec.path
-        limiter = self.limiter
-        while True:
-            try:
-                sent_at = limiter.try_acquire()
-                if sent_at is None:
-                    sent_at = await limiter.acquire(state.max_pause, state.deadline_at)
-                try:
-                    # Fetched inside the slot: a long limiter wait must not age the token.
-                    # Kept on the state (never shown), not in a local: error reporters record
-                    # the locals of every frame an error passes through.
-                    state.token = self.auth.ready_token() or await self.auth.token()
-                    state.attempts += 1
-                    started = self.clock()
-                    try:
-                        raw = await self.transport.send(
-                            spec.method,
-                            url,
-                            params=spec.params,
-                            headers=self._headers(state.token),
-                            json_body=spec.json,
-                            timeout=timeout or self.timeout,
-                        )
-                    except BaseException as exc:
-                        self._report(spec, url, state.attempts, None, exc, started)
-                        raise
-                finally:
-                    limiter.release(sent_at)
-                # Decoding is pure CPU: done after the slot is free.
-                try:
-                    payload = decode(raw, method=spec.method, url=url)
-                except BaseException as exc:
-                    self._report(spec, url, state.attempts, raw.status, exc, started)
-                    raise
-                self._report(spec, url, state.attempts, raw.status, None, started)
-            except RateLimitError as exc:
-                if exc.request_sent:
-                    limiter.on_rate_limited(exc.retry_after)
-                else:
-                    # The limiter refused to wait out the account's pause: nothing was sent,
-                    # and this is no new 429 for the limiter to learn from.
-                    exc.method, exc.url = spec.method, url
-                raise
-            except AuthenticationError:
-                # A 401 renews the token once per call and resends at once.
-                if self.auth.renewable and not state.token_renewed:
-                    state.token_renewed = True
-                    self.auth.invalidate(state.token)
-                    continue
-                raise
-            limiter.on_success()
-            return payload, raw.status
-
-    def _headers(self, token: str) -> PreparedHeaders:
-        # Built once per token, not per request; the old token's go with the old token.
-        prepared = self._prepared
-        if prepared is None or prepared.source[AUTH_HEADER] != token:
-            prepared = self._prepared = self.transport.prepare_headers(headers(self.account, token))
-        return prepared
-
-    async def run(
-        self,
-        operation: str,
-        fn: Callable[[CallState], Awaitable[T]],
-        *,
-        policy: RetryPolicy | None = None,
-    ) -> tuple[T, int]:
-        """Run ``fn`` (one attempt's work) under the retry policy; return (result, attempts)."""
-        policy = policy or self.policy
-        # The deadline bounds retry waits and account-pause waits alike, from the same start.
-        deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
-        state = CallState(max_pause=policy.max_retry_after, deadline_at=deadline_at)
-        try:
-            result, _ = await run_with_retries(
-                # A plain lambda, not a coroutine wrapper: one frame less on every resume.
-                lambda _attempt: fn(state),
-                policy=policy,
-                deadline_at=deadline_at,
-                budget=self.budget,
-                clock=self.clock,
-                sleep=self.sleep,
-                operation=operation,
-                on_retry=self.hooks.on_retry,
-            )
-        except StopRetrying as stop:
-            stop.error.attempts = state.attempts
-            raise stop.error from stop.error.__cause__
-        except KoreError as exc:
-            exc.attempts = state.attempts
-            raise
-        return result, state.attempts
 
     async def call(
         self,
-        spec: RequestSpec,
+        operation: Operation[T],
         *,
         policy: RetryPolicy | None = None,
         timeout: Timeout | None = None,
-    ) -> Answer:
-        """Send ``spec`` with retries; return the decoded answer."""
-        (payload, status), attempts = await self.run(
-            spec.operation,
-            lambda state: self.attempt(spec, state, timeout),
+    ) -> T:
+        """Run ``operation`` under the retry policy; return its decoded result."""
+        policy = policy or self.policy
+        # The deadline bounds retry waits and account-pause waits alike, from the same start.
+        deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
+        call = Call(self, timeout or self.timeout, policy.max_retry_after, deadline_at)
+        return await run_with_retries(
+            functools.partial(self._attempt, operation, call),
             policy=policy,
+            budget=self.budget,
+            clock=self.clock,
+            sleep=self.sleep,
+            deadline_at=deadline_at,
+            operation=operation.request.operation,
+            on_retry=self.hooks.on_retry,
+            may_retry=operation.recovery.may_resend,
         )
-        return Answer(payload, status, attempts)
+
+    async def _attempt(self, operation: Operation[T], call: Call) -> T:
+        """One try of the operation, with its recovery around the send."""
+        recovery = operation.recovery
+        if call.answer_lost:
+            found = await recovery.before_resend(call)
+            if found is not None:
+                return found
+        try:
+            return await self.send(operation, call)
+        except KoreError as error:
+            call.answer_lost = call.answer_lost or is_ambiguous(error)
+            found = await recovery.instead_of(error, call)
+            if found is None:
+                raise
+            return found
+
+    async def send(self, operation: Operation[T], call: Call) -> T:
+        """Pace, authenticate, send, decode: one attempt (plus one resend after a 401).
+
+        A 401 renews the token once per call and resends at once. Every error leaves here
+        complete: method, url and the call's attempts so far.
+        """
+        spec = operation.request
+        url = self.base_url + spec.path
+        while True:
+            started: float | None = None
+            raw: RawResponse | None = None
+            try:
+                async with self.limiter.slot(
+                    max_pause=call.max_pause, deadline_at=call.deadline_at
+                ):
+                    # The token is fetched inside the slot (a long wait must not age it) and
+                    # never held in a local: error reporters record every frame's locals.
+                    request = HttpRequest(
+                        spec.method,
+                        url,
+                        spec.params,
+                        headers(self.account, await self.auth.token()),
+                        spec.json,
+                        call.timeout,
+                    )
+                    call.attempts += 1
+                    started = self.clock()
+                    raw = await self.transport.send(request)
+                # Decoding is pure CPU: done after the slot is free.
+                meta = ResponseMeta(
+                    attempts=call.attempts, status=raw.status, api_version=spec.api_version
+                )
+                result = operation.decode(
+                    Reply(decode(raw, method=spec.method, url=url), spec.method, url, meta)
+                )
+            except BaseException as exc:
+                if started is not None:
+                    status = None if raw is None else raw.status
+                    self._report(spec, url, call.attempts, status, exc, started)
+                if not isinstance(exc, KoreError):
+                    raise
+                if isinstance(exc, RateLimitError):
+                    if exc.request_sent:
+                        self.limiter.on_rate_limited(exc.retry_after)
+                    else:  # the limiter refused to wait out the account's pause: not sent
+                        exc.method, exc.url = spec.method, url
+                elif (
+                    isinstance(exc, AuthenticationError)
+                    and self.auth.renewable
+                    and not call.token_renewed
+                ):
+                    call.token_renewed = True
+                    self.auth.invalidate(request.headers[AUTH_HEADER])
+                    continue
+                exc.attempts = call.attempts
+                raise
+            self._report(spec, url, call.attempts, raw.status, None, started)
+            self.limiter.on_success()
+            return result
 
     def _report(
         self,

@@ -9,7 +9,7 @@ models through the converter, or an :class:`APIResponseDecodeError` that says wh
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -26,9 +26,12 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from .._wire.converter import converter, structure_with_meta
-from .._wire.models import ContactList, ResponseMeta
+from .._wire.converter import structure_with_meta
+from .._wire.listing import read_listing
+from .._wire.models import ContactListListing, ResponseMeta
 from .._wire.retry_after import parse_retry_after
+from .redact import Redactor
+from .transport import RawResponse
 
 T = TypeVar("T")
 
@@ -47,15 +50,6 @@ _MAX_TEXT = 2000  # keep error bodies readable; Kore never sends long JSON error
 
 
 @attrs.frozen
-class RawResponse:
-    """What came back over the wire for one attempt."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-@attrs.frozen
 class ErrorDetail:
     message: str
     code: int | str | None
@@ -63,12 +57,12 @@ class ErrorDetail:
 
 
 def parse_body(body: bytes) -> object:
-    """Return the JSON value of ``body``, or its text when it is not JSON."""
+    """Return the JSON value of ``body``, or its text when it is not JSON (or nested too deep)."""
     if not body:
         return None
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # b"[" * 100000 makes the parser recurse too deep
         return body.decode("utf-8", errors="replace")[:_MAX_TEXT]
 
 
@@ -100,18 +94,28 @@ def is_rate_limit_message(message: str) -> bool:
 
 
 def status_error(
-    raw: RawResponse, *, method: str, url: str, parsed: object | None = None
+    raw: RawResponse,
+    *,
+    method: str,
+    url: str,
+    parsed: object | None = None,
+    secrets: Iterable[str] = (),
 ) -> APIStatusError:
-    """Build the exception for an error answer (or a ``status: failure`` envelope)."""
+    """Build the exception for an error answer (or a ``status: failure`` envelope).
+
+    ``secrets`` (the request's token) and anything shaped like a JWT are redacted from the
+    message, body and headers: a server may echo the ``auth`` header back.
+    """
+    redactor = Redactor(secrets)
     if parsed is None:
         parsed = parse_body(raw.body)
-    detail = error_detail(parsed, raw.status)
+    detail = error_detail(redactor.value(parsed), raw.status)
     common: dict[str, Any] = {
         "status": raw.status,
         "method": method,
         "url": url,
         "body": detail.body,
-        "headers": raw.headers,
+        "headers": redactor.headers(raw.headers),
         "code": detail.code,
     }
     if raw.status == 429 or is_rate_limit_message(detail.message):
@@ -141,19 +145,23 @@ def is_name_taken(error: APIStatusError) -> bool:
     )
 
 
-def decode(raw: RawResponse, *, method: str, url: str) -> Any:
-    """Return the parsed JSON of a success answer, or raise the matching error."""
+def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = ()) -> Any:
+    """Return the parsed JSON of a success answer, or raise the matching error.
+
+    ``secrets`` are redacted from any error raised, as in :func:`status_error`.
+    """
     if not 200 <= raw.status < 300:
-        raise status_error(raw, method=method, url=url)
+        raise status_error(raw, method=method, url=url, secrets=secrets)
     try:
         payload = json.loads(raw.body) if raw.body else None
-    except ValueError:
+    except (ValueError, RecursionError) as exc:
+        problem = "nested too deep" if isinstance(exc, RecursionError) else "not JSON"
         raise APIResponseDecodeError(
-            f"{raw.status} {method} {url}: answer is not JSON",
+            f"{raw.status} {method} {url}: answer is {problem}",
             method=method,
             url=url,
             status=raw.status,
-            body=raw.body[:_MAX_TEXT].decode("utf-8", errors="replace"),
+            body=Redactor(secrets).text(raw.body[:_MAX_TEXT].decode("utf-8", errors="replace")),
         ) from None
     # dict first: JSON objects pass a plain type check, not the slower Mapping ABC one.
     if isinstance(payload, (dict, Mapping)):
@@ -161,7 +169,7 @@ def decode(raw: RawResponse, *, method: str, url: str) -> Any:
         message = payload.get("message")
         rate_limited = isinstance(message, str) and is_rate_limit_message(message)
         if failed or rate_limited or ("errors" in payload and "data" not in payload):
-            raise status_error(raw, method=method, url=url, parsed=payload)
+            raise status_error(raw, method=method, url=url, parsed=payload, secrets=secrets)
     return payload
 
 
@@ -194,26 +202,23 @@ def decode_result(
 
 def decode_lists(
     payload: Any, *, method: str, url: str, status: int, meta: ResponseMeta | None = None
-) -> list[ContactList]:
-    """Return the envelope's ``data`` as contact lists, each with ``meta`` when given."""
+) -> ContactListListing:
+    """Return the envelope's ``data`` as contact lists, each with ``meta`` when given.
+
+    Lenient per item (see :class:`ContactListListing`); strict about the envelope.
+    """
     data = envelope_data(payload, method=method, url=url, status=status)
     if not isinstance(data, list):
         raise APIResponseDecodeError(
             f"{status} {method} {url}: 'data' is not a list", method=method, url=url, status=status
         )
-    return [
-        _structure(item, ContactList, method=method, url=url, status=status, meta=meta)
-        for item in data
-    ]
+    return read_listing(data, url=url, meta=meta)
 
 
 def _structure(
     data: Any, cls: type[T], *, method: str, url: str, status: int, meta: ResponseMeta | None
 ) -> T:
     try:
-        if meta is None:
-            return converter.structure(data, cls)
-        # Built once with its meta: attrs.evolve after structure() would build it twice.
         return structure_with_meta(data, cls, meta)
     except Exception as exc:  # cattrs raises many types; one clear error for the caller
         raise APIResponseDecodeError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,11 +24,11 @@ from .._config import (
 )
 from .._exceptions import (
     APIConnectionError,
+    APIResponseDecodeError,
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
     InternalServerError,
-    KoreError,
     RateLimitError,
     RetryBudgetExhaustedError,
 )
@@ -164,7 +165,9 @@ class RetryEvent:
 
 def is_retryable(error: BaseException, policy: RetryPolicy) -> bool:
     """Return whether another attempt may succeed where this one failed."""
-    if isinstance(error, (APIConnectionError, RateLimitError)):
+    # An unreadable answer keeps the rule it had as an APIConnectionError (retried, ambiguous)
+    # until each operation states its own.
+    if isinstance(error, (APIConnectionError, APIResponseDecodeError, RateLimitError)):
         return True
     if isinstance(error, APIStatusError):
         return error.status in policy.retry_statuses
@@ -174,7 +177,7 @@ def is_retryable(error: BaseException, policy: RetryPolicy) -> bool:
 
 def is_ambiguous(error: BaseException) -> bool:
     """Return whether the server may have applied the request despite the error."""
-    if isinstance(error, APIConnectionError):
+    if isinstance(error, (APIConnectionError, APIResponseDecodeError)):
         return error.request_sent
     if isinstance(error, RateLimitError):
         return False
@@ -201,38 +204,32 @@ def _failure(retry_state: tenacity.RetryCallState) -> BaseException:
     return error
 
 
-def _next_sleep(retry_state: tenacity.RetryCallState) -> float:
-    action = retry_state.next_action
-    return action.sleep if action is not None else 0.0
-
-
 class _WaitRetryAfter(wait_base):
     """Wait exactly what the server asked for; back off when it did not say."""
 
     def __init__(self, backoff: wait_base) -> None:
         self._backoff = backoff
-        self._decided: tuple[int, float] | None = None
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        # Decided once per attempt: the deadline stop asks too, and jitter must agree.
-        attempt = retry_state.attempt_number
-        if self._decided is None or self._decided[0] != attempt:
-            delay = _server_delay(_failure(retry_state))
-            self._decided = (attempt, self._backoff(retry_state) if delay is None else delay)
-        return self._decided[1]
+        delay = _server_delay(_failure(retry_state))
+        return self._backoff(retry_state) if delay is None else delay
 
 
 class _StopAtDeadline(stop_base):
     """Stop rather than start a wait that would end past the deadline (injected clock)."""
 
-    def __init__(self, clock: Clock, deadline_at: float, wait: _WaitRetryAfter) -> None:
+    def __init__(self, clock: Clock, deadline_at: float) -> None:
         self._clock = clock
         self._deadline_at = deadline_at
-        # Asked directly: tenacity < 8.3 stops before it waits and has no upcoming_sleep.
-        self._wait = wait
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return self._clock() + self._wait(retry_state) > self._deadline_at
+        # tenacity (>= 8.3) decides the wait before it asks whether to stop.
+        return self._clock() + retry_state.upcoming_sleep > self._deadline_at
+
+
+@functools.lru_cache(maxsize=64)  # a policy's waits never change: built once per policy
+def _wait(policy: RetryPolicy) -> _WaitRetryAfter:
+    return _WaitRetryAfter(_backoff(policy))
 
 
 def _backoff(policy: RetryPolicy) -> wait_base:
@@ -246,104 +243,74 @@ def _backoff(policy: RetryPolicy) -> wait_base:
     ) + tenacity.wait_random_exponential(multiplier=half_base, max=half_cap)
 
 
-@attrs.define
-class _Call:
-    """What one run_with_retries call has done so far."""
-
-    attempts: int = 0
-    last_spent: int = 0
-
-
 async def run_with_retries(
-    fn: Callable[[int], Awaitable[T]],
+    fn: Callable[[], Awaitable[T]],
     *,
     policy: RetryPolicy,
     budget: RetryBudget | None,
     clock: Clock,
     sleep: Sleep,
+    deadline_at: float | None = None,
     operation: str = "",
     on_retry: Callable[[RetryEvent], None] | None = None,
-    deadline_at: float | None = None,
-) -> tuple[T, int]:
-    """Call ``fn(attempt)`` until it succeeds or the policy gives up; return (result, attempts).
+    may_retry: Callable[[BaseException], bool] | None = None,
+) -> T:
+    """Await ``fn()`` until it succeeds or the policy gives up; return its result.
 
-    ``deadline_at`` is the clock time the policy's deadline ends, when the caller fixed it
-    already (math.inf: none); by default it is ``policy.deadline`` from now.
+    ``deadline_at`` is the clock time no retry wait may end after, when the caller fixed it
+    already (math.inf: none); by default it is ``policy.deadline`` from now. Beyond the
+    policy, ``may_retry`` can refuse another attempt after a given error.
 
-    The last error is raised itself, with ``attempts`` set. A server-directed wait longer
-    than ``policy.max_retry_after`` raises at once. A refused budget spend raises
+    The last error is raised itself. A server-directed wait longer than
+    ``policy.max_retry_after`` raises at once. A refused budget spend raises
     :class:`RetryBudgetExhaustedError` from the last error. Cancellation always propagates.
 
     Budget refunds follow botocore's retry quota: a first-attempt success refunds
     ``success_refund``; a success after retries refunds what its last retry cost, so
     retries that end well cost nothing and only failing streaks drain the budget.
 
-    The first attempt runs bare: most calls succeed at once, and building tenacity's
-    machinery for them costs more than the request. Only when it fails does a fresh
-    ``AsyncRetrying`` take over; it is handed that failure as its own attempt 1, so every
-    decision (retry or not, stop, wait, budget, hooks) is tenacity's, exactly as if it had
-    run from the start.
+    The first attempt runs bare: tenacity inspects each of its callbacks on every attempt,
+    which costs a third of a request's client CPU (see README, benchmarks), and most calls
+    succeed at once. Only a failure builds the ``AsyncRetrying``, which takes that failure
+    as its own attempt 1, so every decision (retry, stop, wait, budget, hooks) is tenacity's.
     """
-    # Fixed before the first attempt: the deadline covers the whole call.
-    if deadline_at is None and policy.deadline is not None:
-        deadline_at = clock() + policy.deadline
+    if deadline_at is None:  # fixed before the first attempt: the deadline covers the call
+        deadline_at = math.inf if policy.deadline is None else clock() + policy.deadline
+    first_failure: BaseException | None = None
     try:
-        result = await fn(1)
-    except Exception as exc:  # BaseExceptions (cancellation) never retry: they propagate
-        first_error = exc
+        first = await fn()
+    except Exception as exc:  # a BaseException (cancellation) is never retried
+        first_failure = exc
     else:
         if budget is not None:
-            budget.refund(None)
-        return result, 1
-    # Outside the except block, so later attempts' errors do not chain to the first one.
-    return await _retry_failed_call(
-        first_error,
-        fn,
-        policy=policy,
-        budget=budget,
-        clock=clock,
-        sleep=sleep,
-        deadline_at=deadline_at,
-        operation=operation,
-        on_retry=on_retry,
-    )
-
-
-async def _retry_failed_call(
-    first_error: Exception,
-    fn: Callable[[int], Awaitable[T]],
-    *,
-    policy: RetryPolicy,
-    budget: RetryBudget | None,
-    clock: Clock,
-    sleep: Sleep,
-    deadline_at: float | None,
-    operation: str,
-    on_retry: Callable[[RetryEvent], None] | None,
-) -> tuple[T, int]:
-    """Run the rest of a call whose first attempt raised ``first_error``, under tenacity."""
-    call = _Call()
+            budget.refund()
+        return first
+    last_spent: int | None = None
 
     def retry_if(error: BaseException) -> bool:
-        if not is_retryable(error, policy):
+        if not is_retryable(error, policy) or (may_retry is not None and not may_retry(error)):
             return False
         delay = _server_delay(error)
         return delay is None or delay <= policy.max_retry_after
 
     def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+        nonlocal last_spent
         error = _failure(retry_state)
         if budget is not None:
             if not budget.try_spend(error):
-                raise RetryBudgetExhaustedError(
+                exhausted = RetryBudgetExhaustedError(
                     f"retry budget exhausted after attempt {retry_state.attempt_number}"
                     f" of {operation or 'call'}: failing fast ({error})",
                     last_error=error,
-                ) from error
-            call.last_spent = budget.cost_of(error)
+                )
+                # The failed attempt's count, which a request path has set on its error.
+                exhausted.attempts = getattr(error, "attempts", 0) or retry_state.attempt_number
+                raise exhausted from error
+            last_spent = budget.cost_of(error)
         event = RetryEvent(
             attempt=retry_state.attempt_number,
             error=error,
-            wait=_next_sleep(retry_state),
+            wait=retry_state.upcoming_sleep,
             operation=operation,
         )
         logger.debug(
@@ -356,32 +323,27 @@ async def _retry_failed_call(
         if on_retry is not None:
             on_retry(event)
 
-    wait = _WaitRetryAfter(_backoff(policy))
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
-    if deadline_at is not None and deadline_at < math.inf:
-        stop = stop | _StopAtDeadline(clock, deadline_at, wait)
+    if deadline_at < math.inf:
+        stop = stop | _StopAtDeadline(clock, deadline_at)
     # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
     retrying = tenacity.AsyncRetrying(
         sleep=sleep,
         stop=stop,
-        wait=wait,
+        wait=_wait(policy),
         retry=tenacity.retry_if_exception(retry_if),
         before_sleep=before_sleep,
         reraise=True,
     )
 
     async def attempt() -> T:
-        call.attempts += 1
-        if call.attempts == 1:
-            # Attempt 1 already ran (in run_with_retries): tenacity judges its failure.
-            raise first_error
-        return await fn(call.attempts)
+        nonlocal first_failure
+        if first_failure is not None:  # attempt 1 already ran: tenacity judges its failure
+            failure, first_failure = first_failure, None
+            raise failure
+        return await fn()
 
-    try:
-        result: T = await retrying(attempt)
-    except KoreError as error:
-        error.attempts = call.attempts
-        raise
+    result: T = await retrying(attempt)
     if budget is not None:
-        budget.refund(call.last_spent)
-    return result, call.attempts
+        budget.refund(last_spent)
+    return result

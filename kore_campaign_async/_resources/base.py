@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Literal, TypeVar
 
 from .._config import ApiVersion, Timeout
-from .._http.requester import Requester
+from .._http.requester import Operation, Recovery, Reply, Requester
 from .._http.responses import decode_lists, decode_result
-from .._wire import endpoints as ep
-from .._wire.models import ContactList, ResponseMeta
+from .._http.retry import RetryPolicy
+from .._wire.endpoints import RequestSpec
+from .._wire.models import ContactList
 from .._wire.validation import check_api_version
 
 T = TypeVar("T")
 CallTimeout = Timeout | float | Literal["default"] | None
+
+
+def model(cls: type[T]) -> Callable[[Reply], T]:
+    """Return a decoder of an answer's ``data`` into ``cls``, meta included."""
+
+    def decode_model(reply: Reply) -> T:
+        return decode_result(
+            reply.payload,
+            cls,
+            method=reply.method,
+            url=reply.url,
+            status=reply.meta.status,
+            meta=reply.meta,
+        )
+
+    return decode_model
+
+
+def contact_lists(reply: Reply) -> list[ContactList]:
+    """Decode an answer's ``data`` into contact lists, each with the answer's meta."""
+    return decode_lists(
+        reply.payload, method=reply.method, url=reply.url, status=reply.meta.status, meta=reply.meta
+    )
 
 
 class AccountResource:
@@ -48,22 +73,18 @@ class AccountResource:
     def _version(self, api_version: ApiVersion | None) -> ApiVersion:
         return self._default_version if api_version is None else check_api_version(api_version)
 
-    def _timeout(self, timeout: CallTimeout) -> Timeout | None:
-        return None if timeout == "default" else Timeout.coerce(timeout)
-
-    def _decode(
+    def _call(
         self,
-        spec: ep.RequestSpec,
-        payload: Any,
-        status: int,
-        cls: type[T],
-        meta: ResponseMeta | None = None,
-    ) -> T:
-        url = self._requester.base_url + spec.path
-        return decode_result(payload, cls, method=spec.method, url=url, status=status, meta=meta)
-
-    def _decode_lists(
-        self, spec: ep.RequestSpec, payload: Any, status: int, meta: ResponseMeta | None = None
-    ) -> list[ContactList]:
-        url = self._requester.base_url + spec.path
-        return decode_lists(payload, method=spec.method, url=url, status=status, meta=meta)
+        request: RequestSpec,
+        decode: Callable[[Reply], T],
+        *,
+        retry: RetryPolicy | None,
+        timeout: CallTimeout,
+        recovery: Recovery[T] | None = None,
+    ) -> Awaitable[T]:
+        """Run one operation through the request path (retries, limits, auth, decoding)."""
+        operation = (
+            Operation(request, decode) if recovery is None else Operation(request, decode, recovery)
+        )
+        call_timeout = None if timeout == "default" else Timeout.coerce(timeout)
+        return self._requester.call(operation, policy=retry, timeout=call_timeout)

@@ -7,28 +7,21 @@ name and adopts it if it is there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any, Final, Literal
 
-import attrs
-
+from .._bulk.create import create_many, create_many_iter
+from .._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
+from .._bulk.sync import sync
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
-from .._exceptions import (
-    APIStatusError,
-    KoreError,
-    NotFoundError,
-    ValidationError,
-)
-from .._http.requester import CallState
-from .._http.responses import is_name_taken
-from .._http.retry import RetryPolicy, is_ambiguous
+from .._exceptions import ValidationError
+from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import create_body
 from .._wire.models import (
     ContactList,
     ContactListCreate,
     ContactListUpdate,
-    ResponseMeta,
     UpdatedContactList,
     name_key,
 )
@@ -37,14 +30,13 @@ from .._wire.validation import (
     check_id,
     check_name,
 )
+from .base import contact_lists, model
 from .contacts import ContactOperations
+from .lost_answers import Adopt, GoneAfterLostAnswer
 
-if TYPE_CHECKING:
-    from .._bulk.create import CreateReport, ReportCallback
-    from .._bulk.sync import SyncReport
-
-T = TypeVar("T")
 IfExists = Literal["error", "adopt"]
+_LIST: Final = model(ContactList)
+_UPDATED: Final = model(UpdatedContactList)
 
 
 class ContactLists(ContactOperations):
@@ -56,10 +48,6 @@ class ContactLists(ContactOperations):
 
     def __repr__(self) -> str:
         return f"ContactLists(account_id={self._ref.account_id!r})"
-
-    @staticmethod
-    def _with_meta(obj: T, meta: ResponseMeta) -> T:
-        return attrs.evolve(obj, meta=meta)  # type: ignore[misc]  # every result model has meta
 
     # -- create -----------------------------------------------------------------------------
 
@@ -100,52 +88,14 @@ class ContactLists(ContactOperations):
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
-        request = ep.create(version, self._ref, create_body(spec))
-        call_timeout = self._timeout(timeout)
-        ambiguous = False
-
-        def adopt(found: ContactList, state: CallState) -> ContactList:
-            meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
-            return self._with_meta(found, meta)
-
-        # Results are built inside the attempt that succeeded: its count is the call's.
-        async def once(state: CallState) -> ContactList:
-            nonlocal ambiguous
-            if ambiguous:
-                found = await self._lookup(spec.name, version, state, call_timeout)
-                if found is not None:
-                    return adopt(found, state)
-            try:
-                payload, status = await self._requester.attempt(request, state, call_timeout)
-                meta = ResponseMeta(attempts=state.attempts, api_version=version)
-                return self._decode(request, payload, status, ContactList, meta)
-            except APIStatusError as exc:
-                if is_name_taken(exc) and (ambiguous or if_exists == "adopt"):
-                    found = await self._lookup(spec.name, version, state, call_timeout)
-                    if found is not None:
-                        return adopt(found, state)
-                if is_ambiguous(exc):
-                    ambiguous = True
-                raise
-            except KoreError as exc:
-                if is_ambiguous(exc):
-                    ambiguous = True
-                raise
-
-        created, _ = await self._requester.run("create", once, policy=retry)
-        return created
-
-    async def _lookup(
-        self, name: str, version: ApiVersion, state: CallState, timeout: Timeout | None
-    ) -> ContactList | None:
-        """One getAllListDetails attempt inside a create's attempt; find ``name`` in it."""
-        request = ep.list_all(version, self._ref)
-        payload, status = await self._requester.attempt(request, state, timeout)
-        key = name_key(name)
-        for item in self._decode_lists(request, payload, status):
-            if name_key(item.name) == key:
-                return item
-        return None
+        recovery = Adopt(spec.name, self._ref, version, always=if_exists == "adopt")
+        return await self._call(
+            ep.create(version, self._ref, create_body(spec)),
+            _LIST,
+            retry=retry,
+            timeout=timeout,
+            recovery=recovery,
+        )
 
     # -- read -------------------------------------------------------------------------------
 
@@ -159,11 +109,8 @@ class ContactLists(ContactOperations):
     ) -> ContactList:
         """Return one contact list by id (NotFoundError if there is none)."""
         check_id("list_id", list_id)
-        version = self._version(api_version)
-        request = ep.get(version, self._ref, list_id)
-        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
-        return self._decode(request, answer.payload, answer.status, ContactList, meta)
+        request = ep.get(self._version(api_version), self._ref, list_id)
+        return await self._call(request, _LIST, retry=retry, timeout=timeout)
 
     async def list(
         self,
@@ -173,11 +120,8 @@ class ContactLists(ContactOperations):
         timeout: Timeout | float | Literal["default"] | None = "default",
     ) -> list[ContactList]:
         """Return every contact list of the account (getAllListDetails; not paginated)."""
-        version = self._version(api_version)
-        request = ep.list_all(version, self._ref)
-        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
-        return self._decode_lists(request, answer.payload, answer.status, meta)
+        request = ep.list_all(self._version(api_version), self._ref)
+        return await self._call(request, contact_lists, retry=retry, timeout=timeout)
 
     async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
         """Return the list called ``name`` (any case), or None."""
@@ -227,7 +171,6 @@ class ContactLists(ContactOperations):
                     "with api_version='v1'",
                 )
             version = "v1"  # the client default: send the flag where Kore documents it
-        call_timeout = self._timeout(timeout)
         source = changes.source or PASSIVE_API_SOURCE
         if version == "v1" and not changes.is_complete_for_v1():
             current = await self.get(list_id, api_version=version, retry=retry, timeout=timeout)
@@ -255,9 +198,7 @@ class ContactLists(ContactOperations):
             source=source,
         )
         request = ep.update(version, self._ref, list_id, body)
-        answer = await self._requester.call(request, policy=retry, timeout=call_timeout)
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
-        return self._decode(request, answer.payload, answer.status, UpdatedContactList, meta)
+        return await self._call(request, _UPDATED, retry=retry, timeout=timeout)
 
     async def delete(
         self,
@@ -274,30 +215,15 @@ class ContactLists(ContactOperations):
         """
         check_id("list_id", list_id)
         version = self._version(api_version)
-        request = ep.delete(version, self._ref, list_id)
-        call_timeout = self._timeout(timeout)
-        ambiguous = False
+        return await self._call(
+            ep.delete(version, self._ref, list_id),
+            _LIST,
+            retry=retry,
+            timeout=timeout,
+            recovery=GoneAfterLostAnswer(list_id, version),
+        )
 
-        # As in create, the attempt that succeeded builds the result, meta included.
-        async def once(state: CallState) -> ContactList:
-            nonlocal ambiguous
-            try:
-                payload, status = await self._requester.attempt(request, state, call_timeout)
-            except NotFoundError:
-                if ambiguous:
-                    meta = ResponseMeta(attempts=state.attempts, api_version=version, adopted=True)
-                    return ContactList(id=list_id, meta=meta)
-                raise
-            except KoreError as exc:
-                ambiguous = ambiguous or is_ambiguous(exc)
-                raise
-            meta = ResponseMeta(attempts=state.attempts, api_version=version)
-            return self._decode(request, payload, status, ContactList, meta)
-
-        deleted, _ = await self._requester.run("delete", once, policy=retry)
-        return deleted
-
-    # -- bulk (implemented in _bulk and _sync) -----------------------------------------------
+    # -- bulk (implemented in _bulk) -------------------------------------------------------
 
     async def create_many(
         self,
@@ -307,10 +233,13 @@ class ContactLists(ContactOperations):
         if_exists: IfExists = "adopt",
         on_outcome: ReportCallback | None = None,
         api_version: ApiVersion | None = None,
+        keep_results: bool = False,
     ) -> CreateReport:
-        """Create many lists in parallel under the account's limits; see ``kca.CreateReport``."""
-        from .._bulk.create import create_many
+        """Create many lists in parallel under the account's limits; see ``kca.CreateReport``.
 
+        Each outcome keeps the list's id; ``keep_results=True`` keeps the whole ContactList
+        too (``outcome.contact_list``), at about 2.5 KB more per item.
+        """
         return await create_many(
             self,
             items,
@@ -318,6 +247,32 @@ class ContactLists(ContactOperations):
             if_exists=if_exists,
             on_outcome=on_outcome,
             api_version=api_version,
+            keep_results=keep_results,
+        )
+
+    def create_many_iter(
+        self,
+        items: Any,
+        *,
+        concurrency: int | None = None,
+        if_exists: IfExists = "adopt",
+        api_version: ApiVersion | None = None,
+        keep_results: bool = False,
+    ) -> AsyncGenerator[Outcome, None]:
+        """Like ``create_many``, but yield each outcome as it ends and keep no report.
+
+        For jobs too big to report whole: memory stays flat with the number of items. Names
+        are not compared across the input: a repeated name is adopted (or, with
+        ``if_exists="error"``, fails with ConflictError). Closing the generator stops the job
+        (``async with contextlib.aclosing(lists.create_many_iter(items)) as outcomes:``).
+        """
+        return create_many_iter(
+            self,
+            items,
+            concurrency=self._bulk_concurrency if concurrency is None else concurrency,
+            if_exists=if_exists,
+            api_version=api_version,
+            keep_results=keep_results,
         )
 
     async def sync(
@@ -329,10 +284,9 @@ class ContactLists(ContactOperations):
         concurrency: int | None = None,
         on_outcome: ReportCallback | None = None,
         api_version: ApiVersion | None = None,
+        keep_results: bool = False,
     ) -> SyncReport:
         """Make the account's lists match ``desired``; see ``kca.SyncReport``."""
-        from .._bulk.sync import sync
-
         return await sync(
             self,
             desired,
@@ -341,6 +295,7 @@ class ContactLists(ContactOperations):
             concurrency=self._bulk_concurrency if concurrency is None else concurrency,
             on_outcome=on_outcome,
             api_version=api_version,
+            keep_results=keep_results,
         )
 
 

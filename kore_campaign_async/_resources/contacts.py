@@ -6,19 +6,22 @@ Mixed into ``account.contact_lists``; the request bodies of addContacts are buil
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion, Timeout
-from .._exceptions import APIResponseDecodeError, KoreError, ValidationError
-from .._http.requester import CallState, StopRetrying
-from .._http.retry import RetryPolicy, is_ambiguous
+from .._exceptions import APIResponseDecodeError, ValidationError
+from .._http.requester import Reply
+from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import CONTACT_WIRE, converter
-from .._wire.models import AddContactsResult, Contact, ContactPage, ResponseMeta
-from .._wire.validation import check_id, check_name, check_positive_int
-from .base import AccountResource
+from .._wire.models import AddContactsResult, Contact, ContactPage
+from .._wire.validation import check_id, check_json_text, check_name, check_positive_int
+from .base import AccountResource, model
+from .lost_answers import NeverResend
 
 ContactInput = Contact | Mapping[str, Any]
+_PAGE: Final = model(ContactPage)
+_NEVER_RESEND: Final = NeverResend()
 
 
 class ContactOperations(AccountResource):
@@ -41,9 +44,7 @@ class ContactOperations(AccountResource):
         check_positive_int("limit", limit, maximum=DEFAULT_CONTACTS_PAGE_SIZE)
         version = self._version(api_version)
         request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
-        answer = await self._requester.call(request, policy=retry, timeout=self._timeout(timeout))
-        meta = ResponseMeta(attempts=answer.attempts, status=answer.status, api_version=version)
-        return self._decode(request, answer.payload, answer.status, ContactPage, meta)
+        return await self._call(request, _PAGE, retry=retry, timeout=timeout)
 
     async def iter_contacts(
         self,
@@ -115,24 +116,22 @@ class ContactOperations(AccountResource):
         body = [_contact_body(index, contact) for index, contact in enumerate(contacts)]
         if not body:
             raise ValidationError("contacts", "must contain at least one contact")
-        request = ep.add_contacts(self._ref, list_name, body)
-        call_timeout = self._timeout(timeout)
 
-        async def once(state: CallState) -> tuple[Any, int]:
-            try:
-                return await self._requester.attempt(request, state, call_timeout)
-            except KoreError as exc:
-                if is_ambiguous(exc):
-                    raise StopRetrying(exc) from exc
-                raise
+        def added(reply: Reply) -> AddContactsResult:
+            message = reply.payload.get("message") if isinstance(reply.payload, Mapping) else None
+            return AddContactsResult(
+                list_name=list_name,
+                submitted=len(body),
+                message=message if isinstance(message, str) else "",  # never "None" for a null
+                meta=reply.meta,
+            )
 
-        (payload, status), attempts = await self._requester.run("add_contacts", once, policy=retry)
-        message = payload.get("message") if isinstance(payload, Mapping) else None
-        return AddContactsResult(
-            list_name=list_name,
-            submitted=len(body),
-            message=message if isinstance(message, str) else "",  # never "None" for a null
-            meta=ResponseMeta(attempts=attempts, status=status),
+        return await self._call(
+            ep.add_contacts(self._ref, list_name, body),
+            added,
+            retry=retry,
+            timeout=timeout,
+            recovery=_NEVER_RESEND,
         )
 
 
@@ -155,6 +154,7 @@ def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
     phone = body.get("phoneNumber")
     if not isinstance(phone, str) or not phone.strip():
         raise ValidationError(f"{field}.phone_number", "is required and must be a non-empty string")
+    check_json_text(field, body)
     return body
 
 

@@ -2,25 +2,31 @@
 
 ``make_converter()`` builds it; ``converter`` is the shared instance. Hooks:
 
-- ``datetime``: ISO 8601 strings (``Z`` or offset; naive ones read as UTC) and epoch milliseconds,
-  always to aware datetimes.
+- ``datetime``: ISO 8601 strings (``Z`` or offset; naive ones read as UTC) and epoch numbers,
+  always to aware datetimes. Numbers below 1e11 are seconds, larger ones milliseconds (1e11 s is
+  the year 5138, 1e11 ms March 1973, before any Kore list); a negative number is a decode error.
 - ``bool``: JSON booleans, ``"true"``/``"false"`` and 0/1; anything else is a decode error
   (``bool("false")`` is True, so the default would lie).
+- ``int``: integers, whole floats (``7.0``) and numeric text (``"7"``); a fraction, a boolean or
+  anything else is a decode error (cattrs' default ``int(value)`` truncates 1.5 and counts True).
 - ``str``: strings, and numbers as their text; anything else, null included, is a decode error
   (cattrs' default is ``str(value)``, which turns null into ``"None"``).
 - null: in a field of a response model, JSON null means the same as the field being absent: the
   field's default where it has one (``""`` for a description, ``{}`` for a mapping, None for
   ``X | None`` fields), a decode error where it has none (a list's ``_id``).
-- ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects.
-- ``ContactList``, ``ContactPage``, ``CampaignRef``: camelCase renames; unknown keys go to
-  ``extra``.
-- ``Contact``: camelCase renames; unknown keys are custom columns and go to ``fields``.
-- ``UpdatedContactList``: flattens ``{contactListId, body: {...}}``.
-- ``X | None`` and ``tuple[X, ...]``: X's hook resolved once (cattrs' defaults look it up on
-  every value). Registered first, so classes registered later can use them.
-- ``dict[str, Any]``: a JSON object is copied as is (cattrs' default converts key by key).
-- ``meta`` of result models: set by :func:`structure_with_meta` as the model is built (never
-  read from the JSON); plain ``structure()`` leaves it None.
+- ``int | str | None`` (``contactPriority``): a number or a label, kept as Kore sent it.
+- ``tuple[X, ...]``: a JSON array, items by X's hook (cattrs' own tuple function); anything else
+  is a decode error (cattrs' default iterates it: a string into its characters).
+- ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
+  or object where the array belongs is read as an array of one: it names a campaign, and
+  reading the list as in use is the safe side.
+- ``ContactList``, ``ContactPage``, ``CampaignRef``, ``UpdatedContactList``: cattrs' own
+  generated function (``make_dict_structure_fn``) with camelCase renames, wrapped by
+  :func:`model_hook`, which moves unknown keys to ``extra``, drops nulls (see above) and passes
+  ``meta`` from the caller (:func:`structure_with_meta`; never read from the JSON, plain
+  ``structure()`` leaves it None).
+- ``Contact``: the same; unknown keys are custom columns and go to ``fields``.
+- ``UpdatedContactList``: flattens ``{contactListId, body: {...}}`` first.
 - unstructure ``ContactListCreate`` and ``Contact`` to request bodies in the documented key order.
 """
 
@@ -28,12 +34,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Final, TypeVar, cast, get_args, get_origin
+from typing import Any, Final, Protocol, TypeVar, cast, get_args, get_origin
 
 import attrs
 from cattrs import Converter
+from cattrs.cols import homogenous_tuple_structure_factory
+from cattrs.gen import make_dict_structure_fn, override
 
-from .model_structure import ResultHook, compile_structure, optional_inner
 from .models import (
     CampaignRef,
     Contact,
@@ -59,12 +66,19 @@ def camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+#: Epoch numbers from here on are milliseconds, below it seconds (see the module docstring).
+EPOCH_MILLISECONDS_FROM: Final = 100_000_000_000
+
+
 def parse_datetime(value: object) -> datetime:
     """Parse Kore's timestamps into aware datetimes."""
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+        if not value >= 0:  # NaN too
+            raise ValueError(f"not a timestamp: {value!r}")
+        seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -89,6 +103,16 @@ def _structure_bool(value: object, _: object) -> bool:
     raise TypeError(f"not a boolean: {value!r}")
 
 
+def _structure_int(value: object, _: object) -> int:
+    if type(value) is int:
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return int(value)  # ValueError unless it is a whole number's text
+    raise TypeError(f"not a whole number: {value!r}")
+
+
 def _structure_str(value: object, _: object) -> str:
     if type(value) is str:
         return value
@@ -98,69 +122,94 @@ def _structure_str(value: object, _: object) -> str:
     raise TypeError(f"expected a string, got {kind}")
 
 
-def _with_extra(
+class ResultHook(Protocol[T_co]):
+    """A structure hook that also takes the result's ``meta``."""
+
+    def __call__(self, data: Any, cls: Any, meta: ResponseMeta | None = None, /) -> T_co: ...
+
+
+#: Keys the wrapper hands to cattrs' function for ``extra`` and ``meta``: never wire names, and
+#: only the wrapper puts them in the dict it builds (a JSON key spelled so goes to ``extra``).
+_EXTRA, _META = "\x00extra", "\x00meta"
+
+
+def _as_is(value: Any, _: Any) -> Any:
+    return value
+
+
+def model_hook(
     conv: Converter,
     cls: type[T],
+    *,
     extra_field: str = "extra",
     names: Mapping[str, str] | None = None,
 ) -> ResultHook[T]:
-    """Structure ``cls`` from camelCase (or ``names``) keys; unknown keys go to ``extra_field``."""
-    return compile_structure(conv, cls, extra_field=extra_field, names=names or {}, camel=camel)
+    """Return a structure hook for the attrs model ``cls``: cattrs' generated function, wrapped.
+
+    Wire names are ``camel(field name)`` unless ``names`` says otherwise. The wrapper keeps the
+    known keys, drops a null where the field has a default (null means absent), puts the other
+    keys in ``extra_field`` and passes ``meta``; cattrs' function does the rest, field by field.
+    """
+    model: Any = cls  # an attrs class; T says nothing of that
+    attrs.resolve_types(model)
+    renames: dict[str, Any] = {}
+    known: set[str] = set()
+    required: set[str] = set()
+    for field in attrs.fields(model):
+        if field.name == extra_field:
+            renames[field.name] = override(rename=_EXTRA, struct_hook=_as_is)
+        elif field.name == "meta":
+            renames[field.name] = override(rename=_META, struct_hook=_as_is)
+        else:
+            wire = (names or {}).get(field.name) or camel(field.name)
+            renames[field.name] = override(rename=wire)
+            known.add(wire)
+            if field.default is attrs.NOTHING:
+                required.add(wire)
+    build = make_dict_structure_fn(model, conv, **renames)
+    name = cls.__name__
+
+    def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
+        # A null in a required field stays, so the field's hook says what is wrong.
+        kept = {k: v for k, v in data.items() if k in known and (v is not None or k in required)}
+        kept[_EXTRA] = {k: v for k, v in data.items() if k not in known}
+        if meta is not None:
+            kept[_META] = meta
+        return cast("T", build(kept, cls))
+
+    return structure
 
 
-def _is_optional(tp: Any) -> bool:
-    """Return whether ``tp`` is ``X | None`` for a single X."""
-    return optional_inner(tp) is not None
-
-
-def _optional_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
-    """Return a hook factory for ``X | None`` that looks up X's hook once, not per value."""
-
-    def factory(union: Any) -> Callable[[Any, Any], Any]:
-        inner = optional_inner(union)
-        hook = conv.get_structure_hook(inner)
-
-        def structure(value: Any, _: Any) -> Any:
-            return None if value is None else hook(value, inner)
-
-        return structure
-
-    return factory
-
-
-def _is_homogeneous_tuple(tp: Any) -> bool:
+def _is_array(tp: Any) -> bool:
     """Return whether ``tp`` is ``tuple[X, ...]``."""
     args = get_args(tp)
     return get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def _tuple_hook(conv: Converter) -> Callable[[Any], Callable[[Any, Any], tuple[Any, ...]]]:
-    """Return a hook factory for ``tuple[X, ...]`` that looks up X's hook once, not per call."""
+def _json_array(tp: Any, conv: Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
+    items = homogenous_tuple_structure_factory(tp, conv)
 
-    def factory(tup: Any) -> Callable[[Any, Any], tuple[Any, ...]]:
-        item = get_args(tup)[0]
-        hook = conv.get_structure_hook(item)
+    def structure(value: Any, cls: Any) -> tuple[Any, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+        return cast("tuple[Any, ...]", items(value, cls))
 
-        def structure(value: Any, _: Any) -> tuple[Any, ...]:
-            return tuple([hook(element, item) for element in value])
-
-        return structure
-
-    return factory
+    return structure
 
 
-def _json_object_hook(conv: Converter) -> Callable[[Any, Any], dict[str, Any]]:
-    by_key = conv.get_structure_hook(dict[str, Any])  # cattrs' own, for anything else
+def _structure_campaign_refs(conv: Converter) -> Callable[[Any, Any], tuple[CampaignRef, ...]]:
+    refs = _json_array(tuple[CampaignRef, ...], conv)
 
-    def structure(value: Any, cls: Any) -> dict[str, Any]:
-        # JSON object keys are already str and Any values stay as they are: a copy is the same.
-        return dict(value) if type(value) is dict else by_key(value, cls)
+    def structure(value: Any, cls: Any) -> tuple[CampaignRef, ...]:
+        return refs([value] if isinstance(value, (str, Mapping)) else value, cls)
 
     return structure
 
 
 def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef]:
-    as_object = _with_extra(conv, CampaignRef, names={"id": "id"})
+    as_object = model_hook(conv, CampaignRef, names={"id": "id"})
 
     def structure(data: Any, cls: Any) -> CampaignRef:
         if isinstance(data, str):
@@ -171,7 +220,7 @@ def _structure_campaign_ref(conv: Converter) -> Callable[[Any, Any], CampaignRef
 
 
 def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactList]:
-    from_body = _with_extra(conv, UpdatedContactList)
+    from_body = model_hook(conv, UpdatedContactList)
 
     def structure(data: Any, cls: Any, meta: ResponseMeta | None = None) -> UpdatedContactList:
         if not isinstance(data, Mapping):
@@ -227,19 +276,21 @@ def make_converter() -> Converter:
     conv = Converter(detailed_validation=False)
     conv.register_structure_hook(datetime, _structure_datetime)
     conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
-    # After the datetime and bool hooks, which they resolve once per type.
-    conv.register_structure_hook_factory(_is_optional, _optional_hook(conv))
-    conv.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook(conv))
-    conv.register_structure_hook_func(lambda t: t == dict[str, Any], _json_object_hook(conv))
+    conv.register_structure_hook_factory(_is_array, _json_array)
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
     )
     conv.register_structure_hook(CampaignRef, _structure_campaign_ref(conv))
-    conv.register_structure_hook(ContactList, _with_extra(conv, ContactList))
-    conv.register_structure_hook(Contact, _with_extra(conv, Contact, extra_field="fields"))
-    conv.register_structure_hook(ContactPage, _with_extra(conv, ContactPage))
+    # After CampaignRef's hook, which it resolves; before ContactList's, which resolves it.
+    conv.register_structure_hook_func(
+        lambda t: t == tuple[CampaignRef, ...], _structure_campaign_refs(conv)
+    )
+    conv.register_structure_hook(ContactList, model_hook(conv, ContactList))
+    conv.register_structure_hook(Contact, model_hook(conv, Contact, extra_field="fields"))
+    conv.register_structure_hook(ContactPage, model_hook(conv, ContactPage))
     conv.register_structure_hook(UpdatedContactList, _structure_updated(conv))
     conv.register_unstructure_hook(ContactListCreate, create_body)
     conv.register_unstructure_hook(Contact, _unstructure_contact)
@@ -249,19 +300,10 @@ def make_converter() -> Converter:
 converter = make_converter()
 
 
-def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta) -> T:
+def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta | None) -> T:
     """Structure ``data`` as a result model (ContactList, UpdatedContactList, ContactPage).
 
-    ``meta`` is set as the model is built.
-
-    One construction, where ``attrs.evolve`` after ``structure()`` would build it twice.
+    ``meta`` is set as the model is built (see :func:`model_hook`).
     """
-    hook = _result_hooks.get(cls)
-    if hook is None:
-        # The hooks registered for result models take meta (see _model_structure).
-        hook = _result_hooks[cls] = converter.get_structure_hook(cls)
-    return cast("ResultHook[T]", hook)(data, cls, meta)
-
-
-#: The converter's hook per result model, looked up once (cattrs dispatches on every call).
-_result_hooks: dict[type, Any] = {}
+    hook = cast("ResultHook[T]", converter.get_structure_hook(cls))
+    return hook(data, cls, meta)

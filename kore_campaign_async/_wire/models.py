@@ -6,7 +6,7 @@ because Kore adds fields over time and decoding must never break on them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -83,18 +83,60 @@ class ContactList:
     iid: str | None = None
     account_id: str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    """Fields Kore sent that this version of the SDK does not know."""
+    """Fields Kore sent that this version of the SDK does not know and, in a listing, fields it
+    could not read (that attribute then keeps its default): the raw value under its wire name."""
     meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def in_use(self) -> bool:
-        """True when any campaign uses the list: it must not be deleted."""
-        return bool(self.is_list_in_use) or bool(self.campaign_in_use)
+        """True when any campaign uses the list: it must not be deleted.
+
+        Also True when a listing could not read ``isListInUse`` or ``campaignInUse`` (kept in
+        ``extra``): a list is never taken for unused on data the SDK could not read.
+        """
+        return (
+            bool(self.is_list_in_use)
+            or bool(self.campaign_in_use)
+            or not _IN_USE_WIRE.isdisjoint(self.extra)
+        )
 
     @property
     def created_by_api(self) -> bool:
         """True for passive-API lists (not uploaded in the UI)."""
         return self.source in ("passiveApi", "passiveApiIntegration")
+
+
+#: Wire names of the fields that say a list is in use.
+_IN_USE_WIRE = frozenset({"isListInUse", "campaignInUse"})
+
+
+class ContactListListing(list[ContactList]):
+    """What a listing returns: a plain ``list`` of the contact lists it could read.
+
+    One unreadable record never fails the listing. A field that cannot be read keeps its default
+    (None for the optional ones) and its raw value in the list's ``extra`` under its wire name;
+    an item without a usable id or name is left out and counted in ``skipped``. Each is logged
+    as a WARNING on the ``kore_campaign_async`` logger.
+    """
+
+    skipped: int
+    """Items left out because they had no usable id or name."""
+    meta: ResponseMeta | None
+    """How the listing was obtained (also on each list)."""
+
+    def __init__(
+        self,
+        lists: Iterable[ContactList] = (),
+        *,
+        skipped: int = 0,
+        meta: ResponseMeta | None = None,
+    ) -> None:
+        super().__init__(lists)
+        self.skipped = skipped
+        self.meta = meta
+
+    def __repr__(self) -> str:
+        return f"ContactListListing({list.__repr__(self)}, skipped={self.skipped})"
 
 
 @attrs.frozen(kw_only=True)
@@ -177,15 +219,21 @@ class ContactListCreate:
 
     def __attrs_post_init__(self) -> None:
         # One pass over the common, valid case (a bulk job builds one spec per list); the
-        # checks in _validation run only to name what is wrong, in field order.
+        # checks in _validation run only to name what is wrong, in field order. Non-ASCII
+        # text takes the full checks, which refuse a lone surrogate (isascii() is O(1)).
         name, description, source = self.name, self.description, self.source
         if not (
             name.__class__ is str
             and len(name) <= NAME_MAX_LENGTH
             and name.strip()
+            and name.isascii()
             and (
                 description is None
-                or (description.__class__ is str and len(description) <= DESCRIPTION_MAX_LENGTH)
+                or (
+                    description.__class__ is str
+                    and len(description) <= DESCRIPTION_MAX_LENGTH
+                    and description.isascii()
+                )
             )
             and (self.allow_duplicates is None or self.allow_duplicates.__class__ is bool)
             and source.__class__ is str

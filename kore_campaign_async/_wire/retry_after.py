@@ -10,9 +10,6 @@ from collections.abc import Callable, Mapping
 from datetime import timezone
 from typing import Final
 
-MAX_SANE_RETRY_AFTER: Final = 24 * 60 * 60.0
-"""Longer delays are treated as garbage: no server means a day."""
-
 # Plain decimal numbers only: float() would also take "inf", "nan", "1e10" and "1_0".
 _NUMBER: Final = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 
@@ -24,12 +21,13 @@ def parse_retry_after(
 
     ``retry-after-ms`` (milliseconds) wins over ``Retry-After`` (seconds or an HTTP-date;
     a date in the past means 0.0). Names match in any case. ``now`` is wall-clock epoch
-    seconds, used only for HTTP-dates.
+    seconds, used only for HTTP-dates. Any finite, non-negative delay is reported in full,
+    however long: bounding how long one answer may pause an account is the caller's policy.
     """
     by_name = {name.lower(): value for name, value in headers.items()}
     millis = _number(by_name.get("retry-after-ms"))
-    if millis is not None:
-        return _sane(millis / 1000.0)
+    if millis is not None and _sane(millis) is not None:
+        return millis / 1000.0
     value = by_name.get("retry-after")
     if value is None:
         return None
@@ -61,6 +59,7 @@ def _seconds_until_date(text: str, now: Callable[[], float]) -> float | None:
 
 
 def _sane(seconds: float) -> float | None:
-    if not math.isfinite(seconds) or seconds < 0 or seconds > MAX_SANE_RETRY_AFTER:
+    # A long enough digit string overflows float() to inf: that is garbage, not a delay.
+    if not math.isfinite(seconds) or seconds < 0:
         return None
     return seconds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._config import (
@@ -24,7 +24,41 @@ def _type_name(value: object) -> str:
 def check_str(field: str, value: object) -> str:
     if not isinstance(value, str):
         raise ValidationError(field, f"must be a string, got {_type_name(value)}")
+    if not value.isascii():  # O(1): only non-ASCII text can hold a lone surrogate
+        _check_encodable(field, value)
     return value
+
+
+def _check_encodable(field: str, text: str) -> None:
+    # A lone surrogate (e.g. from a badly decoded file) cannot be sent as UTF-8: the transport
+    # would raise UnicodeEncodeError mid-request.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            field,
+            f"must be valid Unicode text; found the lone surrogate {text[exc.start]!r} "
+            f"at index {exc.start}",
+        ) from None
+
+
+def check_json_text(field: str, value: object) -> None:
+    """Check that every string in a JSON-able ``value`` (keys included) can be sent as UTF-8.
+
+    Walks without recursion: a caller's deeply nested value must not raise RecursionError.
+    """
+    pending: list[tuple[str, object]] = [(field, value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str):
+            check_str(where, item)
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                if isinstance(key, str):
+                    check_str(f"{where} key {key!r}", key)
+                pending.append((f"{where}.{key}", child))
+        elif isinstance(item, (list, tuple)):
+            pending.extend((f"{where}[{index}]", child) for index, child in enumerate(item))
 
 
 def check_name(value: object, field: str = "name") -> str:
@@ -62,10 +96,13 @@ def check_source(value: object, field: str = "source") -> str:
 
 
 def check_id(field: str, value: object) -> str:
-    """Check an identifier that goes into a URL path or header."""
+    """Check an identifier that goes into a URL path, a query or a header."""
     ident = check_str(field, value)
     if not ident.strip():
         raise ValidationError(field, "must not be empty")
+    if ident in (".", ".."):
+        # yarl resolves dot segments: get("..") would GET the parent path, another resource.
+        raise ValidationError(field, f"must not be {ident!r} (a relative path segment)")
     if ident != ident.strip() or any(c in ident for c in "/?#") or not ident.isprintable():
         raise ValidationError(
             field,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 from collections.abc import Mapping
 from typing import Final
@@ -17,8 +19,10 @@ from ._config import OPTIONS, resolve_settings
 from ._demo import cmd_demo
 from ._exit import UsageError
 from ._input import InputFileError
+from ._logging import sdk_logging
 from ._sync_cmd import cmd_sync
 
+_RESUME: Final = "Requests in flight were abandoned; running the same command again resumes safely."
 #: Input problems printed before "and N more".
 PROBLEMS_SHOWN: Final = 50
 # Piped output is read by scripts and people alike: do not wrap tables at 80 columns.
@@ -58,11 +62,47 @@ async def _dispatch(
         return await command(args, open_account(client, settings), out, ask)
 
 
+class Terminated(Exception):
+    """SIGTERM stopped the command: its task was cancelled, like Ctrl-C cancels it."""
+
+
+async def _main(
+    args: argparse.Namespace, env: Mapping[str, str], out: Console, err: Console
+) -> int:
+    """Run the command; SIGTERM cancels it as Ctrl-C does, so cleanup runs the same way."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        # A second SIGTERM ends the process at once, for a supervisor that will not wait.
+        loop.remove_signal_handler(signal.SIGTERM)
+        task.cancel()
+
+    # Windows event loops take no signal handlers: there SIGTERM keeps its default.
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        return await _dispatch(args, env, out, err)
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated from None
+        raise
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     """Run the command ``args`` names and return the exit status."""
     out, err = _console(stderr=False), _console(stderr=True)
+    verbosity = getattr(args, "verbose", 0) - getattr(args, "quiet", 0)
     try:
-        return asyncio.run(_dispatch(args, env, out, err))
+        with sdk_logging(err, verbosity):
+            return asyncio.run(_main(args, env, out, err))
     except InputFileError as exc:
         for problem in exc.problems[:PROBLEMS_SHOWN]:
             err.print(str(problem), highlight=False, markup=False)
@@ -79,5 +119,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         err.print(f"kore-campaign: {type(exc).__name__}: {exc}", highlight=False, markup=False)
         return _exit.FAILED
     except KeyboardInterrupt:
-        err.print("Interrupted. Running the same command again resumes safely.", highlight=False)
+        err.print(f"Interrupted. {_RESUME}", highlight=False)
         return _exit.INTERRUPTED
+    except Terminated:
+        err.print(f"Terminated (SIGTERM). {_RESUME}", highlight=False)
+        return _exit.TERMINATED

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Final
 
 import attrs
 from rich.console import Console
 
+from .._bulk.outcomes import Outcome, SyncReport
 from .._client import Account, CampaignClient
-from .._wire.models import ContactListCreate
+from .._wire.models import ContactList, ContactListCreate
 from . import _exit
 from ._output import plan_lines, plural, problem_lines, summary_table
 from ._progress import make_progress
 from ._report import ReportWriter
 
 if TYPE_CHECKING:
-    from .._bulk.create import Outcome
     from .._bulk.plan import SyncPlan
-    from .._bulk.sync import SyncReport
+
+#: Seconds a listing stays good for applying after a person was asked to confirm the plan.
+RELIST_AFTER: Final = 30.0
 
 Confirm = Callable[[str], bool]
 """Ask the user a yes/no question; raise UsageError when nobody can answer."""
@@ -87,11 +91,66 @@ def deletion_guard(confirmed: Mapping[str, SyncReport]) -> Callable[[SyncPlan], 
     return check
 
 
-def show_outcome(out: Console, reports: Mapping[str, SyncReport], title: str = "Summary") -> None:
+def show_outcome(
+    out: Console,
+    reports: Mapping[str, SyncReport],
+    title: str = "Summary",
+) -> None:
     """Print the summary table and what went wrong, if anything did."""
     out.print(summary_table(reports.values(), title=title))
     for line in problem_lines(reports.values()):
         out.print(line, style="red", highlight=False)
+
+
+def unapplied(report: SyncReport, shown: SyncReport) -> SyncReport:
+    """Return a failed account's report with each write of its shown plan failed, not sent.
+
+    An account fails as a whole before any write (its lists could not be read again, or its
+    plan changed): the writes the user was shown did not happen, and the summary and the
+    report must count them as failed rather than say "failed 0".
+    """
+    if report.error is None or shown.plan is None:
+        return report
+    error = report.error
+    outcomes = tuple(
+        Outcome(
+            index=change.index,
+            account_id=report.account_id,
+            name=change.name,
+            action=change.action,
+            status="failed",
+            error=error,
+            reason=f"not sent: the account failed ({type(error).__name__})",
+        )
+        for change in shown.plan.changes
+        if change.writes
+    )
+    return attrs.evolve(report, plan=shown.plan, outcomes=outcomes)
+
+
+async def _read_listings(
+    targets: Iterable[Account],
+) -> tuple[dict[str, Sequence[ContactList]], dict[str, SyncReport]]:
+    """Read each account's lists once; return them, and a failed report per unreadable account."""
+
+    async def read(account: Account) -> Sequence[ContactList] | Exception:
+        try:
+            return await account.contact_lists.list()
+        except Exception as exc:  # one account failing must not stop the others
+            return exc
+
+    accounts = list(targets)
+    results = await asyncio.gather(*(read(account) for account in accounts))
+    listings: dict[str, Sequence[ContactList]] = {}
+    failed: dict[str, SyncReport] = {}
+    for account, result in zip(accounts, results, strict=True):
+        if isinstance(result, Exception):
+            failed[account.account_id] = SyncReport(
+                account_id=account.account_id, plan=None, dry_run=True, error=result
+            )
+        else:
+            listings[account.account_id] = result
+    return listings, failed
 
 
 async def run_sync(
@@ -103,16 +162,38 @@ async def run_sync(
     confirm: Confirm,
     report: ReportWriter | None = None,
     title: str = "Summary",
+    clock: Callable[[], float] = time.monotonic,
 ) -> SyncResult:
-    """Plan every account, print the plans, then (unless a dry run) apply them with progress."""
-    plans = await client.sync_many(dict(job.targets), prune=job.prune, dry_run=True)
+    """Plan every account, print the plans, then (unless a dry run) apply them with progress.
+
+    Each account's lists are read once and the plan shown is the plan applied, unless the user
+    took more than ``RELIST_AFTER`` seconds to confirm: then they are read again, and an
+    account whose new plan would delete a list the user was not shown is not applied.
+    """
+    listings, unreadable = await _read_listings(job.targets)
+    listed_at = clock()
+    readable = {
+        account: specs for account, specs in job.targets.items() if account.account_id in listings
+    }
+    planned = await client.sync_many(readable, prune=job.prune, dry_run=True, listings=listings)
+    plans = {
+        account.account_id: planned.get(account.account_id) or unreadable[account.account_id]
+        for account in job.targets
+    }
     out.print("[bold]Plan[/bold]")
     for plan in plans.values():
         for line in plan_lines(plan):
             out.print(line, highlight=False, markup=False)
     writes = sum(_planned_writes(plan) for plan in plans.values())
-    if any(plan.error is not None for plan in plans.values()):
-        show_outcome(out, plans, title="Planning failed")
+    failed = [plan.account_id for plan in plans.values() if plan.error is not None]
+    if failed:
+        # Each failure was printed with the plan, once; nothing of the others was sent either.
+        out.print(
+            f"Nothing applied: {plural(len(failed), 'account')} could not be planned "
+            f"({', '.join(failed)}).",
+            style="red",
+            highlight=False,
+        )
         return SyncResult(plans, _exit.FAILED, 0)
     if job.dry_run:
         if report is not None:
@@ -120,9 +201,12 @@ async def run_sync(
         out.print(f"Dry run: {writes} writes planned, none sent.", highlight=False)
         return SyncResult(plans, _exit.OK, 0)
     deletions = _deletions(plans)
-    if deletions and not job.yes and not confirm(f"Delete {plural(deletions, 'contact list')}?"):
+    asked = bool(deletions) and not job.yes
+    if asked and not confirm(f"Delete {plural(deletions, 'contact list')}?"):
         out.print("Nothing applied.")
         return SyncResult(plans, _exit.FAILED, 0)
+    # While a person read the plan, the lists may have changed: read them again after a while.
+    fresh = not asked or clock() - listed_at < RELIST_AFTER
 
     totals = {account_id: _planned_writes(plan) for account_id, plan in plans.items()}
     view = make_progress(err, totals)
@@ -133,14 +217,18 @@ async def run_sync(
             report.write(outcome)
 
     try:
-        reports = await client.sync_many(
+        applied = await client.sync_many(
             dict(job.targets),
             prune=job.prune,
             on_outcome=on_outcome,
             on_plan=deletion_guard(plans),
+            listings=listings if fresh else None,
         )
     finally:
         view.close()
+    reports = {
+        account_id: unapplied(done, plans[account_id]) for account_id, done in applied.items()
+    }
     if report is not None:
         report.write_reports(reports.values())
     show_outcome(out, reports, title=title)

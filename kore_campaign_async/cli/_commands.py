@@ -5,19 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
+import attrs
 from rich.console import Console
 from rich.table import Table
 
 from .._client import Account, CampaignClient
 from .._exceptions import ConfigurationError
 from .._http.limits import RateLimit
+from .._wire.models import ContactListUpdate, UpdatedContactList
 from . import _exit
 from ._apply import Confirm
 from ._config import Settings
 from ._exit import UsageError
 from ._output import contacts_table, detail_table, lists_table, plural, to_jsonable
+
+#: Fields of a list an update keeps when it does not change them.
+KEPT_FIELDS: Final = ("name", "description", "allow_duplicates", "source")
 
 Command = Callable[[argparse.Namespace, Account, Console, Confirm], Awaitable[int]]
 
@@ -43,6 +48,24 @@ def open_account(client: CampaignClient, settings: Settings) -> Account:
     """Return the handle of the account the settings name."""
     account_id, iid, stream_id = settings.account()
     return client.account(account_id, iid=iid, stream_id=stream_id)
+
+
+def merge_update(
+    answer: UpdatedContactList, sent: ContactListUpdate
+) -> tuple[UpdatedContactList, tuple[str, ...]]:
+    """Return what is true after an update, and the fields it left as they were.
+
+    Kore's update answer echoes only what was sent (v2 leaves out even a kept description):
+    a field the answer lacks takes the value sent, and one neither sent nor answered was not
+    changed, which is what the CLI says rather than showing it empty.
+    """
+    filled: dict[str, Any] = {
+        field: getattr(sent, field)
+        for field in KEPT_FIELDS
+        if getattr(sent, field) is not None and getattr(answer, field) is None
+    }
+    merged = attrs.evolve(answer, **filled)
+    return merged, tuple(field for field in KEPT_FIELDS if getattr(merged, field) is None)
 
 
 def print_json(out: Console, data: Any) -> None:
@@ -99,13 +122,18 @@ async def cmd_update(
     if args.name is None and args.description is None and args.allow_duplicates is None:
         raise UsageError("give at least one of --name, --description, --allow-duplicates")
     # With no version named, update() sends a change of the flag through v1.
-    updated = await account.contact_lists.update(
-        args.id,
-        name=args.name,
-        description=args.description,
-        allow_duplicates=args.allow_duplicates,
+    changes = ContactListUpdate(
+        name=args.name, description=args.description, allow_duplicates=args.allow_duplicates
     )
-    _show(out, args, updated)
+    answer = await account.contact_lists.update(args.id, changes)
+    updated, unchanged = merge_update(answer, changes)
+    if args.json:
+        data = to_jsonable(updated)
+        for field in unchanged:
+            del data[field]
+        print_json(out, data)
+    else:
+        out.print(detail_table(updated, unchanged=unchanged))
     return _exit.OK
 
 

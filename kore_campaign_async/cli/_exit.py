@@ -11,6 +11,9 @@ FAILED: Final = 1
 USAGE: Final = 2
 #: Interrupted by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED: Final = 130
+#: Stopped by SIGTERM (128 + 15), as shells report it: a supervisor (systemd, Kubernetes, a CI
+#: runner) sees "terminated on request", not a failure of the job and not a person's Ctrl-C.
+TERMINATED: Final = 143
 
 
 class UsageError(Exception):

@@ -14,8 +14,7 @@ from rich.table import Table
 from .._wire.models import Contact, ContactList
 
 if TYPE_CHECKING:
-    from .._bulk.create import Outcome
-    from .._bulk.sync import SyncReport
+    from .._bulk.outcomes import Outcome, SyncReport
 
 LIST_COLUMNS: Final = ("id", "name", "status", "source", "duplicates", "in use", "records")
 CONTACT_COLUMNS: Final = ("id", "phone number", "first name", "last name", "created")
@@ -72,10 +71,15 @@ def contact_row(contact: Contact) -> tuple[str, ...]:
     )
 
 
-def detail_rows(obj: Any) -> list[tuple[str, str]]:
+#: How a table shows a field an update did not change and Kore's answer left out.
+UNCHANGED: Final = "(unchanged)"
+
+
+def detail_rows(obj: Any, *, unchanged: Iterable[str] = ()) -> list[tuple[str, str]]:
     """Return an attrs result as (field, value) rows, unknown Kore fields last."""
     data = to_jsonable(obj)
     extra = data.pop("extra", None) or {}
+    data.update(dict.fromkeys(unchanged, UNCHANGED))
     rows = [(key, _detail(value)) for key, value in data.items()]
     rows.extend((f"extra.{key}", _detail(value)) for key, value in extra.items())
     return rows
@@ -123,18 +127,26 @@ def plan_lines(report: SyncReport) -> list[str]:
 
 
 def summary_row(report: SyncReport) -> tuple[str, ...]:
-    """Return one account's outcome counts as a row (see SUMMARY_COLUMNS)."""
+    """Return one account's outcome counts as a row (see SUMMARY_COLUMNS).
+
+    An account that failed as a whole is marked so, even when it had nothing to write.
+    """
     counts = Counter(outcome.status for outcome in report.outcomes)
-    return (report.account_id, *(str(counts.get(column, 0)) for column in SUMMARY_COLUMNS[1:]))
+    account = report.account_id if report.error is None else f"{report.account_id} (failed)"
+    return (account, *(str(counts.get(column, 0)) for column in SUMMARY_COLUMNS[1:]))
 
 
 def problem_lines(reports: Iterable[SyncReport], limit: int = 20) -> list[str]:
-    """Return what went wrong: failed accounts, then failed items, at most ``limit`` items."""
+    """Return what went wrong: failed accounts, then failed items, at most ``limit`` items.
+
+    A failed account's items share its one error: the account's line says it once.
+    """
     lines: list[str] = []
     failures: list[Outcome] = []
     for report in reports:
         if report.error is not None:
             lines.append(f"{report.account_id}: sync failed: {report.error}")
+            continue
         failures.extend(outcome for outcome in report.outcomes if outcome.status == "failed")
     for outcome in failures[:limit]:
         why = outcome.reason or outcome.error or "failed"
@@ -174,8 +186,8 @@ def contacts_table(contacts: Iterable[Contact]) -> Table:
     return table(CONTACT_COLUMNS, (contact_row(contact) for contact in contacts))
 
 
-def detail_table(obj: Any) -> Table:
-    return table(("field", "value"), detail_rows(obj))
+def detail_table(obj: Any, *, unchanged: Iterable[str] = ()) -> Table:
+    return table(("field", "value"), detail_rows(obj, unchanged=unchanged))
 
 
 def summary_table(reports: Iterable[SyncReport], title: str = "Summary") -> Table:

@@ -11,7 +11,8 @@ Manage Kore.ai Campaign Management contact lists: one-off commands, a declarativ
 from a CSV or JSON Lines file, and a self-contained demo against an embedded fake server.
 
 Settings come from flags or the environment (flags win). Exit status: 0 success, 1 something
-failed, 2 bad usage or input (nothing sent), 130 interrupted.
+failed, 2 bad usage or input (nothing sent), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM); after 130 or 143, running the same command again resumes safely.
 """
 
 SYNC_HELP = """\
@@ -20,6 +21,15 @@ JSON Lines with the same keys, chosen by extension (.csv, .jsonl, .ndjson). Rows
 or iid use --account-id/--iid. The whole file is checked before anything is sent. The plan is
 printed, then applied per account; lists are matched by name, ignoring case.
 An empty cell or a missing key (description, allow_duplicates) leaves that field as it is.
+Each account's lists are read once and the plan printed is the plan applied; only when a
+deletion was confirmed at the prompt more than 30 seconds later are they read again, and an
+account whose new plan would delete a list not shown is then left untouched.
+"""
+
+UPDATE_HELP = """\
+Kore's answer to an update echoes only what was sent (v2 leaves out even a description it
+kept). The output shows each field as Kore answered it, else as sent; a field neither sent nor
+answered was not changed: the table says (unchanged) and --json leaves its key out.
 """
 
 
@@ -36,8 +46,33 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    """Add -v/-q; SUPPRESS lets them go before or after the command, like the settings."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="show more of the SDK's log (logger kore_campaign_async) on stderr: -v info, "
+        "-vv debug (every HTTP attempt); default: warnings and errors",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="show only errors of the SDK's log",
+    )
+
+
+def _json_flag(parser: argparse.ArgumentParser, shape: str) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"print {shape} as JSON on stdout instead of a table: snake_case keys, ISO 8601 "
+        "times, null where Kore gave no value, unknown Kore fields under extra",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -62,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_settings(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_output(parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help="what to do; COMMAND -h for more"
+    )
 
     def command(
         name: str, help_text: str, epilog: str | None = None, *, settings: bool = True
@@ -75,13 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if settings:
             _add_settings(sub)
+        _add_output(sub)
         return sub
 
-    _json_flag(command("lists", "list the account's contact lists"))
+    _json_flag(command("lists", "list the account's contact lists"), "an array of the lists")
 
     get = command("get", "show one contact list")
     get.add_argument("id", help="contact list id (cl-...)")
-    _json_flag(get)
+    _json_flag(get, "the list")
 
     create = command("create", "create a contact list")
     create.add_argument("name", help="list name, at most 48 characters")
@@ -92,9 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="allow duplicate contacts (Kore's default: no)",
     )
-    _json_flag(create)
+    _json_flag(create, "the list created")
 
-    update = command("update", "change a contact list's name, description or allowDuplicates")
+    update = command(
+        "update", "change a contact list's name, description or allowDuplicates", UPDATE_HELP
+    )
     update.add_argument("id", help="contact list id (cl-...)")
     update.add_argument("--name", help="new name, at most 48 characters")
     update.add_argument("--description", help="new description, at most 256 characters")
@@ -105,16 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow duplicate contacts, or not (default: leave as it is); sent through API "
         "v1, since Kore's v2 update has no such field",
     )
-    _json_flag(update)
+    _json_flag(update, "the list after the update (keys of unchanged fields left out)")
 
     delete = command("delete", "delete a contact list (asks first unless --yes)")
     delete.add_argument("id", help="contact list id (cl-...)")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _json_flag(delete)
+    _json_flag(delete, "the list deleted")
 
     contacts = command("contacts", "list the contacts of a contact list")
     contacts.add_argument("id", help="contact list id (cl-...)")
-    _json_flag(contacts)
+    _json_flag(contacts, "an array of the contacts")
 
     sync = command("sync", "make the accounts' contact lists match a file", SYNC_HELP)
     sync.add_argument("file", metavar="FILE", help="lists.csv, lists.jsonl or lists.ndjson")
@@ -124,7 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also delete API-made lists not in the file (never lists in use or UI uploads)",
     )
     sync.add_argument("--dry-run", action="store_true", help="print the plan; send no writes")
-    sync.add_argument("--report", metavar="OUT.jsonl", help="write one JSON line per item")
+    sync.add_argument(
+        "--report",
+        metavar="OUT.jsonl",
+        help="write one JSON line per item as it finishes: account, name, action, status, "
+        "list_id, attempts, error, reason",
+    )
     sync.add_argument("--yes", action="store_true", help="do not ask before deleting lists")
 
     # The demo talks only to the fake server it starts: Kore settings would be ignored.

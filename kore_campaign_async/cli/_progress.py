@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from .._bulk.create import Outcome
+    from .._bulk.outcomes import Outcome
 
 #: Outcome statuses that finish a write.
 WRITE_STATUSES: Final = frozenset({"created", "adopted", "updated", "deleted", "failed"})

@@ -7,19 +7,17 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._bulk.create import Outcome
-    from .._bulk.sync import SyncReport
+    from .._bulk.outcomes import Outcome, SyncReport
 
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:
     """Return the report line of one item."""
-    contact_list = outcome.contact_list
     return {
         "account": outcome.account_id,
         "name": outcome.name,
         "action": outcome.action,
         "status": outcome.status,
-        "list_id": contact_list.id if contact_list is not None and contact_list.id else None,
+        "list_id": outcome.list_id or None,
         "attempts": outcome.attempts,
         "error": None if outcome.error is None else str(outcome.error),
         "reason": outcome.reason,

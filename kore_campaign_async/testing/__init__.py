@@ -8,11 +8,16 @@
         server.faults.add(Fault("status", operation="create", status=503))
         ...  # point a client at server.url with server.client_id / server.client_secret
         assert server.count(operation="create") == 2
+
+Without a server, ``MockTransport(handler)`` answers each request from a function::
+
+    client = CampaignClient(host, token="t", transport=MockTransport(handler))
 """
 
 from __future__ import annotations
 
 from ._faults import Fault, FaultKind, FaultPlan
+from ._mock import Handler, MockTransport, json_response
 from ._ratelimit import ServerRateLimit
 from ._records import RequestRecord
 from ._server import FakeKoreServer
@@ -22,6 +27,9 @@ __all__ = [
     "Fault",
     "FaultKind",
     "FaultPlan",
+    "Handler",
+    "MockTransport",
     "RequestRecord",
     "ServerRateLimit",
+    "json_response",
 ]

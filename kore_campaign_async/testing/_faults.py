@@ -6,14 +6,35 @@ import random
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 
 from ._routes import OPERATIONS
 
-FaultKind = Literal["status", "reset", "delay", "commit_then_drop", "malformed_json", "pass"]
-FAULT_KINDS = ("status", "reset", "delay", "commit_then_drop", "malformed_json", "pass")
+FaultKind = Literal[
+    "status",
+    "reset",
+    "delay",
+    "commit_then_drop",
+    "malformed_json",
+    "commit_then_answer",
+    "echo_auth",
+    "pass",
+]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+"""What each kind does to a matching request:
+
+- ``status``: answer ``status`` with ``body`` and ``headers``; nothing is done.
+- ``reset`` / ``delay``: drop the connection / answer normally after ``delay`` seconds.
+- ``commit_then_drop``: do the operation, then close the connection without an answer.
+- ``malformed_json``: do the operation, then answer the first half of its JSON.
+- ``commit_then_answer``: do the operation, then answer ``status`` with ``body`` (bytes are
+  sent as they are, as ``application/json``) instead of the real answer.
+- ``echo_auth``: answer ``status`` with an error body and an ``X-Echo-Auth`` header that
+  repeat the request's ``auth`` header, as a careless proxy or debug endpoint does.
+- ``pass``: answer normally (a placeholder that uses up one of a script's requests).
+"""
 
 
 def _read_only(headers: Mapping[str, str]) -> Mapping[str, str]:
@@ -47,8 +68,9 @@ class Fault:
     status: int = attrs.field(
         default=503, validator=[attrs.validators.ge(100), attrs.validators.le(599)]
     )
-    #: Body of a "status" fault: JSON-able, or a str sent as text/plain. None means
-    #: ``{"errors": [{"msg": <reason phrase>, "code": status}]}``.
+    #: Body of a "status" or "commit_then_answer" fault: JSON-able, a str sent as text/plain,
+    #: or bytes sent as they are. None means ``{"errors": [{"msg": <reason phrase>, "code":
+    #: status}]}``.
     body: Any = None
     #: Extra headers on a "status" answer.
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_read_only)

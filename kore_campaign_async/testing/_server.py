@@ -276,6 +276,8 @@ class FakeKoreServer:
         if fault is not None:
             if kind == "status":
                 return _encode(Reply(fault.status, fault.error_body(), fault.headers))
+            if kind == "echo_auth":
+                return _encode(_echo_auth(fault, request.headers.get(AUTH_HEADER, "")))
             if kind == "reset" or (kind == "delay" and await self._stopped_during(fault.delay)):
                 return None
         body = await request.read() if route.operation in _WITH_BODY else b""
@@ -289,6 +291,8 @@ class FakeKoreServer:
         reply = self._api.answer(call)
         if kind == "commit_then_drop":
             return None
+        if fault is not None and fault.kind == "commit_then_answer":
+            return _encode(Reply(fault.status, fault.error_body(), fault.headers))
         if kind == "malformed_json":
             whole = _dumps(reply.body)
             return web.Response(body=whole[: len(whole) // 2], content_type="application/json")
@@ -307,9 +311,18 @@ def _dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def _echo_auth(fault: Fault, token: str) -> Reply:
+    message = f"rejected auth header {token}"
+    body = {"errors": [{"msg": message, "code": fault.status}], "request": {"auth": token}}
+    return Reply(fault.status, body, {**fault.headers, "X-Echo-Auth": token})
+
+
 def _encode(reply: Reply) -> web.Response:
     headers = CIMultiDict(reply.headers)
-    if isinstance(reply.body, str):
+    if isinstance(reply.body, bytes):
+        data = reply.body
+        headers.setdefault("Content-Type", "application/json")
+    elif isinstance(reply.body, str):
         data = reply.body.encode()
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
     else:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 from rich.console import Console
 
 import kore_campaign_async as kca
+from kore_campaign_async import ManualClock
 from kore_campaign_async.cli import _exit
-from kore_campaign_async.cli._apply import SyncJob, run_sync
+from kore_campaign_async.cli._apply import RELIST_AFTER, SyncJob, run_sync
+from kore_campaign_async.cli._output import summary_row
+from kore_campaign_async.cli._report import ReportWriter
 from kore_campaign_async.testing import FakeKoreServer, Fault
 
 from .conftest import ACCOUNT, IID
@@ -89,9 +93,11 @@ async def test_apply_never_deletes_a_list_the_confirmed_plan_did_not_show(
     kore.seed_list(ACCOUNT, IID, "Stale")
     account = client.account(ACCOUNT, iid=IID)
     other = client.account("acct-other", iid=IID)
+    clock = ManualClock()
 
     def yes_but_meanwhile_a_list_appears(question: str) -> bool:
         kore.seed_list(ACCOUNT, IID, "Made while you read the plan")
+        clock.advance(RELIST_AFTER)  # long enough for the lists to be read again
         return True
 
     job = SyncJob(
@@ -101,11 +107,18 @@ async def test_apply_never_deletes_a_list_the_confirmed_plan_did_not_show(
         },
         prune=True,
     )
-    out = quiet()
+    out, lines = quiet(), io.StringIO()
     result = await run_sync(
-        client, job, out=out, err=quiet(), confirm=yes_but_meanwhile_a_list_appears
+        client,
+        job,
+        out=out,
+        err=quiet(),
+        confirm=yes_but_meanwhile_a_list_appears,
+        report=ReportWriter(lines),
+        clock=clock,
     )
     assert result.status == _exit.FAILED
+    assert kore.count(operation="list", account_id=ACCOUNT) == 2
     assert sorted(doc["name"] for doc in kore.lists(ACCOUNT)) == [
         "Made while you read the plan",
         "Stale",
@@ -115,3 +128,52 @@ async def test_apply_never_deletes_a_list_the_confirmed_plan_did_not_show(
     assert "would now also delete 'Made while you read the plan'; nothing was applied" in text
     # The other account's plan did not change: it was applied.
     assert [doc["name"] for doc in kore.lists("acct-other")] == ["B"]
+    # The refused account's shown writes count as failed, and its error is told once.
+    assert summary_row(result.reports[ACCOUNT]) == (f"{ACCOUNT} (failed)", *"0000002")
+    assert text.count("would now also delete") == 1
+    records = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert sorted((r["name"], r["status"]) for r in records if r["account"] == ACCOUNT) == [
+        ("New", "failed"),
+        ("Stale", "failed"),
+    ]
+    assert all(r["attempts"] == 0 for r in records if r["account"] == ACCOUNT)
+
+
+async def test_a_plan_confirmed_at_once_is_applied_from_the_one_listing_shown(
+    client: kca.CampaignClient, kore: FakeKoreServer
+) -> None:
+    kore.seed_list(ACCOUNT, IID, "Stale")
+    account = client.account(ACCOUNT, iid=IID)
+    clock = ManualClock()
+
+    def yes_at_once_while_a_list_appears(question: str) -> bool:
+        kore.seed_list(ACCOUNT, IID, "Made while you read the plan")
+        clock.advance(RELIST_AFTER / 2)
+        return True
+
+    job = SyncJob(targets={account: [kca.ContactListCreate(name="New")]}, prune=True)
+    result = await run_sync(
+        client, job, out=quiet(), err=quiet(), confirm=yes_at_once_while_a_list_appears, clock=clock
+    )
+    assert (result.status, result.writes) == (_exit.OK, 2)
+    assert kore.count(operation="list") == 1
+    # Exactly the plan shown: the list made meanwhile is not deleted (a next run would say so).
+    assert sorted(doc["name"] for doc in kore.lists(ACCOUNT)) == [
+        "Made while you read the plan",
+        "New",
+    ]
+
+
+async def test_without_a_question_each_account_is_read_once(
+    client: kca.CampaignClient, kore: FakeKoreServer
+) -> None:
+    kore.seed_list(ACCOUNT, IID, "Stale")
+    accounts = [client.account(ACCOUNT, iid=IID), client.account("acct-other", iid=IID)]
+    job = SyncJob(
+        targets={account: [kca.ContactListCreate(name="New")] for account in accounts},
+        prune=True,
+        yes=True,
+    )
+    result = await run_sync(client, job, out=quiet(), err=quiet(), confirm=Answers(False))
+    assert (result.status, result.writes) == (_exit.OK, 3)
+    assert [kore.count(operation="list", account_id=a.account_id) for a in accounts] == [1, 1]

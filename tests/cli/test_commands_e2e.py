@@ -120,3 +120,25 @@ async def test_without_rich_the_cli_says_which_extra_to_install(cli: Cli) -> Non
     run = await cli("lists", prelude="import sys; sys.modules['rich'] = None")
     assert run.code == 2
     assert "install kore_campaign_async[cli]" in run.err
+
+
+async def test_update_on_v2_shows_what_kore_kept_not_an_empty_description(
+    cli: Cli, kore: FakeKoreServer
+) -> None:
+    doc = kore.seed_list(ACCOUNT, IID, "Renewals", "Kept text")
+    table = await cli("update", doc["_id"], "--name", "Renewals Aug")
+    assert table.code == 0, table.err
+    rows = {
+        key: value.strip()
+        for key, value in (line.split(maxsplit=1) for line in table.out.splitlines()[2:])
+    }
+    assert rows["name"] == "Renewals Aug"
+    assert rows["description"] == "(unchanged)"
+    (stored,) = kore.lists(ACCOUNT)
+    assert stored["description"] == "Kept text"
+
+    as_json = await cli("update", doc["_id"], "--description", "New text", "--json")
+    assert as_json.code == 0, as_json.err
+    data = json.loads(as_json.out)
+    assert data["description"] == "New text"
+    assert "allow_duplicates" not in data  # not changed and not in Kore's answer: not null

@@ -5,15 +5,22 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 
+import attrs
 from rich.console import Console
 
-from kore_campaign_async import CampaignRef, ContactList, ContactListCreate, ResponseMeta
-from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async import (
+    CampaignRef,
+    ContactList,
+    ContactListCreate,
+    ResponseMeta,
+    UpdatedContactList,
+)
+from kore_campaign_async._bulk.outcomes import Outcome, SyncReport
 from kore_campaign_async._bulk.plan import plan_sync
-from kore_campaign_async._bulk.sync import SyncReport
 from kore_campaign_async.cli._output import (
     NAMES_SHOWN,
     SUMMARY_COLUMNS,
+    UNCHANGED,
     detail_rows,
     list_row,
     plan_lines,
@@ -165,9 +172,27 @@ def test_problem_lines_list_failed_accounts_then_items_up_to_the_limit() -> None
     ]
 
 
+def test_a_failed_account_is_marked_and_its_error_told_once() -> None:
+    error = ConnectionError("refused")
+    not_sent = tuple(outcome("failed", name=f"L{n}", index=n, error=error) for n in range(2))
+    report = SyncReport(account_id="down", plan=None, outcomes=not_sent, error=error)
+    assert summary_row(report) == ("down (failed)", "0", "0", "0", "0", "0", "0", "2")
+    assert summary_row(attrs.evolve(report, outcomes=()))[0] == "down (failed)"
+    assert problem_lines([report]) == ["down: sync failed: refused"]
+
+
 def test_counts_read_as_english() -> None:
     assert [plural(n, "contact list") for n in (0, 1, 2)] == [
         "0 contact lists",
         "1 contact list",
         "2 contact lists",
+    ]
+
+
+def test_detail_rows_say_unchanged_for_fields_an_update_left_alone() -> None:
+    answer = UpdatedContactList(id="cl-1", name="New")
+    assert detail_rows(answer, unchanged=("description",))[:3] == [
+        ("id", "cl-1"),
+        ("name", "New"),
+        ("description", UNCHANGED),
     ]

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async._bulk.outcomes import Outcome
 from kore_campaign_async.cli._progress import (
     AccountProgress,
     LiveProgress,

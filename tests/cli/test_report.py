@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 import json
 
-from kore_campaign_async import ContactList, ContactListCreate, InternalServerError
-from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async import ContactListCreate, InternalServerError
+from kore_campaign_async._bulk.outcomes import Outcome, SyncReport
 from kore_campaign_async._bulk.plan import plan_sync
-from kore_campaign_async._bulk.sync import SyncReport
 from kore_campaign_async.cli._report import ReportWriter, outcome_record
 
 
@@ -19,7 +18,7 @@ def test_a_created_item_records_its_list_id_and_attempts() -> None:
         name="Renewals",
         action="create",
         status="created",
-        contact_list=ContactList(id="cl-1", name="Renewals"),
+        list_id="cl-1",
         attempts=2,
     )
     assert outcome_record(created) == {

@@ -13,7 +13,7 @@ import pytest
 
 from kore_campaign_async.testing import FakeKoreServer, Fault
 
-from .conftest import ACCOUNT, IID, Cli, finish, start_cli
+from .conftest import ACCOUNT, IID, Cli, Run, finish, start_cli
 
 OTHER = "acct-other"
 WRITES = ("create", "update", "delete")
@@ -29,6 +29,18 @@ def names(server: FakeKoreServer, account: str = ACCOUNT) -> list[str]:
 
 def report_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+async def signal_mid_create(
+    kore: FakeKoreServer, signum: int, *args: str, env: dict[str, str]
+) -> Run:
+    """Start the CLI, send ``signum`` once the server has seen a create, and collect the run."""
+    process = await start_cli(*args, env=env)
+    while kore.count(operation="create") == 0:
+        assert process.returncode is None, (await finish(process)).err
+        await asyncio.sleep(0.01)  # waits for the child to get going, not for time to pass
+    process.send_signal(signum)
+    return await finish(process)
 
 
 @pytest.fixture
@@ -152,11 +164,48 @@ async def test_ctrl_c_exits_130(
 ) -> None:
     # Hold every create until the server stops, so the sync is surely mid-flight.
     kore.faults.add(Fault("delay", operation="create", times=None, delay=60.0))
-    process = await start_cli("sync", str(lists_csv), env=cli_env)
-    while kore.count(operation="create") == 0:
-        assert process.returncode is None, (await finish(process)).err
-        await asyncio.sleep(0.01)  # waits for the child to get going, not for time to pass
-    process.send_signal(signal.SIGINT)
-    run = await finish(process)
+    run = await signal_mid_create(kore, signal.SIGINT, "sync", str(lists_csv), env=cli_env)
     assert run.code == 130, run.err
     assert "Interrupted" in run.err
+
+
+async def test_an_account_that_cannot_be_read_is_told_once_and_nothing_is_applied(
+    cli: Cli, kore: FakeKoreServer, lists_csv: Path
+) -> None:
+    kore.faults.add(Fault("status", operation="list", account_id=OTHER, status=403, times=None))
+    run = await cli("sync", str(lists_csv))
+    assert run.code == 1, run.err
+    assert run.out.count("Forbidden") == 1
+    assert f"{OTHER}: cannot plan: 403" in run.out
+    assert f"Nothing applied: 1 account could not be planned ({OTHER})." in run.out
+    assert "failed 0" not in " ".join(run.out.split())
+    assert writes(kore) == 0
+
+
+async def test_each_account_is_listed_once_per_sync(
+    cli: Cli, kore: FakeKoreServer, lists_csv: Path
+) -> None:
+    run = await cli("sync", str(lists_csv))
+    assert run.code == 0, run.err
+    assert [kore.count(operation="list", account_id=a) for a in (ACCOUNT, OTHER)] == [1, 1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM to a child needs POSIX signals")
+async def test_sigterm_stops_cleanly_exits_143_and_a_rerun_resumes(
+    cli: Cli, cli_env: dict[str, str], kore: FakeKoreServer, lists_csv: Path, tmp_path: Path
+) -> None:
+    # Hold the first create until the server stops, so the sync is surely mid-flight.
+    kore.faults.add(Fault("delay", operation="create", times=1, delay=60.0))
+    report = tmp_path / "out.jsonl"
+    args = ("sync", str(lists_csv), "--report", str(report))
+    run = await signal_mid_create(kore, signal.SIGTERM, *args, env=cli_env)
+    assert run.code == 143, run.err
+    assert "Terminated (SIGTERM)" in run.err
+    assert "running the same command again resumes safely" in run.err
+    assert "Traceback" not in run.err
+    assert report.exists()  # what finished is on disk; the file was closed, not lost
+
+    again = await cli("sync", str(lists_csv))
+    assert again.code == 0, again.err
+    assert names(kore) == ["Renewals Aug", "Renewals July"]
+    assert names(kore, OTHER) == ["Win-back"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._bulk.create import Outcome
+from kore_campaign_async._bulk.outcomes import Outcome
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 
 IID = "st-bulk"
@@ -111,8 +111,7 @@ async def test_create_many_over_three_accounts_with_faults_loses_and_duplicates_
                 assert set(on_server) == set(by_name)
                 for item in server.lists(account_id):
                     outcome = by_name[item["name"].lower()]
-                    assert outcome.contact_list is not None
-                    assert outcome.contact_list.id == item["_id"]
+                    assert outcome.list_id == item["_id"]
             assert server.count(status=429) > 0  # Retry-After was honoured
             # Lists committed before their answer was dropped were adopted, not made twice.
             assert any(r.fault == "commit_then_drop" for r in server.requests)
@@ -304,3 +303,54 @@ async def test_accounts_go_each_at_their_own_pace() -> None:
     # requests, sent while the big one waits for permits, are not queued behind it.
     assert big_took >= 0.8
     assert small_took < 0.1
+
+
+async def test_a_wrong_secret_stops_create_many_instead_of_sending_every_item(
+    server: FakeKoreServer,
+) -> None:
+    async with kca.CampaignClient(
+        server.url,
+        client_id=server.client_id,
+        client_secret="not-the-secret-" + "x" * 32,
+        rate_limit=None,
+        retry=PATIENT_RETRY,
+    ) as client:
+        lists = client.account("acc-1", iid=IID).contact_lists
+        report = await lists.create_many(({"name": f"l{i}"} for i in range(200)), concurrency=4)
+    assert report.counts == {"failed": 200}
+    # The four items in flight each sent twice (the SDK renews its token once); no more.
+    assert len(server.requests) == 8
+    assert {r.status for r in server.requests} == {401}
+    not_sent = [o for o in report.outcomes if o.attempts == 0]
+    assert len(not_sent) == 196
+    assert all(isinstance(o.error, kca.AuthenticationError) for o in report.outcomes)
+    assert "not sent: the job stopped after" in str(not_sent[0].reason)
+
+
+async def test_concurrent_pruning_syncs_both_count_a_list_deleted_once() -> None:
+    async with FakeKoreServer() as server, connect(server) as client:
+        server.seed_list("acc-1", IID, "Stale")
+        lists = client.account("acc-1", iid=IID).contact_lists
+        desired = [{"name": "Keep"}]
+        first, second = await asyncio.gather(
+            lists.sync(desired, prune=True), lists.sync(desired, prune=True)
+        )
+    assert server.count(operation="delete") == 2  # both planned the delete; one found it gone
+    assert first.ok
+    assert second.ok
+    statuses = sorted(o.reason or "" for r in (first, second) for o in r.with_status("deleted"))
+    assert statuses == ["", "already gone (deleted elsewhere since the plan was made)"]
+    assert [item["name"] for item in server.lists("acc-1")] == ["Keep"]
+
+
+async def test_create_many_iter_streams_every_outcome_through_the_client(
+    server: FakeKoreServer, client: kca.CampaignClient
+) -> None:
+    lists = client.account("acc-1", iid=IID).contact_lists
+    items = ({"name": f"l{i}"} for i in range(30))
+    async with contextlib.aclosing(lists.create_many_iter(items, concurrency=5)) as outcomes:
+        seen = [outcome async for outcome in outcomes]
+    assert sorted(o.index for o in seen) == list(range(30))
+    on_server = {item["name"]: item["_id"] for item in server.lists("acc-1")}
+    assert {o.name: o.list_id for o in seen} == on_server
+    assert bulk_tasks() == []

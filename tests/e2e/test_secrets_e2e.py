@@ -15,9 +15,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 import kore_campaign_async as kca
-from kore_campaign_async._config import Timeout
+from kore_campaign_async._http.aiohttp_transport import AiohttpTransport, _describe
 from kore_campaign_async._http.auth import JwtSigner
-from kore_campaign_async._http.transport import Transport, _describe
+from kore_campaign_async._http.transport import HttpRequest
 from kore_campaign_async.testing import FakeKoreServer, Fault
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
@@ -103,19 +103,14 @@ async def test_a_malformed_answer_does_not_carry_the_token(garbage_server: str) 
 
 async def send_failing_with(raised: Exception) -> kca.APIConnectionError:
     """Send one request whose aiohttp call raises ``raised``; return the error we raise."""
-    transport = Transport()
+    transport = AiohttpTransport()
     url = "http://kore.test/api/x"
     try:
         with aioresponses() as mocked:
             mocked.post(url, exception=raised)
             with pytest.raises(kca.APIConnectionError) as caught:
                 await transport.send(
-                    "POST",
-                    url,
-                    params=(),
-                    headers={"auth": TOKEN},
-                    json_body={"a": 1},
-                    timeout=Timeout(),
+                    HttpRequest("POST", url, headers={"auth": TOKEN}, json={"a": 1})
                 )
     finally:
         await transport.aclose()

@@ -1,0 +1,48 @@
+"""Stop a bulk job's sending when the account itself is refused.
+
+A 401 that survived the SDK's token renewal, or a 403, says the credentials or the account's
+rights are wrong: every later request of the job would meet the same answer, and at Kore's 60
+requests a minute a 10,000-item job would spend hours collecting them. After the first such
+failure the job sends nothing more; each remaining item ends "failed" with ``attempts == 0``
+and a reason naming the cause. Items already in flight finish as they will.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import attrs
+
+from .._exceptions import AuthenticationError, KoreError, PermissionDeniedError
+from .outcomes import Outcome, failed_outcome
+from .plan import Action
+
+#: Failures that concern the account or its credentials, not the item.
+ACCOUNT_FAILURES: Final = (AuthenticationError, PermissionDeniedError)
+
+
+class AccountHalt:
+    """One job's switch: thrown by the first account-wide failure, checked before each send."""
+
+    def __init__(self) -> None:
+        self.cause: KoreError | None = None
+        self._reason = ""
+
+    def note(self, error: BaseException, name: str) -> None:
+        """Throw the switch if ``error`` (raised for item ``name``) concerns the account."""
+        if self.cause is None and isinstance(error, ACCOUNT_FAILURES):
+            self.cause = error
+            self._reason = (
+                f"not sent: the job stopped after {name!r} failed with "
+                f"{type(error).__name__}: {error} (fix the credentials or the account's "
+                "permissions, then run again)"
+            )
+
+    def not_sent(self, *, index: int, account_id: str, name: str, action: Action) -> Outcome | None:
+        """Return the "failed, not sent" outcome of an item once the switch is thrown, else None."""
+        if self.cause is None:
+            return None
+        failed = failed_outcome(
+            index=index, account_id=account_id, name=name, action=action, error=self.cause
+        )
+        return attrs.evolve(failed, attempts=0, reason=self._reason)

@@ -1,0 +1,163 @@
+"""The one module of the SDK that touches aiohttp: one session per client, one attempt per send.
+
+It maps aiohttp's exceptions onto ours and says whether the request may have reached the
+server (``request_sent``), which decides whether a retried create must look before it leaps.
+An aiohttp error is chained (``__cause__``) only when nothing in it holds the request's
+headers: ``ClientResponseError.request_info`` carries our ``auth`` token, and a chained
+exception ends up in every logged traceback and error report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+
+from .._config import AUTH_HEADER, USER_AGENT
+from .._exceptions import APIConnectionError, APITimeoutError, ClientClosedError
+from .transport import HttpRequest, RawResponse
+
+# Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
+# json.dumps() with any non-default option builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_JSON = {"Content-Type": "application/json"}
+
+
+def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
+    """Return ``error`` to chain if nothing in it exposes a request header or ``secret``.
+
+    What is chained loses its tracebacks (and those of the errors it chains): error reporters
+    record the locals of every frame in them, and aiohttp's frames hold the request's headers.
+    """
+    chain: list[BaseException] = []
+    pending: list[BaseException] = [error]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in chain):
+            continue
+        # request_info (ClientResponseError and kin) holds every header we sent.
+        if hasattr(current, "request_info") or (secret and secret in repr(current.args)):
+            return None
+        chain.append(current)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    for current in chain:
+        current.__traceback__ = None
+    return error
+
+
+def _connection_failure(
+    error: aiohttp.ClientError, request: HttpRequest
+) -> tuple[APIConnectionError, BaseException | None]:
+    """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
+    method, url = request.method, request.url
+    if isinstance(error, aiohttp.ClientConnectorError):
+        failure = APIConnectionError(
+            f"{method} {url}: cannot connect ({error.os_error.__class__.__name__})",
+            method=method,
+            url=url,
+            request_sent=False,
+        )
+    else:
+        failure = APIConnectionError(
+            f"{method} {url}: connection failed ({_describe(error, _token(request))})",
+            method=method,
+            url=url,
+        )
+    return failure, _safe_cause(error, _token(request))
+
+
+def _token(request: HttpRequest) -> str:
+    # Looked up where needed, never kept: error reporters record every frame's locals.
+    return request.headers.get(AUTH_HEADER, "")
+
+
+def _describe(error: BaseException, secret: str) -> str:
+    """Name an aiohttp error for our message, with the status and text a response error has."""
+    text = type(error).__name__
+    if isinstance(error, aiohttp.ClientResponseError):
+        # Withhold the whole message rather than splice it: a short token would otherwise
+        # mangle ordinary words, and a partial message is no help to anyone.
+        message = error.message
+        if secret and secret in message:
+            message = "<message withheld: it contained the auth token>"
+        text = f"{text}: {error.status} {message}"
+    return text
+
+
+class AiohttpTransport:
+    """Send single HTTP attempts over one reused ``aiohttp.ClientSession``."""
+
+    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("the client is closed; create a new CampaignClient")
+        if self._session is None:
+            # Made lazily so the client can be built outside a running loop.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                # A caller's session keeps its own default User-Agent.
+                headers={"User-Agent": USER_AGENT},
+                # Kore authenticates by header. One session serves every account, so a cookie
+                # one account's answer set would ride along on another account's requests.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+            # aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops.
+            # That second request escapes the account limiter, the attempt count and the
+            # lost-answer bookkeeping (a resent DELETE answers 404 for a list it just deleted),
+            # so our retry layer must be the only one. There is no public switch for it.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
+        return self._session
+
+    async def send(self, request: HttpRequest) -> RawResponse:
+        """Send one request and read the whole answer; never retries."""
+        session = self._get_session()
+        data = None if request.json is None else _ENCODER.encode(request.json).encode()
+        timeout = request.timeout
+        # Raised after the except blocks, so an unsafe aiohttp error is not even __context__.
+        # No local holds the headers or the token: error reporters record every frame's locals.
+        failure: APIConnectionError
+        cause: BaseException | None = None
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                data=data,
+                headers=request.headers if data is None else {**request.headers, **_JSON},
+                timeout=aiohttp.ClientTimeout(
+                    total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
+                ),
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                return RawResponse(response.status, response.headers, body)
+        except aiohttp.ConnectionTimeoutError:
+            failure = APITimeoutError(
+                f"{request.method} {request.url}: connect timed out",
+                method=request.method,
+                url=request.url,
+                request_sent=False,
+            )
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            failure = APITimeoutError(
+                f"{request.method} {request.url}: timed out waiting for the answer",
+                method=request.method,
+                url=request.url,
+            )
+        except aiohttp.ClientError as exc:
+            failure, cause = _connection_failure(exc, request)
+        raise failure from cause
+
+    async def aclose(self) -> None:
+        """Close the session if we made it; a caller's session stays open."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._session is not None and self._owns_session:
+            await self._session.close()

@@ -1,0 +1,96 @@
+"""Read a listing (getAllListDetails) so that one bad record never blocks the account.
+
+Each item is first read as strictly as a single result. Only an item that fails is read again
+field by field: a field whose value its hook refuses keeps its default and its raw value goes to
+the list's ``extra`` under its wire name. An item without a usable id or name (absent, null,
+blank or unreadable), or that is no JSON object, is left out and counted. Both are logged as a
+WARNING on the ``kore_campaign_async`` logger, with structured ``extra`` fields (``kore_url``,
+``kore_item_index``, ``kore_list_id``, ``kore_fields``); the raw values are not logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from .converter import camel, converter, structure_with_meta
+from .models import ContactList, ContactListListing, ResponseMeta
+
+logger = logging.getLogger("kore_campaign_async")
+
+#: Wire name -> type of each field a listing item carries.
+_FIELDS: dict[str, Any] = {
+    camel(field.name): field.type
+    for field in attrs.fields(attrs.resolve_types(ContactList))
+    if field.name not in ("extra", "meta")
+}
+
+
+def read_listing(items: list[Any], *, url: str, meta: ResponseMeta | None) -> ContactListListing:
+    """Return every contact list of ``items`` that has a usable id and name."""
+    lists: list[ContactList] = []
+    for index, item in enumerate(items):
+        try:
+            found: ContactList | None = structure_with_meta(item, ContactList, meta)
+        except Exception:  # cattrs raises many types; read it field by field instead
+            found = _read_leniently(item, index, url, meta)
+        if found is not None and found.id.strip() and found.name.strip():
+            lists.append(found)
+        else:
+            _skip(index, url, item)
+    return ContactListListing(lists, skipped=len(items) - len(lists), meta=meta)
+
+
+def _read_leniently(
+    item: Any, index: int, url: str, meta: ResponseMeta | None
+) -> ContactList | None:
+    """Return the item with its unreadable fields moved to ``extra``, or None if it has no id."""
+    if not isinstance(item, Mapping):
+        return None
+    kept = dict(item)
+    unreadable: dict[str, Any] = {}
+    for wire, tp in _FIELDS.items():
+        if kept.get(wire) is not None:
+            try:
+                converter.structure(kept[wire], tp)
+            except Exception:  # any refusal: keep the raw value instead
+                unreadable[wire] = kept.pop(wire)
+    if "_id" in unreadable or "name" in unreadable:
+        return None
+    try:
+        found = structure_with_meta(kept, ContactList, meta)
+    except Exception:  # e.g. no _id at all: skipped, never fatal
+        return None
+    if unreadable:
+        logger.warning(
+            "%s: list %s, item %d: could not read %s; kept raw in extra",
+            url,
+            found.id,
+            index,
+            ", ".join(unreadable),
+            extra={
+                "kore_url": url,
+                "kore_item_index": index,
+                "kore_list_id": found.id,
+                "kore_fields": list(unreadable),
+            },
+        )
+    return attrs.evolve(found, extra={**found.extra, **unreadable})
+
+
+def _skip(index: int, url: str, item: Any) -> None:
+    list_id = item.get("_id") if isinstance(item, Mapping) else None
+    logger.warning(
+        "%s: item %d skipped: no usable id or name",
+        url,
+        index,
+        extra={
+            "kore_url": url,
+            "kore_item_index": index,
+            "kore_list_id": list_id if isinstance(list_id, str) else None,
+            "kore_fields": [],
+        },
+    )
