@@ -30,9 +30,10 @@ from typing import Final, Protocol
 import attrs
 
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._http.limits import AccountLimiter, RateLimit
 from kore_campaign_async._quota import pacing
 from kore_campaign_async.testing._ratelimit import RateWindows, ServerRateLimit
+
+from ._sliding_log import SlidingLog
 
 CONCURRENCY: Final = 8
 REQUESTS: Final = 60
@@ -82,27 +83,6 @@ class Pacer(Protocol):
     def answered(self, sent_at: float, retry_after: float | None) -> None: ...
 
 
-class SlidingLog:
-    """Today's AccountLimiter: a sliding log with a burst of the limit and an adaptive cut."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self._limiter = AccountLimiter(
-            RateLimit(REQUESTS, per=PER), CONCURRENCY, clock=clock, sleep=clock.sleep
-        )
-
-    async def acquire(self) -> float:
-        return await self._limiter.acquire()
-
-    def release(self, sent_at: float) -> None:
-        self._limiter.release(sent_at)
-
-    def answered(self, sent_at: float, retry_after: float | None) -> None:
-        if retry_after is None:
-            self._limiter.on_success()
-        else:
-            self._limiter.on_rate_limited(retry_after, sent_at=sent_at)
-
-
 class Gcra:
     """The pure pacing state machine, behind one lock (as a store serves it)."""
 
@@ -141,7 +121,7 @@ class Gcra:
 
 def _candidates(clock: ManualClock) -> dict[str, Pacer]:
     return {
-        "sliding log + cut (today)": SlidingLog(clock),
+        "sliding log + cut (today)": SlidingLog(clock, REQUESTS, PER, CONCURRENCY),
         "GCRA burst 1, pause only": Gcra(clock, pacing.PacingSettings(burst=1), learn=False),
         "GCRA burst 60 + learn": Gcra(clock, pacing.PacingSettings(burst=REQUESTS), learn=True),
         "GCRA burst 6 + learn (chosen)": Gcra(clock, pacing.PacingSettings(), learn=True),

@@ -29,8 +29,8 @@ FIELDS: Final = (
 
 # KEYS[1]: the account's hash.
 # ARGV: op, fingerprint, requests, per, start burst, pause cap, margin, ttl ms, pause channel,
-# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME).
-# Returns {"ok", number, now} or {"conflict", stored fingerprint}.
+# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME), adaptive ("1" or "0").
+# Returns {"ok", number, now, pause left} or {"conflict", stored fingerprint}.
 PACE: Final = f"""
 local op, fp = ARGV[1], ARGV[2]
 local requests, per, start_burst = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -42,6 +42,7 @@ if not now then
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
 local sent_at = tonumber(ARGV[10]) or now
+local adaptive = ARGV[13] == '1'
 local EPSILON, MAX_CUT = {EPSILON!r}, {MAX_CUT!r}
 local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
 local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
@@ -92,7 +93,7 @@ elseif op == '429' then
   local wait = retry_after
   if wait == nil then wait = interval() end
   s.paused_until = math.max(s.paused_until, now + math.min(wait, pause_cap))
-  if sent_at >= s.cut_at then
+  if adaptive and sent_at >= s.cut_at then
     if s.burst > 1 then
       s.burst = 1
     else
@@ -119,7 +120,9 @@ redis.call('PEXPIRE', KEYS[1], ttl_ms)
 if op == '429' then
   redis.call('PUBLISH', channel, string.format('%.17g', result))
 end
-return {{'ok', string.format('%.17g', result), string.format('%.17g', now)}}
+local pause_left = math.max(0, s.paused_until - now)
+return {{'ok', string.format('%.17g', result), string.format('%.17g', now),
+        string.format('%.17g', pause_left)}}
 """
 
 # KEYS[1]: a lease. ARGV: token, ttl ms. Returns 1 if the token still holds it (renewed).
@@ -169,4 +172,5 @@ def pace_args(
         _exact(sent_at),
         _exact(retry_after),
         _exact(now),
+        "1" if settings.adaptive else "0",
     ]

@@ -46,7 +46,8 @@ DEFAULT_MARGIN: Final = 0.02
 EPSILON: Final = 1e-9
 
 
-def _positive_int(name: str, value: object) -> None:
+def require_positive_int(name: str, value: object) -> None:
+    """Raise ConfigurationError unless ``value`` is an int >= 1 (a bool is not)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}")
 
@@ -62,13 +63,15 @@ class PacingSettings:
     #: Longest pause one 429 imposes, whatever its Retry-After (default: two windows).
     max_pause: float | None = None
     margin: float = DEFAULT_MARGIN
+    #: Learn from 429s (burst and limit); False: a 429 only pauses the account.
+    adaptive: bool = True
 
     def __attrs_post_init__(self) -> None:
-        _positive_int("requests", self.requests)
+        require_positive_int("requests", self.requests)
         if not (0 < self.per < math.inf):
             raise ConfigurationError(f"per must be finite and > 0, got {self.per!r}")
         if self.burst is not None:
-            _positive_int("burst", self.burst)
+            require_positive_int("burst", self.burst)
         if self.max_pause is not None and not (0 < self.max_pause < math.inf):
             raise ConfigurationError(f"max_pause must be finite and > 0, got {self.max_pause!r}")
         if not (0 <= self.margin < 1):
@@ -89,6 +92,7 @@ class PacingSettings:
         return (
             f"{self.requests} per {self.per!r}s, burst {self.start_burst}, "
             f"max pause {self.pause_cap!r}s, margin {self.margin!r}"
+            + ("" if self.adaptive else ", not adaptive")
         )
 
 
@@ -209,7 +213,7 @@ def rate_limited(
         wait = retry_after
     pause_end = now + min(wait, settings.pause_cap)
     state.paused_until = max(state.paused_until, pause_end)
-    if sent_at >= state.cut_at:
+    if settings.adaptive and sent_at >= state.cut_at:
         _learn(state, settings, now)
     # No burst after a pause: resume one interval apart.
     state.tat = max(state.tat, state.paused_until + (state.burst - 1) * interval(state, settings))

@@ -173,6 +173,7 @@ class RedisLimitStore:
             burst=1,
             max_pause=settings.pause_cap,
             margin=settings.margin,
+            adaptive=settings.adaptive,
         )
 
     async def _run(
@@ -191,7 +192,7 @@ class RedisLimitStore:
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
         if status == "conflict":
             raise settings_conflict(key, rest[0], settings.fingerprint())
-        return Permit(float(rest[0]), float(rest[1]), shared=True)
+        return Permit(float(rest[0]), float(rest[1]), shared=True, pause=float(rest[2]))
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
         """Register ``settings`` (ConfigurationError if the account is paced otherwise)."""

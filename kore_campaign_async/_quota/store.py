@@ -48,6 +48,8 @@ class Permit:
     at: float
     #: Whether a shared store answered (False: the in-process store, or a fallback to it).
     shared: bool = False
+    #: Seconds the account stays paused by a 429 (0.0: not paused).
+    pause: float = 0.0
 
     @property
     def granted(self) -> bool:
@@ -159,7 +161,7 @@ class LocalLimitStore:
         self._accounts[key] = (fingerprint, state)
         if op == "429":
             self._listeners.tell(key, number)
-        return Permit(number, now)
+        return Permit(number, now, pause=max(0.0, state.paused_until - now))
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
         self.apply(key, settings, "bind")

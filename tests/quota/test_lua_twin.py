@@ -13,6 +13,7 @@ from kore_campaign_async._quota.pacing import PacingSettings, PacingState
 SETTINGS = (
     PacingSettings(),
     PacingSettings(requests=10, per=2.0, burst=3, max_pause=5.0, margin=0.0),
+    PacingSettings(requests=5, per=1.0, adaptive=False),
 )
 
 
@@ -39,6 +40,7 @@ async def test_lua_and_python_take_the_same_steps(
             )
             assert answer[0] == b"ok"
             assert float(answer[1]) == pytest.approx(number, abs=1e-6)
+            assert float(answer[3]) == pytest.approx(max(0.0, state.paused_until - now), abs=1e-6)
             if op == "permit" and number == 0:
                 permits = [*permits[-20:], now]
             stored = await client.hgetall("twin")
