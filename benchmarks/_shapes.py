@@ -124,7 +124,8 @@ def _candidates(clock: ManualClock) -> dict[str, Pacer]:
         "sliding log + cut (today)": SlidingLog(clock, REQUESTS, PER, CONCURRENCY),
         "GCRA burst 1, pause only": Gcra(clock, pacing.PacingSettings(burst=1), learn=False),
         "GCRA burst 60 + learn": Gcra(clock, pacing.PacingSettings(burst=REQUESTS), learn=True),
-        "GCRA burst 6 + learn (chosen)": Gcra(clock, pacing.PacingSettings(), learn=True),
+        "GCRA burst 6 + learn": Gcra(clock, pacing.PacingSettings(burst=6), learn=True),
+        "GCRA burst 1 + learn (chosen)": Gcra(clock, pacing.PacingSettings(), learn=True),
     }
 
 

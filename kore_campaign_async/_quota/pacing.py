@@ -3,22 +3,23 @@
 Chosen by the numbers of ``benchmarks/_shapes.py`` over fixed windows, sliding windows, token
 buckets with a small burst and servers allowing less than configured:
 
-- **GCRA with a bounded burst.** Permits are spaced ``interval`` apart (the learned limit over
-  ``per``, plus a safety margin); an idle account may start ``burst`` at once. Unlike a
-  sliding log, pacing never repeats a burst every window, which a token-bucket server refuses.
-- **A 429 pauses the account** for its Retry-After (at most ``max_pause``), and the burst
-  credit is gone afterwards: after a pause requests resume one interval apart.
-- **Learning from the 429.** The server admitted ``epoch_ok`` requests between the end of the
-  last pause (``epoch_start``) and the end of this one: that is its rate, exactly so for a
-  sliding or fixed window the epoch starts empty. The first 429 of an account sets the burst to
-  1 (the burst alone may have been the trouble) and the limit to at most that rate; later ones
-  to at most that rate and at least one request a window lower. One answer never more than
-  halves the limit. 429s for requests sent before the last cut (``cut_at``) only extend the
-  pause: they describe the overload that cut already answered.
+- **GCRA pacing.** Permits are spaced ``interval`` apart (the learned limit over ``per``, plus a
+  safety margin), so no window of any shape ever sees more than the limit. An idle account may
+  start ``burst`` at once (default 1: the matrix showed any burst costs 429s on sliding and
+  token-bucket servers). Unlike the old sliding log, pacing never replays a burst every window.
+- **A 429 pauses the account** for its Retry-After (at most ``max_pause``, default two windows),
+  and the burst credit is gone afterwards: after a pause requests resume one interval apart.
+- **Learning from the 429** (``adaptive``). The server admitted ``epoch_ok`` requests between
+  the end of the last pause (``epoch_start``) and the end of this one: that is its rate, exactly
+  so for a sliding or fixed window the epoch starts empty. A 429 while a burst is allowed sets
+  the burst to 1 (the burst alone may have been the trouble); otherwise the limit drops to that
+  rate, and at least one request a window. One answer never cuts more than 30 %. 429s for
+  requests sent before the last lesson (``cut_at``) only extend the pause: they describe the
+  overload that lesson already answered.
 - **Probing back.** Every ``PROBE_WINDOWS`` windows' worth of successes without a 429 win one
   request per window back, up to the configured limit: a server that allowed less for a while
   is caught up with, and one probe costs at most one 429.
-- **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh (burst included).
+- **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
 
 State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
 a shared store): no two hosts' clocks are ever compared.
@@ -38,8 +39,8 @@ from .._exceptions import ConfigurationError
 PROBE_WINDOWS: Final = 2
 #: Windows of idleness after which an account forgets what it learned.
 FORGET_WINDOWS: Final = 10
-#: A single 429 never cuts the limit below this share of what it was.
-MAX_CUT: Final = 0.5
+#: A single 429 never cuts the limit below this share of what it was (as botocore's cut).
+MAX_CUT: Final = 0.7
 #: Pacing a hair slower than the limit keeps latency jitter from putting limit + 1 in a window.
 DEFAULT_MARGIN: Final = 0.02
 # Float slack: a sleep of exactly the computed wait may land a hair before the deadline.
@@ -58,7 +59,7 @@ class PacingSettings:
 
     requests: int = DEFAULT_RATE_LIMIT_REQUESTS
     per: float = DEFAULT_RATE_LIMIT_PERIOD
-    #: Requests an idle account may start at once (default: a tenth of ``requests``).
+    #: Requests an idle account may start at once (default 1: none beyond the pace).
     burst: int | None = None
     #: Longest pause one 429 imposes, whatever its Retry-After (default: two windows).
     max_pause: float | None = None
@@ -80,7 +81,7 @@ class PacingSettings:
     @property
     def start_burst(self) -> int:
         """The burst of a fresh account."""
-        return self.burst if self.burst is not None else max(1, self.requests // 10)
+        return self.burst if self.burst is not None else 1
 
     @property
     def pause_cap(self) -> float:

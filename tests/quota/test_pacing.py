@@ -22,9 +22,24 @@ def take_all(state: PacingState, now: float, settings: PacingSettings = SETTINGS
     return taken
 
 
-def test_an_idle_account_starts_a_tenth_of_its_limit_at_once_then_paces() -> None:
+def test_an_account_is_paced_from_its_first_request() -> None:
     state = fresh()
-    assert take_all(state, 1000.0) == 6
+    assert take_all(state, 1000.0) == 1
+    assert pacing.permit(state, SETTINGS, 1000.0) == pytest.approx(1.0)
+
+
+def test_a_configured_burst_starts_at_once_then_paces() -> None:
+    settings = PacingSettings(requests=60, per=60.0, burst=6, margin=0.0)
+    state = fresh(settings)
+    assert take_all(state, 1000.0, settings) == 6
+    assert pacing.permit(state, settings, 1000.0) == pytest.approx(1.0)
+    assert pacing.permit(state, settings, 1001.0) == 0
+    assert pacing.permit(state, settings, 1001.0) == pytest.approx(1.0)
+
+
+def test_the_default_burst_is_one() -> None:
+    state = fresh()
+    assert take_all(state, 1000.0) == 1
     assert pacing.permit(state, SETTINGS, 1000.0) == pytest.approx(1.0)
     assert pacing.permit(state, SETTINGS, 1001.0) == 0
     assert pacing.permit(state, SETTINGS, 1001.0) == pytest.approx(1.0)
@@ -38,14 +53,16 @@ def test_the_margin_paces_a_hair_slower() -> None:
 
 
 def test_a_429_pauses_for_its_retry_after_and_removes_the_burst() -> None:
-    state = fresh()
-    assert take_all(state, 1000.0) == 6
-    assert pacing.rate_limited(state, SETTINGS, 1000.5, 3.0, sent_at=1000.0) == pytest.approx(3.0)
-    assert pacing.permit(state, SETTINGS, 1002.0) == pytest.approx(1.5)
+    settings = PacingSettings(requests=60, per=60.0, burst=6, margin=0.0)
+    state = fresh(settings)
+    assert take_all(state, 1000.0, settings) == 6
+    pause = pacing.rate_limited(state, settings, 1000.5, 3.0, sent_at=1000.0)
+    assert pause == pytest.approx(3.0)
+    assert pacing.permit(state, settings, 1002.0) == pytest.approx(1.5)
     # The burst is still owed (six permits at 1000 pace until 1006), then one interval apart.
-    assert pacing.permit(state, SETTINGS, 1003.5) == pytest.approx(2.5)
-    assert take_all(state, 1006.0) == 1
-    assert pacing.permit(state, SETTINGS, 1006.0) == pytest.approx(1.0)
+    assert pacing.permit(state, settings, 1003.5) == pytest.approx(2.5)
+    assert take_all(state, 1006.0, settings) == 1
+    assert pacing.permit(state, settings, 1006.0) == pytest.approx(1.0)
     assert state.burst == 1
     assert state.limit == 60  # the first 429 blames the burst only
 
@@ -65,26 +82,31 @@ def test_without_retry_after_the_pause_is_one_interval() -> None:
 
 def test_a_paced_429_learns_the_rate_the_server_admitted() -> None:
     state = fresh()
-    pacing.rate_limited(state, SETTINGS, 1000.0, 1.0, sent_at=1000.0)  # burst gone
-    # 40 successes from the end of that pause (1001) to the end of the next (1061): 40/60 s.
-    for i in range(40):
-        pacing.succeeded(state, SETTINGS, 1001.0 + i, sent_at=1001.0 + i)
-    pause = pacing.rate_limited(state, SETTINGS, 1041.0, 20.0, sent_at=1041.0)
-    assert pause == 20.0
-    assert state.limit == pytest.approx(40.0)
-    assert pacing.interval(state, SETTINGS) == pytest.approx(1.5)
+    # 48 successes from the epoch's start (1000) to the end of the pause (1060): 48/60 s.
+    for i in range(48):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    pause = pacing.rate_limited(state, SETTINGS, 1048.0, 12.0, sent_at=1048.0)
+    assert pause == 12.0
+    assert state.limit == pytest.approx(48.0)
+    assert pacing.interval(state, SETTINGS) == pytest.approx(1.25)
 
 
-def test_a_paced_429_cuts_at_least_one_and_at_most_half() -> None:
+def test_a_paced_429_cuts_at_least_one_and_at_most_thirty_percent() -> None:
     state = fresh()
-    pacing.rate_limited(state, SETTINGS, 1000.0, 1.0, sent_at=1000.0)
     for i in range(100):
-        pacing.succeeded(state, SETTINGS, 1001.0 + i, sent_at=1001.0 + i)
-    pacing.rate_limited(state, SETTINGS, 1101.0, 0.5, sent_at=1101.0)
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    pacing.rate_limited(state, SETTINGS, 1100.0, 0.5, sent_at=1100.0)
     assert state.limit == 59  # it admitted more than 60/min: still one lower
-    # Nothing admitted since: never below half of what it was.
+    # Nothing admitted since: never below 70 % of what it was.
     pacing.rate_limited(state, SETTINGS, 1102.0, 0.5, sent_at=1102.0)
-    assert state.limit == 29.5
+    assert state.limit == pytest.approx(59 * 0.7)
+
+
+def test_without_adaptive_a_429_only_pauses() -> None:
+    settings = PacingSettings(requests=60, per=60.0, adaptive=False)
+    state = fresh(settings)
+    assert pacing.rate_limited(state, settings, 1000.0, 2.0, sent_at=1000.0) == 2.0
+    assert (state.limit, state.burst) == (60, 1)
 
 
 def test_429s_for_requests_sent_before_the_cut_only_extend_the_pause() -> None:
@@ -134,6 +156,7 @@ def test_settings_reject_bad_values(kwargs: dict[str, float], field: str) -> Non
 
 
 def test_fingerprints_tell_settings_apart() -> None:
-    assert PacingSettings().fingerprint() == PacingSettings(burst=6).fingerprint()
+    assert PacingSettings().fingerprint() == PacingSettings(burst=1).fingerprint()
+    assert PacingSettings().fingerprint() != PacingSettings(adaptive=False).fingerprint()
     assert PacingSettings().fingerprint() != PacingSettings(requests=30).fingerprint()
     assert PacingSettings().fingerprint() != PacingSettings(max_pause=5).fingerprint()

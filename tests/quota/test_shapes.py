@@ -6,7 +6,7 @@ import pytest
 
 from benchmarks import _shapes
 
-CHOSEN = "GCRA burst 6 + learn (chosen)"
+CHOSEN = "GCRA burst 1 + learn (chosen)"
 
 
 @pytest.mark.parametrize("shape", _shapes.SHAPES, ids=lambda shape: shape.name)
