@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from kore_campaign_async import ConfigurationError, RateLimitError
+from kore_campaign_async._http.limits import AccountLimiter, RateLimit
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey
@@ -203,3 +204,34 @@ async def test_a_client_we_were_given_is_not_closed(redis_url: str) -> None:
         await store.bind(KEY, SETTINGS)
     assert await client.ping()
     await client.aclose()
+
+
+async def test_a_bounded_waiter_in_another_process_is_refused_when_a_pause_arrives(
+    redis_url: str,
+) -> None:
+    rate = RateLimit(1, per=100.0)
+    async with stores(redis_url, 2) as (first, second):
+        limiters = [
+            AccountLimiter(rate, 4, clock=time.monotonic, sleep=asyncio.sleep, store=s, key=KEY)
+            for s in (first, second)
+        ]
+        async with limiters[0].slot() as sent_at:
+            pass
+        await asyncio.wait_for(second._subscriber.listening.wait(), 2)
+
+        async def wait_in_second() -> float:
+            async with limiters[1].slot(max_pause=10.0) as later:
+                return later
+
+        # The second process's call sleeps towards its permit, about 100 s away...
+        waiter = asyncio.ensure_future(wait_in_second())
+        await asyncio.sleep(0.05)
+        assert not waiter.done()
+        # ...until the first process's 429 pauses the account for longer than it accepts.
+        limiters[0].on_rate_limited(60.0, sent_at=sent_at)
+        with pytest.raises(RateLimitError) as caught:
+            await asyncio.wait_for(waiter, 2)
+        assert caught.value.request_sent is False
+        assert caught.value.retry_after == pytest.approx(60.0, abs=0.5)
+        for limiter in limiters:
+            await limiter.aclose()
