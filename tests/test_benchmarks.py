@@ -23,7 +23,8 @@ import aiohttp  # noqa: E402
 import attrs  # noqa: E402
 import httpx  # noqa: E402
 
-from benchmarks import _baselines, _overhead, _report  # noqa: E402
+import kore_campaign_async as kca  # noqa: E402
+from benchmarks import _baselines, _call_path, _overhead, _report  # noqa: E402
 from benchmarks.__main__ import QUICK_RESULTS, RESULTS, _parse, output_dir  # noqa: E402
 from benchmarks._common import CreateCall, sign_token  # noqa: E402
 from benchmarks._server import ServerProcess  # noqa: E402
@@ -206,3 +207,17 @@ def test_report_shows_every_client_and_each_target_with_its_verdict() -> None:
     assert "| SDK create | 21 | 4000 | 130 | 200 | 1.25x | 1.10x |" in lines
     assert "| SDK create / raw | 1.40x | 1.25x | 1.10x to 1.50x | **pass** |" in lines
     assert "| SDK create_many / SDK create | 1.15x | 1.20x | 1.00x to 1.30x | **fail** |" in lines
+
+
+async def test_call_path_splits_request_path_from_decoding_hooks_and_finds_the_await() -> None:
+    found = await _call_path.crossed()
+    request_path = {code.co_name for code in found.request_path}
+    hooks = {code.co_name for code in found.decoding_hooks}
+    assert {"create", "decode_result", "create_body"} <= request_path
+    assert {"structure", "_structure_str"} <= hooks
+    assert "decode_result" not in hooks
+    # While the server answers, the create waits in the transport, the create outermost.
+    chain = found.deepest
+    assert chain[0] is kca.ContactLists.create.__code__
+    assert chain[-1].co_name == "send"
+    assert len(chain) >= 3

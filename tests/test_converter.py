@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._wire.converter import (
-    camel,
-    converter,
-    parse_datetime,
-    structure_with_meta,
-)
+from kore_campaign_async._wire.converter import ResultHook, camel, converter
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "api-docs"
 
@@ -92,7 +87,7 @@ def test_campaign_in_use_ids_or_objects() -> None:
     ],
 )
 def test_datetimes_are_aware(value: object, expected: datetime) -> None:
-    parsed = parse_datetime(value)
+    parsed = converter.structure(value, datetime)
     assert parsed == expected
     assert parsed.tzinfo is not None
 
@@ -137,6 +132,12 @@ def test_wire_names(attr: str, wire: str) -> None:
 META = kca.ResponseMeta(attempts=2, status=200, api_version="v2", adopted=True)
 
 
+def structure_with_meta(data: object, cls: type[Any], meta: kca.ResponseMeta | None) -> Any:
+    """What decode_result does: the model's hook, given the result's meta as third argument."""
+    hook = cast("ResultHook[Any]", converter.get_structure_hook(cls))
+    return hook(data, cls, meta)
+
+
 @pytest.mark.parametrize(
     ("cls", "data"),
     [
@@ -145,7 +146,7 @@ META = kca.ResponseMeta(attempts=2, status=200, api_version="v2", adopted=True)
         (kca.UpdatedContactList, {"contactListId": "cl-1", "body": {"name": "B", "new": 1}}),
     ],
 )
-def test_structure_with_meta_builds_what_structure_then_evolve_did(
+def test_meta_given_to_the_hook_builds_what_structure_then_evolve_did(
     cls: type[Any], data: dict[str, Any]
 ) -> None:
     plain = converter.structure(data, cls)
@@ -340,13 +341,13 @@ def test_list_fields_refuse_what_is_not_a_json_array(wire: str, value: object) -
 def test_epoch_numbers_below_1e11_are_seconds_from_it_milliseconds(
     value: float, expected: datetime
 ) -> None:
-    assert parse_datetime(value) == expected
+    assert converter.structure(value, datetime) == expected
 
 
 @pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), True, "yesterday", [1]])
 def test_what_is_no_timestamp_is_refused(value: object) -> None:
     with pytest.raises((TypeError, ValueError, OverflowError)):
-        parse_datetime(value)
+        converter.structure(value, datetime)
 
 
 @pytest.mark.parametrize(("value", "expected"), [(7, 7), ("7", 7), (7.0, 7)])

@@ -14,7 +14,6 @@ from kore_campaign_async._http.responses import (
     decode,
     decode_lists,
     decode_result,
-    envelope_data,
     is_name_taken,
 )
 from kore_campaign_async._http.transport import RawResponse
@@ -104,9 +103,11 @@ def test_429_without_retry_after() -> None:
 
 def test_success_envelope_and_missing_data() -> None:
     payload = decode(raw(200, {"status": "success", "data": {"_id": "x"}}), method="GET", url="u")
-    assert envelope_data(payload, method="GET", url="u", status=200) == {"_id": "x"}
-    with pytest.raises(kca.APIResponseDecodeError):
-        envelope_data({"status": "success"}, method="GET", url="u", status=200)
+    assert decode_result(payload, kca.ContactList, method="GET", url="u", status=200).id == "x"
+    with pytest.raises(kca.APIResponseDecodeError, match="no 'data' field"):
+        decode_result({"status": "success"}, kca.ContactList, method="GET", url="u", status=200)
+    with pytest.raises(kca.APIResponseDecodeError, match="no 'data' field"):
+        decode_lists({"status": "success"}, method="GET", url="u", status=200)
 
 
 def test_malformed_json_on_success_is_a_decode_error() -> None:

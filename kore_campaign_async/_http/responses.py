@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -26,7 +26,7 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from .._wire.converter import structure_with_meta
+from .._wire.converter import ResultHook, converter
 from .._wire.listing import read_listing
 from .._wire.models import ContactListListing, ResponseMeta
 from .._wire.retry_after import parse_retry_after
@@ -163,27 +163,13 @@ def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = 
             status=raw.status,
             body=Redactor(secrets).text(raw.body[:_MAX_TEXT].decode("utf-8", errors="replace")),
         ) from None
-    # dict first: JSON objects pass a plain type check, not the slower Mapping ABC one.
-    if isinstance(payload, (dict, Mapping)):
+    if isinstance(payload, dict):
         failed = str(payload.get("status", "")).lower() == "failure"
         message = payload.get("message")
         rate_limited = isinstance(message, str) and is_rate_limit_message(message)
         if failed or rate_limited or ("errors" in payload and "data" not in payload):
             raise status_error(raw, method=method, url=url, parsed=payload, secrets=secrets)
     return payload
-
-
-def envelope_data(payload: Any, *, method: str, url: str, status: int) -> Any:
-    """Return ``payload["data"]``, the documented success envelope's content."""
-    if isinstance(payload, (dict, Mapping)) and "data" in payload:
-        return payload["data"]
-    raise APIResponseDecodeError(
-        f"{status} {method} {url}: answer has no 'data' field",
-        method=method,
-        url=url,
-        status=status,
-        body=json.dumps(payload)[:_MAX_TEXT],
-    )
 
 
 def decode_result(
@@ -195,9 +181,24 @@ def decode_result(
     status: int,
     meta: ResponseMeta | None = None,
 ) -> T:
-    """Return the envelope's ``data`` as ``cls``, with ``meta`` when given."""
-    data = envelope_data(payload, method=method, url=url, status=status)
-    return _structure(data, cls, method=method, url=url, status=status, meta=meta)
+    """Return the envelope's ``data`` as ``cls``, with ``meta`` when given.
+
+    An answer without ``data``, or whose ``data`` is no ``cls``, is an APIResponseDecodeError.
+    """
+    if not isinstance(payload, dict) or "data" not in payload:
+        raise _no_data(payload, method=method, url=url, status=status)
+    data = payload["data"]
+    structure = cast("ResultHook[T]", converter.get_structure_hook(cls))
+    try:
+        return structure(data, cls, meta)
+    except Exception as exc:  # cattrs raises many types; one clear error for the caller
+        raise APIResponseDecodeError(
+            f"{status} {method} {url}: cannot read {cls.__name__}: {exc}",
+            method=method,
+            url=url,
+            status=status,
+            body=repr(data)[:500],
+        ) from exc
 
 
 def decode_lists(
@@ -207,7 +208,9 @@ def decode_lists(
 
     Lenient per item (see :class:`ContactListListing`); strict about the envelope.
     """
-    data = envelope_data(payload, method=method, url=url, status=status)
+    if not isinstance(payload, dict) or "data" not in payload:
+        raise _no_data(payload, method=method, url=url, status=status)
+    data = payload["data"]
     if not isinstance(data, list):
         raise APIResponseDecodeError(
             f"{status} {method} {url}: 'data' is not a list", method=method, url=url, status=status
@@ -215,16 +218,11 @@ def decode_lists(
     return read_listing(data, url=url, meta=meta)
 
 
-def _structure(
-    data: Any, cls: type[T], *, method: str, url: str, status: int, meta: ResponseMeta | None
-) -> T:
-    try:
-        return structure_with_meta(data, cls, meta)
-    except Exception as exc:  # cattrs raises many types; one clear error for the caller
-        raise APIResponseDecodeError(
-            f"{status} {method} {url}: cannot read {cls.__name__}: {exc}",
-            method=method,
-            url=url,
-            status=status,
-            body=repr(data)[:500],
-        ) from exc
+def _no_data(payload: Any, *, method: str, url: str, status: int) -> APIResponseDecodeError:
+    return APIResponseDecodeError(
+        f"{status} {method} {url}: answer has no 'data' field",
+        method=method,
+        url=url,
+        status=status,
+        body=json.dumps(payload)[:_MAX_TEXT],
+    )

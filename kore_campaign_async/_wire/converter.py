@@ -22,9 +22,10 @@
   reading the list as in use is the safe side.
 - ``ContactList``, ``ContactPage``, ``CampaignRef``, ``UpdatedContactList``: cattrs' own
   generated function (``make_dict_structure_fn``) with camelCase renames, wrapped by
-  :func:`model_hook`, which moves unknown keys to ``extra``, drops nulls (see above) and passes
-  ``meta`` from the caller (:func:`structure_with_meta`; never read from the JSON, plain
-  ``structure()`` leaves it None).
+  :func:`model_hook`, which moves unknown keys to ``extra``, drops nulls (see above) and sets
+  ``meta`` when the caller passes one as the hook's third argument (a :class:`ResultHook`:
+  ``converter.get_structure_hook(cls)(data, cls, meta)``). ``meta`` is never read from the
+  JSON; plain ``structure()`` leaves it None.
 - ``Contact``: the same; unknown keys are custom columns and go to ``fields``.
 - ``UpdatedContactList``: flattens ``{contactListId, body: {...}}`` first.
 - unstructure ``ContactListCreate`` and ``Contact`` to request bodies in the documented key order.
@@ -70,8 +71,7 @@ def camel(name: str) -> str:
 EPOCH_MILLISECONDS_FROM: Final = 100_000_000_000
 
 
-def parse_datetime(value: object) -> datetime:
-    """Parse Kore's timestamps into aware datetimes."""
+def _structure_datetime(value: object, _: object) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -87,10 +87,6 @@ def parse_datetime(value: object) -> datetime:
     else:
         raise TypeError(f"not a timestamp: {value!r}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
-
-
-def _structure_datetime(value: object, _: object) -> datetime:
-    return parse_datetime(value)
 
 
 def _structure_bool(value: object, _: object) -> bool:
@@ -172,9 +168,14 @@ def model_hook(
     def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
         if not isinstance(data, Mapping):
             raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-        # A null in a required field stays, so the field's hook says what is wrong.
-        kept = {k: v for k, v in data.items() if k in known and (v is not None or k in required)}
-        kept[_EXTRA] = {k: v for k, v in data.items() if k not in known}
+        kept: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                extra[key] = value
+            elif value is not None or key in required:
+                kept[key] = value  # a null in a required field stays: its hook says what is wrong
+        kept[_EXTRA] = extra
         if meta is not None:
             kept[_META] = meta
         return cast("T", build(kept, cls))
@@ -190,20 +191,15 @@ def _is_array(tp: Any) -> bool:
 
 def _json_array(tp: Any, conv: Converter) -> Callable[[Any, Any], tuple[Any, ...]]:
     items = homogenous_tuple_structure_factory(tp, conv)
+    # campaignInUse may hold one id or object where the array belongs: an array of one.
+    takes_lone_item = tp == tuple[CampaignRef, ...]
 
     def structure(value: Any, cls: Any) -> tuple[Any, ...]:
+        if takes_lone_item and isinstance(value, (str, Mapping)):
+            value = [value]
         if not isinstance(value, (list, tuple)):
             raise TypeError(f"expected a JSON array, got {type(value).__name__}")
         return cast("tuple[Any, ...]", items(value, cls))
-
-    return structure
-
-
-def _structure_campaign_refs(conv: Converter) -> Callable[[Any, Any], tuple[CampaignRef, ...]]:
-    refs = _json_array(tuple[CampaignRef, ...], conv)
-
-    def structure(value: Any, cls: Any) -> tuple[CampaignRef, ...]:
-        return refs([value] if isinstance(value, (str, Mapping)) else value, cls)
 
     return structure
 
@@ -284,10 +280,6 @@ def make_converter() -> Converter:
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
     )
     conv.register_structure_hook(CampaignRef, _structure_campaign_ref(conv))
-    # After CampaignRef's hook, which it resolves; before ContactList's, which resolves it.
-    conv.register_structure_hook_func(
-        lambda t: t == tuple[CampaignRef, ...], _structure_campaign_refs(conv)
-    )
     conv.register_structure_hook(ContactList, model_hook(conv, ContactList))
     conv.register_structure_hook(Contact, model_hook(conv, Contact, extra_field="fields"))
     conv.register_structure_hook(ContactPage, model_hook(conv, ContactPage))
@@ -298,12 +290,3 @@ def make_converter() -> Converter:
 
 
 converter = make_converter()
-
-
-def structure_with_meta(data: Any, cls: type[T], meta: ResponseMeta | None) -> T:
-    """Structure ``data`` as a result model (ContactList, UpdatedContactList, ContactPage).
-
-    ``meta`` is set as the model is built (see :func:`model_hook`).
-    """
-    hook = cast("ResultHook[T]", converter.get_structure_hook(cls))
-    return hook(data, cls, meta)

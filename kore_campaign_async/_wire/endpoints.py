@@ -20,6 +20,8 @@ _V1: Final = "/agentassist/api/v1/public/{sid}/campaign/contactList"
 _V2: Final = "/campaign/api/v2/public/{sid}/campaign/contactList"
 _ADD_CONTACTS: Final = "/api/1.1/public/{sid}/campaign/contactList/addContacts"
 
+Query = tuple[tuple[str, str], ...]
+
 
 @attrs.frozen(cache_hash=True)  # the key of every request's path cache: hashed once
 class AccountRef:
@@ -37,32 +39,23 @@ class RequestSpec:
     operation: Operation
     method: str
     path: str
-    params: tuple[tuple[str, str], ...] = ()
+    params: Query = ()
     json: Any = None
     api_version: ApiVersion | None = None
 
 
 @functools.lru_cache(maxsize=1024)  # quote() is slow, and an account sends many requests
-def _base(version: ApiVersion, account: AccountRef) -> str:
-    # v1 pages name the path id IID, v2 pages streamId; the v1 contacts route also takes the stream.
-    template = _V1 if version == "v1" else _V2
-    sid = account.iid if version == "v1" else account.stream_id
-    return template.format(sid=quote(sid, safe=""))
-
-
-def _account_query(version: ApiVersion, account: AccountRef) -> tuple[tuple[str, str], ...]:
-    return (("accountId", account.account_id),) if version == "v2" else ()
+def _where(version: ApiVersion, account: AccountRef) -> tuple[str, Query]:
+    """Return the path prefix and the query of an account's contact-list calls in ``version``."""
+    # v1 pages name the path id IID, v2 pages streamId and add ?accountId=.
+    if version == "v1":
+        return _V1.format(sid=quote(account.iid, safe="")), ()
+    return _V2.format(sid=quote(account.stream_id, safe="")), (("accountId", account.account_id),)
 
 
 def create(version: ApiVersion, account: AccountRef, body: dict[str, Any]) -> RequestSpec:
-    return RequestSpec(
-        "create",
-        "POST",
-        f"{_base(version, account)}/createContactList",
-        _account_query(version, account),
-        body,
-        version,
-    )
+    base, query = _where(version, account)
+    return RequestSpec("create", "POST", f"{base}/createContactList", query, body, version)
 
 
 def _by_id(
@@ -73,8 +66,9 @@ def _by_id(
     list_id: str,
     body: dict[str, Any] | None = None,
 ) -> RequestSpec:
-    path = f"{_base(version, account)}/{quote(list_id, safe='')}"
-    return RequestSpec(operation, method, path, _account_query(version, account), body, version)
+    base, query = _where(version, account)
+    path = f"{base}/{quote(list_id, safe='')}"
+    return RequestSpec(operation, method, path, query, body, version)
 
 
 def get(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpec:
@@ -92,10 +86,9 @@ def delete(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpe
 
 
 def list_all(version: ApiVersion, account: AccountRef) -> RequestSpec:
-    params = (*_account_query(version, account), ("type", "call"))
-    return RequestSpec(
-        "list", "POST", f"{_base(version, account)}/getAllListDetails", params, None, version
-    )
+    base, query = _where(version, account)
+    params = (*query, ("type", "call"))
+    return RequestSpec("list", "POST", f"{base}/getAllListDetails", params, None, version)
 
 
 def contacts(

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
-from .converter import camel, converter, structure_with_meta
+from .converter import ResultHook, camel, converter
 from .models import ContactList, ContactListListing, ResponseMeta
 
 logger = logging.getLogger("kore_campaign_async")
@@ -27,6 +27,8 @@ _FIELDS: dict[str, Any] = {
     for field in attrs.fields(attrs.resolve_types(ContactList))
     if field.name not in ("extra", "meta")
 }
+#: ContactList's hook, which also takes the listing's meta.
+_structure = cast("ResultHook[ContactList]", converter.get_structure_hook(ContactList))
 
 
 def read_listing(items: list[Any], *, url: str, meta: ResponseMeta | None) -> ContactListListing:
@@ -34,7 +36,7 @@ def read_listing(items: list[Any], *, url: str, meta: ResponseMeta | None) -> Co
     lists: list[ContactList] = []
     for index, item in enumerate(items):
         try:
-            found: ContactList | None = structure_with_meta(item, ContactList, meta)
+            found: ContactList | None = _structure(item, ContactList, meta)
         except Exception:  # cattrs raises many types; read it field by field instead
             found = _read_leniently(item, index, url, meta)
         if found is not None and found.id.strip() and found.name.strip():
@@ -61,7 +63,7 @@ def _read_leniently(
     if "_id" in unreadable or "name" in unreadable:
         return None
     try:
-        found = structure_with_meta(kept, ContactList, meta)
+        found = _structure(kept, ContactList, meta)
     except Exception:  # e.g. no _id at all: skipped, never fatal
         return None
     if unreadable:
