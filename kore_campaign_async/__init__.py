@@ -37,6 +37,8 @@ from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import AttemptEvent, Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
+from ._quota.redis_store import RedisLimitStore
+from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -58,6 +60,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "Account",
+    "AccountKey",
     "AccountLimiter",
     "AccountTarget",
     "AddContactsResult",
@@ -83,6 +86,8 @@ __all__ = [
     "InternalServerError",
     "JwtSigner",
     "KoreError",
+    "LimitStore",
+    "LocalLimitStore",
     "ManualClock",
     "NotFoundError",
     "Outcome",
@@ -93,6 +98,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RawResponse",
+    "RedisLimitStore",
     "ReportCallback",
     "ResponseMeta",
     "RetryBudget",

@@ -203,11 +203,12 @@ class Requester:
         url = self.base_url + spec.path
         while True:
             started: float | None = None
+            sent_at: float | None = None
             raw: RawResponse | None = None
             try:
                 async with self.limiter.slot(
                     max_pause=call.max_pause, deadline_at=call.deadline_at
-                ):
+                ) as sent_at:
                     # The token is fetched inside the slot (a long wait must not age it) and
                     # never held in a local: error reporters record every frame's locals.
                     request = HttpRequest(
@@ -236,7 +237,7 @@ class Requester:
                     raise
                 if isinstance(exc, RateLimitError):
                     if exc.request_sent:
-                        self.limiter.on_rate_limited(exc.retry_after)
+                        self.limiter.on_rate_limited(exc.retry_after, sent_at=sent_at)
                     else:  # the limiter refused to wait out the account's pause: not sent
                         exc.method, exc.url = spec.method, url
                 elif (
@@ -250,7 +251,7 @@ class Requester:
                 exc.attempts = call.attempts
                 raise
             self._report(spec, url, call.attempts, raw.status, None, started)
-            self.limiter.on_success()
+            self.limiter.on_success(sent_at=sent_at)
             return result
 
     def _report(
