@@ -38,6 +38,8 @@ from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
+from ._quota.redis_store import RedisLimitStore
+from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -59,6 +61,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "Account",
+    "AccountKey",
     "AccountLimiter",
     "AccountTarget",
     "AddContactsResult",
@@ -84,6 +87,8 @@ __all__ = [
     "InternalServerError",
     "JwtSigner",
     "KoreError",
+    "LimitStore",
+    "LocalLimitStore",
     "ManualClock",
     "NotFoundError",
     "Outcome",
@@ -94,6 +99,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RawResponse",
+    "RedisLimitStore",
     "ReportCallback",
     "ResponseMeta",
     "RetryBudget",

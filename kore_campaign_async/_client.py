@@ -25,6 +25,7 @@ from ._http.limits import AccountLimiter, RateLimit
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
+from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists
 from ._wire.endpoints import AccountRef
 from ._wire.models import ContactList
@@ -120,6 +121,11 @@ class CampaignClient:
     Requests go out over aiohttp: a session of the client's own, or ``session`` (never closed
     by the client). ``transport`` replaces aiohttp altogether, e.g.
     ``kore_campaign_async.testing.MockTransport(handler)`` in tests; the client closes it.
+
+    ``limit_store`` shares each account's pacing (permits, the pause after a 429, what the
+    pacing learned, the rate-limit settings) with every process using the same store:
+    ``RedisLimitStore.from_url(...)`` paces an account cluster-wide. By default the pacing
+    lives in this process. The client never closes a store it was given.
     """
 
     def __init__(
@@ -141,6 +147,7 @@ class CampaignClient:
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
@@ -172,6 +179,11 @@ class CampaignClient:
             raise ConfigurationError("give session or transport, not both")
         self._transport = AiohttpTransport(session) if transport is None else transport
         self._closed = False
+        # Where every account's pacing lives: this process (default), or a store shared by
+        # every process on the account (e.g. RedisLimitStore), never closed by the client.
+        self.limit_store: LimitStore = (
+            limit_store if limit_store is not None else LocalLimitStore(clock=clock)
+        )
         self._limiters: dict[str, AccountLimiter] = {}
         self._budgets: dict[str, RetryBudget | None] = {}
         self._accounts: dict[tuple[str, str, str], Account] = {}
@@ -254,7 +266,13 @@ class CampaignClient:
             limit = self.rate_limit if rate_limit is _UNSET else rate_limit
             concurrency = max_concurrency or self.max_concurrency
             limiter = AccountLimiter(
-                limit, concurrency, clock=self._clock, sleep=self._sleep, adaptive=self.adaptive
+                limit,
+                concurrency,
+                clock=self._clock,
+                sleep=self._sleep,
+                adaptive=self.adaptive,
+                store=self.limit_store,
+                key=AccountKey(self.host, ref.account_id),
             )
             self._limiters[ref.account_id] = limiter
             self._budgets[ref.account_id] = (
@@ -314,7 +332,11 @@ class CampaignClient:
         """Close the transport (a session passed in stays open). Safe to call twice."""
         if not self._closed:
             self._closed = True
-            await self._transport.aclose()
+            try:
+                for limiter in self._limiters.values():
+                    await limiter.aclose()  # outcomes still on their way to the store
+            finally:
+                await self._transport.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:

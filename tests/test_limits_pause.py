@@ -11,7 +11,9 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import RateLimitError
 from kore_campaign_async._http.limits import AccountLimiter, RateLimit
 
-PER_MINUTE = RateLimit(60, 60.0)
+# An hour's cap: these tests pause accounts for up to ten minutes to test the callers' bounds
+# (by default one 429 pauses an account for at most two windows: see the test at the end).
+PER_MINUTE = RateLimit(60, 60.0, max_pause=3600.0)
 
 
 def limiter_for(
@@ -106,7 +108,7 @@ async def test_tasks_queued_for_a_slot_are_refused_when_a_long_pause_arrives() -
 
 async def test_a_task_sleeping_for_its_permit_is_refused_at_once() -> None:
     clock = ManualClock()
-    limiter = limiter_for(clock, RateLimit(1, per=10.0))
+    limiter = limiter_for(clock, RateLimit(1, per=10.0, max_pause=3600.0))
     await enter(limiter, max_pause=math.inf)
     sleeper = asyncio.ensure_future(enter(limiter, max_pause=120.0))  # paced to ~10.1
     behind = asyncio.ensure_future(enter(limiter, max_pause=120.0))  # queued for the turn
@@ -123,7 +125,7 @@ async def test_a_task_sleeping_for_its_permit_is_refused_at_once() -> None:
 
 async def test_a_task_waiting_for_a_request_to_finish_is_refused_at_once() -> None:
     clock = ManualClock()
-    limiter = limiter_for(clock, RateLimit(1, per=10.0))
+    limiter = limiter_for(clock, RateLimit(1, per=10.0, max_pause=3600.0))
     held = limiter.slot()
     await held.__aenter__()  # the one request the limit allows, still in flight
     waiter = asyncio.ensure_future(enter(limiter, max_pause=120.0))
@@ -153,7 +155,7 @@ async def test_a_patient_turn_holder_does_not_hold_back_an_impatient_task() -> N
 
 async def test_a_pause_within_the_bound_leaves_waiters_alone() -> None:
     clock = ManualClock()
-    limiter = limiter_for(clock, RateLimit(1, per=10.0), concurrency=1)
+    limiter = limiter_for(clock, RateLimit(1, per=10.0, max_pause=3600.0), concurrency=1)
     await enter(limiter, max_pause=math.inf)
     waiters = [asyncio.ensure_future(enter(limiter, max_pause=120.0)) for _ in range(3)]
     await settle()
@@ -165,7 +167,7 @@ async def test_a_pause_within_the_bound_leaves_waiters_alone() -> None:
 
 async def test_cancelling_a_bounded_waiter_leaks_nothing() -> None:
     clock = ManualClock()
-    limiter = limiter_for(clock, RateLimit(1, per=10.0), concurrency=2)
+    limiter = limiter_for(clock, RateLimit(1, per=10.0, max_pause=3600.0), concurrency=2)
     await enter(limiter, max_pause=math.inf)
     tasks = [asyncio.ensure_future(enter(limiter, max_pause=120.0)) for _ in range(3)]
     await settle()
@@ -175,3 +177,14 @@ async def test_cancelling_a_bounded_waiter_leaks_nothing() -> None:
     assert_idle(limiter)
     limiter.on_rate_limited(600.0)  # no stale waiter left to wake
     assert await enter(limiter, max_pause=math.inf) == pytest.approx(600.0)
+
+
+async def test_one_429_pauses_the_account_for_at_most_two_windows_by_default() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, RateLimit(60, 60.0))
+    limiter.on_rate_limited(86_400.0)
+    assert limiter.paused_until == 120.0
+    assert await enter(limiter, max_pause=math.inf) == pytest.approx(120.0)
+    capped = limiter_for(clock, RateLimit(60, 60.0, max_pause=5.0))
+    capped.on_rate_limited(86_400.0)
+    assert capped.paused_until == pytest.approx(clock.now + 5.0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ V2 = f"{HOST}/campaign/api/v2/public/st-1/campaign/contactList"
 LIST: dict[str, Any] = {"_id": "cl-1", "name": "Renewal Due", "description": "d"}
 Answer = kca.RawResponse | BaseException
 Handler = Callable[[kca.HttpRequest], kca.RawResponse]
+
+
+def just_made(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` as a listing shows a list created now (a create adopts only a list that new)."""
+    return {**item, "createdAt": datetime.now(timezone.utc).isoformat()}
 
 
 def ok(data: Any) -> kca.RawResponse:
@@ -216,7 +222,7 @@ async def test_a_paused_account_refuses_with_a_complete_error(clock: ManualClock
 
 
 async def test_a_create_whose_answer_was_lost_adopts_the_list_it_made(clock: ManualClock) -> None:
-    script = Script(lost(), ok([{**LIST, "name": "renewal due"}]))
+    script = Script(lost(), ok([just_made({**LIST, "name": "renewal due"})]))
     created = await lists_for(script, clock).create("Renewal Due", "d")
     assert script.paths == ["POST createContactList", "POST getAllListDetails"]
     assert created.id == "cl-1"
@@ -238,7 +244,7 @@ async def test_a_create_whose_answer_was_lost_creates_when_nothing_was_made(
 
 async def test_a_name_taken_after_a_lost_answer_adopts(clock: ManualClock) -> None:
     # The lost attempt made the list but the lookup ran before it showed up.
-    script = Script(lost(), ok([]), failed(409, "already exists"), ok([LIST]))
+    script = Script(lost(), ok([]), failed(409, "already exists"), ok([just_made(LIST)]))
     created = await lists_for(script, clock).create("Renewal Due", "d")
     assert created.meta is not None
     assert (created.meta.adopted, created.meta.attempts) == (True, 4)

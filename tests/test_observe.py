@@ -12,7 +12,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http import observe
 from kore_campaign_async.testing import MockTransport
-from tests.test_mock_transport import HOST, LIST, Script, failed, lists_for, lost, ok
+from tests.test_mock_transport import HOST, LIST, Script, failed, just_made, lists_for, lost, ok
 
 SECRET = "s" * 40
 #: Every attribute a LogRecord has of its own: what is left over came in through ``extra``.
@@ -117,7 +117,8 @@ async def test_an_answer_recovered_without_resending_is_info(
     clock: ManualClock, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
-    created = await lists_for(Script(lost(), ok([LIST])), clock).create("Renewal Due", "d")
+    answers = Script(lost(), ok([just_made(LIST)]))
+    created = await lists_for(answers, clock).create("Renewal Due", "d")
     assert created.meta is not None
     assert created.meta.adopted
     assert above_debug(records) == [

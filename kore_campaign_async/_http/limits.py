@@ -1,50 +1,58 @@
-"""Pace one account: a FIFO concurrency slot first, then a sliding-log rate permit."""
+"""Pace one account: a FIFO concurrency slot first, then a rate permit from the limit store."""
 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
+import logging
 import math
-from collections.abc import AsyncIterator
-from typing import Final
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, Final
 
 import attrs
 
 from .._clock import Clock, Sleep
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._exceptions import ConfigurationError, RateLimitError
+from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, require_positive_int
+from .._quota.store import AccountKey, LimitStore, LocalLimitStore, Permit
 from .fifo import FifoSemaphore, Waiter
 
-# Adaptive mode, in the spirit of botocore's: a 429 cuts the effective limit to 70 %
-# (never below 1); every requests/10 successes win one request back, up to the limit.
-_CUT_FACTOR: Final = 0.7
-_RECOVERY_DIVISOR: Final = 10
-
-# Float slack: a sleep of exactly the computed wait may land a hair before the deadline.
-_EPSILON: Final = 1e-9
-
-# A 429 without Retry-After on an account with no configured rate limit: pause this long.
+# A 429 without Retry-After on an account with no configured rate limit: pause this long,
+# and one answer never pauses such an account longer than two default windows.
 _FALLBACK_PAUSE: Final = DEFAULT_RATE_LIMIT_PERIOD / DEFAULT_RATE_LIMIT_REQUESTS
+_FALLBACK_PAUSE_CAP: Final = 2 * DEFAULT_RATE_LIMIT_PERIOD
+# Permits remembered until their request's outcome is reported (older ones are dropped).
+_REMEMBERED_PERMITS: Final = 1024
 
-
-def _require_positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}")
+logger = logging.getLogger("kore_campaign_async.quota")
 
 
 @attrs.frozen
 class RateLimit:
-    """At most ``requests`` request starts per ``per`` seconds."""
+    """At most ``requests`` request starts per ``per`` seconds.
+
+    ``burst``: requests an idle account may start at once (default a tenth of ``requests``);
+    ``max_pause``: the longest one 429 pauses the account, whatever its Retry-After (default
+    two windows; the error still reports the server's whole ``retry_after``).
+    """
 
     requests: int = DEFAULT_RATE_LIMIT_REQUESTS
     per: float = DEFAULT_RATE_LIMIT_PERIOD
     """Window length in seconds."""
+    burst: int | None = None
+    max_pause: float | None = None
 
     def __attrs_post_init__(self) -> None:
-        _require_positive_int("RateLimit.requests", self.requests)
+        require_positive_int("RateLimit.requests", self.requests)
         if not (0 < self.per < math.inf):
             raise ConfigurationError(f"RateLimit.per must be finite and > 0, got {self.per!r}")
+        if self.burst is not None:
+            require_positive_int("RateLimit.burst", self.burst)
+        if self.max_pause is not None and not (0 < self.max_pause < math.inf):
+            raise ConfigurationError(
+                f"RateLimit.max_pause must be finite and > 0, got {self.max_pause!r}"
+            )
 
     @property
     def interval(self) -> float:
@@ -56,29 +64,23 @@ class AccountLimiter:
     """Concurrency and rate limits for one account (keep backoff sleeps outside ``slot()``).
 
     ``async with limiter.slot() as sent_at:`` waits, in FIFO order, for a concurrency slot,
-    then for a rate permit, and yields the permit's time. Permits follow a sliding log: at
-    most ``effective_limit`` requests count at any moment. A request counts from its permit
-    until ``per * (1 + safety_margin)`` after it was sent, or, when its answer took longer
-    than the margin (``per * safety_margin``), until ``per`` after the answer. The server saw
-    it somewhere in between, so no latency jitter can put more than the limit into one
-    server window, fixed or sliding. With answers quicker than the margin (the usual case)
-    this is a plain log of start times: a burst of ``requests``, then exact pacing at
-    ``1 / (1 + safety_margin)`` of the allowance; slower answers pace at
-    ``per / (per + latency)``. (A log of start times alone lets jitter beyond the margin
-    through: measured on loopback with ten busy accounts, 1-2 % of requests drew 429s.)
-
-    ``on_rate_limited(retry_after)`` pauses the whole account: no permit before the latest
-    deadline any 429 set (now + retry_after; without one, until the oldest logged start
-    leaves the window, at least ``per / requests``). With ``adaptive`` the first 429 of an
-    episode also cuts the effective limit to 70 % (floor 1); ``on_success()`` wins one
-    request back per ``requests // 10`` successes (at least 1), up to ``requests``.
+    then for a rate permit, and yields the permit's time. The permits, the pause after a 429
+    and what the pacing learned live in a :class:`LimitStore` (by default one of this process;
+    a ``RedisLimitStore`` shares them with every process on the account), which applies the
+    rules of ``_quota.pacing``: GCRA pacing at ``1 / (1 + safety_margin)`` of the limit after
+    a burst of ``RateLimit.burst``, a pause after each 429 (at most ``RateLimit.max_pause``)
+    for every task and process of the account, and, when ``adaptive``, a limit learned from
+    what the server admitted before its 429s. Concurrency slots stay here, per process (see
+    ``_quota.store`` for why). Report every outcome: ``on_success(sent_at=)`` and
+    ``on_rate_limited(retry_after, sent_at=)`` with the time ``slot()`` yielded.
 
     A pause is never waited out silently past what the caller accepts: ``slot(max_pause=,
     deadline_at=)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
     ``request_sent`` False) instead of waiting for a pause that lasts longer than
-    ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 pauses
-    the account while it already waits (queued for a slot, for a permit, or sleeping).
-    Client-side pacing is queueing, not a server-directed delay: these bounds do not apply.
+    ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 (of any
+    process sharing the store) pauses the account while it already waits (queued for a slot,
+    for a permit, or sleeping). Client-side pacing is queueing, not a server-directed delay:
+    these bounds do not apply to it.
     """
 
     def __init__(
@@ -89,9 +91,11 @@ class AccountLimiter:
         clock: Clock,
         sleep: Sleep,
         adaptive: bool = True,
-        safety_margin: float = 0.01,
+        safety_margin: float = DEFAULT_MARGIN,
+        store: LimitStore | None = None,
+        key: AccountKey | None = None,
     ) -> None:
-        _require_positive_int("AccountLimiter.max_concurrency", max_concurrency)
+        require_positive_int("AccountLimiter.max_concurrency", max_concurrency)
         if not (0 <= safety_margin < 1):
             raise ConfigurationError(
                 f"AccountLimiter.safety_margin must be in [0, 1), got {safety_margin!r}"
@@ -100,26 +104,34 @@ class AccountLimiter:
         self._max_concurrency = max_concurrency
         self._clock = clock
         self._sleep = sleep
-        self._adaptive = adaptive
-        self._window = rate_limit.per * (1 + safety_margin) if rate_limit else 0.0
-        self._limit = rate_limit.requests if rate_limit else 0
-        # Latency the margin absorbs; slower answers count from later (see the class docstring).
-        self._slack = self._window - rate_limit.per if rate_limit else 0.0
-        # When each finished request started counting, ascending; younger than one window.
-        self._log: list[float] = []
-        self._finished: asyncio.Future[bool] | None = None
+        self._settings = (
+            None
+            if rate_limit is None
+            else PacingSettings(
+                rate_limit.requests,
+                rate_limit.per,
+                burst=rate_limit.burst,
+                max_pause=rate_limit.max_pause,
+                margin=safety_margin,
+                adaptive=adaptive,
+            )
+        )
+        self._store: LimitStore = store if store is not None else LocalLimitStore(clock=clock)
+        self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
+        self._unwatch = self._store.watch_pauses(self._key, self._heard_pause)
+        self._bound = False
+        # The store's permit behind each yielded time, until its outcome is reported.
+        self._permits: dict[float, Permit] = {}
+        self._reports: set[asyncio.Task[object]] = set()
         self._slots = FifoSemaphore(max_concurrency)
-        # One task at a time computes (and sleeps until) the next permit: FIFO among slot holders.
+        # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
         self._permit_turn = FifoSemaphore(1)
         self._permit_waiting = 0
-        # Slow-path callers with bounds on the pause they accept: woken when a pause grows.
+        # Callers with bounds on the pause they accept: woken when a pause grows.
         self._bounded: set[Waiter] = set()
         self._running = 0
+        # This process's view of the account's pause (the store's is the truth).
         self._paused_until = -math.inf
-        self._cut_at = -math.inf
-        # 429s seen before this instant (without sent_at) belong to the last cut's episode.
-        self._episode_end = -math.inf
-        self._successes = 0
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -143,8 +155,14 @@ class AccountLimiter:
 
     @property
     def effective_limit(self) -> int | None:
-        """Requests allowed per window now (adaptive cuts lower it); None without a rate."""
-        return self._limit if self._rate is not None else None
+        """Requests per window the pacing allows now (learned from 429s); None without a rate.
+
+        Read from an in-process store; a shared store is not asked (the configured limit).
+        """
+        if self._rate is None:
+            return None
+        state = self._store.state(self._key) if isinstance(self._store, LocalLimitStore) else None
+        return self._rate.requests if state is None else math.floor(state.limit)
 
     @property
     def paused_until(self) -> float | None:
@@ -165,10 +183,7 @@ class AccountLimiter:
             yield sent_at
         finally:
             self._running -= 1
-            try:
-                self._log_finished(sent_at)
-            finally:
-                self._slots.release()
+            self._slots.release()
 
     async def _acquire(self, max_pause: float, deadline_at: float) -> float:
         waiter = None
@@ -191,45 +206,70 @@ class AccountLimiter:
         return now
 
     def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
-        """Pause the whole account after a 429; cut the rate once per episode when adaptive.
+        """Pause the whole account after a 429 (every process sharing the store, too).
 
-        ``sent_at`` (the time ``slot()`` yielded) tells a 429 for a request sent before the
-        last cut, which must not cut again, from one that shows the cut rate is still too high.
+        ``sent_at`` (the time ``slot()`` yielded) tells the store whether the 429 is for a
+        request sent before its last lesson (which only extends the pause) or a new one.
         """
-        now = self._clock()
+        if self._settings is None:
+            if retry_after is None or not (0 <= retry_after < math.inf):
+                retry_after = _FALLBACK_PAUSE
+            self._heard_pause(min(retry_after, _FALLBACK_PAUSE_CAP))
+            return
+        permit = self._permit_for(sent_at)
+        if isinstance(self._store, LocalLimitStore):
+            self._store.apply(self._key, self._settings, "429", permit, retry_after)
+            return
         if retry_after is not None and 0 <= retry_after < math.inf:
-            until = now + retry_after
+            self._heard_pause(min(retry_after, self._settings.pause_cap))  # before the round trip
+        self._report(self._store.rate_limited(self._key, self._settings, retry_after, permit))
+
+    def on_success(self, *, sent_at: float | None = None) -> None:
+        """Count a success (the pacing probes back towards the configured limit)."""
+        if self._settings is None:
+            return
+        permit = self._permit_for(sent_at)
+        if isinstance(self._store, LocalLimitStore):
+            self._store.apply(self._key, self._settings, "ok", permit)
         else:
-            until = self._default_pause_end(now)
+            self._report(self._store.succeeded(self._key, self._settings, permit))
+
+    async def aclose(self) -> None:
+        """Wait for outcomes still on their way to the store; stop hearing its pauses."""
+        if self._reports:
+            await asyncio.gather(*self._reports, return_exceptions=True)
+        self._unwatch()
+
+    def _permit_for(self, sent_at: float | None) -> Permit:
+        permit = self._permits.pop(sent_at, None) if sent_at is not None else None
+        # Unknown: an outcome that teaches nothing (older than any lesson), pauses only.
+        return permit if permit is not None else Permit(0.0, -math.inf)
+
+    def _report(self, report: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(report)
+        self._reports.add(task)
+        task.add_done_callback(self._reported)
+
+    def _reported(self, task: asyncio.Task[object]) -> None:
+        self._reports.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("the limit store lost an outcome: %r", task.exception())
+
+    def _heard_pause(self, pause: float) -> None:
+        """The account is paused for ``pause`` seconds from now (by this or another process)."""
+        now = self._clock()
+        until = now + pause
         if until > self._paused_until:
             self._paused_until = until
             self._wake_outlasted(now)
-        if not self._adaptive or self._rate is None:
-            return
-        # With sent_at, a request sent before the last cut never cuts again; without,
-        # every 429 until the episode ends is the same overload.
-        stale = sent_at <= self._cut_at if sent_at is not None else now < self._episode_end
-        if not stale:
-            self._limit = max(1, int(self._limit * _CUT_FACTOR))
-            self._successes = 0
-            self._cut_at = now
-            self._episode_end = max(self._paused_until, now + self._rate.interval)
 
-    def on_success(self) -> None:
-        """Count a success; win back one request per requests/10 successes after a cut."""
-        if not self._adaptive or self._rate is None or self._limit >= self._rate.requests:
-            return
-        self._successes += 1
-        if self._successes >= max(1, self._rate.requests // _RECOVERY_DIVISOR):
-            self._successes = 0
-            self._limit += 1
-
-    def _default_pause_end(self, now: float) -> float:
-        if self._rate is None:
-            return now + _FALLBACK_PAUSE
-        self._forget_expired(now)
-        oldest_leaves = self._log[0] + self._window if self._log else -math.inf
-        return max(now + self._rate.interval, oldest_leaves)
+    async def _permit(self) -> Permit:
+        """Ask the store for a permit (registering the settings on first use)."""
+        assert self._settings is not None
+        if not self._bound:
+            await self._store.bind(self._key, self._settings)
+            self._bound = True
+        return await self._store.permit(self._key, self._settings)
 
     async def _acquire_permit(self, waiter: Waiter | None) -> float:
         self._permit_waiting += 1
@@ -241,23 +281,36 @@ class AccountLimiter:
                 while True:
                     now = self._clock()
                     self._refuse_long_pause(waiter, now)
-                    ready_at = self._next_permit_at(now)
-                    if ready_at <= now + _EPSILON:
-                        return now
-                    # Re-check after waking: a 429 or a cut may have moved the time.
-                    if ready_at == math.inf:
-                        await self._a_request_finishes(waiter)
+                    if self._settings is None:
+                        wait = self._paused_until - now
+                        if wait <= EPSILON:
+                            return now
                     else:
-                        await self._nap(ready_at - now, waiter)
+                        permit = await self._permit()
+                        now = self._clock()
+                        if permit.granted:
+                            self._remember(now, permit)
+                            return now
+                        if permit.pause > 0:
+                            self._heard_pause(permit.pause)
+                            self._refuse_long_pause(waiter, now)
+                        wait = permit.wait
+                    # Re-check after waking: a 429 may have moved the time.
+                    await self._nap(wait, waiter)
             finally:
                 self._permit_turn.release()
         finally:
             self._permit_waiting -= 1
 
+    def _remember(self, sent_at: float, permit: Permit) -> None:
+        if len(self._permits) >= _REMEMBERED_PERMITS:
+            del self._permits[next(iter(self._permits))]
+        self._permits[sent_at] = permit
+
     def _outlasts(self, waiter: Waiter, now: float) -> bool:
         """Return whether the account pause lasts longer than ``waiter`` accepts."""
         left = self._paused_until - now
-        return left > _EPSILON and (
+        return left > EPSILON and (
             left > waiter.max_pause or self._paused_until > waiter.deadline_at
         )
 
@@ -306,38 +359,3 @@ class AccountLimiter:
                 nap.cancel()
         if not nap.cancelled() and nap.done():
             nap.result()  # a failing sleep still raises
-
-    def _next_permit_at(self, now: float) -> float:
-        """Return when the next permit may start: inf while unfinished requests fill the limit."""
-        ready_at = self._paused_until
-        if self._rate is None:
-            return ready_at
-        self._forget_expired(now)
-        room = self._limit - 1 - self._running  # finished requests that may still count
-        if room < 0:
-            return math.inf
-        excess = len(self._log) - room
-        if excess > 0:
-            ready_at = max(ready_at, self._log[excess - 1] + self._window)
-        return ready_at
-
-    async def _a_request_finishes(self, waiter: Waiter | None) -> None:
-        self._finished = asyncio.get_running_loop().create_future()
-        if waiter is None:
-            await self._finished
-            return
-        waiter.fut = self._finished
-        try:
-            await self._finished
-        finally:
-            waiter.fut = None
-
-    def _log_finished(self, sent_at: float) -> None:
-        if self._rate is None:
-            return
-        bisect.insort(self._log, max(sent_at, self._clock() - self._slack))
-        if self._finished is not None and not self._finished.done():
-            self._finished.set_result(True)
-
-    def _forget_expired(self, now: float) -> None:
-        del self._log[: bisect.bisect_right(self._log, now - self._window)]

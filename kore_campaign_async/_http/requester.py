@@ -190,12 +190,13 @@ class Requester:
         url = self.base_url + spec.path
         while True:
             started: float | None = None
+            sent_at: float | None = None
             raw: RawResponse | None = None
             queued = self.clock()
             try:
                 async with self.limiter.slot(
                     max_pause=call.max_pause, deadline_at=call.deadline_at
-                ):
+                ) as sent_at:
                     waited = self.clock() - queued
                     # The token is fetched inside the slot (a long wait must not age it) and
                     # never held in a local: error reporters record every frame's locals.
@@ -225,7 +226,7 @@ class Requester:
                     raise
                 if isinstance(exc, RateLimitError):
                     if exc.request_sent:
-                        self.limiter.on_rate_limited(exc.retry_after)
+                        self.limiter.on_rate_limited(exc.retry_after, sent_at=sent_at)
                     else:  # the limiter refused to wait out the account's pause: not sent
                         exc.method, exc.url = spec.method, url
                 elif (
@@ -240,7 +241,7 @@ class Requester:
                 exc.attempts = call.attempts
                 raise
             self._report(spec, url, call.attempts, raw.status, None, started, waited)
-            self.limiter.on_success()
+            self.limiter.on_success(sent_at=sent_at)
             return result
 
     def _report(

@@ -2,11 +2,14 @@
 
 Creates never duplicate a list: Kore has no idempotency keys, so after an attempt whose answer
 was lost (and which the server may have applied) the next attempt first looks the list up by
-name and adopts it if it is there.
+name and adopts it if it is the one the call made. The lookups share a recent listing per
+account and version (``names.NameIndex``), so a resumed bulk job lists a few times, not once
+per adopted list.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Final, Literal
 
@@ -15,6 +18,7 @@ from .._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
 from .._bulk.sync import sync
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import ValidationError
+from .._http.requester import Requester
 from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import create_body
@@ -33,6 +37,7 @@ from .._wire.validation import (
 from .base import contact_lists, model
 from .contacts import ContactOperations
 from .lost_answers import Adopt, GoneAfterLostAnswer
+from .names import NameIndex
 
 IfExists = Literal["error", "adopt"]
 _LIST: Final = model(ContactList)
@@ -46,8 +51,26 @@ class ContactLists(ContactOperations):
     from :class:`ContactOperations`.
     """
 
+    def __init__(
+        self, requester: Requester, *, api_version: ApiVersion, bulk_concurrency: int
+    ) -> None:
+        super().__init__(requester, api_version=api_version, bulk_concurrency=bulk_concurrency)
+        self._names: dict[ApiVersion, NameIndex] = {}
+        """Per API version: the lists by name that creates adopt from."""
+
     def __repr__(self) -> str:
         return f"ContactLists(account_id={self._ref.account_id!r})"
+
+    def _name_index(self, version: ApiVersion) -> NameIndex:
+        index = self._names.get(version)
+        if index is None:
+            index = self._names[version] = NameIndex(self._requester.clock)
+        return index
+
+    def _lists_changed(self) -> None:
+        """An update or delete went out: no adoption may trust a listing made before it."""
+        for index in self._names.values():
+            index.drop()
 
     # -- create -----------------------------------------------------------------------------
 
@@ -68,6 +91,14 @@ class ContactLists(ContactOperations):
         ``if_exists="adopt"`` returns an existing list of the same name (any case) instead of
         raising ConflictError; ``result.meta.adopted`` then says so. Give a ContactListCreate
         or the fields as arguments, not both.
+
+        With ``if_exists="error"``, an attempt whose answer was lost (timeout, dropped
+        connection, 500/502/504) is followed by a lookup, and only a list this call can have
+        made is adopted: same name (any case), description, allowDuplicates (when sent and
+        reported) and a ``createdAt`` no earlier than the call's start minus
+        ``ADOPT_CLOCK_SKEW`` (300 s) by this machine's clock. Any other list of that name,
+        or one whose createdAt Kore did not report, raises ConflictError naming it (its id and
+        name in the message and in ``error.body["existing"]``).
         """
         if isinstance(name, ContactListCreate):
             if description is not None or allow_duplicates is not None or source is not None:
@@ -88,9 +119,19 @@ class ContactLists(ContactOperations):
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
-        recovery = Adopt(spec.name, self._ref, version, always=if_exists == "adopt")
+        request = ep.create(version, self._ref, create_body(spec))
+        names = self._name_index(version)
+        recovery = Adopt(
+            spec,
+            request,
+            ep.list_all(version, self._ref),
+            names,
+            started_at=time.time(),
+            begun_after=names.begun,
+            always=if_exists == "adopt",
+        )
         return await self._call(
-            ep.create(version, self._ref, create_body(spec)),
+            request,
             _LIST,
             retry=retry,
             timeout=timeout,
@@ -198,7 +239,10 @@ class ContactLists(ContactOperations):
             source=source,
         )
         request = ep.update(version, self._ref, list_id, body)
-        return await self._call(request, _UPDATED, retry=retry, timeout=timeout)
+        try:
+            return await self._call(request, _UPDATED, retry=retry, timeout=timeout)
+        finally:
+            self._lists_changed()
 
     async def delete(
         self,
@@ -215,13 +259,16 @@ class ContactLists(ContactOperations):
         """
         check_id("list_id", list_id)
         version = self._version(api_version)
-        return await self._call(
-            ep.delete(version, self._ref, list_id),
-            _LIST,
-            retry=retry,
-            timeout=timeout,
-            recovery=GoneAfterLostAnswer(list_id, version),
-        )
+        try:
+            return await self._call(
+                ep.delete(version, self._ref, list_id),
+                _LIST,
+                retry=retry,
+                timeout=timeout,
+                recovery=GoneAfterLostAnswer(list_id, version),
+            )
+        finally:
+            self._lists_changed()
 
     # -- bulk (implemented in _bulk) -------------------------------------------------------
 

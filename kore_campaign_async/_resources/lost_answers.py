@@ -9,32 +9,49 @@ path (``Requester.call``) as the operation's :class:`Recovery`.
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timezone
+from typing import Final
 
 import attrs
 
 from .._config import ApiVersion
-from .._exceptions import APIStatusError, KoreError, NotFoundError
-from .._http.requester import Call, Operation, Recovery, Reply
-from .._http.responses import decode_lists, is_name_taken
+from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundError
+from .._http.requester import Call, Operation, Recovery
+from .._http.responses import is_name_taken
 from .._http.retry import is_ambiguous
-from .._wire import endpoints as ep
-from .._wire.endpoints import AccountRef
-from .._wire.models import AddContactsResult, ContactList, name_key
+from .._wire.endpoints import RequestSpec
+from .._wire.models import AddContactsResult, ContactList, ContactListCreate
+from .base import contact_lists
+from .names import NameIndex
+
+ADOPT_CLOCK_SKEW: Final = 300.0
+"""Seconds Kore's clock may run behind ours: ``if_exists="error"`` adopts a list created up to
+this long before the call began (by our clock), and none created earlier."""
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Adopt(Recovery[ContactList]):
     """create: find the list by name (getAllListDetails) and adopt it instead of making another.
 
     After a lost answer the next attempt looks first. A name-taken answer adopts too when an
-    earlier answer was lost (our own create got through) or the caller asked to adopt.
+    earlier answer was lost (our own create got through) or the caller asked to adopt
+    (``always``). Without ``always`` only a list this call can have made is adopted: same
+    name (any case), description and allowDuplicates (where Kore reports it), created after
+    the call began; any other list of that name is a ConflictError that names it.
     """
 
-    name: str
-    account: AccountRef
-    api_version: ApiVersion
+    spec: ContactListCreate
+    request: RequestSpec
+    """The create request (named in a ConflictError)."""
+    listing: RequestSpec
+    """The account's getAllListDetails, in the create's API version."""
+    names: NameIndex
+    started_at: float
+    """Wall-clock epoch seconds when the call began."""
+    begun_after: int
+    """Listings the name index had begun when the call began: older ones are never used."""
     always: bool = False
-    """Adopt on a name-taken answer even without a lost answer (``if_exists="adopt"``)."""
+    """Adopt any list of the name, even without a lost answer (``if_exists="adopt"``)."""
 
     async def before_resend(self, call: Call) -> ContactList | None:
         return await self._find(call)
@@ -46,19 +63,74 @@ class Adopt(Recovery[ContactList]):
         return None
 
     async def _find(self, call: Call) -> ContactList | None:
-        """Look the list up in one attempt of this call; return it adopted, or None."""
-        request = ep.list_all(self.api_version, self.account)
-        return await call.send(Operation(request, functools.partial(_adopt_named, self.name)))
+        """Look the list up (sharing the account's recent listing); return it adopted, or None."""
+        load = functools.partial(call.send, Operation(self.listing, contact_lists))
+        if self.always:
+            found = await self.names.find(self.spec.name, load)
+        else:
+            found = await self.names.find(self.spec.name, load, begun_after=self.begun_after)
+            if found is not None:
+                reason = not_made_by(self.spec, found, self.started_at)
+                if reason is not None:
+                    raise self._conflict(found, reason, call)
+        if found is None:
+            return None
+        return attrs.evolve(found, meta=call.meta(self.request.api_version, adopted=True))
+
+    def _conflict(self, found: ContactList, reason: str, call: Call) -> ConflictError:
+        error = ConflictError(
+            f"a list named {found.name!r} already exists (id {found.id!r}) and this call did "
+            f"not make it: {reason}; not adopted (if_exists='adopt' takes any list of the name)",
+            status=409,
+            method=self.request.method,
+            url=call.requester.base_url + self.request.path,
+            body={"existing": {"id": found.id, "name": found.name, "createdAt": _iso(found)}},
+        )
+        error.attempts = call.attempts
+        return error
 
 
-def _adopt_named(name: str, reply: Reply) -> ContactList | None:
-    """Pick the list called ``name`` (any case) out of all lists, marked adopted."""
-    meta = attrs.evolve(reply.meta, adopted=True)
-    found = decode_lists(
-        reply.payload, method=reply.method, url=reply.url, status=reply.meta.status, meta=meta
-    )
-    key = name_key(name)
-    return next((item for item in found if name_key(item.name) == key), None)
+def not_made_by(
+    spec: ContactListCreate,
+    found: ContactList,
+    started_at: float,
+    skew: float = ADOPT_CLOCK_SKEW,
+) -> str | None:
+    """Return why ``found`` cannot be the list a create of ``spec`` begun at ``started_at`` made.
+
+    None means it can be: the description sent ("" for None), allowDuplicates when the create
+    sent it and Kore reports it, and a ``createdAt`` no earlier than ``started_at - skew``. A
+    list whose ``createdAt`` Kore did not report (or the SDK could not read) is not adopted:
+    nothing shows it is new, and adopting another's list is worse than a clear conflict.
+    """
+    sent = "" if spec.description is None else spec.description
+    wanted = spec.allow_duplicates
+    compared = _COMPARED if wanted is not None else _COMPARED_UNSENT
+    unreadable = [wire for wire in compared if wire in found.extra]
+    if unreadable:
+        return f"Kore's {unreadable[0]} for it could not be read"
+    if found.description != sent:
+        return f"its description is {found.description!r}, this call sent {sent!r}"
+    if wanted is not None and found.allow_duplicates not in (None, wanted):
+        return f"its allowDuplicates is {found.allow_duplicates}, this call sent {wanted}"
+    if found.created_at is None:
+        return "Kore did not report when it was created, so it may be older than this call"
+    if found.created_at.timestamp() < started_at - skew:
+        began = datetime.fromtimestamp(started_at, tz=timezone.utc)
+        return (
+            f"it was created at {_iso(found)}, before this call began at "
+            f"{began.isoformat()} (allowing {skew:g} s of clock skew)"
+        )
+    return None
+
+
+#: Wire names of the fields compared; an unreadable one (kept raw in ``extra``) matches nothing.
+_COMPARED: Final = ("description", "allowDuplicates", "createdAt")
+_COMPARED_UNSENT: Final = ("description", "createdAt")
+
+
+def _iso(found: ContactList) -> str | None:
+    return None if found.created_at is None else found.created_at.isoformat()
 
 
 @attrs.frozen

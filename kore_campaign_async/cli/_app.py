@@ -14,7 +14,7 @@ from rich.console import Console
 
 from .._exceptions import ConfigurationError, KoreError, ValidationError
 from . import _exit
-from ._commands import COMMANDS, make_client, open_account
+from ._commands import COMMANDS, open_account, open_client
 from ._config import OPTIONS, resolve_settings
 from ._demo import cmd_demo
 from ._exit import UsageError
@@ -58,7 +58,7 @@ async def _dispatch(
         return await cmd_sync(args, settings, out, err, ask)
     command = COMMANDS[args.command]
     # Nothing connects before the first request: bad settings are reported with nothing sent.
-    async with make_client(settings) as client:
+    async with open_client(settings) as client:
         return await command(args, open_account(client, settings), out, ask)
 
 

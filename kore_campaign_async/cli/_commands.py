@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Final
 
 import attrs
@@ -14,6 +15,8 @@ from rich.table import Table
 from .._client import Account, CampaignClient
 from .._exceptions import ConfigurationError
 from .._http.limits import RateLimit
+from .._quota.redis_store import RedisLimitStore
+from .._quota.store import LimitStore
 from .._wire.models import ContactListUpdate, UpdatedContactList
 from . import _exit
 from ._apply import Confirm
@@ -27,7 +30,22 @@ KEPT_FIELDS: Final = ("name", "description", "allow_duplicates", "source")
 Command = Callable[[argparse.Namespace, Account, Console, Confirm], Awaitable[int]]
 
 
-def make_client(settings: Settings) -> CampaignClient:
+@contextlib.asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[CampaignClient]:
+    """Open the client the settings describe (and its Redis limit store, if any); close both."""
+    try:
+        store = RedisLimitStore.from_url(settings.redis_url) if settings.redis_url else None
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        async with make_client(settings, store) as client:
+            yield client
+    finally:
+        if store is not None:
+            await store.aclose()
+
+
+def make_client(settings: Settings, limit_store: LimitStore | None = None) -> CampaignClient:
     """Build the client the settings describe; a bad setting is a usage error."""
     credentials = settings.credentials()
     try:
@@ -39,6 +57,7 @@ def make_client(settings: Settings) -> CampaignClient:
             api_version=settings.api_version,
             rate_limit=RateLimit(settings.rate_limit, per=settings.rate_period),
             max_concurrency=settings.max_concurrency,
+            limit_store=limit_store,
         )
     except ConfigurationError as exc:
         raise UsageError(str(exc)) from None

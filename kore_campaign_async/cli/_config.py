@@ -79,7 +79,17 @@ OPTIONS: Final = (
         "KORE_MAX_CONCURRENCY",
         f"requests in flight per account (default {DEFAULT_MAX_CONCURRENCY})",
     ),
+    Option(
+        "redis_url",
+        "--redis-url",
+        "KORE_REDIS_URL",
+        "share each account's rate limit with every process using this Redis "
+        "(redis://host:6379/0; needs kore_campaign_async[redis]); default: this process only",
+        secret=True,
+    ),
 )
+#: URL schemes redis-py connects with.
+REDIS_SCHEMES: Final = ("redis", "rediss", "unix")
 _BY_DEST: Final = {option.dest: option for option in OPTIONS}
 
 
@@ -103,6 +113,8 @@ class Settings:
     rate_limit: int = DEFAULT_RATE_LIMIT_REQUESTS
     rate_period: float = DEFAULT_RATE_LIMIT_PERIOD
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    #: May carry a password: never shown.
+    redis_url: str | None = attrs.field(default=None, repr=False)
 
     def credentials(self) -> dict[str, str]:
         """Return the credential keywords for ``CampaignClient``."""
@@ -185,4 +197,12 @@ def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str]) -> Settin
         values["rate_period"] = _positive_float("rate_period", raw["rate_period"][0])
     if raw["max_concurrency"][0] is not None:
         values["max_concurrency"] = _positive_int("max_concurrency", raw["max_concurrency"][0])
+    redis_url = raw["redis_url"][0]
+    if redis_url is not None:
+        # Not echoed: the URL may carry a password.
+        if redis_url.partition("://")[0] not in REDIS_SCHEMES or "://" not in redis_url:
+            raise UsageError(
+                f"{_BY_DEST['redis_url'].names} must be a redis://, rediss:// or unix:// URL"
+            )
+        values["redis_url"] = redis_url
     return Settings(**values)

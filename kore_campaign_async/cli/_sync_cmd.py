@@ -9,7 +9,7 @@ from typing import IO
 from rich.console import Console
 
 from ._apply import Confirm, SyncJob, run_sync
-from ._commands import make_client
+from ._commands import open_client
 from ._config import Settings
 from ._exit import UsageError
 from ._input import Defaults, read_input
@@ -30,12 +30,13 @@ async def cmd_sync(
     """Run the sync command; InputFileError and UsageError mean nothing was sent."""
     defaults = Defaults(settings.account_id, settings.iid, settings.stream_id)
     groups = read_input(args.file, defaults)
-    client = make_client(settings)
-    with contextlib.ExitStack() as stack:
-        writer = (
-            ReportWriter(stack.enter_context(_open_report(args.report))) if args.report else None
-        )
-        async with client:
+    async with open_client(settings) as client:
+        with contextlib.ExitStack() as stack:
+            writer = (
+                ReportWriter(stack.enter_context(_open_report(args.report)))
+                if args.report
+                else None
+            )
             targets = {
                 client.account(key.account_id, iid=key.iid, stream_id=key.stream_id): specs
                 for key, specs in groups.items()

@@ -1,4 +1,4 @@
-"""Per-account request windows, fixed or sliding, and the Retry-After headers a refusal carries."""
+"""Per-account request windows (fixed, sliding or a token bucket) and the Retry-After they send."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import attrs
 
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 
-RateMode = Literal["fixed", "sliding"]
+RateMode = Literal["fixed", "sliding", "token_bucket"]
 RetryAfterFormat = Literal["seconds", "ms", "http-date"]
 
 
@@ -25,9 +25,14 @@ class ServerRateLimit:
     limit: int = attrs.field(default=DEFAULT_RATE_LIMIT_REQUESTS, validator=attrs.validators.ge(1))
     #: Window length in seconds of the server clock.
     window: float = attrs.field(default=DEFAULT_RATE_LIMIT_PERIOD, validator=attrs.validators.gt(0))
-    #: "fixed": windows aligned to multiples of ``window``; "sliding": the last ``window`` seconds.
+    #: "fixed": windows aligned to multiples of ``window``; "sliding": the last ``window`` seconds;
+    #: "token_bucket": ``limit`` tokens per ``window`` refill a bucket of ``burst`` tokens.
     mode: RateMode = attrs.field(
-        default="sliding", validator=attrs.validators.in_(("fixed", "sliding"))
+        default="sliding", validator=attrs.validators.in_(("fixed", "sliding", "token_bucket"))
+    )
+    #: The bucket's size in "token_bucket" mode (default ``limit``); unused otherwise.
+    burst: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.ge(1))
     )
     #: How the wait is told: ``Retry-After`` in seconds, ``retry-after-ms``, ``Retry-After`` as an
     #: HTTP-date, or not at all (None).
@@ -50,6 +55,8 @@ class RateWindows:
         self._fixed: dict[str, list[int]] = {}
         # sliding: account -> times of the requests admitted in the last window, oldest first
         self._sliding: dict[str, deque[float]] = {}
+        # token_bucket: account -> [tokens, when they were counted]
+        self._buckets: dict[str, list[float]] = {}
 
     def admit(self, account_id: str, now: float) -> float | None:
         """Admit one request at ``now`` (None), or return the seconds until one would be admitted.
@@ -58,6 +65,8 @@ class RateWindows:
         """
         if self.policy.mode == "fixed":
             return self._admit_fixed(account_id, now)
+        if self.policy.mode == "token_bucket":
+            return self._admit_bucket(account_id, now)
         return self._admit_sliding(account_id, now)
 
     def _admit_fixed(self, account_id: str, now: float) -> float | None:
@@ -83,6 +92,18 @@ class RateWindows:
             log.append(now)
             return None
         return _at_least_a_tick(log[0] - horizon)
+
+    def _admit_bucket(self, account_id: str, now: float) -> float | None:
+        size = float(self.policy.burst if self.policy.burst is not None else self.policy.limit)
+        rate = self.policy.limit / self.policy.window
+        bucket = self._buckets.setdefault(account_id, [size, now])
+        tokens = min(size, bucket[0] + (now - bucket[1]) * rate)
+        bucket[1] = now
+        if tokens >= 1:
+            bucket[0] = tokens - 1
+            return None
+        bucket[0] = tokens
+        return _at_least_a_tick((1 - tokens) / rate)
 
 
 def _at_least_a_tick(wait: float) -> float:

@@ -116,3 +116,19 @@ def test_help_shows_every_variable_and_no_default_secret(monkeypatch: pytest.Mon
     for variable in ("KORE_HOST", "KORE_CLIENT_ID", "KORE_CLIENT_SECRET", "KORE_TOKEN"):
         assert variable in text
     assert SECRET not in text
+
+
+def test_a_redis_url_comes_from_either_source_and_is_never_shown() -> None:
+    url = f"redis://:{SECRET}@cache.internal:6379/0"
+    assert resolve_settings({}, {"KORE_REDIS_URL": url}).redis_url == url
+    assert resolve_settings(
+        {"redis_url": "redis://flag:6379"}, {"KORE_REDIS_URL": url}
+    ).redis_url == ("redis://flag:6379")
+    assert SECRET not in repr(resolve_settings({}, {"KORE_REDIS_URL": url}))
+    assert resolve_settings({}, {}).redis_url is None
+
+
+def test_a_bad_redis_url_names_flag_and_variable_but_not_the_url() -> None:
+    with pytest.raises(UsageError, match="--redis-url or KORE_REDIS_URL") as caught:
+        resolve_settings({}, {"KORE_REDIS_URL": f"http://:{SECRET}@cache"})
+    assert SECRET not in str(caught.value)

@@ -300,9 +300,10 @@ async def test_accounts_go_each_at_their_own_pace() -> None:
     assert big_report.ok
     assert len(server.lists("acc-big")) == 60
     # 61 requests at 20 per 0.4 s take at least two more windows; the small account's six
-    # requests, sent while the big one waits for permits, are not queued behind it.
+    # requests, sent while the big one waits for permits, are not queued behind it: they
+    # take their own pace (five intervals of 0.4 / 20 * 1.02 s, no burst), not the big one's.
     assert big_took >= 0.8
-    assert small_took < 0.1
+    assert small_took < 0.2
 
 
 async def test_a_wrong_secret_stops_create_many_instead_of_sending_every_item(

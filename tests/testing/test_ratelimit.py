@@ -35,7 +35,21 @@ def test_sliding_window_counts_the_last_window_seconds() -> None:
     assert windows.admit("a", 119.0) is None
 
 
-@pytest.mark.parametrize("mode", ["fixed", "sliding"])
+def test_token_bucket_allows_its_burst_then_the_refill_rate() -> None:
+    windows = RateWindows(ServerRateLimit(limit=10, window=10.0, mode="token_bucket", burst=2))
+    assert windows.admit("a", 100.0) is None
+    assert windows.admit("a", 100.0) is None
+    # Empty: one token a second refills it.
+    assert windows.admit("a", 100.0) == pytest.approx(1.0)
+    assert windows.admit("a", 100.5) == pytest.approx(0.5)
+    assert windows.admit("a", 101.0) is None
+    # Idle time refills no more than the bucket holds.
+    assert windows.admit("a", 200.0) is None
+    assert windows.admit("a", 200.0) is None
+    assert windows.admit("a", 200.0) is not None
+
+
+@pytest.mark.parametrize("mode", ["fixed", "sliding", "token_bucket"])
 def test_accounts_are_limited_separately(mode: str) -> None:
     windows = RateWindows(ServerRateLimit(limit=1, window=60.0, mode=mode))  # type: ignore[arg-type]
     assert windows.admit("a", 1.0) is None

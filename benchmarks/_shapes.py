@@ -1,0 +1,261 @@
+"""Choose the pacing algorithm by the numbers: server shapes x candidate algorithms.
+
+``python -m benchmarks._shapes [--quick]`` runs, in virtual time (ManualClock), one account
+configured with the default 60 requests per 60 s against each server shape of the fake server's
+``RateWindows`` (fixed window, sliding window, token bucket with a small burst, limits lower than
+configured), with ``CONCURRENCY`` workers whose requests take 50-300 ms. A refused request is
+retried after the account's pause. For each cell it reports:
+
+- goodput: successes per second over the second half of the run, as a share of what the
+  server sustains within the configured limit (``min(server rate, configured rate)``);
+- to 90 %: time from the first 429 until the successes of the trailing window (the longer of
+  the server's and the configured window) first reach 90 % of that, in those windows;
+- 429s: the share of all requests answered 429 over the whole run.
+
+Must (issue 10): goodput >= 90 % within three windows of the first 429, and <= 2 % 429s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import math
+import random
+import sys
+import time
+from collections.abc import Sequence
+from typing import Final, Protocol
+
+import attrs
+
+from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._quota import pacing
+from kore_campaign_async.testing._ratelimit import RateWindows, ServerRateLimit
+
+from ._sliding_log import SlidingLog
+
+CONCURRENCY: Final = 8
+REQUESTS: Final = 60
+PER: Final = 60.0
+LATENCY: Final = (0.05, 0.3)
+GOODPUT_TARGET: Final = 0.9
+WINDOWS_TO_TARGET: Final = 3.0
+REFUSED_TARGET: Final = 0.02
+
+
+@attrs.frozen
+class Shape:
+    """A server shape and what it sustains."""
+
+    name: str
+    policy: ServerRateLimit
+
+    @property
+    def sustained(self) -> float:
+        """Requests per second the server admits in the long run, within the configured rate."""
+        return min(self.policy.limit / self.policy.window, REQUESTS / PER)
+
+    @property
+    def window(self) -> float:
+        """The window goodput is measured over."""
+        return max(self.policy.window, PER)
+
+
+SHAPES: Final = (
+    Shape("fixed 60/60s", ServerRateLimit(60, 60.0, mode="fixed")),
+    Shape("sliding 60/60s", ServerRateLimit(60, 60.0, mode="sliding")),
+    Shape("bucket 60/60s burst 3", ServerRateLimit(60, 60.0, mode="token_bucket", burst=3)),
+    Shape("sliding 40/60s (lower)", ServerRateLimit(40, 60.0, mode="sliding")),
+    Shape("fixed 40/60s (lower)", ServerRateLimit(40, 60.0, mode="fixed")),
+    Shape("bucket 30/60s burst 2 (lower)", ServerRateLimit(30, 60.0, "token_bucket", burst=2)),
+    Shape("fixed 20/2s (issue 10)", ServerRateLimit(20, 2.0, mode="fixed")),
+)
+
+
+class Pacer(Protocol):
+    """What a worker needs from a candidate: a permit, and the answers it got."""
+
+    async def acquire(self) -> float: ...
+
+    def release(self, sent_at: float) -> None: ...
+
+    def answered(self, sent_at: float, retry_after: float | None) -> None: ...
+
+
+class Gcra:
+    """The pure pacing state machine, behind one lock (as a store serves it)."""
+
+    def __init__(self, clock: ManualClock, settings: pacing.PacingSettings, learn: bool) -> None:
+        self._clock = clock
+        self._settings = settings
+        self._learn = learn
+        self._state = pacing.PacingState.fresh(settings, clock())
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._turn = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        await self._slots.acquire()
+        async with self._turn:
+            while True:
+                now = self._clock()
+                wait = pacing.permit(self._state, self._settings, now)
+                if wait <= 0:
+                    return now
+                await self._clock.sleep(wait)
+
+    def release(self, sent_at: float) -> None:
+        self._slots.release()
+
+    def answered(self, sent_at: float, retry_after: float | None) -> None:
+        now = self._clock()
+        if retry_after is None:
+            pacing.succeeded(self._state, self._settings, now, sent_at)
+        elif self._learn:
+            pacing.rate_limited(self._state, self._settings, now, retry_after, sent_at)
+        else:
+            # Smoothing only: pause, keep the configured pace.
+            self._state.paused_until = max(self._state.paused_until, now + retry_after)
+            self._state.tat = max(self._state.tat, self._state.paused_until)
+
+
+def _candidates(clock: ManualClock) -> dict[str, Pacer]:
+    return {
+        "sliding log + cut (today)": SlidingLog(clock, REQUESTS, PER, CONCURRENCY),
+        "GCRA burst 1, pause only": Gcra(clock, pacing.PacingSettings(burst=1), learn=False),
+        "GCRA burst 60 + learn": Gcra(clock, pacing.PacingSettings(burst=REQUESTS), learn=True),
+        "GCRA burst 6 + learn": Gcra(clock, pacing.PacingSettings(burst=6), learn=True),
+        "GCRA burst 1 + learn (chosen)": Gcra(clock, pacing.PacingSettings(), learn=True),
+    }
+
+
+CANDIDATES: Final = tuple(_candidates(ManualClock()))
+
+
+@attrs.frozen
+class Cell:
+    """One shape x candidate run."""
+
+    goodput: float
+    to_target: float | None
+    """Windows from the first 429 to 90 % goodput; None without a 429, inf when never."""
+    refused: float
+    requests: int
+
+
+def _cell(shape: Shape, ok_times: list[float], refused: int, seconds: float) -> Cell:
+    ok_times.sort()
+    half = seconds / 2
+    steady = len(ok_times) - bisect.bisect_left(ok_times, half)
+    goodput = steady / (shape.sustained * (seconds - half))
+    return Cell(goodput, None, refused / max(1, len(ok_times) + refused), len(ok_times) + refused)
+
+
+def run_cell(shape: Shape, candidate: str, seconds: float, seed: int = 1) -> Cell:
+    """Run one cell in virtual time and measure it."""
+    return asyncio.run(_timed(shape, candidate, seconds, seed))
+
+
+async def _timed(shape: Shape, candidate: str, seconds: float, seed: int) -> Cell:
+    # Record the first 429 and the success times, then find the first trailing window at 90 %.
+    clock = ManualClock(settle_turns=4)
+    pacer = _candidates(clock)[candidate]
+    windows = RateWindows(shape.policy)
+    rng = random.Random(seed)
+    ok_times: list[float] = []
+    first_429: list[float] = []
+    refused = 0
+
+    async def worker() -> None:
+        nonlocal refused
+        while clock() < seconds:
+            sent_at = await pacer.acquire()
+            try:
+                if clock() >= seconds:
+                    return
+                await clock.sleep(rng.uniform(*LATENCY) / 2)
+                at = clock()
+                wait = windows.admit("a", at)
+                await clock.sleep(rng.uniform(*LATENCY) / 2)
+                if wait is None:
+                    ok_times.append(at)
+                else:
+                    refused += 1
+                    if not first_429:
+                        first_429.append(at)
+                pacer.answered(sent_at, wait)
+            finally:
+                pacer.release(sent_at)
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    cell = _cell(shape, ok_times, refused, seconds)
+    if not first_429:
+        return cell
+    return attrs.evolve(cell, to_target=_windows_to_target(shape, ok_times, first_429[0]))
+
+
+def _windows_to_target(shape: Shape, ok_times: list[float], first: float) -> float:
+    """Windows from ``first`` until a trailing window holds 90 % of what the server sustains."""
+    width = shape.window
+    need = GOODPUT_TARGET * shape.sustained * width
+    for end_index in range(bisect.bisect_left(ok_times, first), len(ok_times)):
+        end = ok_times[end_index]
+        if end - width < 0:
+            continue
+        count = end_index + 1 - bisect.bisect_left(ok_times, end - width)
+        if count >= need:
+            return max(0.0, end - first) / width
+    return math.inf
+
+
+def matrix(seconds: float) -> dict[str, dict[str, Cell]]:
+    """Run every shape against every candidate."""
+    return {
+        shape.name: {name: run_cell(shape, name, seconds) for name in CANDIDATES}
+        for shape in SHAPES
+    }
+
+
+def _fmt(cell: Cell) -> str:
+    if cell.to_target is None:
+        target = "no 429"
+    elif math.isinf(cell.to_target):
+        target = "never"
+    else:
+        target = f"{cell.to_target:.1f} w"
+    ok = (
+        cell.goodput >= GOODPUT_TARGET
+        and (cell.to_target is None or cell.to_target <= WINDOWS_TO_TARGET)
+        and cell.refused <= REFUSED_TARGET
+    )
+    return f"{cell.goodput:.0%} / {target} / {cell.refused:.1%}{'' if ok else ' ✗'}"
+
+
+def markdown(results: dict[str, dict[str, Cell]], seconds: float) -> str:
+    """The matrix as a markdown table: goodput / windows to 90 % / 429 share per cell."""
+    lines = [
+        f"Shapes x algorithms, {seconds:g} s virtual, {CONCURRENCY} workers, default 60/60 s; "
+        "each cell: goodput (2nd half) / windows from the first 429 to 90 % / 429 share "
+        "(✗ misses a target)",
+        "",
+        "| server shape | " + " | ".join(CANDIDATES) + " |",
+        "|---|" + "---|" * len(CANDIDATES),
+    ]
+    for shape, row in results.items():
+        lines.append(f"| {shape} | " + " | ".join(_fmt(row[name]) for name in CANDIDATES) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks._shapes")
+    parser.add_argument("--quick", action="store_true", help="8 windows instead of 40")
+    args = parser.parse_args(argv)
+    seconds = PER * (8 if args.quick else 40)
+    started = time.perf_counter()
+    print(markdown(matrix(seconds), seconds))
+    print(f"({time.perf_counter() - started:.1f} s real)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

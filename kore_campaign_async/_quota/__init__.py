@@ -1,0 +1,1 @@
+"""One account's quota shared by the processes that use it: pacing, stores, leases."""

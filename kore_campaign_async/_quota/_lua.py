@@ -1,0 +1,176 @@
+"""The Lua twins of ``pacing.step`` and of the lease operations, run atomically in Redis.
+
+``PACE`` does in one script what ``pacing.step`` does in Python, line for line (the tests run
+both on the same sequences): load the account's hash or start fresh, forget an idle account,
+apply the operation, store every field with a TTL, and publish a pause. Time is Redis ``TIME``
+(or ARGV[12], for the twin tests): no host's clock is ever compared with another's. Numbers are
+written with ``%.17g`` so a float survives the round trip exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from .pacing import EPSILON, FORGET_WINDOWS, MAX_CUT, PROBE_WINDOWS, PacingSettings
+
+# Field order of the account hash (besides "fp", the settings' fingerprint).
+FIELDS: Final = (
+    "tat",
+    "paused_until",
+    "limit",
+    "burst",
+    "epoch_start",
+    "epoch_ok",
+    "clean",
+    "cut_at",
+    "touched",
+)
+
+# KEYS[1]: the account's hash.
+# ARGV: op, fingerprint, requests, per, start burst, pause cap, margin, ttl ms, pause channel,
+# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME), adaptive ("1" or "0").
+# Returns {"ok", number, now, pause left} or {"conflict", stored fingerprint}.
+PACE: Final = f"""
+local op, fp = ARGV[1], ARGV[2]
+local requests, per, start_burst = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local pause_cap, margin, ttl_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local channel, retry_after = ARGV[9], tonumber(ARGV[11])
+local now = tonumber(ARGV[12])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local sent_at = tonumber(ARGV[10]) or now
+local adaptive = ARGV[13] == '1'
+local EPSILON, MAX_CUT = {EPSILON!r}, {MAX_CUT!r}
+local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
+local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
+
+local stored = redis.call('HMGET', KEYS[1], 'fp', unpack(FIELDS))
+if stored[1] and stored[1] ~= fp then
+  return {{'conflict', stored[1]}}
+end
+local s = {{}}
+local function fresh()
+  s = {{tat = now, paused_until = now, limit = requests, burst = start_burst,
+       epoch_start = now, epoch_ok = 0, clean = 0, cut_at = now - per, touched = now}}
+end
+if stored[1] then
+  for i, name in ipairs(FIELDS) do s[name] = tonumber(stored[i + 1]) end
+  if now - s.touched > FORGET * per and now >= s.paused_until then fresh() end
+else
+  fresh()
+end
+local function interval() return per / s.limit * (1 + margin) end
+
+local result = 0
+if op == 'permit' then
+  if now < s.paused_until - EPSILON then
+    result = s.paused_until - now
+  else
+    local step = interval()
+    local allowed_at = s.tat - (s.burst - 1) * step
+    if now < allowed_at - EPSILON then
+      result = allowed_at - now
+    else
+      s.tat = math.max(s.tat, now) + step
+      s.touched = now
+    end
+  end
+elseif op == 'ok' then
+  s.touched = math.max(s.touched, now)
+  if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
+  if s.limit < requests then
+    s.clean = s.clean + 1
+    if s.clean >= PROBE * s.limit then
+      s.limit = math.min(requests, s.limit + 1)
+      s.clean = 0
+    end
+  end
+elseif op == '429' then
+  s.touched = math.max(s.touched, now)
+  local wait = retry_after
+  if wait == nil then wait = interval() end
+  s.paused_until = math.max(s.paused_until, now + math.min(wait, pause_cap))
+  if adaptive and sent_at >= s.cut_at then
+    if s.burst > 1 then
+      s.burst = 1
+    else
+      local span = math.max(s.paused_until - s.epoch_start, EPSILON)
+      local observed = s.epoch_ok * per / span
+      s.limit = math.max(1, MAX_CUT * s.limit, math.min(s.limit - 1, observed))
+    end
+    s.epoch_start = s.paused_until
+    s.epoch_ok = 0
+    s.clean = 0
+    s.cut_at = now
+  end
+  s.tat = math.max(s.tat, s.paused_until + (s.burst - 1) * interval())
+  result = s.paused_until - now
+end
+
+local fields = {{'fp', fp}}
+for _, name in ipairs(FIELDS) do
+  fields[#fields + 1] = name
+  fields[#fields + 1] = string.format('%.17g', s[name])
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ttl_ms)
+if op == '429' then
+  redis.call('PUBLISH', channel, string.format('%.17g', result))
+end
+local pause_left = math.max(0, s.paused_until - now)
+return {{'ok', string.format('%.17g', result), string.format('%.17g', now),
+        string.format('%.17g', pause_left)}}
+"""
+
+# KEYS[1]: a lease. ARGV: token, ttl ms. Returns 1 if the token still holds it (renewed).
+RENEW_LEASE: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS[1]: a lease. ARGV: token. Deletes it only if the token still holds it.
+RELEASE_LEASE: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def _exact(value: float | None) -> str:
+    """A float for ARGV, exactly; "" for None or anything that is not a sane time or delay."""
+    if value is None or not (0 <= value < math.inf):
+        return ""
+    return repr(float(value))
+
+
+def pace_args(
+    settings: PacingSettings,
+    op: str,
+    channel: str,
+    sent_at: float | None = None,
+    retry_after: float | None = None,
+    now: float | None = None,
+) -> list[str | int]:
+    """The ARGV of ``PACE``; ``now`` None reads Redis ``TIME`` (given only by the twin tests)."""
+    ttl_ms = math.ceil((FORGET_WINDOWS * settings.per + settings.pause_cap) * 1000)
+    return [
+        op,
+        settings.fingerprint(),
+        settings.requests,
+        repr(float(settings.per)),
+        settings.start_burst,
+        repr(float(settings.pause_cap)),
+        repr(float(settings.margin)),
+        ttl_ms,
+        channel,
+        _exact(sent_at),
+        _exact(retry_after),
+        _exact(now),
+        "1" if settings.adaptive else "0",
+    ]

@@ -1,0 +1,235 @@
+"""The pacing of one account as a pure state machine of a few numbers (its Lua twin: _lua.py).
+
+Chosen by the numbers of ``benchmarks/_shapes.py`` over fixed windows, sliding windows, token
+buckets with a small burst and servers allowing less than configured:
+
+- **GCRA pacing.** Permits are spaced ``interval`` apart (the learned limit over ``per``, plus a
+  safety margin), so no window of any shape ever sees more than the limit. An idle account may
+  start ``burst`` at once (default 1: the matrix showed any burst costs 429s on sliding and
+  token-bucket servers). Unlike the old sliding log, pacing never replays a burst every window.
+- **A 429 pauses the account** for its Retry-After (at most ``max_pause``, default two windows),
+  and the burst credit is gone afterwards: after a pause requests resume one interval apart.
+- **Learning from the 429** (``adaptive``). The server admitted ``epoch_ok`` requests between
+  the end of the last pause (``epoch_start``) and the end of this one: that is its rate, exactly
+  so for a sliding or fixed window the epoch starts empty. A 429 while a burst is allowed sets
+  the burst to 1 (the burst alone may have been the trouble); otherwise the limit drops to that
+  rate, and at least one request a window. One answer never cuts more than 30 %. 429s for
+  requests sent before the last lesson (``cut_at``) only extend the pause: they describe the
+  overload that lesson already answered.
+- **Probing back.** Every ``PROBE_WINDOWS`` windows' worth of successes without a 429 win one
+  request per window back, up to the configured limit: a server that allowed less for a while
+  is caught up with, and one probe costs at most one 429.
+- **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
+
+State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
+a shared store): no two hosts' clocks are ever compared.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final, Literal
+
+import attrs
+
+from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
+from .._exceptions import ConfigurationError
+
+#: Successes without a 429, in windows of the learned limit, before probing one request higher.
+PROBE_WINDOWS: Final = 2
+#: Windows of idleness after which an account forgets what it learned.
+FORGET_WINDOWS: Final = 10
+#: A single 429 never cuts the limit below this share of what it was (as botocore's cut).
+MAX_CUT: Final = 0.7
+#: Pacing a hair slower than the limit keeps latency jitter from putting limit + 1 in a window.
+DEFAULT_MARGIN: Final = 0.02
+# Float slack: a sleep of exactly the computed wait may land a hair before the deadline.
+EPSILON: Final = 1e-9
+
+
+def require_positive_int(name: str, value: object) -> None:
+    """Raise ConfigurationError unless ``value`` is an int >= 1 (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}")
+
+
+@attrs.frozen
+class PacingSettings:
+    """One account's rate-limit settings: every process sharing the account must agree."""
+
+    requests: int = DEFAULT_RATE_LIMIT_REQUESTS
+    per: float = DEFAULT_RATE_LIMIT_PERIOD
+    #: Requests an idle account may start at once (default 1: none beyond the pace).
+    burst: int | None = None
+    #: Longest pause one 429 imposes, whatever its Retry-After (default: two windows).
+    max_pause: float | None = None
+    margin: float = DEFAULT_MARGIN
+    #: Learn from 429s (burst and limit); False: a 429 only pauses the account.
+    adaptive: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        require_positive_int("requests", self.requests)
+        if not (0 < self.per < math.inf):
+            raise ConfigurationError(f"per must be finite and > 0, got {self.per!r}")
+        if self.burst is not None:
+            require_positive_int("burst", self.burst)
+        if self.max_pause is not None and not (0 < self.max_pause < math.inf):
+            raise ConfigurationError(f"max_pause must be finite and > 0, got {self.max_pause!r}")
+        if not (0 <= self.margin < 1):
+            raise ConfigurationError(f"margin must be in [0, 1), got {self.margin!r}")
+
+    @property
+    def start_burst(self) -> int:
+        """The burst of a fresh account."""
+        return self.burst if self.burst is not None else 1
+
+    @property
+    def pause_cap(self) -> float:
+        """The longest pause one 429 imposes."""
+        return self.max_pause if self.max_pause is not None else 2 * self.per
+
+    def fingerprint(self) -> str:
+        """The settings as one string: equal strings, equal settings (stored beside the state)."""
+        return (
+            f"{self.requests} per {self.per!r}s, burst {self.start_burst}, "
+            f"max pause {self.pause_cap!r}s, margin {self.margin!r}"
+            + ("" if self.adaptive else ", not adaptive")
+        )
+
+
+@attrs.define
+class PacingState:
+    """What a store keeps per account; every field a float, so it fits a Redis hash."""
+
+    #: Theoretical arrival time of the next paced request (GCRA).
+    tat: float
+    paused_until: float
+    #: The learned limit in requests per ``per`` (a float: probing moves it in steps of 1).
+    limit: float
+    burst: float
+    #: When the current epoch began (the end of the last pause) and its successes since.
+    epoch_start: float
+    epoch_ok: float
+    #: Successes since the last cut or probe.
+    clean: float
+    #: When the last cut happened: 429s for requests sent before it are stale.
+    cut_at: float
+    #: The last permit, success or 429: for forgetting an idle account.
+    touched: float
+
+    @classmethod
+    def fresh(cls, settings: PacingSettings, now: float) -> PacingState:
+        """The state of an account nothing is known about."""
+        return cls(
+            tat=now,
+            paused_until=now,
+            limit=float(settings.requests),
+            burst=float(settings.start_burst),
+            epoch_start=now,
+            epoch_ok=0.0,
+            clean=0.0,
+            cut_at=now - settings.per,
+            touched=now,
+        )
+
+
+Op = Literal["bind", "permit", "ok", "429"]
+"""What a store does to an account: check its settings, take a permit, count a success or a 429."""
+
+
+def step(
+    state: PacingState | None,
+    settings: PacingSettings,
+    now: float,
+    op: Op,
+    sent_at: float = 0.0,
+    retry_after: float | None = None,
+) -> tuple[PacingState, float]:
+    """Apply one operation as a store does (the Lua twin does exactly this); return the state.
+
+    The number returned: for "permit" the wait (0.0 = granted at ``now``), for "429" the pause
+    left, else 0.0. ``None`` is an account with nothing stored (new, or its keys expired).
+    """
+    state = PacingState.fresh(settings, now) if state is None else state
+    state = forget_if_idle(state, settings, now)
+    if op == "permit":
+        return state, permit(state, settings, now)
+    if op == "ok":
+        succeeded(state, settings, now, sent_at)
+    elif op == "429":
+        return state, rate_limited(state, settings, now, retry_after, sent_at)
+    return state, 0.0
+
+
+def interval(state: PacingState, settings: PacingSettings) -> float:
+    """The spacing of paced requests at the learned limit."""
+    return settings.per / state.limit * (1 + settings.margin)
+
+
+def forget_if_idle(state: PacingState, settings: PacingSettings, now: float) -> PacingState:
+    """Return a fresh state when the account was idle ``FORGET_WINDOWS`` windows, else ``state``."""
+    if now - state.touched > FORGET_WINDOWS * settings.per and now >= state.paused_until:
+        return PacingState.fresh(settings, now)
+    return state
+
+
+def permit(state: PacingState, settings: PacingSettings, now: float) -> float:
+    """Take a permit at ``now`` (return 0.0) or return the seconds until one may be free."""
+    if now < state.paused_until - EPSILON:
+        return state.paused_until - now
+    step = interval(state, settings)
+    allowed_at = state.tat - (state.burst - 1) * step
+    if now < allowed_at - EPSILON:
+        return allowed_at - now
+    state.tat = max(state.tat, now) + step
+    state.touched = now
+    return 0.0
+
+
+def succeeded(state: PacingState, settings: PacingSettings, now: float, sent_at: float) -> None:
+    """Count a success of a request permitted at ``sent_at``; probe higher after a clean run."""
+    state.touched = max(state.touched, now)
+    if sent_at >= state.epoch_start:
+        state.epoch_ok += 1
+    if state.limit >= settings.requests:
+        return
+    state.clean += 1
+    if state.clean >= PROBE_WINDOWS * state.limit:
+        state.limit = min(float(settings.requests), state.limit + 1)
+        state.clean = 0.0
+
+
+def rate_limited(
+    state: PacingState,
+    settings: PacingSettings,
+    now: float,
+    retry_after: float | None,
+    sent_at: float,
+) -> float:
+    """Pause after a 429 and learn from it; return the seconds the account stays paused."""
+    state.touched = max(state.touched, now)
+    if retry_after is None or not (0 <= retry_after < math.inf):
+        wait = interval(state, settings)
+    else:
+        wait = retry_after
+    pause_end = now + min(wait, settings.pause_cap)
+    state.paused_until = max(state.paused_until, pause_end)
+    if settings.adaptive and sent_at >= state.cut_at:
+        _learn(state, settings, now)
+    # No burst after a pause: resume one interval apart.
+    state.tat = max(state.tat, state.paused_until + (state.burst - 1) * interval(state, settings))
+    return state.paused_until - now
+
+
+def _learn(state: PacingState, settings: PacingSettings, now: float) -> None:
+    if state.burst > 1:
+        # The burst alone may have been the trouble (its answers may not even be counted yet).
+        state.burst = 1.0
+    else:
+        span = max(state.paused_until - state.epoch_start, EPSILON)
+        observed = state.epoch_ok * settings.per / span
+        state.limit = max(1.0, MAX_CUT * state.limit, min(state.limit - 1, observed))
+    state.epoch_start = state.paused_until
+    state.epoch_ok = 0.0
+    state.clean = 0.0
+    state.cut_at = now

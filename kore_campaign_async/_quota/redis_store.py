@@ -1,0 +1,316 @@
+"""RedisLimitStore: one account's pacing shared by every process and host using it.
+
+Each account has one hash, ``<prefix>:{<host>|<account>}:pace`` (the braces are its cluster hash
+tag, so an account's keys share a slot; host and account id are percent-encoded, so no brace or
+bar of theirs can split it), updated only by the Lua twin of ``pacing.step`` and expiring
+``FORGET_WINDOWS`` windows plus one capped pause after its last use. Leases live beside it
+(``...:lease:<name>``). A 429 is published on ``...:pause``; every store listens on one pattern
+subscription and tells its watchers, so processes waiting for a permit hear the pause at once.
+
+Redis down, slow or restarted: every call is bounded by ``timeout`` (redis-py's own retries are
+switched off on the clients we make). By default the store then logs one WARNING and paces each
+account locally at ``fallback_share`` of its limit until Redis answers again (retried every
+``retry_every`` seconds); with ``strict=True`` a permit fails with
+``RateLimitError(request_sent=False)`` instead. Outcomes are never lost: a success or a 429
+that Redis cannot take is applied to the local fallback.
+
+Requires the ``redis`` extra (``pip install 'kore_campaign_async[redis]'``); redis is imported
+only when a RedisLimitStore is built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import math
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+import attrs
+
+from .._clock import Clock, Sleep, asyncio_sleep, monotonic
+from .._exceptions import ConfigurationError, RateLimitError
+from . import _lua
+from .breaker import CircuitBreaker, StoreUnavailable, logger
+from .pacing import PacingSettings
+from .pubsub import PauseSubscriber
+from .store import (
+    AccountKey,
+    Lease,
+    LocalLimitStore,
+    PauseListener,
+    PauseListeners,
+    Permit,
+    settings_conflict,
+)
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+DEFAULT_TIMEOUT: Final = 0.25
+DEFAULT_RETRY_EVERY: Final = 1.0
+DEFAULT_FALLBACK_SHARE: Final = 0.25
+DEFAULT_PREFIX: Final = "kca"
+
+
+def _redis() -> Any:
+    try:
+        return importlib.import_module("redis.asyncio")
+    except ImportError as exc:
+        raise ConfigurationError(
+            "RedisLimitStore needs redis-py: pip install 'kore_campaign_async[redis]'"
+        ) from exc
+
+
+@attrs.define
+class _RedisLease:
+    held: bool = True
+    #: Set when the holder leaves: the renewal loop stops even if its cancel went astray.
+    done: bool = False
+
+
+class RedisLimitStore:
+    """A LimitStore in Redis: pacing, pauses, settings and leases shared across hosts."""
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        strict: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry_every: float = DEFAULT_RETRY_EVERY,
+        fallback_share: float = DEFAULT_FALLBACK_SHARE,
+        prefix: str = DEFAULT_PREFIX,
+        clock: Clock = monotonic,
+        sleep: Sleep = asyncio_sleep,
+    ) -> None:
+        """Use ``client`` (never closed by this store: you made it, you close it)."""
+        if not (0 < timeout < math.inf):
+            raise ConfigurationError(f"timeout must be finite and > 0, got {timeout!r}")
+        if not (0 < fallback_share <= 1):
+            raise ConfigurationError(f"fallback_share must be in (0, 1], got {fallback_share!r}")
+        exceptions = importlib.import_module("redis.exceptions")
+        self._client = client
+        self._owns_client = False
+        self._strict = strict
+        self._timeout = timeout
+        self._share = fallback_share
+        self._prefix = prefix
+        self._sleep = sleep
+        self._pace = client.register_script(_lua.PACE)
+        self._renew = client.register_script(_lua.RENEW_LEASE)
+        self._release = client.register_script(_lua.RELEASE_LEASE)
+        fallback = (
+            "failing permits with RateLimitError(request_sent=False)"
+            if strict
+            else f"pacing each account locally at {fallback_share:.0%} of its limit"
+        )
+        self._breaker = CircuitBreaker(
+            timeout=timeout,
+            retry_every=retry_every,
+            clock=clock,
+            failures=(exceptions.RedisError,),
+            what="Redis limit store",
+            fallback=fallback,
+        )
+        self._local = LocalLimitStore(clock=clock)
+        self._listeners = PauseListeners()
+        self._subscriber = PauseSubscriber(
+            client,
+            pattern=f"{prefix}:*:pause",
+            on_pause=self._heard,
+            failures=(exceptions.RedisError, OSError, asyncio.TimeoutError),
+            timeout=timeout,
+            retry_every=retry_every,
+            sleep=sleep,
+        )
+        self._channels: dict[str, AccountKey] = {}
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
+        """Connect to ``url`` (``redis://host:port/db``); the store owns and closes the client.
+
+        Socket timeouts are ``timeout`` and redis-py's retries are off: a call that fails fails
+        at once, and the store's circuit breaker decides what happens next.
+        """
+        redis = _redis()
+        retry_module = importlib.import_module("redis.asyncio.retry")
+        backoff = importlib.import_module("redis.backoff")
+        timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=retry_module.Retry(backoff.NoBackoff(), 0),
+            retry_on_error=[],
+            health_check_interval=0,
+        )
+        store = cls(client, **kwargs)
+        store._owns_client = True
+        return store
+
+    async def __aenter__(self) -> RedisLimitStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    @property
+    def degraded(self) -> bool:
+        """Whether Redis is considered down (pacing is local until it answers)."""
+        return self._breaker.is_open
+
+    def _tag(self, key: AccountKey) -> str:
+        return f"{self._prefix}:{{{quote(key.host, safe='')}|{quote(key.account_id, safe='')}}}"
+
+    def _fallback_settings(self, settings: PacingSettings) -> PacingSettings:
+        return PacingSettings(
+            requests=max(1, math.floor(settings.requests * self._share)),
+            per=settings.per,
+            burst=1,
+            max_pause=settings.pause_cap,
+            margin=settings.margin,
+            adaptive=settings.adaptive,
+        )
+
+    async def _run(
+        self,
+        key: AccountKey,
+        settings: PacingSettings,
+        op: str,
+        sent_at: float | None = None,
+        retry_after: float | None = None,
+    ) -> Permit:
+        tag = self._tag(key)
+        channel = f"{tag}:pause"
+        self._channels[channel] = key
+        args = _lua.pace_args(settings, op, channel, sent_at, retry_after)
+        answer = await self._breaker.call(lambda: self._pace(keys=[f"{tag}:pace"], args=args))
+        status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
+        if status == "conflict":
+            raise settings_conflict(key, rest[0], settings.fingerprint())
+        return Permit(float(rest[0]), float(rest[1]), shared=True, pause=float(rest[2]))
+
+    async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
+        """Register ``settings`` (ConfigurationError if the account is paced otherwise)."""
+        self._subscriber.start()
+        with contextlib.suppress(StoreUnavailable):
+            await self._run(key, settings, "bind")
+
+    async def permit(self, key: AccountKey, settings: PacingSettings) -> Permit:
+        """Take a permit in Redis; when Redis is down, locally (or fail, when strict)."""
+        self._subscriber.start()
+        try:
+            return await self._run(key, settings, "permit")
+        except StoreUnavailable as exc:
+            if self._strict:
+                raise RateLimitError(
+                    "the shared limit store (Redis) is unavailable and the store is strict: "
+                    "not sent",
+                    request_sent=False,
+                    retry_after=None,
+                    status=429,
+                    method="",
+                    url="",
+                ) from exc
+            return self._local.apply(key, self._fallback_settings(settings), "permit")
+
+    async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
+        """Count a success in Redis (or in the fallback while Redis is down)."""
+        try:
+            await self._run(key, settings, "ok", sent_at=permit.at if permit.shared else 0.0)
+        except StoreUnavailable:
+            self._local.apply(key, self._fallback_settings(settings), "ok", permit)
+
+    async def rate_limited(
+        self,
+        key: AccountKey,
+        settings: PacingSettings,
+        retry_after: float | None,
+        permit: Permit,
+    ) -> float:
+        """Pause the account for every process (published); return the pause left."""
+        # Without a shared permit time, 0.0 reads as "sent before the last cut": pause only.
+        sent_at = permit.at if permit.shared else 0.0
+        try:
+            pause = (await self._run(key, settings, "429", sent_at, retry_after)).wait
+        except StoreUnavailable:
+            fallback = self._fallback_settings(settings)
+            pause = self._local.apply(key, fallback, "429", permit, retry_after).wait
+        # Watchers here hear it now, not after the round trip through the subscription.
+        self._listeners.tell(key, pause)
+        return pause
+
+    def watch_pauses(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
+        """Call ``listener`` with the pause left whenever any process pauses ``key``."""
+        self._channels[f"{self._tag(key)}:pause"] = key
+        self._subscriber.start()
+        return self._listeners.add(key, listener)
+
+    def _heard(self, channel: str, pause: float) -> None:
+        key = self._channels.get(channel)
+        if key is not None:
+            self._listeners.tell(key, pause)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, key: AccountKey, name: str, ttl: float = 30.0) -> AsyncIterator[Lease]:
+        """Wait until this process holds the lease ``name`` of ``key``; renew it while held.
+
+        The lease expires ``ttl`` seconds after its last renewal (every ``ttl / 3``), so a
+        crashed holder frees it. Without Redis nobody can be sure to hold it: the wait goes
+        on, polling, until Redis answers. If renewals fail for longer than ``ttl``, the lease
+        is lost: ``held`` turns False and the holder should stop.
+        """
+        if not (0 < ttl < math.inf):
+            raise ConfigurationError(f"lease ttl must be finite and > 0, got {ttl!r}")
+        lease_key = f"{self._tag(key)}:lease:{quote(name, safe='')}"
+        token = uuid.uuid4().hex
+        ttl_ms = math.ceil(ttl * 1000)
+        poll = min(ttl / 10, 0.5)
+        while True:
+            with contextlib.suppress(StoreUnavailable):
+                if await self._breaker.call(
+                    lambda: self._client.set(lease_key, token, nx=True, px=ttl_ms)
+                ):
+                    break
+            await self._sleep(poll)
+        lease = _RedisLease()
+        renewer = asyncio.ensure_future(self._keep(lease, lease_key, token, ttl))
+        try:
+            yield lease
+        finally:
+            lease.done = True
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            with contextlib.suppress(StoreUnavailable):
+                await self._breaker.call(lambda: self._release(keys=[lease_key], args=[token]))
+
+    async def _keep(self, lease: _RedisLease, lease_key: str, token: str, ttl: float) -> None:
+        ttl_ms = math.ceil(ttl * 1000)
+        unrenewed = 0.0
+        while lease.held:
+            await self._sleep(ttl / 3)
+            if lease.done:
+                return
+            try:
+                renewed = await self._breaker.call(
+                    lambda: self._renew(keys=[lease_key], args=[token, ttl_ms])
+                )
+            except StoreUnavailable:
+                unrenewed += ttl / 3
+                renewed = unrenewed < ttl
+            else:
+                unrenewed = 0.0
+            if not renewed:
+                lease.held = False
+                logger.warning("lease %s lost: it expired or another process took it", lease_key)
+
+    async def aclose(self) -> None:
+        """Stop listening for pauses; close the client if this store made it."""
+        await self._subscriber.aclose()
+        if self._owns_client:
+            await self._client.aclose()

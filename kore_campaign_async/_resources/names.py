@@ -1,0 +1,109 @@
+"""One account's name map: the adoption lookups of a conflict episode share one listing.
+
+A create that adopts (Kore answered "name taken", or an answer was lost) finds its list by name
+in getAllListDetails: one request out of the account's 60 a minute, and a resumed bulk job
+adopts every list its first run made. So the account keeps the last listing as a map of names
+for a short while (``LISTING_MAX_AGE``), and every adoption of that while reads it:
+
+- a name the map lacks lists again (the list may be newer than the map); concurrent lookups
+  share the one listing in flight, and a miss counts only in a listing begun after it was asked;
+- a lookup can ask for a listing begun after a point it names (a create with
+  ``if_exists="error"`` takes none begun before the call: a list in it existed before the call,
+  so it cannot be the call's own);
+- the account's own updates and deletes drop the map;
+- an idle account does not keep its map: a timer frees it ``max_age`` seconds after its listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Final
+
+import attrs
+
+from .._clock import Clock
+from .._wire.models import ContactList, name_key
+
+LISTING_MAX_AGE: Final = 60.0
+"""Seconds a listing serves lookups after it was sent: one rate window. At Kore's pace the
+adoptions of an account then cost at most one listing a minute, however many lists they adopt."""
+
+Load = Callable[[], Awaitable[Iterable[ContactList]]]
+"""Send one listing of the account (getAllListDetails) and return its lists."""
+
+
+@attrs.frozen
+class _Listing:
+    number: int
+    """Listings begun before this one, plus one."""
+    sent_at: float
+    """Clock time the listing was begun (its wait for the account's turn included)."""
+    by_name: Mapping[str, ContactList]
+
+
+class NameIndex:
+    """The lists of one account (and API version) by name, from a recent listing."""
+
+    def __init__(self, clock: Clock, *, max_age: float = LISTING_MAX_AGE) -> None:
+        self._clock = clock
+        self._max_age = max_age
+        self._listing: _Listing | None = None
+        self._begun = 0
+        self._dropped_at = 0
+        self._loading: asyncio.Event | None = None
+
+    @property
+    def begun(self) -> int:
+        """Listings begun so far: a later listing has a higher number."""
+        return self._begun
+
+    def drop(self) -> None:
+        """Forget the map and any listing in flight (the account changed a list)."""
+        self._dropped_at = self._begun
+        self._listing = None
+
+    def _free(self, number: int) -> None:
+        if self._listing is not None and self._listing.number == number:
+            self._listing = None
+
+    async def find(self, name: str, load: Load, *, begun_after: int = 0) -> ContactList | None:
+        """Return the list called ``name`` (any case), or None if there is none.
+
+        Only listings numbered above ``begun_after`` count. A recent one answers a name it
+        holds; otherwise ``load`` (shared with concurrent lookups) lists again, and None means a
+        listing begun after this call found no such list.
+        """
+        key = name_key(name)
+        asked = self._begun
+        while True:
+            listing = self._listing
+            if listing is not None and listing.number > max(begun_after, self._dropped_at):
+                after_asked = listing.number > asked
+                if after_asked or self._clock() - listing.sent_at <= self._max_age:
+                    found = listing.by_name.get(key)
+                    if found is not None or after_asked:
+                        return found
+            await self._refresh(load)
+
+    async def _refresh(self, load: Load) -> None:
+        """Wait for the listing in flight, or send one; its failure is its sender's alone."""
+        loading = self._loading
+        if loading is not None:
+            await loading.wait()  # an Event: a waiter's cancellation leaves the sender alone
+            return
+        self._loading = loading = asyncio.Event()
+        self._begun += 1
+        number, sent_at = self._begun, self._clock()
+        try:
+            by_name: dict[str, ContactList] = {}
+            for item in await load():
+                by_name.setdefault(name_key(item.name), item)
+            if number > self._dropped_at:
+                self._listing = _Listing(number, sent_at, by_name)
+                # Only frees memory (a map can hold tens of thousands of lists); whether a map
+                # is recent enough is read on the injected clock above.
+                asyncio.get_running_loop().call_later(self._max_age, self._free, number)
+        finally:
+            self._loading = None
+            loading.set()

@@ -1,0 +1,162 @@
+"""The pure pacing state machine, step by step in made-up time."""
+
+from __future__ import annotations
+
+import pytest
+
+from kore_campaign_async import ConfigurationError
+from kore_campaign_async._quota import pacing
+from kore_campaign_async._quota.pacing import PacingSettings, PacingState
+
+SETTINGS = PacingSettings(requests=60, per=60.0, margin=0.0)
+
+
+def fresh(settings: PacingSettings = SETTINGS, now: float = 1000.0) -> PacingState:
+    return PacingState.fresh(settings, now)
+
+
+def take_all(state: PacingState, now: float, settings: PacingSettings = SETTINGS) -> int:
+    taken = 0
+    while pacing.permit(state, settings, now) == 0:
+        taken += 1
+    return taken
+
+
+def test_an_account_is_paced_from_its_first_request() -> None:
+    state = fresh()
+    assert take_all(state, 1000.0) == 1
+    assert pacing.permit(state, SETTINGS, 1000.0) == pytest.approx(1.0)
+
+
+def test_a_configured_burst_starts_at_once_then_paces() -> None:
+    settings = PacingSettings(requests=60, per=60.0, burst=6, margin=0.0)
+    state = fresh(settings)
+    assert take_all(state, 1000.0, settings) == 6
+    assert pacing.permit(state, settings, 1000.0) == pytest.approx(1.0)
+    assert pacing.permit(state, settings, 1001.0) == 0
+    assert pacing.permit(state, settings, 1001.0) == pytest.approx(1.0)
+
+
+def test_the_default_burst_is_one() -> None:
+    state = fresh()
+    assert take_all(state, 1000.0) == 1
+    assert pacing.permit(state, SETTINGS, 1000.0) == pytest.approx(1.0)
+    assert pacing.permit(state, SETTINGS, 1001.0) == 0
+    assert pacing.permit(state, SETTINGS, 1001.0) == pytest.approx(1.0)
+
+
+def test_the_margin_paces_a_hair_slower() -> None:
+    settings = PacingSettings(requests=60, per=60.0, burst=1)
+    state = fresh(settings)
+    assert pacing.permit(state, settings, 1000.0) == 0
+    assert pacing.permit(state, settings, 1000.0) == pytest.approx(1.0 + pacing.DEFAULT_MARGIN)
+
+
+def test_a_429_pauses_for_its_retry_after_and_removes_the_burst() -> None:
+    settings = PacingSettings(requests=60, per=60.0, burst=6, margin=0.0)
+    state = fresh(settings)
+    assert take_all(state, 1000.0, settings) == 6
+    pause = pacing.rate_limited(state, settings, 1000.5, 3.0, sent_at=1000.0)
+    assert pause == pytest.approx(3.0)
+    assert pacing.permit(state, settings, 1002.0) == pytest.approx(1.5)
+    # The burst is still owed (six permits at 1000 pace until 1006), then one interval apart.
+    assert pacing.permit(state, settings, 1003.5) == pytest.approx(2.5)
+    assert take_all(state, 1006.0, settings) == 1
+    assert pacing.permit(state, settings, 1006.0) == pytest.approx(1.0)
+    assert state.burst == 1
+    assert state.limit == 60  # the first 429 blames the burst only
+
+
+def test_one_answer_pauses_for_at_most_two_windows() -> None:
+    state = fresh()
+    assert pacing.rate_limited(state, SETTINGS, 1000.0, 86_400.0, sent_at=1000.0) == 120.0
+    capped = PacingSettings(requests=60, per=60.0, max_pause=5.0)
+    state = fresh(capped)
+    assert pacing.rate_limited(state, capped, 1000.0, 86_400.0, sent_at=1000.0) == 5.0
+
+
+def test_without_retry_after_the_pause_is_one_interval() -> None:
+    state = fresh()
+    assert pacing.rate_limited(state, SETTINGS, 1000.0, None, sent_at=1000.0) == pytest.approx(1.0)
+
+
+def test_a_paced_429_learns_the_rate_the_server_admitted() -> None:
+    state = fresh()
+    # 48 successes from the epoch's start (1000) to the end of the pause (1060): 48/60 s.
+    for i in range(48):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    pause = pacing.rate_limited(state, SETTINGS, 1048.0, 12.0, sent_at=1048.0)
+    assert pause == 12.0
+    assert state.limit == pytest.approx(48.0)
+    assert pacing.interval(state, SETTINGS) == pytest.approx(1.25)
+
+
+def test_a_paced_429_cuts_at_least_one_and_at_most_thirty_percent() -> None:
+    state = fresh()
+    for i in range(100):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    pacing.rate_limited(state, SETTINGS, 1100.0, 0.5, sent_at=1100.0)
+    assert state.limit == 59  # it admitted more than 60/min: still one lower
+    # Nothing admitted since: never below 70 % of what it was.
+    pacing.rate_limited(state, SETTINGS, 1102.0, 0.5, sent_at=1102.0)
+    assert state.limit == pytest.approx(59 * 0.7)
+
+
+def test_without_adaptive_a_429_only_pauses() -> None:
+    settings = PacingSettings(requests=60, per=60.0, adaptive=False)
+    state = fresh(settings)
+    assert pacing.rate_limited(state, settings, 1000.0, 2.0, sent_at=1000.0) == 2.0
+    assert (state.limit, state.burst) == (60, 1)
+
+
+def test_429s_for_requests_sent_before_the_cut_only_extend_the_pause() -> None:
+    state = fresh()
+    pacing.rate_limited(state, SETTINGS, 1000.0, 1.0, sent_at=1000.0)
+    pacing.rate_limited(state, SETTINGS, 1002.0, 1.0, sent_at=1002.0)
+    limit = state.limit
+    assert pacing.rate_limited(state, SETTINGS, 1002.5, 5.0, sent_at=1001.9) == 5.0
+    assert state.limit == limit
+
+
+def test_clean_successes_probe_one_request_higher() -> None:
+    state = fresh()
+    state.limit = 30.0
+    for i in range(2 * 30 - 1):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    assert state.limit == 30
+    pacing.succeeded(state, SETTINGS, 1100.0, sent_at=1100.0)
+    assert state.limit == 31
+    state.limit = 60.0
+    for i in range(200):
+        pacing.succeeded(state, SETTINGS, 1200.0 + i, sent_at=1200.0 + i)
+    assert state.limit == 60  # never above the configured limit
+
+
+def test_an_account_idle_for_ten_windows_starts_afresh() -> None:
+    state = fresh()
+    pacing.rate_limited(state, SETTINGS, 1000.0, 1.0, sent_at=1000.0)
+    assert pacing.forget_if_idle(state, SETTINGS, 1000.0 + 9 * 60) is state
+    again = pacing.forget_if_idle(state, SETTINGS, 1001.0 + 10 * 60 + 1)
+    assert again == fresh(now=1001.0 + 10 * 60 + 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"requests": 0}, "requests"),
+        ({"per": 0.0}, "per"),
+        ({"burst": 0}, "burst"),
+        ({"max_pause": float("inf")}, "max_pause"),
+        ({"margin": 1.0}, "margin"),
+    ],
+)
+def test_settings_reject_bad_values(kwargs: dict[str, float], field: str) -> None:
+    with pytest.raises(ConfigurationError, match=field):
+        PacingSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_fingerprints_tell_settings_apart() -> None:
+    assert PacingSettings().fingerprint() == PacingSettings(burst=1).fingerprint()
+    assert PacingSettings().fingerprint() != PacingSettings(adaptive=False).fingerprint()
+    assert PacingSettings().fingerprint() != PacingSettings(requests=30).fingerprint()
+    assert PacingSettings().fingerprint() != PacingSettings(max_pause=5).fingerprint()
