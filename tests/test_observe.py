@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http import observe
+from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
 from kore_campaign_async.testing import MockTransport
 from tests.test_mock_transport import HOST, LIST, Script, failed, just_made, lists_for, lost, ok
 
@@ -188,33 +189,19 @@ async def test_a_bulk_job_that_stops_for_an_account_says_so_once(
     }
 
 
-def test_an_account_pause_is_a_limits_warning(log: pytest.LogCaptureFixture) -> None:
-    records = log.records
-    observe.account_paused("acct-1", 12.5, 12.0)
-    observe.limit_changed("acct-1", 42, 60, 60.0)
-    observe.limit_changed("acct-1", 60, 60, 60.0)
-    assert above_debug(records) == [
-        (
-            "kore_campaign_async.limits",
-            logging.WARNING,
-            "account acct-1 paused by a 429 for 12.500s (Retry-After 12s)",
-        ),
-        (
-            "kore_campaign_async.limits",
-            logging.INFO,
-            "account acct-1: rate cut after a 429 to 42 of 60 requests per 60s",
-        ),
-        (
-            "kore_campaign_async.limits",
-            logging.INFO,
-            "account acct-1: rate back to the configured 60 of 60 requests per 60s",
-        ),
+def test_observe_limit_changes_say_which_way(log: pytest.LogCaptureFixture) -> None:
+    observe.limit_changed("acct-1", 60, 42, 60, 60.0)
+    observe.limit_changed("acct-1", 42, 43, 60, 60.0)
+    observe.limit_changed("acct-1", 59, 60, 60, 60.0)
+    assert [(r.levelno, r.getMessage()) for r in log.records] == [
+        (logging.INFO, "account acct-1: rate cut after a 429 to 42 of 60 requests per 60s"),
+        (logging.DEBUG, "account acct-1: rate probed up to 43 of 60 requests per 60s"),
+        (logging.INFO, "account acct-1: rate back to the configured 60 of 60 requests per 60s"),
     ]
-    assert extra(records[0]) == {
+    assert extra(log.records[0]) == {
         "kore_account_id": "acct-1",
-        "kore_pause_seconds": 12.5,
-        "kore_retry_after": 12.0,
-        "kore_status": 429,
+        "kore_limit": 42,
+        "kore_limit_max": 60,
     }
 
 
@@ -249,3 +236,62 @@ async def test_no_record_of_a_failing_run_holds_a_secret(
         for text in seen:
             for secret in (*tokens, SECRET):
                 assert secret not in text, record
+
+
+async def test_the_limiter_logs_its_pauses_its_cut_and_its_way_back(
+    clock: ManualClock, log: pytest.LogCaptureFixture
+) -> None:
+    limiter = kca.AccountLimiter(
+        kca.RateLimit(10, 10.0), 4, clock=clock, sleep=clock.sleep, key=AccountKey("h", "acct-9")
+    )
+    async with limiter.slot() as sent_at:
+        pass
+    limiter.on_rate_limited(2.0, sent_at=sent_at)
+    while limiter.effective_limit != 10:
+        async with limiter.slot() as sent_at:
+            pass
+        limiter.on_success(sent_at=sent_at)
+    quota = [(r.levelno, r.getMessage()) for r in log.records if r.name.endswith(".quota")]
+    assert quota == [
+        (logging.WARNING, "account acct-9 paused by a 429 for 2.000s (Retry-After 2s)"),
+        (logging.INFO, "account acct-9: rate cut after a 429 to 7 of 10 requests per 10s"),
+        (logging.DEBUG, "account acct-9: rate probed up to 8 of 10 requests per 10s"),
+        (logging.DEBUG, "account acct-9: rate probed up to 9 of 10 requests per 10s"),
+        (logging.INFO, "account acct-9: rate back to the configured 10 of 10 requests per 10s"),
+    ]
+    assert extra(log.records[0]) == {
+        "kore_account_id": "acct-9",
+        "kore_pause_seconds": 2.0,
+        "kore_retry_after": 2.0,
+        "kore_status": 429,
+    }
+
+
+class _Shared:
+    """A store that is not the in-process one (as a Redis store is not), over a local one."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._local = LocalLimitStore(clock=clock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._local, name)
+
+
+async def test_a_pause_a_shared_store_sets_is_logged_when_it_answers(
+    clock: ManualClock, log: pytest.LogCaptureFixture
+) -> None:
+    store = cast(LimitStore, _Shared(clock))
+    limiter = kca.AccountLimiter(
+        kca.RateLimit(10, 10.0),
+        4,
+        clock=clock,
+        sleep=clock.sleep,
+        store=store,
+        key=AccountKey("h", "acct-7"),
+    )
+    async with limiter.slot() as sent_at:
+        pass
+    limiter.on_rate_limited(3.0, sent_at=sent_at)
+    await limiter.aclose()  # waits for the store's answer
+    [paused] = [r for r in log.records if r.levelno == logging.WARNING]
+    assert paused.getMessage() == "account acct-7 paused by a 429 for 3.000s (Retry-After 3s)"

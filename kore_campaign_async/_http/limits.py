@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from typing import Any, Final
 
 import attrs
@@ -16,6 +16,7 @@ from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._exceptions import ConfigurationError, RateLimitError
 from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, require_positive_int
 from .._quota.store import AccountKey, LimitStore, LocalLimitStore, Permit
+from . import observe
 from .fifo import FifoSemaphore, Waiter
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
@@ -212,17 +213,24 @@ class AccountLimiter:
         request sent before its last lesson (which only extends the pause) or a new one.
         """
         if self._settings is None:
+            said = retry_after
             if retry_after is None or not (0 <= retry_after < math.inf):
                 retry_after = _FALLBACK_PAUSE
-            self._heard_pause(min(retry_after, _FALLBACK_PAUSE_CAP))
+            pause = min(retry_after, _FALLBACK_PAUSE_CAP)
+            self._heard_pause(pause)
+            observe.account_paused(self._key.account_id, pause, said)
             return
         permit = self._permit_for(sent_at)
         if isinstance(self._store, LocalLimitStore):
-            self._store.apply(self._key, self._settings, "429", permit, retry_after)
+            before = self.effective_limit
+            pause = self._store.apply(self._key, self._settings, "429", permit, retry_after).wait
+            observe.account_paused(self._key.account_id, pause, retry_after)
+            self._learned(before)
             return
         if retry_after is not None and 0 <= retry_after < math.inf:
             self._heard_pause(min(retry_after, self._settings.pause_cap))  # before the round trip
-        self._report(self._store.rate_limited(self._key, self._settings, retry_after, permit))
+        shared = self._store.rate_limited(self._key, self._settings, retry_after, permit)
+        self._report(self._paused(shared, retry_after))
 
     def on_success(self, *, sent_at: float | None = None) -> None:
         """Count a success (the pacing probes back towards the configured limit)."""
@@ -230,7 +238,9 @@ class AccountLimiter:
             return
         permit = self._permit_for(sent_at)
         if isinstance(self._store, LocalLimitStore):
+            before = self.effective_limit
             self._store.apply(self._key, self._settings, "ok", permit)
+            self._learned(before)
         else:
             self._report(self._store.succeeded(self._key, self._settings, permit))
 
@@ -239,6 +249,17 @@ class AccountLimiter:
         if self._reports:
             await asyncio.gather(*self._reports, return_exceptions=True)
         self._unwatch()
+
+    def _learned(self, before: int | None) -> None:
+        """Log a change of the learned limit (in-process stores: a shared one is not asked)."""
+        after = self.effective_limit
+        if after != before and after is not None and before is not None and self._rate:
+            rate = self._rate
+            observe.limit_changed(self._key.account_id, before, after, rate.requests, rate.per)
+
+    async def _paused(self, pause: Awaitable[float], retry_after: float | None) -> None:
+        """Log the pause a shared store set after this process's 429."""
+        observe.account_paused(self._key.account_id, await pause, retry_after)
 
     def _permit_for(self, sent_at: float | None) -> Permit:
         permit = self._permits.pop(sent_at, None) if sent_at is not None else None

@@ -15,9 +15,12 @@ logger                          level    what
                                          an answer lost, then recovered without resending
 ``….http``                      WARNING  the retry budget ran dry: retries fail fast until
                                          it is full again (then INFO)
-``….limits``                    WARNING  an account paused by a 429, and for how long
-``….limits``                    INFO     an adaptive cut of an account's rate, and its return
-                                         to the configured rate
+``….quota``                     WARNING  an account paused by our 429, and for how long; a
+                                         shared limit store unreachable (pacing falls back
+                                         to this process), a lease lost, an outcome lost
+``….quota``                     INFO     the learned rate cut after a 429, and back at the
+                                         configured rate (probes up: DEBUG); the shared
+                                         store answering again
 ``….auth``                      WARNING  a client secret shorter than HS256 wants
 ``….auth``                      INFO     a token refused (401), renewed, the request resent
 ``….bulk``                      INFO     a bulk job stops sending for an account (401/403)
@@ -47,7 +50,7 @@ from .otel import TELEMETRY, CallSpan
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")
-limits_log: Final = logging.getLogger(f"{ROOT}.limits")
+quota_log: Final = logging.getLogger(f"{ROOT}.quota")
 auth_log: Final = logging.getLogger(f"{ROOT}.auth")
 bulk_log: Final = logging.getLogger(f"{ROOT}.bulk")
 
@@ -245,7 +248,7 @@ def recovered(account_id: str, operation: str, error: BaseException | None) -> N
 def account_paused(account_id: str, seconds: float, retry_after: float | None) -> None:
     """Report an account paused by a 429 for ``seconds`` (Retry-After said ``retry_after``)."""
     said = "no Retry-After" if retry_after is None else f"Retry-After {retry_after:g}s"
-    limits_log.warning(
+    quota_log.warning(
         "account %s paused by a 429 for %.3fs (%s)",
         account_id,
         seconds,
@@ -261,13 +264,18 @@ def account_paused(account_id: str, seconds: float, retry_after: float | None) -
         TELEMETRY.paused(account_id, seconds)
 
 
-def limit_changed(account_id: str, limit: float, limit_max: float, per: float) -> None:
-    """Report an adaptive cut of an account's rate (INFO), or its return to ``limit_max``."""
-    if limit < limit_max:
-        text = "rate cut after a 429 to %g of %g requests per %gs"
+def limit_changed(
+    account_id: str, before: float, limit: float, limit_max: float, per: float
+) -> None:
+    """Report the learned rate of an account: a cut (INFO), a probe up (DEBUG), back (INFO)."""
+    if limit < before:
+        level, text = logging.INFO, "rate cut after a 429 to %g of %g requests per %gs"
+    elif limit < limit_max:
+        level, text = logging.DEBUG, "rate probed up to %g of %g requests per %gs"
     else:
-        text = "rate back to the configured %g of %g requests per %gs"
-    limits_log.info(
+        level, text = logging.INFO, "rate back to the configured %g of %g requests per %gs"
+    quota_log.log(
+        level,
         "account %s: " + text,
         account_id,
         limit,
