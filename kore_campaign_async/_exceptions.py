@@ -219,9 +219,11 @@ class ConflictError(APIStatusError):
 class RateLimitError(APIStatusError):
     """429, or Kore's per-minute rate-limit message in any answer.
 
-    Also raised, with ``request_sent`` False and nothing sent, when an earlier 429 paused the
-    account for longer than the call's ``RetryPolicy.max_retry_after`` (or past its
-    deadline): ``retry_after`` is then the part of that pause still to run.
+    Also raised, with ``request_sent`` False and nothing sent (never retried), when an earlier
+    429 paused the account for longer than the call's ``RetryPolicy.max_retry_after`` (or past
+    its deadline): ``retry_after`` is then the part of that pause still to run; or when the
+    call's turn did not come within ``RetryPolicy.max_queue_wait``: ``retry_after`` is then
+    an estimate of when a turn would come (None when there is nothing to estimate from).
     """
 
     def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:

@@ -51,6 +51,17 @@ async def answer_ok(request: kca.HttpRequest) -> kca.RawResponse:
     return ok()
 
 
+class Recorder:
+    """A handler that records each request and answers it with the list."""
+
+    def __init__(self) -> None:
+        self.sent: list[kca.HttpRequest] = []
+
+    async def __call__(self, request: kca.HttpRequest) -> kca.RawResponse:
+        self.sent.append(request)
+        return ok()
+
+
 async def never() -> str:
     await asyncio.Event().wait()
     raise AssertionError("unreachable")
@@ -102,11 +113,8 @@ async def test_a_hung_provider_fails_its_waiters_then_the_next_call_fetches_afre
             return await never()
         return "fresh-token"
 
-    seen: list[kca.HttpRequest] = []
-
-    async def handler(request: kca.HttpRequest) -> kca.RawResponse:
-        seen.append(request)
-        return ok()
+    handler = Recorder()
+    seen = handler.sent
 
     client = client_for(handler, clock, token=None, token_provider=provider, token_timeout=5.0)
     lists = lists_of(client)
@@ -159,6 +167,42 @@ async def test_no_slot_is_held_while_waiting_for_a_token(clock: ManualClock) -> 
     assert (account.limiter.in_flight, account.limiter.waiting) == (0, 0)
     release.set()
     assert (await asyncio.wait_for(call, timeout=REAL_GUARD)).id == "cl-1"
+
+
+class StaleWhileQueued:
+    """A token source whose token goes stale once, between the wait for it and the turn."""
+
+    renewable = True
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.fetches = 0
+
+    def ready_token(self) -> str | None:
+        self.reads += 1
+        return None if self.reads in (2, 3) else "tok"
+
+    async def token(self) -> str:
+        self.fetches += 1
+        return "tok"
+
+    def invalidate(self, token: str) -> None:
+        """Nothing to forget."""
+
+
+async def test_a_token_gone_stale_in_the_queue_is_renewed_out_of_the_slot(
+    clock: ManualClock,
+) -> None:
+    handler = Recorder()
+    seen = handler.sent
+
+    lists = lists_of(client_for(handler, clock))
+    auth = StaleWhileQueued()
+    lists._requester.auth = auth
+    got = await lists.get("cl-1")
+    assert got.meta is not None
+    assert (got.meta.attempts, len(seen), auth.fetches) == (1, 1, 1)
+    assert seen[0].headers["auth"] == "tok"
 
 
 async def test_the_call_deadline_bounds_the_wait_for_a_token(clock: ManualClock) -> None:
@@ -244,11 +288,8 @@ async def test_time_queued_for_the_turn_does_not_count_against_the_deadline(
 async def test_a_turn_further_than_max_queue_wait_fails_unsent_with_an_estimate(
     clock: ManualClock,
 ) -> None:
-    seen: list[kca.HttpRequest] = []
-
-    async def handler(request: kca.HttpRequest) -> kca.RawResponse:
-        seen.append(request)
-        return ok()
+    handler = Recorder()
+    seen = handler.sent
 
     client = client_for(handler, clock, rate_limit=kca.RateLimit(1, per=60.0))
     lists = lists_of(client)

@@ -130,10 +130,6 @@ class Call:
         """Return the meta of a result this call made without an answer of its own."""
         return ResponseMeta(attempts=self.attempts, api_version=api_version, adopted=adopted)
 
-    def deadline(self) -> float:
-        """Return the clock time the call must end by (it moves while the call queues)."""
-        return self.deadline_at
-
 
 class _Secrets:
     """The token an attempt sent, as the ``secrets`` a decoder redacts; never shown.
@@ -211,7 +207,7 @@ class Requester:
             budget=self.budget,
             clock=self.clock,
             sleep=self.sleep,
-            deadline_at=call.deadline,
+            deadline_at=lambda: call.deadline_at,  # it moves while the call queues
             operation=operation.request.operation,
             on_retry=self.hooks.on_retry,
             may_retry=operation.recovery.may_resend,
