@@ -54,19 +54,15 @@ _AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
 #: likely applied. An operation not named here (a bare ``run_with_retries``) is.
 RESEND_AFTER_UNREADABLE: Mapping[str, bool] = MappingProxyType(
     {
-        # Reads: ask again.
-        "get": True,
+        "get": True,  # reads: ask again
         "list": True,
         "contacts": True,
-        # A lost answer: the next attempt looks the list up by name, adopts it if there.
-        "create": True,
-        # A lost answer: a resend that finds no list counts as done.
-        "delete": True,
-        # Sets fields to given values, so a second one changes nothing more (Kore takes a
-        # list's own name: every v1 update sends it). Resent as after any lost answer.
+        "create": True,  # a lost answer: the next attempt looks the list up, adopts it
+        "delete": True,  # a lost answer: a resend that finds no list counts as done
+        # Sets fields to given values: a second one changes nothing more (Kore takes a
+        # list's own name, as every v1 update sends it). Resent as after any lost answer.
         "update": True,
-        # Never resent: the contacts may be queued already.
-        "add_contacts": False,
+        "add_contacts": False,  # never resent: the contacts may be queued already
     }
 )
 
