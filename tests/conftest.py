@@ -34,7 +34,8 @@ class RecordingSleep:
 
 @pytest.fixture
 def client_clock() -> ManualClock:
-    """The clock the client under test reads: its pacing, account pauses and retry deadlines.
+    """The clock the client under test (or the piece of it a test drives: its retry loop, its
+    limiter) reads: pacing, account pauses and retry deadlines.
 
     Virtual: it moves only when something sleeps on it. Give it to a ``FakeKoreServer`` too and
     the server counts its rate windows on the same time as the client.
