@@ -32,14 +32,18 @@ def ok(data: Any = LIST) -> kca.RawResponse:
 
 def client_for(
     handler: Callable[[kca.HttpRequest], Awaitable[kca.RawResponse]],
-    clock: ManualClock,
+    client_clock: ManualClock,
     **kwargs: Any,
 ) -> kca.CampaignClient:
     kwargs.setdefault("token", "jwt-token")
     kwargs.setdefault("rate_limit", None)
     kwargs.setdefault("retry", NO_JITTER)
     return kca.CampaignClient(
-        HOST, transport=MockTransport(handler), clock=clock, sleep=clock.sleep, **kwargs
+        HOST,
+        transport=MockTransport(handler),
+        clock=client_clock,
+        sleep=client_clock.sleep,
+        **kwargs,
     )
 
 
@@ -67,29 +71,29 @@ async def never() -> str:
     raise AssertionError("unreachable")
 
 
-# -- within: a bound on the injected clock ---------------------------------------------------
+# -- within: a bound on the injected clock -----------------------------------------------------
 
 
-async def test_within_returns_the_result_or_cancels_at_the_bound(clock: ManualClock) -> None:
-    assert await within(5.0, clock.sleep, asyncio.sleep(0, "in time")) == "in time"
-    await within(5.0, clock.sleep, clock.sleep(1.0))
-    assert clock.now == 1.0
+async def test_within_returns_the_result_or_cancels_at_the_bound(client_clock: ManualClock) -> None:
+    assert await within(5.0, client_clock.sleep, asyncio.sleep(0, "in time")) == "in time"
+    await within(5.0, client_clock.sleep, client_clock.sleep(1.0))
+    assert client_clock.now == 1.0
     hung = asyncio.ensure_future(asyncio.Event().wait())
     with pytest.raises(Expired):
-        await within(2.0, clock.sleep, hung)
-    assert clock.now == 3.0
+        await within(2.0, client_clock.sleep, hung)
+    assert client_clock.now == 3.0
     assert hung.cancelled()
-    assert await within(math.inf, clock.sleep, asyncio.sleep(0, "no bound")) == "no bound"
+    assert await within(math.inf, client_clock.sleep, asyncio.sleep(0, "no bound")) == "no bound"
 
 
-async def test_within_passes_errors_and_cancellation_on(clock: ManualClock) -> None:
+async def test_within_passes_errors_and_cancellation_on(client_clock: ManualClock) -> None:
     async def fails() -> None:
         raise ValueError("boom")
 
     with pytest.raises(ValueError, match="boom"):
-        await within(5.0, clock.sleep, fails())
+        await within(5.0, client_clock.sleep, fails())
     inner = asyncio.ensure_future(asyncio.Event().wait())
-    outer = asyncio.ensure_future(within(5.0, clock.sleep, inner))
+    outer = asyncio.ensure_future(within(5.0, client_clock.sleep, inner))
     await asyncio.sleep(0)
     outer.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -102,7 +106,7 @@ async def test_within_passes_errors_and_cancellation_on(clock: ManualClock) -> N
 
 
 async def test_a_hung_provider_fails_its_waiters_then_the_next_call_fetches_afresh(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     calls = 0
 
@@ -116,7 +120,9 @@ async def test_a_hung_provider_fails_its_waiters_then_the_next_call_fetches_afre
     handler = Recorder()
     seen = handler.sent
 
-    client = client_for(handler, clock, token=None, token_provider=provider, token_timeout=5.0)
+    client = client_for(
+        handler, client_clock, token=None, token_provider=provider, token_timeout=5.0
+    )
     lists = lists_of(client)
     waiters = [asyncio.ensure_future(lists.get("cl-1")) for _ in range(3)]
     done = await asyncio.wait_for(
@@ -125,7 +131,7 @@ async def test_a_hung_provider_fails_its_waiters_then_the_next_call_fetches_afre
     assert all(isinstance(error, kca.TokenError) for error in done)
     assert "within token_timeout (5s)" in str(done[0])
     assert [error.attempts for error in done] == [0, 0, 0]  # type: ignore[union-attr]
-    assert (clock.now, calls, seen) == (5.0, 1, [])
+    assert (client_clock.now, calls, seen) == (5.0, 1, [])
     got = await asyncio.wait_for(lists.get("cl-1"), timeout=REAL_GUARD)
     assert got.id == "cl-1"
     assert calls == 2
@@ -133,33 +139,35 @@ async def test_a_hung_provider_fails_its_waiters_then_the_next_call_fetches_afre
 
 
 async def test_a_failed_fetch_is_not_reused_even_when_every_waiter_gave_up(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     outcomes: list[str | Exception] = [RuntimeError("vault down"), "fresh-token"]
 
     async def provider() -> str:
-        await clock.sleep(1.0)
+        await client_clock.sleep(1.0)
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
 
-    auth = kca.ProviderToken(provider, sleep=clock.sleep)
+    auth = kca.ProviderToken(provider, sleep=client_clock.sleep)
     waiter = asyncio.ensure_future(auth.token())
     await asyncio.sleep(0)
     waiter.cancel()  # nobody awaits the fetch when it fails
-    await clock.sleep(2.0)
+    await client_clock.sleep(2.0)
     assert await auth.token() == "fresh-token"
 
 
-async def test_no_slot_is_held_while_waiting_for_a_token(clock: ManualClock) -> None:
+async def test_no_slot_is_held_while_waiting_for_a_token(client_clock: ManualClock) -> None:
     release = asyncio.Event()
 
     async def provider() -> str:
         await release.wait()
         return "slow-token"
 
-    client = client_for(answer_ok, clock, token=None, token_provider=provider, max_concurrency=1)
+    client = client_for(
+        answer_ok, client_clock, token=None, token_provider=provider, max_concurrency=1
+    )
     account = client.account("acct-1", iid="st-1")
     call = asyncio.ensure_future(account.contact_lists.get("cl-1"))
     for _ in range(5):
@@ -191,12 +199,12 @@ class StaleWhileQueued:
 
 
 async def test_a_token_gone_stale_in_the_queue_is_renewed_out_of_the_slot(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     handler = Recorder()
     seen = handler.sent
 
-    lists = lists_of(client_for(handler, clock))
+    lists = lists_of(client_for(handler, client_clock))
     auth = StaleWhileQueued()
     lists._requester.auth = auth
     got = await lists.get("cl-1")
@@ -205,10 +213,10 @@ async def test_a_token_gone_stale_in_the_queue_is_renewed_out_of_the_slot(
     assert seen[0].headers["auth"] == "tok"
 
 
-async def test_the_call_deadline_bounds_the_wait_for_a_token(clock: ManualClock) -> None:
+async def test_the_call_deadline_bounds_the_wait_for_a_token(client_clock: ManualClock) -> None:
     client = client_for(
         answer_ok,
-        clock,
+        client_clock,
         token=None,
         token_provider=never,
         token_timeout=None,
@@ -216,7 +224,7 @@ async def test_the_call_deadline_bounds_the_wait_for_a_token(clock: ManualClock)
     )
     with pytest.raises(kca.TokenError, match=r"deadline \(2s\)"):
         await asyncio.wait_for(lists_of(client).get("cl-1"), timeout=REAL_GUARD)
-    assert clock.now == 2.0
+    assert client_clock.now == 2.0
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan, "5", True])
@@ -242,18 +250,18 @@ def test_attempt_timeout_is_cut_to_what_is_left_of_the_deadline() -> None:
     assert caught.value.request_sent is False
 
 
-async def test_each_attempt_gets_what_is_left_of_the_deadline(clock: ManualClock) -> None:
+async def test_each_attempt_gets_what_is_left_of_the_deadline(client_clock: ManualClock) -> None:
     seen: list[kca.HttpRequest] = []
 
     async def slow_then_ok(request: kca.HttpRequest) -> kca.RawResponse:
         seen.append(request)
         if len(seen) == 1:
-            await clock.sleep(4.0)
+            await client_clock.sleep(4.0)
             return json_response({"errors": [{"msg": "busy"}]}, status=503)
         return ok()
 
     policy = kca.RetryPolicy(deadline=10.0, jitter=False, backoff_base=0.5)
-    client = client_for(slow_then_ok, clock, retry=policy, timeout=None)
+    client = client_for(slow_then_ok, client_clock, retry=policy, timeout=None)
     got = await lists_of(client).get("cl-1")
     assert got.meta is not None
     assert got.meta.attempts == 2
@@ -264,16 +272,19 @@ async def test_each_attempt_gets_what_is_left_of_the_deadline(clock: ManualClock
 
 
 async def test_time_queued_for_the_turn_does_not_count_against_the_deadline(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     seen: list[tuple[float, kca.Timeout]] = []
 
     async def handler(request: kca.HttpRequest) -> kca.RawResponse:
-        seen.append((clock.now, request.timeout))
+        seen.append((client_clock.now, request.timeout))
         return ok()
 
     client = client_for(
-        handler, clock, rate_limit=kca.RateLimit(1, per=60.0), retry=kca.RetryPolicy(deadline=30.0)
+        handler,
+        client_clock,
+        rate_limit=kca.RateLimit(1, per=60.0),
+        retry=kca.RetryPolicy(deadline=30.0),
     )
     lists = lists_of(client)
     await asyncio.gather(lists.get("cl-1"), lists.get("cl-1"))
@@ -287,12 +298,12 @@ async def test_time_queued_for_the_turn_does_not_count_against_the_deadline(
 
 
 async def test_a_turn_further_than_max_queue_wait_fails_unsent_with_an_estimate(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     handler = Recorder()
     seen = handler.sent
 
-    client = client_for(handler, clock, rate_limit=kca.RateLimit(1, per=60.0))
+    client = client_for(handler, client_clock, rate_limit=kca.RateLimit(1, per=60.0))
     lists = lists_of(client)
     await lists.get("cl-1")
     impatient = attrs.evolve(NO_JITTER, max_queue_wait=5.0)
@@ -301,7 +312,7 @@ async def test_a_turn_further_than_max_queue_wait_fails_unsent_with_an_estimate(
     error = caught.value
     assert (error.request_sent, error.attempts, error.method) == (False, 0, "GET")
     assert error.retry_after == pytest.approx(60.0)
-    assert clock.now == pytest.approx(5.0)  # gave up once, never retried
+    assert client_clock.now == pytest.approx(5.0)  # gave up once, never retried
     assert len(seen) == 1
     account = client.account("acct-1", iid="st-1")
     assert (account.limiter.in_flight, account.limiter.waiting) == (0, 0)
@@ -309,14 +320,16 @@ async def test_a_turn_further_than_max_queue_wait_fails_unsent_with_an_estimate(
     assert len(seen) == 2
 
 
-async def test_max_queue_wait_bounds_a_wait_for_a_concurrency_slot(clock: ManualClock) -> None:
+async def test_max_queue_wait_bounds_a_wait_for_a_concurrency_slot(
+    client_clock: ManualClock,
+) -> None:
     release = asyncio.Event()
 
     async def handler(request: kca.HttpRequest) -> kca.RawResponse:
         await release.wait()
         return ok()
 
-    client = client_for(handler, clock, max_concurrency=1)
+    client = client_for(handler, client_clock, max_concurrency=1)
     lists = lists_of(client)
     first = asyncio.ensure_future(lists.get("cl-1"))
     await asyncio.sleep(0)

@@ -1,6 +1,6 @@
 """What every error of the request path says: attempts, the retry rule per operation, redaction.
 
-MockTransport and a virtual clock; no socket.
+MockTransport and a virtual client_clock; no socket.
 """
 
 from __future__ import annotations
@@ -15,22 +15,23 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http.retry import RESEND_AFTER_UNREADABLE, is_retryable
 from kore_campaign_async._wire.endpoints import Operation
 from kore_campaign_async.testing import MockTransport, json_response
-from tests.test_mock_transport import HOST, LIST, Script, failed, just_made, ok
+from tests.conftest import HOST
+from tests.test_mock_transport import LIST, Script, failed, just_made, ok
 
 UNREADABLE = kca.RawResponse(200, {"Content-Type": "application/json"}, b'{"status": "succ')
 OPAQUE = "opaque-static-token-0123456789"
 Handler = Callable[[kca.HttpRequest], kca.RawResponse]
 
 
-def lists_for(script: Handler, clock: ManualClock, **kwargs: Any) -> kca.ContactLists:
+def lists_for(script: Handler, client_clock: ManualClock, **kwargs: Any) -> kca.ContactLists:
     kwargs.setdefault("token", "jwt-token")
     kwargs.setdefault("rate_limit", None)
     client = kca.CampaignClient(
         HOST,
         transport=MockTransport(script),
         retry=kca.RetryPolicy(max_attempts=3, jitter=False),
-        clock=clock,
-        sleep=clock.sleep,
+        clock=client_clock,
+        sleep=client_clock.sleep,
         **kwargs,
     )
     return client.account("acct-1", iid="st-1").contact_lists
@@ -53,75 +54,83 @@ def test_every_operation_states_its_rule_for_an_unreadable_answer() -> None:
 
 
 async def test_a_read_with_unreadable_answers_is_asked_again_and_counts_them(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     script = Script(UNREADABLE, UNREADABLE, UNREADABLE)
     with pytest.raises(kca.APIResponseDecodeError) as caught:
-        await lists_for(script, clock).get("cl-1")
+        await lists_for(script, client_clock).get("cl-1")
     assert caught.value.attempts == 3
     assert caught.value.request_sent is True
 
 
-async def test_a_create_with_an_unreadable_answer_adopts_what_it_made(clock: ManualClock) -> None:
+async def test_a_create_with_an_unreadable_answer_adopts_what_it_made(
+    client_clock: ManualClock,
+) -> None:
     # The list this call made: its name, the description it sent (none: ""), made just now.
     script = Script(UNREADABLE, ok([just_made({**LIST, "description": ""})]))
-    made = await lists_for(script, clock).create("Renewal Due")
+    made = await lists_for(script, client_clock).create("Renewal Due")
     assert script.paths == ["POST createContactList", "POST getAllListDetails"]
     assert made.meta == kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
 
 
 async def test_a_create_with_an_unreadable_answer_creates_when_nothing_was_made(
-    clock: ManualClock,
+    client_clock: ManualClock,
 ) -> None:
     script = Script(UNREADABLE, ok([]), ok(LIST))
-    made = await lists_for(script, clock).create("Renewal Due")
+    made = await lists_for(script, client_clock).create("Renewal Due")
     assert script.paths[-1] == "POST createContactList"
     assert made.meta == kca.ResponseMeta(attempts=3, status=200, api_version="v2")
 
 
-async def test_a_delete_with_an_unreadable_answer_counts_as_done(clock: ManualClock) -> None:
+async def test_a_delete_with_an_unreadable_answer_counts_as_done(client_clock: ManualClock) -> None:
     script = Script(UNREADABLE, failed(404, "not found"))
-    deleted = await lists_for(script, clock).delete("cl-1")
+    deleted = await lists_for(script, client_clock).delete("cl-1")
     assert deleted.meta == kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
 
 
-async def test_add_contacts_with_an_unreadable_answer_is_not_resent(clock: ManualClock) -> None:
+async def test_add_contacts_with_an_unreadable_answer_is_not_resent(
+    client_clock: ManualClock,
+) -> None:
     script = Script(UNREADABLE)
     contacts = [kca.Contact(phone_number="+14155550100")]
     with pytest.raises(kca.APIResponseDecodeError) as caught:
-        await lists_for(script, clock).add_contacts("Renewal Due", contacts)
+        await lists_for(script, client_clock).add_contacts("Renewal Due", contacts)
     assert (caught.value.attempts, len(script.sent)) == (1, 1)
 
 
-async def test_an_answer_too_large_is_never_asked_again(clock: ManualClock) -> None:
+async def test_an_answer_too_large_is_never_asked_again(client_clock: ManualClock) -> None:
     script = Script(kca.ResponseTooLargeError("big", limit=10, status=200))
     with pytest.raises(kca.ResponseTooLargeError) as caught:
-        await lists_for(script, clock).list()
+        await lists_for(script, client_clock).list()
     assert (caught.value.attempts, caught.value.limit) == (1, 10)
 
 
 # -- attempts are right on every error -------------------------------------------------------
 
 
-async def test_a_non_retried_failure_counts_one_attempt(clock: ManualClock) -> None:
+async def test_a_non_retried_failure_counts_one_attempt(client_clock: ManualClock) -> None:
     with pytest.raises(kca.BadRequestError) as caught:
-        await lists_for(Script(failed(400)), clock).get("cl-1")
+        await lists_for(Script(failed(400)), client_clock).get("cl-1")
     assert caught.value.attempts == 1
 
 
-async def test_a_conflict_after_a_recovery_lookup_counts_the_lookup(clock: ManualClock) -> None:
+async def test_a_conflict_after_a_recovery_lookup_counts_the_lookup(
+    client_clock: ManualClock,
+) -> None:
     lost = kca.APIConnectionError("reset", request_sent=True)
     # create (lost), lookup (nothing), create (name taken), lookup (still nothing): 4 attempts.
     script = Script(lost, ok([]), failed(409, "already exists"), ok([]))
     with pytest.raises(kca.ConflictError) as caught:
-        await lists_for(script, clock).create("Renewal Due")
+        await lists_for(script, client_clock).create("Renewal Due")
     assert len(script.sent) == 4
     assert caught.value.attempts == 4
 
 
-async def test_a_declined_turn_after_an_attempt_counts_that_attempt(clock: ManualClock) -> None:
+async def test_a_declined_turn_after_an_attempt_counts_that_attempt(
+    client_clock: ManualClock,
+) -> None:
     script = Script(failed(503))
-    lists = lists_for(script, clock, rate_limit=kca.RateLimit(1, per=60.0))
+    lists = lists_for(script, client_clock, rate_limit=kca.RateLimit(1, per=60.0))
     # The retry's permit is a minute away: further than the 5 s it accepts to queue.
     policy = kca.RetryPolicy(max_queue_wait=5.0, jitter=False)
     with pytest.raises(kca.RateLimitError) as caught:
@@ -130,11 +139,11 @@ async def test_a_declined_turn_after_an_attempt_counts_that_attempt(clock: Manua
     assert len(script.sent) == 1
 
 
-async def test_a_token_error_counts_no_attempt(clock: ManualClock) -> None:
+async def test_a_token_error_counts_no_attempt(client_clock: ManualClock) -> None:
     async def provider() -> str:
         raise RuntimeError("vault down")
 
-    lists = lists_for(Script(), clock, token=None, token_provider=provider)
+    lists = lists_for(Script(), client_clock, token=None, token_provider=provider)
     with pytest.raises(kca.TokenError) as caught:
         await lists.get("cl-1")
     assert caught.value.attempts == 0
@@ -152,9 +161,11 @@ def echo(request: kca.HttpRequest) -> kca.RawResponse:
     )
 
 
-async def test_an_opaque_static_token_echoed_in_an_error_is_redacted(clock: ManualClock) -> None:
+async def test_an_opaque_static_token_echoed_in_an_error_is_redacted(
+    client_clock: ManualClock,
+) -> None:
     with pytest.raises(kca.BadRequestError) as caught:
-        await lists_for(echo, clock, token=OPAQUE).get("cl-1")
+        await lists_for(echo, client_clock, token=OPAQUE).get("cl-1")
     error = caught.value
     for text in (str(error), repr(error), repr(error.body), repr(error.headers)):
         assert OPAQUE not in text

@@ -13,8 +13,8 @@ from aioresponses import aioresponses
 from yarl import URL
 
 import kore_campaign_async as kca
+from tests.conftest import HOST, MakeClient
 
-HOST = "https://kore.example"
 ACCOUNT = "67777ce93e25326494e9aaaa"
 IID = "st-0603182c-7ffb-53c3-b307-47ca14b9aaaa"
 STREAM = "st-stream-0001"
@@ -43,13 +43,9 @@ def mocked() -> Any:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[kca.CampaignClient]:
-    async with kca.CampaignClient(
-        HOST,
-        client_id="cs-test",
-        client_secret=SECRET,
-        rate_limit=None,
-        retry=kca.RetryPolicy.none(),
+async def client(make_client: MakeClient) -> AsyncIterator[kca.CampaignClient]:
+    async with make_client(
+        client_id="cs-test", client_secret=SECRET, retry=kca.RetryPolicy.none()
     ) as c:
         yield c
 

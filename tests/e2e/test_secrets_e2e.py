@@ -19,6 +19,7 @@ from kore_campaign_async._http.aiohttp_transport import AiohttpTransport, _descr
 from kore_campaign_async._http.auth import JwtSigner
 from kore_campaign_async._http.transport import HttpRequest
 from kore_campaign_async.testing import FakeKoreServer, Fault, MockTransport, json_response
+from tests.conftest import MakeClient
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
 _SCALARS = (int, float, bool, bytes, type(None))
@@ -90,9 +91,11 @@ async def garbage_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-async def test_a_malformed_answer_does_not_carry_the_token(garbage_server: str) -> None:
-    async with kca.CampaignClient(
-        garbage_server, token=TOKEN, retry=kca.RetryPolicy.none(), rate_limit=None
+async def test_a_malformed_answer_does_not_carry_the_token(
+    garbage_server: str, make_client: MakeClient
+) -> None:
+    async with make_client(
+        host=garbage_server, token=TOKEN, retry=kca.RetryPolicy.none()
     ) as client:
         with pytest.raises(kca.APIConnectionError) as caught:
             await client.account("acct-1", iid="st").contact_lists.list()
@@ -225,32 +228,34 @@ def test_the_frame_walk_finds_a_token_in_a_local() -> None:
     ids=["500", "reset", "401"],
 )
 async def test_no_frame_of_a_failed_call_holds_the_token_or_secret(
-    server: FakeKoreServer, fault: Fault | None, raised: type[kca.KoreError]
+    server: FakeKoreServer,
+    make_client: MakeClient,
+    fault: Fault | None,
+    raised: type[kca.KoreError],
 ) -> None:
     signer = JwtSigner(server.client_id, server.client_secret)
     token = signer.ready_token() if fault is not None else TOKEN  # TOKEN is refused: 401
     if fault is not None:
         server.faults.add(fault)
-    async with kca.CampaignClient(
-        server.url, token=token, retry=kca.RetryPolicy.none(), rate_limit=None
-    ) as client:
+    async with make_client(server, token=token, retry=kca.RetryPolicy.none()) as client:
         with pytest.raises(raised) as caught:
             await client.account("acct-1", iid="st").contact_lists.list()
     assert_no_secret_in_locals(caught.value, token, server.client_secret)
 
 
-async def test_no_frame_of_a_refused_connection_holds_the_token_or_secret() -> None:
+async def test_no_frame_of_a_refused_connection_holds_the_token_or_secret(
+    make_client: MakeClient,
+) -> None:
     secret = "client-secret-" + "s" * 32
     listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     listener.close()
     await listener.wait_closed()  # the port is now closed: connecting is refused
-    async with kca.CampaignClient(
-        f"http://127.0.0.1:{port}",
+    async with make_client(
+        host=f"http://127.0.0.1:{port}",
         client_id="cs-app",
         client_secret=secret,
         retry=kca.RetryPolicy.none(),
-        rate_limit=None,
     ) as client:
         account = client.account("acct-1", iid="st")
         with pytest.raises(kca.APIConnectionError) as caught:
