@@ -13,8 +13,10 @@ from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
     DEFAULT_API_VERSION,
     DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_RATE_LIMIT_PERIOD,
     DEFAULT_RATE_LIMIT_REQUESTS,
+    DEFAULT_TOKEN_TIMEOUT,
     ApiVersion,
     Timeout,
 )
@@ -55,6 +57,14 @@ def _check_host(host: object) -> str:
 def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
     if type(value) is not int or value < 1:
         raise ConfigurationError(f"{field} must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_max_response_bytes(value: object) -> int | None:
+    if value is not None and (type(value) is not int or value < 1):
+        raise ConfigurationError(
+            f"max_response_bytes must be a positive integer or None, got {value!r}"
+        )
     return value
 
 
@@ -126,6 +136,13 @@ class CampaignClient:
     pacing learned, the rate-limit settings) with every process using the same store:
     ``RedisLimitStore.from_url(...)`` paces an account cluster-wide. By default the pacing
     lives in this process. The client never closes a store it was given.
+
+    A client belongs to the event loop it is first used on (``EventLoopMismatchError``).
+
+    ``token_timeout`` bounds each ``token_provider`` fetch (seconds; None: unbounded).
+    ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
+    lists in one getAllListDetails; None: unbounded): a longer one raises
+    ``ResponseTooLargeError`` without being read whole.
     """
 
     def __init__(
@@ -136,6 +153,7 @@ class CampaignClient:
         client_secret: str | None = None,
         token: str | None = None,
         token_provider: TokenProvider | None = None,
+        token_timeout: float | None = DEFAULT_TOKEN_TIMEOUT,
         jwt_subject: str | None = None,
         api_version: ApiVersion = DEFAULT_API_VERSION,
         timeout: Timeout | float | None = _UNSET,
@@ -143,6 +161,7 @@ class CampaignClient:
         retry_budget: RetryBudget | None = _UNSET,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         adaptive: bool = True,
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -152,7 +171,15 @@ class CampaignClient:
         sleep: Sleep = asyncio_sleep,
     ) -> None:
         self.host = _check_host(host)
-        self._auth = self._make_auth(client_id, client_secret, token, token_provider, jwt_subject)
+        self._auth = self._make_auth(
+            client_id,
+            client_secret,
+            token,
+            token_provider,
+            jwt_subject,
+            token_timeout=token_timeout,
+            sleep=sleep,
+        )
         try:
             self.api_version = check_api_version(api_version)
         except ValueError as exc:
@@ -171,6 +198,7 @@ class CampaignClient:
             raise ConfigurationError("rate_limit must be a RateLimit or None")
         self.rate_limit = rate_limit
         self.max_concurrency = _check_concurrency(max_concurrency)
+        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
         self.adaptive = adaptive
         self.hooks = hooks or Hooks()
         self._clock = clock
@@ -195,6 +223,9 @@ class CampaignClient:
         token: str | None,
         token_provider: TokenProvider | None,
         subject: str | None,
+        *,
+        token_timeout: float | None,
+        sleep: Sleep,
     ) -> TokenSource:
         given = [
             client_secret is not None or client_id is not None,
@@ -208,7 +239,7 @@ class CampaignClient:
         if token is not None:
             return StaticToken(token)
         if token_provider is not None:
-            return ProviderToken(token_provider)
+            return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
         if not client_id or not client_secret:
             raise ConfigurationError("client_id and client_secret must both be given")
         return JwtSigner(client_id, client_secret, subject=subject)
@@ -290,6 +321,7 @@ class CampaignClient:
             hooks=self.hooks,
             clock=self._clock,
             sleep=self._sleep,
+            max_response_bytes=self.max_response_bytes,
         )
         handle = Account(
             ref,

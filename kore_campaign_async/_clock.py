@@ -1,4 +1,4 @@
-"""Injected time: the clock and sleep types, their real defaults, and a virtual clock."""
+"""Injected time: the clock and sleep types, their real defaults, a virtual clock, and a bound."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import itertools
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Any, Final, TypeVar
+
+T = TypeVar("T")
 
 Clock = Callable[[], float]
 """Monotonic seconds."""
@@ -98,3 +100,41 @@ class ManualClock:
             _, _, fut = heapq.heappop(self._sleepers)
             if not fut.done():
                 fut.set_result(None)
+
+
+class Expired(Exception):
+    """Raised by :func:`within` when its time ran out first; callers turn it into a KoreError."""
+
+
+async def within(seconds: float, sleep: Sleep, awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable``; cancel it and raise :class:`Expired` if ``sleep(seconds)`` ends first.
+
+    Time is the injected ``sleep``'s, so a virtual clock bounds waits too (``asyncio.timeout``
+    only knows the loop's clock, and Python 3.10 lacks it). A result ready when time runs out
+    wins. ``math.inf``: no bound. The awaitable runs in a task of its own, cancelled with the
+    caller.
+    """
+    if seconds == math.inf:
+        return await awaitable
+    task = asyncio.ensure_future(awaitable)
+    task.add_done_callback(_retrieve)
+    alarm = asyncio.ensure_future(sleep(max(seconds, 0.0)))
+    try:
+        await asyncio.wait((task, alarm), return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # the caller is cancelled: take the task down with it
+        task.cancel()
+        raise
+    finally:
+        alarm.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.wait((task,))  # let it unwind: a queue hands on what it was given
+        if task.cancelled():
+            raise Expired
+    return task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a task's error as seen: whoever awaits it raises it, and nobody else must log it."""
+    if not task.cancelled():
+        task.exception()

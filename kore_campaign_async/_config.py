@@ -27,6 +27,15 @@ USER_AGENT: Final = "kore_campaign_async/0.1.0"
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0
 DEFAULT_TOTAL_TIMEOUT: Final = 60.0
 
+# A token_provider gets this long per fetch; every call waiting on that fetch fails with it.
+DEFAULT_TOKEN_TIMEOUT: Final = 30.0
+
+# Longest answer read. One list in getAllListDetails is 0.9 KB of compact JSON as documented,
+# 1.0 KB at the maximum name and description, 1.4 KB for a UI upload naming campaigns, columns
+# and a file: 64 MiB holds a listing of 47,000-75,000 lists (pretty-printed, ~20 % fewer), and
+# refuses a runaway answer before it takes the process's memory.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
+
 # JWT. Kore does not document a lifetime; its own BotKit signs 60 s tokens.
 JWT_ALGORITHM: Final = "HS256"
 JWT_LIFETIME_SECONDS: Final = 300.0

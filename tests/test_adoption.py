@@ -10,7 +10,8 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._resources.lost_answers import ADOPT_CLOCK_SKEW, not_made_by
-from tests.test_mock_transport import LIST, Script, failed, just_made, lists_for, lost, ok
+from tests.test_mock_transport import LIST, ListsFor, Script, failed, just_made, lost, ok
+from tests.test_mock_transport import lists_for as lists_for  # a fixture
 
 LISTING = "POST getAllListDetails"
 CREATE = "POST createContactList"
@@ -31,11 +32,11 @@ AMBIGUOUS = [
 
 @pytest.mark.parametrize("failure", AMBIGUOUS)
 async def test_a_lost_answer_does_not_adopt_a_list_older_than_the_call(
-    clock: ManualClock, failure: Any
+    lists_for: ListsFor, failure: Any
 ) -> None:
     script = Script(failure(), ok([made_ago(3600, _id="cl-old")]))
     with pytest.raises(kca.ConflictError) as caught:
-        await lists_for(script, clock).create("Renewal Due", "d")
+        await lists_for(script).create("Renewal Due", "d")
     error = caught.value
     assert "'cl-old'" in str(error)
     assert "'Renewal Due'" in str(error)
@@ -47,11 +48,11 @@ async def test_a_lost_answer_does_not_adopt_a_list_older_than_the_call(
 
 
 async def test_a_name_taken_after_a_lost_answer_does_not_adopt_an_older_list(
-    clock: ManualClock,
+    lists_for: ListsFor,
 ) -> None:
     script = Script(lost(), ok([]), failed(409, "already exists"), ok([made_ago(3600)]))
     with pytest.raises(kca.ConflictError, match=r"'cl-1'.*before this call began") as caught:
-        await lists_for(script, clock).create("Renewal Due", "d")
+        await lists_for(script).create("Renewal Due", "d")
     assert caught.value.attempts == 4
     assert isinstance(caught.value.__context__, kca.ConflictError)  # Kore's own answer
 
@@ -68,16 +69,16 @@ async def test_a_name_taken_after_a_lost_answer_does_not_adopt_an_older_list(
     ids=["description", "allow_duplicates", "no_created_at", "bad_created_at", "bad_description"],
 )
 async def test_a_lost_answer_adopts_only_a_list_like_the_one_sent(
-    clock: ManualClock, found: dict[str, Any], reason: str
+    lists_for: ListsFor, found: dict[str, Any], reason: str
 ) -> None:
     script = Script(lost(), ok([found]))
     with pytest.raises(kca.ConflictError, match=reason):
-        await lists_for(script, clock).create("Renewal Due", "d", allow_duplicates=True)
+        await lists_for(script).create("Renewal Due", "d", allow_duplicates=True)
 
 
-async def test_allow_duplicates_not_sent_is_not_compared(clock: ManualClock) -> None:
+async def test_allow_duplicates_not_sent_is_not_compared(lists_for: ListsFor) -> None:
     script = Script(lost(), ok([made_ago(0, allowDuplicates=True)]))
-    adopted = await lists_for(script, clock).create("RENEWAL DUE", "d")
+    adopted = await lists_for(script).create("RENEWAL DUE", "d")
     assert adopted.meta is not None
     assert adopted.meta.adopted
 
@@ -86,10 +87,10 @@ async def test_allow_duplicates_not_sent_is_not_compared(clock: ManualClock) -> 
     ("age", "adopted"), [(ADOPT_CLOCK_SKEW - 60, True), (ADOPT_CLOCK_SKEW + 60, False)]
 )
 async def test_a_list_created_within_the_clock_skew_allowance_is_adopted(
-    clock: ManualClock, age: float, adopted: bool
+    lists_for: ListsFor, age: float, adopted: bool
 ) -> None:
     script = Script(lost(), ok([made_ago(age)]))
-    call = lists_for(script, clock).create("Renewal Due", "d")
+    call = lists_for(script).create("Renewal Due", "d")
     if adopted:
         assert (await call).id == "cl-1"
     else:
@@ -110,51 +111,53 @@ def test_not_made_by_reads_the_skew_against_the_call_start() -> None:
     assert not_made_by(spec, found, started_at=1300.0, skew=0.0) is not None
 
 
-async def test_if_exists_adopt_still_adopts_any_list_of_the_name(clock: ManualClock) -> None:
+async def test_if_exists_adopt_still_adopts_any_list_of_the_name(lists_for: ListsFor) -> None:
     script = Script(lost(), ok([{**LIST, "description": "other"}]))
-    adopted = await lists_for(script, clock).create("Renewal Due", "d", if_exists="adopt")
+    adopted = await lists_for(script).create("Renewal Due", "d", if_exists="adopt")
     assert adopted.meta == kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
 
 
 # -- the account's name map -----------------------------------------------------------------
 
 
-async def test_name_taken_adoptions_share_the_accounts_recent_listing(clock: ManualClock) -> None:
+async def test_name_taken_adoptions_share_the_accounts_recent_listing(lists_for: ListsFor) -> None:
     others = [{**LIST, "_id": f"cl-{n}", "name": f"L{n}"} for n in range(3)]
     taken = failed(409, "already exists")
     script = Script(taken, ok(others), taken, taken)
-    lists = lists_for(script, clock)
+    lists = lists_for(script)
     ids = [(await lists.create(f"l{n}", if_exists="adopt")).id for n in range(3)]
     assert ids == ["cl-0", "cl-1", "cl-2"]
     assert script.paths.count(LISTING) == 1
 
 
-async def test_a_name_the_map_lacks_lists_again(clock: ManualClock) -> None:
+async def test_a_name_the_map_lacks_lists_again(lists_for: ListsFor) -> None:
     script = Script(
         failed(409, "already exists"),
         ok([{**LIST, "_id": "cl-a", "name": "A"}]),
         failed(409, "already exists"),
         ok([{**LIST, "_id": "cl-a", "name": "A"}, {**LIST, "_id": "cl-b", "name": "B"}]),
     )
-    lists = lists_for(script, clock)
+    lists = lists_for(script)
     assert (await lists.create("A", if_exists="adopt")).id == "cl-a"
     assert (await lists.create("B", if_exists="adopt")).id == "cl-b"
     assert script.paths.count(LISTING) == 2
 
 
-async def test_a_map_older_than_a_minute_is_listed_again(clock: ManualClock) -> None:
+async def test_a_map_older_than_a_minute_is_listed_again(
+    lists_for: ListsFor, client_clock: ManualClock
+) -> None:
     first, second = {**LIST, "_id": "cl-old"}, {**LIST, "_id": "cl-new"}
     taken = failed(409, "already exists")
     script = Script(taken, ok([first]), taken, taken, ok([second]))
-    lists = lists_for(script, clock)
+    lists = lists_for(script)
     assert (await lists.create("Renewal Due", if_exists="adopt")).id == "cl-old"
-    clock.advance(30)
+    client_clock.advance(30)
     assert (await lists.create("Renewal Due", if_exists="adopt")).id == "cl-old"
-    clock.advance(31)
+    client_clock.advance(31)
     assert (await lists.create("Renewal Due", if_exists="adopt")).id == "cl-new"
 
 
-async def test_a_delete_or_update_drops_the_map(clock: ManualClock) -> None:
+async def test_a_delete_or_update_drops_the_map(lists_for: ListsFor) -> None:
     taken = failed(409, "already exists")
     script = Script(
         taken,
@@ -166,7 +169,7 @@ async def test_a_delete_or_update_drops_the_map(clock: ManualClock) -> None:
         taken,
         ok([{**LIST, "_id": "cl-new"}]),
     )
-    lists = lists_for(script, clock)
+    lists = lists_for(script)
     assert (await lists.create("Renewal Due", if_exists="adopt")).id == "cl-old"
     await lists.delete("cl-old")
     assert (await lists.create("Renewal Due", if_exists="adopt")).id == "cl-new"
@@ -176,7 +179,7 @@ async def test_a_delete_or_update_drops_the_map(clock: ManualClock) -> None:
 
 
 async def test_a_lost_answer_never_adopts_from_a_listing_begun_before_its_call(
-    clock: ManualClock,
+    lists_for: ListsFor,
 ) -> None:
     # The map (from an adopting create) holds an old "Renewal Due" within the skew allowance;
     # a lost answer with if_exists="error" must list again: its own list cannot be in the map.
@@ -186,7 +189,7 @@ async def test_a_lost_answer_never_adopts_from_a_listing_begun_before_its_call(
         lost(),
         ok([just_made({**LIST, "_id": "cl-mine"})]),
     )
-    lists = lists_for(script, clock)
+    lists = lists_for(script)
     assert (await lists.create("Renewal Due", "d", if_exists="adopt")).id == "cl-old"
     assert (await lists.create("Renewal Due", "d")).id == "cl-mine"
     assert script.paths == [CREATE, LISTING, CREATE, LISTING]

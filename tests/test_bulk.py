@@ -200,9 +200,18 @@ async def test_async_iterables_are_accepted() -> None:
     assert report.ok
 
 
+#: Far more than the pool: a bound that depends on the item count shows.
+ITEMS = 10_000
+
+
 @pytest.mark.parametrize("kind", ["async generator", "plain generator"])
-async def test_100k_items_are_pulled_lazily_by_a_fixed_pool(kind: str) -> None:
-    """100,000 items never mean 100,000 tasks nor 100,000 items held in flight."""
+async def test_10k_items_are_pulled_lazily_by_a_fixed_pool(kind: str) -> None:
+    """10,000 items never mean 10,000 tasks nor 10,000 items held in flight.
+
+    Every check is a maximum over the run, which a task per item or a read-ahead beyond the
+    pool breaks at 10,000 items as surely as at 100,000; what a job costs per item at scale
+    is the memory benchmark's to measure (``benchmarks/_scale.py``).
+    """
     stub = FakeLists()
     stub.remember = False
     concurrency = 16
@@ -216,10 +225,10 @@ async def test_100k_items_are_pulled_lazily_by_a_fixed_pool(kind: str) -> None:
         return kca.ContactListCreate(name=f"list-{i}")
 
     async def async_specs() -> AsyncIterator[kca.ContactListCreate]:
-        for i in range(100_000):
+        for i in range(ITEMS):
             yield pull(i)
 
-    specs = async_specs if kind == "async generator" else lambda: map(pull, range(100_000))
+    specs = async_specs if kind == "async generator" else lambda: map(pull, range(ITEMS))
 
     count = 0
 
@@ -228,8 +237,8 @@ async def test_100k_items_are_pulled_lazily_by_a_fixed_pool(kind: str) -> None:
         count += 1
 
     report = await run(stub, specs(), concurrency=concurrency, on_outcome=on_outcome)
-    assert len(report) == count == pulled == 100_000
-    assert report.counts["created"] == 100_000
+    assert len(report) == count == pulled == ITEMS
+    assert report.counts["created"] == ITEMS
     assert max(ahead) <= concurrency
     # The test task, the workers and nothing else.
     assert stub.max_tasks <= concurrency + 2

@@ -11,6 +11,7 @@ from aioresponses import aioresponses
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer, Fault
+from tests.conftest import MakeClient
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -176,19 +177,15 @@ async def test_one_accounts_outage_does_not_spend_another_accounts_retries(
     assert server.count(account_id="healthy") == 2  # the 503 was retried, not failed fast
 
 
-async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(server: FakeKoreServer) -> None:
+async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
     """aiohttp resends a GET once when a reused keep-alive connection drops; we switch it off.
 
     That hidden resend escapes the limiter and the attempt count. This fails loudly if a new
     aiohttp renames the private switch and the resend comes back.
     """
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        retry=kca.RetryPolicy.none(),
-        rate_limit=None,
-    ) as client:
+    async with make_client(server, retry=kca.RetryPolicy.none()) as client:
         lists = client.account("acct-1", iid="st").contact_lists
         created = await lists.create("Kept alive")  # leaves a pooled keep-alive connection
         server.faults.add(Fault("reset", operation="get"))

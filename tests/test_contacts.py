@@ -12,8 +12,8 @@ import pytest
 from aioresponses import aioresponses
 
 import kore_campaign_async as kca
+from tests.conftest import HOST, MakeClient
 
-HOST = "https://kore.example"
 ACCOUNT = "acct-1"
 IID = "st-app-1"
 LIST_ID = "cl-1"
@@ -31,10 +31,8 @@ def mocked() -> Any:
 
 
 @pytest.fixture
-async def lists() -> AsyncIterator[kca.ContactLists]:
-    async with kca.CampaignClient(
-        HOST, token="t", rate_limit=None, retry=kca.RetryPolicy.none()
-    ) as client:
+async def lists(make_client: MakeClient) -> AsyncIterator[kca.ContactLists]:
+    async with make_client(retry=kca.RetryPolicy.none()) as client:
         yield client.account(ACCOUNT, iid=IID).contact_lists
 
 
@@ -93,11 +91,11 @@ def page(
     return {"status": "success", "data": data}
 
 
-async def test_a_contacts_page_reports_its_attempts(mocked: Any) -> None:
+async def test_a_contacts_page_reports_its_attempts(mocked: Any, make_client: MakeClient) -> None:
     mocked.get(f"{CONTACTS_URL}&skip=0&limit=50", status=503, body="busy")
     mocked.get(f"{CONTACTS_URL}&skip=0&limit=50", payload=page(["c1"], skip=0, has_more=False))
     retry = kca.RetryPolicy(max_attempts=2, backoff_base=0.001, backoff_cap=0.001)
-    async with kca.CampaignClient(HOST, token="t", rate_limit=None, retry=retry) as client:
+    async with make_client(retry=retry) as client:
         got = await client.account(ACCOUNT, iid=IID).contact_lists.list_contacts(LIST_ID)
     assert [c.id for c in got.results] == ["c1"]
     assert got.meta == kca.ResponseMeta(attempts=2, status=200, api_version="v2")

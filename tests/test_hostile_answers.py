@@ -18,6 +18,7 @@ from kore_campaign_async._http.redact import REDACTED, Redactor
 from kore_campaign_async._http.responses import decode, parse_body, status_error
 from kore_campaign_async._http.transport import RawResponse
 from kore_campaign_async.testing import FakeKoreServer, Fault
+from tests.conftest import MakeClient
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhcHBJZCI6ImNzLWFwcCJ9.c2lnbmF0dXJlLXNlY3JldA"
 OPAQUE = "opaque-static-token-0123456789"  # not JWT-shaped: only hidden when passed
@@ -177,10 +178,12 @@ async def test_a_get_answered_with_deep_json_is_a_kore_error(
         await account.contact_lists.get(made.id, retry=kca.RetryPolicy.none())
 
 
-async def test_an_echoed_token_is_redacted_from_the_error(server: FakeKoreServer) -> None:
+async def test_an_echoed_token_is_redacted_from_the_error(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
     token = JwtSigner(server.client_id, server.client_secret).ready_token()
     server.faults.add(Fault("echo_auth", status=400))
-    async with kca.CampaignClient(server.url, token=token, rate_limit=None) as client:
+    async with make_client(server, token=token) as client:
         with pytest.raises(kca.BadRequestError) as info:
             await client.account("acct-1", iid="st-app-1").contact_lists.list()
     err = info.value

@@ -15,6 +15,7 @@ from aioresponses import aioresponses
 import kore_campaign_async as kca
 from kore_campaign_async._http.responses import decode_lists, decode_result
 from kore_campaign_async._wire.models import ContactListListing
+from tests.conftest import MakeClient
 
 WHERE: dict[str, Any] = {"method": "POST", "url": "https://h/getAllListDetails", "status": 200}
 GOOD: dict[str, Any] = {"_id": "cl-1", "name": "Good", "createdAt": "2025-06-26T12:32:02Z"}
@@ -128,14 +129,9 @@ def test_a_single_result_stays_strict() -> None:
         decode_result({"data": {**GOOD, "createdAt": "garbage"}}, kca.ContactList, **WHERE)
 
 
-HOST = "https://kore.example"
-
-
 @pytest.fixture
-async def client() -> AsyncIterator[kca.CampaignClient]:
-    async with kca.CampaignClient(
-        HOST, client_id="cs-test", client_secret="s" * 32, rate_limit=None
-    ) as c:
+async def client(make_client: MakeClient) -> AsyncIterator[kca.CampaignClient]:
+    async with make_client(client_id="cs-test", client_secret="s" * 32) as c:
         yield c
 
 

@@ -17,12 +17,13 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import MockTransport, json_response
+from tests.conftest import HOST, MakeClient
 
-HOST = "https://kore.test"
 V2 = f"{HOST}/campaign/api/v2/public/st-1/campaign/contactList"
 LIST: dict[str, Any] = {"_id": "cl-1", "name": "Renewal Due", "description": "d"}
 Answer = kca.RawResponse | BaseException
 Handler = Callable[[kca.HttpRequest], kca.RawResponse]
+ListsFor = Callable[..., kca.ContactLists]
 
 
 def just_made(item: dict[str, Any]) -> dict[str, Any]:
@@ -70,27 +71,27 @@ def no_aiohttp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", refuse)
 
 
-def lists_for(
-    handler: Handler,
-    clock: ManualClock,
-    retry: kca.RetryPolicy | None = None,
-    **kwargs: Any,
-) -> kca.ContactLists:
-    client = kca.CampaignClient(
-        HOST,
-        token="jwt-token",
-        transport=MockTransport(handler),
-        rate_limit=None,
-        retry=retry or kca.RetryPolicy(jitter=False),
-        clock=clock,
-        sleep=clock.sleep,
-        **kwargs,
-    )
-    return client.account("acct-1", iid="st-1").contact_lists
+@pytest.fixture
+def lists_for(make_client: MakeClient) -> ListsFor:
+    """``lists_for(handler, retry=None, **client_settings)``: the contact lists of a client
+    whose every request ``handler`` answers (retries without jitter unless ``retry`` says)."""
+
+    def build(
+        handler: Handler, retry: kca.RetryPolicy | None = None, **kwargs: Any
+    ) -> kca.ContactLists:
+        client = make_client(
+            token="jwt-token",
+            transport=MockTransport(handler),
+            retry=retry or kca.RetryPolicy(jitter=False),
+            **kwargs,
+        )
+        return client.account("acct-1", iid="st-1").contact_lists
+
+    return build
 
 
 async def test_each_operation_sends_its_request_and_decodes_its_answer(
-    clock: ManualClock,
+    lists_for: ListsFor,
 ) -> None:
     script = Script(
         ok(LIST),
@@ -99,7 +100,7 @@ async def test_each_operation_sends_its_request_and_decodes_its_answer(
         ok([LIST, {**LIST, "_id": "cl-2", "name": "Other"}]),
         ok(LIST),
     )
-    lists = lists_for(script, clock)
+    lists = lists_for(script)
     created = await lists.create("Renewal Due", "d")
     got = await lists.get("cl-1")
     updated = await lists.update("cl-1", name="New")
@@ -129,14 +130,14 @@ async def test_each_operation_sends_its_request_and_decodes_its_answer(
     assert metas == [kca.ResponseMeta(attempts=1, status=200, api_version="v2")] * 6
 
 
-async def test_an_async_handler_and_a_per_call_timeout(clock: ManualClock) -> None:
+async def test_an_async_handler_and_a_per_call_timeout(make_client: MakeClient) -> None:
     seen: list[kca.HttpRequest] = []
 
     async def handler(request: kca.HttpRequest) -> kca.RawResponse:
         seen.append(request)
         return ok(LIST)
 
-    client = kca.CampaignClient(HOST, token="t", transport=MockTransport(handler))
+    client = make_client(transport=MockTransport(handler))
     lists = client.account("acct-1", iid="st-1").contact_lists
     await lists.get("cl-1", timeout=7.0)
     assert seen[0].timeout == kca.Timeout(total=7.0, connect=7.0)
@@ -156,29 +157,31 @@ def test_session_and_transport_together_are_refused() -> None:
 
 
 async def test_an_undecodable_model_is_retried_like_any_failed_attempt(
-    clock: ManualClock,
+    lists_for: ListsFor,
 ) -> None:
     script = Script(ok({"name": 5}), ok(LIST))
-    got = await lists_for(script, clock).get("cl-1")
+    got = await lists_for(script).get("cl-1")
     assert got.meta is not None
     assert got.meta.attempts == 2
     assert script.paths == ["GET cl-1", "GET cl-1"]
 
 
-async def test_errors_leave_the_call_complete(clock: ManualClock) -> None:
+async def test_errors_leave_the_call_complete(
+    lists_for: ListsFor, client_clock: ManualClock
+) -> None:
     script = Script(failed(503), lost(sent=False), failed(503))
-    lists = lists_for(script, clock, kca.RetryPolicy(max_attempts=3, jitter=False))
+    lists = lists_for(script, kca.RetryPolicy(max_attempts=3, jitter=False))
     with pytest.raises(kca.InternalServerError) as caught:
         await lists.get("cl-1")
     error = caught.value
     assert (error.method, error.url, error.attempts) == ("GET", f"{V2}/cl-1", 3)
-    assert clock.now == pytest.approx(0.5 + 1.0)
+    assert client_clock.now == pytest.approx(0.5 + 1.0)
 
 
-async def test_a_refused_budget_spend_counts_the_attempts(clock: ManualClock) -> None:
+async def test_a_refused_budget_spend_counts_the_attempts(lists_for: ListsFor) -> None:
     script = Script(failed(503), failed(503))
     budget = kca.RetryBudget(capacity=5)
-    lists = lists_for(script, clock, retry_budget=budget)
+    lists = lists_for(script, retry_budget=budget)
     with pytest.raises(kca.RetryBudgetExhaustedError) as caught:
         await lists.list()
     assert caught.value.attempts == 2
@@ -186,30 +189,25 @@ async def test_a_refused_budget_spend_counts_the_attempts(clock: ManualClock) ->
     assert caught.value.last_error.attempts == 2
 
 
-async def test_a_rejected_token_is_renewed_once_and_resent_at_once(clock: ManualClock) -> None:
+async def test_a_rejected_token_is_renewed_once_and_resent_at_once(
+    make_client: MakeClient, client_clock: ManualClock
+) -> None:
     tokens = iter(["first", "second", "third"])
 
     async def provider() -> str:
         return next(tokens)
 
     script = Script(failed(401), failed(401))
-    client = kca.CampaignClient(
-        HOST,
-        token_provider=provider,
-        transport=MockTransport(script),
-        rate_limit=None,
-        clock=clock,
-        sleep=clock.sleep,
-    )
+    client = make_client(token_provider=provider, transport=MockTransport(script))
     with pytest.raises(kca.AuthenticationError) as caught:
         await client.account("acct-1", iid="st-1").contact_lists.get("cl-1")
     assert caught.value.attempts == 2
     assert [r.headers["auth"] for r in script.sent] == ["first", "second"]
-    assert clock.now == 0.0
+    assert client_clock.now == 0.0
 
 
-async def test_a_paused_account_refuses_with_a_complete_error(clock: ManualClock) -> None:
-    lists = lists_for(Script(), clock, kca.RetryPolicy(max_retry_after=10.0))
+async def test_a_paused_account_refuses_with_a_complete_error(lists_for: ListsFor) -> None:
+    lists = lists_for(Script(), kca.RetryPolicy(max_retry_after=10.0))
     lists._requester.limiter.on_rate_limited(600.0)
     with pytest.raises(kca.RateLimitError) as caught:
         await lists.get("cl-1")
@@ -221,19 +219,19 @@ async def test_a_paused_account_refuses_with_a_complete_error(clock: ManualClock
 # -- lost answers ---------------------------------------------------------------------------
 
 
-async def test_a_create_whose_answer_was_lost_adopts_the_list_it_made(clock: ManualClock) -> None:
+async def test_a_create_whose_answer_was_lost_adopts_the_list_it_made(lists_for: ListsFor) -> None:
     script = Script(lost(), ok([just_made({**LIST, "name": "renewal due"})]))
-    created = await lists_for(script, clock).create("Renewal Due", "d")
+    created = await lists_for(script).create("Renewal Due", "d")
     assert script.paths == ["POST createContactList", "POST getAllListDetails"]
     assert created.id == "cl-1"
     assert created.meta == kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
 
 
 async def test_a_create_whose_answer_was_lost_creates_when_nothing_was_made(
-    clock: ManualClock,
+    lists_for: ListsFor,
 ) -> None:
     script = Script(lost(), ok([]), ok(LIST))
-    created = await lists_for(script, clock).create("Renewal Due", "d")
+    created = await lists_for(script).create("Renewal Due", "d")
     assert script.paths == [
         "POST createContactList",
         "POST getAllListDetails",
@@ -242,42 +240,42 @@ async def test_a_create_whose_answer_was_lost_creates_when_nothing_was_made(
     assert created.meta == kca.ResponseMeta(attempts=3, api_version="v2")
 
 
-async def test_a_name_taken_after_a_lost_answer_adopts(clock: ManualClock) -> None:
+async def test_a_name_taken_after_a_lost_answer_adopts(lists_for: ListsFor) -> None:
     # The lost attempt made the list but the lookup ran before it showed up.
     script = Script(lost(), ok([]), failed(409, "already exists"), ok([just_made(LIST)]))
-    created = await lists_for(script, clock).create("Renewal Due", "d")
+    created = await lists_for(script).create("Renewal Due", "d")
     assert created.meta is not None
     assert (created.meta.adopted, created.meta.attempts) == (True, 4)
 
 
-async def test_a_name_taken_without_a_lost_answer_is_a_conflict(clock: ManualClock) -> None:
+async def test_a_name_taken_without_a_lost_answer_is_a_conflict(lists_for: ListsFor) -> None:
     script = Script(failed(409, "already exists"))
     with pytest.raises(kca.ConflictError) as caught:
-        await lists_for(script, clock).create("Renewal Due", "d")
+        await lists_for(script).create("Renewal Due", "d")
     assert caught.value.attempts == 1
-    adopted = await lists_for(Script(failed(409, "already exists"), ok([LIST])), clock).create(
+    adopted = await lists_for(Script(failed(409, "already exists"), ok([LIST]))).create(
         "Renewal Due", "d", if_exists="adopt"
     )
     assert adopted.meta is not None
     assert adopted.meta.adopted
 
 
-async def test_a_404_after_a_lost_delete_means_deleted(clock: ManualClock) -> None:
+async def test_a_404_after_a_lost_delete_means_deleted(lists_for: ListsFor) -> None:
     script = Script(lost(), failed(404, "not found"))
-    deleted = await lists_for(script, clock).delete("cl-1")
+    deleted = await lists_for(script).delete("cl-1")
     assert deleted == kca.ContactList(
         id="cl-1", meta=kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
     )
     with pytest.raises(kca.NotFoundError):
-        await lists_for(Script(failed(404, "not found")), clock).delete("cl-1")
+        await lists_for(Script(failed(404, "not found"))).delete("cl-1")
 
 
 @pytest.mark.parametrize(("sent", "resent"), [(True, False), (False, True)])
 async def test_add_contacts_is_never_resent_after_a_lost_answer(
-    clock: ManualClock, sent: bool, resent: bool
+    lists_for: ListsFor, sent: bool, resent: bool
 ) -> None:
     script = Script(lost(sent=sent), json_response({"message": "queued"}))
-    call = lists_for(script, clock).add_contacts("L", [kca.Contact(phone_number="+14155550100")])
+    call = lists_for(script).add_contacts("L", [kca.Contact(phone_number="+14155550100")])
     if resent:
         added = await call
         assert added.message == "queued"

@@ -50,8 +50,8 @@ def found_id(item: kca.ContactList | None) -> str | None:
     return None if item is None else item.id
 
 
-async def test_concurrent_lookups_share_the_listing_in_flight(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings(*(f"L{n}" for n in range(20)))
+async def test_concurrent_lookups_share_the_listing_in_flight(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock), Listings(*(f"L{n}" for n in range(20)))
     load.gate.clear()
     lookups = [asyncio.ensure_future(index.find(f"l{n}", load)) for n in range(20)]
     await settle()
@@ -62,8 +62,10 @@ async def test_concurrent_lookups_share_the_listing_in_flight(clock: ManualClock
     assert load.sent == 1
 
 
-async def test_a_miss_in_a_listing_begun_before_the_lookup_lists_again(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_a_miss_in_a_listing_begun_before_the_lookup_lists_again(
+    client_clock: ManualClock,
+) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     load.gate.clear()
     first = await started(index, "A", load)
     load.names.append("B")  # made after the listing in flight was answered from the store
@@ -73,33 +75,33 @@ async def test_a_miss_in_a_listing_begun_before_the_lookup_lists_again(clock: Ma
     assert load.sent == 2
 
 
-async def test_a_miss_in_a_fresh_listing_is_final(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_a_miss_in_a_fresh_listing_is_final(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     assert await index.find("A", load) is not None
     assert await index.find("Z", load) is None
     assert load.sent == 2  # the map had no Z: listed once more, then gave up
 
 
-async def test_a_map_serves_hits_for_max_age_then_lists_again(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_a_map_serves_hits_for_max_age_then_lists_again(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     await index.find("A", load)
-    clock.advance(LISTING_MAX_AGE)
+    client_clock.advance(LISTING_MAX_AGE)
     await index.find("A", load)
     assert load.sent == 1
-    clock.advance(1)
+    client_clock.advance(1)
     await index.find("A", load)
     assert load.sent == 2
 
 
-async def test_begun_after_skips_older_listings(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_begun_after_skips_older_listings(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     await index.find("A", load)
     await index.find("A", load, begun_after=index.begun)
     assert load.sent == 2
 
 
-async def test_drop_discards_the_map_and_the_listing_in_flight(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_drop_discards_the_map_and_the_listing_in_flight(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     await index.find("A", load)
     index.drop()
     load.gate.clear()
@@ -110,8 +112,8 @@ async def test_drop_discards_the_map_and_the_listing_in_flight(clock: ManualCloc
     assert load.sent == 3
 
 
-async def test_a_failed_listing_fails_its_sender_only(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_a_failed_listing_fails_its_sender_only(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     load.gate.clear()
     load.fail_next = kca.InternalServerError("down", status=503, method="POST", url="u")
     sender = await started(index, "A", load)
@@ -123,8 +125,10 @@ async def test_a_failed_listing_fails_its_sender_only(clock: ManualClock) -> Non
     assert load.sent == 2
 
 
-async def test_a_cancelled_waiter_or_sender_leaves_the_others_a_listing(clock: ManualClock) -> None:
-    index, load = NameIndex(clock), Listings("A")
+async def test_a_cancelled_waiter_or_sender_leaves_the_others_a_listing(
+    client_clock: ManualClock,
+) -> None:
+    index, load = NameIndex(client_clock), Listings("A")
     load.gate.clear()
     sender = await started(index, "A", load)
     waiters = [asyncio.ensure_future(index.find("A", load)) for _ in range(3)]
@@ -139,8 +143,8 @@ async def test_a_cancelled_waiter_or_sender_leaves_the_others_a_listing(clock: M
     assert waiters[0].cancelled()
 
 
-async def test_an_idle_map_is_freed_after_max_age(clock: ManualClock) -> None:
-    index, load = NameIndex(clock, max_age=0.0), Listings("A")
+async def test_an_idle_map_is_freed_after_max_age(client_clock: ManualClock) -> None:
+    index, load = NameIndex(client_clock, max_age=0.0), Listings("A")
     await index.find("A", load)
     await index.find("A", load)  # virtual time stands still: the map is still recent
     assert load.sent == 1

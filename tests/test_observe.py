@@ -13,7 +13,8 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http import observe
 from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
 from kore_campaign_async.testing import MockTransport
-from tests.test_mock_transport import HOST, LIST, Script, failed, just_made, lists_for, lost, ok
+from tests.conftest import MakeClient
+from tests.test_mock_transport import LIST, Script, failed, just_made, lost, ok
 
 SECRET = "s" * 40
 #: Every attribute a LogRecord has of its own: what is left over came in through ``extra``.
@@ -35,26 +36,30 @@ def above_debug(records: list[logging.LogRecord]) -> list[tuple[str, int, str]]:
     return [(r.name, r.levelno, r.getMessage()) for r in records if r.levelno > logging.DEBUG]
 
 
-def signed_lists(script: Script, clock: ManualClock, **kwargs: Any) -> kca.ContactLists:
-    client = kca.CampaignClient(
-        HOST,
-        client_id="app-1",
-        client_secret=SECRET,
+def scripted(
+    make_client: MakeClient,
+    script: Script,
+    retry: kca.RetryPolicy | None = None,
+    *,
+    account: str = "acct-1",
+    **settings: Any,
+) -> kca.ContactLists:
+    """The lists of ``account`` on a client whose every request ``script`` answers."""
+    if "client_id" not in settings:
+        settings.setdefault("token", "jwt-token")  # long enough to be redacted from nothing
+    client = make_client(
         transport=MockTransport(script),
-        rate_limit=None,
-        retry=kca.RetryPolicy(jitter=False, max_attempts=3),
-        clock=clock,
-        sleep=clock.sleep,
-        **kwargs,
+        retry=retry or kca.RetryPolicy(jitter=False, max_attempts=3),
+        **settings,
     )
-    return client.account("acct-1", iid="st-1").contact_lists
+    return client.account(account, iid="st-1").contact_lists
 
 
 async def test_attempts_and_retries_are_debug_lines_with_fields(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
-    await lists_for(Script(failed(503), ok(LIST)), clock).create("Renewal Due")
+    await scripted(make_client, Script(failed(503), ok(LIST))).create("Renewal Due")
     assert above_debug(records) == []
     first, retry, second = records
     assert first.name == retry.name == "kore_campaign_async.http"
@@ -77,10 +82,10 @@ async def test_attempts_and_retries_are_debug_lines_with_fields(
 
 
 async def test_giving_up_is_info_not_warning(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
-    lists = lists_for(Script(failed(500), failed(500)), clock, kca.RetryPolicy(max_attempts=2))
+    lists = scripted(make_client, Script(failed(500), failed(500)), kca.RetryPolicy(max_attempts=2))
     with pytest.raises(kca.InternalServerError):
         await lists.get("cl-1")
     [(name, level, message)] = above_debug(records)
@@ -97,11 +102,11 @@ async def test_giving_up_is_info_not_warning(
 
 
 async def test_a_renewed_token_is_an_auth_info_line(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
     script = Script(failed(401), ok(LIST))
-    await signed_lists(script, clock).get("cl-1")
+    await scripted(make_client, script, client_id="app-1", client_secret=SECRET).get("cl-1")
     assert above_debug(records) == [
         (
             "kore_campaign_async.auth",
@@ -115,11 +120,11 @@ async def test_a_renewed_token_is_an_auth_info_line(
 
 
 async def test_an_answer_recovered_without_resending_is_info(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
     answers = Script(lost(), ok([just_made(LIST)]))
-    created = await lists_for(answers, clock).create("Renewal Due", "d")
+    created = await scripted(make_client, answers).create("Renewal Due", "d")
     assert created.meta is not None
     assert created.meta.adopted
     assert above_debug(records) == [
@@ -132,13 +137,13 @@ async def test_an_answer_recovered_without_resending_is_info(
 
 
 async def test_a_spent_retry_budget_warns_once_then_says_when_it_is_full(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
     budget = kca.RetryBudget(capacity=5, retry_cost=5, success_refund=5)
     script = Script(failed(503), failed(503), failed(503), failed(503), ok(LIST))
-    lists = lists_for(
-        script, clock, kca.RetryPolicy(jitter=False, max_attempts=2), retry_budget=budget
+    lists = scripted(
+        make_client, script, kca.RetryPolicy(jitter=False, max_attempts=2), retry_budget=budget
     )
     with pytest.raises(kca.InternalServerError):
         await lists.get("cl-1")  # the retry spends the budget; the second attempt fails too
@@ -169,10 +174,10 @@ async def test_a_spent_retry_budget_warns_once_then_says_when_it_is_full(
 
 
 async def test_a_bulk_job_that_stops_for_an_account_says_so_once(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
-    lists = lists_for(Script(failed(403, "forbidden")), clock)
+    lists = scripted(make_client, Script(failed(403, "forbidden")))
     report = await lists.create_many([{"name": n} for n in "ABC"], concurrency=1)
     assert [o.status for o in report.outcomes] == ["failed"] * 3
     bulk = [r for r in records if r.name == "kore_campaign_async.bulk"]
@@ -206,7 +211,7 @@ def test_observe_limit_changes_say_which_way(log: pytest.LogCaptureFixture) -> N
 
 
 async def test_no_record_of_a_failing_run_holds_a_secret(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    make_client: MakeClient, log: pytest.LogCaptureFixture
 ) -> None:
     records = log.records
     script = Script(
@@ -219,7 +224,7 @@ async def test_no_record_of_a_failing_run_holds_a_secret(
         failed(503),
         failed(403),
     )
-    lists = signed_lists(script, clock)
+    lists = scripted(make_client, script, client_id="app-1", client_secret=SECRET)
     for _ in range(3):
         with pytest.raises(kca.KoreError):
             await lists.create("Renewal Due", "d")
@@ -239,10 +244,14 @@ async def test_no_record_of_a_failing_run_holds_a_secret(
 
 
 async def test_the_limiter_logs_its_pauses_its_cut_and_its_way_back(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    client_clock: ManualClock, log: pytest.LogCaptureFixture
 ) -> None:
     limiter = kca.AccountLimiter(
-        kca.RateLimit(10, 10.0), 4, clock=clock, sleep=clock.sleep, key=AccountKey("h", "acct-9")
+        kca.RateLimit(10, 10.0),
+        4,
+        clock=client_clock,
+        sleep=client_clock.sleep,
+        key=AccountKey("h", "acct-9"),
     )
     async with limiter.slot() as sent_at:
         pass
@@ -278,14 +287,14 @@ class _Shared:
 
 
 async def test_a_pause_a_shared_store_sets_is_logged_when_it_answers(
-    clock: ManualClock, log: pytest.LogCaptureFixture
+    client_clock: ManualClock, log: pytest.LogCaptureFixture
 ) -> None:
-    store = cast(LimitStore, _Shared(clock))
+    store = cast(LimitStore, _Shared(client_clock))
     limiter = kca.AccountLimiter(
         kca.RateLimit(10, 10.0),
         4,
-        clock=clock,
-        sleep=clock.sleep,
+        clock=client_clock,
+        sleep=client_clock.sleep,
         store=store,
         key=AccountKey("h", "acct-7"),
     )

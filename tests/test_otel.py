@@ -22,10 +22,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import kore_campaign_async as kca
-from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http import observe, otel
-from kore_campaign_async.testing import MockTransport
-from tests.test_mock_transport import HOST, LIST, V2, Script, failed, ok
+from tests.conftest import MakeClient
+from tests.test_mock_transport import LIST, V2, Script, failed, ok
+from tests.test_observe import scripted
 
 _EXPORTER = InMemorySpanExporter()
 _READER = InMemoryMetricReader()
@@ -46,21 +46,6 @@ def spans() -> InMemorySpanExporter:
     _install()
     _EXPORTER.clear()
     return _EXPORTER
-
-
-def lists_of(account: str, script: Script, clock: ManualClock, **kwargs: Any) -> kca.ContactLists:
-    auth: dict[str, Any] = kwargs.pop("auth", {"token": "jwt-token"})
-    client = kca.CampaignClient(
-        HOST,
-        **auth,
-        transport=MockTransport(script),
-        rate_limit=None,
-        retry=kca.RetryPolicy(jitter=False, max_attempts=3),
-        clock=clock,
-        sleep=clock.sleep,
-        **kwargs,
-    )
-    return client.account(account, iid="st-1").contact_lists
 
 
 def points(name: str, account: str) -> list[Any]:
@@ -87,9 +72,11 @@ def by_name(finished: tuple[ReadableSpan, ...]) -> tuple[ReadableSpan, list[Read
 
 
 async def test_a_call_is_a_span_and_each_attempt_a_client_span(
-    clock: ManualClock, spans: InMemorySpanExporter
+    make_client: MakeClient, spans: InMemorySpanExporter
 ) -> None:
-    await lists_of("acct-span", Script(failed(503), ok(LIST)), clock).create("Renewal Due")
+    await scripted(make_client, Script(failed(503), ok(LIST)), account="acct-span").create(
+        "Renewal Due"
+    )
     call, attempts = by_name(spans.get_finished_spans())
     assert call.name == "kore.contact_lists.create"
     assert dict(call.attributes or {}) == {
@@ -115,7 +102,7 @@ async def test_a_call_is_a_span_and_each_attempt_a_client_span(
         "kore.operation": "contact_lists.create",
         "http.request.method": "POST",
         "url.full": f"{V2}/createContactList",
-        "server.address": "kore.test",
+        "server.address": "kore.example",
         "server.port": 443,
     }
     assert dict(first.attributes or {}) == {
@@ -132,10 +119,12 @@ async def test_a_call_is_a_span_and_each_attempt_a_client_span(
 
 
 async def test_a_failed_call_s_span_names_its_error(
-    clock: ManualClock, spans: InMemorySpanExporter
+    make_client: MakeClient, spans: InMemorySpanExporter
 ) -> None:
     with pytest.raises(kca.NotFoundError):
-        await lists_of("acct-404", Script(failed(404, "no such list")), clock).get("cl-9")
+        await scripted(make_client, Script(failed(404, "no such list")), account="acct-404").get(
+            "cl-9"
+        )
     call, [attempt] = by_name(spans.get_finished_spans())
     assert call.name == "kore.contact_lists.get"
     assert call.attributes is not None
@@ -148,9 +137,10 @@ async def test_a_failed_call_s_span_names_its_error(
 
 
 async def test_metrics_count_requests_429s_and_waits(
-    clock: ManualClock, spans: InMemorySpanExporter
+    make_client: MakeClient, spans: InMemorySpanExporter
 ) -> None:
-    lists = lists_of("acct-metrics", Script(failed(429), failed(503), ok(LIST)), clock)
+    script = Script(failed(429), failed(503), ok(LIST))
+    lists = scripted(make_client, script, account="acct-metrics")
     await lists.get("cl-1")
     requests = {
         p.attributes.get("http.response.status_code"): p.value
@@ -172,10 +162,11 @@ async def test_metrics_count_requests_429s_and_waits(
     assert (paused.count, paused.sum) == (1, 1.0)
 
 
-async def test_no_span_holds_a_secret(clock: ManualClock, spans: InMemorySpanExporter) -> None:
+async def test_no_span_holds_a_secret(make_client: MakeClient, spans: InMemorySpanExporter) -> None:
     script = Script(failed(401), failed(401), failed(500), failed(500), failed(500))
-    auth = {"client_id": "app-1", "client_secret": SECRET}
-    lists = lists_of("acct-secret", script, clock, auth=auth)
+    lists = scripted(
+        make_client, script, account="acct-secret", client_id="app-1", client_secret=SECRET
+    )
     for _ in range(2):
         with pytest.raises(kca.KoreError):
             await lists.create("Renewal Due")
@@ -197,12 +188,14 @@ def test_url_full_drops_query_and_credentials() -> None:
 
 
 async def test_without_telemetry_a_call_makes_no_span(
-    clock: ManualClock, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+    make_client: MakeClient, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "opentelemetry", None)
     assert otel.load() is None
     monkeypatch.setattr(observe, "TELEMETRY", None)
-    got = await lists_of("acct-none", Script(failed(503), ok(LIST)), clock).get("cl-1")
+    got = await scripted(make_client, Script(failed(503), ok(LIST)), account="acct-none").get(
+        "cl-1"
+    )
     assert got.id == "cl-1"
     assert spans.get_finished_spans() == ()
 

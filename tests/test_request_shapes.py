@@ -13,8 +13,8 @@ from aioresponses import aioresponses
 from yarl import URL
 
 import kore_campaign_async as kca
+from tests.conftest import HOST, MakeClient
 
-HOST = "https://kore.example"
 ACCOUNT = "67777ce93e25326494e9aaaa"
 IID = "st-0603182c-7ffb-53c3-b307-47ca14b9aaaa"
 STREAM = "st-stream-0001"
@@ -43,13 +43,9 @@ def mocked() -> Any:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[kca.CampaignClient]:
-    async with kca.CampaignClient(
-        HOST,
-        client_id="cs-test",
-        client_secret=SECRET,
-        rate_limit=None,
-        retry=kca.RetryPolicy.none(),
+async def client(make_client: MakeClient) -> AsyncIterator[kca.CampaignClient]:
+    async with make_client(
+        client_id="cs-test", client_secret=SECRET, retry=kca.RetryPolicy.none()
     ) as c:
         yield c
 
@@ -309,8 +305,9 @@ async def test_a_rejected_token_is_renewed_in_the_resends_headers(
 async def test_each_call_sends_its_own_timeout(client: kca.CampaignClient, mocked: Any) -> None:
     mocked.get(re.compile(r".*"), payload=ok(LIST_DOC), repeat=True)
     lists = client.account(ACCOUNT, iid=IID).contact_lists
+    no_deadline = kca.RetryPolicy(deadline=None)  # else the deadline bounds timeout=None
     for timeout in ("default", 7.0, "default", kca.Timeout(total=3.0, connect=1.0), None):
-        await lists.get(LIST_ID, timeout=timeout)
+        await lists.get(LIST_ID, timeout=timeout, retry=no_deadline)
     (_, _), calls = next(iter(mocked.requests.items()))
     sent = [(t.total, t.connect, t.sock_connect) for t in (c.kwargs["timeout"] for c in calls)]
     default = (60.0, 10.0, 10.0)

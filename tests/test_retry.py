@@ -40,7 +40,7 @@ from kore_campaign_async._http.retry import (
     is_retryable,
     run_with_retries,
 )
-from tests.helpers_clock import RecordingSleep
+from tests.conftest import RecordingSleep
 
 URL = "https://platform.kore.ai/x"
 
@@ -170,8 +170,8 @@ def failing(*errors: BaseException) -> tuple[Outcome, list[int]]:
 
 async def run(
     fn: Outcome,
-    clock: ManualClock,
-    sleep: RecordingSleep,
+    client_clock: ManualClock,
+    client_sleep: RecordingSleep,
     policy: RetryPolicy = POLICY,
     budget: RetryBudget | None = None,
     on_retry: Callable[[RetryEvent], None] | None = None,
@@ -180,60 +180,62 @@ async def run(
         fn,
         policy=policy,
         budget=budget,
-        clock=clock,
-        sleep=sleep,
+        clock=client_clock,
+        sleep=client_sleep,
         operation="contact_lists.create",
         on_retry=on_retry,
     )
 
 
 async def test_retries_until_success_and_reports_each_retry(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     fn, seen = failing(status(InternalServerError, 503), APIConnectionError("reset"))
     events: list[RetryEvent] = []
     policy = RetryPolicy(jitter=False)
-    assert await run(fn, clock, sleep, policy, on_retry=events.append) == "ok@3"
+    assert await run(fn, client_clock, client_sleep, policy, on_retry=events.append) == "ok@3"
     assert seen == [1, 2, 3]
-    assert sleep.waits == [0.5, 1.0]
+    assert client_sleep.waits == [0.5, 1.0]
     assert [(e.attempt, e.wait, e.operation) for e in events] == [
         (1, 0.5, "contact_lists.create"),
         (2, 1.0, "contact_lists.create"),
     ]
     assert isinstance(events[1].error, APIConnectionError)
-    assert clock.now == pytest.approx(1.5)
+    assert client_clock.now == pytest.approx(1.5)
 
 
-async def test_backoff_doubles_up_to_the_cap(clock: ManualClock, sleep: RecordingSleep) -> None:
+async def test_backoff_doubles_up_to_the_cap(
+    client_clock: ManualClock, client_sleep: RecordingSleep
+) -> None:
     errors = [status(InternalServerError, 502)] * 6
     fn, _ = failing(*errors)
     policy = RetryPolicy(max_attempts=7, backoff_base=1.0, backoff_cap=5.0, jitter=False)
-    await run(fn, clock, sleep, policy)
-    assert sleep.waits == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    await run(fn, client_clock, client_sleep, policy)
+    assert client_sleep.waits == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
 async def test_jitter_stays_between_half_and_all_of_the_backoff(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     for _ in range(20):
         fn, _ = failing(*[status(InternalServerError, 500)] * 4)
-        await run(fn, clock, sleep, RetryPolicy(backoff_base=1.0, backoff_cap=6.0))
-    firsts, seconds, thirds, fourths = (sleep.waits[i::4] for i in range(4))
+        await run(fn, client_clock, client_sleep, RetryPolicy(backoff_base=1.0, backoff_cap=6.0))
+    firsts, seconds, thirds, fourths = (client_sleep.waits[i::4] for i in range(4))
     for waits, full in ((firsts, 1.0), (seconds, 2.0), (thirds, 4.0), (fourths, 6.0)):
         assert all(full / 2 <= w <= full for w in waits)
         assert len(set(waits)) > 1  # really random
 
 
 async def test_gives_up_with_the_last_error_itself(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     last = status(InternalServerError, 504)
     fn, seen = failing(status(InternalServerError, 500), status(InternalServerError, 502), last)
     with pytest.raises(InternalServerError) as caught:
-        await run(fn, clock, sleep, RetryPolicy(max_attempts=3))
+        await run(fn, client_clock, client_sleep, RetryPolicy(max_attempts=3))
     assert caught.value is last
     assert seen == [1, 2, 3]
-    assert len(sleep.waits) == 2
+    assert len(client_sleep.waits) == 2
 
 
 @pytest.mark.parametrize(
@@ -241,76 +243,78 @@ async def test_gives_up_with_the_last_error_itself(
     [status(BadRequestError, 400), ValidationError("name", "empty"), TokenError("no")],
 )
 async def test_non_retryable_errors_fail_at_once(
-    clock: ManualClock, sleep: RecordingSleep, error: Exception
+    client_clock: ManualClock, client_sleep: RecordingSleep, error: Exception
 ) -> None:
     fn, seen = failing(error)
     with pytest.raises(type(error)) as caught:
-        await run(fn, clock, sleep)
+        await run(fn, client_clock, client_sleep)
     assert caught.value is error
     assert seen == [1]
-    assert sleep.waits == []
+    assert client_sleep.waits == []
 
 
 async def test_disabled_policy_makes_exactly_one_attempt(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     fn, seen = failing(status(InternalServerError, 503))
     with pytest.raises(InternalServerError):
-        await run(fn, clock, sleep, RetryPolicy(enabled=False))
+        await run(fn, client_clock, client_sleep, RetryPolicy(enabled=False))
     assert seen == [1]
     fn, _ = failing()
-    assert await run(fn, clock, sleep, RetryPolicy.none()) == "ok@1"
+    assert await run(fn, client_clock, client_sleep, RetryPolicy.none()) == "ok@1"
 
 
 async def test_deadline_stops_instead_of_waiting_past_it(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     tries: list[float] = []
 
     async def slow_failure() -> str:
-        clock.advance(1.0)  # each attempt itself takes a second
-        tries.append(clock.now)
+        client_clock.advance(1.0)  # each attempt itself takes a second
+        tries.append(client_clock.now)
         raise status(InternalServerError, 503)
 
     policy = RetryPolicy(max_attempts=10, backoff_base=2.0, jitter=False, deadline=12.0)
     with pytest.raises(InternalServerError) as caught:
-        await run(slow_failure, clock, sleep, policy)
+        await run(slow_failure, client_clock, client_sleep, policy)
     # t=1 wait 2 -> t=4 wait 4 -> t=9, a wait of 8 would end at 17 > 12: stop.
-    assert sleep.waits == [2.0, 4.0]
+    assert client_sleep.waits == [2.0, 4.0]
     assert len(tries) == 3
     assert isinstance(caught.value, InternalServerError)
-    assert clock.now == pytest.approx(9.0)
+    assert client_clock.now == pytest.approx(9.0)
 
 
-async def test_retry_after_is_waited_exactly(clock: ManualClock, sleep: RecordingSleep) -> None:
+async def test_retry_after_is_waited_exactly(
+    client_clock: ManualClock, client_sleep: RecordingSleep
+) -> None:
     fn, _ = failing(rate_limited(7.25), rate_limited(None), rate_limited(0.0))
     policy = RetryPolicy(backoff_base=3.0, jitter=False)
-    assert await run(fn, clock, sleep, policy) == "ok@4"
+    assert await run(fn, client_clock, client_sleep, policy) == "ok@4"
     # Server-directed waits as given, even shorter than the backoff; else the backoff.
-    assert sleep.waits == [7.25, 6.0, 0.0]
+    assert client_sleep.waits == [7.25, 6.0, 0.0]
 
 
 @pytest.mark.parametrize("code", [408, 500, 502, 503, 504])
 async def test_retry_after_on_other_statuses_is_honoured(
-    clock: ManualClock, sleep: RecordingSleep, code: int
+    client_clock: ManualClock, client_sleep: RecordingSleep, code: int
 ) -> None:
     cls = InternalServerError if code >= 500 else APIStatusError
     fn, _ = failing(status(cls, code, headers={"Retry-After": "1.75"}))
-    await run(fn, clock, sleep, RetryPolicy(jitter=False))
-    assert sleep.waits == [1.75]
+    await run(fn, client_clock, client_sleep, RetryPolicy(jitter=False))
+    assert client_sleep.waits == [1.75]
 
 
 async def test_too_long_retry_after_on_a_503_raises_the_503_at_once(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     error = status(InternalServerError, 503, headers={"retry-after-ms": "121000"})
     assert error.retry_after == 121.0
     fn, seen = failing(error)
     with pytest.raises(InternalServerError) as caught:
-        await run(fn, clock, sleep, RetryPolicy(max_retry_after=120.0))
+        await run(fn, client_clock, client_sleep, RetryPolicy(max_retry_after=120.0))
     assert caught.value is error
     assert seen == [1]
-    assert sleep.waits == []
+    assert client_sleep.waits == []
 
 
 @pytest.mark.parametrize(
@@ -334,33 +338,35 @@ def test_every_status_error_reads_retry_after(
 
 
 async def test_too_long_retry_after_raises_at_once(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     error = rate_limited(120.5)
     fn, seen = failing(error)
     with pytest.raises(RateLimitError) as caught:
-        await run(fn, clock, sleep, RetryPolicy(max_retry_after=120.0))
+        await run(fn, client_clock, client_sleep, RetryPolicy(max_retry_after=120.0))
     assert caught.value is error
     assert seen == [1]
-    assert sleep.waits == []
+    assert client_sleep.waits == []
 
 
 async def test_retry_after_past_the_deadline_stops(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     fn, seen = failing(rate_limited(90.0))
     with pytest.raises(RateLimitError):
-        await run(fn, clock, sleep, RetryPolicy(deadline=60.0))
+        await run(fn, client_clock, client_sleep, RetryPolicy(deadline=60.0))
     assert seen == [1]
-    assert sleep.waits == []
+    assert client_sleep.waits == []
 
 
-async def test_exhausted_budget_fails_fast(clock: ManualClock, sleep: RecordingSleep) -> None:
+async def test_exhausted_budget_fails_fast(
+    client_clock: ManualClock, client_sleep: RecordingSleep
+) -> None:
     budget = RetryBudget(capacity=10)
     errors = [status(InternalServerError, 503) for _ in range(5)]
     fn, seen = failing(*errors)
     with pytest.raises(RetryBudgetExhaustedError, match="retry budget exhausted") as caught:
-        await run(fn, clock, sleep, RetryPolicy(max_attempts=5), budget=budget)
+        await run(fn, client_clock, client_sleep, RetryPolicy(max_attempts=5), budget=budget)
     assert seen == [1, 2, 3]  # two retries of cost 5, the third refused
     assert caught.value.last_error is errors[2]
     assert caught.value.__cause__ is errors[2]
@@ -369,32 +375,36 @@ async def test_exhausted_budget_fails_fast(clock: ManualClock, sleep: RecordingS
     # The next call fails fast after its first failure: no more storms.
     fn, seen = failing(status(InternalServerError, 503))
     with pytest.raises(RetryBudgetExhaustedError):
-        await run(fn, clock, sleep, budget=budget)
+        await run(fn, client_clock, client_sleep, budget=budget)
     assert seen == [1]
 
 
-async def test_budget_refunds_botocore_style(clock: ManualClock, sleep: RecordingSleep) -> None:
+async def test_budget_refunds_botocore_style(
+    client_clock: ManualClock, client_sleep: RecordingSleep
+) -> None:
     budget = RetryBudget(capacity=100)
     fn, _ = failing(APITimeoutError("slow"), status(InternalServerError, 503))
-    await run(fn, clock, sleep, budget=budget)
+    await run(fn, client_clock, client_sleep, budget=budget)
     # Spent 10 + 5; the success after retries gives back its last retry's cost.
     assert budget.available == 90
     fn, _ = failing()
-    await run(fn, clock, sleep, budget=budget)
+    await run(fn, client_clock, client_sleep, budget=budget)
     assert budget.available == 91  # a first-attempt success refunds success_refund
 
 
-async def test_cancellation_is_never_retried(clock: ManualClock, sleep: RecordingSleep) -> None:
+async def test_cancellation_is_never_retried(
+    client_clock: ManualClock, client_sleep: RecordingSleep
+) -> None:
     budget = RetryBudget(capacity=10)
     fn, seen = failing(asyncio.CancelledError())
     with pytest.raises(asyncio.CancelledError):
-        await run(fn, clock, sleep, budget=budget)
+        await run(fn, client_clock, client_sleep, budget=budget)
     assert seen == [1]
-    assert sleep.waits == []
+    assert client_sleep.waits == []
     assert budget.available == 10
 
 
-async def test_cancellation_during_backoff_stops_the_call(clock: ManualClock) -> None:
+async def test_cancellation_during_backoff_stops_the_call(client_clock: ManualClock) -> None:
     fn, seen = failing(*[status(InternalServerError, 503)] * 5)
     backing_off = asyncio.Event()
     task = asyncio.ensure_future(
@@ -402,38 +412,38 @@ async def test_cancellation_during_backoff_stops_the_call(clock: ManualClock) ->
             fn,
             policy=POLICY,
             budget=None,
-            clock=clock,
-            sleep=clock.sleep,
+            clock=client_clock,
+            sleep=client_clock.sleep,
             on_retry=lambda _: backing_off.set(),
         )
     )
     await backing_off.wait()
-    assert clock.sleepers == 1
+    assert client_clock.sleepers == 1
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen == [1]
-    assert clock.sleepers == 0
+    assert client_clock.sleepers == 0
 
 
 async def test_retries_are_logged_at_debug(
-    clock: ManualClock, sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
+    client_clock: ManualClock, client_sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
 ) -> None:
     fn, _ = failing(status(InternalServerError, 503))
     with caplog.at_level(logging.DEBUG, logger="kore_campaign_async"):
-        await run(fn, clock, sleep, RetryPolicy(jitter=False))
+        await run(fn, client_clock, client_sleep, RetryPolicy(jitter=False))
     [record] = caplog.records
     assert record.levelno == logging.DEBUG
     assert "contact_lists.create after attempt 1 in 0.500s" in record.getMessage()
 
 
-async def test_concurrent_calls_keep_their_own_state(clock: ManualClock) -> None:
+async def test_concurrent_calls_keep_their_own_state(client_clock: ManualClock) -> None:
     budget = RetryBudget(capacity=10_000)
 
     async def call(i: int) -> str:
         fn, _ = failing(*[status(InternalServerError, 503)] * (i % 4))
         return await run_with_retries(
-            fn, policy=POLICY, budget=budget, clock=clock, sleep=clock.sleep
+            fn, policy=POLICY, budget=budget, clock=client_clock, sleep=client_clock.sleep
         )
 
     results = await asyncio.gather(*(call(i) for i in range(100)))
@@ -465,35 +475,35 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingRetrying]:
 
 
 async def test_a_first_attempt_that_succeeds_builds_no_tenacity_machinery(
-    clock: ManualClock, sleep: RecordingSleep, counting: type[CountingRetrying]
+    client_clock: ManualClock, client_sleep: RecordingSleep, counting: type[CountingRetrying]
 ) -> None:
     fn, seen = failing()
     budget = RetryBudget(capacity=10, success_refund=1)
     budget.try_spend(status(InternalServerError, 503))
-    assert await run(fn, clock, sleep, budget=budget) == "ok@1"
+    assert await run(fn, client_clock, client_sleep, budget=budget) == "ok@1"
     assert seen == [1]
     assert counting.made == 0
     assert budget.available == 6  # a first-attempt success still refunds
 
 
 async def test_each_failed_first_attempt_hands_over_to_a_fresh_async_retrying(
-    clock: ManualClock, sleep: RecordingSleep, counting: type[CountingRetrying]
+    client_clock: ManualClock, client_sleep: RecordingSleep, counting: type[CountingRetrying]
 ) -> None:
     for _ in range(3):
         fn, seen = failing(status(InternalServerError, 503))
-        assert await run(fn, clock, sleep, RetryPolicy(jitter=False)) == "ok@2"
+        assert await run(fn, client_clock, client_sleep, RetryPolicy(jitter=False)) == "ok@2"
         assert seen == [1, 2]
     assert counting.made == 3
-    assert sleep.waits == [0.5, 0.5, 0.5]
+    assert client_sleep.waits == [0.5, 0.5, 0.5]
 
 
 async def test_later_errors_do_not_chain_to_the_first(
-    clock: ManualClock, sleep: RecordingSleep
+    client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
     first, last = status(InternalServerError, 503), APIConnectionError("reset")
     fn, seen = failing(first, last)
     with pytest.raises(APIConnectionError) as caught:
-        await run(fn, clock, sleep, RetryPolicy(max_attempts=2))
+        await run(fn, client_clock, client_sleep, RetryPolicy(max_attempts=2))
     assert caught.value is last
     assert caught.value.__context__ is None
     assert seen == [1, 2]

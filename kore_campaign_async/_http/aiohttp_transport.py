@@ -15,7 +15,13 @@ import json
 import aiohttp
 
 from .._config import AUTH_HEADER, USER_AGENT
-from .._exceptions import APIConnectionError, APITimeoutError, ClientClosedError
+from .._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    ClientClosedError,
+    EventLoopMismatchError,
+    ResponseTooLargeError,
+)
 from .transport import HttpRequest, RawResponse
 
 # Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
@@ -85,6 +91,51 @@ def _describe(error: BaseException, secret: str) -> str:
     return text
 
 
+def _too_large(request: HttpRequest, status: int, size: str) -> ResponseTooLargeError:
+    limit = request.max_response_bytes or 0
+    return ResponseTooLargeError(
+        f"{status} {request.method} {request.url}: answer of {size} bytes is larger than "
+        f"max_response_bytes ({limit}); not read",
+        limit=limit,
+        method=request.method,
+        url=request.url,
+        status=status,
+    )
+
+
+async def _read_body(response: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
+    """Read the whole answer, or refuse one longer than ``request.max_response_bytes``.
+
+    Content-Length refuses before reading; the count of bytes read catches what it does not
+    announce (chunked answers, and compressed ones, which aiohttp inflates as it reads).
+    """
+    limit = request.max_response_bytes
+    if limit is None:
+        return await response.read()
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise _too_large(request, response.status, str(declared))
+    blocks: list[bytes] = []
+    size = 0
+    while block := await response.content.readany():
+        size += len(block)
+        if size > limit:
+            raise _too_large(request, response.status, f"more than {limit}")
+        blocks.append(block)
+    return b"".join(blocks)
+
+
+def _scrub(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
+    """Return the cancellation with no frames below ours and nothing chained.
+
+    It propagates to whoever cancelled the call (``asyncio.timeout`` makes it the context of
+    its TimeoutError), and aiohttp's frames below keep the request's headers as locals.
+    """
+    cancelled.__traceback__ = None
+    cancelled.__context__ = cancelled.__cause__ = None
+    return cancelled
+
+
 class AiohttpTransport:
     """Send single HTTP attempts over one reused ``aiohttp.ClientSession``."""
 
@@ -92,10 +143,25 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        # A session belongs to the loop it was made on: the caller's, or ours at first use.
+        self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("the client is closed; create a new CampaignClient")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise EventLoopMismatchError(
+                "this client was opened on another event loop, and its aiohttp session and "
+                "connections belong to that loop; make one CampaignClient per event loop"
+            )
+        if self._session is not None and self._session.closed:
+            raise ClientClosedError(
+                "the aiohttp session given as session= is closed; keep it open while the "
+                "client is in use"
+            )
         if self._session is None:
             # Made lazily so the client can be built outside a running loop.
             self._session = aiohttp.ClientSession(
@@ -115,7 +181,7 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: HttpRequest) -> RawResponse:
-        """Send one request and read the whole answer; never retries."""
+        """Send one request and read the whole answer (up to its limit); never retries."""
         session = self._get_session()
         data = None if request.json is None else _ENCODER.encode(request.json).encode()
         timeout = request.timeout
@@ -135,8 +201,10 @@ class AiohttpTransport:
                 ),
                 allow_redirects=False,
             ) as response:
-                body = await response.read()
+                body = await _read_body(response, request)
                 return RawResponse(response.status, response.headers, body)
+        except asyncio.CancelledError as cancelled:
+            raise _scrub(cancelled) from None
         except aiohttp.ConnectionTimeoutError:
             failure = APITimeoutError(
                 f"{request.method} {request.url}: connect timed out",

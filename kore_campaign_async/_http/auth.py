@@ -1,13 +1,14 @@
 """Where the ``auth`` header comes from: a JWT we sign, a static token, or the caller's provider.
 
-Every source caches its token and renews it before expiry; concurrent callers share one renewal.
-Secrets never appear in a repr.
+Every source caches its token and renews it before expiry; concurrent callers share one renewal,
+and a provider's renewal is bounded in time. Secrets never appear in a repr.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 import warnings
@@ -17,7 +18,9 @@ from typing import Protocol
 import jwt
 import jwt.warnings
 
+from .._clock import Expired, Sleep, asyncio_sleep, within
 from .._config import (
+    DEFAULT_TOKEN_TIMEOUT,
     JWT_ALGORITHM,
     JWT_CLOCK_SKEW_SECONDS,
     JWT_LIFETIME_SECONDS,
@@ -186,20 +189,37 @@ class StaticToken:
 
 
 class ProviderToken:
-    """Tokens from the caller's async provider, cached until its ``exp`` nears or a 401."""
+    """Tokens from the caller's async provider, cached until its ``exp`` nears or a 401.
+
+    One fetch at a time, shared by every caller that needs a token then, and bounded by
+    ``timeout`` seconds (None: unbounded). A fetch that fails or runs out of time fails all
+    of them with :class:`TokenError`; the next call starts a fresh one.
+    """
 
     def __init__(
         self,
         provider: TokenProvider,
         *,
+        timeout: float | None = DEFAULT_TOKEN_TIMEOUT,
         renew_before: float = JWT_RENEW_BEFORE_SECONDS,
         now: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio_sleep,
     ) -> None:
         if not callable(provider):
             raise ConfigurationError("token_provider must be an async callable returning a str")
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not 0 < timeout < math.inf
+        ):
+            raise ConfigurationError(
+                f"token_timeout must be None or finite seconds > 0, got {timeout!r}"
+            )
         self._provider = provider
+        self._timeout = math.inf if timeout is None else float(timeout)
         self._renew_before = renew_before
         self._now = now
+        self._sleep = sleep
         self._token: str | None = None
         self._renew_at = float("inf")
         self._pending: asyncio.Future[str] | None = None
@@ -224,16 +244,25 @@ class ProviderToken:
         if self._pending is None:
             # Single flight: the first caller fetches, everyone else awaits the same future.
             self._pending = asyncio.ensure_future(self._fetch())
-        pending = self._pending
-        try:
-            return await asyncio.shield(pending)
-        finally:
-            if pending.done() and self._pending is pending:
-                self._pending = None
+            self._pending.add_done_callback(self._fetch_ended)
+        # Shielded: a caller that gives up does not cancel the fetch the others await.
+        return await asyncio.shield(self._pending)
+
+    def _fetch_ended(self, fetch: asyncio.Future[str]) -> None:
+        # Forgotten as soon as it ends, even if every caller gave up on it: the next call
+        # after a failure starts afresh. Its error is marked seen (each caller raises it).
+        if self._pending is fetch:
+            self._pending = None
+        if not fetch.cancelled():
+            fetch.exception()
 
     async def _fetch(self) -> str:
         try:
-            token = await self._provider()
+            token = await within(self._timeout, self._sleep, self._provider())
+        except Expired:
+            raise TokenError(
+                f"token_provider did not answer within token_timeout ({self._timeout:g}s)"
+            ) from None
         except Exception as exc:
             raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
         problem = _header_problem(token)

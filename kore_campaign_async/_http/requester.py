@@ -1,4 +1,4 @@
-"""The one request path: retry( attempt: pace -> token -> send -> decode ) -> the model.
+"""The one request path: retry( attempt: token -> turn -> send -> decode ) -> the model.
 
 Every operation is an :class:`Operation`: its request (built pure, by ``_wire.endpoints``), how
 a success answer becomes its result, and how it survives a lost answer (:class:`Recovery`).
@@ -6,24 +6,33 @@ a success answer becomes its result, and how it survives a lost answer (:class:`
 concurrency slot or a rate permit, and every operation counts attempts, retries and fails
 the same way. Each attempt reports to the account limiter (429s pause the whole account)
 and to the caller's hooks.
+
+Time is bounded (``_http.bounds``): the token is awaited before the account's turn, so a slow
+token source holds no slot; the deadline's clock stops while the call queues for its turn.
+
+No error leaves with frames below this module or a context its raiser suppressed: those
+frames hold answers (which may echo the token) and requests, and error reporters record the
+locals of every frame of a raised error and of what it chains.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import attrs
 
 from .._clock import Clock, Sleep
 from .._config import AUTH_HEADER, Timeout
-from .._exceptions import AuthenticationError, KoreError, RateLimitError
+from .._exceptions import APITimeoutError, AuthenticationError, KoreError, RateLimitError
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from . import observe
 from .auth import TokenSource
+from .bounds import attempt_timeout, await_token, take_turn
 from .events import AttemptEvent
 from .limits import AccountLimiter
 from .responses import decode
@@ -87,10 +96,9 @@ class Call:
 
     requester: Requester
     timeout: Timeout
-    max_pause: float
-    """Longest account pause (after a 429) an attempt waits for: the policy's max_retry_after."""
+    policy: RetryPolicy
     deadline_at: float
-    """Clock time no wait may end after: the policy's deadline."""
+    """Clock time the call must end by: the policy's deadline, moved on by time queued."""
     attempts: int = 0
     """HTTP attempts sent so far (token renewals and lookups included)."""
     answer_lost: bool = False
@@ -104,6 +112,32 @@ class Call:
     def meta(self, api_version: Any, *, adopted: bool = False) -> ResponseMeta:
         """Return the meta of a result this call made without an answer of its own."""
         return ResponseMeta(attempts=self.attempts, api_version=api_version, adopted=adopted)
+
+
+class _Secrets:
+    """The token an attempt sent, as the ``secrets`` a decoder redacts; never shown.
+
+    Not a tuple: error reporters open containers among a frame's locals.
+    """
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+
+    def __iter__(self) -> Iterator[str]:
+        yield self._request.headers.get(AUTH_HEADER, "")
+
+    def __repr__(self) -> str:
+        return "<secrets hidden>"
+
+
+def _bare(error: KoreError) -> KoreError:
+    """Drop ``error``'s frames below the request path and a context its raiser suppressed."""
+    error.__traceback__ = None
+    if error.__suppress_context__:
+        error.__context__ = None
+    return error
 
 
 class Requester:
@@ -123,6 +157,7 @@ class Requester:
         hooks: Hooks,
         clock: Clock,
         sleep: Sleep,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.base_url = base_url
         self.account = account
@@ -135,6 +170,7 @@ class Requester:
         self.hooks = hooks
         self.clock = clock
         self.sleep = sleep
+        self.max_response_bytes = max_response_bytes
 
     async def call(
         self,
@@ -145,9 +181,9 @@ class Requester:
     ) -> T:
         """Run ``operation`` under the retry policy; return its decoded result."""
         policy = policy or self.policy
-        # The deadline bounds retry waits and account-pause waits alike, from the same start.
+        # The deadline bounds attempts, retry waits and account-pause waits, from one start.
         deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
-        call = Call(self, timeout or self.timeout, policy.max_retry_after, deadline_at)
+        call = Call(self, timeout or self.timeout, policy, deadline_at)
         spec, account_id = operation.request, self.account.account_id
         with observe.call(spec.operation, account_id, spec.method, self.base_url + spec.path):
             return await run_with_retries(
@@ -156,7 +192,7 @@ class Requester:
                 budget=self.budget,
                 clock=self.clock,
                 sleep=self.sleep,
-                deadline_at=deadline_at,
+                deadline_at=lambda: call.deadline_at,  # it moves while the call queues
                 operation=spec.operation,
                 on_retry=self.hooks.on_retry,
                 may_retry=operation.recovery.may_resend,
@@ -176,12 +212,13 @@ class Requester:
             call.answer_lost = call.answer_lost or is_ambiguous(error)
             found = await recovery.instead_of(error, call)
             if found is None:
+                error.attempts = call.attempts  # a recovery's lookup counts too
                 raise
             observe.recovered(self.account.account_id, operation.request.operation, error)
             return found
 
     async def send(self, operation: Operation[T], call: Call) -> T:
-        """Pace, authenticate, send, decode: one attempt (plus one resend after a 401).
+        """Token, turn, send, decode: one attempt (plus one resend after a 401).
 
         A 401 renews the token once per call and resends at once. Every error leaves here
         complete: method, url and the call's attempts so far.
@@ -191,23 +228,33 @@ class Requester:
         while True:
             started: float | None = None
             sent_at: float | None = None
+            request: HttpRequest | None = None
             raw: RawResponse | None = None
-            queued = self.clock()
             try:
-                async with self.limiter.slot(
-                    max_pause=call.max_pause, deadline_at=call.deadline_at
-                ) as sent_at:
-                    waited = self.clock() - queued
-                    # The token is fetched inside the slot (a long wait must not age it) and
-                    # never held in a local: error reporters record every frame's locals.
-                    request = HttpRequest(
-                        spec.method,
-                        url,
-                        spec.params,
-                        headers(self.account, await self.auth.token()),
-                        spec.json,
-                        call.timeout,
+                if self.auth.ready_token() is None:  # before the turn: it holds no slot
+                    await await_token(
+                        self.auth,
+                        left=call.deadline_at - self.clock(),
+                        sleep=self.sleep,
+                        deadline=call.policy.deadline or math.inf,
                     )
+                async with contextlib.AsyncExitStack() as turn:
+                    queued_at = self.clock()
+                    sent_at = await take_turn(
+                        turn,
+                        self.limiter,
+                        call.policy,
+                        deadline_at=call.deadline_at,
+                        clock=self.clock,
+                        sleep=self.sleep,
+                        method=spec.method,
+                        url=url,
+                    )
+                    waited = self.clock() - queued_at
+                    call.deadline_at += waited  # its clock stops meanwhile
+                    request = self._request(spec, url, call)
+                    if request is None:
+                        continue  # the token went stale while queued: renew it out of the slot
                     call.attempts += 1
                     started = self.clock()
                     raw = await self.transport.send(request)
@@ -215,9 +262,8 @@ class Requester:
                 meta = ResponseMeta(
                     attempts=call.attempts, status=raw.status, api_version=spec.api_version
                 )
-                result = operation.decode(
-                    Reply(decode(raw, method=spec.method, url=url), spec.method, url, meta)
-                )
+                payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(request))
+                result = operation.decode(Reply(payload, spec.method, url, meta))
             except BaseException as exc:
                 if started is not None:
                     status = None if raw is None else raw.status
@@ -231,6 +277,7 @@ class Requester:
                         exc.method, exc.url = spec.method, url
                 elif (
                     isinstance(exc, AuthenticationError)
+                    and request is not None
                     and self.auth.renewable
                     and not call.token_renewed
                 ):
@@ -238,11 +285,36 @@ class Requester:
                     self.auth.invalidate(request.headers[AUTH_HEADER])
                     observe.token_renewed(self.account.account_id, spec.operation)
                     continue
+                elif (
+                    isinstance(exc, APITimeoutError)
+                    and request is not None
+                    and request.timeout is not call.timeout
+                ):
+                    exc.args = (f"{exc} (cut at the call's deadline)",)
                 exc.attempts = call.attempts
-                raise
+                raise _bare(exc)  # noqa: B904 - exc itself, minus its frames below this one
             self._report(spec, url, call.attempts, raw.status, None, started, waited)
             self.limiter.on_success(sent_at=sent_at)
             return result
+
+    def _request(self, spec: RequestSpec, url: str, call: Call) -> HttpRequest | None:
+        """Build the attempt around the cached token; None if it went stale meanwhile."""
+        left = call.deadline_at - self.clock()
+        timeout = attempt_timeout(call.timeout, left, method=spec.method, url=url)
+        # Read last, so nothing can raise while a local holds it: error reporters record
+        # every frame's locals.
+        token = self.auth.ready_token()
+        if token is None:
+            return None
+        return HttpRequest(
+            spec.method,
+            url,
+            spec.params,
+            headers(self.account, token),
+            spec.json,
+            timeout,
+            self.max_response_bytes,
+        )
 
     def _report(
         self,

@@ -1,10 +1,18 @@
-"""Decide what may be retried, and run one call's attempts through tenacity."""
+"""Decide what may be retried, and run one call's attempts through tenacity.
+
+Retried: connection errors and timeouts, 429 and ``RetryPolicy.retry_statuses``, within each
+operation's lost-answer rules (``Recovery``). Never: other 4xx, validation, configuration and
+token errors, an answer too large to read, and a call the SDK declined to send
+(``RateLimitError(request_sent=False)``: a pause or a queue longer than the policy accepts).
+A 2xx answer that cannot be read follows :data:`RESEND_AFTER_UNREADABLE`.
+"""
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import TypeVar
 
 import attrs
@@ -29,6 +37,7 @@ from .._exceptions import (
     ConfigurationError,
     InternalServerError,
     RateLimitError,
+    ResponseTooLargeError,
     RetryBudgetExhaustedError,
 )
 from . import observe
@@ -37,6 +46,23 @@ T = TypeVar("T")
 
 # 500/502/504 may come after the upstream applied the write; 503 means it never started.
 _AMBIGUOUS_STATUSES = frozenset({500, 502, 504})
+
+#: Whether an operation is attempted again after a 2xx answer it could not read
+#: (:class:`APIResponseDecodeError`). The request reached the server, so a write was most
+#: likely applied. An operation not named here (a bare ``run_with_retries``) is.
+RESEND_AFTER_UNREADABLE: Mapping[str, bool] = MappingProxyType(
+    {
+        "get": True,  # reads: ask again
+        "list": True,
+        "contacts": True,
+        "create": True,  # a lost answer: the next attempt looks the list up, adopts it
+        "delete": True,  # a lost answer: a resend that finds no list counts as done
+        # Sets fields to given values: a second one changes nothing more (Kore takes a
+        # list's own name, as every v1 update sends it). Resent as after any lost answer.
+        "update": True,
+        "add_contacts": False,  # never resent: the contacts may be queued already
+    }
+)
 
 
 def _config_error(owner: str, field: str, limit: str, value: object) -> ConfigurationError:
@@ -64,13 +90,21 @@ class RetryPolicy:
     jitter: bool = True
     """Randomise each backoff between half and all of it, so clients do not retry in step."""
     deadline: float | None = DEFAULT_RETRY_DEADLINE
-    """Seconds for the whole call; no backoff, Retry-After or account-pause wait may end past
-    it (queueing for the client's own pacing is not bounded). None: no limit."""
+    """Seconds for the whole call: the attempt in flight is cut when it passes (an
+    :class:`APITimeoutError` with ``request_sent`` True: a write may have been applied), a
+    token fetch too (:class:`TokenError`), and no backoff, Retry-After or account-pause wait
+    may end past it. Its clock stops while the call waits for its account's turn (bound that
+    with ``max_queue_wait``). None: no limit."""
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     """Longest server-directed wait honoured: a Retry-After on any retried answer fails the
     call at once with that answer's error when longer, and an account paused by a 429 for
     longer fails the call with :class:`RateLimitError` before sending. Both carry
     ``retry_after``. (A 429 pauses its whole account; other answers' delays are per call.)"""
+    max_queue_wait: float | None = None
+    """Longest wait for the account's turn (a concurrency slot and a rate permit) before each
+    attempt; past it the call fails with :class:`RateLimitError` (``request_sent`` False,
+    ``retry_after`` an estimate of when a turn would come). For web backends that would
+    rather answer "try later" than queue. None: wait as long as pacing needs."""
     enabled: bool = True
     """False: exactly one attempt."""
     retry_statuses: frozenset[int] = attrs.field(default=RETRYABLE_STATUSES, converter=_to_statuses)
@@ -87,6 +121,10 @@ class RetryPolicy:
             )
         if self.deadline is not None and not (0 < self.deadline < math.inf):
             raise _config_error("RetryPolicy", "deadline", "None or finite and > 0", self.deadline)
+        if self.max_queue_wait is not None and not (0 <= self.max_queue_wait < math.inf):
+            raise _config_error(
+                "RetryPolicy", "max_queue_wait", "None or finite and >= 0", self.max_queue_wait
+            )
         if not (0 <= self.max_retry_after < math.inf):
             raise _config_error(
                 "RetryPolicy", "max_retry_after", "finite and >= 0", self.max_retry_after
@@ -169,11 +207,15 @@ class RetryEvent:
     operation: str = ""
 
 
-def is_retryable(error: BaseException, policy: RetryPolicy) -> bool:
-    """Return whether another attempt may succeed where this one failed."""
-    # An unreadable answer keeps the rule it had as an APIConnectionError (retried, ambiguous)
-    # until each operation states its own.
-    if isinstance(error, (APIConnectionError, APIResponseDecodeError, RateLimitError)):
+def is_retryable(error: BaseException, policy: RetryPolicy, operation: str = "") -> bool:
+    """Return whether another attempt of ``operation`` may succeed where this one failed."""
+    if isinstance(error, ResponseTooLargeError):
+        return False  # the same request would get the same answer
+    if isinstance(error, APIResponseDecodeError):
+        return RESEND_AFTER_UNREADABLE.get(operation, True)
+    if isinstance(error, RateLimitError):
+        return error.request_sent  # not sent: the SDK declined to wait, as the policy asked
+    if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIStatusError):
         return error.status in policy.retry_statuses
@@ -224,13 +266,13 @@ class _WaitRetryAfter(wait_base):
 class _StopAtDeadline(stop_base):
     """Stop rather than start a wait that would end past the deadline (injected clock)."""
 
-    def __init__(self, clock: Clock, deadline_at: float) -> None:
+    def __init__(self, clock: Clock, deadline_at: Callable[[], float]) -> None:
         self._clock = clock
         self._deadline_at = deadline_at
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         # tenacity (>= 8.3) decides the wait before it asks whether to stop.
-        return self._clock() + retry_state.upcoming_sleep > self._deadline_at
+        return self._clock() + retry_state.upcoming_sleep > self._deadline_at()
 
 
 @functools.lru_cache(maxsize=64)  # a policy's waits never change: built once per policy
@@ -256,7 +298,7 @@ async def run_with_retries(
     budget: RetryBudget | None,
     clock: Clock,
     sleep: Sleep,
-    deadline_at: float | None = None,
+    deadline_at: float | Callable[[], float] | None = None,
     operation: str = "",
     on_retry: Callable[[RetryEvent], None] | None = None,
     may_retry: Callable[[BaseException], bool] | None = None,
@@ -264,8 +306,9 @@ async def run_with_retries(
     """Await ``fn()`` until it succeeds or the policy gives up; return its result.
 
     ``deadline_at`` is the clock time no retry wait may end after, when the caller fixed it
-    already (math.inf: none); by default it is ``policy.deadline`` from now. Beyond the
-    policy, ``may_retry`` can refuse another attempt after a given error.
+    already (math.inf: none), or a function that reads it (the requester moves it while a
+    call queues); by default it is ``policy.deadline`` from now. Beyond the policy,
+    ``may_retry`` can refuse another attempt after a given error.
 
     The last error is raised itself. A server-directed wait longer than
     ``policy.max_retry_after`` raises at once. A refused budget spend raises
@@ -282,6 +325,7 @@ async def run_with_retries(
     """
     if deadline_at is None:  # fixed before the first attempt: the deadline covers the call
         deadline_at = math.inf if policy.deadline is None else clock() + policy.deadline
+    read_deadline = deadline_at if callable(deadline_at) else functools.partial(float, deadline_at)
     first_failure: BaseException | None = None
     try:
         first = await fn()
@@ -294,7 +338,9 @@ async def run_with_retries(
     last_spent: int | None = None
 
     def retry_if(error: BaseException) -> bool:
-        if not is_retryable(error, policy) or (may_retry is not None and not may_retry(error)):
+        if not is_retryable(error, policy, operation) or (
+            may_retry is not None and not may_retry(error)
+        ):
             return False
         delay = _server_delay(error)
         return delay is None or delay <= policy.max_retry_after
@@ -324,8 +370,8 @@ async def run_with_retries(
             on_retry(event)
 
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
-    if deadline_at < math.inf:
-        stop = stop | _StopAtDeadline(clock, deadline_at)
+    if read_deadline() < math.inf:
+        stop = stop | _StopAtDeadline(clock, read_deadline)
     # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
     retrying = tenacity.AsyncRetrying(
         sleep=sleep,

@@ -29,6 +29,10 @@ class HttpRequest:
     json: Any = None
     """The body, to be sent as JSON; None: no body."""
     timeout: Timeout = attrs.field(factory=Timeout)
+    """Bounds of this attempt; the requester shortens ``total`` to what is left of the
+    call's deadline."""
+    max_response_bytes: int | None = None
+    """Longest answer body to read; None: no limit."""
 
 
 @attrs.frozen
@@ -36,8 +40,9 @@ class RawResponse:
     """What came back over the wire for one attempt."""
 
     status: int
-    headers: Mapping[str, str]
-    body: bytes
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    """Never shown, like the body: a server may echo the request's token in either."""
+    body: bytes = attrs.field(repr=False)
 
 
 class Transport(Protocol):
@@ -48,6 +53,8 @@ class Transport(Protocol):
 
         Set ``request_sent=False`` on it only when the request certainly never reached the
         server: creates and deletes decide from it whether a lost answer may have been applied.
+        Honour ``request.timeout`` (it carries the call's deadline) and raise
+        :class:`ResponseTooLargeError` rather than read more than ``max_response_bytes``.
         After :meth:`aclose`, raise :class:`ClientClosedError`.
         """
         ...

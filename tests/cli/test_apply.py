@@ -16,15 +16,16 @@ from kore_campaign_async.cli._apply import RELIST_AFTER, SyncJob, run_sync
 from kore_campaign_async.cli._output import summary_row
 from kore_campaign_async.cli._report import ReportWriter
 from kore_campaign_async.testing import FakeKoreServer, Fault
+from tests.conftest import MakeClient
 
 from .conftest import ACCOUNT, IID
 
 
 @pytest.fixture
-async def client(kore: FakeKoreServer) -> AsyncIterator[kca.CampaignClient]:
-    async with kca.CampaignClient(
-        kore.url, client_id=kore.client_id, client_secret=kore.client_secret, rate_limit=None
-    ) as client:
+async def client(
+    make_client: MakeClient, kore: FakeKoreServer
+) -> AsyncIterator[kca.CampaignClient]:
+    async with make_client(kore) as client:
         yield client
 
 

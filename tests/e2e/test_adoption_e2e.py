@@ -7,12 +7,14 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-from tests.e2e.test_bulk_e2e import connect
+from tests.e2e.conftest import Connect
 
 IID = "st-adopt"
 
 
-async def test_a_resumed_create_many_lists_the_account_a_few_times_not_once_per_item() -> None:
+async def test_a_resumed_create_many_lists_the_account_a_few_times_not_once_per_item(
+    connect: Connect,
+) -> None:
     # The state a cancelled run leaves: the first 60 of 90 lists were made.
     names = [f"Resumed {number:02d}" for number in range(90)]
     async with FakeKoreServer() as server, connect(server) as client:
@@ -26,7 +28,7 @@ async def test_a_resumed_create_many_lists_the_account_a_few_times_not_once_per_
     assert listings <= 2, listings
 
 
-async def test_at_kores_pace_a_resumed_job_lists_about_once_a_minute() -> None:
+async def test_at_kores_pace_a_resumed_job_lists_about_once_a_minute(connect: Connect) -> None:
     clock = ManualClock()
     names = [f"Paced {number:03d}" for number in range(120)]
     async with (
@@ -44,7 +46,7 @@ async def test_at_kores_pace_a_resumed_job_lists_about_once_a_minute() -> None:
     assert listings <= 4, listings  # one a minute at most: 120 creates take two minutes
 
 
-async def test_a_502_does_not_adopt_another_callers_list_of_the_name() -> None:
+async def test_a_502_does_not_adopt_another_callers_list_of_the_name(connect: Connect) -> None:
     async with FakeKoreServer() as server, connect(server) as client:
         theirs = server.seed_list("acc-1", IID, "Quarterly", "their list")
         server.faults.add(Fault("status", operation="create", status=502))

@@ -8,6 +8,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer
+from tests.conftest import MakeClient
 
 VERSIONS = pytest.mark.parametrize("version", ["v1", "v2"])
 
@@ -115,10 +116,10 @@ async def test_ui_uploaded_lists_decode(account: kca.Account, server: FakeKoreSe
         await account.contact_lists.delete(uploaded.id)
 
 
-async def test_wrong_secret_is_an_authentication_error(server: FakeKoreServer) -> None:
-    async with kca.CampaignClient(
-        server.url, client_id=server.client_id, client_secret="w" * 40, rate_limit=None
-    ) as client:
+async def test_wrong_secret_is_an_authentication_error(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    async with make_client(server, client_secret="w" * 40) as client:
         with pytest.raises(kca.AuthenticationError) as info:
             await client.account("acct-1", iid="st").contact_lists.list()
     assert info.value.status == 401

@@ -17,8 +17,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-from tests.conftest import FAST_RETRY
-from tests.helpers_clock import RecordingSleep
+from tests.conftest import MakeClient
 
 Op = Callable[[kca.ContactLists, str], Awaitable[Any]]
 
@@ -134,17 +133,10 @@ async def test_plain_retry_after_unambiguous_failure_does_not_look_up(
     assert server.count(operation="list") == 0
 
 
-async def test_timeouts_are_retried(server: FakeKoreServer) -> None:
+async def test_timeouts_are_retried(server: FakeKoreServer, make_client: MakeClient) -> None:
     server.faults.add(Fault("delay", operation="get", delay=0.5))
     seeded = server.seed_list("acct-1", "st", "Slow", "d")
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        rate_limit=None,
-        retry=FAST_RETRY,
-        timeout=kca.Timeout(total=0.1, connect=0.1),
-    ) as client:
+    async with make_client(server, timeout=kca.Timeout(total=0.1, connect=0.1)) as client:
         got = await client.account("acct-1", iid="st").contact_lists.get(seeded["_id"])
     assert got.meta is not None
     assert got.meta.attempts == 2
@@ -159,7 +151,9 @@ async def test_timeout_per_call_overrides_client_default(
     assert info.value.attempts == 1
 
 
-async def test_401_renews_the_token_once_and_retries(server: FakeKoreServer) -> None:
+async def test_401_renews_the_token_once_and_retries(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
     calls = 0
 
     async def provider() -> str:
@@ -169,9 +163,7 @@ async def test_401_renews_the_token_once_and_retries(server: FakeKoreServer) -> 
         claims = {"appId": server.client_id, "sub": "t", "exp": int(time.time()) + 300}
         return jwt.encode(claims, secret, algorithm="HS256")
 
-    async with kca.CampaignClient(
-        server.url, token_provider=provider, rate_limit=None, retry=FAST_RETRY
-    ) as client:
+    async with make_client(server, token_provider=provider) as client:
         lists = await client.account("acct-1", iid="st").contact_lists.list()
     assert lists == []
     assert calls == 2
@@ -205,17 +197,12 @@ async def test_rate_limit_message_in_a_200_is_rate_limiting(
     assert server.count(operation="list") == 2
 
 
-async def test_retry_budget_fails_fast_once_spent(server: FakeKoreServer) -> None:
+async def test_retry_budget_fails_fast_once_spent(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
     server.faults.add(Fault("status", status=503, times=None))
     budget = kca.RetryBudget(capacity=10, retry_cost=5)
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        rate_limit=None,
-        retry=FAST_RETRY,
-        retry_budget=budget,
-    ) as client:
+    async with make_client(server, retry_budget=budget) as client:
         lists = client.account("acct-1", iid="st").contact_lists
         with pytest.raises(kca.RetryBudgetExhaustedError) as first:
             await lists.list()
@@ -226,18 +213,14 @@ async def test_retry_budget_fails_fast_once_spent(server: FakeKoreServer) -> Non
         assert second.value.attempts == 1
 
 
-async def test_hooks_see_every_attempt_and_retry(server: FakeKoreServer) -> None:
+async def test_hooks_see_every_attempt_and_retry(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
     attempts: list[kca.AttemptEvent] = []
     retries: list[kca.RetryEvent] = []
     server.faults.add(Fault("status", status=503, operation="list"))
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        rate_limit=None,
-        retry=FAST_RETRY,
-        hooks=kca.Hooks(on_attempt=attempts.append, on_retry=retries.append),
-    ) as client:
+    hooks = kca.Hooks(on_attempt=attempts.append, on_retry=retries.append)
+    async with make_client(server, hooks=hooks) as client:
         await client.account("acct-1", iid="st").contact_lists.list()
     assert [(e.attempt, e.status) for e in attempts] == [(1, 503), (2, 200)]
     assert isinstance(attempts[0].error, kca.InternalServerError)
@@ -266,75 +249,50 @@ async def traced_session(gauge: InFlight) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(trace_configs=[trace])
 
 
-async def test_concurrency_per_account_is_never_exceeded(server: FakeKoreServer) -> None:
+async def test_concurrency_per_account_is_never_exceeded(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
     server.faults.add(Fault("delay", delay=0.01, times=None))
     gauge = InFlight()
     session = await traced_session(gauge)
-    async with (
-        session,
-        kca.CampaignClient(
-            server.url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            rate_limit=None,
-            max_concurrency=3,
-            session=session,
-        ) as client,
-    ):
+    async with session, make_client(server, max_concurrency=3, session=session) as client:
         lists = client.account("acct-1", iid="st").contact_lists
         await asyncio.gather(*(lists.list() for _ in range(30)))
     assert gauge.peak == 3
 
 
 @pytest.fixture
-async def limited_server(clock: ManualClock) -> AsyncIterator[FakeKoreServer]:
+async def limited_server(client_clock: ManualClock) -> AsyncIterator[FakeKoreServer]:
     """10 requests per 0.1 s per account, counted on the same virtual clock as the client's.
 
     On real time, a loaded machine delays requests between client and server by tens of
     milliseconds and turns a 0.1 s window into noise; on one virtual clock it cannot.
     """
     async with FakeKoreServer(
-        rate_limit=ServerRateLimit(limit=10, window=0.1, mode="sliding"), clock=clock
+        rate_limit=ServerRateLimit(limit=10, window=0.1, mode="sliding"), clock=client_clock
     ) as fake:
         yield fake
 
 
 async def test_client_pacing_avoids_429s(
-    limited_server: FakeKoreServer, clock: ManualClock, sleep: RecordingSleep
+    limited_server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
 ) -> None:
     server = limited_server
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        rate_limit=kca.RateLimit(10, per=0.1),
-        retry=FAST_RETRY,
-        clock=clock,
-        sleep=sleep,
-    ) as client:
+    async with make_client(server, rate_limit=kca.RateLimit(10, per=0.1)) as client:
         lists = client.account("acct-1", iid="st").contact_lists
         await asyncio.gather(*(lists.list() for _ in range(40)))
     assert server.count(status=200) == 40
     assert server.count(status=429) == 0
     # No slower than the pace requires: 39 intervals of 0.1 / 10 s after the first request,
     # each with the 2 % safety margin (no burst: an idle account is paced from its first).
-    assert clock.now == pytest.approx(39 * 0.1 / 10 * 1.02)
+    assert client_clock.now == pytest.approx(39 * 0.1 / 10 * 1.02)
 
 
 async def test_a_429_pauses_the_whole_account_not_others(
-    limited_server: FakeKoreServer, clock: ManualClock, sleep: RecordingSleep
+    limited_server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
 ) -> None:
     server = limited_server
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        rate_limit=None,
-        retry=FAST_RETRY,
-        max_concurrency=4,
-        clock=clock,
-        sleep=sleep,
-    ) as client:
+    async with make_client(server, max_concurrency=4) as client:
         noisy = client.account("acct-noisy", iid="st").contact_lists
         quiet = client.account("acct-quiet", iid="st").contact_lists
         # The client does not know the server's limit: it learns it from 429s.
@@ -345,21 +303,16 @@ async def test_a_429_pauses_the_whole_account_not_others(
     assert 0 < server.count(account_id="acct-noisy", status=429) <= 12
     # 40 requests at 10 per 0.1 s need the window to move on three times, and the account waits
     # for each move exactly as long as the server said.
-    assert clock.now == pytest.approx(0.3)
+    assert client_clock.now == pytest.approx(0.3)
 
 
-async def test_cancellation_leaks_nothing(server: FakeKoreServer) -> None:
+async def test_cancellation_leaks_nothing(server: FakeKoreServer, make_client: MakeClient) -> None:
     server.faults.add(Fault("delay", delay=0.5, times=None))
     gauge = InFlight()
     session = await traced_session(gauge)
     async with session:
-        client = kca.CampaignClient(
-            server.url,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            rate_limit=kca.RateLimit(100, per=1.0),
-            max_concurrency=2,
-            session=session,
+        client = make_client(
+            server, rate_limit=kca.RateLimit(100, per=1.0), max_concurrency=2, session=session
         )
         account = client.account("acct-1", iid="st")
         tasks = [asyncio.ensure_future(account.contact_lists.list()) for _ in range(6)]

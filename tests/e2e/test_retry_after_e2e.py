@@ -11,8 +11,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import FAST_RETRY
-from tests.helpers_clock import RecordingSleep
+from tests.conftest import FAST_RETRY, MakeClient, RecordingSleep
 
 # No deadline, so only max_retry_after bounds a server-directed wait: 60 s, below the 120 s
 # that one 429 may pause an account at most (two default windows), whatever its Retry-After.
@@ -21,19 +20,8 @@ ACCOUNT_PAUSE_CAP = 120.0
 
 
 @pytest.fixture
-async def lists(
-    server: FakeKoreServer, clock: ManualClock, sleep: RecordingSleep
-) -> AsyncIterator[kca.ContactLists]:
-    async with kca.CampaignClient(
-        server.url,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        rate_limit=None,
-        max_concurrency=1,
-        retry=NO_DEADLINE,
-        clock=clock,
-        sleep=sleep,
-    ) as client:
+async def lists(server: FakeKoreServer, make_client: MakeClient) -> AsyncIterator[kca.ContactLists]:
+    async with make_client(server, max_concurrency=1, retry=NO_DEADLINE) as client:
         yield client.account("acct-1", iid="st").contact_lists
 
 
@@ -42,7 +30,7 @@ def too_long_429() -> Fault:
 
 
 async def test_a_long_pause_fails_the_next_call_at_once_without_sending(
-    lists: kca.ContactLists, server: FakeKoreServer, clock: ManualClock
+    lists: kca.ContactLists, server: FakeKoreServer, client_clock: ManualClock
 ) -> None:
     server.faults.add(too_long_429())
     with pytest.raises(kca.RateLimitError) as first:
@@ -57,28 +45,28 @@ async def test_a_long_pause_fails_the_next_call_at_once_without_sending(
     assert second.value.retry_after == pytest.approx(ACCOUNT_PAUSE_CAP)
     assert second.value.attempts == 0
     assert (second.value.method, second.value.url) == (first.value.method, first.value.url)
-    assert clock.now == 0.0
+    assert client_clock.now == 0.0
     assert server.count(operation="list") == 1
 
     # A call whose policy accepts the delay waits it out, account-wide as before.
     patient = attrs.evolve(NO_DEADLINE, max_retry_after=900.0)
     assert await lists.list(retry=patient) == []
-    assert clock.now == pytest.approx(ACCOUNT_PAUSE_CAP)
+    assert client_clock.now == pytest.approx(ACCOUNT_PAUSE_CAP)
 
 
 async def test_calls_queued_behind_a_long_pause_all_fail_at_once(
-    lists: kca.ContactLists, server: FakeKoreServer, clock: ManualClock
+    lists: kca.ContactLists, server: FakeKoreServer, client_clock: ManualClock
 ) -> None:
     server.faults.add(too_long_429())
     outcomes = await asyncio.gather(*(lists.list() for _ in range(5)), return_exceptions=True)
     assert all(isinstance(o, kca.RateLimitError) for o in outcomes)
     assert sum(o.request_sent for o in outcomes if isinstance(o, kca.RateLimitError)) == 1
     assert server.count(operation="list") == 1
-    assert clock.now == 0.0
+    assert client_clock.now == 0.0
 
 
 async def test_a_pause_past_the_deadline_fails_at_once(
-    lists: kca.ContactLists, server: FakeKoreServer, clock: ManualClock
+    lists: kca.ContactLists, server: FakeKoreServer, client_clock: ManualClock
 ) -> None:
     server.faults.add(Fault("status", operation="list", status=429, headers={"Retry-After": "30"}))
     short = attrs.evolve(NO_DEADLINE, deadline=10.0)
@@ -87,25 +75,25 @@ async def test_a_pause_past_the_deadline_fails_at_once(
     with pytest.raises(kca.RateLimitError, match="deadline") as caught:
         await lists.list(retry=short)
     assert caught.value.request_sent is False
-    assert clock.now == 0.0
+    assert client_clock.now == 0.0
     assert await lists.list() == []  # within max_retry_after and no deadline: waited out
-    assert clock.now == pytest.approx(30.0)
+    assert client_clock.now == pytest.approx(30.0)
 
 
 @pytest.mark.parametrize("status", [408, 500, 502, 503, 504])
 async def test_retry_after_on_a_retried_status_is_waited(
-    lists: kca.ContactLists, server: FakeKoreServer, sleep: RecordingSleep, status: int
+    lists: kca.ContactLists, server: FakeKoreServer, client_sleep: RecordingSleep, status: int
 ) -> None:
     server.faults.add(
         Fault("status", operation="list", status=status, headers={"Retry-After": "3.5"})
     )
     assert await lists.list() == []
-    assert sleep.waits == [3.5]
+    assert client_sleep.waits == [3.5]
     assert server.count(operation="list") == 2
 
 
 async def test_too_long_retry_after_on_a_503_fails_at_once_with_the_503(
-    lists: kca.ContactLists, server: FakeKoreServer, clock: ManualClock
+    lists: kca.ContactLists, server: FakeKoreServer, client_clock: ManualClock
 ) -> None:
     server.faults.add(
         Fault("status", operation="list", status=503, headers={"retry-after-ms": "600000"})
@@ -117,4 +105,4 @@ async def test_too_long_retry_after_on_a_503_fails_at_once_with_the_503(
     assert caught.value.attempts == 1
     # A 503's delay is this call's: it does not pause the account.
     assert await lists.list() == []
-    assert clock.now == 0.0
+    assert client_clock.now == 0.0

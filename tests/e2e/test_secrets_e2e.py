@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -18,7 +18,8 @@ import kore_campaign_async as kca
 from kore_campaign_async._http.aiohttp_transport import AiohttpTransport, _describe
 from kore_campaign_async._http.auth import JwtSigner
 from kore_campaign_async._http.transport import HttpRequest
-from kore_campaign_async.testing import FakeKoreServer, Fault
+from kore_campaign_async.testing import FakeKoreServer, Fault, MockTransport, json_response
+from tests.conftest import MakeClient
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
 _SCALARS = (int, float, bool, bytes, type(None))
@@ -90,9 +91,11 @@ async def garbage_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
-async def test_a_malformed_answer_does_not_carry_the_token(garbage_server: str) -> None:
-    async with kca.CampaignClient(
-        garbage_server, token=TOKEN, retry=kca.RetryPolicy.none(), rate_limit=None
+async def test_a_malformed_answer_does_not_carry_the_token(
+    garbage_server: str, make_client: MakeClient
+) -> None:
+    async with make_client(
+        host=garbage_server, token=TOKEN, retry=kca.RetryPolicy.none()
     ) as client:
         with pytest.raises(kca.APIConnectionError) as caught:
             await client.account("acct-1", iid="st").contact_lists.list()
@@ -225,32 +228,34 @@ def test_the_frame_walk_finds_a_token_in_a_local() -> None:
     ids=["500", "reset", "401"],
 )
 async def test_no_frame_of_a_failed_call_holds_the_token_or_secret(
-    server: FakeKoreServer, fault: Fault | None, raised: type[kca.KoreError]
+    server: FakeKoreServer,
+    make_client: MakeClient,
+    fault: Fault | None,
+    raised: type[kca.KoreError],
 ) -> None:
     signer = JwtSigner(server.client_id, server.client_secret)
     token = signer.ready_token() if fault is not None else TOKEN  # TOKEN is refused: 401
     if fault is not None:
         server.faults.add(fault)
-    async with kca.CampaignClient(
-        server.url, token=token, retry=kca.RetryPolicy.none(), rate_limit=None
-    ) as client:
+    async with make_client(server, token=token, retry=kca.RetryPolicy.none()) as client:
         with pytest.raises(raised) as caught:
             await client.account("acct-1", iid="st").contact_lists.list()
     assert_no_secret_in_locals(caught.value, token, server.client_secret)
 
 
-async def test_no_frame_of_a_refused_connection_holds_the_token_or_secret() -> None:
+async def test_no_frame_of_a_refused_connection_holds_the_token_or_secret(
+    make_client: MakeClient,
+) -> None:
     secret = "client-secret-" + "s" * 32
     listener = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     listener.close()
     await listener.wait_closed()  # the port is now closed: connecting is refused
-    async with kca.CampaignClient(
-        f"http://127.0.0.1:{port}",
+    async with make_client(
+        host=f"http://127.0.0.1:{port}",
         client_id="cs-app",
         client_secret=secret,
         retry=kca.RetryPolicy.none(),
-        rate_limit=None,
     ) as client:
         account = client.account("acct-1", iid="st")
         with pytest.raises(kca.APIConnectionError) as caught:
@@ -258,3 +263,89 @@ async def test_no_frame_of_a_refused_connection_holds_the_token_or_secret() -> N
     assert "cannot connect" in str(caught.value)
     # The token was signed here and never seen: every JWT starts with the base64 of '{"'.
     assert_no_secret_in_locals(caught.value, secret, "eyJ")
+
+
+# -- cancellation and echoes -----------------------------------------------------------------
+# A caller that bounds a call itself (asyncio.wait_for, asyncio.timeout) gets a TimeoutError
+# whose cause and context are the CancelledError that unwound the call: through aiohttp's
+# frames, whose locals hold the request's headers.
+
+
+async def _bounded(bound: str, call: Awaitable[object]) -> None:
+    if bound == "wait_for":
+        await asyncio.wait_for(call, 0.05)
+    else:
+        async with asyncio.timeout(0.05):  # type: ignore[attr-defined, unused-ignore]
+            await call
+
+
+@pytest.mark.parametrize(
+    "bound",
+    [
+        "wait_for",
+        pytest.param(
+            "timeout",
+            marks=pytest.mark.skipif(not hasattr(asyncio, "timeout"), reason="Python 3.11+"),
+        ),
+    ],
+)
+async def test_a_call_the_caller_cuts_short_leaves_no_secret_in_any_frame(
+    server: FakeKoreServer, bound: str
+) -> None:
+    server.faults.add(Fault("delay", delay=5.0, times=None))
+    async with kca.CampaignClient(
+        server.url,
+        client_id=server.client_id,
+        client_secret=server.client_secret,
+        rate_limit=None,
+    ) as client:
+        lists = client.account("acct-1", iid="st").contact_lists
+        with pytest.raises(asyncio.TimeoutError) as caught:
+            await _bounded(bound, lists.create("Cut Short"))
+    assert any(isinstance(e, asyncio.CancelledError) for e in chain(caught.value))
+    # The token was signed inside the call: every JWT starts with the base64 of '{"'.
+    assert_no_secret_in_locals(caught.value, server.client_secret, "eyJ")
+
+
+async def test_an_answer_echoing_the_token_leaves_it_in_no_frame(server: FakeKoreServer) -> None:
+    server.faults.add(Fault("echo_auth", status=400))
+    token = JwtSigner(server.client_id, server.client_secret).ready_token()
+    async with kca.CampaignClient(server.url, token=token, rate_limit=None) as client:
+        with pytest.raises(kca.BadRequestError) as caught:
+            await client.account("acct-1", iid="st").contact_lists.list()
+    assert_no_token_anywhere(caught.value, token)
+
+
+async def test_an_opaque_token_echoed_leaves_it_in_no_frame() -> None:
+    opaque = "opaque-static-token-0123456789"
+
+    def echo(request: HttpRequest) -> kca.RawResponse:
+        sent = request.headers["auth"]
+        body = {"errors": [{"msg": f"bad {sent}"}], "auth": sent}
+        return json_response(body, status=400, headers={"X-Echo": sent})
+
+    async with kca.CampaignClient(
+        "https://kore.test", token=opaque, transport=MockTransport(echo), rate_limit=None
+    ) as client:
+        with pytest.raises(kca.BadRequestError) as caught:
+            await client.account("acct-1", iid="st").contact_lists.get("cl-1")
+    assert_no_token_anywhere(caught.value, opaque)
+
+
+def chain(error: BaseException) -> Iterator[BaseException]:
+    """Yield ``error`` and every error its causes and contexts reach."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) not in seen:
+            seen.add(id(current))
+            yield current
+            pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+
+
+def assert_no_token_anywhere(error: BaseException, token: str) -> None:
+    """No frame local, attribute, message or repr reachable from ``error`` shows ``token``."""
+    assert_no_secret_in_locals(error, token)
+    for obj in reachable(error):
+        assert token not in (obj if isinstance(obj, str) else repr(obj)), type(obj).__name__

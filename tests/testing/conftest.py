@@ -1,4 +1,4 @@
-"""Fixtures for the fake-server tests: a fake clock, a running server, a client session."""
+"""Fixtures for the fake-server tests: the server's clock, a running server, a client session."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from ._helpers import Kore
 
 
 @pytest.fixture
-def clock() -> FakeClock:
+def server_clock() -> FakeClock:
+    """The clock the fake server reads (request times, rate windows): it moves only when told."""
     return FakeClock()
 
 
 @pytest.fixture
-async def server(clock: FakeClock) -> AsyncIterator[FakeKoreServer]:
-    async with FakeKoreServer(clock=clock) as running:
+async def server(server_clock: FakeClock) -> AsyncIterator[FakeKoreServer]:
+    async with FakeKoreServer(clock=server_clock) as running:
         yield running
 
 

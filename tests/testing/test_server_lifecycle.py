@@ -52,11 +52,11 @@ async def test_a_stopped_server_can_start_again_and_keeps_its_lists(
 
 
 async def test_requests_are_recorded_in_order(
-    kore: Kore, server: FakeKoreServer, clock: FakeClock
+    kore: Kore, server: FakeKoreServer, server_clock: FakeClock
 ) -> None:
-    clock.now = 5.0
+    server_clock.now = 5.0
     list_id = (await kore.create("Recorded")).body["data"]["_id"]
-    clock.now = 6.5
+    server_clock.now = 6.5
     await kore.op("GET", "v2", f"/{list_id}", account="acc-2")
     server.faults.add(Fault("status", status=500))
     await kore.list_all()
@@ -110,12 +110,12 @@ async def test_reset_forgets_lists_faults_and_records(kore: Kore, server: FakeKo
 
 
 async def test_records_keep_arrival_order_when_answers_overtake(
-    kore: Kore, server: FakeKoreServer, clock: FakeClock
+    kore: Kore, server: FakeKoreServer, server_clock: FakeClock
 ) -> None:
     server.faults.add(Fault("delay", operation="create", delay=0.05))
     slow = asyncio.ensure_future(kore.create("Slow"))
     await settle(lambda: server.count() == 1)
-    clock.advance(1.0)
+    server_clock.advance(1.0)
     assert (await kore.list_all()).status == 200
     assert [(r.operation, r.status) for r in server.requests] == [("create", None), ("list", 200)]
     assert (await slow).status == 200

@@ -20,28 +20,28 @@ async def burst(kore: Kore, count: int, account: str | None = None) -> list[int]
     return [(await kore.list_all(account=account)).status for _ in range(count)]
 
 
-async def test_fixed_window(kore: Kore, server: FakeKoreServer, clock: FakeClock) -> None:
-    clock.now = 1_005.0
+async def test_fixed_window(kore: Kore, server: FakeKoreServer, server_clock: FakeClock) -> None:
+    server_clock.now = 1_005.0
     server.rate_limit = ServerRateLimit(limit=3, window=10.0, mode="fixed")
     assert await burst(kore, 4) == [200, 200, 200, 429]
     refused = await kore.list_all()
     assert (refused.status, refused.body) == (429, LIMITED)
     assert refused.headers["Retry-After"] == "5"
-    clock.advance(4.75)
+    server_clock.advance(4.75)
     assert (await kore.list_all()).headers["Retry-After"] == "0.25"
-    clock.advance(0.25)  # the window aligned at 1010 starts
+    server_clock.advance(0.25)  # the window aligned at 1010 starts
     assert await burst(kore, 4) == [200, 200, 200, 429]
 
 
-async def test_sliding_window(kore: Kore, server: FakeKoreServer, clock: FakeClock) -> None:
+async def test_sliding_window(kore: Kore, server: FakeKoreServer, server_clock: FakeClock) -> None:
     server.rate_limit = ServerRateLimit(limit=2, window=60.0, mode="sliding")
     assert (await kore.list_all()).status == 200
-    clock.advance(30.0)
+    server_clock.advance(30.0)
     assert (await kore.list_all()).status == 200
-    clock.advance(20.0)
+    server_clock.advance(20.0)
     refused = await kore.list_all()
     assert (refused.status, refused.headers["Retry-After"]) == (429, "10")
-    clock.advance(10.0)
+    server_clock.advance(10.0)
     assert await burst(kore, 2) == [200, 429]
 
 
@@ -52,7 +52,7 @@ async def test_accounts_have_their_own_windows(kore: Kore, server: FakeKoreServe
 
 
 async def test_refusals_before_the_limit_and_rate_limited_requests_do_not_count(
-    kore: Kore, server: FakeKoreServer, clock: FakeClock
+    kore: Kore, server: FakeKoreServer, server_clock: FakeClock
 ) -> None:
     server.rate_limit = ServerRateLimit(limit=2, window=10.0, mode="sliding")
     good_token = kore.token
@@ -60,7 +60,7 @@ async def test_refusals_before_the_limit_and_rate_limited_requests_do_not_count(
     assert await burst(kore, 5) == [401] * 5
     kore.token = good_token
     assert await burst(kore, 5) == [200, 200, 429, 429, 429]
-    clock.advance(10.0)
+    server_clock.advance(10.0)
     # Had the refusals counted, the sliding log would still be full.
     assert await burst(kore, 3) == [200, 200, 429]
 
@@ -74,8 +74,8 @@ async def test_rate_limited_requests_meet_no_fault(kore: Kore, server: FakeKoreS
     assert [r.fault for r in server.requests] == [None, None]
 
 
-async def test_retry_after_ms(kore: Kore, server: FakeKoreServer, clock: FakeClock) -> None:
-    clock.now = 0.0
+async def test_retry_after_ms(kore: Kore, server: FakeKoreServer, server_clock: FakeClock) -> None:
+    server_clock.now = 0.0
     server.rate_limit = ServerRateLimit(limit=1, window=1.5, mode="fixed", retry_after="ms")
     await kore.list_all()
     refused = await kore.list_all()
