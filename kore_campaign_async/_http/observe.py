@@ -162,7 +162,7 @@ def attempt(event: AttemptEvent) -> None:
             },
         )
     if TELEMETRY is not None:
-        TELEMETRY.attempt(event, name)
+        TELEMETRY.attempt(event, name, traced=state is not None and state.span is not None)
 
 
 def retrying(operation: str, attempt: int, wait: float, error: BaseException) -> None:

@@ -165,10 +165,11 @@ class Telemetry:
         """Note a retry wait on the call's span."""
         call.span.add_event("kore.retry", {"kore.attempt": attempt, "kore.retry.wait": wait})
 
-    def attempt(self, event: AttemptEvent, operation: str) -> None:
+    def attempt(self, event: AttemptEvent, operation: str, *, traced: bool) -> None:
         """Record one ended HTTP attempt: its CLIENT span (back-dated) and the metrics.
 
-        ``operation`` is the event's operation by its public name (``contact_lists.create``).
+        ``operation`` is the event's operation by its public name (``contact_lists.create``);
+        ``traced``: its call has a span (then the attempt's span is its child).
         """
         account = {"kore.account_id": event.account_id, "kore.operation": operation}
         outcome: dict[str, str | int] = {**account, "http.request.method": event.method}
@@ -177,8 +178,8 @@ class Telemetry:
         error_kind = error_type(event.status, event.error)
         if error_kind is not None:
             outcome["error.type"] = error_kind
-        tracer = self.tracer()
-        if tracer is not None:
+        tracer = self._tracer
+        if traced and tracer is not None:
             end = time.time_ns()
             span = tracer.start_span(
                 event.method,
