@@ -29,9 +29,9 @@ logger                          level    what
 A call's final error is logged at INFO, not WARNING: it is raised to the caller too, who
 decides how loud it is (the CLI prints it once).
 
-Every record carries its facts as ``extra`` fields named ``kore_*`` (``kore_account_id``,
-``kore_operation``, ``kore_method``, ``kore_url``, ``kore_attempt``, ``kore_status``,
-``kore_error_type``, ``kore_elapsed``, ``kore_wait``, ``kore_retry_after``,
+The records logged here carry their facts as ``extra`` fields named ``kore_*``
+(``kore_account_id``, ``kore_operation``, ``kore_method``, ``kore_url``, ``kore_attempt``,
+``kore_status``, ``kore_error_type``, ``kore_elapsed``, ``kore_wait``, ``kore_retry_after``,
 ``kore_pause_seconds``, ``kore_limit``, ``kore_limit_max``, ``kore_budget_available``,
 ``kore_budget_capacity``, ``kore_item_name``), for structlog or JSON formatters. Secrets never:
 URLs carry no token, and error messages are redacted before they are raised.
