@@ -50,6 +50,11 @@ class Shape:
 
     name: str
     policy: ServerRateLimit
+    storm: int = 0
+    """Refuse this many requests at the start with a 429 the limit did not cause (another
+    client's burst on the account, say), with a Retry-After of a tenth of a window."""
+    stray: float = 0.0
+    """Refuse this share of requests at random the same way."""
 
     @property
     def sustained(self) -> float:
@@ -70,6 +75,8 @@ SHAPES: Final = (
     Shape("fixed 40/60s (lower)", ServerRateLimit(40, 60.0, mode="fixed")),
     Shape("bucket 30/60s burst 2 (lower)", ServerRateLimit(30, 60.0, "token_bucket", burst=2)),
     Shape("fixed 20/2s (issue 10)", ServerRateLimit(20, 2.0, mode="fixed")),
+    Shape("sliding 60/60s, a storm of 5 429s", ServerRateLimit(60, 60.0, "sliding"), storm=5),
+    Shape("sliding 60/60s, 1 % stray 429s", ServerRateLimit(60, 60.0, "sliding"), stray=0.01),
 )
 
 
@@ -165,6 +172,7 @@ async def _timed(shape: Shape, candidate: str, seconds: float, seed: int) -> Cel
     ok_times: list[float] = []
     first_429: list[float] = []
     refused = 0
+    storm = [shape.storm]
 
     async def worker() -> None:
         nonlocal refused
@@ -175,7 +183,12 @@ async def _timed(shape: Shape, candidate: str, seconds: float, seed: int) -> Cel
                     return
                 await clock.sleep(rng.uniform(*LATENCY) / 2)
                 at = clock()
-                wait = windows.admit("a", at)
+                wait: float | None
+                if storm[0] > 0 or (shape.stray and rng.random() < shape.stray):
+                    storm[0] = max(0, storm[0] - 1)
+                    wait = PER / 10
+                else:
+                    wait = windows.admit("a", at)
                 await clock.sleep(rng.uniform(*LATENCY) / 2)
                 if wait is None:
                     ok_times.append(at)

@@ -12,7 +12,15 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from .pacing import EPSILON, FORGET_WINDOWS, MAX_CUT, PROBE_WINDOWS, PacingSettings
+from .pacing import (
+    EPSILON,
+    FORGET_WINDOWS,
+    MAX_CUT,
+    PROBE_WINDOWS,
+    RESTORE_GAP,
+    RESTORE_WINDOWS,
+    PacingSettings,
+)
 
 # Field order of the account hash (besides "fp", the settings' fingerprint).
 FIELDS: Final = (
@@ -25,6 +33,8 @@ FIELDS: Final = (
     "clean",
     "cut_at",
     "touched",
+    "ceiling",
+    "raised",
 )
 
 # KEYS[1]: the account's hash.
@@ -45,6 +55,7 @@ local sent_at = tonumber(ARGV[10]) or now
 local adaptive = ARGV[13] == '1'
 local EPSILON, MAX_CUT = {EPSILON!r}, {MAX_CUT!r}
 local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
+local RESTORE, RESTORE_GAP = {RESTORE_WINDOWS!r}, {RESTORE_GAP!r}
 local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
 
 local stored = redis.call('HMGET', KEYS[1], 'fp', unpack(FIELDS))
@@ -54,9 +65,14 @@ end
 local s = {{}}
 local function fresh()
   s = {{tat = now, paused_until = now, limit = requests, burst = start_burst,
-       epoch_start = now, epoch_ok = 0, clean = 0, cut_at = now - per, touched = now}}
+       epoch_start = now, epoch_ok = 0, clean = 0, cut_at = now - per, touched = now,
+       ceiling = requests, raised = 0}}
 end
-if stored[1] then
+local whole = stored[1] ~= false and stored[1] ~= nil
+for i = 2, #FIELDS + 1 do
+  if not stored[i] then whole = false end
+end
+if whole then
   for i, name in ipairs(FIELDS) do s[name] = tonumber(stored[i + 1]) end
   if now - s.touched > FORGET * per and now >= s.paused_until then fresh() end
 else
@@ -83,9 +99,15 @@ elseif op == 'ok' then
   if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
   if s.limit < requests then
     s.clean = s.clean + 1
-    if s.clean >= PROBE * s.limit then
+    if s.ceiling - s.limit >= RESTORE_GAP then
+      if s.clean >= RESTORE * s.limit then
+        s.limit = (s.limit + s.ceiling) / 2
+        s.raised, s.clean = 1, 0
+      end
+    elseif s.clean >= PROBE * s.limit then
       s.limit = math.min(requests, s.limit + 1)
-      s.clean = 0
+      s.ceiling = math.max(s.ceiling, s.limit)
+      s.raised, s.clean = 1, 0
     end
   end
 elseif op == '429' then
@@ -97,10 +119,12 @@ elseif op == '429' then
     if s.burst > 1 then
       s.burst = 1
     else
+      if s.raised == 1 then s.ceiling = s.limit end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)
       local observed = s.epoch_ok * per / span
       s.limit = math.max(1, MAX_CUT * s.limit, math.min(s.limit - 1, observed))
     end
+    s.raised = 0
     s.epoch_start = s.paused_until
     s.epoch_ok = 0
     s.clean = 0

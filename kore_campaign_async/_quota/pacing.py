@@ -16,9 +16,16 @@ buckets with a small burst and servers allowing less than configured:
   rate, and at least one request a window. One answer never cuts more than 30 %. 429s for
   requests sent before the last lesson (``cut_at``) only extend the pause: they describe the
   overload that lesson already answered.
-- **Probing back.** Every ``PROBE_WINDOWS`` windows' worth of successes without a 429 win one
-  request per window back, up to the configured limit: a server that allowed less for a while
-  is caught up with, and one probe costs at most one 429.
+- **Restoring.** A cut is not a verdict: 429s can be a passing storm (another client's burst on
+  the account). After one window's worth of successes without a 429 the limit climbs halfway
+  back to its ``ceiling`` (the highest limit not yet proven too high: the configured one until a
+  climb meets a 429, which lowers the ceiling to where that climb failed). A passing storm is
+  thus recovered from in a few windows, and a server that really allows less is closed in on
+  like a binary search.
+- **Probing back.** Once within two requests of the ceiling, every ``PROBE_WINDOWS`` windows'
+  worth of successes without a 429 win one request per window back, up to the configured limit:
+  a server that allowed less for a while is caught up with, and one probe costs at most one
+  429.
 - **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
 
 State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
@@ -37,6 +44,10 @@ from .._exceptions import ConfigurationError
 
 #: Successes without a 429, in windows of the learned limit, before probing one request higher.
 PROBE_WINDOWS: Final = 2
+#: Successes without a 429, in windows of the learned limit, before climbing halfway back.
+RESTORE_WINDOWS: Final = 1
+#: Below this gap to the ceiling, climbing gives way to probing one request at a time.
+RESTORE_GAP: Final = 2.0
 #: Windows of idleness after which an account forgets what it learned.
 FORGET_WINDOWS: Final = 10
 #: A single 429 never cuts the limit below this share of what it was (as botocore's cut).
@@ -116,6 +127,10 @@ class PacingState:
     cut_at: float
     #: The last permit, success or 429: for forgetting an idle account.
     touched: float
+    #: The highest limit not yet proven too high: what a cut climbs back toward.
+    ceiling: float
+    #: 1.0 when the limit was raised since the last lesson (a 429 then lowers the ceiling).
+    raised: float
 
     @classmethod
     def fresh(cls, settings: PacingSettings, now: float) -> PacingState:
@@ -130,6 +145,8 @@ class PacingState:
             clean=0.0,
             cut_at=now - settings.per,
             touched=now,
+            ceiling=float(settings.requests),
+            raised=0.0,
         )
 
 
@@ -187,16 +204,21 @@ def permit(state: PacingState, settings: PacingSettings, now: float) -> float:
 
 
 def succeeded(state: PacingState, settings: PacingSettings, now: float, sent_at: float) -> None:
-    """Count a success of a request permitted at ``sent_at``; probe higher after a clean run."""
+    """Count a success of a request permitted at ``sent_at``; climb back after a clean run."""
     state.touched = max(state.touched, now)
     if sent_at >= state.epoch_start:
         state.epoch_ok += 1
     if state.limit >= settings.requests:
         return
     state.clean += 1
-    if state.clean >= PROBE_WINDOWS * state.limit:
+    if state.ceiling - state.limit >= RESTORE_GAP:
+        if state.clean >= RESTORE_WINDOWS * state.limit:
+            state.limit = (state.limit + state.ceiling) / 2
+            state.raised, state.clean = 1.0, 0.0
+    elif state.clean >= PROBE_WINDOWS * state.limit:
         state.limit = min(float(settings.requests), state.limit + 1)
-        state.clean = 0.0
+        state.ceiling = max(state.ceiling, state.limit)
+        state.raised, state.clean = 1.0, 0.0
 
 
 def rate_limited(
@@ -226,9 +248,12 @@ def _learn(state: PacingState, settings: PacingSettings, now: float) -> None:
         # The burst alone may have been the trouble (its answers may not even be counted yet).
         state.burst = 1.0
     else:
+        if state.raised:  # the last climb or probe was too much: never climb that high again
+            state.ceiling = state.limit
         span = max(state.paused_until - state.epoch_start, EPSILON)
         observed = state.epoch_ok * settings.per / span
         state.limit = max(1.0, MAX_CUT * state.limit, min(state.limit - 1, observed))
+    state.raised = 0.0
     state.epoch_start = state.paused_until
     state.epoch_ok = 0.0
     state.clean = 0.0

@@ -120,16 +120,31 @@ def test_429s_for_requests_sent_before_the_cut_only_extend_the_pause() -> None:
 
 def test_clean_successes_probe_one_request_higher() -> None:
     state = fresh()
-    state.limit = 30.0
+    state.limit, state.ceiling = 30.0, 31.0  # within RESTORE_GAP of the ceiling: probing
     for i in range(2 * 30 - 1):
         pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
     assert state.limit == 30
     pacing.succeeded(state, SETTINGS, 1100.0, sent_at=1100.0)
-    assert state.limit == 31
+    assert (state.limit, state.ceiling, state.raised) == (31, 31, 1.0)
     state.limit = 60.0
     for i in range(200):
         pacing.succeeded(state, SETTINGS, 1200.0 + i, sent_at=1200.0 + i)
     assert state.limit == 60  # never above the configured limit
+
+
+def test_a_clean_window_climbs_halfway_back_to_the_ceiling() -> None:
+    state = fresh()
+    state.limit = 20.0  # cut by a storm of 429s; the ceiling is still the configured 60
+    for i in range(19):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    assert state.limit == 20
+    pacing.succeeded(state, SETTINGS, 1019.0, sent_at=1019.0)
+    assert (state.limit, state.raised) == (40.0, 1.0)
+    # That climb meets a 429: the ceiling comes down to where it failed.
+    pacing.rate_limited(state, SETTINGS, 1020.0, 1.0, sent_at=1020.0)
+    assert state.ceiling == 40.0
+    assert state.limit < 40.0
+    assert state.raised == 0.0
 
 
 def test_an_account_idle_for_ten_windows_starts_afresh() -> None:
