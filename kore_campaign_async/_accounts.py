@@ -14,6 +14,7 @@ later ``client.account()`` asking for other limits is still refused.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Final, Generic, TypeVar
 
 from ._exceptions import ConfigurationError
@@ -25,6 +26,8 @@ Limits = tuple[RateLimit | None, int]
 HandleKey = tuple[str, str, str]
 """account id, iid, stream id."""
 Handle = TypeVar("Handle")
+Dropped = Callable[[str, AccountLimiter, "RetryBudget | None"], None]
+"""Told a handle's account id, limiter and budget when the handle is freed."""
 # Fewest kept (busy when dropped) accounts before a sweep frees the idle ones.
 _MIN_SWEEP: Final = 64
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._accounts import Accounts, check_same_limits
+from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
 from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
@@ -72,6 +72,8 @@ def _check_max_response_bytes(value: object) -> int | None:
 class Account:
     """One Kore account (and app) as seen by the client: ``account.contact_lists``."""
 
+    _dropped: Dropped | None = None
+
     def __init__(
         self,
         ref: AccountRef,
@@ -79,16 +81,16 @@ class Account:
         *,
         api_version: ApiVersion,
         bulk_concurrency: int,
-        dropped: Callable[[str, AccountLimiter, RetryBudget | None], None] | None = None,
+        dropped: Dropped | None = None,
     ) -> None:
         self.ref = ref
-        self._dropped = dropped
         self.limiter = requester.limiter
         #: The retry budget this account's calls spend (None: unlimited retries).
         self.retry_budget = requester.budget
         self.contact_lists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
+        self._dropped = dropped  # last: a handle that failed to build has nothing to keep
 
     @property
     def account_id(self) -> str:

@@ -223,14 +223,14 @@ class LocalLimitStore:
     def forget_idle(self) -> int:
         """Drop every state equivalent to a fresh one (settings stay); return how many."""
         now = self._clock()
-        idle = [
-            key
+        before = len(self._states)
+        # A new dict, not deletions: a dict never shrinks its table on deletion.
+        self._states = {
+            key: (settings, state)
             for key, (settings, state) in self._states.items()
-            if reclaimable(state, settings, now)
-        ]
-        for key in idle:
-            del self._states[key]
-        return len(idle)
+            if not reclaimable(state, settings, now)
+        }
+        return before - len(self._states)
 
     async def aclose(self) -> None:
         """Nothing to release: kept for the LimitStore protocol."""
