@@ -88,25 +88,26 @@ class Accounts(Generic[Handle]):
         return list(self._limiters.values())
 
     def dropped(self, account_id: str, limiter: AccountLimiter, budget: RetryBudget | None) -> None:
-        """A handle was freed: keep its limiter while it holds state (and sweep now and then)."""
-        if len(self._kept) >= self._sweep_at:
-            self.forget_idle()
-            self._sweep_at = max(_MIN_SWEEP, 2 * len(self._kept))
+        """A handle was freed (from ``__del__``): keep its limiter while it holds state."""
         if not self._idle(limiter, budget):
             self._kept[account_id] = limiter
         elif self._kept.get(account_id) is limiter:
             del self._kept[account_id]
 
+    def sweep_if_grown(self) -> None:
+        """Free the idle kept limiters once their number doubled since the last sweep."""
+        if len(self._kept) >= self._sweep_at:
+            self.forget_idle()
+            self._sweep_at = max(_MIN_SWEEP, 2 * len(self._kept))
+
     def forget_idle(self) -> int:
         """Let go of every kept limiter that became idle; return how many."""
-        idle = [
-            account_id
-            for account_id, limiter in self._kept.items()
-            if self._idle(limiter, self._budgets.get(limiter))
-        ]
-        for account_id in idle:
-            del self._kept[account_id]
-        return len(idle)
+        freed = 0
+        # Over a copy: a handle freed by the garbage collector meanwhile may add to _kept.
+        for account_id, limiter in self._kept.copy().items():
+            if self._idle(limiter, self._budgets.get(limiter)):
+                freed += self._kept.pop(account_id, None) is not None
+        return freed
 
     def _idle(self, limiter: AccountLimiter, budget: RetryBudget | None) -> bool:
         """Whether freeing the limiter and budget loses nothing a later handle must see."""

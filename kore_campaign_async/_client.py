@@ -295,6 +295,7 @@ class CampaignClient:
             limits[0] if rate_limit is _UNSET else rate_limit,
             max_concurrency,
         )
+        self._accounts.sweep_if_grown()
         key = (ref.account_id, ref.iid, ref.stream_id)
         cached = self._accounts.handles.get(key)
         if cached is not None:

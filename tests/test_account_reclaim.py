@@ -123,6 +123,30 @@ async def test_a_kept_account_is_freed_once_idle(
     assert limiter() is None
 
 
+async def test_kept_accounts_are_swept_as_they_grow(
+    make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    client = make_client()
+
+    def paused_and_dropped(prefix: str) -> list[weakref.ref[AccountLimiter]]:
+        limiters = []
+        for i in range(100):
+            handle = client.account(f"{prefix}-{i}", iid="st-1")
+            handle.limiter.on_rate_limited(10.0)
+            limiters.append(weakref.ref(handle.limiter))
+        return limiters
+
+    first = paused_and_dropped("first")
+    gc.collect()
+    assert all(limiter() is not None for limiter in first)
+    client_clock.advance(10.0)
+    # No call to forget_idle: keeping more accounts than at the last sweep starts one.
+    second = paused_and_dropped("second")
+    gc.collect()
+    assert all(limiter() is None for limiter in first)
+    assert all(limiter() is not None for limiter in second)
+
+
 async def test_a_spent_retry_budget_survives_a_dropped_handle(make_client: MakeClient) -> None:
     client = make_client()
     handle = client.account("acc-1", iid="st-1")
