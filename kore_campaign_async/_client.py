@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
 from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
@@ -68,26 +69,10 @@ def _check_max_response_bytes(value: object) -> int | None:
     return value
 
 
-def _check_same_limits(
-    account_id: str, limiter: AccountLimiter, rate_limit: object, max_concurrency: int | None
-) -> None:
-    """Refuse limits that differ from the ones the account already has: never ignore them."""
-    if rate_limit is not _UNSET and rate_limit != limiter.rate_limit:
-        raise ConfigurationError(
-            f"account {account_id!r} already has rate_limit={limiter.rate_limit!r}; "
-            f"asked for {rate_limit!r}. Limits are fixed by the first client.account() call "
-            "for an account: give them there"
-        )
-    if max_concurrency is not None and max_concurrency != limiter.max_concurrency:
-        raise ConfigurationError(
-            f"account {account_id!r} already has max_concurrency={limiter.max_concurrency}; "
-            f"asked for {max_concurrency}. Limits are fixed by the first client.account() call "
-            "for an account: give them there"
-        )
-
-
 class Account:
     """One Kore account (and app) as seen by the client: ``account.contact_lists``."""
+
+    _dropped: Dropped | None = None
 
     def __init__(
         self,
@@ -96,6 +81,7 @@ class Account:
         *,
         api_version: ApiVersion,
         bulk_concurrency: int,
+        dropped: Dropped | None = None,
     ) -> None:
         self.ref = ref
         self.limiter = requester.limiter
@@ -104,6 +90,7 @@ class Account:
         self.contact_lists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
+        self._dropped = dropped  # last: a handle that failed to build has nothing to keep
 
     @property
     def account_id(self) -> str:
@@ -119,6 +106,11 @@ class Account:
 
     def __repr__(self) -> str:
         return f"Account(account_id={self.account_id!r}, iid={self.iid!r})"
+
+    def __del__(self) -> None:
+        # Freed: the client keeps the limiter only while it holds state (see _accounts.py).
+        if self._dropped is not None:
+            self._dropped(self.account_id, self.limiter, self.retry_budget)
 
 
 class CampaignClient:
@@ -212,9 +204,7 @@ class CampaignClient:
         self.limit_store: LimitStore = (
             limit_store if limit_store is not None else LocalLimitStore(clock=clock)
         )
-        self._limiters: dict[str, AccountLimiter] = {}
-        self._budgets: dict[str, RetryBudget | None] = {}
-        self._accounts: dict[tuple[str, str, str], Account] = {}
+        self._accounts: Accounts[Account] = Accounts(budget_per_account=self._budget_per_account)
 
     @staticmethod
     def _make_auth(
@@ -274,6 +264,10 @@ class CampaignClient:
         the first call for an account, and a later call that asks for other values raises
         ConfigurationError rather than being ignored. Unless the client was given a shared
         ``retry_budget``, each account has a retry budget of its own.
+
+        Calling it per web request is fine: a handle nobody references is freed once its
+        account is idle (nothing in flight or waiting, no pause, a full retry budget); the
+        pacing lives on in ``limit_store``. An account's limits are remembered for good.
         """
         if self.closed:
             raise ClientClosedError("the client is closed; create a new CampaignClient")
@@ -286,29 +280,41 @@ class CampaignClient:
             raise ConfigurationError("rate_limit must be a RateLimit or None")
         if max_concurrency is not None:
             _check_concurrency(max_concurrency)
-        limiter = self._limiters.get(ref.account_id)
-        if limiter is not None:
-            _check_same_limits(ref.account_id, limiter, rate_limit, max_concurrency)
+        limits = self._accounts.limits.get(ref.account_id)
+        if limits is None:
+            limits = self._accounts.remember(
+                ref.account_id,
+                (
+                    self.rate_limit if rate_limit is _UNSET else rate_limit,
+                    max_concurrency or self.max_concurrency,
+                ),
+            )
+        check_same_limits(
+            ref.account_id,
+            limits,
+            limits[0] if rate_limit is _UNSET else rate_limit,
+            max_concurrency,
+        )
+        self._accounts.sweep_if_grown()
         key = (ref.account_id, ref.iid, ref.stream_id)
-        cached = self._accounts.get(key)
+        cached = self._accounts.handles.get(key)
         if cached is not None:
             return cached
-        if limiter is None:
-            limit = self.rate_limit if rate_limit is _UNSET else rate_limit
-            concurrency = max_concurrency or self.max_concurrency
+        alive = self._accounts.limiter(ref.account_id)
+        if alive is not None:
+            limiter, budget = alive
+        else:
             limiter = AccountLimiter(
-                limit,
-                concurrency,
+                limits[0],
+                limits[1],
                 clock=self._clock,
                 sleep=self._sleep,
                 adaptive=self.adaptive,
                 store=self.limit_store,
                 key=AccountKey(self.host, ref.account_id),
             )
-            self._limiters[ref.account_id] = limiter
-            self._budgets[ref.account_id] = (
-                RetryBudget() if self._budget_per_account else self.retry_budget
-            )
+            budget = RetryBudget() if self._budget_per_account else self.retry_budget
+            self._accounts.add(ref.account_id, limiter, budget)
         requester = Requester(
             base_url=self.host,
             account=ref,
@@ -316,7 +322,7 @@ class CampaignClient:
             auth=self._auth,
             limiter=limiter,
             policy=self.retry,
-            budget=self._budgets[ref.account_id],
+            budget=budget,
             timeout=self.timeout,
             hooks=self.hooks,
             clock=self._clock,
@@ -328,9 +334,18 @@ class CampaignClient:
             requester,
             api_version=self.api_version,
             bulk_concurrency=limiter.max_concurrency,
+            dropped=self._accounts.dropped,
         )
-        self._accounts[key] = handle
+        self._accounts.handles[key] = handle
         return handle
+
+    def forget_idle(self) -> int:
+        """Free the accounts whose handles are gone and which became idle; return how many.
+
+        Done as a matter of course whenever more accounts are kept than at the last sweep;
+        call it to free them sooner.
+        """
+        return self._accounts.forget_idle()
 
     async def sync_many(
         self,
@@ -365,7 +380,7 @@ class CampaignClient:
         if not self._closed:
             self._closed = True
             try:
-                for limiter in self._limiters.values():
+                for limiter in self._accounts.all_limiters():
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:
                 await self._transport.aclose()

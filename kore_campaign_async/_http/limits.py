@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Coroutine
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Final
 
 import attrs
@@ -31,11 +32,10 @@ logger = logging.getLogger("kore_campaign_async.quota")
 
 @attrs.frozen
 class RateLimit:
-    """At most ``requests`` request starts per ``per`` seconds.
+    """At most ``requests`` request starts per ``per`` seconds, evenly spaced.
 
-    ``burst``: requests an idle account may start at once (default a tenth of ``requests``);
-    ``max_pause``: the longest one 429 pauses the account, whatever its Retry-After (default
-    two windows; the error still reports the server's whole ``retry_after``).
+    ``burst``: requests an idle account may start at once (default 1); ``max_pause``: the longest
+    one 429 pauses the account (default two windows; the error keeps the whole ``retry_after``).
     """
 
     requests: int = DEFAULT_RATE_LIMIT_REQUESTS
@@ -119,7 +119,7 @@ class AccountLimiter:
         )
         self._store: LimitStore = store if store is not None else LocalLimitStore(clock=clock)
         self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
-        self._unwatch = self._store.watch_pauses(self._key, self._heard_pause)
+        self._unwatch = _watch_weakly(self)
         self._bound = False
         # The store's permit behind each yielded time, until its outcome is reported.
         self._permits: dict[float, Permit] = {}
@@ -153,6 +153,11 @@ class AccountLimiter:
     def waiting(self) -> int:
         """Tasks waiting for a slot or for a permit."""
         return self._slots.waiting + self._permit_waiting
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight or waiting, no pause running, no outcome on its way to the store."""
+        return not (self._running or self.waiting or self._reports) and self.paused_until is None
 
     @property
     def effective_limit(self) -> int | None:
@@ -380,3 +385,16 @@ class AccountLimiter:
                 nap.cancel()
         if not nap.cancelled() and nap.done():
             nap.result()  # a failing sleep still raises
+
+
+def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
+    """Hear the store's pauses for ``limiter`` without keeping it alive; unwatch when it goes."""
+
+    def listener(pause: float) -> None:
+        alive = ref()
+        if alive is not None:
+            alive._heard_pause(pause)
+
+    ref = weakref.ref(limiter, lambda _: unwatch())
+    unwatch = limiter._store.watch_pauses(limiter._key, listener)
+    return unwatch

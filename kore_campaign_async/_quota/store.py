@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import Protocol
+from typing import Final, Protocol
 
 import attrs
 
@@ -25,6 +25,9 @@ from .._clock import Clock, monotonic
 from .._exceptions import ConfigurationError
 from . import pacing
 from .pacing import PacingSettings, PacingState
+
+# Fewest states before the in-process store sweeps idle ones.
+_MIN_SWEEP: Final = 64
 
 PauseListener = Callable[[float], None]
 """Told the seconds an account stays paused, whenever any process's 429 paused it."""
@@ -113,7 +116,14 @@ class PauseListeners:
     def add(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
         """Add ``listener``; return the function that removes it."""
         self._listeners.setdefault(key, set()).add(listener)
-        return lambda: self._listeners.get(key, set()).discard(listener)
+        return lambda: self._remove(key, listener)
+
+    def _remove(self, key: AccountKey, listener: PauseListener) -> None:
+        listeners = self._listeners.get(key)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[key]
 
     def tell(self, key: AccountKey, pause: float) -> None:
         """Tell every listener of ``key`` that it is paused for ``pause`` seconds."""
@@ -127,11 +137,21 @@ class _HeldLock:
 
 
 class LocalLimitStore:
-    """The default store: one process's accounts, in memory, on the local monotonic clock."""
+    """The default store: one process's accounts, in memory, on the local monotonic clock.
+
+    An account's pacing state is dropped once it is idle, i.e. equivalent to a fresh one (see
+    :func:`reclaimable`); its settings stay, one shared string per distinct settings, so the
+    account keeps refusing other settings. Idle states are swept whenever the number of states
+    has doubled since the last sweep (and by :meth:`forget_idle`): no timer, no task.
+    """
 
     def __init__(self, *, clock: Clock = monotonic) -> None:
         self._clock = clock
-        self._accounts: dict[AccountKey, tuple[str, PacingState | None]] = {}
+        # Each account's settings fingerprint (equal ones share one string), kept for good.
+        self._settings: dict[AccountKey, str] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._states: dict[AccountKey, tuple[PacingSettings, PacingState]] = {}
+        self._sweep_at = _MIN_SWEEP
         self._listeners = PauseListeners()
         self._leases: dict[tuple[AccountKey, str], asyncio.Lock] = {}
 
@@ -150,15 +170,19 @@ class LocalLimitStore:
         retry_after: float | None = None,
     ) -> Permit:
         """Apply one operation at once (no await): a Permit whose ``wait`` is step's number."""
-        fingerprint = settings.fingerprint()
-        stored, state = self._accounts.get(key, (fingerprint, None))
+        fingerprint = self._fingerprints.setdefault(settings.fingerprint(), settings.fingerprint())
+        stored = self._settings.setdefault(key, fingerprint)
         if stored != fingerprint:
             raise settings_conflict(key, stored, fingerprint)
         now = self._clock()
         # A permit from another clock (a shared store's) is neither stale nor of this epoch.
         sent_at = permit.at if permit is not None and not permit.shared else now
+        _, state = self._states.get(key, (settings, None))
         state, number = pacing.step(state, settings, now, op, sent_at, retry_after)
-        self._accounts[key] = (fingerprint, state)
+        if key not in self._states and len(self._states) >= self._sweep_at:
+            self.forget_idle()
+            self._sweep_at = max(_MIN_SWEEP, 2 * len(self._states))
+        self._states[key] = (settings, state)
         if op == "429":
             self._listeners.tell(key, number)
         return Permit(number, now, pause=max(0.0, state.paused_until - now))
@@ -193,10 +217,41 @@ class LocalLimitStore:
 
     def state(self, key: AccountKey) -> PacingState | None:
         """What the store holds for ``key`` (None: nothing yet)."""
-        return self._accounts.get(key, ("", None))[1]
+        stored = self._states.get(key)
+        return None if stored is None else stored[1]
+
+    def forget_idle(self) -> int:
+        """Drop every state equivalent to a fresh one (settings stay); return how many."""
+        now = self._clock()
+        before = len(self._states)
+        # A new dict, not deletions: a dict never shrinks its table on deletion.
+        self._states = {
+            key: (settings, state)
+            for key, (settings, state) in self._states.items()
+            if not reclaimable(state, settings, now)
+        }
+        return before - len(self._states)
 
     async def aclose(self) -> None:
         """Nothing to release: kept for the LimitStore protocol."""
+
+
+def reclaimable(state: PacingState, settings: PacingSettings, now: float) -> bool:
+    """Return whether ``state`` paces exactly as a fresh one would: then it may be dropped.
+
+    True when no pause runs and either the pacing would forget the state anyway (idle
+    ``FORGET_WINDOWS`` windows) or it owes nothing and learned nothing: the next permit is
+    free now (the GCRA's theoretical arrival time is past) at the configured limit and burst.
+    """
+    if now < state.paused_until:
+        return False
+    if now - state.touched > pacing.FORGET_WINDOWS * settings.per:
+        return True
+    return (
+        state.tat <= now
+        and state.limit >= settings.requests
+        and state.burst >= settings.start_burst
+    )
 
 
 def settings_conflict(key: AccountKey, stored: str, asked: str) -> ConfigurationError:

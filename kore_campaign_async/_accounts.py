@@ -1,0 +1,117 @@
+"""The client's accounts: their limits for good, their limiters only while something uses them.
+
+A web backend may call ``client.account(...)`` per request, for thousands of accounts. So a
+handle is held weakly: once nothing references it (and no call runs on it), it is freed with
+its requester, limiter and retry budget, unless the account still holds state that a later
+handle must see: requests in flight or waiting, a pause running, a spent retry budget. Then the
+limiter is kept until it is idle. The pacing itself (permits, pause, what was learned) lives in
+the limit store, which drops it once it paces as a fresh account (``LocalLimitStore``).
+
+What stays of an idle account is its limits (a dict entry; equal limits share one tuple), so a
+later ``client.account()`` asking for other limits is still refused.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Final, Generic, TypeVar
+
+from ._exceptions import ConfigurationError
+from ._http.limits import AccountLimiter, RateLimit
+from ._http.retry import RetryBudget
+
+Limits = tuple[RateLimit | None, int]
+"""An account's rate limit and max concurrency."""
+HandleKey = tuple[str, str, str]
+"""account id, iid, stream id."""
+Handle = TypeVar("Handle")
+Dropped = Callable[[str, AccountLimiter, "RetryBudget | None"], None]
+"""Told a handle's account id, limiter and budget when the handle is freed."""
+# Fewest kept (busy when dropped) accounts before a sweep frees the idle ones.
+_MIN_SWEEP: Final = 64
+
+
+def check_same_limits(
+    account_id: str, limits: Limits, rate_limit: RateLimit | None, max_concurrency: int | None
+) -> None:
+    """Refuse limits that differ from the ones the account already has: never ignore them."""
+    fixed = "Limits are fixed by the first client.account() call for an account: give them there"
+    if rate_limit != limits[0]:
+        raise ConfigurationError(
+            f"account {account_id!r} already has rate_limit={limits[0]!r}; "
+            f"asked for {rate_limit!r}. {fixed}"
+        )
+    if max_concurrency is not None and max_concurrency != limits[1]:
+        raise ConfigurationError(
+            f"account {account_id!r} already has max_concurrency={limits[1]}; "
+            f"asked for {max_concurrency}. {fixed}"
+        )
+
+
+class Accounts(Generic[Handle]):
+    """Limits per account id, handles per (account, iid, stream), one limiter per account."""
+
+    def __init__(self, *, budget_per_account: bool) -> None:
+        self._budget_per_account = budget_per_account
+        self.limits: dict[str, Limits] = {}
+        self._distinct: dict[Limits, Limits] = {}
+        self.handles: weakref.WeakValueDictionary[HandleKey, Handle] = weakref.WeakValueDictionary()
+        self._limiters: weakref.WeakValueDictionary[str, AccountLimiter] = (
+            weakref.WeakValueDictionary()
+        )
+        self._budgets: weakref.WeakKeyDictionary[AccountLimiter, RetryBudget | None] = (
+            weakref.WeakKeyDictionary()
+        )
+        # Limiters whose handles were dropped while they held state: kept until idle.
+        self._kept: dict[str, AccountLimiter] = {}
+        self._sweep_at = _MIN_SWEEP
+
+    def remember(self, account_id: str, limits: Limits) -> Limits:
+        """Fix ``account_id``'s limits for good (equal limits share one tuple)."""
+        limits = self._distinct.setdefault(limits, limits)
+        self.limits[account_id] = limits
+        return limits
+
+    def limiter(self, account_id: str) -> tuple[AccountLimiter, RetryBudget | None] | None:
+        """The account's limiter and retry budget, while anything uses or keeps them."""
+        limiter = self._limiters.get(account_id)
+        return None if limiter is None else (limiter, self._budgets[limiter])
+
+    def add(self, account_id: str, limiter: AccountLimiter, budget: RetryBudget | None) -> None:
+        """Register the account's (new) limiter and budget."""
+        self._limiters[account_id] = limiter
+        self._budgets[limiter] = budget
+
+    def all_limiters(self) -> list[AccountLimiter]:
+        """Every limiter alive now."""
+        return list(self._limiters.values())
+
+    def dropped(self, account_id: str, limiter: AccountLimiter, budget: RetryBudget | None) -> None:
+        """A handle was freed (from ``__del__``): keep its limiter while it holds state."""
+        if not self._idle(limiter, budget):
+            self._kept[account_id] = limiter
+        elif self._kept.get(account_id) is limiter:
+            del self._kept[account_id]
+
+    def sweep_if_grown(self) -> None:
+        """Free the idle kept limiters once their number doubled since the last sweep."""
+        if len(self._kept) >= self._sweep_at:
+            self.forget_idle()
+            self._sweep_at = max(_MIN_SWEEP, 2 * len(self._kept))
+
+    def forget_idle(self) -> int:
+        """Let go of every kept limiter that became idle; return how many."""
+        freed = 0
+        # Over a copy: a handle freed by the garbage collector meanwhile may add to _kept.
+        for account_id, limiter in self._kept.copy().items():
+            if self._idle(limiter, self._budgets.get(limiter)):
+                freed += self._kept.pop(account_id, None) is not None
+        return freed
+
+    def _idle(self, limiter: AccountLimiter, budget: RetryBudget | None) -> bool:
+        """Whether freeing the limiter and budget loses nothing a later handle must see."""
+        if not limiter.idle:
+            return False
+        # A budget given to the client is shared by every account: it lives on with the client.
+        return not self._budget_per_account or budget is None or budget.available >= budget.capacity
