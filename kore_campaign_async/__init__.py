@@ -38,7 +38,7 @@ from ._http.requester import AttemptEvent, Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, LimitStore, LocalLimitStore
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -86,6 +86,7 @@ __all__ = [
     "InternalServerError",
     "JwtSigner",
     "KoreError",
+    "Lease",
     "LimitStore",
     "LocalLimitStore",
     "ManualClock",

@@ -15,7 +15,7 @@ from .._clock import Clock, Sleep
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._exceptions import ConfigurationError, RateLimitError
 from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, require_positive_int
-from .._quota.store import AccountKey, LimitStore, LocalLimitStore, Permit
+from .._quota.store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 from .fifo import FifoSemaphore, Waiter
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
@@ -233,6 +233,12 @@ class AccountLimiter:
             self._store.apply(self._key, self._settings, "ok", permit)
         else:
             self._report(self._store.succeeded(self._key, self._settings, permit))
+
+    def lease(
+        self, name: str, ttl: float = LEASE_TTL
+    ) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """Hold the account's lease ``name`` in the store: one holder across its processes."""
+        return self._store.lease(self._key, name, ttl)
 
     async def aclose(self) -> None:
         """Wait for outcomes still on their way to the store; stop hearing its pauses."""
