@@ -24,7 +24,7 @@ import attrs
 
 import kore_campaign_async as kca
 
-from . import _chaos, _goodput, _overhead, _plot, _report, _scale
+from . import _chaos, _goodput, _overhead, _plot, _processes, _report, _scale
 from ._common import Settings
 from ._server import ServerProcess
 
@@ -103,6 +103,7 @@ def _run_all(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                     print(asyncio.run(_overhead.profile_sdk(settings, server)), file=sys.stderr)
             elif name == "goodput":
                 results[name] = asyncio.run(_goodput.run(settings, server))
+                results[name]["processes"] = asyncio.run(_processes.run(settings, server))
             elif name == "scale":
                 results[name] = asyncio.run(_scale.run(settings))
             else:

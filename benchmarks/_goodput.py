@@ -104,7 +104,7 @@ async def _next_boundary() -> float:
     return boundary
 
 
-def _measure(
+def measure(
     records: list[Record], accounts: list[str], t0: float, seconds: float
 ) -> dict[str, Any]:
     inside = [r for r in records if r.operation == "create" and t0 <= r.at < t0 + seconds]
@@ -146,7 +146,7 @@ async def _one(
     t0 = await _next_boundary()
     runner = _sdk if client == SDK else _naive
     failed = await runner(server, accounts, t0 + seconds)
-    result = _measure(server.summary(accounts).records, accounts, t0, seconds)
+    result = measure(server.summary(accounts).records, accounts, t0, seconds)
     result.update(client=client, mode=mode, accounts=count, items_failed=failed)
     return result
 

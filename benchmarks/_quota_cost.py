@@ -18,6 +18,7 @@ from typing import Final
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
+from kore_campaign_async.testing._redis import RedisServer, redis_server_binary
 
 ROUNDS: Final = 2000
 KEY: Final = AccountKey("https://bench.example", "acct-bench")
@@ -50,8 +51,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args:
         results = asyncio.run(measure(args[0]))
     else:
-        from tests.redis_server import RedisServer, redis_server_binary
-
         binary = redis_server_binary()
         if binary is None:
             print("no redis-server: give a redis:// URL", file=sys.stderr)

@@ -106,6 +106,32 @@ def goodput(result: Mapping[str, Any]) -> list[str]:
         f"Target for the SDK: goodput at least {_pct(target['goodput_min'])} and at most "
         f"{_pct(target['share_429_max'])} answered 429; {_verdict(result['sdk_meets_target'])}.",
     ]
+    if "processes" in result:
+        lines += ["", *processes(result["processes"])]
+    return lines
+
+
+_PROCESSES: list[Column] = [
+    ("processes", lambda row: str(row["processes"])),
+    ("pacing", lambda row: "each alone" if row["pacing"] == "alone" else "shared (Redis)"),
+    ("goodput (share of allowed)", lambda row: _pct(row["goodput"])),
+    ("answered 429", lambda row: _pct(row["share_429"])),
+    ("requests", lambda row: str(row["requests"])),
+    ("smallest process share", lambda row: _pct(row["smallest_share"])),
+    ("items failed", lambda row: str(row["items_failed"])),
+]
+
+
+def processes(result: Mapping[str, Any]) -> list[str]:
+    """N processes on one account: each pacing alone versus sharing one RedisLimitStore."""
+    lines = [
+        f"#### N processes sharing one account ({result['limit']} per {result['window_s']:g} s, "
+        f"{result['mode']} window, {result['seconds']:g} s runs, 8 workers per process)",
+        "",
+        *_table(_PROCESSES, result["runs"]),
+    ]
+    if result.get("skipped"):
+        lines += ["", f"Shared runs {result['skipped']}."]
     return lines
 
 

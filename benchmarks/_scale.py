@@ -20,6 +20,7 @@ put; a job that keeps nothing shows as peak staying put.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gc
 import itertools
@@ -36,6 +37,7 @@ from kore_campaign_async._bulk.create import create_many, create_many_iter
 from kore_campaign_async._bulk.operations import IfExists
 from kore_campaign_async._bulk.sync import sync
 from kore_campaign_async._config import DEFAULT_MAX_CONCURRENCY
+from kore_campaign_async._quota.store import AccountKey, Lease, LocalLimitStore
 from kore_campaign_async._wire.converter import converter
 
 from ._common import DESCRIPTION, Settings, names
@@ -59,6 +61,7 @@ class InstantLists:
         self._existing = existing
         self._ids = itertools.count()
         self._meta = kca.ResponseMeta(attempts=1)
+        self._leases = LocalLimitStore()
 
     async def create(
         self, spec: kca.ContactListCreate, /, *, if_exists: IfExists, api_version: Any
@@ -77,6 +80,9 @@ class InstantLists:
 
     async def delete(self, list_id: str, /, *, api_version: Any) -> kca.ContactList:
         raise NotImplementedError("the scale benchmark plans no deletes")
+
+    def lease(self, name: str) -> contextlib.AbstractAsyncContextManager[Lease]:
+        return self._leases.lease(AccountKey("instant", ACCOUNT), name)
 
 
 def _answer(list_id: str, spec: kca.ContactListCreate) -> str:

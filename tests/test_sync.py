@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -366,3 +367,67 @@ async def test_sync_many_takes_list_operations_as_well_as_accounts() -> None:
     reports = await sync_many([AccountTarget(first, DESIRED), AccountTarget(second, DESIRED)])
     assert reports["acc-1"].ok
     assert reports["acc-2"].counts == {"created": 3}
+
+
+async def test_a_lost_prune_lease_stops_the_writes_not_sent_yet() -> None:
+    stub = FakeLists(bulk_concurrency=1)
+    lease = FakeLease()
+    stub.lease = lambda name: lease.hold(name)  # type: ignore[method-assign]
+    desired = [{"name": f"l{i}"} for i in range(5)]
+    stub.turns = {"l0": 1}
+
+    def lose_after_first(outcome: Outcome) -> None:
+        lease.held = False  # e.g. Redis lost it, or it expired: another run may hold it now
+
+    report = await sync(stub, desired, prune=True, concurrency=1, on_outcome=lose_after_first)
+    assert lease.names == ["sync-prune"]
+    assert stub.sent == ["l0"]
+    assert report.counts == {"created": 1, "failed": 4}
+    assert all(o.attempts == 0 for o in report.outcomes[1:])
+    assert all(
+        "lost the account's 'sync-prune' lease" in str(o.reason) for o in report.outcomes[1:]
+    )
+
+
+async def test_lists_read_before_another_prune_run_are_read_again() -> None:
+    stub = FakeLists(lists=[api_list("stale")])
+    first = asyncio.Event()
+    stub.gate = first
+    stale = list(stub.lists.values())
+    # Both were handed the same listing; the second waits for the first's lease, so its
+    # listing is stale by then and it reads the lists again.
+    one = asyncio.ensure_future(
+        sync(stub, [{"name": "a"}], prune=True, concurrency=1, existing=stale)
+    )
+    two = asyncio.ensure_future(
+        sync(stub, [{"name": "a"}], prune=True, concurrency=1, existing=stale)
+    )
+    await asyncio.sleep(0)
+    first.set()
+    reports = await asyncio.gather(one, two)
+    assert [operation for operation, _ in stub.calls].count("list") == 1
+    assert reports[0].counts == {"created": 1, "deleted": 1}
+    assert reports[1].counts == {"unchanged": 1}
+
+
+async def test_a_prune_run_without_writes_or_a_dry_run_takes_no_lease() -> None:
+    stub = FakeLists()
+    lease = FakeLease()
+    stub.lease = lambda name: lease.hold(name)  # type: ignore[method-assign]
+    await sync(stub, [{"name": "a"}], prune=True, dry_run=True, concurrency=1)
+    await sync(stub, [{"name": "a"}], concurrency=1)
+    assert lease.names == []
+
+
+class FakeLease:
+    """A lease that records who asked for it and can be lost on demand."""
+
+    def __init__(self) -> None:
+        self.held = True
+        self.waited = False
+        self.names: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[FakeLease]:
+        self.names.append(name)
+        yield self

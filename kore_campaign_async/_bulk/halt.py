@@ -41,6 +41,15 @@ class AccountHalt:
             )
             observe.bulk_halted(self.account_id, name, error)
 
+    def lose_lease(self, name: str) -> None:
+        """Throw the switch: the job's lease ``name`` was lost, another run may hold it now."""
+        if self.cause is None:
+            self.cause = KoreError(f"the account's {name!r} lease was lost")
+            self._reason = (
+                f"not sent: the job lost the account's {name!r} lease (the limit store lost it, "
+                "or it expired) and another run may hold it now; run again"
+            )
+
     def not_sent(self, *, index: int, account_id: str, name: str, action: Action) -> Outcome | None:
         """Return the "failed, not sent" outcome of an item once the switch is thrown, else None."""
         if self.cause is None:

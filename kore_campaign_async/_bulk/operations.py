@@ -1,4 +1,4 @@
-"""What the bulk layer needs from an account: four list operations, as a Protocol.
+"""What the bulk layer needs from an account: four list operations and a lease, as a Protocol.
 
 ``create_many`` and ``sync`` call only these, so they depend on this narrow seam rather than on
 ``ContactLists`` or ``Account`` (which import the bulk functions, not the other way round).
@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from .._config import ApiVersion
+from .._quota.store import Lease
 from .._wire.models import ContactList, ContactListCreate, ContactListUpdate, UpdatedContactList
 
 IfExists = Literal["error", "adopt"]
@@ -44,6 +46,11 @@ class ListOperations(Protocol):
     ) -> UpdatedContactList: ...
 
     async def delete(self, list_id: str, /, *, api_version: ApiVersion | None) -> ContactList: ...
+
+    def lease(self, name: str) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """Hold the account's lease ``name``: one holder at a time, across processes when the
+        client's limit store is shared."""
+        ...
 
 
 @runtime_checkable

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import NamedTuple, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 import attrs
 
 from .._config import ApiVersion
 from .._exceptions import NotFoundError, ValidationError
+from .._quota.store import Lease
 from .._wire.models import ContactList, ContactListCreate, ContactListUpdate
 from .._wire.validation import PASSIVE_SOURCES, check_positive_int
 from .halt import AccountHalt
@@ -36,6 +38,8 @@ from .specs import SpecsInput, check_items, to_spec
 PlanCallback = Callable[[SyncPlan], None]
 """Called with each account's plan before any write is sent (e.g. to size a progress bar)."""
 A = TypeVar("A", bound=AccountLike)
+#: The account lease a pruning sync holds while it reads, plans and writes.
+PRUNE_LEASE: Final = "sync-prune"
 #: Why a delete that found no list counts as done.
 ALREADY_GONE = "already gone (deleted elsewhere since the plan was made)"
 
@@ -84,9 +88,50 @@ async def sync(
     reading the account's lists raises. Each write's failure becomes a "failed" outcome; a
     credentials or permission failure (see ``halt``) stops the writes not sent yet.
     ``keep_results`` keeps each list as it now is on its outcome (``outcome.contact_list``).
+
+    With ``prune`` (and not ``dry_run``) the run holds the account's "sync-prune" lease from
+    reading the lists to its last write: runs on one account take turns, in every process
+    sharing the client's limit store. If the lease is lost mid-run (the store lost it), the
+    writes not sent yet end "failed" with ``attempts == 0``.
     """
     check_positive_int("concurrency", concurrency)
     specs = await read_desired(desired)
+    run = functools.partial(
+        _sync,
+        lists,
+        specs,
+        prune=prune,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        on_outcome=on_outcome,
+        on_plan=on_plan,
+        api_version=api_version,
+        keep_results=keep_results,
+    )
+    if not prune or dry_run:
+        return await run(existing=existing, lease=None)
+    # Two prune runs on one account take turns (across processes when the limit store is
+    # shared), so each plans from lists no other run is changing, and never prunes what the
+    # other just created on a stale plan. Lists read before another run held the lease are
+    # stale: read them again.
+    async with lists.lease(PRUNE_LEASE) as lease:
+        return await run(existing=None if lease.waited else existing, lease=lease)
+
+
+async def _sync(
+    lists: ListOperations,
+    specs: list[ContactListCreate],
+    *,
+    prune: bool,
+    dry_run: bool,
+    concurrency: int,
+    on_outcome: ReportCallback | None,
+    on_plan: PlanCallback | None,
+    api_version: ApiVersion | None,
+    keep_results: bool,
+    existing: Sequence[ContactList] | None,
+    lease: Lease | None,
+) -> SyncReport:
     account_id = lists.account_id
     if existing is None:
         existing = await lists.list(api_version=api_version)
@@ -109,6 +154,8 @@ async def sync(
     halt = AccountHalt(account_id)
 
     async def handle(change: PlannedChange) -> None:
+        if lease is not None and not lease.held:
+            halt.lose_lease(PRUNE_LEASE)
         stopped = halt.not_sent(
             index=change.index, account_id=account_id, name=change.name, action=change.action
         )

@@ -10,13 +10,11 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Final
 
-import attrs
-
 from .._clock import Clock, Sleep
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._exceptions import ConfigurationError, RateLimitError
-from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, require_positive_int
-from .._quota.store import AccountKey, LimitStore, LocalLimitStore, Permit
+from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit, require_positive_int
+from .._quota.store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 from . import observe
 from .fifo import FifoSemaphore, Waiter
 
@@ -28,37 +26,6 @@ _FALLBACK_PAUSE_CAP: Final = 2 * DEFAULT_RATE_LIMIT_PERIOD
 _REMEMBERED_PERMITS: Final = 1024
 
 logger = logging.getLogger("kore_campaign_async.quota")
-
-
-@attrs.frozen
-class RateLimit:
-    """At most ``requests`` request starts per ``per`` seconds, evenly spaced.
-
-    ``burst``: requests an idle account may start at once (default 1); ``max_pause``: the longest
-    one 429 pauses the account (default two windows; the error keeps the whole ``retry_after``).
-    """
-
-    requests: int = DEFAULT_RATE_LIMIT_REQUESTS
-    per: float = DEFAULT_RATE_LIMIT_PERIOD
-    """Window length in seconds."""
-    burst: int | None = None
-    max_pause: float | None = None
-
-    def __attrs_post_init__(self) -> None:
-        require_positive_int("RateLimit.requests", self.requests)
-        if not (0 < self.per < math.inf):
-            raise ConfigurationError(f"RateLimit.per must be finite and > 0, got {self.per!r}")
-        if self.burst is not None:
-            require_positive_int("RateLimit.burst", self.burst)
-        if self.max_pause is not None and not (0 < self.max_pause < math.inf):
-            raise ConfigurationError(
-                f"RateLimit.max_pause must be finite and > 0, got {self.max_pause!r}"
-            )
-
-    @property
-    def interval(self) -> float:
-        """The average spacing of requests at the full rate."""
-        return self.per / self.requests
 
 
 class AccountLimiter:
@@ -248,6 +215,12 @@ class AccountLimiter:
             self._learned(before)
         else:
             self._report(self._store.succeeded(self._key, self._settings, permit))
+
+    def lease(
+        self, name: str, ttl: float = LEASE_TTL
+    ) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """Hold the account's lease ``name`` in the store: one holder across its processes."""
+        return self._store.lease(self._key, name, ttl)
 
     async def aclose(self) -> None:
         """Wait for outcomes still on their way to the store; stop hearing its pauses."""

@@ -65,6 +65,37 @@ def require_positive_int(name: str, value: object) -> None:
 
 
 @attrs.frozen
+class RateLimit:
+    """At most ``requests`` request starts per ``per`` seconds, evenly spaced.
+
+    ``burst``: requests an idle account may start at once (default 1); ``max_pause``: the longest
+    one 429 pauses the account (default two windows; the error keeps the whole ``retry_after``).
+    """
+
+    requests: int = DEFAULT_RATE_LIMIT_REQUESTS
+    per: float = DEFAULT_RATE_LIMIT_PERIOD
+    """Window length in seconds."""
+    burst: int | None = None
+    max_pause: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        require_positive_int("RateLimit.requests", self.requests)
+        if not (0 < self.per < math.inf):
+            raise ConfigurationError(f"RateLimit.per must be finite and > 0, got {self.per!r}")
+        if self.burst is not None:
+            require_positive_int("RateLimit.burst", self.burst)
+        if self.max_pause is not None and not (0 < self.max_pause < math.inf):
+            raise ConfigurationError(
+                f"RateLimit.max_pause must be finite and > 0, got {self.max_pause!r}"
+            )
+
+    @property
+    def interval(self) -> float:
+        """The average spacing of requests at the full rate."""
+        return self.per / self.requests
+
+
+@attrs.frozen
 class PacingSettings:
     """One account's rate-limit settings: every process sharing the account must agree."""
 

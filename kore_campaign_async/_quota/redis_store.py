@@ -38,6 +38,7 @@ from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .pacing import PacingSettings
 from .pubsub import PauseSubscriber
 from .store import (
+    LEASE_TTL,
     AccountKey,
     Lease,
     LocalLimitStore,
@@ -67,6 +68,7 @@ def _redis() -> Any:
 
 @attrs.define
 class _RedisLease:
+    waited: bool
     held: bool = True
     #: Set when the holder leaves: the renewal loop stops even if its cancel went astray.
     done: bool = False
@@ -256,7 +258,9 @@ class RedisLimitStore:
             self._listeners.tell(key, pause)
 
     @contextlib.asynccontextmanager
-    async def lease(self, key: AccountKey, name: str, ttl: float = 30.0) -> AsyncIterator[Lease]:
+    async def lease(
+        self, key: AccountKey, name: str, ttl: float = LEASE_TTL
+    ) -> AsyncIterator[Lease]:
         """Wait until this process holds the lease ``name`` of ``key``; renew it while held.
 
         The lease expires ``ttl`` seconds after its last renewal (every ``ttl / 3``), so a
@@ -270,14 +274,16 @@ class RedisLimitStore:
         token = uuid.uuid4().hex
         ttl_ms = math.ceil(ttl * 1000)
         poll = min(ttl / 10, 0.5)
+        waited = False
         while True:
             with contextlib.suppress(StoreUnavailable):
                 if await self._breaker.call(
                     lambda: self._client.set(lease_key, token, nx=True, px=ttl_ms)
                 ):
                     break
+            waited = True
             await self._sleep(poll)
-        lease = _RedisLease()
+        lease = _RedisLease(waited)
         renewer = asyncio.ensure_future(self._keep(lease, lease_key, token, ttl))
         try:
             yield lease

@@ -28,6 +28,8 @@ from .pacing import PacingSettings, PacingState
 
 # Fewest states before the in-process store sweeps idle ones.
 _MIN_SWEEP: Final = 64
+#: How long a lease outlives its holder's last renewal (renewed every third of it).
+LEASE_TTL: Final = 30.0
 
 PauseListener = Callable[[float], None]
 """Told the seconds an account stays paused, whenever any process's 429 paused it."""
@@ -65,6 +67,11 @@ class Lease(Protocol):
 
     @property
     def held(self) -> bool: ...
+
+    @property
+    def waited(self) -> bool:
+        """Whether another holder had it first (what it guarded may have changed since)."""
+        ...
 
 
 class LimitStore(Protocol):
@@ -133,6 +140,7 @@ class PauseListeners:
 
 @attrs.define
 class _HeldLock:
+    waited: bool
     held: bool = True
 
 
@@ -209,11 +217,14 @@ class LocalLimitStore:
         return self._listeners.add(key, listener)
 
     @contextlib.asynccontextmanager
-    async def lease(self, key: AccountKey, name: str, ttl: float = 30.0) -> AsyncIterator[Lease]:
+    async def lease(
+        self, key: AccountKey, name: str, ttl: float = LEASE_TTL
+    ) -> AsyncIterator[Lease]:
         """Hold the lease ``name`` of ``key`` in this process (a lock: ``ttl`` is unused)."""
         lock = self._leases.setdefault((key, name), asyncio.Lock())
+        waited = lock.locked()
         async with lock:
-            yield _HeldLock()
+            yield _HeldLock(waited)
 
     def state(self, key: AccountKey) -> PacingState | None:
         """What the store holds for ``key`` (None: nothing yet)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
@@ -9,6 +10,7 @@ from .._config import ApiVersion, Timeout
 from .._http.requester import Operation, Recovery, Reply, Requester
 from .._http.responses import decode_lists, decode_result
 from .._http.retry import RetryPolicy
+from .._quota.store import Lease
 from .._wire.endpoints import RequestSpec
 from .._wire.models import ContactList
 from .._wire.validation import check_api_version
@@ -69,6 +71,11 @@ class AccountResource:
     def bulk_concurrency(self) -> int:
         """Workers that create_many and sync use unless told otherwise."""
         return self._bulk_concurrency
+
+    def lease(self, name: str) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """Hold the account's lease ``name``: one holder at a time in every process sharing
+        the client's limit store (``sync(prune=True)`` takes "sync-prune")."""
+        return self._requester.limiter.lease(name)
 
     def _version(self, api_version: ApiVersion | None) -> ApiVersion:
         return self._default_version if api_version is None else check_api_version(api_version)

@@ -15,8 +15,9 @@ from rich.console import Console
 from .._exceptions import ConfigurationError, KoreError, ValidationError
 from . import _exit
 from ._commands import COMMANDS, open_account, open_client
-from ._config import OPTIONS, resolve_settings
+from ._config import OPTIONS, check_redis_url, resolve_settings
 from ._demo import cmd_demo
+from ._demo_processes import cmd_demo_processes
 from ._exit import UsageError
 from ._input import InputFileError
 from ._logging import sdk_logging
@@ -46,12 +47,22 @@ async def _dispatch(
     args: argparse.Namespace, env: Mapping[str, str], out: Console, err: Console
 ) -> int:
     if args.command == "demo":
-        given = [option.flag for option in OPTIONS if getattr(args, option.dest, None) is not None]
+        given = [
+            option.flag
+            for option in OPTIONS
+            if getattr(args, option.dest, None) is not None and option.dest != "redis_url"
+        ]
         if given:
             raise UsageError(
                 f"demo runs against its own embedded fake server; {', '.join(given)} would be "
                 "ignored: leave them out"
             )
+        if args.processes is not None:
+            redis_url = getattr(args, "redis_url", None) or env.get("KORE_REDIS_URL") or None
+            if redis_url is not None:
+                check_redis_url(redis_url)
+            lists = 60 if args.lists is None else args.lists
+            return await cmd_demo_processes(args.processes, lists, args.window, redis_url, out)
         return await cmd_demo(args, out, err)
     settings = resolve_settings(vars(args), env)
     if args.command == "sync":

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from .._client import Account, CampaignClient
 from .._exceptions import ConfigurationError
-from .._http.limits import RateLimit
+from .._quota.pacing import RateLimit
 from .._quota.redis_store import RedisLimitStore
 from .._quota.store import LimitStore
 from .._wire.models import ContactListUpdate, UpdatedContactList

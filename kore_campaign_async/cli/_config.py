@@ -199,10 +199,15 @@ def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str]) -> Settin
         values["max_concurrency"] = _positive_int("max_concurrency", raw["max_concurrency"][0])
     redis_url = raw["redis_url"][0]
     if redis_url is not None:
-        # Not echoed: the URL may carry a password.
-        if redis_url.partition("://")[0] not in REDIS_SCHEMES or "://" not in redis_url:
-            raise UsageError(
-                f"{_BY_DEST['redis_url'].names} must be a redis://, rediss:// or unix:// URL"
-            )
-        values["redis_url"] = redis_url
+        values["redis_url"] = check_redis_url(redis_url)
     return Settings(**values)
+
+
+def check_redis_url(url: str) -> str:
+    """Return ``url`` if redis-py can connect with it; else UsageError (never echoing it)."""
+    # Not echoed: the URL may carry a password.
+    if url.partition("://")[0] not in REDIS_SCHEMES or "://" not in url:
+        raise UsageError(
+            f"{_BY_DEST['redis_url'].names} must be a redis://, rediss:// or unix:// URL"
+        )
+    return url

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from .._client import Account, CampaignClient
 from .._config import RATE_LIMIT_MESSAGE
-from .._http.limits import RateLimit
+from .._quota.pacing import RateLimit
 from .._wire.models import Contact, ContactListCreate
 from ..testing import FakeKoreServer, Fault, ServerRateLimit
 from . import _exit
@@ -193,7 +193,8 @@ async def _run(
     )
     await lifecycle(accounts[0], out)
 
-    desired = {account: desired_lists(account.account_id, args.lists) for account in accounts}
+    count = 600 if args.lists is None else args.lists
+    desired = {account: desired_lists(account.account_id, count) for account in accounts}
     for account, specs in desired.items():
         seed_account(server, account, specs)
     if not args.no_faults:
@@ -202,7 +203,7 @@ async def _run(
     job = SyncJob(targets=desired, prune=True, yes=True)
     confirm: Confirm = _never_asked
 
-    out.print(f"\n[bold]Provisioning {args.lists} lists in each of {len(accounts)} accounts[/bold]")
+    out.print(f"\n[bold]Provisioning {count} lists in each of {len(accounts)} accounts[/bold]")
     started = time.monotonic()
     first = await run_sync(client, job, out=out, err=err, confirm=confirm)
     out.print(f"Provisioned in {time.monotonic() - started:.1f} s", highlight=False)

@@ -181,7 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--accounts", type=_positive_int, default=5, help="accounts (default 5)")
     demo.add_argument(
-        "--lists", type=_positive_int, default=600, help="lists per account (default 600)"
+        "--lists",
+        type=_positive_int,
+        default=None,
+        help="lists per account (default 600); with --processes, lists per process (default 60)",
+    )
+    demo.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=None,
+        help="run N processes on one account, each pacing alone and then sharing a Redis, and "
+        "compare their 429s",
+    )
+    demo.add_argument(
+        "--redis-url",
+        dest="redis_url",
+        default=argparse.SUPPRESS,
+        metavar="REDIS_URL",
+        help="with --processes: the Redis to share (default: start a redis-server if one is "
+        "installed); env KORE_REDIS_URL",
     )
     demo.add_argument(
         "--window",

@@ -323,20 +323,28 @@ async def test_a_wrong_secret_stops_create_many_instead_of_sending_every_item(
     assert "not sent: the job stopped after" in str(not_sent[0].reason)
 
 
-async def test_concurrent_pruning_syncs_both_count_a_list_deleted_once(connect: Connect) -> None:
+async def test_concurrent_pruning_syncs_take_turns_through_the_accounts_lease(
+    connect: Connect,
+) -> None:
     async with FakeKoreServer() as server, connect(server) as client:
         server.seed_list("acc-1", IID, "Stale")
         lists = client.account("acc-1", iid=IID).contact_lists
-        desired = [{"name": "Keep"}]
+        desired = [{"name": "Keep"}, {"name": "New"}]
         first, second = await asyncio.gather(
             lists.sync(desired, prune=True), lists.sync(desired, prune=True)
         )
-    assert server.count(operation="delete") == 2  # both planned the delete; one found it gone
+    # The second waited for the first's lease, then planned from the lists the first left:
+    # its listing was read after the first's last write, and it had nothing left to do.
+    operations = [str(r.operation) for r in server.requests]
+    assert operations[0] == operations[-1] == "list"
+    assert sorted(operations[1:-1]) == ["create", "create", "delete"]
     assert first.ok
+    assert first.plan is not None
+    assert first.plan.writes == 3
     assert second.ok
-    statuses = sorted(o.reason or "" for r in (first, second) for o in r.with_status("deleted"))
-    assert statuses == ["", "already gone (deleted elsewhere since the plan was made)"]
-    assert [item["name"] for item in server.lists("acc-1")] == ["Keep"]
+    assert second.plan is not None
+    assert second.plan.writes == 0
+    assert sorted(item["name"] for item in server.lists("acc-1")) == ["Keep", "New"]
 
 
 async def test_create_many_iter_streams_every_outcome_through_the_client(
