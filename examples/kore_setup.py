@@ -30,6 +30,8 @@ class KoreSettings:
     client_secret: str | None = attrs.field(default=None, repr=False)
     token_url: str | None = None
     """A token service that hands out Kore JWTs, so this service never holds the secret."""
+    rate_limit: kca.RateLimit = attrs.field(factory=kca.RateLimit)
+    """The account's quota: Kore's 60 a minute unless support raised it."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> KoreSettings:
@@ -41,6 +43,9 @@ class KoreSettings:
             client_id=env.get("KORE_CLIENT_ID"),
             client_secret=env.get("KORE_CLIENT_SECRET"),
             token_url=env.get("KORE_TOKEN_URL"),
+            rate_limit=kca.RateLimit(
+                int(env.get("KORE_RATE_LIMIT", "60")), per=float(env.get("KORE_RATE_PERIOD", "60"))
+            ),
         )
 
 
@@ -67,11 +72,16 @@ async def open_account(settings: KoreSettings) -> AsyncIterator[kca.Account]:
         if settings.token_url is not None:
             session = await stack.enter_async_context(aiohttp.ClientSession())
             client = kca.CampaignClient(
-                settings.host, token_provider=token_service(session, settings.token_url)
+                settings.host,
+                token_provider=token_service(session, settings.token_url),
+                rate_limit=settings.rate_limit,
             )
         else:
             client = kca.CampaignClient(
-                settings.host, client_id=settings.client_id, client_secret=settings.client_secret
+                settings.host,
+                client_id=settings.client_id,
+                client_secret=settings.client_secret,
+                rate_limit=settings.rate_limit,
             )
         await stack.enter_async_context(client)
         yield client.account(settings.account_id, iid=settings.iid)

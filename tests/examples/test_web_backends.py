@@ -13,7 +13,7 @@ from examples.kore_http import http_error
 from examples.kore_setup import KoreSettings
 from kore_campaign_async.testing import FakeKoreServer, Fault
 
-from .conftest import ACCOUNT, IID, Call, Serve
+from .conftest import ACCOUNT, FAST_QUOTA, IID, Call, Serve
 
 URL = "https://kore.example/campaign/api/v2/x"
 RATE_LIMITED = {"errors": [{"msg": "rate limited", "code": 429}]}
@@ -133,7 +133,9 @@ async def test_a_token_service_supplies_the_jwts_and_is_asked_once(
     serve: Serve, kore: FakeKoreServer, token_service: tuple[str, list[str]]
 ) -> None:
     url, handed_out = token_service
-    settings = KoreSettings(host=kore.url, account_id=ACCOUNT, iid=IID, token_url=url)
+    settings = KoreSettings(
+        host=kore.url, account_id=ACCOUNT, iid=IID, token_url=url, rate_limit=FAST_QUOTA
+    )
     async with serve(settings) as call:
         for name in ("A", "B", "C"):
             assert (await call("POST", "/lists", json={"name": name})).status == 201
