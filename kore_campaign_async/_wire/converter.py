@@ -15,6 +15,10 @@
   field's default where it has one (``""`` for a description, ``{}`` for a mapping, None for
   ``X | None`` fields), a decode error where it has none (a list's ``_id``).
 - ``int | str | None`` (``contactPriority``): a number or a label, kept as Kore sent it.
+- ``X | None`` fields of a response model: read by X's hook at once (nulls never reach it, see
+  above), not through cattrs' union dispatch.
+- ``dict[str, Any]`` (``mapping``, ``apiConfigurations``): a JSON object, copied; anything
+  else is a decode error.
 - ``tuple[X, ...]``: a JSON array, items by X's hook (cattrs' own tuple function); anything else
   is a decode error (cattrs' default iterates it: a string into its characters).
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
@@ -35,7 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Final, Protocol, TypeVar, cast, get_args, get_origin
+from types import NoneType, UnionType
+from typing import Any, Final, Protocol, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 from cattrs import Converter
@@ -133,6 +138,20 @@ def _as_is(value: Any, _: Any) -> Any:
     return value
 
 
+def _json_object(value: object, _: object) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return dict(value)
+
+
+def _not_none(tp: Any) -> Any:
+    """Return X of ``X | None``, or None when ``tp`` is no such union."""
+    args = get_args(tp)
+    if get_origin(tp) in (Union, UnionType) and len(args) == 2 and NoneType in args:
+        return args[0] if args[1] is NoneType else args[1]
+    return None
+
+
 def model_hook(
     conv: Converter,
     cls: type[T],
@@ -158,10 +177,17 @@ def model_hook(
             renames[field.name] = override(rename=_META, struct_hook=_as_is)
         else:
             wire = (names or {}).get(field.name) or camel(field.name)
-            renames[field.name] = override(rename=wire)
             known.add(wire)
+            value_type = _not_none(field.type)
             if field.default is attrs.NOTHING:
                 required.add(wire)
+                renames[field.name] = override(rename=wire)
+            elif value_type is not None:  # the wrapper drops nulls: X's own hook reads the rest
+                renames[field.name] = override(
+                    rename=wire, struct_hook=conv.get_structure_hook(value_type)
+                )
+            else:
+                renames[field.name] = override(rename=wire)
     build = make_dict_structure_fn(model, conv, **renames)
     name = cls.__name__
 
@@ -275,6 +301,7 @@ def make_converter() -> Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook_factory(_is_array, _json_array)
+    conv.register_structure_hook_func(lambda t: t == dict[str, Any], _json_object)
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
