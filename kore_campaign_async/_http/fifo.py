@@ -31,21 +31,16 @@ class FifoSemaphore:
         """Tasks queued for a unit."""
         return sum(1 for fut in self._waiters if not fut.done())
 
-    def try_acquire(self) -> bool:
-        """Take a free unit if nobody is queued for one."""
-        # Checked in this order so the O(n) count only runs in the rare free-but-queued case.
-        if self._free > 0 and (not self._waiters or not self.waiting):
-            self._free -= 1
-            return True
-        return False
-
     async def acquire(self, waiter: Waiter | None = None) -> bool:
         """Take a unit, queueing behind earlier waiters.
 
         Return False, holding nothing and out of the queue, when ``waiter.fut`` was resolved
         with False (the limiter woke the call to re-check a pause).
         """
-        if self.try_acquire():
+        # A free unit nobody is queued for. Checked in this order so the O(n) count only
+        # runs in the rare free-but-queued case.
+        if self._free > 0 and (not self._waiters or not self.waiting):
+            self._free -= 1
             return True
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiters.append(fut)

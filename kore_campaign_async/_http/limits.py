@@ -10,7 +10,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Final
 
-from .._clock import Clock, Sleep
+from .._clock import Clock, Expired, Sleep, within
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._exceptions import ConfigurationError, RateLimitError
 from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit, require_positive_int
@@ -144,14 +144,23 @@ class AccountLimiter:
 
     @contextlib.asynccontextmanager
     async def slot(
-        self, *, max_pause: float = math.inf, deadline_at: float = math.inf
+        self,
+        *,
+        max_pause: float = math.inf,
+        deadline_at: float = math.inf,
+        max_wait: float | None = None,
     ) -> AsyncIterator[float]:
         """Hold a concurrency slot and a rate permit; yield the clock time the permit began.
 
-        Raise :class:`RateLimitError` rather than wait for an account pause (after a 429)
-        longer than ``max_pause`` seconds or ending after ``deadline_at`` (clock time).
+        Raise :class:`RateLimitError` (``request_sent`` False) rather than wait for an account
+        pause (after a 429) longer than ``max_pause`` seconds or ending after ``deadline_at``
+        (clock time), or longer than ``max_wait`` seconds in all for the turn.
         """
-        sent_at = await self._acquire(max_pause, deadline_at)
+        bound = math.inf if max_wait is None else max_wait
+        try:
+            sent_at = await within(bound, self._sleep, self._acquire(max_pause, deadline_at))
+        except Expired:
+            raise self._no_turn(bound) from None
         try:
             yield sent_at
         finally:
@@ -326,14 +335,19 @@ class AccountLimiter:
             if left > waiter.max_pause
             else "past this call's deadline"
         )
-        raise RateLimitError(
-            f"account paused by a 429 for another {left:.3f}s, {why}: not sent",
-            retry_after=left,
-            request_sent=False,
-            status=429,
-            method="",
-            url="",
-        )
+        raise _not_sent(f"account paused by a 429 for another {left:.3f}s, {why}: not sent", left)
+
+    def _no_turn(self, waited: float) -> RateLimitError:
+        """Return the error of a call that gave up on its turn: when would one come? The
+        pause, or every call queued served first at the current pace; None: no rate, no pause.
+        """
+        now = self._clock()
+        estimate = max(0.0, self._paused_until - now)
+        if self._rate is not None:
+            per_request = self._rate.per / (self.effective_limit or self._rate.requests)
+            estimate = max(estimate, (self.waiting + 1) * per_request)
+        why = f"no turn within max_queue_wait ({waited:g}s), {self.waiting} other calls queued"
+        return _not_sent(f"{why}: not sent", estimate or None)
 
     def _wake_outlasted(self, now: float) -> None:
         """Wake every bounded waiter the (grown) pause outlasts, wherever it waits."""
@@ -358,6 +372,13 @@ class AccountLimiter:
                 nap.cancel()
         if not nap.cancelled() and nap.done():
             nap.result()  # a failing sleep still raises
+
+
+def _not_sent(message: str, retry_after: float | None) -> RateLimitError:
+    """The refusal of a call the limiter will not wait for (the requester names the request)."""
+    return RateLimitError(
+        message, retry_after=retry_after, request_sent=False, status=429, method="", url=""
+    )
 
 
 def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:

@@ -17,7 +17,6 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from collections.abc import Callable, Iterator
@@ -32,7 +31,7 @@ from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from . import observe
 from .auth import TokenSource
-from .bounds import attempt_timeout, await_token, take_turn
+from .bounds import attempt_timeout, await_token
 from .events import AttemptEvent
 from .limits import AccountLimiter
 from .responses import decode
@@ -238,18 +237,12 @@ class Requester:
                         sleep=self.sleep,
                         deadline=call.policy.deadline or math.inf,
                     )
-                async with contextlib.AsyncExitStack() as turn:
-                    queued_at = self.clock()
-                    sent_at = await take_turn(
-                        turn,
-                        self.limiter,
-                        call.policy,
-                        deadline_at=call.deadline_at,
-                        clock=self.clock,
-                        sleep=self.sleep,
-                        method=spec.method,
-                        url=url,
-                    )
+                queued_at = self.clock()
+                async with self.limiter.slot(
+                    max_pause=call.policy.max_retry_after,
+                    deadline_at=call.deadline_at,
+                    max_wait=call.policy.max_queue_wait,
+                ) as sent_at:
                     waited = self.clock() - queued_at
                     call.deadline_at += waited  # its clock stops meanwhile
                     request = self._request(spec, url, call)
