@@ -72,48 +72,41 @@ def qualified(operation: str) -> str:
 
 
 @attrs.define(eq=False)
-class _CallState:
-    """One SDK call, as its attempts report into it."""
+class call:  # lower case: read as a verb, ``with observe.call(...):``
+    """Observe one SDK call while the block runs: its span, and its final error at INFO.
 
-    operation: str
+    While it runs it is the call's state, which its attempts report into.
+    """
+
+    operation: str = attrs.field(converter=qualified)
     account_id: str
-    span: CallSpan | None = None
-    attempts: int = 0
-    status: int | None = None
+    method: str
+    url: str
+    span: CallSpan | None = attrs.field(default=None, init=False)
+    attempts: int = attrs.field(default=0, init=False)
+    status: int | None = attrs.field(default=None, init=False)
+    _token: contextvars.Token[call | None] | None = attrs.field(default=None, init=False)
+
+    def __enter__(self) -> None:
+        self._token = _CURRENT.set(self)
+        if TELEMETRY is not None:
+            self.span = TELEMETRY.start_call(self.operation, self.account_id, self.method, self.url)
+
+    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+        if TELEMETRY is not None and self.span is not None:
+            TELEMETRY.end_call(self.span, self.attempts, self.status, error)
+        if isinstance(error, Exception):
+            _failed(self, error)
 
 
-_CURRENT: Final[contextvars.ContextVar[_CallState | None]] = contextvars.ContextVar(
+_CURRENT: Final[contextvars.ContextVar[call | None]] = contextvars.ContextVar(
     "kore_call", default=None
 )
 
 
-class call:  # lower case: read as a verb, ``with observe.call(...):``
-    """Observe one SDK call while the block runs: its span, and its final error at INFO."""
-
-    __slots__ = ("_method", "_state", "_token", "_url")
-
-    def __init__(self, operation: str, account_id: str, method: str, url: str) -> None:
-        self._state = _CallState(qualified(operation), account_id)
-        self._method, self._url = method, url
-
-    def __enter__(self) -> None:
-        self._token = _CURRENT.set(self._state)
-        if TELEMETRY is not None:
-            state = self._state
-            state.span = TELEMETRY.start_call(
-                state.operation, state.account_id, self._method, self._url
-            )
-
-    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
-        state = self._state
-        _CURRENT.reset(self._token)
-        if TELEMETRY is not None and state.span is not None:
-            TELEMETRY.end_call(state.span, state.attempts, state.status, error)
-        if isinstance(error, Exception):
-            _failed(state, error)
-
-
-def _failed(state: _CallState, error: Exception) -> None:
+def _failed(state: call, error: Exception) -> None:
     status = getattr(error, "status", None)
     http_log.info(
         "%s for account %s failed after %d attempt(s): %s: %s",

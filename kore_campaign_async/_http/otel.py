@@ -69,13 +69,6 @@ def url_attributes(url: str) -> dict[str, str | int]:
     }
 
 
-def error_type(status: int | None, error: BaseException | None) -> str | None:
-    """Return ``error.type`` as the HTTP conventions say: the status from 400 on, else the class."""
-    if status is not None and status >= 400:
-        return str(status)
-    return None if error is None else type(error).__qualname__
-
-
 @attrs.frozen
 class CallSpan:
     """The span of one SDK call, and the context token that made it current."""
@@ -116,10 +109,11 @@ class Telemetry:
             "kore.client.pause_time", unit="s", description="How long a 429 paused its account"
         )
 
-    def tracer(self) -> Tracer | None:
-        """Return the tracer, or None while no tracer provider is installed (nothing to record).
+    def start_call(self, operation: str, account_id: str, method: str, url: str) -> CallSpan | None:
+        """Open the span of one SDK call and make it current; None while nothing records.
 
-        Checked per call, cheaply: an application may install its provider after importing us.
+        Nothing records while no tracer provider is installed: asked at each call's start,
+        cheaply, as an application may install its provider after importing us.
         """
         provider = self._trace.get_tracer_provider()
         if provider is not self._provider:
@@ -128,11 +122,7 @@ class Telemetry:
             self._tracer = (
                 None if isinstance(provider, idle) else provider.get_tracer(SCOPE, self._version)
             )
-        return self._tracer
-
-    def start_call(self, operation: str, account_id: str, method: str, url: str) -> CallSpan | None:
-        """Open the span of one SDK call and make it current; None while nothing records."""
-        tracer = self.tracer()
+        tracer = self._tracer
         if tracer is None:
             return None
         attributes = {
@@ -175,7 +165,11 @@ class Telemetry:
         outcome: dict[str, str | int] = {**account, "http.request.method": event.method}
         if event.status is not None:
             outcome["http.response.status_code"] = event.status
-        error_kind = error_type(event.status, event.error)
+        # error.type as the HTTP conventions say: the status from 400 on, else the class.
+        if event.status is not None and event.status >= 400:
+            error_kind: str | None = str(event.status)
+        else:
+            error_kind = None if event.error is None else type(event.error).__qualname__
         if error_kind is not None:
             outcome["error.type"] = error_kind
         tracer = self._tracer
