@@ -71,7 +71,7 @@ def qualified(operation: str) -> str:
     return QUALIFIED.get(operation, operation)
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)  # its converter runs in __init__ only
 class call:  # lower case: read as a verb, ``with observe.call(...):``
     """Observe one SDK call while the block runs: its span, and its final error at INFO.
 
