@@ -55,17 +55,12 @@ class ContactLists(ContactOperations):
         self, requester: Requester, *, api_version: ApiVersion, bulk_concurrency: int
     ) -> None:
         super().__init__(requester, api_version=api_version, bulk_concurrency=bulk_concurrency)
-        self._names: dict[ApiVersion, NameIndex] = {}
+        clock = requester.clock
+        self._names: dict[ApiVersion, NameIndex] = {"v1": NameIndex(clock), "v2": NameIndex(clock)}
         """Per API version: the lists by name that creates adopt from."""
 
     def __repr__(self) -> str:
         return f"ContactLists(account_id={self._ref.account_id!r})"
-
-    def _name_index(self, version: ApiVersion) -> NameIndex:
-        index = self._names.get(version)
-        if index is None:
-            index = self._names[version] = NameIndex(self._requester.clock)
-        return index
 
     def _lists_changed(self) -> None:
         """An update or delete went out: no adoption may trust a listing made before it."""
@@ -120,7 +115,7 @@ class ContactLists(ContactOperations):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
         request = ep.create(version, self._ref, create_body(spec))
-        names = self._name_index(version)
+        names = self._names[version]
         recovery = Adopt(
             spec,
             request,
