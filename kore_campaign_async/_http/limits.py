@@ -48,7 +48,9 @@ class AccountLimiter:
     ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 (of any
     process sharing the store) pauses the account while it already waits (queued for a slot,
     for a permit, or sleeping). Client-side pacing is queueing, not a server-directed delay:
-    these bounds do not apply to it.
+    these bounds do not apply to it; ``slot(max_wait=)`` bounds the whole wait for the turn
+    (``RetryPolicy.max_queue_wait``) and raises the same way, with an estimate of when a turn
+    would come.
     """
 
     def __init__(
