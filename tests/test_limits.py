@@ -11,7 +11,7 @@ from typing import TypeVar
 import pytest
 
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._exceptions import ConfigurationError
+from kore_campaign_async._exceptions import ConfigurationError, RateLimitError
 from kore_campaign_async._http.limits import AccountLimiter
 from kore_campaign_async._quota.pacing import RateLimit
 
@@ -461,3 +461,23 @@ async def test_a_freed_slot_goes_to_the_queued_call_not_a_newcomer() -> None:
     await held.__aexit__(None, None, None)  # hands the slot to the queued call
     await no_hang(asyncio.gather(one("newcomer"), queued))
     assert order == ["queued", "newcomer"]
+
+
+async def test_max_wait_bounds_the_whole_turn_and_leaves_no_trace() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, PER_MINUTE, concurrency=1)
+    held = limiter.slot()
+    await held.__aenter__()
+    with pytest.raises(RateLimitError, match=r"no turn within max_queue_wait \(5s\)") as caught:
+        await no_hang(enter_within(limiter, 5.0))
+    assert (caught.value.request_sent, caught.value.status) == (False, 429)
+    assert caught.value.retry_after == pytest.approx(1.0)  # served next, at one a second
+    assert clock.now == pytest.approx(5.0)
+    assert (limiter.in_flight, limiter.waiting) == (1, 0)
+    await held.__aexit__(None, None, None)
+    assert await no_hang(enter(limiter)) == pytest.approx(5.0)  # the refusal spent no permit
+
+
+async def enter_within(limiter: AccountLimiter, max_wait: float) -> float:
+    async with limiter.slot(max_wait=max_wait) as sent_at:
+        return sent_at
