@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -115,6 +116,63 @@ async def test_if_exists_adopt_still_adopts_any_list_of_the_name(lists_for: List
     script = Script(lost(), ok([{**LIST, "description": "other"}]))
     adopted = await lists_for(script).create("Renewal Due", "d", if_exists="adopt")
     assert adopted.meta == kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
+
+
+# -- the lookup reads only the lists of the name --------------------------------------------
+
+
+def skipped_or_unreadable(caplog: pytest.LogCaptureFixture) -> list[int]:
+    """The listing items logged as skipped or partly unreadable, by index."""
+    return [r.__dict__["kore_item_index"] for r in caplog.records if hasattr(r, "kore_item_index")]
+
+
+async def test_a_lookup_reads_no_list_of_another_name(
+    lists_for: ListsFor, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Reading a record costs ~14 µs, an account has tens of thousands: a lookup reads its name
+    # only. These others would each log an unreadable createdAt if they were read.
+    others = [{"_id": f"cl-o{n}", "name": f"Other {n}", "createdAt": "garbage"} for n in range(3)]
+    script = Script(lost(), ok([*others, just_made(LIST)]))
+    with caplog.at_level(logging.WARNING, logger="kore_campaign_async"):
+        assert (await lists_for(script).create("Renewal Due", "d")).id == "cl-1"
+    assert skipped_or_unreadable(caplog) == []
+
+
+async def test_malformed_records_never_break_a_lookup(
+    lists_for: ListsFor, caplog: pytest.LogCaptureFixture
+) -> None:
+    listing = [
+        ["not", "an", "object"],  # 0: no name: skipped, logged
+        {"_id": "cl-x", "name": {"text": "x"}},  # 1: no readable name: skipped, logged
+        {"_id": "cl-n", "name": 5, "createdAt": []},  # 2: another name: never read
+        {"_id": None, "name": "RENEWAL DUE"},  # 3: the name, no usable id: skipped, logged
+        {"_id": "cl-bad", "name": "Renewal Due", "createdAt": "garbage"},  # 4: kept raw, logged
+        just_made(LIST),  # 5: a later record of the name: not read, the first usable one wins
+    ]
+    script = Script(lost(), ok(listing))
+    with (
+        caplog.at_level(logging.WARNING, logger="kore_campaign_async"),
+        pytest.raises(kca.ConflictError, match=r"'cl-bad'.*createdAt for it could not be read"),
+    ):
+        await lists_for(script).create("Renewal Due", "d")
+    assert skipped_or_unreadable(caplog) == [0, 1, 3, 4]
+
+
+async def test_a_lookup_adopts_the_first_usable_record_of_the_name(lists_for: ListsFor) -> None:
+    listing = [
+        {"_id": " ", "name": "Renewal Due"},
+        just_made(LIST),
+        just_made({**LIST, "_id": "x"}),
+    ]
+    script = Script(lost(), ok(listing))
+    assert (await lists_for(script).create("renewal due", "d")).id == "cl-1"
+
+
+async def test_a_listing_without_a_list_fails_the_lookup_clearly(lists_for: ListsFor) -> None:
+    script = Script(lost(), *[ok({"lists": []})] * 20)  # each retry looks again
+    with pytest.raises(kca.APIResponseDecodeError, match="'data' is not a list"):
+        await lists_for(script).create("Renewal Due", "d")
+    assert CREATE not in script.paths[1:]  # never resent without a lookup
 
 
 # -- the account's name map -----------------------------------------------------------------

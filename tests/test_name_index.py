@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 
 import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._resources.names import LISTING_MAX_AGE, NameIndex
+from kore_campaign_async._wire.listing import ListingByName
 
 
 class Listings:
@@ -22,14 +22,15 @@ class Listings:
         self.gate.set()
         self.fail_next: BaseException | None = None
 
-    async def __call__(self) -> Iterable[kca.ContactList]:
+    async def __call__(self) -> ListingByName:
         self.sent += 1
         snapshot = list(self.names)
         await self.gate.wait()
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
-        return [kca.ContactList(id=f"cl-{name.lower()}", name=name) for name in snapshot]
+        items = [{"_id": f"cl-{name.lower()}", "name": name} for name in snapshot]
+        return ListingByName(items, url="u", meta=None)
 
 
 async def settle() -> None:

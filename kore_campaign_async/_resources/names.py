@@ -11,26 +11,30 @@ for a short while (``LISTING_MAX_AGE``), and every adoption of that while reads 
   ``if_exists="error"`` takes none begun before the call: a list in it existed before the call,
   so it cannot be the call's own);
 - the account's own updates and deletes drop the map;
-- an idle account does not keep its map: a timer frees it ``max_age`` seconds after its listing.
+- an idle account does not keep its map: a timer frees it ``max_age`` seconds after its listing;
+- the map keeps the listing as Kore sent it, by name, and reads only the lists asked for
+  (``ListingByName``): ~10 ms of CPU for an account of 10,000 lists, where reading every one
+  took ~0.14 s (the JSON itself takes ~50 ms more either way).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import attrs
 
 from .._clock import Clock
-from .._wire.models import ContactList, name_key
+from .._wire.listing import ListingByName
+from .._wire.models import ContactList
 
 LISTING_MAX_AGE: Final = 60.0
 """Seconds a listing serves lookups after it was sent: one rate window. At Kore's pace the
 adoptions of an account then cost at most one listing a minute, however many lists they adopt."""
 
-Load = Callable[[], Awaitable[Iterable[ContactList]]]
-"""Send one listing of the account (getAllListDetails) and return its lists."""
+Load = Callable[[], Awaitable[ListingByName]]
+"""Send one listing of the account (getAllListDetails) and return its lists by name."""
 
 
 @attrs.frozen
@@ -39,7 +43,7 @@ class _Listing:
     """Listings begun before this one, plus one."""
     sent_at: float
     """Clock time the listing was begun (its wait for the account's turn included)."""
-    by_name: Mapping[str, ContactList]
+    by_name: ListingByName
 
 
 class NameIndex:
@@ -74,14 +78,13 @@ class NameIndex:
         holds; otherwise ``load`` (shared with concurrent lookups) lists again, and None means a
         listing begun after this call found no such list.
         """
-        key = name_key(name)
         asked = self._begun
         while True:
             listing = self._listing
             if listing is not None and listing.number > max(begun_after, self._dropped_at):
                 after_asked = listing.number > asked
                 if after_asked or self._clock() - listing.sent_at <= self._max_age:
-                    found = listing.by_name.get(key)
+                    found = listing.by_name.get(name)
                     if found is not None or after_asked:
                         return found
             await self._refresh(load)
@@ -96,9 +99,7 @@ class NameIndex:
         self._begun += 1
         number, sent_at = self._begun, self._clock()
         try:
-            by_name: dict[str, ContactList] = {}
-            for item in await load():
-                by_name.setdefault(name_key(item.name), item)
+            by_name = await load()
             if number > self._dropped_at:
                 self._listing = _Listing(number, sent_at, by_name)
                 # Only frees memory (a map can hold tens of thousands of lists); whether a map
