@@ -11,6 +11,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._resources.lost_answers import ADOPT_CLOCK_SKEW, not_made_by
+from kore_campaign_async._resources.names import LISTING_SPACING
 from tests.test_mock_transport import LIST, ListsFor, Script, failed, just_made, lost, ok
 from tests.test_mock_transport import lists_for as lists_for  # a fixture
 
@@ -176,6 +177,25 @@ async def test_a_listing_without_a_list_fails_the_lookup_clearly(lists_for: List
 
 
 # -- the account's name map -----------------------------------------------------------------
+
+
+async def test_waiting_for_the_accounts_next_listing_does_not_spend_the_deadline(
+    lists_for: ListsFor, client_clock: ManualClock
+) -> None:
+    # Each listing takes 2 s, so the next begins 4 x 2 s after: past a 5 s deadline.
+    second = {**LIST, "_id": "cl-2", "name": "Second"}
+    script = Script(lost(), ok([just_made(LIST)]), lost(), ok([just_made(second)]))
+
+    async def slow_listings(request: kca.HttpRequest) -> kca.RawResponse:
+        if request.url.endswith("getAllListDetails"):
+            await client_clock.sleep(2.0)
+        return script(request)
+
+    lists = lists_for(slow_listings, retry=kca.RetryPolicy(jitter=False, deadline=5.0))
+    assert (await lists.create("Renewal Due", "d")).id == "cl-1"
+    began = client_clock()
+    assert (await lists.create("Second", "d")).id == "cl-2"
+    assert client_clock() - began >= LISTING_SPACING * 2.0
 
 
 async def test_name_taken_adoptions_share_the_accounts_recent_listing(lists_for: ListsFor) -> None:

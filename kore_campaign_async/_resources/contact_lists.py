@@ -64,7 +64,8 @@ class ContactLists(ContactOperations):
     def _name_index(self, version: ApiVersion) -> NameIndex:
         index = self._names.get(version)
         if index is None:
-            index = self._names[version] = NameIndex(self._requester.clock)
+            index = NameIndex(self._requester.clock, self._requester.sleep)
+            self._names[version] = index
         return index
 
     def _lists_changed(self) -> None:

@@ -65,10 +65,13 @@ class Adopt(Recovery[ContactList]):
     async def _find(self, call: Call) -> ContactList | None:
         """Look the list up (sharing the account's recent listing); return it adopted, or None."""
         load = functools.partial(call.send, Operation(self.listing, listing_by_name))
+        waited = functools.partial(_queued, call)
         if self.always:
-            found = await self.names.find(self.spec.name, load)
+            found = await self.names.find(self.spec.name, load, waited=waited)
         else:
-            found = await self.names.find(self.spec.name, load, begun_after=self.begun_after)
+            found = await self.names.find(
+                self.spec.name, load, begun_after=self.begun_after, waited=waited
+            )
             if found is not None:
                 reason = not_made_by(self.spec, found, self.started_at)
                 if reason is not None:
@@ -88,6 +91,13 @@ class Adopt(Recovery[ContactList]):
         )
         error.attempts = call.attempts
         return error
+
+
+def _queued(call: Call, seconds: float) -> None:
+    """The lookup waited for the account's shared listing: as while queued for its turn, the
+    call's deadline clock stops (else spaced listings would spend the deadline of the calls
+    that share them)."""
+    call.deadline_at += seconds
 
 
 def listing_by_name(reply: Reply) -> ListingByName:
