@@ -6,8 +6,9 @@ machine. The chaos run adds, per request: connection resets, 500s (the client ca
 whether the create happened), 503s, commit-then-drop on creates (the list is made, the answer
 is lost), occasional 429s with a Retry-After, and a fixed-window rate limit whose windows end
 in 429 storms. The faults that leave a create's fate unknown are kept rarer than the others:
-each one makes the SDK list the whole account before retrying, and that listing grows with the
-account (its cost is measured at the end, ``lookup``). The client is the same in both runs:
+each one makes the SDK look the name up in a listing of the whole account before retrying
+(lookups that come close together share one), and that listing grows with the account (one
+lookup's cost is measured at the end, ``lookup``). The client is the same in both runs:
 defaults, no rate limit configured (the user does not know the server's), delays scaled like
 every benchmark.
 
@@ -76,17 +77,24 @@ async def _job(server: ServerProcess, count: int) -> tuple[float, CreateReport]:
         return time.perf_counter() - started, report
 
 
-async def _lookup_cost(server: ServerProcess) -> dict[str, Any]:
-    """Time one listing of the account as it now is (what each ambiguous create pays)."""
+async def _lookup_cost(server: ServerProcess, lists_now: int) -> dict[str, Any]:
+    """Time one adoption lookup in the account as it now is (what an ambiguous create pays).
+
+    A create of a name the account holds, answered "name taken", then adopting: the same
+    listing and lookup by name that a create whose answer was lost makes before retrying.
+    """
     server.configure(forget=False)  # faults and limit off; the lists stay
     async with _client(server) as client:
         lists = client.account(ACCOUNT, iid=IID).contact_lists
+        name = next(names("chaos", 1))
         server_cpu = server.cpu()
         wall, cpu = time.perf_counter(), time.process_time()
-        found = await lists.list()
+        adopted = await lists.create(name, DESCRIPTION, if_exists="adopt")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server_cpu = server.cpu() - server_cpu
-    return {"lists": len(found), "wall_s": wall, "client_cpu_s": cpu, "server_cpu_s": server_cpu}
+    if adopted.meta is None or not adopted.meta.adopted:
+        raise RuntimeError(f"{name!r} was not adopted: the lookup was not measured")
+    return {"lists": lists_now, "wall_s": wall, "client_cpu_s": cpu, "server_cpu_s": server_cpu}
 
 
 def _integrity(summary: Summary, report: CreateReport, count: int) -> dict[str, Any]:
@@ -126,8 +134,9 @@ async def run(settings: Settings, server: ServerProcess) -> dict[str, Any]:
     limit = max(10, round(CHAOS_LIMIT_SHARE * count / clean_s * WINDOW))
     server.configure(ServerRateLimit(limit=limit, window=WINDOW, mode="fixed"), FAULTS)
     chaos_s, chaos_report = await _job(server, count)
-    chaos = _integrity(server.summary([ACCOUNT]), chaos_report, count)
-    lookup = await _lookup_cost(server)
+    summary = server.summary([ACCOUNT])
+    chaos = _integrity(summary, chaos_report, count)
+    lookup = await _lookup_cost(server, len(summary.lists.get(ACCOUNT, [])))
     floor = count / limit * WINDOW
     return {
         "server_limit": {"limit": limit, "window_s": WINDOW, "mode": "fixed"},

@@ -210,8 +210,8 @@ def chaos(result: Mapping[str, Any]) -> list[str]:
         "",
         f"Chaos took {_times(result['time_ratio'])} the clean run and "
         f"{_times(result['time_over_floor'])} the {result['limit_floor_s']:.1f} s the limit "
-        f"alone requires. One listing of {lookup['lists']:,} lists (what each create whose "
-        f"answer was lost pays before retrying) took {lookup['wall_s'] * 1000:.0f} ms "
+        f"alone requires. One adoption lookup among {lookup['lists']:,} lists (what a create "
+        f"whose answer was lost pays before retrying) took {lookup['wall_s'] * 1000:.0f} ms "
         f"({lookup['client_cpu_s'] * 1000:.0f} ms client CPU, "
         f"{lookup['server_cpu_s'] * 1000:.0f} ms server CPU). "
         f"Target (zero lost, zero duplicated): {_verdict(result['meets_target'])}.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._resources.lost_answers import ADOPT_CLOCK_SKEW, not_made_by
+from kore_campaign_async._resources.names import LISTING_SPACING
 from tests.test_mock_transport import LIST, ListsFor, Script, failed, just_made, lost, ok
 from tests.test_mock_transport import lists_for as lists_for  # a fixture
 
@@ -117,7 +119,85 @@ async def test_if_exists_adopt_still_adopts_any_list_of_the_name(lists_for: List
     assert adopted.meta == kca.ResponseMeta(attempts=2, api_version="v2", adopted=True)
 
 
+# -- the lookup reads only the lists of the name --------------------------------------------
+
+
+def skipped_or_unreadable(caplog: pytest.LogCaptureFixture) -> list[int]:
+    """The listing items logged as skipped or partly unreadable, by index."""
+    return [r.__dict__["kore_item_index"] for r in caplog.records if hasattr(r, "kore_item_index")]
+
+
+async def test_a_lookup_reads_no_list_of_another_name(
+    lists_for: ListsFor, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Reading a record costs ~14 µs, an account has tens of thousands: a lookup reads its name
+    # only. These others would each log an unreadable createdAt if they were read.
+    others = [{"_id": f"cl-o{n}", "name": f"Other {n}", "createdAt": "garbage"} for n in range(3)]
+    script = Script(lost(), ok([*others, just_made(LIST)]))
+    with caplog.at_level(logging.WARNING, logger="kore_campaign_async"):
+        assert (await lists_for(script).create("Renewal Due", "d")).id == "cl-1"
+    assert skipped_or_unreadable(caplog) == []
+
+
+async def test_malformed_records_never_break_a_lookup(
+    lists_for: ListsFor, caplog: pytest.LogCaptureFixture
+) -> None:
+    listing = [
+        ["not", "an", "object"],  # 0: no name: skipped, logged
+        {"_id": "cl-x", "name": {"text": "x"}},  # 1: no readable name: skipped, logged
+        {"_id": "cl-n", "name": 5, "createdAt": []},  # 2: another name: never read
+        {"_id": None, "name": "RENEWAL DUE"},  # 3: the name, no usable id: skipped, logged
+        {"_id": "cl-bad", "name": "Renewal Due", "createdAt": "garbage"},  # 4: kept raw, logged
+        just_made(LIST),  # 5: a later record of the name: not read, the first usable one wins
+    ]
+    script = Script(lost(), ok(listing))
+    with (
+        caplog.at_level(logging.WARNING, logger="kore_campaign_async"),
+        pytest.raises(kca.ConflictError, match=r"'cl-bad'.*createdAt for it could not be read"),
+    ):
+        await lists_for(script).create("Renewal Due", "d")
+    assert skipped_or_unreadable(caplog) == [0, 1, 3, 4]
+
+
+async def test_a_lookup_adopts_the_first_usable_record_of_the_name(lists_for: ListsFor) -> None:
+    listing = [
+        {"_id": " ", "name": "Renewal Due"},
+        just_made(LIST),
+        just_made({**LIST, "_id": "x"}),
+    ]
+    script = Script(lost(), ok(listing))
+    assert (await lists_for(script).create("renewal due", "d")).id == "cl-1"
+
+
+async def test_a_listing_without_a_list_fails_the_lookup_clearly(lists_for: ListsFor) -> None:
+    script = Script(lost(), *[ok({"lists": []})] * 20)  # each retry looks again
+    with pytest.raises(kca.APIResponseDecodeError, match="'data' is not a list"):
+        await lists_for(script).create("Renewal Due", "d")
+    assert CREATE not in script.paths[1:]  # never resent without a lookup
+
+
 # -- the account's name map -----------------------------------------------------------------
+
+
+async def test_waiting_for_the_accounts_next_listing_does_not_spend_the_deadline(
+    lists_for: ListsFor, client_clock: ManualClock
+) -> None:
+    # Each listing takes 3 s and the next waits out the spacing: the second create resends
+    # past its 5 s deadline unless that wait is off its clock.
+    second = {**LIST, "_id": "cl-2", "name": "Second"}
+    script = Script(lost(), ok([just_made(LIST)]), lost(), ok([]), ok(second))
+
+    async def slow_listings(request: kca.HttpRequest) -> kca.RawResponse:
+        if request.url.endswith("getAllListDetails"):
+            await client_clock.sleep(3.0)
+        return script(request)
+
+    lists = lists_for(slow_listings, retry=kca.RetryPolicy(jitter=False, deadline=5.0))
+    assert (await lists.create("Renewal Due", "d")).id == "cl-1"
+    began = client_clock()
+    assert (await lists.create("Second", "d")).id == "cl-2"
+    assert client_clock() - began >= LISTING_SPACING * 3.0 + 3.0 > 5.0
+    assert script.paths == [CREATE, LISTING] * 2 + [CREATE]
 
 
 async def test_name_taken_adoptions_share_the_accounts_recent_listing(lists_for: ListsFor) -> None:

@@ -14,6 +14,7 @@ from aioresponses import aioresponses
 
 import kore_campaign_async as kca
 from kore_campaign_async._http.responses import decode_lists, decode_result
+from kore_campaign_async._wire.listing import ListingByName
 from kore_campaign_async._wire.models import ContactListListing
 from tests.conftest import MakeClient
 
@@ -101,6 +102,14 @@ def test_a_listing_is_a_list_with_its_meta_and_skipped_count() -> None:
     assert "skipped=1" in repr(found)
     clean = listing(GOOD)
     assert (clean.skipped, clean.meta) == (0, None)
+
+
+def test_a_listing_by_name_reads_a_list_as_the_whole_listing_does() -> None:
+    meta = kca.ResponseMeta(attempts=1, status=200)
+    items = [{"_id": "cl-n", "name": 2025, "totalRecordCount": "n/a"}, GOOD, {"name": "no id"}]
+    by_name = ListingByName(items, url=WHERE["url"], meta=meta)
+    found = [by_name.get(name) for name in ("2025", "GOOD", "No Id", "other")]
+    assert found == [*listing(*items, meta=meta), None, None]
 
 
 def test_a_clean_listing_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:

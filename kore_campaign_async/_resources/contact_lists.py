@@ -55,8 +55,11 @@ class ContactLists(ContactOperations):
         self, requester: Requester, *, api_version: ApiVersion, bulk_concurrency: int
     ) -> None:
         super().__init__(requester, api_version=api_version, bulk_concurrency=bulk_concurrency)
-        clock = requester.clock
-        self._names: dict[ApiVersion, NameIndex] = {"v1": NameIndex(clock), "v2": NameIndex(clock)}
+        clock, sleep = requester.clock, requester.sleep
+        self._names: dict[ApiVersion, NameIndex] = {
+            "v1": NameIndex(clock, sleep),
+            "v2": NameIndex(clock, sleep),
+        }
         """Per API version: the lists by name that creates adopt from."""
 
     def __repr__(self) -> str:

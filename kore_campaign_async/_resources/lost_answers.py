@@ -16,12 +16,12 @@ import attrs
 
 from .._config import ApiVersion
 from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundError
-from .._http.requester import Call, Operation, Recovery
-from .._http.responses import is_name_taken
+from .._http.requester import Call, Operation, Recovery, Reply
+from .._http.responses import decode_lists, is_name_taken
 from .._http.retry import is_ambiguous
 from .._wire.endpoints import RequestSpec
+from .._wire.listing import ListingByName
 from .._wire.models import AddContactsResult, ContactList, ContactListCreate
-from .base import contact_lists
 from .names import NameIndex
 
 ADOPT_CLOCK_SKEW: Final = 300.0
@@ -64,11 +64,14 @@ class Adopt(Recovery[ContactList]):
 
     async def _find(self, call: Call) -> ContactList | None:
         """Look the list up (sharing the account's recent listing); return it adopted, or None."""
-        load = functools.partial(call.send, Operation(self.listing, contact_lists))
+        load = functools.partial(call.send, Operation(self.listing, listing_by_name))
+        waited = functools.partial(_queued, call)
         if self.always:
-            found = await self.names.find(self.spec.name, load)
+            found = await self.names.find(self.spec.name, load, waited=waited)
         else:
-            found = await self.names.find(self.spec.name, load, begun_after=self.begun_after)
+            found = await self.names.find(
+                self.spec.name, load, begun_after=self.begun_after, waited=waited
+            )
             if found is not None:
                 reason = not_made_by(self.spec, found, self.started_at)
                 if reason is not None:
@@ -88,6 +91,23 @@ class Adopt(Recovery[ContactList]):
         )
         error.attempts = call.attempts
         return error
+
+
+def _queued(call: Call, seconds: float) -> None:
+    """The lookup waited for the account's shared listing: as while queued for its turn, the
+    call's deadline clock stops (else spaced listings would spend the deadline of the calls
+    that share them)."""
+    call.deadline_at += seconds
+
+
+def listing_by_name(reply: Reply) -> ListingByName:
+    """Decode a getAllListDetails answer for lookups by name: no list is read until asked for."""
+    payload = reply.payload
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if isinstance(data, list):
+        return ListingByName(data, url=reply.url, meta=reply.meta)
+    decode_lists(payload, method=reply.method, url=reply.url, status=reply.meta.status)
+    raise AssertionError("decode_lists read a listing without a list")  # it raised above
 
 
 def not_made_by(

@@ -9,7 +9,14 @@ from typing import Any, Final
 import attrs
 
 from ._routes import Operation, Route
-from ._store import FAKE_ORG_ID, FAKE_USER_ID, ContactListStore, NameTakenError, StoredList
+from ._store import (
+    FAKE_ORG_ID,
+    FAKE_USER_ID,
+    ContactListStore,
+    NameTakenError,
+    StoredList,
+    compact_json,
+)
 from ._validation import (
     InvalidRequest,
     contacts_page,
@@ -31,8 +38,8 @@ class Reply:
     """An answer to send: status, body and extra headers."""
 
     status: int
-    #: A JSON-able value, or a str sent as text/plain. Success bodies may hold the stored
-    #: document itself: encode the reply before the store changes again.
+    #: A JSON-able value, JSON already encoded (bytes), or a str sent as text/plain. Success
+    #: bodies may hold the stored document itself: encode the reply before the store changes.
     body: Any
     headers: Mapping[str, str] = attrs.field(factory=dict)
 
@@ -52,6 +59,8 @@ def _success(message: str, data: Any) -> Reply:
 
 
 _NOT_FOUND: Final = failure_reply(404, LIST_NOT_FOUND)
+#: A listing's answer up to its items: ``_success("", [...])`` as the server encodes it.
+_LISTING_HEAD: Final = compact_json({"status": "success", "message": "", "data": []})[:-2]
 
 
 @attrs.frozen
@@ -134,7 +143,8 @@ class ContactListApi:
     def _list(self, call: Call) -> Reply:
         list_type(call.query)
         lists = self._store.lists(call.account_id)
-        return _success("", [_shape(stored, call.route) for stored in lists])
+        items = b",".join(stored.encoded(call.route.version) for stored in lists)
+        return Reply(200, _LISTING_HEAD + items + b"]}")
 
     def _delete(self, call: Call) -> Reply:
         stored = self._find(call)

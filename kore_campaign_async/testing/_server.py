@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import json
 import socket
 import struct
 import time
@@ -27,7 +26,7 @@ from ._operations import Call, ContactListApi, Reply, errors_reply
 from ._ratelimit import RateWindows, ServerRateLimit, retry_after_headers
 from ._records import RequestLog, RequestRecord
 from ._routes import Route, header_problem, resolve
-from ._store import ContactListStore
+from ._store import ContactListStore, compact_json
 
 _WITH_BODY: Final = frozenset({"create", "update", "add_contacts"})
 # Kore's 401 code for every credential problem.
@@ -294,7 +293,7 @@ class FakeKoreServer:
         if fault is not None and fault.kind == "commit_then_answer":
             return _encode(Reply(fault.status, fault.error_body(), fault.headers))
         if kind == "malformed_json":
-            whole = _dumps(reply.body)
+            whole = _json_bytes(reply.body)
             return web.Response(body=whole[: len(whole) // 2], content_type="application/json")
         return _encode(reply)
 
@@ -307,8 +306,8 @@ class FakeKoreServer:
         return True
 
 
-def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
+def _json_bytes(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else compact_json(body)
 
 
 def _echo_auth(fault: Fault, token: str) -> Reply:
@@ -319,14 +318,11 @@ def _echo_auth(fault: Fault, token: str) -> Reply:
 
 def _encode(reply: Reply) -> web.Response:
     headers = CIMultiDict(reply.headers)
-    if isinstance(reply.body, bytes):
-        data = reply.body
-        headers.setdefault("Content-Type", "application/json")
-    elif isinstance(reply.body, str):
+    if isinstance(reply.body, str):
         data = reply.body.encode()
         headers.setdefault("Content-Type", "text/plain; charset=utf-8")
     else:
-        data = _dumps(reply.body)
+        data = _json_bytes(reply.body)
         headers.setdefault("Content-Type", "application/json")
     return web.Response(status=reply.status, body=data, headers=headers)
 

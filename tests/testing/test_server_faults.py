@@ -93,6 +93,17 @@ async def test_malformed_json_does_the_operation_and_truncates_the_answer(
     assert server.requests[0].fault == "malformed_json"
 
 
+async def test_malformed_json_truncates_a_listing_too(kore: Kore, server: FakeKoreServer) -> None:
+    await kore.create("Listed")
+    whole = (await kore.list_all()).body
+    server.faults.add(Fault("malformed_json", operation="list"))
+    answer = await kore.list_all()
+    assert isinstance(answer.body, str)
+    assert json.dumps(whole, separators=(",", ":")).startswith(answer.body)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(answer.body)
+
+
 async def test_delay_answers_normally_after_the_wait(kore: Kore, server: FakeKoreServer) -> None:
     server.faults.add(Fault("delay", delay=0.05))
     started = time.perf_counter()

@@ -267,6 +267,24 @@ async def test_list_all_answers_every_list_of_the_account_in_order(
     assert all(("lname" in item) == (version == "v1") for item in answer.body["data"])
 
 
+@BOTH
+async def test_list_all_shows_every_change_to_a_list(kore: Kore, version: str) -> None:
+    # The server encodes each list once for listings: a change must reach the next listing.
+    list_id = (await kore.create("Before", description="old")).body["data"]["_id"]
+    (before,) = (await kore.list_all(version)).body["data"]
+    await kore.op("PUT", "v2", f"/{list_id}", body={"name": "After", "description": "new"})
+    assert (await kore.add_contacts("After", ["+15550000001"])).status == 200
+    (after,) = (await kore.list_all(version)).body["data"]
+    assert (before["name"], before["description"], before["totalRecordCount"]) == (
+        "Before",
+        "old",
+        0,
+    )
+    assert (after["name"], after["description"], after["totalRecordCount"]) == ("After", "new", 1)
+    assert after["updatedAt"] >= before["updatedAt"]
+    assert after.get("lname", "after") == "after"  # v1 only
+
+
 @pytest.mark.parametrize(
     ("params", "msg"), [({}, "type: is required"), ({"type": "sms"}, "type: must be call")]
 )
