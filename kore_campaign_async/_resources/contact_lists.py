@@ -9,6 +9,7 @@ per adopted list.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any, Final, Literal
@@ -122,7 +123,7 @@ class ContactLists(ContactOperations):
         recovery = Adopt(
             spec,
             request,
-            ep.list_all(version, self._ref),
+            functools.partial(ep.list_all, version, self._ref),
             names,
             started_at=time.time(),
             begun_after=names.begun,

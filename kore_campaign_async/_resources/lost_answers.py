@@ -9,6 +9,7 @@ path (``Requester.call``) as the operation's :class:`Recovery`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Final
 
@@ -43,8 +44,9 @@ class Adopt(Recovery[ContactList]):
     spec: ContactListCreate
     request: RequestSpec
     """The create request (named in a ConflictError)."""
-    listing: RequestSpec
-    """The account's getAllListDetails, in the create's API version."""
+    listing: Callable[[], RequestSpec]
+    """Builds the account's getAllListDetails, in the create's API version (only when a
+    lookup needs it: most creates never look)."""
     names: NameIndex
     started_at: float
     """Wall-clock epoch seconds when the call began."""
@@ -64,7 +66,7 @@ class Adopt(Recovery[ContactList]):
 
     async def _find(self, call: Call) -> ContactList | None:
         """Look the list up (sharing the account's recent listing); return it adopted, or None."""
-        load = functools.partial(call.send, Operation(self.listing, listing_by_name))
+        load = functools.partial(call.send, Operation(self.listing(), listing_by_name))
         waited = functools.partial(_queued, call)
         if self.always:
             found = await self.names.find(self.spec.name, load, waited=waited)
