@@ -14,7 +14,7 @@ SETTINGS = (
     PacingSettings(),
     PacingSettings(requests=10, per=2.0, burst=3, max_pause=5.0, margin=0.0),
     PacingSettings(requests=5, per=1.0, adaptive=False),
-    # A wide margin: its catch-up (0.1 s of a 0.4 s interval) is met by the random steps.
+    # A wide margin: its catch-up (0.05 s of a 0.4 s interval) is met by the random steps.
     PacingSettings(requests=3, per=1.0, margin=0.2),
 )
 
