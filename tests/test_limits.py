@@ -329,12 +329,13 @@ async def test_a_429_holds_tasks_already_waiting_for_a_permit() -> None:
 async def test_concurrent_429s_do_not_stack() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock)
-    [sent_at] = await run_requests(limiter, clock, 1, latency=0.0)
+    admitted, sent_at = await run_requests(limiter, clock, 2, latency=0.0)
+    limiter.on_success(sent_at=admitted)
     limiter.on_rate_limited(3.0, sent_at=sent_at)
     for retry_after in (5.0, 4.0, None):
         limiter.on_rate_limited(retry_after)  # requests sent before the cut
-    assert limiter.paused_until == 5.0
-    # Cut once for the whole episode, and by at most 30 % (nothing was admitted to learn from).
+    assert limiter.paused_until == pytest.approx(clock.now + 5.0)
+    # Cut once for the whole episode, and by at most 30 % (one admitted: little to learn from).
     assert limiter.effective_limit == 42
 
 

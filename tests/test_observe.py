@@ -255,6 +255,9 @@ async def test_the_limiter_logs_its_pauses_its_cut_and_its_way_back(
     )
     async with limiter.slot() as sent_at:
         pass
+    limiter.on_success(sent_at=sent_at)
+    async with limiter.slot() as sent_at:
+        pass
     limiter.on_rate_limited(2.0, sent_at=sent_at)
     while limiter.effective_limit != 10:
         async with limiter.slot() as sent_at:

@@ -13,6 +13,7 @@ import math
 from typing import Final
 
 from .pacing import (
+    CATCH_UP,
     EPSILON,
     FORGET_WINDOWS,
     MAX_CUT,
@@ -56,6 +57,7 @@ local adaptive = ARGV[13] == '1'
 local EPSILON, MAX_CUT = {EPSILON!r}, {MAX_CUT!r}
 local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
 local RESTORE, RESTORE_GAP = {RESTORE_WINDOWS!r}, {RESTORE_GAP!r}
+local CATCH_UP = {CATCH_UP!r}
 local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
 
 local stored = redis.call('HMGET', KEYS[1], 'fp', unpack(FIELDS))
@@ -90,15 +92,15 @@ if op == 'permit' then
     if now < allowed_at - EPSILON then
       result = allowed_at - now
     else
-      s.tat = math.max(s.tat, now) + step
+      s.tat = math.max(s.tat, now - math.min(step, CATCH_UP * margin * per)) + step
       s.touched = now
     end
   end
 elseif op == 'ok' then
   s.touched = math.max(s.touched, now)
   if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
+  s.clean = s.clean + 1
   if s.limit < requests then
-    s.clean = s.clean + 1
     if s.ceiling - s.limit >= RESTORE_GAP then
       if s.clean >= RESTORE * s.limit then
         s.limit = (s.limit + s.ceiling) / 2
@@ -118,16 +120,16 @@ elseif op == '429' then
   if adaptive and sent_at >= s.cut_at then
     if s.burst > 1 then
       s.burst = 1
-    else
+      s.raised, s.clean = 0, 0
+    elseif s.epoch_ok > 0 and math.min(s.epoch_ok, s.clean) < s.limit then
       if s.raised == 1 then s.ceiling = s.limit end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)
       local observed = s.epoch_ok * per / span
       s.limit = math.max(1, MAX_CUT * s.limit, math.min(s.limit - 1, observed))
+      s.raised, s.clean = 0, 0
     end
-    s.raised = 0
     s.epoch_start = s.paused_until
     s.epoch_ok = 0
-    s.clean = 0
     s.cut_at = now
   end
   s.tat = math.max(s.tat, s.paused_until + (s.burst - 1) * interval())

@@ -14,6 +14,8 @@ SETTINGS = (
     PacingSettings(),
     PacingSettings(requests=10, per=2.0, burst=3, max_pause=5.0, margin=0.0),
     PacingSettings(requests=5, per=1.0, adaptive=False),
+    # A wide margin: its catch-up (0.05 s of a 0.4 s interval) is met by the random steps.
+    PacingSettings(requests=3, per=1.0, margin=0.2),
 )
 
 
@@ -28,12 +30,25 @@ async def test_lua_and_python_take_the_same_steps(
     state: PacingState | None = None
     now = 1_700_000_000.0
     permits: list[float] = []
+    seen: set[str] = set()
     try:
-        for _ in range(400):
-            now += rng.choice((0.0, 0.01, 0.3, 1.0, 3.0, rng.uniform(0, 10), 700.0 * rng.random()))
-            op = rng.choice(("permit", "permit", "permit", "ok", "ok", "429", "bind"))
-            sent_at = rng.choice(permits) if permits else now
+        run = 0
+        for _ in range(1000):
+            if run == 0 and rng.random() < 0.08:
+                # A run of successes, then a 429: short (a cut) or a held window (no cut).
+                run = rng.choice((3, 2 * settings.requests + 2))
+            if run:
+                run -= 1
+                now += 0.01
+                op, sent_at = ("ok", now) if run else ("429", now)
+            else:
+                now += rng.choice(
+                    (0.0, 0.01, 0.3, 1.0, 3.0, rng.uniform(0, 10), 700.0 * rng.random())
+                )
+                op = rng.choice(("permit", "permit", "permit", "ok", "ok", "429", "bind"))
+                sent_at = rng.choice(permits) if permits else now
             retry = rng.choice((None, 0.5, 2.0, 30.0, 86_400.0))
+            seen.add(_branch(state, settings, now, op, sent_at))
             state, number = pacing.step(state, settings, now, op, sent_at, retry)  # type: ignore[arg-type]
             answer = await script(
                 keys=["twin"], args=_lua.pace_args(settings, op, "twin:pause", sent_at, retry, now)
@@ -50,3 +65,27 @@ async def test_lua_and_python_take_the_same_steps(
                 ), field
     finally:
         await client.aclose()
+    # The random walk went through the branches that differ between the twins' versions.
+    if settings.margin:
+        assert "caught up" in seen
+    if settings.adaptive:
+        assert "cut" in seen
+    if settings.adaptive and settings.requests <= 10 and settings.start_burst == 1:
+        assert "429 after a held window" in seen
+
+
+def _branch(
+    state: PacingState | None, settings: PacingSettings, now: float, op: str, sent_at: float
+) -> str:
+    """Name the path ``op`` is about to take (only those worth making sure of)."""
+    if state is None:
+        return "fresh"
+    state = pacing.forget_if_idle(state, settings, now)
+    if op == "permit" and state.paused_until <= now and state.burst == 1 and state.tat < now:
+        return "caught up"
+    if op == "429" and state.burst == 1 and sent_at >= state.cut_at:
+        if pacing._blames_the_pace(state):
+            return "cut"
+        if state.epoch_ok > 0:
+            return "429 after a held window"
+    return op
