@@ -27,10 +27,6 @@ from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import ServerRateLimit
 from tests.redis_server import RedisServer
 
-# One xdist worker runs these tests one after another (--dist loadgroup), on one server: two
-# such runs at once would share the CPUs their pace assertions measure.
-pytestmark = pytest.mark.xdist_group("processes_e2e")
-
 PROCESSES: Final = 4
 ITEMS: Final = 20
 RATE: Final = 40
