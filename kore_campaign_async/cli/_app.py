@@ -16,8 +16,6 @@ from .._exceptions import ConfigurationError, KoreError, ValidationError
 from . import _exit
 from ._commands import COMMANDS, open_account, open_client
 from ._config import OPTIONS, check_redis_url, resolve_settings
-from ._demo import cmd_demo
-from ._demo_processes import cmd_demo_processes
 from ._exit import UsageError
 from ._input import InputFileError
 from ._logging import sdk_logging
@@ -47,6 +45,11 @@ async def _dispatch(
     args: argparse.Namespace, env: Mapping[str, str], out: Console, err: Console
 ) -> int:
     if args.command == "demo":
+        # Imported here: the demo brings the fake server (aiohttp.web), which every other
+        # command would otherwise load at start for nothing.
+        from ._demo import cmd_demo
+        from ._demo_processes import cmd_demo_processes
+
         given = [
             option.flag
             for option in OPTIONS
