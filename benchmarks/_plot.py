@@ -64,6 +64,7 @@ def write(goodput: Mapping[str, Any], path: Path) -> str | None:
     axes[1][0].legend(fontsize=8, loc="upper right")
     figure.suptitle("Under Kore's per-account rate limit (time compressed 60x)")
     figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)  # --plot may name a directory --out makes later
     figure.savefig(path, dpi=110)
     pyplot.close(figure)
     return None

@@ -221,3 +221,20 @@ async def test_call_path_splits_request_path_from_decoding_hooks_and_finds_the_a
     assert chain[0] is kca.ContactLists.create.__code__
     assert chain[-1].co_name == "send"
     assert len(chain) >= 3
+
+
+@pytest.mark.bench
+def test_the_plot_is_written_where_asked_even_into_a_new_directory(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from benchmarks import _plot
+    from benchmarks._goodput import MODES, SDK
+
+    runs = [
+        {"mode": mode, "client": SDK, "accounts": 1, "series": [98.0, 97.0], "series_429": [0, 0]}
+        for mode in MODES
+    ]
+    goodput = {"limit": 60, "window_s": 1.0, "runs": runs}
+    path = tmp_path / "not" / "yet" / "goodput.png"
+
+    assert _plot.write(goodput, path) is None
+    assert path.read_bytes().startswith(b"\x89PNG")
