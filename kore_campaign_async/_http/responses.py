@@ -208,6 +208,12 @@ def decode_lists(
 
     Lenient per item (see :class:`ContactListListing`); strict about the envelope.
     """
+    items = listing_items(payload, method=method, url=url, status=status)
+    return read_listing(items, url=url, meta=meta)
+
+
+def listing_items(payload: Any, *, method: str, url: str, status: int) -> list[Any]:
+    """Return a listing envelope's ``data`` items, unread; a decode error if there are none."""
     if not isinstance(payload, dict) or "data" not in payload:
         raise _no_data(payload, method=method, url=url, status=status)
     data = payload["data"]
@@ -215,7 +221,7 @@ def decode_lists(
         raise APIResponseDecodeError(
             f"{status} {method} {url}: 'data' is not a list", method=method, url=url, status=status
         )
-    return read_listing(data, url=url, meta=meta)
+    return data
 
 
 def _no_data(payload: Any, *, method: str, url: str, status: int) -> APIResponseDecodeError:

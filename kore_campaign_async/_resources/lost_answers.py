@@ -18,7 +18,7 @@ import attrs
 from .._config import ApiVersion
 from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundError
 from .._http.requester import Call, Operation, Recovery, Reply
-from .._http.responses import decode_lists, is_name_taken
+from .._http.responses import is_name_taken, listing_items
 from .._http.retry import is_ambiguous
 from .._wire.endpoints import RequestSpec
 from .._wire.listing import ListingByName
@@ -104,12 +104,10 @@ def _queued(call: Call, seconds: float) -> None:
 
 def listing_by_name(reply: Reply) -> ListingByName:
     """Decode a getAllListDetails answer for lookups by name: no list is read until asked for."""
-    payload = reply.payload
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if isinstance(data, list):
-        return ListingByName(data, url=reply.url, meta=reply.meta)
-    decode_lists(payload, method=reply.method, url=reply.url, status=reply.meta.status)
-    raise AssertionError("decode_lists read a listing without a list")  # it raised above
+    items = listing_items(
+        reply.payload, method=reply.method, url=reply.url, status=reply.meta.status
+    )
+    return ListingByName(items, url=reply.url, meta=reply.meta)
 
 
 def not_made_by(
