@@ -74,10 +74,6 @@ class Call:
     body: bytes = b""
 
 
-def _shape(stored: StoredList, route: Route) -> dict[str, Any]:
-    return stored.doc if route.version == "v1" else stored.v2()
-
-
 class ContactListApi:
     """The operations of the contact-list API over one :class:`ContactListStore`."""
 
@@ -109,7 +105,7 @@ class ContactListApi:
         fields = create_fields(json_object(call.body))
         stored = self._store.create(call.account_id, call.iid, fields)
         return _success(
-            f"Contact list {stored.name} created successfully", _shape(stored, call.route)
+            f"Contact list {stored.name} created successfully", stored.shaped(call.route.version)
         )
 
     def _update(self, call: Call) -> Reply:
@@ -138,7 +134,7 @@ class ContactListApi:
 
     def _get(self, call: Call) -> Reply:
         stored = self._find(call)
-        return _NOT_FOUND if stored is None else _success("", _shape(stored, call.route))
+        return _NOT_FOUND if stored is None else _success("", stored.shaped(call.route.version))
 
     def _list(self, call: Call) -> Reply:
         list_type(call.query)
@@ -158,7 +154,7 @@ class ContactListApi:
             return failure_reply(409, f"Contact list is in use by campaign(s): {names}")
         self._store.delete(call.account_id, stored.id)
         return _success(
-            f"Contact list {stored.name} deleted successfully", _shape(stored, call.route)
+            f"Contact list {stored.name} deleted successfully", stored.shaped(call.route.version)
         )
 
     def _contacts(self, call: Call) -> Reply:

@@ -73,6 +73,10 @@ class StoredList:
         """Return the v2 shape: the document without the v1-only fields."""
         return {key: value for key, value in self.doc.items() if key not in V1_ONLY_FIELDS}
 
+    def shaped(self, version: str) -> dict[str, Any]:
+        """Return the document in ``version``'s shape (v1 as stored, v2 without v1's fields)."""
+        return self.doc if version == "v1" else self.v2()
+
     def encoded(self, version: str) -> bytes:
         """Return the list as JSON in ``version``'s shape, encoded once until it changes.
 
@@ -82,7 +86,7 @@ class StoredList:
         """
         encoded = self._encoded.get(version)
         if encoded is None:
-            encoded = compact_json(self.doc if version == "v1" else self.v2())
+            encoded = compact_json(self.shaped(version))
             self._encoded[version] = encoded
         return encoded
 
