@@ -309,9 +309,7 @@ def _learn(state: PacingState, settings: PacingSettings, now: float) -> None:
         # The burst alone may have been the trouble (its answers may not even be counted yet).
         state.burst = 1.0
         state.raised, state.clean = 0.0, 0.0
-    elif not _blames_the_pace(state):
-        pass
-    else:
+    elif _blames_the_pace(state):
         if state.raised:  # the last climb or probe was too much: never climb that high again
             state.ceiling = state.limit
         span = max(state.paused_until - state.epoch_start, EPSILON)
