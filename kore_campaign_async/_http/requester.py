@@ -113,16 +113,14 @@ class Call:
         return ResponseMeta(attempts=self.attempts, api_version=api_version, adopted=adopted)
 
 
+@attrs.define(eq=False, repr=False)
 class _Secrets:
     """The token an attempt sent, as the ``secrets`` a decoder redacts; never shown.
 
     Not a tuple: error reporters open containers among a frame's locals.
     """
 
-    __slots__ = ("_request",)
-
-    def __init__(self, request: HttpRequest) -> None:
-        self._request = request
+    _request: HttpRequest
 
     def __iter__(self) -> Iterator[str]:
         yield self._request.headers.get(AUTH_HEADER, "")
@@ -229,6 +227,7 @@ class Requester:
             sent_at: float | None = None
             request: HttpRequest | None = None
             raw: RawResponse | None = None
+            waited = 0.0
             try:
                 if self.auth.ready_token() is None:  # before the turn: it holds no slot
                     await await_token(
@@ -245,9 +244,21 @@ class Requester:
                 ) as sent_at:
                     waited = self.clock() - queued_at
                     call.deadline_at += waited  # its clock stops meanwhile
-                    request = self._request(spec, url, call)
-                    if request is None:
+                    left = call.deadline_at - self.clock()
+                    timeout = attempt_timeout(call.timeout, left, method=spec.method, url=url)
+                    token = self.auth.ready_token()
+                    if token is None:
                         continue  # the token went stale while queued: renew it out of the slot
+                    request = HttpRequest(
+                        spec.method,
+                        url,
+                        spec.params,
+                        headers(self.account, token),
+                        spec.json,
+                        timeout,
+                        self.max_response_bytes,
+                    )
+                    del token  # error reporters record every frame's locals
                     call.attempts += 1
                     started = self.clock()
                     raw = await self.transport.send(request)
@@ -257,80 +268,49 @@ class Requester:
                 )
                 payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(request))
                 result = operation.decode(Reply(payload, spec.method, url, meta))
-            except BaseException as exc:
-                if started is not None:
-                    status = None if raw is None else raw.status
-                    self._report(spec, url, call.attempts, status, exc, started, waited)
-                if not isinstance(exc, KoreError):
-                    raise
-                if isinstance(exc, RateLimitError):
-                    if exc.request_sent:
-                        self.limiter.on_rate_limited(exc.retry_after, sent_at=sent_at)
-                    else:  # the limiter refused to wait out the account's pause: not sent
-                        exc.method, exc.url = spec.method, url
-                elif (
-                    isinstance(exc, AuthenticationError)
-                    and request is not None
-                    and self.auth.renewable
-                    and not call.token_renewed
-                ):
-                    call.token_renewed = True
-                    self.auth.invalidate(request.headers[AUTH_HEADER])
-                    observe.token_renewed(self.account.account_id, spec.operation)
-                    continue
-                elif (
-                    isinstance(exc, APITimeoutError)
-                    and request is not None
-                    and request.timeout is not call.timeout
-                ):
-                    exc.args = (f"{exc} (cut at the call's deadline)",)
-                exc.attempts = call.attempts
-                raise _bare(exc)  # noqa: B904 - exc itself, minus its frames below this one
-            self._report(spec, url, call.attempts, raw.status, None, started, waited)
-            self.limiter.on_success(sent_at=sent_at)
-            return result
-
-    def _request(self, spec: RequestSpec, url: str, call: Call) -> HttpRequest | None:
-        """Build the attempt around the cached token; None if it went stale meanwhile."""
-        left = call.deadline_at - self.clock()
-        timeout = attempt_timeout(call.timeout, left, method=spec.method, url=url)
-        # Read last, so nothing can raise while a local holds it: error reporters record
-        # every frame's locals.
-        token = self.auth.ready_token()
-        if token is None:
-            return None
-        return HttpRequest(
-            spec.method,
-            url,
-            spec.params,
-            headers(self.account, token),
-            spec.json,
-            timeout,
-            self.max_response_bytes,
-        )
-
-    def _report(
-        self,
-        spec: RequestSpec,
-        url: str,
-        attempt: int,
-        status: int | None,
-        error: BaseException | None,
-        started: float,
-        waited: float,
-    ) -> None:
-        event = AttemptEvent(
-            operation=spec.operation,
-            method=spec.method,
-            url=url,
-            account_id=self.account.account_id,
-            attempt=attempt,
-            status=status,
-            error=error,
-            elapsed=self.clock() - started,
-            waited=waited,
-        )
-        observe.attempt(event)
-        on_attempt = self.hooks.on_attempt
-        if on_attempt is not None:
-            on_attempt(event)
+                failure: BaseException | None = None
+            except BaseException as exc:  # reported first, then raised outside this block
+                failure = exc
+            if started is not None:
+                event = AttemptEvent(
+                    operation=spec.operation,
+                    method=spec.method,
+                    url=url,
+                    account_id=self.account.account_id,
+                    attempt=call.attempts,
+                    status=None if raw is None else raw.status,
+                    error=failure,
+                    elapsed=self.clock() - started,
+                    waited=waited,
+                )
+                observe.attempt(event)
+                if self.hooks.on_attempt is not None:
+                    self.hooks.on_attempt(event)
+            if failure is None:
+                self.limiter.on_success(sent_at=sent_at)
+                return result
+            if not isinstance(failure, KoreError):
+                raise failure
+            if isinstance(failure, RateLimitError):
+                if failure.request_sent:
+                    self.limiter.on_rate_limited(failure.retry_after, sent_at=sent_at)
+                else:  # the limiter refused to wait out the account's pause: not sent
+                    failure.method, failure.url = spec.method, url
+            elif (
+                isinstance(failure, AuthenticationError)
+                and request is not None
+                and self.auth.renewable
+                and not call.token_renewed
+            ):
+                call.token_renewed = True
+                self.auth.invalidate(request.headers[AUTH_HEADER])
+                observe.token_renewed(self.account.account_id, spec.operation)
+                continue
+            elif (
+                isinstance(failure, APITimeoutError)
+                and request is not None
+                and request.timeout is not call.timeout
+            ):
+                failure.args = (f"{failure} (cut at the call's deadline)",)
+            failure.attempts = call.attempts
+            raise _bare(failure)
