@@ -146,7 +146,8 @@ class AiohttpTransport:
         # A session belongs to the loop it was made on: the caller's, or ours at first use.
         self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def _open_session(self) -> aiohttp.ClientSession:
+        """Return the session to send with, made now if need be, or raise why there is none."""
         if self._closed:
             raise ClientClosedError("the client is closed; create a new CampaignClient")
         loop = asyncio.get_running_loop()
@@ -182,7 +183,14 @@ class AiohttpTransport:
 
     async def send(self, request: HttpRequest) -> RawResponse:
         """Send one request and read the whole answer (up to its limit); never retries."""
-        session = self._get_session()
+        session = self._session
+        if (
+            session is None
+            or session.closed
+            or self._closed
+            or self._loop is not asyncio.get_running_loop()
+        ):
+            session = self._open_session()
         data = None if request.json is None else _ENCODER.encode(request.json).encode()
         timeout = request.timeout
         # Raised after the except blocks, so an unsafe aiohttp error is not even __context__.
