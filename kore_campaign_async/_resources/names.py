@@ -83,18 +83,14 @@ class NameIndex:
         self._next_at = -math.inf
         """Clock time the next listing may begin."""
         self._listing: _Listing | None = None
-        self._begun = 0
+        self.begun = 0
+        """Listings begun so far: a later listing has a higher number (read-only outside)."""
         self._dropped_at = 0
         self._loading: asyncio.Event | None = None
 
-    @property
-    def begun(self) -> int:
-        """Listings begun so far: a later listing has a higher number."""
-        return self._begun
-
     def drop(self) -> None:
         """Forget the map and any listing in flight (the account changed a list)."""
-        self._dropped_at = self._begun
+        self._dropped_at = self.begun
         self._listing = None
 
     def _free(self, number: int) -> None:
@@ -111,7 +107,7 @@ class NameIndex:
         listing begun after this call found no such list. ``waited`` is told each wait for
         the spacing or for a listing another lookup sent.
         """
-        asked = self._begun
+        asked = self.begun
         while True:
             listing = self._listing
             if listing is not None and listing.number > max(begun_after, self._dropped_at):
@@ -140,8 +136,8 @@ class NameIndex:
             if wait > 0:
                 await self._sleep(wait)
                 waited(wait)
-            self._begun += 1
-            number, sent_at = self._begun, self._clock()
+            self.begun += 1
+            number, sent_at = self.begun, self._clock()
             by_name = await load()
             if number > self._dropped_at:
                 self._listing = _Listing(number, sent_at, by_name)
