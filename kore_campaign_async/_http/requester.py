@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -39,6 +39,7 @@ from .retry import RetryBudget, RetryEvent, RetryPolicy, is_ambiguous, run_with_
 from .transport import HttpRequest, RawResponse, Transport
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 U = TypeVar("U")
 
 
@@ -50,15 +51,13 @@ class Hooks:
     on_retry: Callable[[RetryEvent], None] | None = None
 
 
-@attrs.frozen
-class Reply:
-    """A success answer, as an operation's decoder sees it."""
+class Decoder(Protocol[T_co]):
+    """How a success answer becomes an operation's result (``decode_result`` is one, with
+    its ``cls`` given): ``payload`` is the answer's JSON, Kore's envelope already checked."""
 
-    payload: Any
-    """The answer's JSON, Kore's envelope already checked."""
-    method: str
-    url: str
-    meta: ResponseMeta
+    def __call__(
+        self, payload: Any, /, *, method: str, url: str, status: int, meta: ResponseMeta
+    ) -> T_co: ...
 
 
 class Recovery(Generic[T]):
@@ -85,7 +84,7 @@ class Operation(Generic[T]):
     """One API operation: the request, how its answer becomes ``T``, lost-answer handling."""
 
     request: RequestSpec
-    decode: Callable[[Reply], T]
+    decode: Decoder[T]
     recovery: Recovery[T] = attrs.field(factory=Recovery)
 
 
@@ -267,7 +266,9 @@ class Requester:
                     attempts=call.attempts, status=raw.status, api_version=spec.api_version
                 )
                 payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(request))
-                result = operation.decode(Reply(payload, spec.method, url, meta))
+                result = operation.decode(
+                    payload, method=spec.method, url=url, status=raw.status, meta=meta
+                )
                 failure: BaseException | None = None
             except BaseException as exc:  # reported first, then raised outside this block
                 failure = exc

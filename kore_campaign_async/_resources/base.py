@@ -3,43 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable
 from typing import Literal, TypeVar
 
 from .._config import ApiVersion, Timeout
-from .._http.requester import Operation, Recovery, Reply, Requester
-from .._http.responses import decode_lists, decode_result
+from .._http.requester import Decoder, Operation, Recovery, Requester
+from .._http.responses import decode_result
 from .._http.retry import RetryPolicy
 from .._quota.store import Lease
 from .._wire.endpoints import RequestSpec
-from .._wire.models import ContactList
 from .._wire.validation import check_api_version
 
 T = TypeVar("T")
 CallTimeout = Timeout | float | Literal["default"] | None
 
 
-def model(cls: type[T]) -> Callable[[Reply], T]:
+def model(cls: type[T]) -> Decoder[T]:
     """Return a decoder of an answer's ``data`` into ``cls``, meta included."""
-
-    def decode_model(reply: Reply) -> T:
-        return decode_result(
-            reply.payload,
-            cls,
-            method=reply.method,
-            url=reply.url,
-            status=reply.meta.status,
-            meta=reply.meta,
-        )
-
-    return decode_model
-
-
-def contact_lists(reply: Reply) -> list[ContactList]:
-    """Decode an answer's ``data`` into contact lists, each with the answer's meta."""
-    return decode_lists(
-        reply.payload, method=reply.method, url=reply.url, status=reply.meta.status, meta=reply.meta
-    )
+    return functools.partial(decode_result, cls=cls)
 
 
 class AccountResource:
@@ -83,7 +65,7 @@ class AccountResource:
     def _call(
         self,
         request: RequestSpec,
-        decode: Callable[[Reply], T],
+        decode: Decoder[T],
         *,
         retry: RetryPolicy | None,
         timeout: CallTimeout,

@@ -20,6 +20,7 @@ from .._bulk.sync import sync
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import ValidationError
 from .._http.requester import Requester
+from .._http.responses import decode_lists
 from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import create_body
@@ -35,7 +36,7 @@ from .._wire.validation import (
     check_id,
     check_name,
 )
-from .base import contact_lists, model
+from .base import model
 from .contacts import ContactOperations
 from .lost_answers import Adopt, GoneAfterLostAnswer
 from .names import NameIndex
@@ -161,7 +162,7 @@ class ContactLists(ContactOperations):
     ) -> list[ContactList]:
         """Return every contact list of the account (getAllListDetails; not paginated)."""
         request = ep.list_all(self._version(api_version), self._ref)
-        return await self._call(request, contact_lists, retry=retry, timeout=timeout)
+        return await self._call(request, decode_lists, retry=retry, timeout=timeout)
 
     async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
         """Return the list called ``name`` (any case), or None."""

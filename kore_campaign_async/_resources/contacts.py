@@ -10,11 +10,10 @@ from typing import Any, Final, Literal
 
 from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion, Timeout
 from .._exceptions import APIResponseDecodeError, ValidationError
-from .._http.requester import Reply
 from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import CONTACT_WIRE, converter
-from .._wire.models import AddContactsResult, Contact, ContactPage
+from .._wire.models import AddContactsResult, Contact, ContactPage, ResponseMeta
 from .._wire.validation import check_id, check_json_text, check_name, check_positive_int
 from .base import AccountResource, model
 from .lost_answers import NeverResend
@@ -117,13 +116,13 @@ class ContactOperations(AccountResource):
         if not body:
             raise ValidationError("contacts", "must contain at least one contact")
 
-        def added(reply: Reply) -> AddContactsResult:
-            message = reply.payload.get("message") if isinstance(reply.payload, Mapping) else None
+        def added(payload: Any, /, *, meta: ResponseMeta, **_: object) -> AddContactsResult:
+            message = payload.get("message") if isinstance(payload, Mapping) else None
             return AddContactsResult(
                 list_name=list_name,
                 submitted=len(body),
                 message=message if isinstance(message, str) else "",  # never "None" for a null
-                meta=reply.meta,
+                meta=meta,
             )
 
         return await self._call(

@@ -11,18 +11,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from .._config import ApiVersion
 from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundError
-from .._http.requester import Call, Operation, Recovery, Reply
+from .._http.requester import Call, Operation, Recovery
 from .._http.responses import is_name_taken, listing_items
 from .._http.retry import is_ambiguous
 from .._wire.endpoints import RequestSpec
 from .._wire.listing import ListingByName
-from .._wire.models import AddContactsResult, ContactList, ContactListCreate
+from .._wire.models import AddContactsResult, ContactList, ContactListCreate, ResponseMeta
 from .names import NameIndex
 
 ADOPT_CLOCK_SKEW: Final = 300.0
@@ -102,12 +102,12 @@ def _queued(call: Call, seconds: float) -> None:
     call.deadline_at += seconds
 
 
-def listing_by_name(reply: Reply) -> ListingByName:
+def listing_by_name(
+    payload: Any, /, *, method: str, url: str, status: int, meta: ResponseMeta
+) -> ListingByName:
     """Decode a getAllListDetails answer for lookups by name: no list is read until asked for."""
-    items = listing_items(
-        reply.payload, method=reply.method, url=reply.url, status=reply.meta.status
-    )
-    return ListingByName(items, url=reply.url, meta=reply.meta)
+    items = listing_items(payload, method=method, url=url, status=status)
+    return ListingByName(items, url=url, meta=meta)
 
 
 def not_made_by(
