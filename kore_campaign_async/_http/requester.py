@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
@@ -86,6 +86,11 @@ class Operation(Generic[T]):
     request: RequestSpec
     decode: Decoder[T]
     recovery: Recovery[T] = attrs.field(factory=Recovery)
+
+
+#: The recovery of an operation with nothing special to do after a lost answer.
+NO_RECOVERY: Final[Recovery[Any]] = Recovery()
+CallTimeout = Timeout | float | Literal["default"] | None
 
 
 @attrs.define(eq=False)
@@ -170,17 +175,25 @@ class Requester:
 
     async def call(
         self,
-        operation: Operation[T],
+        request: RequestSpec,
+        decode: Decoder[T],
         *,
-        policy: RetryPolicy | None = None,
-        timeout: Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: CallTimeout = "default",
+        recovery: Recovery[T] = NO_RECOVERY,
     ) -> T:
-        """Run ``operation`` under the retry policy; return its decoded result."""
-        policy = policy or self.policy
+        """Run one operation under the retry policy; return its decoded result.
+
+        ``retry`` and ``timeout`` override the client's for this call (``timeout``: a
+        Timeout, seconds in all, or None for no limit).
+        """
+        operation = Operation(request, decode, recovery)
+        policy = retry or self.policy
+        call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
         # The deadline bounds attempts, retry waits and account-pause waits, from one start.
         deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
-        call = Call(self, timeout or self.timeout, policy, deadline_at)
-        spec, account_id = operation.request, self.account.account_id
+        call = Call(self, call_timeout, policy, deadline_at)
+        spec, account_id = request, self.account.account_id
         with observe.call(spec.operation, account_id, spec.method, self.base_url + spec.path):
             return await run_with_retries(
                 functools.partial(self._attempt, operation, call),

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from .._config import ApiVersion, Timeout
-from .._http.requester import Decoder, Operation, Recovery, Requester
+from .._config import ApiVersion
+from .._http.requester import Decoder, Requester
 from .._http.responses import decode_result
-from .._http.retry import RetryPolicy
 from .._quota.store import Lease
-from .._wire.endpoints import RequestSpec
 from .._wire.validation import check_api_version
 
 T = TypeVar("T")
-CallTimeout = Timeout | float | Literal["default"] | None
 
 
 def model(cls: type[T]) -> Decoder[T]:
@@ -61,19 +57,3 @@ class AccountResource:
 
     def _version(self, api_version: ApiVersion | None) -> ApiVersion:
         return self._default_version if api_version is None else check_api_version(api_version)
-
-    def _call(
-        self,
-        request: RequestSpec,
-        decode: Decoder[T],
-        *,
-        retry: RetryPolicy | None,
-        timeout: CallTimeout,
-        recovery: Recovery[T] | None = None,
-    ) -> Awaitable[T]:
-        """Run one operation through the request path (retries, limits, auth, decoding)."""
-        operation = (
-            Operation(request, decode) if recovery is None else Operation(request, decode, recovery)
-        )
-        call_timeout = None if timeout == "default" else Timeout.coerce(timeout)
-        return self._requester.call(operation, policy=retry, timeout=call_timeout)

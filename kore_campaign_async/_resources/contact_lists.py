@@ -130,7 +130,7 @@ class ContactLists(ContactOperations):
             begun_after=names.begun,
             always=if_exists == "adopt",
         )
-        return await self._call(
+        return await self._requester.call(
             request,
             _LIST,
             retry=retry,
@@ -151,7 +151,7 @@ class ContactLists(ContactOperations):
         """Return one contact list by id (NotFoundError if there is none)."""
         check_id("list_id", list_id)
         request = ep.get(self._version(api_version), self._ref, list_id)
-        return await self._call(request, _LIST, retry=retry, timeout=timeout)
+        return await self._requester.call(request, _LIST, retry=retry, timeout=timeout)
 
     async def list(
         self,
@@ -162,7 +162,7 @@ class ContactLists(ContactOperations):
     ) -> list[ContactList]:
         """Return every contact list of the account (getAllListDetails; not paginated)."""
         request = ep.list_all(self._version(api_version), self._ref)
-        return await self._call(request, decode_lists, retry=retry, timeout=timeout)
+        return await self._requester.call(request, decode_lists, retry=retry, timeout=timeout)
 
     async def find(self, name: str, *, api_version: ApiVersion | None = None) -> ContactList | None:
         """Return the list called ``name`` (any case), or None."""
@@ -240,7 +240,7 @@ class ContactLists(ContactOperations):
         )
         request = ep.update(version, self._ref, list_id, body)
         try:
-            return await self._call(request, _UPDATED, retry=retry, timeout=timeout)
+            return await self._requester.call(request, _UPDATED, retry=retry, timeout=timeout)
         finally:
             self._lists_changed()
 
@@ -260,7 +260,7 @@ class ContactLists(ContactOperations):
         check_id("list_id", list_id)
         version = self._version(api_version)
         try:
-            return await self._call(
+            return await self._requester.call(
                 ep.delete(version, self._ref, list_id),
                 _LIST,
                 retry=retry,

@@ -43,7 +43,7 @@ class ContactOperations(AccountResource):
         check_positive_int("limit", limit, maximum=DEFAULT_CONTACTS_PAGE_SIZE)
         version = self._version(api_version)
         request = ep.contacts(version, self._ref, list_id, skip=skip, limit=limit)
-        return await self._call(request, _PAGE, retry=retry, timeout=timeout)
+        return await self._requester.call(request, _PAGE, retry=retry, timeout=timeout)
 
     async def iter_contacts(
         self,
@@ -125,7 +125,7 @@ class ContactOperations(AccountResource):
                 meta=meta,
             )
 
-        return await self._call(
+        return await self._requester.call(
             ep.add_contacts(self._ref, list_name, body),
             added,
             retry=retry,
