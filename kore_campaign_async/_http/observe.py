@@ -97,11 +97,11 @@ class call:  # lower case: read as a verb, ``with observe.call(...):``
         self._token = _CURRENT.set(self)
         telemetry = TELEMETRY
         # Asked at each call's start, as an application may install its providers after
-        # importing us: two reads of the API's globals (see Telemetry.traces). While none is
+        # importing us: two reads of the API's globals (see Telemetry.meters). While none is
         # installed nothing records, and nothing here calls into the telemetry.
         if telemetry is not None and (
-            telemetry.traces._TRACER_PROVIDER is not None
-            or telemetry.meters._METER_PROVIDER is not None
+            telemetry.meters._METER_PROVIDER is not None
+            or telemetry.traces._TRACER_PROVIDER is not None
         ):
             self.telemetry = telemetry
             self.span = telemetry.start_call(self.name, self.account_id, self.method, self.url)

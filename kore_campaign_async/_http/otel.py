@@ -84,8 +84,8 @@ class Telemetry:
 
     def __init__(self, trace: ModuleType, context: ModuleType, metrics: ModuleType) -> None:
         self._trace = trace
-        #: Where the API keeps its global providers: ``traces._TRACER_PROVIDER`` and
-        #: ``meters._METER_PROVIDER``, None until an application sets one (once, for good).
+        #: Where the API keeps its global providers: ``meters._METER_PROVIDER`` and
+        #: ``traces._TRACER_PROVIDER``, None until an application sets one (once, for good).
         #: :mod:`.observe` reads them at each call's start, in-line, to make no call here
         #: while nothing records: the API's getters look in ``os.environ`` each time (0.7 µs
         #: each) while none is set.
