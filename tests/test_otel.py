@@ -7,13 +7,15 @@ tests, so each test uses an account of its own and reads only that account's poi
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import Any, cast
 
 import pytest
-from opentelemetry import metrics, trace
+from opentelemetry import context, metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -226,3 +228,114 @@ def test_the_sdk_works_without_opentelemetry_installed() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "None cl-1\n", "")
+
+
+#: Runs in a process of its own: OpenTelemetry's global providers can be set once per process,
+#: and the rest of this module has set them.
+_INSTALLED_LATER = """
+import asyncio, json
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+import kore_campaign_async as kca
+from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._http import otel
+from kore_campaign_async.testing import MockTransport, json_response
+
+entered = []
+for name in ("start_call", "attempt", "retrying", "end_call", "paused"):
+    def spy(self, *args, _real=getattr(otel.Telemetry, name), _name=name, **kwargs):
+        entered.append(_name)
+        return _real(self, *args, **kwargs)
+    setattr(otel.Telemetry, name, spy)
+
+answers = []
+def answer(request):
+    if answers.pop(0) == 503:
+        return json_response({"errors": [{"msg": "busy"}]}, status=503)
+    return json_response({"status": "success", "data": {"_id": "cl-1", "name": "N"}})
+
+exporter, reader = InMemorySpanExporter(), InMemoryMetricReader()
+
+def requests():
+    return {
+        point.attributes["http.response.status_code"]: point.value
+        for resource in reader.get_metrics_data().resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "kore.client.requests"
+        for point in metric.data.data_points
+    }
+
+async def main():
+    clock = ManualClock()
+    client = kca.CampaignClient(
+        "https://kore.test", token="t", rate_limit=None, clock=clock, sleep=clock.sleep,
+        transport=MockTransport(answer), retry=kca.RetryPolicy(jitter=False),
+    )
+    lists = client.account("acct-later", iid="st-1").contact_lists
+    phases = {}
+
+    async def phase(name):
+        answers[:] = [503, 200]
+        await lists.get("cl-1")
+        phases[name] = {
+            "entered": entered[:],
+            "spans": sorted(span.name for span in exporter.get_finished_spans()),
+            "requests": requests() if metrics_set else {},
+        }
+        entered.clear()
+        exporter.clear()
+
+    metrics_set = False
+    await phase("none")
+    metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+    metrics_set = True
+    await phase("meters")
+    tracing = TracerProvider()
+    tracing.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(tracing)
+    await phase("both")
+    await client.aclose()
+    print(json.dumps(phases))
+
+asyncio.run(main())
+"""
+
+
+def test_providers_installed_after_import_are_used_and_none_costs_nothing() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INSTALLED_LATER],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    none, meters, both = json.loads(done.stdout).values()
+    assert none == {"entered": [], "spans": [], "requests": {}}  # the telemetry not entered
+    # Instruments made at import (the API's proxies) forward to the provider set later.
+    assert meters == {
+        "entered": ["start_call", "attempt", "attempt"],
+        "spans": [],
+        "requests": {"503": 1, "200": 1},
+    }
+    assert both == {
+        "entered": ["start_call", "attempt", "retrying", "attempt", "end_call"],
+        "spans": ["GET", "GET", "kore.contact_lists.get"],
+        "requests": {"503": 2, "200": 2},
+    }
+
+
+async def test_spans_still_come_should_the_api_move_its_globals(
+    make_client: MakeClient, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An API whose metrics module keeps its provider elsewhere than where observe looks.
+    moved = cast(ModuleType, SimpleNamespace(get_meter=metrics.get_meter))
+    monkeypatch.setattr(observe, "TELEMETRY", otel.Telemetry(trace, context, moved))
+    await scripted(make_client, Script(ok(LIST)), account="acct-moved").get("cl-1")
+    call, [attempt] = by_name(spans.get_finished_spans())
+    assert (call.name, attempt.name) == ("kore.contact_lists.get", "GET")

@@ -2,7 +2,7 @@
 
 The request path calls in here at a few points (a call starts and ends, an attempt ends, a
 retry waits, a token is renewed, a 429 pauses an account...); each logs on its logger and, when
-OpenTelemetry is installed, feeds :mod:`.otel`'s spans and metrics.
+OpenTelemetry is installed and a provider set, feeds :mod:`.otel`'s spans and metrics.
 
 Loggers (children of ``kore_campaign_async``; configure that one to see them all):
 
@@ -46,7 +46,7 @@ from typing import Final
 import attrs
 
 from .events import AttemptEvent
-from .otel import TELEMETRY, CallSpan
+from .otel import TELEMETRY, CallSpan, Telemetry
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")
@@ -71,32 +71,45 @@ def qualified(operation: str) -> str:
     return QUALIFIED.get(operation, operation)
 
 
-@attrs.define(eq=False, on_setattr=attrs.setters.NO_OP)  # its converter runs in __init__ only
+@attrs.define(eq=False)
 class call:  # lower case: read as a verb, ``with observe.call(...):``
     """Observe one SDK call while the block runs: its span, and its final error at INFO.
 
-    While it runs it is the call's state, which its attempts report into.
+    While it runs it is the call's state, which its attempts report into. ``operation`` is
+    the request path's name of it (``create``); ``name`` its public one
+    (``contact_lists.create``), looked up on entering.
     """
 
-    operation: str = attrs.field(converter=qualified)
+    operation: str
     account_id: str
     method: str
     url: str
+    name: str = attrs.field(default="", init=False)
+    telemetry: Telemetry | None = attrs.field(default=None, init=False)
+    """The telemetry, while an OpenTelemetry provider is installed (then it records)."""
     span: CallSpan | None = attrs.field(default=None, init=False)
     attempts: int = attrs.field(default=0, init=False)
     status: int | None = attrs.field(default=None, init=False)
-    _token: contextvars.Token[call | None] | None = attrs.field(default=None, init=False)
+    _token: contextvars.Token[call | None] = attrs.field(init=False)
 
     def __enter__(self) -> None:
+        self.name = QUALIFIED.get(self.operation, self.operation)  # qualified(), in-line
         self._token = _CURRENT.set(self)
-        if TELEMETRY is not None:
-            self.span = TELEMETRY.start_call(self.operation, self.account_id, self.method, self.url)
+        telemetry = TELEMETRY
+        # Asked at each call's start, as an application may install its providers after
+        # importing us: two reads of the API's globals (see Telemetry.meters). While none is
+        # installed nothing records, and nothing here calls into the telemetry.
+        if telemetry is not None and (
+            telemetry.meters._METER_PROVIDER is not None
+            or telemetry.traces._TRACER_PROVIDER is not None
+        ):
+            self.telemetry = telemetry
+            self.span = telemetry.start_call(self.name, self.account_id, self.method, self.url)
 
     def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
-        if self._token is not None:
-            _CURRENT.reset(self._token)
-        if TELEMETRY is not None and self.span is not None:
-            TELEMETRY.end_call(self.span, self.attempts, self.status, error)
+        _CURRENT.reset(self._token)
+        if self.telemetry is not None and self.span is not None:
+            self.telemetry.end_call(self.span, self.attempts, self.status, error)
         if isinstance(error, Exception):
             _failed(self, error)
 
@@ -110,14 +123,14 @@ def _failed(state: call, error: Exception) -> None:
     status = getattr(error, "status", None)
     http_log.info(
         "%s for account %s failed after %d attempt(s): %s: %s",
-        state.operation,
+        state.name,
         state.account_id,
         state.attempts,
         type(error).__name__,
         error,
         extra={
             "kore_account_id": state.account_id,
-            "kore_operation": state.operation,
+            "kore_operation": state.name,
             "kore_attempt": state.attempts,
             "kore_status": status if isinstance(status, int) else None,
             "kore_error_type": type(error).__name__,
@@ -126,11 +139,10 @@ def _failed(state: call, error: Exception) -> None:
 
 
 def attempt(event: AttemptEvent) -> None:
-    """Report one ended HTTP attempt: a DEBUG line, its span and metrics."""
+    """Report one ended HTTP attempt: a DEBUG line; its span and metrics as part of a call."""
     state = _CURRENT.get()
     if state is not None:
         state.attempts, state.status = event.attempt, event.status
-    name = qualified(event.operation)
     if http_log.isEnabledFor(logging.DEBUG):
         error = None if event.error is None else type(event.error).__name__
         outcome = event.status if error is None else f"{event.status or '-'} {error}"
@@ -144,7 +156,7 @@ def attempt(event: AttemptEvent) -> None:
             event.waited,
             extra={
                 "kore_account_id": event.account_id,
-                "kore_operation": name,
+                "kore_operation": QUALIFIED.get(event.operation, event.operation),
                 "kore_method": event.method,
                 "kore_url": event.url,
                 "kore_attempt": event.attempt,
@@ -154,8 +166,8 @@ def attempt(event: AttemptEvent) -> None:
                 "kore_wait": event.waited,
             },
         )
-    if TELEMETRY is not None:
-        TELEMETRY.attempt(event, name, traced=state is not None and state.span is not None)
+    if state is not None and state.telemetry is not None:
+        state.telemetry.attempt(event, state.name, traced=state.span is not None)
 
 
 def retrying(operation: str, attempt: int, wait: float, error: BaseException) -> None:
@@ -176,14 +188,14 @@ def retrying(operation: str, attempt: int, wait: float, error: BaseException) ->
             "kore_error_type": type(error).__name__,
         },
     )
-    if TELEMETRY is not None and state is not None and state.span is not None:
-        TELEMETRY.retrying(state.span, attempt, wait)
+    if state is not None and state.telemetry is not None and state.span is not None:
+        state.telemetry.retrying(state.span, attempt, wait)
 
 
 def budget_ran_dry(available: int, capacity: int) -> None:
     """Report the retry budget refusing a retry for the first time since it was full."""
     state = _CURRENT.get()
-    first = "" if state is None else f"; first refused: {state.operation} for {state.account_id}"
+    first = "" if state is None else f"; first refused: {state.name} for {state.account_id}"
     http_log.warning(
         "retry budget spent (%d of %d tokens left): failed calls fail fast until successes "
         "refill it%s",
@@ -192,7 +204,7 @@ def budget_ran_dry(available: int, capacity: int) -> None:
         first,
         extra={
             "kore_account_id": None if state is None else state.account_id,
-            "kore_operation": None if state is None else state.operation,
+            "kore_operation": None if state is None else state.name,
             "kore_attempt": None if state is None else state.attempts,
             "kore_budget_available": available,
             "kore_budget_capacity": capacity,

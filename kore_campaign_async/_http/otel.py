@@ -1,10 +1,12 @@
 """OpenTelemetry spans and metrics for the request path, when ``opentelemetry-api`` is installed.
 
 The import is guarded once, here: without OpenTelemetry :data:`TELEMETRY` is None and the
-request path (through :mod:`.observe`) makes no call into this module at all. With the API
-installed but no SDK configured, the API's own no-op tracer and meter take the calls. Spans and
-instruments come from the global providers (``trace.set_tracer_provider``,
-``metrics.set_meter_provider``), under the instrumentation scope ``kore_campaign_async``.
+request path (through :mod:`.observe`) makes no call into this module at all; nor while the API
+is installed and no provider is set, which :mod:`.observe` checks at each call's start, so that
+an application may set its providers after importing us. Spans and instruments come from the
+global providers (``trace.set_tracer_provider``, ``metrics.set_meter_provider``), under the
+instrumentation scope ``kore_campaign_async``; the instruments, made at import, are the API's
+proxies until a meter provider is set, then forward to it.
 
 Spans
     ``kore.<resource>.<operation>`` (INTERNAL, e.g. ``kore.contact_lists.create``): one per SDK
@@ -82,6 +84,16 @@ class Telemetry:
 
     def __init__(self, trace: ModuleType, context: ModuleType, metrics: ModuleType) -> None:
         self._trace = trace
+        #: Where the API keeps its global providers: ``meters._METER_PROVIDER`` and
+        #: ``traces._TRACER_PROVIDER``, None until an application sets one (once, for good).
+        #: :mod:`.observe` reads them at each call's start, in-line, to make no call here
+        #: while nothing records: the API's getters look in ``os.environ`` each time (0.7 µs
+        #: each) while none is set.
+        self.traces: ModuleType | type[_Unknown] = _Unknown
+        self.meters: ModuleType | type[_Unknown] = _Unknown
+        meters: ModuleType = getattr(metrics, "_internal", metrics)
+        if hasattr(trace, "_TRACER_PROVIDER") and hasattr(meters, "_METER_PROVIDER"):
+            self.traces, self.meters = trace, meters
         self._context = context
         self._version = _version()
         self._provider: object = None
@@ -197,12 +209,22 @@ class Telemetry:
         self.pause.record(seconds, {"kore.account_id": account_id})
 
 
+class _Unknown:
+    """Stands in for the API's globals should a later version rename them: "maybe set", so
+    every call asks :class:`Telemetry`, which asks the API's public getters."""
+
+    _TRACER_PROVIDER = _METER_PROVIDER = True
+
+
 def load() -> Telemetry | None:
     """Return the telemetry, or None when OpenTelemetry is not installed."""
     try:
         from opentelemetry import context, metrics, trace
     except ImportError:
         return None
+    # A provider named by OTEL_PYTHON_TRACER_PROVIDER is set on the first ask: ask now (as
+    # Telemetry's get_meter does for the meter provider), so that the globals show it.
+    trace.get_tracer_provider()
     return Telemetry(trace, context, metrics)
 
 
