@@ -160,26 +160,21 @@ class AccountLimiter:
         pause (after a 429) longer than ``max_pause`` seconds or ending after ``deadline_at``
         (clock time), or longer than ``max_wait`` seconds in all for the turn.
         """
-        turn = self._turn((max_pause, deadline_at))
-        if max_wait is None:
-            sent_at = await turn
-        else:
+        if max_wait is not None:
+            # The same turn, entered in a task that within() cancels after max_wait.
+            turn = self.slot(max_pause=max_pause, deadline_at=deadline_at)
             try:
-                sent_at = await within(max_wait, self._sleep, turn)
+                sent_at = await within(max_wait, self._sleep, turn.__aenter__())
             except Expired:
                 raise self._no_turn(max_wait) from None
-        try:
-            yield sent_at
-        finally:
-            self._running -= 1
-            self._slots.release()
-
-    async def _turn(self, bounds: Bounds) -> float:
-        """Wait, in FIFO order, for a slot, then for a permit; return when the permit began.
-
-        Without a rate the permit is the end of any pause: with no pause and nobody waiting
-        for a permit ahead, there is nothing to wait for.
-        """
+            try:
+                yield sent_at
+            finally:
+                await turn.__aexit__(None, None, None)
+            return
+        # In FIFO order, a slot, then a permit. Without a rate the permit is the end of any
+        # pause: with no pause and nobody waiting for a permit ahead, nothing to wait for.
+        bounds = (max_pause, deadline_at)
         now = self._clock()
         if self._paused_until - now > EPSILON:
             refuse_long_pause(self._paused_until, now, bounds)
@@ -194,7 +189,11 @@ class AccountLimiter:
                 self._slots.release()
                 raise
         self._running += 1
-        return now
+        try:
+            yield now
+        finally:
+            self._running -= 1
+            self._slots.release()
 
     def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
         """Pause the whole account after a 429 (every process sharing the store, too).
