@@ -499,3 +499,18 @@ async def test_a_slot_taken_within_max_wait_is_released_when_the_body_fails() ->
     assert seen_in_flight == [1]
     assert (limiter.in_flight, limiter.waiting) == (0, 0)
     assert await no_hang(enter_within(limiter, 0.0)) == 0.0  # the slot is free at once
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+async def test_a_turn_won_just_as_its_caller_is_cancelled_is_passed_on(turns: int) -> None:
+    # max_wait takes the turn in a task of its own: it can win the turn a loop turn before
+    # its caller hears it, and the caller can be cancelled in between.
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    call = asyncio.ensure_future(enter_within(limiter, 5.0))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    call.cancel()
+    await asyncio.gather(call, return_exceptions=True)
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+    assert await no_hang(enter(limiter)) == 0.0

@@ -163,10 +163,15 @@ class AccountLimiter:
         if max_wait is not None:
             # The same turn, entered in a task that within() cancels after max_wait.
             turn = self.slot(max_pause=max_pause, deadline_at=deadline_at)
+            entering = asyncio.ensure_future(turn.__aenter__())
             try:
-                sent_at = await within(max_wait, self._sleep, turn.__aenter__())
+                sent_at = await within(max_wait, self._sleep, entering)
             except Expired:
                 raise self._no_turn(max_wait) from None
+            except BaseException:
+                if entering.done() and not entering.cancelled() and entering.exception() is None:
+                    await turn.__aexit__(None, None, None)  # won as we were cancelled: pass on
+                raise
             try:
                 yield sent_at
             finally:
