@@ -482,3 +482,35 @@ async def test_max_wait_bounds_the_whole_turn_and_leaves_no_trace() -> None:
 async def enter_within(limiter: AccountLimiter, max_wait: float) -> float:
     async with limiter.slot(max_wait=max_wait) as sent_at:
         return sent_at
+
+
+async def test_a_slot_taken_within_max_wait_is_released_when_the_body_fails() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    seen_in_flight = []
+
+    async def send_and_fail() -> None:
+        async with limiter.slot(max_wait=5.0):
+            seen_in_flight.append(limiter.in_flight)
+            raise RuntimeError("send failed")
+
+    with pytest.raises(RuntimeError, match="send failed"):
+        await send_and_fail()
+    assert seen_in_flight == [1]
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+    assert await no_hang(enter_within(limiter, 0.0)) == 0.0  # the slot is free at once
+
+
+@pytest.mark.parametrize("turns", [1, 2, 3])
+async def test_a_turn_won_just_as_its_caller_is_cancelled_is_passed_on(turns: int) -> None:
+    # max_wait takes the turn in a task of its own: it can win the turn a loop turn before
+    # its caller hears it, and the caller can be cancelled in between.
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=1)
+    call = asyncio.ensure_future(enter_within(limiter, 5.0))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    call.cancel()
+    await asyncio.gather(call, return_exceptions=True)
+    assert (limiter.in_flight, limiter.waiting) == (0, 0)
+    assert await no_hang(enter(limiter)) == 0.0

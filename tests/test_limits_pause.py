@@ -189,3 +189,37 @@ async def test_one_429_pauses_the_account_for_at_most_two_windows_by_default() -
     capped = limiter_for(clock, RateLimit(60, 60.0, max_pause=5.0))
     capped.on_rate_limited(86_400.0)
     assert capped.paused_until == pytest.approx(clock.now + 5.0)
+
+
+async def test_without_a_rate_a_pause_heard_while_queued_is_waited_out_after_the_slot() -> None:
+    # No rate: nothing to wait for once a slot is free, unless a pause began meanwhile.
+    clock = ManualClock()
+    limiter = limiter_for(clock, rate=None, concurrency=1)
+    held = limiter.slot()
+    await held.__aenter__()
+    queued = asyncio.ensure_future(enter(limiter, max_pause=60.0))
+    await settle()
+    limiter.on_rate_limited(30.0)  # within its bound: it keeps its place
+    await settle()
+    assert not queued.done()
+    await held.__aexit__(None, None, None)
+    assert await queued == pytest.approx(30.0)
+    assert_idle(limiter)
+
+
+async def test_a_waiter_refused_and_cancelled_before_it_runs_leaks_nothing() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, concurrency=1)
+    held = limiter.slot()
+    await held.__aenter__()
+    refused = asyncio.ensure_future(enter(limiter, max_pause=120.0))
+    behind = asyncio.ensure_future(enter(limiter, max_pause=math.inf))
+    await settle()
+    limiter.on_rate_limited(600.0)  # wakes the bounded waiter to refuse...
+    refused.cancel()  # ...and it is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await refused
+    assert limiter.waiting == 1
+    await held.__aexit__(None, None, None)  # the slot goes to the call behind, not lost
+    assert await behind == pytest.approx(600.0)
+    assert_idle(limiter)

@@ -1,41 +1,36 @@
-"""Queueing primitives for the account limiter: a FIFO semaphore whose waiters can be woken."""
+"""Queueing for the account limiter: a FIFO semaphore whose queued waiters can be woken."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class Waiter:
-    """A call waiting in a limiter, with the longest account pause it accepts."""
+class FifoSemaphore(Generic[T]):
+    """A semaphore that serves waiters strictly in arrival order and binds to no loop.
 
-    __slots__ = ("deadline_at", "fut", "max_pause")
-
-    def __init__(self, max_pause: float, deadline_at: float) -> None:
-        self.max_pause = max_pause
-        self.deadline_at = deadline_at
-        #: What the call awaits now; resolving it with False wakes the call to re-check.
-        self.fut: asyncio.Future[bool] | None = None
-
-
-class FifoSemaphore:
-    """A semaphore that serves waiters strictly in arrival order and binds to no loop."""
+    Each waiter queues with a tag (the limiter's: the pause it accepts); :meth:`wake` picks
+    queued waiters by their tag and wakes them without a unit, to re-check why they wait.
+    """
 
     def __init__(self, value: int) -> None:
         self._free = value
-        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._waiters: deque[tuple[asyncio.Future[bool], T]] = deque()
 
     @property
     def waiting(self) -> int:
         """Tasks queued for a unit."""
-        return sum(1 for fut in self._waiters if not fut.done())
+        return sum(1 for fut, _ in self._waiters if not fut.done())
 
-    async def acquire(self, waiter: Waiter | None = None) -> bool:
+    async def acquire(self, tag: T) -> bool:
         """Take a unit, queueing behind earlier waiters.
 
-        Return False, holding nothing and out of the queue, when ``waiter.fut`` was resolved
-        with False (the limiter woke the call to re-check a pause).
+        Return False, holding nothing and out of the queue, when :meth:`wake` picked ``tag``.
         """
         # A free unit nobody is queued for. Checked in this order so the O(n) count only
         # runs in the rare free-but-queued case.
@@ -43,9 +38,8 @@ class FifoSemaphore:
             self._free -= 1
             return True
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiters.append(fut)
-        if waiter is not None:
-            waiter.fut = fut
+        entry = (fut, tag)
+        self._waiters.append(entry)
         try:
             got = await fut
         except asyncio.CancelledError:
@@ -55,21 +49,24 @@ class FifoSemaphore:
             else:
                 # release() may already have dropped our cancelled future.
                 with contextlib.suppress(ValueError):
-                    self._waiters.remove(fut)
+                    self._waiters.remove(entry)
             raise
-        finally:
-            if waiter is not None:
-                waiter.fut = None
         if not got:
             with contextlib.suppress(ValueError):
-                self._waiters.remove(fut)
+                self._waiters.remove(entry)
         return got
 
     def release(self) -> None:
         """Hand the unit to the first live waiter, or free it."""
         while self._waiters:
-            fut = self._waiters.popleft()
+            fut, _ = self._waiters.popleft()
             if not fut.done():
                 fut.set_result(True)
                 return
         self._free += 1
+
+    def wake(self, which: Callable[[T], bool]) -> None:
+        """Wake every queued waiter whose tag ``which`` picks: its :meth:`acquire` says False."""
+        for fut, tag in self._waiters:
+            if not fut.done() and which(tag):
+                fut.set_result(False)

@@ -16,7 +16,8 @@ from .._exceptions import ConfigurationError, RateLimitError
 from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit, require_positive_int
 from .._quota.store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 from . import observe
-from .fifo import FifoSemaphore, Waiter
+from .fifo import FifoSemaphore
+from .pauses import Bounds, not_sent, outlasts, refuse_long_pause
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
 # and one answer never pauses such an account longer than two default windows.
@@ -93,12 +94,13 @@ class AccountLimiter:
         # The store's permit behind each yielded time, until its outcome is reported.
         self._permits: dict[float, Permit] = {}
         self._reports: set[asyncio.Task[object]] = set()
-        self._slots = FifoSemaphore(max_concurrency)
+        # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
+        self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
         # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
-        self._permit_turn = FifoSemaphore(1)
+        self._permit_turn: FifoSemaphore[Bounds] = FifoSemaphore(1)
         self._permit_waiting = 0
-        # Callers with bounds on the pause they accept: woken when a pause grows.
-        self._bounded: set[Waiter] = set()
+        # The permit turn's holder while it sleeps: its alarm, and the pause it accepts.
+        self._napping: tuple[asyncio.Future[bool], Bounds] | None = None
         self._running = 0
         # This process's view of the account's pause (the store's is the truth).
         self._paused_until = -math.inf
@@ -158,36 +160,45 @@ class AccountLimiter:
         pause (after a 429) longer than ``max_pause`` seconds or ending after ``deadline_at``
         (clock time), or longer than ``max_wait`` seconds in all for the turn.
         """
-        bound = math.inf if max_wait is None else max_wait
-        try:
-            sent_at = await within(bound, self._sleep, self._acquire(max_pause, deadline_at))
-        except Expired:
-            raise self._no_turn(bound) from None
-        try:
-            yield sent_at
-        finally:
-            self._running -= 1
-            self._slots.release()
-
-    async def _acquire(self, max_pause: float, deadline_at: float) -> float:
-        waiter = None
-        if max_pause < math.inf or deadline_at < math.inf:
-            waiter = Waiter(max_pause, deadline_at)
-            self._bounded.add(waiter)
-        try:
-            self._refuse_long_pause(waiter)
-            while not await self._slots.acquire(waiter):
-                self._refuse_long_pause(waiter)
+        if max_wait is not None:
+            # The same turn, entered in a task that within() cancels after max_wait.
+            turn = self.slot(max_pause=max_pause, deadline_at=deadline_at)
+            entering = asyncio.ensure_future(turn.__aenter__())
             try:
-                now = await self._acquire_permit(waiter)
+                sent_at = await within(max_wait, self._sleep, entering)
+            except Expired:
+                raise self._no_turn(max_wait) from None
+            except BaseException:
+                if entering.done() and not entering.cancelled() and entering.exception() is None:
+                    await turn.__aexit__(None, None, None)  # won as we were cancelled: pass on
+                raise
+            try:
+                yield sent_at
+            finally:
+                await turn.__aexit__(None, None, None)
+            return
+        # In FIFO order, a slot, then a permit. Without a rate the permit is the end of any
+        # pause: with no pause and nobody waiting for a permit ahead, nothing to wait for.
+        bounds = (max_pause, deadline_at)
+        now = self._clock()
+        if self._paused_until - now > EPSILON:
+            refuse_long_pause(self._paused_until, now, bounds)
+        while not await self._slots.acquire(bounds):
+            refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
+        now = self._clock()
+        free = self._settings is None and not self._permit_waiting
+        if not (free and self._paused_until - now <= EPSILON):
+            try:
+                now = await self._wait_for_permit(bounds)
             except BaseException:
                 self._slots.release()
                 raise
-        finally:
-            if waiter is not None:
-                self._bounded.discard(waiter)
         self._running += 1
-        return now
+        try:
+            yield now
+        finally:
+            self._running -= 1
+            self._slots.release()
 
     def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
         """Pause the whole account after a 429 (every process sharing the store, too).
@@ -281,16 +292,17 @@ class AccountLimiter:
             self._bound = True
         return await self._store.permit(self._key, self._settings)
 
-    async def _acquire_permit(self, waiter: Waiter | None) -> float:
+    async def _wait_for_permit(self, bounds: Bounds) -> float:
+        """Wait for the permit turn, then until a permit is granted and no pause runs."""
         self._permit_waiting += 1
         try:
-            self._refuse_long_pause(waiter)
-            while not await self._permit_turn.acquire(waiter):
-                self._refuse_long_pause(waiter)
+            refuse_long_pause(self._paused_until, self._clock(), bounds)
+            while not await self._permit_turn.acquire(bounds):
+                refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
             try:
                 while True:
                     now = self._clock()
-                    self._refuse_long_pause(waiter, now)
+                    refuse_long_pause(self._paused_until, now, bounds)
                     if self._settings is None:
                         wait = self._paused_until - now
                         if wait <= EPSILON:
@@ -303,10 +315,10 @@ class AccountLimiter:
                             return now
                         if permit.pause > 0:
                             self._heard_pause(permit.pause)
-                            self._refuse_long_pause(waiter, now)
+                            refuse_long_pause(self._paused_until, now, bounds)
                         wait = permit.wait
                     # Re-check after waking: a 429 may have moved the time.
-                    await self._nap(wait, waiter)
+                    await self._nap(wait, bounds)
             finally:
                 self._permit_turn.release()
         finally:
@@ -316,28 +328,6 @@ class AccountLimiter:
         if len(self._permits) >= _REMEMBERED_PERMITS:
             del self._permits[next(iter(self._permits))]
         self._permits[sent_at] = permit
-
-    def _outlasts(self, waiter: Waiter, now: float) -> bool:
-        """Return whether the account pause lasts longer than ``waiter`` accepts."""
-        left = self._paused_until - now
-        return left > EPSILON and (
-            left > waiter.max_pause or self._paused_until > waiter.deadline_at
-        )
-
-    def _refuse_long_pause(self, waiter: Waiter | None, now: float | None = None) -> None:
-        if waiter is None:
-            return
-        if now is None:
-            now = self._clock()
-        if not self._outlasts(waiter, now):
-            return
-        left = self._paused_until - now
-        why = (
-            f"longer than this call's max_retry_after ({waiter.max_pause:g}s)"
-            if left > waiter.max_pause
-            else "past this call's deadline"
-        )
-        raise _not_sent(f"account paused by a 429 for another {left:.3f}s, {why}: not sent", left)
 
     def _no_turn(self, waited: float) -> RateLimitError:
         """Return the error of a call that gave up on its turn: when would one come? The
@@ -349,38 +339,34 @@ class AccountLimiter:
             per_request = self._rate.per / (self.effective_limit or self._rate.requests)
             estimate = max(estimate, (self.waiting + 1) * per_request)
         why = f"no turn within max_queue_wait ({waited:g}s), {self.waiting} other calls queued"
-        return _not_sent(f"{why}: not sent", estimate or None)
+        return not_sent(f"{why}: not sent", estimate or None)
 
     def _wake_outlasted(self, now: float) -> None:
-        """Wake every bounded waiter the (grown) pause outlasts, wherever it waits."""
-        for waiter in self._bounded:
-            fut = waiter.fut
-            if fut is not None and not fut.done() and self._outlasts(waiter, now):
-                fut.set_result(False)
+        """Wake every waiter the (grown) pause outlasts, wherever it waits, to refuse."""
 
-    async def _nap(self, delay: float, waiter: Waiter | None) -> None:
-        """Sleep ``delay``, or less when a pause this waiter will not wait out arrives."""
-        if waiter is None:
-            await self._sleep(delay)
-            return
+        def outlasted(bounds: Bounds) -> bool:
+            return outlasts(self._paused_until, now, bounds)
+
+        self._slots.wake(outlasted)
+        self._permit_turn.wake(outlasted)
+        if self._napping is not None:
+            alarm, bounds = self._napping
+            if not alarm.done() and outlasted(bounds):
+                alarm.set_result(False)
+
+    async def _nap(self, delay: float, bounds: Bounds) -> None:
+        """Sleep ``delay``, or less when a pause this call will not wait out arrives."""
         alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         nap = asyncio.ensure_future(self._sleep(delay))
-        waiter.fut = alarm
+        self._napping = (alarm, bounds)
         try:
             await asyncio.wait((nap, alarm), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            waiter.fut = None
+            self._napping = None
             if not nap.done():
                 nap.cancel()
         if not nap.cancelled() and nap.done():
             nap.result()  # a failing sleep still raises
-
-
-def _not_sent(message: str, retry_after: float | None) -> RateLimitError:
-    """The refusal of a call the limiter will not wait for (the requester names the request)."""
-    return RateLimitError(
-        message, retry_after=retry_after, request_sent=False, status=429, method="", url=""
-    )
 
 
 def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
