@@ -214,7 +214,7 @@ async def test_call_path_splits_request_path_from_decoding_hooks_and_finds_the_a
     request_path = {code.co_name for code in found.request_path}
     hooks = {code.co_name for code in found.decoding_hooks}
     assert {"create", "decode_result", "create_body"} <= request_path
-    assert {"structure", "_structure_str"} <= hooks
+    assert {"structure", "read", "_structure_datetime"} <= hooks
     assert "decode_result" not in hooks
     # While the server answers, the create waits in the transport, the create outermost.
     chain = found.deepest

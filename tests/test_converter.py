@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 import attrs
@@ -185,8 +186,38 @@ def test_json_objects_are_copied_not_shared() -> None:
     found = converter.structure(data, kca.ContactList)
     assert found.mapping == data["mapping"]
     assert found.mapping is not data["mapping"]
-    with pytest.raises(AttributeError):
-        converter.structure({"_id": "x", "mapping": ["not", "an", "object"]}, kca.ContactList)
+
+
+@pytest.mark.parametrize("value", [["not", "an", "object"], [["a", 1]], [], "ab", 7, True])
+def test_json_object_fields_refuse_what_is_not_a_json_object(value: object) -> None:
+    """Never a list of pairs read as an object (what ``dict(value)`` would do)."""
+    with pytest.raises(TypeError, match="expected a JSON object, got"):
+        converter.structure({"_id": "x", "apiConfigurations": value}, kca.ContactList)
+
+
+def test_json_objects_from_any_mapping_keep_their_keys_and_values() -> None:
+    data = MappingProxyType({"_id": "x", "mapping": MappingProxyType({"phone": {"col": 1}})})
+    found = converter.structure(data, kca.ContactList)
+    assert found.mapping == {"phone": {"col": 1}}
+    assert type(found.mapping) is dict
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"), [(int, True), (int, False), (str, True), (bool, 2), (bool, 1.0)]
+)
+def test_a_scalar_of_another_json_type_goes_by_the_rule_not_as_it_is(
+    kind: type[Any], value: object
+) -> None:
+    """A boolean is an int to Python, but no whole number or text to Kore; 1.0 is no boolean."""
+    with pytest.raises(TypeError):
+        converter.structure(value, kind)
+
+
+@pytest.mark.parametrize(("kind", "value"), [(int, 7), (str, "7"), (bool, False)])
+def test_a_scalar_of_its_own_type_is_taken_as_it_is(kind: type[Any], value: object) -> None:
+    found = converter.structure(value, kind)
+    assert found == value
+    assert type(found) is kind
 
 
 def _str_fields(cls: type[Any]) -> list[str]:

@@ -95,6 +95,24 @@ def test_rate_limit_message_in_any_answer(status: int) -> None:
     assert err.retry_after == 3.0
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "You have EXCEEDED THE PER-MINUTE RATE LIMIT, try later",
+        "Account acct-1: exceeded the per-minute rate limit.",
+    ],
+)
+def test_rate_limit_message_in_other_words_or_case(message: str) -> None:
+    assert isinstance(fail(200, {"status": "success", "message": message}), kca.RateLimitError)
+    assert isinstance(fail(400, {"errors": [{"msg": message}]}), kca.RateLimitError)
+
+
+@pytest.mark.parametrize("message", ["Contact list created successfully", "rate limit: 60/min", ""])
+def test_a_success_message_that_names_no_exceeded_limit_is_a_success(message: str) -> None:
+    payload = {"status": "success", "message": message, "data": {"_id": "x"}}
+    assert decode(raw(200, payload), method="POST", url="u") == payload
+
+
 def test_429_without_retry_after() -> None:
     err = fail(429, {"errors": [{"msg": "slow down", "code": 429}]})
     assert isinstance(err, kca.RateLimitError)

@@ -9,12 +9,12 @@ models through the converter, or an :class:`APIResponseDecodeError` that says wh
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, cast
 
 import attrs
 
-from .._config import RATE_LIMIT_MESSAGE
 from .._exceptions import (
     APIResponseDecodeError,
     APIStatusError,
@@ -45,7 +45,9 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     422: BadRequestError,
     429: RateLimitError,
 }
-_RATE_LIMIT_HINT = "exceeded the per-minute rate limit"
+#: Kore's per-minute rate-limit message (``RATE_LIMIT_MESSAGE``), found in any case anywhere in
+#: a message; a compiled pattern, so the success path checks its ``message`` in one C call.
+_RATE_LIMIT_TEXT = re.compile(re.escape("exceeded the per-minute rate limit"), re.IGNORECASE)
 _MAX_TEXT = 2000  # keep error bodies readable; Kore never sends long JSON errors
 
 
@@ -89,10 +91,6 @@ def error_detail(parsed: object, status: int) -> ErrorDetail:
     return ErrorDetail(message or f"HTTP {status}", code, parsed)
 
 
-def is_rate_limit_message(message: str) -> bool:
-    return message == RATE_LIMIT_MESSAGE or _RATE_LIMIT_HINT in message.lower()
-
-
 def status_error(
     raw: RawResponse,
     *,
@@ -118,7 +116,7 @@ def status_error(
         "headers": redactor.headers(raw.headers),
         "code": detail.code,
     }
-    if raw.status == 429 or is_rate_limit_message(detail.message):
+    if raw.status == 429 or _RATE_LIMIT_TEXT.search(detail.message):
         return RateLimitError(detail.message, retry_after=parse_retry_after(raw.headers), **common)
     cls = _STATUS_ERRORS.get(raw.status)
     if cls is None:
@@ -166,7 +164,7 @@ def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = 
     if isinstance(payload, dict):
         failed = str(payload.get("status", "")).lower() == "failure"
         message = payload.get("message")
-        rate_limited = isinstance(message, str) and is_rate_limit_message(message)
+        rate_limited = isinstance(message, str) and _RATE_LIMIT_TEXT.search(message)
         if failed or rate_limited or ("errors" in payload and "data" not in payload):
             raise status_error(raw, method=method, url=url, parsed=payload, secrets=secrets)
     return payload
