@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import signal
 import socket
@@ -18,6 +19,9 @@ from typing import Final
 
 # Generous: a cold start on a loaded CI machine. A healthy start takes milliseconds.
 _START_TIMEOUT: Final = 10.0
+#: Free ports tried by a first start whose port was taken meanwhile.
+_PORT_TRIES: Final = 5
+_PROCESS_ID: Final = re.compile(rb"process_id:(\d+)\r\n")
 
 
 def redis_server_binary() -> str | None:
@@ -47,6 +51,7 @@ class RedisServer:
         self.workdir = workdir
         self.port = _free_port()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._started_once = False
 
     @property
     def url(self) -> str:
@@ -59,10 +64,25 @@ class RedisServer:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:
-        """Start the server (again, on the same port) and wait until it answers PING."""
+        """Start the server (again, on the same port) and wait until it answers.
+
+        The first start moves to another free port should its port be taken meanwhile (it was
+        free when picked, and another process may have bound it since); a restart keeps its
+        port. Only our own process counts as answering, never another server on the port.
+        """
+        for _ in range(1 if self._started_once else _PORT_TRIES):
+            if self._launch():
+                self._started_once = True
+                return
+            if not self._started_once:
+                self.port = _free_port()
+        raise RuntimeError(f"redis-server could not listen on 127.0.0.1:{self.port}")
+
+    def _launch(self) -> bool:
+        """Run redis-server on ``self.port``; True once it answers, False if it exited."""
         if self.running:
-            return
-        self._proc = subprocess.Popen(
+            return True
+        proc = self._proc = subprocess.Popen(
             [
                 self.binary,
                 *("--port", str(self.port), "--bind", "127.0.0.1"),
@@ -73,12 +93,14 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + _START_TIMEOUT
-        while not self._answers_ping():
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self._proc.returncode}")
+        while not self._answers(proc.pid):
+            if proc.poll() is not None:
+                self._proc = None
+                return False
             if time.monotonic() > deadline:
-                raise RuntimeError("redis-server did not answer PING in time")
+                raise RuntimeError("redis-server did not answer in time")
             time.sleep(0.005)
+        return True
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL): connections drop, all data is lost."""
@@ -104,10 +126,17 @@ class RedisServer:
         self.kill()
         self.start()
 
-    def _answers_ping(self) -> bool:
+    def _answers(self, pid: int) -> bool:
+        """Whether the server on our port is process ``pid`` (INFO server names its pid)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
+                sock.sendall(b"INFO server\r\n")
+                answer = b""
+                while (found := _PROCESS_ID.search(answer)) is None:
+                    block = sock.recv(65536)
+                    if not block:
+                        return False
+                    answer += block
         except OSError:
             return False
+        return int(found.group(1)) == pid
