@@ -1,8 +1,9 @@
 """The one request path: retry( attempt: token -> turn -> send -> decode ) -> the model.
 
-Every operation is an :class:`Operation`: its request (built pure, by ``_wire.endpoints``), how
-a success answer becomes its result, and how it survives a lost answer (:class:`Recovery`).
-``Requester.call`` runs tenacity around one attempt, so a backoff sleep never holds a
+A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
+``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
+it needs one, how it survives a lost answer (a :class:`Recovery`): together an
+:class:`Operation`. ``Requester.call`` runs tenacity around one attempt, so a backoff sleep never holds a
 concurrency slot or a rate permit, and every operation counts attempts, retries and fails
 the same way. Each attempt reports to the account limiter (429s pause the whole account)
 and to the caller's hooks.
@@ -193,8 +194,8 @@ class Requester:
         # The deadline bounds attempts, retry waits and account-pause waits, from one start.
         deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
         call = Call(self, call_timeout, policy, deadline_at)
-        spec, account_id = request, self.account.account_id
-        with observe.call(spec.operation, account_id, spec.method, self.base_url + spec.path):
+        url = self.base_url + request.path
+        with observe.call(request.operation, self.account.account_id, request.method, url):
             return await run_with_retries(
                 functools.partial(self._attempt, operation, call),
                 policy=policy,
@@ -202,7 +203,7 @@ class Requester:
                 clock=self.clock,
                 sleep=self.sleep,
                 deadline_at=lambda: call.deadline_at,  # it moves while the call queues
-                operation=spec.operation,
+                operation=request.operation,
                 on_retry=self.hooks.on_retry,
                 may_retry=operation.recovery.may_resend,
             )
