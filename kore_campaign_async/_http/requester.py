@@ -3,9 +3,9 @@
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
 it needs one, how it survives a lost answer (a :class:`Recovery`): together an
-:class:`Operation`. ``Requester.call`` runs tenacity around one attempt, so a backoff sleep never holds a
-concurrency slot or a rate permit, and every operation counts attempts, retries and fails
-the same way. Each attempt reports to the account limiter (429s pause the whole account)
+:class:`Operation`. ``Requester.call`` runs tenacity around one attempt, so a backoff sleep
+never holds a concurrency slot or a rate permit, and every operation counts attempts, retries
+and fails the same way. Each attempt reports to the account limiter (429s pause the whole account)
 and to the caller's hooks.
 
 Time is bounded (``_http.bounds``): the token is awaited before the account's turn, so a slow
