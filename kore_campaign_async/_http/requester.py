@@ -257,9 +257,8 @@ class Requester:
                 ) as sent_at:
                     waited = self.clock() - queued_at
                     call.deadline_at += waited  # its clock stops meanwhile
-                    left, timeout = call.deadline_at - self.clock(), call.timeout
-                    if left < (timeout.total or math.inf):  # the deadline comes first: cut
-                        timeout = attempt_timeout(timeout, left, method=spec.method, url=url)
+                    left = call.deadline_at - self.clock()
+                    timeout = attempt_timeout(call.timeout, left, method=spec.method, url=url)
                     token = self.auth.ready_token()
                     if token is None:
                         continue  # the token went stale while queued: renew it out of the slot
