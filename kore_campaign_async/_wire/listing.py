@@ -91,11 +91,8 @@ def _raw_name(item: Any) -> str | None:
     """Return the item's name as reading it would, or None if it has none."""
     if not isinstance(item, Mapping):
         return None
-    name = item.get("name")
-    if type(name) is str:
-        return name
     try:  # a number reads as its text; anything else is no name
-        return converter.structure(name, str)
+        return converter.structure(item.get("name"), str)
     except Exception:  # the str hook refuses with TypeError; never fatal
         return None
 
