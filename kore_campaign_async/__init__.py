@@ -35,8 +35,8 @@ from ._exceptions import (
     ValidationError,
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.policy import RetryBudget, RetryEvent, RetryPolicy
 from ._http.requester import Hooks
-from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
 from ._observe.events import AttemptEvent
 from ._quota.limiter import AccountLimiter

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Final, Generic, TypeVar
 
 from ._exceptions import ConfigurationError
-from ._http.retry import RetryBudget
+from ._http.policy import RetryBudget
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 

@@ -24,8 +24,8 @@ from ._config import (
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.policy import RetryBudget, RetryPolicy
 from ._http.requester import Hooks, Requester
-from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit

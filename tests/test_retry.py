@@ -1,6 +1,7 @@
 """Retry decisions, policy validation, the retry budget and run_with_retries.
 
-``attempts`` on the errors a call raises is the request path's to set: see test_requester.py.
+``attempts`` on the errors a call raises is the request path's to set: see
+tests/http/test_request_path.py.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ from kore_campaign_async._exceptions import (
     TokenError,
     ValidationError,
 )
-from kore_campaign_async._http.retry import (
+from kore_campaign_async._http.policy import (
     RetryBudget,
     RetryEvent,
     RetryPolicy,
     is_ambiguous,
     is_retryable,
-    run_with_retries,
 )
+from kore_campaign_async._http.responses import status_error
+from kore_campaign_async._http.retry import run_with_retries
+from kore_campaign_async._http.transport import RawResponse
 from tests.conftest import RecordingSleep
 
 URL = "https://platform.kore.ai/x"
@@ -299,7 +302,7 @@ async def test_retry_after_on_other_statuses_is_honoured(
     client_clock: ManualClock, client_sleep: RecordingSleep, code: int
 ) -> None:
     cls = InternalServerError if code >= 500 else APIStatusError
-    fn, _ = failing(status(cls, code, headers={"Retry-After": "1.75"}))
+    fn, _ = failing(status(cls, code, retry_after=1.75))
     await run(fn, client_clock, client_sleep, RetryPolicy(jitter=False))
     assert client_sleep.waits == [1.75]
 
@@ -307,7 +310,7 @@ async def test_retry_after_on_other_statuses_is_honoured(
 async def test_too_long_retry_after_on_a_503_raises_the_503_at_once(
     client_clock: ManualClock, client_sleep: RecordingSleep
 ) -> None:
-    error = status(InternalServerError, 503, headers={"retry-after-ms": "121000"})
+    error = status(InternalServerError, 503, retry_after=121.0)
     assert error.retry_after == 121.0
     fn, seen = failing(error)
     with pytest.raises(InternalServerError) as caught:
@@ -331,8 +334,9 @@ async def test_too_long_retry_after_on_a_503_raises_the_503_at_once(
 def test_every_status_error_reads_retry_after(
     headers: dict[str, str], expected: float | None
 ) -> None:
-    assert status(InternalServerError, 503, headers=headers).retry_after == expected
-    assert status(BadRequestError, 400, headers=headers).retry_after == expected
+    for code in (503, 400):
+        answer = RawResponse(code, headers, b"")
+        assert status_error(answer, method="POST", url=URL).retry_after == expected
     # Given explicitly (as for a 429), the value wins over the headers.
     assert status(InternalServerError, 503, headers=headers, retry_after=4.0).retry_after == 4.0
 
@@ -370,7 +374,6 @@ async def test_exhausted_budget_fails_fast(
     assert seen == [1, 2, 3]  # two retries of cost 5, the third refused
     assert caught.value.last_error is errors[2]
     assert caught.value.__cause__ is errors[2]
-    assert caught.value.attempts == 3
     assert budget.available == 0
     # The next call fails fast after its first failure: no more storms.
     fn, seen = failing(status(InternalServerError, 503))

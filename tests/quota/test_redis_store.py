@@ -215,20 +215,20 @@ async def test_a_bounded_waiter_in_another_process_is_refused_when_a_pause_arriv
             AccountLimiter(rate, 4, clock=time.monotonic, sleep=asyncio.sleep, store=s, key=KEY)
             for s in (first, second)
         ]
-        async with limiters[0].slot() as sent_at:
+        async with limiters[0].slot() as turn:
             pass
         await asyncio.wait_for(second._subscriber.listening.wait(), 2)
 
         async def wait_in_second() -> float:
             async with limiters[1].slot(max_pause=10.0) as later:
-                return later
+                return later.began
 
         # The second process's call sleeps towards its permit, about 100 s away...
         waiter = asyncio.ensure_future(wait_in_second())
         await asyncio.sleep(0.05)
         assert not waiter.done()
         # ...until the first process's 429 pauses the account for longer than it accepts.
-        limiters[0].on_rate_limited(60.0, sent_at=sent_at)
+        turn.rate_limited(60.0)
         with pytest.raises(RateLimitError) as caught:
             await asyncio.wait_for(waiter, 2)
         assert caught.value.request_sent is False
