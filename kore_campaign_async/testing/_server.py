@@ -55,6 +55,7 @@ class FakeKoreServer:
         seed: int = 0,
         require_jti: bool = False,
         host: str = "127.0.0.1",
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         known = (
             dict(apps) if apps is not None else {self.DEFAULT_CLIENT_ID: self.DEFAULT_CLIENT_SECRET}
@@ -68,7 +69,8 @@ class FakeKoreServer:
         self.faults = FaultPlan(seed)
         self._seed = seed
         self._clock = clock
-        self._verifier = TokenVerifier(known, require_jti=require_jti)
+        # Tokens' exp, nbf and iat are Unix times: checked on this clock.
+        self._verifier = TokenVerifier(known, require_jti=require_jti, wall_clock=wall_clock)
         self._store = ContactListStore()
         self._api = ContactListApi(self._store)
         self._log = RequestLog()
