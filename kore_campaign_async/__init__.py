@@ -35,10 +35,10 @@ from ._exceptions import (
     ValidationError,
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
-from ._http.policy import RetryBudget, RetryEvent, RetryPolicy
-from ._http.requester import Hooks
+from ._http.policy import RetryBudget, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
-from ._observe.events import AttemptEvent
+from ._observe.events import AttemptEvent, RetryEvent
+from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.redis_store import RedisLimitStore

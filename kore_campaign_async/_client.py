@@ -25,8 +25,9 @@ from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._http.policy import RetryBudget, RetryPolicy
-from ._http.requester import Hooks, Requester
+from ._http.requester import Requester
 from ._http.transport import Transport
+from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
@@ -200,8 +201,7 @@ class CampaignClient:
             raise ConfigurationError("give session or transport, not both")
         self._transport = AiohttpTransport(session) if transport is None else transport
         self._closed = False
-        # Where every account's pacing lives: this process (default), or a store shared by
-        # every process on the account (e.g. RedisLimitStore), never closed by the client.
+        # Every account's pacing: in this process, or shared (never closed by the client).
         self.limit_store: LimitStore = (
             limit_store if limit_store is not None else LocalLimitStore(clock=clock)
         )

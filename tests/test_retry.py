@@ -35,7 +35,6 @@ from kore_campaign_async._exceptions import (
 )
 from kore_campaign_async._http.policy import (
     RetryBudget,
-    RetryEvent,
     RetryPolicy,
     is_ambiguous,
     is_retryable,
@@ -43,6 +42,10 @@ from kore_campaign_async._http.policy import (
 from kore_campaign_async._http.responses import status_error
 from kore_campaign_async._http.retry import run_with_retries
 from kore_campaign_async._http.transport import RawResponse
+from kore_campaign_async._observe.events import RetryEvent
+from kore_campaign_async._observe.hooks import Hooks
+from kore_campaign_async._observe.log import LOGS
+from kore_campaign_async._observe.observer import CallFacts, ObservedCall, Observer
 from tests.conftest import RecordingSleep
 
 URL = "https://platform.kore.ai/x"
@@ -171,6 +174,12 @@ def failing(*errors: BaseException) -> tuple[Outcome, list[int]]:
     return fn, seen
 
 
+def observing(on_retry: Callable[[RetryEvent], None] | None) -> ObservedCall:
+    """The observation of one call: its logs, and the caller's ``on_retry`` hook."""
+    facts = CallFacts("create", "contact_lists.create", "acct-1", "POST", URL)
+    return Observer([LOGS, Hooks(on_retry=on_retry)]).call(facts)
+
+
 async def run(
     fn: Outcome,
     client_clock: ManualClock,
@@ -186,7 +195,7 @@ async def run(
         clock=client_clock,
         sleep=client_sleep,
         operation="contact_lists.create",
-        on_retry=on_retry,
+        observed=observing(on_retry),
     )
 
 
@@ -417,7 +426,7 @@ async def test_cancellation_during_backoff_stops_the_call(client_clock: ManualCl
             budget=None,
             clock=client_clock,
             sleep=client_clock.sleep,
-            on_retry=lambda _: backing_off.set(),
+            observed=observing(lambda _: backing_off.set()),
         )
     )
     await backing_off.wait()

@@ -34,6 +34,7 @@ from .._exceptions import (
     ResponseTooLargeError,
 )
 from .._observe import log as observe
+from .._observe.observer import ObservedCall
 from .._wire.endpoints import OPERATIONS
 
 # 500/502/504 may come after the upstream applied the write; 503 means it never started.
@@ -148,13 +149,14 @@ class RetryBudget:
         """Return what retrying after ``error`` costs."""
         return self.timeout_cost if isinstance(error, APITimeoutError) else self.retry_cost
 
-    def try_spend(self, error: BaseException) -> bool:
-        """Take the cost of one retry after ``error``; False (and nothing taken) if too few left."""
+    def try_spend(self, error: BaseException, call: ObservedCall | None = None) -> bool:
+        """Take the cost of one retry after ``error`` (in ``call``); False (and nothing taken)
+        if too few are left."""
         cost = self.cost_of(error)
         if cost > self._available:
             if not self._dry:
                 self._dry = True
-                observe.budget_ran_dry(self._available, self.capacity)
+                observe.budget_ran_dry(self._available, self.capacity, call)
             return False
         self._available -= cost
         return True
@@ -168,18 +170,6 @@ class RetryBudget:
         if self._dry and self._available >= self.capacity:
             self._dry = False
             observe.budget_refilled(self.capacity)
-
-
-@attrs.frozen
-class RetryEvent:
-    """One failed attempt that is about to be retried."""
-
-    attempt: int
-    """The attempt that failed, 1-based."""
-    error: BaseException
-    wait: float
-    """Seconds before the next attempt."""
-    operation: str = ""
 
 
 def is_retryable(error: BaseException, policy: RetryPolicy, operation: str = "") -> bool:

@@ -20,7 +20,7 @@ locals of every frame of a raised error and of what it chains.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
 import attrs
@@ -34,13 +34,16 @@ from .._exceptions import (
     RetryBudgetExhaustedError,
 )
 from .._observe import log as observe
+from .._observe import otel
 from .._observe.events import AttemptEvent
+from .._observe.hooks import Hooks
+from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from .auth import TokenFlow, TokenSource
 from .bounds import attempt_timeout
-from .policy import RetryBudget, RetryEvent, RetryPolicy, is_ambiguous
+from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
 from .retry import run_with_retries
 from .transport import HttpRequest, RawResponse, Transport
@@ -48,14 +51,6 @@ from .transport import HttpRequest, RawResponse, Transport
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 U = TypeVar("U")
-
-
-@attrs.frozen(kw_only=True)
-class Hooks:
-    """Callbacks to observe every attempt and every retry. They must not block."""
-
-    on_attempt: Callable[[AttemptEvent], None] | None = None
-    on_retry: Callable[[RetryEvent], None] | None = None
 
 
 class Decoder(Protocol[T_co]):
@@ -100,6 +95,7 @@ class CallState:
     policy: RetryPolicy
     deadline: Deadline
     tokens: TokenFlow
+    observed: ObservedCall
     attempts: int = 0
     """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
     answer_lost: bool = False
@@ -168,6 +164,10 @@ class Requester:
         self.budget = budget
         self.timeout = timeout
         self.hooks = hooks
+        subscribers: list[Subscriber] = [observe.LOGS, hooks]
+        if otel.TELEMETRY is not None:
+            subscribers.insert(1, otel.TELEMETRY)
+        self.observer = Observer(subscribers)
         self.clock = clock
         self.sleep = sleep
         self.max_response_bytes = max_response_bytes
@@ -188,16 +188,19 @@ class Requester:
         """
         policy = retry or self.policy
         deadline = Deadline(policy.deadline, self.clock)
-        state = CallState(
-            self,
-            self.timeout if timeout == "default" else Timeout.coerce(timeout),
-            policy,
-            deadline,
-            TokenFlow(self.auth, deadline, self.sleep),
-        )
+        call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
         url = self.base_url + request.path
-        try:
-            with observe.call(request.operation, self.account.account_id, request.method, url):
+        facts = CallFacts(
+            request.operation,
+            observe.qualified(request.operation),
+            self.account.account_id,
+            request.method,
+            url,
+        )
+        with self.observer.call(facts) as observed:
+            tokens = TokenFlow(self.auth, deadline, self.sleep)
+            state = CallState(self, call_timeout, policy, deadline, tokens, observed)
+            try:
                 return await run_with_retries(
                     lambda: self._attempt(request, decode, recovery, state),
                     policy=policy,
@@ -206,15 +209,15 @@ class Requester:
                     sleep=self.sleep,
                     deadline=deadline,
                     operation=request.operation,
-                    on_retry=self.hooks.on_retry,
+                    observed=observed,
                     may_retry=recovery.may_resend,
                 )
-        except KoreError as error:
-            error.attempts = state.attempts
-            if isinstance(error, RetryBudgetExhaustedError) and error.last_error is not None:
-                error.last_error.attempts = state.attempts  # type: ignore[attr-defined]
-            _bare(error)
-            raise
+            except KoreError as error:
+                error.attempts = state.attempts
+                if isinstance(error, RetryBudgetExhaustedError) and error.last_error is not None:
+                    error.last_error.attempts = state.attempts  # type: ignore[attr-defined]
+                _bare(error)
+                raise
 
     async def _attempt(
         self, request: RequestSpec, decode: Decoder[T], recovery: Recovery[T], state: CallState
@@ -268,11 +271,11 @@ class Requester:
             result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
         except BaseException as error:
             if attempt.sent is not None:
-                self._report(attempt, error)
+                self._report(attempt, state, error)
                 if isinstance(error, RateLimitError):
                     turn.rate_limited(error.retry_after)
             raise
-        self._report(attempt, None)
+        self._report(attempt, state, None)
         turn.succeeded()
         return result
 
@@ -311,8 +314,8 @@ class Requester:
         payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(attempt))
         return decode_result(payload, method=spec.method, url=url, status=raw.status, meta=meta)
 
-    def _report(self, attempt: Attempt, error: BaseException | None) -> None:
-        """Tell the observers and the caller's hook how one sent attempt ended."""
+    def _report(self, attempt: Attempt, state: CallState, error: BaseException | None) -> None:
+        """Tell the call's observers how one sent attempt ended."""
         spec, raw = attempt.spec, attempt.answer
         event = AttemptEvent(
             operation=spec.operation,
@@ -325,9 +328,7 @@ class Requester:
             elapsed=self.clock() - attempt.started,
             waited=attempt.waited,
         )
-        observe.attempt(event)
-        if self.hooks.on_attempt is not None:
-            self.hooks.on_attempt(event)
+        state.observed.attempt(event)
 
 
 @attrs.define(eq=False, repr=False)

@@ -17,8 +17,9 @@ from tenacity.wait import wait_base
 
 from .._clock import Clock, Deadline, Sleep
 from .._exceptions import RetryBudgetExhaustedError
-from .._observe import log as observe
-from .policy import RetryBudget, RetryEvent, RetryPolicy, is_retryable, server_delay
+from .._observe.events import RetryEvent
+from .._observe.observer import ObservedCall
+from .policy import RetryBudget, RetryPolicy, is_retryable, server_delay
 
 T = TypeVar("T")
 
@@ -78,13 +79,14 @@ async def run_with_retries(
     sleep: Sleep,
     deadline: Deadline | None = None,
     operation: str = "",
-    on_retry: Callable[[RetryEvent], None] | None = None,
+    observed: ObservedCall | None = None,
     may_retry: Callable[[BaseException], bool] | None = None,
 ) -> T:
     """Await ``fn()`` until it succeeds or the policy gives up; return its result.
 
     No retry wait may end past ``deadline`` (by default ``policy.deadline`` from now).
-    Beyond the policy, ``may_retry`` can refuse another attempt after a given error.
+    Beyond the policy, ``may_retry`` can refuse another attempt after a given error. Each
+    retry is reported to ``observed``, the call's observation.
 
     The last error is raised itself. A server-directed wait longer than
     ``policy.max_retry_after`` raises at once. A refused budget spend raises
@@ -123,7 +125,7 @@ async def run_with_retries(
         nonlocal last_spent
         error = _failure(retry_state)
         if budget is not None:
-            if not budget.try_spend(error):
+            if not budget.try_spend(error, observed):
                 exhausted = RetryBudgetExhaustedError(
                     f"retry budget exhausted after attempt {retry_state.attempt_number}"
                     f" of {operation or 'call'}: failing fast ({error})",
@@ -137,9 +139,8 @@ async def run_with_retries(
             wait=retry_state.upcoming_sleep,
             operation=operation,
         )
-        observe.retrying(operation, event.attempt, event.wait, error)
-        if on_retry is not None:
-            on_retry(event)
+        if observed is not None:
+            observed.retrying(event)
 
     stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
     if deadline.seconds < math.inf:
