@@ -128,6 +128,10 @@ class Deadline:
         """Seconds left (``math.inf``: no limit; negative: passed)."""
         return self._ends_at - self._clock()
 
+    def stop_for(self, seconds: float) -> None:
+        """Take back ``seconds`` that just passed: the stopwatch was stopped meanwhile."""
+        self._ends_at += seconds
+
     @contextlib.contextmanager
     def stopped(self) -> Iterator[None]:
         """Stop the stopwatch while the block runs."""
@@ -135,7 +139,7 @@ class Deadline:
         try:
             yield
         finally:
-            self._ends_at += self._clock() - since
+            self.stop_for(self._clock() - since)
 
 
 class Expired(Exception):

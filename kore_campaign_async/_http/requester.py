@@ -19,7 +19,6 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
@@ -253,20 +252,17 @@ class Requester:
         """Send once in the account's turn; report the attempt, and its outcome to the turn."""
         attempt = Attempt(spec, self.base_url + spec.path)
         self._timeout(attempt, state)  # the deadline passed: fail before taking a turn
+        queued_at = self.clock()
         try:
-            async with contextlib.AsyncExitStack() as held:
-                queued_at = self.clock()
-                with state.deadline.stopped():  # queueing behind other calls spends none of it
-                    turn = await held.enter_async_context(
-                        self.limiter.slot(
-                            max_pause=state.policy.max_retry_after,
-                            deadline_at=state.deadline.ends_at,
-                            max_wait=state.policy.max_queue_wait,
-                            method=spec.method,
-                            url=attempt.url,
-                        )
-                    )
+            async with self.limiter.slot(
+                max_pause=state.policy.max_retry_after,
+                deadline_at=state.deadline.ends_at,
+                max_wait=state.policy.max_queue_wait,
+                method=spec.method,
+                url=attempt.url,
+            ) as turn:
                 attempt.waited = self.clock() - queued_at
+                state.deadline.stop_for(attempt.waited)  # queueing behind other calls is free
                 answer = await self._send_once(attempt, state)
             result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
         except BaseException as error:

@@ -8,15 +8,12 @@ context variable: the call is the object the reports go through.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
-
-import attrs
+from typing import NamedTuple, Protocol
 
 from .events import AttemptEvent, RetryEvent
 
 
-@attrs.frozen
-class CallFacts:
+class CallFacts(NamedTuple):  # a tuple: one is made for every call
     """What is known of one SDK call when it starts."""
 
     operation: str

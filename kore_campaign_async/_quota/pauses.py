@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-
-import attrs
+from typing import NamedTuple
 
 from .._exceptions import RateLimitError
 from .pacing import EPSILON
 
 
-@attrs.frozen
-class Bounds:
+class Bounds(NamedTuple):  # a tuple: one is made for every turn
     """What a call waiting for its turn accepts, and the request it would send."""
 
     max_pause: float = math.inf
