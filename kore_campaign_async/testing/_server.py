@@ -22,7 +22,7 @@ from multidict import CIMultiDict
 from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, RATE_LIMIT_MESSAGE
 from ._faults import Fault, FaultPlan
 from ._jwt import TokenVerifier
-from ._operations import Call, ContactListApi, Reply, errors_reply
+from ._operations import AdmittedRequest, ContactListApi, Reply, errors_reply
 from ._ratelimit import RateWindows, ServerRateLimit, retry_after_headers
 from ._records import RequestLog, RequestRecord
 from ._routes import Route, header_problem, resolve
@@ -282,7 +282,7 @@ class FakeKoreServer:
             if kind == "reset" or (kind == "delay" and await self._stopped_during(fault.delay)):
                 return None
         body = await request.read() if route.operation in _WITH_BODY else b""
-        call = Call(
+        call = AdmittedRequest(
             route,
             account_id=request.headers[ACCOUNT_HEADER],
             iid=request.headers[IID_HEADER],
