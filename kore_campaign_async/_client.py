@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
@@ -25,6 +25,7 @@ from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._http.limits import AccountLimiter
+from ._http.network import check_host, check_network
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
@@ -40,20 +41,6 @@ if TYPE_CHECKING:
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
-
-
-def _check_host(host: object) -> str:
-    if not isinstance(host, str):
-        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
-    parts = urlsplit(host.strip())
-    # Checked first, and never echoed: a password in the URL must not reach a message or log.
-    if "@" in parts.netloc:
-        raise ConfigurationError("host must not carry credentials (user:password@)")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("host must not carry a query or a fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
@@ -136,6 +123,10 @@ class CampaignClient:
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
     lists in one getAllListDetails; None: unbounded): a longer one raises
     ``ResponseTooLargeError`` without being read whole.
+
+    ``proxy`` (``http://user:password@proxy:3128``), ``ssl`` (an ``SSLContext``, or False for
+    no TLS checks) and ``trust_env`` (``HTTPS_PROXY``/``NO_PROXY``; never ``.netrc``) set up the
+    client's own session; see the README's "Proxies and TLS".
     """
 
     def __init__(
@@ -159,11 +150,14 @@ class CampaignClient:
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        trust_env: bool = True,
+        proxy: str | None = None,
+        ssl: SSLContext | bool | None = None,
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
-        self.host = _check_host(host)
+        self.host = check_host(host)
         self._auth = self._make_auth(
             client_id,
             client_secret,
@@ -198,7 +192,9 @@ class CampaignClient:
         self._sleep = sleep
         if transport is not None and session is not None:
             raise ConfigurationError("give session or transport, not both")
-        self._transport = AiohttpTransport(session) if transport is None else transport
+        custom = "session" if session is not None else None if transport is None else "transport"
+        network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
+        self._transport = AiohttpTransport(session, network) if transport is None else transport
         self._closed = False
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
