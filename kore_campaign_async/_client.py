@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
+from ._bulk.specs import ContactListSpecs
 from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
@@ -346,7 +347,7 @@ class CampaignClient:
 
     async def sync_many(
         self,
-        targets: Mapping[Account, Any] | list[AccountTarget],
+        targets: Mapping[Account, ContactListSpecs] | list[AccountTarget],
         *,
         prune: bool = False,
         dry_run: bool = False,
