@@ -72,11 +72,11 @@ class Account:
         bulk_concurrency: int,
         dropped: Dropped | None = None,
     ) -> None:
-        self.ref = ref
-        self.limiter = requester.limiter
+        self.ref: AccountRef = ref
+        self.limiter: AccountLimiter = requester.limiter
         #: The retry budget this account's calls spend (None: unlimited retries).
-        self.retry_budget = requester.budget
-        self.contact_lists = ContactLists(
+        self.retry_budget: RetryBudget | None = requester.budget
+        self.contact_lists: ContactLists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
         self._dropped = dropped  # last: a handle that failed to build has nothing to keep
@@ -158,7 +158,7 @@ class CampaignClient:
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
-        self.host = check_host(host)
+        self.host: str = check_host(host)
         self._auth = self._make_auth(
             client_id,
             client_secret,
@@ -172,8 +172,8 @@ class CampaignClient:
             self.api_version = check_api_version(api_version)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self.timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.timeout: Timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
+        self.retry: RetryPolicy = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigurationError("retry must be a RetryPolicy")
         # Unset: each account gets a budget of its own, so one account's outage cannot make
@@ -185,10 +185,10 @@ class CampaignClient:
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise ConfigurationError("rate_limit must be a RateLimit or None")
         self.rate_limit = rate_limit
-        self.max_concurrency = _check_concurrency(max_concurrency)
-        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
+        self.max_concurrency: int = _check_concurrency(max_concurrency)
+        self.max_response_bytes: int | None = _check_max_response_bytes(max_response_bytes)
         self.adaptive = adaptive
-        self.hooks = hooks or Hooks()
+        self.hooks: Hooks = hooks or Hooks()
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:

@@ -71,7 +71,7 @@ class FakeKoreServer:
         #: Serve HTTPS with this server-side context (e.g. trustme's); None: plain HTTP.
         self.ssl_context = ssl_context
         #: The failure script; see :class:`Fault`.
-        self.faults = FaultPlan(seed)
+        self.faults: FaultPlan = FaultPlan(seed)
         self._seed = seed
         self._clock = clock
         self._verifier = TokenVerifier(known, require_jti=require_jti)
