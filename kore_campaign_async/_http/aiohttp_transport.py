@@ -60,36 +60,10 @@ def _connection_failure(
 ) -> tuple[APIConnectionError, BaseException | None]:
     """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
     method, url = request.method, request.url
-    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+    reason = _unsent_reason(error)
+    if reason is not None:
         failure = APIConnectionError(
-            f"{method} {url}: TLS certificate verification failed "
-            f"({_certificate_problem(error.certificate_error)}); trust the server's CA with "
-            "ssl=ssl.create_default_context(cafile=...)",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
-    elif isinstance(error, aiohttp.ClientProxyConnectionError):
-        failure = APIConnectionError(
-            f"{method} {url}: cannot connect to the proxy ({error.os_error.__class__.__name__})",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
-    elif isinstance(error, aiohttp.ClientHttpProxyError):
-        # The proxy refused the tunnel (407, 403, 502...): nothing reached Kore.
-        failure = APIConnectionError(
-            f"{method} {url}: the proxy refused the connection ({error.status})",
-            method=method,
-            url=url,
-            request_sent=False,
-        )
-    elif isinstance(error, aiohttp.ClientConnectorError):
-        failure = APIConnectionError(
-            f"{method} {url}: cannot connect ({error.os_error.__class__.__name__})",
-            method=method,
-            url=url,
-            request_sent=False,
+            f"{method} {url}: {reason}", method=method, url=url, request_sent=False
         )
     else:
         failure = APIConnectionError(
@@ -98,6 +72,24 @@ def _connection_failure(
             url=url,
         )
     return failure, _safe_cause(error, _token(request), proxy_password)
+
+
+def _unsent_reason(error: aiohttp.ClientError) -> str | None:
+    """Say why no request reached Kore, or None when it may have."""
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        problem = _certificate_problem(error.certificate_error)
+        return (
+            f"TLS certificate verification failed ({problem}); trust the server's CA with "
+            "ssl=ssl.create_default_context(cafile=...)"
+        )
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy ({error.os_error.__class__.__name__})"
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        # The proxy refused the tunnel (407, 403, 502...): nothing reached Kore.
+        return f"the proxy refused the connection ({error.status})"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect ({error.os_error.__class__.__name__})"
+    return None
 
 
 def _certificate_problem(error: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 import aiohttp
 import pytest
@@ -33,44 +34,30 @@ def test_a_proxy_url_loses_its_credentials_to_fields_of_their_own() -> None:
     assert network.ssl is True
 
 
+CA_BUNDLE_HINT = "(for a CA bundle: ssl=ssl.create_default_context(cafile=...))"
+
+
 @pytest.mark.parametrize(
-    ("proxy", "says"),
+    ("setting", "value", "says"),
     [
-        ("socks5://svc:hunter2@proxy:1080", "proxy must be an http:// or https:// proxy URL"),
-        ("http://svc:hunter2@proxy:99999", "proxy has a port that is not a number"),
-        ("http://svc:hunter2@:3128", "proxy must name the proxy's host"),
-        ("http://svc:hunter2@proxy:3128/path?x=1", "proxy must be scheme://host:port only"),
-        (3128, "proxy must be a proxy URL string, got int"),
+        ("proxy", "socks5://svc:hunter2@proxy:1080", "proxy must be an http:// or https://"),
+        ("proxy", "http://svc:hunter2@proxy:99999", "proxy has a port that is not a number"),
+        ("proxy", "http://svc:hunter2@:3128", "proxy must name the proxy's host"),
+        ("proxy", "http://svc:hunter2@proxy:3128/path?x=1", "proxy must be scheme://host:port"),
+        ("proxy", 3128, "proxy must be a proxy URL string, got int"),
+        ("ssl", "/etc/ssl/hunter2.pem", f"True or False, got str {CA_BUNDLE_HINT}"),
+        ("ssl", 1, f"ssl must be an ssl.SSLContext, True or False, got int {CA_BUNDLE_HINT}"),
+        ("trust_env", "no", "trust_env must be True or False, got str"),
     ],
 )
-def test_a_bad_proxy_is_refused_naming_the_field_and_never_the_password(
-    proxy: object, says: str
+def test_a_bad_setting_is_refused_naming_it_and_never_a_password(
+    setting: str, value: object, says: str
 ) -> None:
     with pytest.raises(kca.ConfigurationError) as caught:
-        kca.CampaignClient(HOST, token="t", proxy=proxy)  # type: ignore[arg-type]
+        settings: dict[str, Any] = {setting: value}
+        kca.CampaignClient(HOST, token="t", **settings)
     assert says in str(caught.value)
     assert "hunter2" not in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("ssl_setting", "says"),
-    [
-        ("/etc/ssl/corp-ca.pem", "ssl must be an ssl.SSLContext, True or False, got str"),
-        (1, "ssl must be an ssl.SSLContext, True or False, got int"),
-    ],
-)
-def test_a_bad_ssl_setting_is_refused_with_the_way_to_a_ca_bundle(
-    ssl_setting: object, says: str
-) -> None:
-    with pytest.raises(kca.ConfigurationError) as caught:
-        kca.CampaignClient(HOST, token="t", ssl=ssl_setting)  # type: ignore[arg-type]
-    assert says in str(caught.value)
-    assert "create_default_context(cafile=...)" in str(caught.value)
-
-
-def test_trust_env_must_be_a_bool() -> None:
-    with pytest.raises(kca.ConfigurationError, match="trust_env must be True or False"):
-        kca.CampaignClient(HOST, token="t", trust_env="no")  # type: ignore[arg-type]
 
 
 def test_ssl_takes_a_context_or_a_bool() -> None:
