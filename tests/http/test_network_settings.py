@@ -53,8 +53,8 @@ CA_BUNDLE_HINT = "(for a CA bundle: ssl=ssl.create_default_context(cafile=...))"
 def test_a_bad_setting_is_refused_naming_it_and_never_a_password(
     setting: str, value: object, says: str
 ) -> None:
+    settings: dict[str, Any] = {setting: value}
     with pytest.raises(kca.ConfigurationError) as caught:
-        settings: dict[str, Any] = {setting: value}
         kca.CampaignClient(HOST, token="t", **settings)
     assert says in str(caught.value)
     assert "hunter2" not in str(caught.value)
