@@ -83,7 +83,7 @@ def test_the_check_finds_a_private_type_in_a_public_signature() -> None:
     _hidden_types(dict[str, kca.AccountLimiter | None], {limiter}, found)
     assert found == set()
     _hidden_types(list[kca.AccountLimiter], set(), found)  # as if it were not exported
-    assert found == {"kore_campaign_async._http.limits.AccountLimiter"}
+    assert found == {f"{kca.AccountLimiter.__module__}.AccountLimiter"}
 
 
 def test_pyright_verifytypes_finds_every_public_type_known(tmp_path: Path) -> None:
