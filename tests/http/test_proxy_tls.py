@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ssl
 
 import pytest
@@ -74,7 +75,7 @@ async def test_ssl_false_reaches_a_staging_host_with_a_certificate_nobody_trusts
 
 
 async def test_a_client_certificate_opens_a_server_that_requires_one(
-    make_client: MakeClient, ca: trustme.CA, trusting: ssl.SSLContext
+    make_client: MakeClient, ca: trustme.CA
 ) -> None:
     async with FakeKoreServer(ssl_context=server_context(ca, client_certs=True)) as mtls:
         proxy = ConnectProxy(upstream(mtls))
@@ -83,15 +84,38 @@ async def test_a_client_certificate_opens_a_server_that_requires_one(
             with_cert = ssl.create_default_context()
             ca.configure_trust(with_cert)
             ca.issue_cert("billing-service@example.com").configure_cert(with_cert)
-            settings = {"host": KORE_HOST, "proxy": proxy.url, "retry": ONCE}
-            async with make_client(mtls, ssl=with_cert, **settings) as client:
+            settings = {"host": KORE_HOST, "proxy": proxy.url, "ssl": with_cert}
+            async with make_client(mtls, **settings) as client:
                 assert await client.account("acct-1", iid="st").contact_lists.list() == []
-            async with make_client(mtls, ssl=trusting, **settings) as client:
+        finally:
+            await proxy.stop()
+    assert mtls.count() == 1
+
+
+# Python 3.10's asyncio (before the TLS rewrite of 3.11) never marks the client's TLS transport
+# closed when the server drops it right after a TLS 1.3 handshake, and warns when it is freed.
+OLD_ASYNCIO_TLS = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <function _SSLProtocolTransport.__del__"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+
+
+@OLD_ASYNCIO_TLS
+async def test_without_its_client_certificate_the_call_fails_and_nothing_is_read(
+    make_client: MakeClient, ca: trustme.CA, trusting: ssl.SSLContext
+) -> None:
+    async with FakeKoreServer(ssl_context=server_context(ca, client_certs=True)) as mtls:
+        proxy = ConnectProxy(upstream(mtls))
+        await proxy.start()
+        try:
+            settings = {"host": KORE_HOST, "proxy": proxy.url, "ssl": trusting, "retry": ONCE}
+            async with make_client(mtls, **settings) as client:
                 with pytest.raises(kca.APIConnectionError):
                     await client.account("acct-1", iid="st").contact_lists.list()
         finally:
             await proxy.stop()
-    assert mtls.count() == 1  # the one without a certificate never got past the handshake
+        gc.collect()  # any transport asyncio left behind is freed here, under this test's filter
+    assert mtls.count() == 0  # the request never got past the handshake
 
 
 async def test_proxy_credentials_go_to_the_proxy_and_never_into_a_message(
