@@ -12,7 +12,8 @@ from typing import Final
 
 from rich.console import Console
 
-from .._exceptions import ConfigurationError, KoreError, ValidationError
+from kore_campaign_async import ConfigurationError, KoreError, ValidationError
+
 from . import _exit
 from ._commands import COMMANDS, open_account, open_client
 from ._config import OPTIONS, check_redis_url, resolve_settings

@@ -17,7 +17,8 @@ from typing import Final
 import attrs
 from rich.console import Console
 
-from .._client import Account, CampaignClient
+from kore_campaign_async import Account, CampaignClient
+
 from .._config import RATE_LIMIT_MESSAGE
 from .._quota.pacing import RateLimit
 from .._wire.models import Contact, ContactListCreate
