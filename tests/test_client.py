@@ -11,7 +11,7 @@ from aioresponses import aioresponses
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 SECRET = "0123456789abcdef0123456789abcdef"
 

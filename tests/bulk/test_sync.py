@@ -14,7 +14,7 @@ from kore_campaign_async._bulk.outcomes import Outcome, SyncReport
 from kore_campaign_async._bulk.plan import SyncPlan
 from kore_campaign_async._bulk.sync import sync
 from kore_campaign_async._bulk.sync_many import AccountTarget, sync_many
-from tests.fakes import FakeAccount, FakeLists
+from tests.helpers.fakes import FakeAccount, FakeLists
 
 
 def api_list(name: str, description: str = "", **kwargs: Any) -> kca.ContactList:

@@ -13,7 +13,7 @@ from aioresponses import aioresponses
 from yarl import URL
 
 import kore_campaign_async as kca
-from tests.conftest import HOST, MakeClient
+from tests.helpers.clients import HOST, MakeClient
 
 ACCOUNT = "67777ce93e25326494e9aaaa"
 IID = "st-0603182c-7ffb-53c3-b307-47ca14b9aaaa"

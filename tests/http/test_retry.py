@@ -40,7 +40,7 @@ from kore_campaign_async._http.retry import (
     is_retryable,
     run_with_retries,
 )
-from tests.conftest import RecordingSleep
+from tests.helpers.clients import RecordingSleep
 
 URL = "https://platform.kore.ai/x"
 
