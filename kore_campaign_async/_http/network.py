@@ -22,21 +22,6 @@ import attrs
 from .._exceptions import ConfigurationError
 
 
-def check_host(host: object) -> str:
-    """Return the host URL without a trailing slash, or raise what is wrong with it."""
-    if not isinstance(host, str):
-        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
-    parts = urlsplit(host.strip())
-    # Checked first, and never echoed: a password in the URL must not reach a message or log.
-    if "@" in parts.netloc:
-        raise ConfigurationError("host must not carry credentials (user:password@)")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("host must not carry a query or a fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
 @attrs.frozen(repr=False)
 class Proxy:
     """An HTTP(S) proxy: its URL without credentials, and the credentials apart."""
