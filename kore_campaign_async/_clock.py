@@ -114,7 +114,7 @@ class Deadline:
     __slots__ = ("_clock", "_ends_at", "seconds")
 
     def __init__(self, seconds: float | None, clock: Clock) -> None:
-        self.seconds = math.inf if seconds is None else seconds
+        self.seconds: float = math.inf if seconds is None else seconds
         """The limit; ``math.inf``: none."""
         self._clock = clock
         self._ends_at = clock() + self.seconds

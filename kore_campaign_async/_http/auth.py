@@ -98,7 +98,7 @@ class JwtSigner:
         self._now = now
         self._token: str | None = None
         self._renew_at = 0.0
-        self.signed = 0
+        self.signed: int = 0
         """How many tokens this signer has made (renewals included)."""
 
     def __repr__(self) -> str:
@@ -231,7 +231,7 @@ class ProviderToken:
         self._renew_at = math.inf
         self._expires_at = math.inf
         self._pending: asyncio.Future[str] | None = None
-        self.fetched = 0
+        self.fetched: int = 0
         """How many tokens the provider handed out (renewals included)."""
 
     def __repr__(self) -> str:

@@ -34,7 +34,6 @@ from .._exceptions import (
     ResponseTooLargeError,
 )
 from .._observe import log as observe
-from .._observe.observer import ObservedCall
 from .._wire.endpoints import OPERATIONS
 
 # 500/502/504 may come after the upstream applied the write; 503 means it never started.
@@ -149,14 +148,16 @@ class RetryBudget:
         """Return what retrying after ``error`` costs."""
         return self.timeout_cost if isinstance(error, APITimeoutError) else self.retry_cost
 
-    def try_spend(self, error: BaseException, call: ObservedCall | None = None) -> bool:
-        """Take the cost of one retry after ``error`` (in ``call``); False (and nothing taken)
-        if too few are left."""
+    @property
+    def dry(self) -> bool:
+        """A spend was refused since the bucket was last full."""
+        return self._dry
+
+    def try_spend(self, error: BaseException) -> bool:
+        """Take the cost of one retry after ``error``; False (and nothing taken) if too few left."""
         cost = self.cost_of(error)
         if cost > self._available:
-            if not self._dry:
-                self._dry = True
-                observe.budget_ran_dry(self._available, self.capacity, call)
+            self._dry = True
             return False
         self._available -= cost
         return True

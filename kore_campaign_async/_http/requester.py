@@ -35,7 +35,7 @@ from .._exceptions import (
 from .._observe import log as observe
 from .._observe import otel
 from .._observe.events import AttemptEvent
-from .._observe.hooks import Hooks
+from .._observe.hooks import Hooks, HookSubscriber
 from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter
 from .._wire.endpoints import AccountRef, RequestSpec, headers
@@ -163,10 +163,10 @@ class Requester:
         self.budget = budget
         self.timeout = timeout
         self.hooks = hooks
-        subscribers: list[Subscriber] = [observe.LOGS, hooks]
+        subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
         if otel.TELEMETRY is not None:
             subscribers.insert(1, otel.TELEMETRY)
-        self.observer = Observer(subscribers)
+        self.observer: Observer = Observer(subscribers)
         self.clock = clock
         self.sleep = sleep
         self.max_response_bytes = max_response_bytes

@@ -17,6 +17,7 @@ from tenacity.wait import wait_base
 
 from .._clock import Clock, Deadline, Sleep
 from .._exceptions import RetryBudgetExhaustedError
+from .._observe import log as observe
 from .._observe.events import RetryEvent
 from .._observe.observer import ObservedCall
 from .policy import RetryBudget, RetryPolicy, is_retryable, server_delay
@@ -125,7 +126,10 @@ async def run_with_retries(
         nonlocal last_spent
         error = _failure(retry_state)
         if budget is not None:
-            if not budget.try_spend(error, observed):
+            was_dry = budget.dry
+            if not budget.try_spend(error):
+                if not was_dry:  # said once, until the bucket is full again
+                    observe.budget_ran_dry(budget.available, budget.capacity, observed)
                 exhausted = RetryBudgetExhaustedError(
                     f"retry budget exhausted after attempt {retry_state.attempt_number}"
                     f" of {operation or 'call'}: failing fast ({error})",

@@ -17,17 +17,27 @@ class Hooks:
     on_attempt: Callable[[AttemptEvent], None] | None = None
     on_retry: Callable[[RetryEvent], None] | None = None
 
-    def watch(self, call: CallFacts) -> Hooks | None:
+
+class HookSubscriber:
+    """The caller's hooks, told of every call's attempts and retries."""
+
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks: Hooks) -> None:
+        self._hooks = hooks
+
+    def watch(self, call: CallFacts) -> HookSubscriber | None:
         """Hear every call, unless there is no hook to tell."""
-        return None if self.on_attempt is None and self.on_retry is None else self
+        hooks = self._hooks
+        return None if hooks.on_attempt is None and hooks.on_retry is None else self
 
     def attempt(self, event: AttemptEvent) -> None:
-        if self.on_attempt is not None:
-            self.on_attempt(event)
+        if self._hooks.on_attempt is not None:
+            self._hooks.on_attempt(event)
 
     def retrying(self, event: RetryEvent) -> None:
-        if self.on_retry is not None:
-            self.on_retry(event)
+        if self._hooks.on_retry is not None:
+            self._hooks.on_retry(event)
 
     def ended(self, attempts: int, status: int | None, error: Exception | None) -> None:
         """The hooks hear attempts and retries only."""

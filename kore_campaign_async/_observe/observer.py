@@ -47,7 +47,7 @@ class Observer:
     """Tell every subscriber about every call."""
 
     def __init__(self, subscribers: Sequence[Subscriber]) -> None:
-        self._subscribers = tuple(subscribers)
+        self._subscribers: tuple[Subscriber, ...] = tuple(subscribers)
 
     def call(self, facts: CallFacts) -> ObservedCall:
         """Open the observation of one call (a context manager: its end is reported)."""
@@ -61,9 +61,9 @@ class ObservedCall:
     __slots__ = ("_watchers", "attempts", "facts", "status")
 
     def __init__(self, facts: CallFacts, watchers: Sequence[CallWatcher]) -> None:
-        self.facts = facts
+        self.facts: CallFacts = facts
         self._watchers = watchers
-        self.attempts = 0
+        self.attempts: int = 0
         """Attempts reported so far."""
         self.status: int | None = None
         """The last attempt's status."""

@@ -21,7 +21,7 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.store import Permit
 from kore_campaign_async.testing import FakeKoreServer
-from tests.conftest import MakeClient, RecordingSleep
+from tests.helpers.clients import MakeClient, RecordingSleep
 
 ACCOUNT = "acct-1"
 DEADLINE = 20.0
