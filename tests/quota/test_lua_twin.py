@@ -89,3 +89,40 @@ def _branch(
         if state.epoch_ok > 0:
             return "429 after a held window"
     return op
+
+
+@pytest.mark.parametrize("seed", range(2))
+async def test_successes_carried_by_a_call_count_as_separate_ones_before_it(
+    redis_url: str, seed: int
+) -> None:
+    # A cut limit (probing back up) and a burst: carried successes change both.
+    settings = PacingSettings(requests=10, per=1.0, burst=3, margin=0.0)
+    rng = random.Random(seed)
+    client = Redis.from_url(redis_url)
+    script = client.register_script(_lua.PACE)
+    state: PacingState | None = None
+    now = 1_700_000_000.0
+    cut = raised = False
+    try:
+        for _ in range(300):
+            now += rng.choice((0.01, 0.1, 0.5))
+            op = rng.choice(("permit", "permit", "429"))
+            carried = [now - rng.choice((0.0, 0.05, 2.0)) for _ in range(rng.randrange(4))]
+            for sent_at in carried:
+                state, _ = pacing.step(state, settings, now, "ok", sent_at, None)
+            state, number = pacing.step(state, settings, now, op, now, None)  # type: ignore[arg-type]
+            args = _lua.pace_args(settings, op, "twin:pause", now, None, now, carried=carried)
+            answer = await script(keys=["carried"], args=args)
+            cut = cut or state.limit < settings.requests
+            raised = raised or bool(state.raised)
+            assert float(answer[1]) == pytest.approx(number, abs=1e-6)
+            stored = await client.hgetall("carried")
+            for field in _lua.FIELDS:
+                assert float(stored[field.encode()]) == pytest.approx(
+                    getattr(state, field), abs=1e-6
+                ), field
+    finally:
+        await client.aclose()
+    # The walk cut the limit and probed it back up: carried successes moved both.
+    assert cut
+    assert raised
