@@ -19,6 +19,7 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
@@ -201,7 +202,7 @@ class Requester:
             state = CallState(self, call_timeout, policy, deadline, tokens, observed)
             try:
                 return await run_with_retries(
-                    lambda: self._attempt(request, decode, recovery, state),
+                    functools.partial(self._attempt, request, decode, recovery, state),
                     policy=policy,
                     budget=self.budget,
                     clock=self.clock,

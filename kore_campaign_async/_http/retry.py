@@ -103,15 +103,32 @@ async def run_with_retries(
     """
     if deadline is None:  # fixed before the first attempt: the deadline covers the call
         deadline = Deadline(policy.deadline, clock)
-    first_failure: BaseException | None = None
     try:
         first = await fn()
     except Exception as exc:  # a BaseException (cancellation) is never retried
-        first_failure = exc
+        failure = exc
     else:
         if budget is not None:
             budget.refund()
         return first
+    # Apart, so that a call whose first attempt succeeds makes none of the closures below.
+    return await _retry(
+        fn, failure, policy, budget, sleep, deadline, operation, observed, may_retry
+    )
+
+
+async def _retry(
+    fn: Callable[[], Awaitable[T]],
+    first_failure: BaseException | None,
+    policy: RetryPolicy,
+    budget: RetryBudget | None,
+    sleep: Sleep,
+    deadline: Deadline,
+    operation: str,
+    observed: ObservedCall | None,
+    may_retry: Callable[[BaseException], bool] | None,
+) -> T:
+    """Run the attempts after a failed first one under tenacity (which counts it as its 1st)."""
     last_spent: int | None = None
 
     def retry_if(error: BaseException) -> bool:

@@ -92,7 +92,8 @@ class AccountLimiter:
         self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
         self._unwatch = _watch_weakly(self)
         self._bound = False
-        self._reports: set[asyncio.Task[object]] = set()
+        # Outcomes on their way to a shared store (made at the first: most accounts never).
+        self._reports: set[asyncio.Task[object]] | None = None
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
         self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
         # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
@@ -267,11 +268,14 @@ class AccountLimiter:
 
     def _report(self, report: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(report)
+        if self._reports is None:
+            self._reports = set()
         self._reports.add(task)
         task.add_done_callback(self._reported)
 
     def _reported(self, task: asyncio.Task[object]) -> None:
-        self._reports.discard(task)
+        if self._reports is not None:
+            self._reports.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.warning("the limit store lost an outcome: %r", task.exception())
 
@@ -364,15 +368,27 @@ class AccountLimiter:
 
 def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
     """Hear the store's pauses for ``limiter`` without keeping it alive; unwatch when it goes."""
+    watch = _PauseWatch(limiter, _unwatch_gone)
+    watch.unwatch = limiter._store.watch_pauses(limiter._key, watch.heard)
+    return watch.unwatch
 
-    def listener(pause: float) -> None:
-        alive = ref()
+
+class _PauseWatch(weakref.ref[AccountLimiter]):
+    """A weak reference to a limiter that passes on the pauses it hears, without a cycle."""
+
+    __slots__ = ("unwatch",)
+    unwatch: Callable[[], None]
+
+    def heard(self, pause: float) -> None:
+        alive = self()
         if alive is not None:
             alive._heard_pause(pause)
 
-    ref = weakref.ref(limiter, lambda _: unwatch())
-    unwatch = limiter._store.watch_pauses(limiter._key, listener)
-    return unwatch
+
+def _unwatch_gone(watch: weakref.ref[AccountLimiter]) -> None:
+    """The limiter is gone: stop hearing its pauses."""
+    if isinstance(watch, _PauseWatch):
+        watch.unwatch()
 
 
 class Turn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Final, Protocol
 
@@ -118,17 +119,18 @@ class PauseListeners:
     """Listeners per account, told of every pause."""
 
     def __init__(self) -> None:
-        self._listeners: dict[AccountKey, set[PauseListener]] = {}
+        # A list, not a set: an account has one or two listeners, and a set costs 216 bytes.
+        self._listeners: dict[AccountKey, list[PauseListener]] = {}
 
     def add(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
         """Add ``listener``; return the function that removes it."""
-        self._listeners.setdefault(key, set()).add(listener)
-        return lambda: self._remove(key, listener)
+        self._listeners.setdefault(key, []).append(listener)
+        return functools.partial(self._remove, key, listener)
 
     def _remove(self, key: AccountKey, listener: PauseListener) -> None:
         listeners = self._listeners.get(key)
-        if listeners is not None:
-            listeners.discard(listener)
+        if listeners is not None and listener in listeners:
+            listeners.remove(listener)
             if not listeners:
                 del self._listeners[key]
 
