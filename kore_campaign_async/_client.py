@@ -145,9 +145,10 @@ class CampaignClient:
         self._closed = False
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
-        self.limit_store: LimitStore = (
-            limit_store if limit_store is not None else LocalLimitStore(clock=clock)
-        )
+        self._own_store: LocalLimitStore | None = None
+        if limit_store is None:
+            limit_store = self._own_store = LocalLimitStore(clock=clock)
+        self.limit_store: LimitStore = limit_store
         self._accounts = Accounts(budget_per_account=self._budget_per_account)
 
     @staticmethod
@@ -287,9 +288,13 @@ class CampaignClient:
         """Free the accounts whose handles are gone and which became idle; return how many.
 
         Done as a matter of course whenever more accounts are kept than at the last sweep;
-        call it to free them sooner.
+        call it to free them sooner. The client's own pacing store (not one it was given)
+        drops the pacing of accounts that now pace as fresh ones, too.
         """
-        return self._accounts.forget_idle()
+        freed = self._accounts.forget_idle()
+        if self._own_store is not None:
+            self._own_store.forget_idle()
+        return freed
 
     async def sync_many(
         self,
