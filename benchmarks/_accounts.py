@@ -120,7 +120,9 @@ class _Collections:
 
     def __init__(self) -> None:
         self.young = self.full = self.objects = 0
+        self.seconds = 0.0
         self._start = 0
+        self._began = 0.0
 
     def __enter__(self) -> _Collections:
         self._start = gc.get_count()[0]
@@ -132,8 +134,10 @@ class _Collections:
         self.objects += gc.get_count()[0] - self._start
 
     def _heard(self, phase: str, info: dict[str, Any]) -> None:
-        if phase != "start":
+        if phase == "stop":
+            self.seconds += time.process_time() - self._began
             return
+        self._began = time.process_time()
         # Young objects counted since the last collection: added up, they are what the
         # collector was handed to look at.
         self.objects += gc.get_count()[0] - self._start
@@ -156,6 +160,7 @@ async def _cpu(open_client: Callable[[], kca.CampaignClient], count: int) -> dic
         raise RuntimeError(f"made {made} lists of {count * CREATES}")
     return {
         "cpu_us": cpu / made * 1e6,
+        "gc_us": collector.seconds / made * 1e6,
         "gc_objects": collector.objects / made,
         "young_per_1000": collector.young / made * 1000,
         "full_per_1000": collector.full / made * 1000,

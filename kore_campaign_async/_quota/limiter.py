@@ -7,7 +7,7 @@ import contextlib
 import logging
 import math
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
 from .._clock import Clock, Expired, Sleep, within
@@ -146,8 +146,7 @@ class AccountLimiter:
         """The clock time a 429 paused the account until, while that is in the future."""
         return self._paused_until if self._paused_until > self._clock() else None
 
-    @contextlib.asynccontextmanager
-    async def slot(
+    def slot(
         self,
         *,
         max_pause: float = math.inf,
@@ -155,7 +154,7 @@ class AccountLimiter:
         max_wait: float | None = None,
         method: str = "",
         url: str = "",
-    ) -> AsyncIterator[Turn]:
+    ) -> contextlib.AbstractAsyncContextManager[Turn]:
         """Hold a concurrency slot and a rate permit: the account's turn, to send one request.
 
         Raise :class:`RateLimitError` (``request_sent`` False, naming ``method`` and ``url``)
@@ -163,23 +162,20 @@ class AccountLimiter:
         or ending after ``deadline_at`` (clock time), or longer than ``max_wait`` seconds in
         all for the turn. Report the request's outcome through the yielded :class:`Turn`.
         """
-        bounds = Bounds(max_pause, deadline_at, method, url)
-        if max_wait is None:
-            turn = await self._enter(bounds)
-        else:  # entered in a task that within() cancels after max_wait
-            entering = asyncio.ensure_future(self._enter(bounds))
-            try:
-                turn = await within(max_wait, self._sleep, entering)
-            except Expired:
-                raise self._no_turn(max_wait, bounds) from None
-            except BaseException:
-                if entering.done() and not entering.cancelled() and entering.exception() is None:
-                    self._leave()  # won as we were cancelled: pass it on
-                raise
+        return _Slot(self, Bounds(max_pause, deadline_at, method, url), max_wait)
+
+    async def _enter_within(self, bounds: Bounds, max_wait: float) -> Turn:
+        """Enter the account's turn within ``max_wait`` seconds."""
+        # Entered in a task that within() cancels after max_wait.
+        entering = asyncio.ensure_future(self._enter(bounds))
         try:
-            yield turn
-        finally:
-            self._leave()
+            return await within(max_wait, self._sleep, entering)
+        except Expired:
+            raise self._no_turn(max_wait, bounds) from None
+        except BaseException:
+            if entering.done() and not entering.cancelled() and entering.exception() is None:
+                self._leave()  # won as we were cancelled: pass it on
+            raise
 
     async def _enter(self, bounds: Bounds) -> Turn:
         """In FIFO order, take a slot, then a permit; without a rate the permit is the end of
@@ -389,6 +385,30 @@ def _unwatch_gone(watch: weakref.ref[AccountLimiter]) -> None:
     """The limiter is gone: stop hearing its pauses."""
     if isinstance(watch, _PauseWatch):
         watch.unwatch()
+
+
+class _Slot:
+    """What ``slot()`` returns: entered, the account's turn; left, the slot is freed.
+
+    A class rather than an ``asynccontextmanager``: a generator, its frame and its wrapper
+    for every request, queued ones included, are what a process of many accounts keeps alive.
+    """
+
+    __slots__ = ("_bounds", "_limiter", "_max_wait")
+
+    def __init__(self, limiter: AccountLimiter, bounds: Bounds, max_wait: float | None) -> None:
+        self._limiter = limiter
+        self._bounds = bounds
+        self._max_wait = max_wait
+
+    def __aenter__(self) -> Coroutine[Any, Any, Turn]:
+        # The entering coroutine itself, not one more around it.
+        if self._max_wait is None:
+            return self._limiter._enter(self._bounds)
+        return self._limiter._enter_within(self._bounds, self._max_wait)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._limiter._leave()
 
 
 class Turn:
