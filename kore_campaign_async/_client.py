@@ -27,7 +27,7 @@ from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
 from ._http.network import check_network
 from ._http.policy import RetryBudget, RetryPolicy
-from ._http.requester import Requester
+from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
@@ -135,6 +135,7 @@ class CampaignClient:
         self.max_response_bytes: int | None = settings.max_response_bytes
         self.adaptive: bool = settings.adaptive
         self.hooks: Hooks = hooks or Hooks()
+        self._observer = call_observer(self.hooks)
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
@@ -269,7 +270,7 @@ class CampaignClient:
             policy=self.retry,
             budget=budget,
             timeout=self.timeout,
-            hooks=self.hooks,
+            observer=self._observer,
             clock=self._clock,
             sleep=self._sleep,
             max_response_bytes=self.max_response_bytes,

@@ -136,6 +136,14 @@ def _bare(error: KoreError) -> KoreError:
     return error
 
 
+def call_observer(hooks: Hooks) -> Observer:
+    """The observer of a client's calls (one for all its accounts): logs, telemetry, hooks."""
+    subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
+    if otel.TELEMETRY is not None:
+        subscribers.insert(1, otel.TELEMETRY)
+    return Observer(subscribers)
+
+
 class Requester:
     """Send operations for one account through its limiter, auth and retry policy."""
 
@@ -150,7 +158,7 @@ class Requester:
         policy: RetryPolicy,
         budget: RetryBudget | None,
         timeout: Timeout,
-        hooks: Hooks,
+        observer: Observer,
         clock: Clock,
         sleep: Sleep,
         max_response_bytes: int | None = None,
@@ -163,11 +171,7 @@ class Requester:
         self.policy = policy
         self.budget = budget
         self.timeout = timeout
-        self.hooks = hooks
-        subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
-        if otel.TELEMETRY is not None:
-            subscribers.insert(1, otel.TELEMETRY)
-        self.observer: Observer = Observer(subscribers)
+        self.observer = observer
         self.clock = clock
         self.sleep = sleep
         self.max_response_bytes = max_response_bytes
