@@ -134,6 +134,10 @@ class PauseListeners:
             if not listeners:
                 del self._listeners[key]
 
+    def compact(self) -> None:
+        """Size the table for the accounts watched now (a dict never shrinks on deletion)."""
+        self._listeners = dict(self._listeners)
+
     def tell(self, key: AccountKey, pause: float) -> None:
         """Tell every listener of ``key`` that it is paused for ``pause`` seconds."""
         for listener in list(self._listeners.get(key, ())):
@@ -243,6 +247,7 @@ class LocalLimitStore:
             for key, (settings, state) in self._states.items()
             if not reclaimable(state, settings, now)
         }
+        self._listeners.compact()
         return before - len(self._states)
 
     async def aclose(self) -> None:

@@ -83,7 +83,9 @@ class RequestSpec:
     api_version: ApiVersion | None = None
 
 
-@functools.lru_cache(maxsize=1024)  # quote() is slow, and an account sends many requests
+# quote() is slow and an account sends many requests; the busy accounts are what it must hold
+# (each entry costs about 300 bytes, kept after its account has gone idle).
+@functools.lru_cache(maxsize=256)
 def _where(version: ApiVersion, account: AccountRef) -> tuple[str, Query]:
     """Return the path prefix and the query of an account's contact-list calls in ``version``."""
     # v1 pages name the path id IID, v2 pages streamId and add ?accountId=.
