@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final
 
-from .._clock import Clock, Expired, Sleep, within
+from .._clock import Clock, Expired, Sleep, asyncio_sleep, within
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS, require_positive_int
 from .._exceptions import ConfigurationError, RateLimitError
 from .._observe import log as observe
@@ -349,7 +349,17 @@ class AccountLimiter:
 
     async def _nap(self, delay: float, bounds: Bounds) -> None:
         """Sleep ``delay``, or less when a pause this call will not wait out arrives."""
-        alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        alarm: asyncio.Future[bool] = loop.create_future()
+        if self._sleep is asyncio_sleep:  # the loop's own timer rings the alarm: no task
+            ringing = loop.call_later(delay, _ring, alarm)
+            self._napping = (alarm, bounds)
+            try:
+                await alarm
+            finally:
+                self._napping = None
+                ringing.cancel()
+            return
         nap = asyncio.ensure_future(self._sleep(delay))
         self._napping = (alarm, bounds)
         try:
@@ -360,6 +370,11 @@ class AccountLimiter:
                 nap.cancel()
         if not nap.cancelled() and nap.done():
             nap.result()  # a failing sleep still raises
+
+
+def _ring(alarm: asyncio.Future[bool]) -> None:
+    if not alarm.done():
+        alarm.set_result(True)
 
 
 def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
