@@ -164,7 +164,9 @@ class LocalLimitStore:
         # Each account's settings fingerprint (equal ones share one string), kept for good.
         self._settings: dict[AccountKey, str] = {}
         self._fingerprints: dict[str, str] = {}
-        self._states: dict[AccountKey, tuple[PacingSettings, PacingState]] = {}
+        self._states: dict[AccountKey, PacingState] = {}
+        # The settings each state was last stepped with (a dict apart: no tuple per step).
+        self._paced_with: dict[AccountKey, PacingSettings] = {}
         self._sweep_at = _MIN_SWEEP
         self._listeners = PauseListeners()
         self._leases: dict[tuple[AccountKey, str], asyncio.Lock] = {}
@@ -191,12 +193,12 @@ class LocalLimitStore:
         now = self._clock()
         # A permit from another clock (a shared store's) is neither stale nor of this epoch.
         sent_at = permit.at if permit is not None and not permit.shared else now
-        _, state = self._states.get(key, (settings, None))
-        state, number = pacing.step(state, settings, now, op, sent_at, retry_after)
+        state, number = pacing.step(self._states.get(key), settings, now, op, sent_at, retry_after)
         if key not in self._states and len(self._states) >= self._sweep_at:
             self.forget_idle()
             self._sweep_at = max(_MIN_SWEEP, 2 * len(self._states))
-        self._states[key] = (settings, state)
+        self._states[key] = state
+        self._paced_with[key] = settings
         if op == "429":
             self._listeners.tell(key, number)
         return Permit(number, now, pause=max(0.0, state.paused_until - now))
@@ -234,8 +236,7 @@ class LocalLimitStore:
 
     def state(self, key: AccountKey) -> PacingState | None:
         """What the store holds for ``key`` (None: nothing yet)."""
-        stored = self._states.get(key)
-        return None if stored is None else stored[1]
+        return self._states.get(key)
 
     def forget_idle(self) -> int:
         """Drop every state equivalent to a fresh one (settings stay); return how many."""
@@ -243,10 +244,11 @@ class LocalLimitStore:
         before = len(self._states)
         # A new dict, not deletions: a dict never shrinks its table on deletion.
         self._states = {
-            key: (settings, state)
-            for key, (settings, state) in self._states.items()
-            if not reclaimable(state, settings, now)
+            key: state
+            for key, state in self._states.items()
+            if not reclaimable(state, self._paced_with[key], now)
         }
+        self._paced_with = {key: self._paced_with[key] for key in self._states}
         self._listeners.compact()
         return before - len(self._states)
 
