@@ -58,11 +58,7 @@ async def test_lua_and_python_take_the_same_steps(
             assert float(answer[3]) == pytest.approx(max(0.0, state.paused_until - now), abs=1e-6)
             if op == "permit" and number == 0:
                 permits = [*permits[-20:], now]
-            stored = await client.hgetall("twin")
-            for field in _lua.FIELDS:
-                assert float(stored[field.encode()]) == pytest.approx(
-                    getattr(state, field), abs=1e-6
-                ), field
+            await assert_stored(client, "twin", state)
     finally:
         await client.aclose()
     # The random walk went through the branches that differ between the twins' versions.
@@ -72,6 +68,15 @@ async def test_lua_and_python_take_the_same_steps(
         assert "cut" in seen
     if settings.adaptive and settings.requests <= 10 and settings.start_burst == 1:
         assert "429 after a held window" in seen
+
+
+async def assert_stored(client: Redis, key: str, state: PacingState) -> None:
+    """Redis holds ``state`` under ``key``, field for field."""
+    stored = await client.hgetall(key)  # type: ignore[misc]
+    for field in _lua.FIELDS:
+        assert float(stored[field.encode()]) == pytest.approx(getattr(state, field), abs=1e-6), (
+            field
+        )
 
 
 def _branch(
@@ -116,11 +121,7 @@ async def test_successes_carried_by_a_call_count_as_separate_ones_before_it(
             cut = cut or state.limit < settings.requests
             raised = raised or bool(state.raised)
             assert float(answer[1]) == pytest.approx(number, abs=1e-6)
-            stored = await client.hgetall("carried")
-            for field in _lua.FIELDS:
-                assert float(stored[field.encode()]) == pytest.approx(
-                    getattr(state, field), abs=1e-6
-                ), field
+            await assert_stored(client, "carried", state)
     finally:
         await client.aclose()
     # The walk cut the limit and probed it back up: carried successes moved both.
