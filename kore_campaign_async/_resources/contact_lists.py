@@ -9,7 +9,6 @@ per adopted list.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Final, Literal
@@ -124,7 +123,8 @@ class ContactLists(ContactOperations):
         recovery = Adopt(
             spec,
             request,
-            functools.partial(ep.list_all, version, self._ref),
+            self._ref,
+            version,
             names,
             started_at=time.time(),
             begun_after=names.begun,
