@@ -23,12 +23,15 @@ of a request does not depend on how many accounts the process holds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
+
+import aiohttp
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import MockTransport
@@ -42,6 +45,10 @@ CREATES: Final = 3
 CPU_RATIO_TARGET: Final = 1.25
 IN_FLIGHT_BYTES_TARGET: Final = 4096
 IDLE_BYTES_TARGET: Final = 300
+#: Sockets open at once against the fake server.
+SERVER_CONNECTIONS: Final = 1_000
+Opener = Callable[[], contextlib.AbstractAsyncContextManager[kca.CampaignClient]]
+"""Open a client (and whatever it needs) for one run."""
 #: Seconds after its last request an account paced at 60 a minute is idle (interval + margin).
 IDLE_AFTER: Final = 1.1
 _WARM_ACCOUNTS: Final = 20
@@ -149,7 +156,7 @@ class _Collections:
             self.young += 1
 
 
-async def _cpu(open_client: Callable[[], kca.CampaignClient], count: int) -> dict[str, float]:
+async def _cpu(open_client: Opener, count: int) -> dict[str, float]:
     """Client CPU and collector work per request for ``count`` accounts."""
     gc.collect()
     async with open_client() as client:
@@ -210,17 +217,30 @@ def _mock_client() -> kca.CampaignClient:
     return kca.CampaignClient(HOST, token="t", transport=MockTransport(_answer))
 
 
-def _server_client(server: ServerProcess) -> Callable[[], kca.CampaignClient]:
-    def open_client() -> kca.CampaignClient:
-        return kca.CampaignClient(
-            server.url, client_id=server.client_id, client_secret=server.client_secret
-        )
+def _server_client(server: ServerProcess) -> Opener:
+    @contextlib.asynccontextmanager
+    async def open_client() -> AsyncIterator[kca.CampaignClient]:
+        # At most SERVER_CONNECTIONS sockets: one process serving thousands of accounts runs
+        # out of file descriptors long before the fake server answers them all.
+        connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = kca.CampaignClient(
+                server.url,
+                client_id=server.client_id,
+                client_secret=server.client_secret,
+                session=session,
+                # Ten thousand accounts' first creates at once queue at the fake server (and for
+                # a socket) for longer than a call's default bounds: this measures CPU.
+                timeout=None,
+            )
+            async with client:
+                yield client
 
     return open_client
 
 
 async def _rows(
-    open_client: Callable[[], kca.CampaignClient],
+    open_client: Opener,
     sizes: tuple[int, ...],
     rounds: int,
     before_round: Callable[[], None] = lambda: None,
