@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 import math
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Final
+from collections.abc import Awaitable, Coroutine
+from typing import Any, Final, NamedTuple
 
-from .._clock import Clock, Expired, Sleep, asyncio_sleep, within
+from .._clock import Clock, Expired, Sleep, within
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS, require_positive_int
 from .._exceptions import ConfigurationError, RateLimitError
 from .._observe import log as observe
+from .alarms import nap, watch_weakly
 from .fifo import FifoSemaphore
 from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
 from .pauses import Bounds, outlasts, refuse_long_pause
@@ -90,7 +90,8 @@ class AccountLimiter:
         )
         self._store: LimitStore = store if store is not None else LocalLimitStore(clock=clock)
         self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
-        self._unwatch = _watch_weakly(self)
+        # Hear every pause of the account (this process's or another's) while alive.
+        self._unwatch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
         self._bound = False
         # Outcomes on their way to a shared store (made at the first: most accounts never).
         self._reports: set[asyncio.Task[object]] | None = None
@@ -349,81 +350,30 @@ class AccountLimiter:
 
     async def _nap(self, delay: float, bounds: Bounds) -> None:
         """Sleep ``delay``, or less when a pause this call will not wait out arrives."""
-        loop = asyncio.get_running_loop()
-        alarm: asyncio.Future[bool] = loop.create_future()
-        if self._sleep is asyncio_sleep:  # the loop's own timer rings the alarm: no task
-            ringing = loop.call_later(delay, _ring, alarm)
-            self._napping = (alarm, bounds)
-            try:
-                await alarm
-            finally:
-                self._napping = None
-                ringing.cancel()
-            return
-        nap = asyncio.ensure_future(self._sleep(delay))
+        alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._napping = (alarm, bounds)
         try:
-            await asyncio.wait((nap, alarm), return_when=asyncio.FIRST_COMPLETED)
+            await nap(delay, alarm, self._sleep)
         finally:
             self._napping = None
-            if not nap.done():
-                nap.cancel()
-        if not nap.cancelled() and nap.done():
-            nap.result()  # a failing sleep still raises
 
 
-def _ring(alarm: asyncio.Future[bool]) -> None:
-    if not alarm.done():
-        alarm.set_result(True)
+class _Slot(NamedTuple):  # a tuple: one is made for every request
+    """What ``slot()`` returns: entered, the account's turn; left, the slot is freed (not an
+    ``asynccontextmanager``: no generator, frame and wrapper per request, queued ones too)."""
 
-
-def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
-    """Hear the store's pauses for ``limiter`` without keeping it alive; unwatch when it goes."""
-    watch = _PauseWatch(limiter, _unwatch_gone)
-    watch.unwatch = limiter._store.watch_pauses(limiter._key, watch.heard)
-    return watch.unwatch
-
-
-class _PauseWatch(weakref.ref[AccountLimiter]):
-    """A weak reference to a limiter that passes on the pauses it hears, without a cycle."""
-
-    __slots__ = ("unwatch",)
-    unwatch: Callable[[], None]
-
-    def heard(self, pause: float) -> None:
-        alive = self()
-        if alive is not None:
-            alive._heard_pause(pause)
-
-
-def _unwatch_gone(watch: weakref.ref[AccountLimiter]) -> None:
-    """The limiter is gone: stop hearing its pauses."""
-    if isinstance(watch, _PauseWatch):
-        watch.unwatch()
-
-
-class _Slot:
-    """What ``slot()`` returns: entered, the account's turn; left, the slot is freed.
-
-    A class rather than an ``asynccontextmanager``: a generator, its frame and its wrapper
-    for every request, queued ones included, are what a process of many accounts keeps alive.
-    """
-
-    __slots__ = ("_bounds", "_limiter", "_max_wait")
-
-    def __init__(self, limiter: AccountLimiter, bounds: Bounds, max_wait: float | None) -> None:
-        self._limiter = limiter
-        self._bounds = bounds
-        self._max_wait = max_wait
+    limiter: AccountLimiter
+    bounds: Bounds
+    max_wait: float | None
 
     def __aenter__(self) -> Coroutine[Any, Any, Turn]:
         # The entering coroutine itself, not one more around it.
-        if self._max_wait is None:
-            return self._limiter._enter(self._bounds)
-        return self._limiter._enter_within(self._bounds, self._max_wait)
+        if self.max_wait is None:
+            return self.limiter._enter(self.bounds)
+        return self.limiter._enter_within(self.bounds, self.max_wait)
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._limiter._leave()
+        self.limiter._leave()
 
 
 class Turn:
