@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,10 @@ from ._config import (
     ApiVersion,
     Timeout,
 )
+from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
-from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.auth import TokenProvider, TokenSource, token_source
 from ._http.limits import AccountLimiter
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
@@ -131,6 +133,7 @@ class CampaignClient:
     lives in this process. The client never closes a store it was given.
 
     A client belongs to the event loop it is first used on (``EventLoopMismatchError``).
+    ``CampaignClient.from_env()`` reads the ``KORE_*`` variables the CLI reads.
 
     ``token_timeout`` bounds each ``token_provider`` fetch (seconds; None: unbounded).
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
@@ -163,8 +166,9 @@ class CampaignClient:
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
+        self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
         self.host = _check_host(host)
-        self._auth = self._make_auth(
+        self._auth = token_source(
             client_id,
             client_secret,
             token,
@@ -207,33 +211,19 @@ class CampaignClient:
         )
         self._accounts: Accounts[Account] = Accounts(budget_per_account=self._budget_per_account)
 
-    @staticmethod
-    def _make_auth(
-        client_id: str | None,
-        client_secret: str | None,
-        token: str | None,
-        token_provider: TokenProvider | None,
-        subject: str | None,
-        *,
-        token_timeout: float | None,
-        sleep: Sleep,
-    ) -> TokenSource:
-        given = [
-            client_secret is not None or client_id is not None,
-            token is not None,
-            token_provider is not None,
-        ]
-        if sum(given) != 1:
-            raise ConfigurationError(
-                "give exactly one of client_id+client_secret, token, or token_provider"
-            )
-        if token is not None:
-            return StaticToken(token)
-        if token_provider is not None:
-            return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
-        if not client_id or not client_secret:
-            raise ConfigurationError("client_id and client_secret must both be given")
-        return JwtSigner(client_id, client_secret, subject=subject)
+    @classmethod
+    def from_env(
+        cls, host: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> CampaignClient:
+        """Build a client from the CLI's ``KORE_*`` variables (``env``: ``os.environ``).
+
+        An argument wins over its variable; with ``KORE_REDIS_URL`` every account is paced
+        through that Redis, in a store the client closes (the README has the table).
+        """
+        found = read_env(os.environ if env is None else env, kwargs, host)
+        client = cls(**found.kwargs)
+        client._owned_store = found.limit_store
+        return client
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -385,6 +375,8 @@ class CampaignClient:
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:
                 await self._transport.aclose()
+                if self._owned_store is not None:
+                    await self._owned_store.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:
