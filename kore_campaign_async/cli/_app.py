@@ -67,6 +67,10 @@ async def _dispatch(
             lists = 60 if args.lists is None else args.lists
             return await cmd_demo_processes(args.processes, lists, args.window, redis_url, out)
         return await cmd_demo(args, out, err)
+    if args.command == "fake-server":
+        from ._fake_server import cmd_fake_server  # the fake server loads aiohttp.web
+
+        return await cmd_fake_server(args.port, args.server_limit, args.window, out)
     settings = resolve_settings(vars(args), env)
     if args.command == "sync":
         return await cmd_sync(args, settings, out, err, ask)
