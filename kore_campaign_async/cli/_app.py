@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TextIO, cast
 
 from rich.console import Console
 
@@ -28,9 +29,35 @@ PROBLEMS_SHOWN: Final = 50
 _PIPE_WIDTH: Final = 200
 
 
+class TrimmedLines(io.TextIOBase):
+    """A pipe or file: rich pads every table row to the table's width; cut those spaces."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._line = ""  # the last line's start, until its end is written
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # io.TextIOBase declares it read-only
+        return self._stream.encoding
+
+    def write(self, text: str) -> int:
+        *lines, self._line = (self._line + text).split("\n")
+        self._stream.writelines(line.rstrip(" ") + "\n" for line in lines)
+        return len(text)
+
+    def flush(self) -> None:
+        # A line without its end yet (a prompt) goes out as it is.
+        self._stream.write(self._line)
+        self._line = ""
+        self._stream.flush()
+
+
 def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else _PIPE_WIDTH)
+    if stream.isatty():
+        return Console(stderr=stderr)
+    # A text stream in all but name: typing's IO[str] is a nominal class, not a protocol.
+    return Console(file=cast("TextIO", TrimmedLines(stream)), width=_PIPE_WIDTH)
 
 
 def ask(question: str) -> bool:

@@ -199,7 +199,12 @@ async def _run(
         seed_account(server, account, specs)
     if not args.no_faults:
         server.faults.add_many(demo_faults(args.window, accounts[-1].account_id))
-        out.print("Faults on: 1% resets, 1% 503s, 0.5% creates lost after commit, 429s")
+        out.print(
+            "Faults on: 1% resets, 1% 503s, 0.5% creates lost after commit, 429s "
+            f"(dice seeded with {args.seed}; requests meet them in arrival order, so the "
+            "count varies from run to run)",
+            highlight=False,
+        )
     job = SyncJob(targets=desired, prune=True, yes=True)
     confirm: Confirm = _never_asked
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import kore_campaign_async as kca
+
 from ._config import OPTIONS
 
 DESCRIPTION = """\
@@ -103,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {kca.__version__}")
     _add_settings(parser)
     _add_output(parser)
     commands = parser.add_subparsers(
@@ -215,7 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds that stand for Kore's minute: 60 requests per window (default 1.0)",
     )
     demo.add_argument("--no-faults", action="store_true", help="switch injected faults off")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the fault dice (default 0)")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the fake server's fault dice (default 0): one seed rolls one sequence, but "
+        "concurrent requests meet the rolls in the order they happen to arrive, so which "
+        "requests fail, and how many, still varies from run to run",
+    )
 
     fake = command(
         "fake-server",
