@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -40,8 +41,19 @@ from ._wire.validation import check_api_version, check_id
 if TYPE_CHECKING:
     import aiohttp
 
-_UNSET: Any = object()
+
+class _Unset(enum.Enum):
+    """An argument left out, whose default is decided later (readable in ``help()``)."""
+
+    PER_ACCOUNT = "per account"
+
+    def __repr__(self) -> str:
+        return f"<{self.value}>"
+
+
+_UNSET: Any = _Unset.PER_ACCOUNT
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
+DEFAULT_TIMEOUT = Timeout()
 
 
 def _check_host(host: object) -> str:
@@ -133,7 +145,6 @@ class CampaignClient:
     lives in this process. The client never closes a store it was given.
 
     A client belongs to the event loop it is first used on (``EventLoopMismatchError``).
-    ``CampaignClient.from_env()`` reads the ``KORE_*`` variables the CLI reads.
 
     ``token_timeout`` bounds each ``token_provider`` fetch (seconds; None: unbounded).
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
@@ -152,7 +163,7 @@ class CampaignClient:
         token_timeout: float | None = DEFAULT_TOKEN_TIMEOUT,
         jwt_subject: str | None = None,
         api_version: ApiVersion = DEFAULT_API_VERSION,
-        timeout: Timeout | float | None = _UNSET,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = _UNSET,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
@@ -181,7 +192,7 @@ class CampaignClient:
             self.api_version = check_api_version(api_version)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self.timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
+        self.timeout = Timeout.coerce(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigurationError("retry must be a RetryPolicy")
@@ -215,11 +226,7 @@ class CampaignClient:
     def from_env(
         cls, host: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
     ) -> CampaignClient:
-        """Build a client from the CLI's ``KORE_*`` variables (``env``: ``os.environ``).
-
-        An argument wins over its variable; with ``KORE_REDIS_URL`` every account is paced
-        through that Redis, in a store the client closes (the README has the table).
-        """
+        """Build a client from the CLI's ``KORE_*`` variables; an argument wins over its own."""
         found = read_env(os.environ if env is None else env, kwargs, host)
         client = cls(**found.kwargs)
         client._owned_store = found.limit_store

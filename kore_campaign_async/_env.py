@@ -1,8 +1,12 @@
-"""Read a client's settings from ``KORE_*`` environment variables: pure, no I/O.
+"""Read a client's settings from ``KORE_*`` environment variables (``CampaignClient.from_env``).
 
-The names are the command-line tool's. An argument given to ``CampaignClient.from_env``
-always wins over its variable; an empty variable counts as unset. Errors name the variable,
-never its value when it may be a secret.
+The names are the command-line tool's: ``KORE_HOST``, ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET``
+(or ``KORE_TOKEN``), ``KORE_API_VERSION``, ``KORE_RATE_LIMIT`` + ``KORE_RATE_PERIOD``,
+``KORE_MAX_CONCURRENCY`` and ``KORE_REDIS_URL``: every account paced through that Redis, in a
+store the client made and so closes. An argument always wins over its variable, and any
+credential argument means no credential is read from the environment; an empty variable counts
+as unset. Errors name the variable, never its value when it may be a secret. Nothing connects
+here: the Redis client connects on first use.
 """
 
 from __future__ import annotations
