@@ -198,7 +198,7 @@ async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(
 
 
 def test_help_shows_readable_defaults() -> None:
-    shown = pydoc.render_doc(kca.CampaignClient, renderer=pydoc.plaintext)
+    shown = pydoc.render_doc(kca.CampaignClient, renderer=pydoc.TextDoc())
     assert "object at 0x" not in shown
     signature = str(inspect.signature(kca.CampaignClient))
     assert "timeout: 'Timeout | float | None' = Timeout(total=60.0, connect=10.0)" in signature
