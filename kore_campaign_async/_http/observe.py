@@ -180,9 +180,8 @@ def retrying(operation: str, attempt: int, wait: float, error: BaseException) ->
     state = _CURRENT.get()
     name = qualified(operation) if operation else "call"
     http_log.info(
-        "%s for account %s: retrying in %.1f s after attempt %d: %s: %s",
-        name,
-        "-" if state is None else state.account_id,
+        "%s: retrying in %.1f s after attempt %d: %s: %s",
+        name if state is None else f"{name} for account {state.account_id}",
         wait,
         attempt,
         type(error).__name__,
