@@ -35,11 +35,11 @@ from ._exceptions import (
     ValidationError,
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
-from ._http.events import AttemptEvent
-from ._http.limits import AccountLimiter
 from ._http.requester import Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
+from ._observe.events import AttemptEvent
+from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.redis_store import RedisLimitStore
 from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Final, Generic, TypeVar
 
 from ._exceptions import ConfigurationError
-from ._http.limits import AccountLimiter
 from ._http.retry import RetryBudget
+from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 
 Limits = tuple[RateLimit | None, int]

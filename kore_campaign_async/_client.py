@@ -27,10 +27,10 @@ from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import TokenProvider, TokenSource, token_source
-from ._http.limits import AccountLimiter
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
+from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists

@@ -10,7 +10,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._http.limits import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 

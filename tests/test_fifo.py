@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kore_campaign_async._http.fifo import FifoSemaphore
+from kore_campaign_async._quota.fifo import FifoSemaphore
 
 
 async def settle() -> None:

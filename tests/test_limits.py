@@ -12,7 +12,7 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import ConfigurationError, RateLimitError
-from kore_campaign_async._http.limits import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import RateLimit
 
 T = TypeVar("T")

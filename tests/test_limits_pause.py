@@ -9,7 +9,7 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import RateLimitError
-from kore_campaign_async._http.limits import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import RateLimit
 
 # An hour's cap: these tests pause accounts for up to ten minutes to test the callers' bounds

@@ -10,7 +10,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._http import observe
+from kore_campaign_async._observe import log as observe
 from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
 from kore_campaign_async.testing import MockTransport
 from tests.conftest import MakeClient

@@ -24,7 +24,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import kore_campaign_async as kca
-from kore_campaign_async._http import observe, otel
+from kore_campaign_async._observe import log as observe
+from kore_campaign_async._observe import otel
 from tests.conftest import MakeClient
 from tests.test_mock_transport import LIST, V2, Script, failed, ok
 from tests.test_observe import scripted
@@ -208,7 +209,7 @@ def test_the_sdk_works_without_opentelemetry_installed() -> None:
         import asyncio, sys
         sys.modules["opentelemetry"] = None  # as if not installed: every import of it fails
         import kore_campaign_async as kca
-        from kore_campaign_async._http import otel
+        from kore_campaign_async._observe import otel
         from kore_campaign_async.testing import MockTransport, json_response
 
         async def main():
@@ -242,7 +243,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._http import otel
+from kore_campaign_async._observe import otel
 from kore_campaign_async.testing import MockTransport, json_response
 
 entered = []

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from kore_campaign_async import ConfigurationError, RateLimitError
-from kore_campaign_async._http.limits import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import PacingSettings, RateLimit
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey

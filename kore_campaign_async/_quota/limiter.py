@@ -13,11 +13,11 @@ from typing import Any, Final
 from .._clock import Clock, Expired, Sleep, within
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._exceptions import ConfigurationError, RateLimitError
-from .._quota.pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit, require_positive_int
-from .._quota.store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
-from . import observe
+from .._observe import log as observe
 from .fifo import FifoSemaphore
+from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit, require_positive_int
 from .pauses import Bounds, not_sent, outlasts, refuse_long_pause
+from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
 # and one answer never pauses such an account longer than two default windows.

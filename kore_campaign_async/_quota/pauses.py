@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._exceptions import RateLimitError
-from .._quota.pacing import EPSILON
+from .pacing import EPSILON
 
 Bounds = tuple[float, float]
 """What a call accepts: ``(max_pause, deadline_at)``, the longest account pause in seconds
