@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping, Sequence
+from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
+from ._bulk.specs import ContactListSpecs
 from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
@@ -27,6 +28,7 @@ from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import TokenProvider, TokenSource, token_source
+from ._http.network import check_host, check_network
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
@@ -54,20 +56,6 @@ class _Unset(enum.Enum):
 _UNSET: Any = _Unset.PER_ACCOUNT
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
 DEFAULT_TIMEOUT = Timeout()
-
-
-def _check_host(host: object) -> str:
-    if not isinstance(host, str):
-        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
-    parts = urlsplit(host.strip())
-    # Checked first, and never echoed: a password in the URL must not reach a message or log.
-    if "@" in parts.netloc:
-        raise ConfigurationError("host must not carry credentials (user:password@)")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("host must not carry a query or a fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
@@ -98,11 +86,11 @@ class Account:
         bulk_concurrency: int,
         dropped: Dropped | None = None,
     ) -> None:
-        self.ref = ref
-        self.limiter = requester.limiter
+        self.ref: AccountRef = ref
+        self.limiter: AccountLimiter = requester.limiter
         #: The retry budget this account's calls spend (None: unlimited retries).
-        self.retry_budget = requester.budget
-        self.contact_lists = ContactLists(
+        self.retry_budget: RetryBudget | None = requester.budget
+        self.contact_lists: ContactLists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
         self._dropped = dropped  # last: a handle that failed to build has nothing to keep
@@ -150,6 +138,10 @@ class CampaignClient:
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
     lists in one getAllListDetails; None: unbounded): a longer one raises
     ``ResponseTooLargeError`` without being read whole.
+
+    ``proxy`` (``http://user:password@proxy:3128``), ``ssl`` (an ``SSLContext``, or False for
+    no TLS checks) and ``trust_env`` (``HTTPS_PROXY``/``NO_PROXY``; never ``.netrc``) set up the
+    client's own session; see the README's "Proxies and TLS".
     """
 
     def __init__(
@@ -173,12 +165,15 @@ class CampaignClient:
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        trust_env: bool = True,
+        proxy: str | None = None,
+        ssl: SSLContext | bool | None = None,
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
         self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
-        self.host = _check_host(host)
+        self.host: str = check_host(host)
         self._auth = token_source(
             client_id,
             client_secret,
@@ -192,8 +187,8 @@ class CampaignClient:
             self.api_version = check_api_version(api_version)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self.timeout = Timeout.coerce(timeout)
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.timeout: Timeout = Timeout.coerce(timeout)
+        self.retry: RetryPolicy = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigurationError("retry must be a RetryPolicy")
         # Unset: each account gets a budget of its own, so one account's outage cannot make
@@ -205,15 +200,17 @@ class CampaignClient:
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise ConfigurationError("rate_limit must be a RateLimit or None")
         self.rate_limit = rate_limit
-        self.max_concurrency = _check_concurrency(max_concurrency)
-        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
+        self.max_concurrency: int = _check_concurrency(max_concurrency)
+        self.max_response_bytes: int | None = _check_max_response_bytes(max_response_bytes)
         self.adaptive = adaptive
-        self.hooks = hooks or Hooks()
+        self.hooks: Hooks = hooks or Hooks()
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
             raise ConfigurationError("give session or transport, not both")
-        self._transport = AiohttpTransport(session) if transport is None else transport
+        custom = "session" if session is not None else None if transport is None else "transport"
+        network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
+        self._transport = AiohttpTransport(session, network) if transport is None else transport
         self._closed = False
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
@@ -347,7 +344,7 @@ class CampaignClient:
 
     async def sync_many(
         self,
-        targets: Mapping[Account, Any] | list[AccountTarget],
+        targets: Mapping[Account, ContactListSpecs] | list[AccountTarget],
         *,
         prune: bool = False,
         dry_run: bool = False,
