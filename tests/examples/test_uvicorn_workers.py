@@ -54,7 +54,9 @@ async def kore() -> AsyncIterator[FakeKoreServer]:
 
 
 @contextlib.asynccontextmanager
-async def _serve(kore: FakeKoreServer, redis: str | None) -> AsyncIterator[Uvicorn]:
+async def _serve(
+    kore: FakeKoreServer, redis: str | None, per_second: int = 60
+) -> AsyncIterator[Uvicorn]:
     port = _free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("KORE_")}
     env.update(
@@ -63,7 +65,8 @@ async def _serve(kore: FakeKoreServer, redis: str | None) -> AsyncIterator[Uvico
         KORE_CLIENT_SECRET=kore.client_secret,
         KORE_ACCOUNT_ID=ACCOUNT,
         KORE_IID="st-workers",
-        KORE_RATE_PERIOD="1",  # 60 a second, as the server counts
+        KORE_RATE_LIMIT=str(per_second),
+        KORE_RATE_PERIOD="1",  # a second, as the server counts
         **({} if redis is None else {"KORE_REDIS_URL": redis}),
     )
     process = await asyncio.create_subprocess_exec(
@@ -97,14 +100,14 @@ async def _serve(kore: FakeKoreServer, redis: str | None) -> AsyncIterator[Uvico
     assert "Traceback" not in shutdown, shutdown
 
 
-async def _create_lists(url: str) -> list[int]:
+async def _create_lists(url: str, requests: int = REQUESTS) -> list[int]:
     async with aiohttp.ClientSession(url) as http:
 
         async def create(n: int) -> int:
             async with http.post("/lists", json={"name": f"Store {n}"}) as answer:
                 return answer.status
 
-        return list(await asyncio.gather(*(create(n) for n in range(REQUESTS))))
+        return list(await asyncio.gather(*(create(n) for n in range(requests))))
 
 
 async def test_three_workers_sharing_the_quota_through_redis_draw_no_429(
@@ -121,12 +124,15 @@ async def test_three_workers_sharing_the_quota_through_redis_draw_no_429(
     assert len(kore.lists(ACCOUNT)) == REQUESTS
 
 
-async def test_without_redis_each_worker_paces_alone_and_the_server_refuses_some(
-    kore: FakeKoreServer,
-) -> None:
-    # The control: the same run without KORE_REDIS_URL overshoots the account's limit.
-    async with _serve(kore, None) as uvicorn:
-        await _create_lists(uvicorn.url)
+async def test_without_redis_each_worker_paces_alone_and_the_server_refuses_some() -> None:
+    # The control: the same app without KORE_REDIS_URL overshoots the account's limit. At 20 a
+    # second, so that even a loaded machine offers the workers' sum (up to 60 a second): each
+    # worker alone stops overshooting after its first 429, so a run draws a handful.
+    async with (
+        FakeKoreServer(rate_limit=ServerRateLimit(limit=20, window=1.0)) as kore,
+        _serve(kore, None, per_second=20) as uvicorn,
+    ):
+        await _create_lists(uvicorn.url, requests=60)
     mode = [line for line in uvicorn.startup_log if "Kore quota for account" in line]
     assert len(mode) == WORKERS
     assert all("paced in this process only" in line for line in mode)
