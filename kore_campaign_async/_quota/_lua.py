@@ -128,7 +128,7 @@ elseif op == '429' then
     if s.burst > 1 then
       s.burst = 1
       s.raised, s.clean = 0, 0
-    elseif s.epoch_ok > 0 and s.clean >= s.limit and s.strays >= 1 then
+    elseif s.epoch_ok > 0 and s.clean >= s.limit and s.strays >= 1 and wait >= interval() then
       s.strays = s.strays - 1
     elseif s.epoch_ok > 0 then
       if s.raised == 1 and s.clean < s.limit then s.ceiling = s.limit end

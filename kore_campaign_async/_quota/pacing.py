@@ -37,8 +37,10 @@ buckets with a small burst and servers allowing less than configured:
   the same pace (a fixed window exactly once, at 40 of 60), more often than one a window can
   earn: the allowance runs out within a few windows and the limit is learned as before. 429s
   within a window of a cut, a climb or a probe are never strays: they are how a lower limit is
-  found. The pause itself is always honoured; what it costs cannot be caught up under a sliding
-  window (any 60 s after the pause may hold only the limit), beyond the catch-up below.
+  found, and neither are 429s asking for less than one interval (the window was only just
+  full: the pace is a hair too fast). The pause itself is always honoured; what it costs cannot
+  be caught up under a sliding window (any 60 s after the pause may hold only the limit),
+  beyond the catch-up below.
 - **Restoring.** A cut is not a verdict: 429s can be a passing storm (another client's burst on
   the account). After one window's worth of successes without a 429 the limit climbs halfway
   back to its ``ceiling`` (the highest limit not yet proven too high: the configured one until a
@@ -324,18 +326,18 @@ def rate_limited(
     pause_end = now + min(wait, settings.pause_cap)
     state.paused_until = max(state.paused_until, pause_end)
     if settings.adaptive and sent_at >= state.cut_at:
-        _learn(state, settings, now)
+        _learn(state, settings, now, wait)
     # No burst after a pause: resume one interval apart.
     state.tat = max(state.tat, state.paused_until + (state.burst - 1) * interval(state, settings))
     return state.paused_until - now
 
 
-def _learn(state: PacingState, settings: PacingSettings, now: float) -> None:
+def _learn(state: PacingState, settings: PacingSettings, now: float, wait: float) -> None:
     if state.burst > 1:
         # The burst alone may have been the trouble (its answers may not even be counted yet).
         state.burst = 1.0
         state.raised, state.clean = 0.0, 0.0
-    elif _is_stray(state):
+    elif _is_stray(state, settings, wait):
         state.strays -= 1
     elif state.epoch_ok > 0:  # (none: nothing got through since the pause, a storm: only pause)
         if state.raised and state.clean < state.limit:
@@ -350,11 +352,18 @@ def _learn(state: PacingState, settings: PacingSettings, now: float) -> None:
     state.cut_at = now
 
 
-def _is_stray(state: PacingState) -> bool:
+def _is_stray(state: PacingState, settings: PacingSettings, wait: float) -> bool:
     """Whether a 429 only pauses: one the pace did not cause, while the allowance lasts.
 
     The learned limit held a whole window's worth of successes since it last changed (a
-    window-limited server allowing less would have refused within it), and the account has a
-    stray left (a lower limit refuses at least once a window, faster than they are earned).
+    window-limited server allowing less would have refused within it), the account has a stray
+    left (a lower limit refuses at least once a window, faster than they are earned), and the
+    429 asks for at least one interval (``wait``): a window that frees sooner was only just full,
+    so the pace is a hair too fast (as a busy event loop's late wake-ups can make it).
     """
-    return state.epoch_ok > 0 and state.clean >= state.limit and state.strays >= 1
+    return (
+        state.epoch_ok > 0
+        and state.clean >= state.limit
+        and state.strays >= 1
+        and wait >= interval(state, settings)
+    )

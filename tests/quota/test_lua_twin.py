@@ -56,7 +56,7 @@ async def test_lua_and_python_take_the_same_steps(
                 op = rng.choice(("permit", "permit", "permit", "ok", "ok", "429", "bind"))
                 sent_at = rng.choice(permits) if permits else now
             retry = rng.choice((None, 0.5, 2.0, 30.0, 86_400.0))
-            seen.add(_branch(state, settings, now, op, sent_at))
+            seen.add(_branch(state, settings, now, op, sent_at, retry))
             state, number = pacing.step(state, settings, now, op, sent_at, retry)  # type: ignore[arg-type]
             answer = await script(
                 keys=["twin"], args=_lua.pace_args(settings, op, "twin:pause", sent_at, retry, now)
@@ -84,7 +84,12 @@ async def test_lua_and_python_take_the_same_steps(
 
 
 def _branch(
-    state: PacingState | None, settings: PacingSettings, now: float, op: str, sent_at: float
+    state: PacingState | None,
+    settings: PacingSettings,
+    now: float,
+    op: str,
+    sent_at: float,
+    retry: float | None,
 ) -> str:
     """Name the path ``op`` is about to take (only those worth making sure of)."""
     if state is None:
@@ -93,9 +98,10 @@ def _branch(
     if op == "permit" and state.paused_until <= now and state.burst == 1 and state.tat < now:
         return "caught up"
     if op == "429" and state.burst == 1 and sent_at >= state.cut_at and state.epoch_ok > 0:
-        if pacing._is_stray(state):
+        wait = pacing.interval(state, settings) if retry is None else retry
+        if pacing._is_stray(state, settings, wait):
             return "stray"
-        if state.clean >= state.limit:
+        if state.clean >= state.limit and wait >= pacing.interval(state, settings):
             return "stray allowance spent"
         return "cut"
     return op

@@ -143,6 +143,17 @@ def test_stray_429s_after_a_held_window_only_pause_while_the_allowance_lasts() -
     assert state.limit == pytest.approx(42.0)
 
 
+def test_a_429_asking_for_less_than_an_interval_is_not_a_stray() -> None:
+    # A window that frees within an interval was only just full: the pace is a hair too fast
+    # (a busy event loop's late wake-ups), so it is cut, by one here, allowance or not.
+    state = fresh()
+    for i in range(30):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    pacing.rate_limited(state, SETTINGS, 1030.0, 0.5, sent_at=1030.0)
+    assert state.limit == 59
+    assert state.strays == pytest.approx(pacing.FRESH_STRAYS + 0.5)
+
+
 def test_the_allowance_is_earned_back_one_a_window_up_to_its_cap() -> None:
     state = fresh()
     assert state.strays == pacing.FRESH_STRAYS
