@@ -20,6 +20,7 @@ from .._exceptions import (
     APITimeoutError,
     ClientClosedError,
     EventLoopMismatchError,
+    KoreError,
     ResponseTooLargeError,
 )
 from .transport import HttpRequest, RawResponse
@@ -53,9 +54,15 @@ def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
 
 
 def _connection_failure(
-    error: aiohttp.ClientError, request: HttpRequest
+    error: Exception, request: HttpRequest
 ) -> tuple[APIConnectionError, BaseException | None]:
-    """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
+    """Map an aiohttp (or any other) error onto ours, and the cause that may safely be chained.
+
+    Whatever aiohttp, asyncio or the stdlib raise below us (a ``UnicodeError`` from the IDNA
+    codec, a ``ValueError`` from a header check) becomes an ``APIConnectionError``: only a
+    ``KoreError`` leaves the transport. Nobody knows whether such a request got out, so it says
+    it may have (``request_sent``), and a create looks before it leaps.
+    """
     method, url = request.method, request.url
     if isinstance(error, aiohttp.ClientConnectorError):
         failure = APIConnectionError(
@@ -226,7 +233,9 @@ class AiohttpTransport:
                 method=request.method,
                 url=request.url,
             )
-        except aiohttp.ClientError as exc:
+        except KoreError:  # ours, e.g. ResponseTooLargeError
+            raise
+        except Exception as exc:  # aiohttp's, and anything below it: see _connection_failure
             failure, cause = _connection_failure(exc, request)
         raise failure from cause
 
