@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
@@ -31,6 +30,7 @@ from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._resources.contact_lists import ContactLists
+from ._wire.base_url import check_base_url
 from ._wire.endpoints import AccountRef
 from ._wire.models import ContactList
 from ._wire.validation import check_api_version, check_id
@@ -40,20 +40,6 @@ if TYPE_CHECKING:
 
 _UNSET: Any = object()
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
-
-
-def _check_host(host: object) -> str:
-    if not isinstance(host, str):
-        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
-    parts = urlsplit(host.strip())
-    # Checked first, and never echoed: a password in the URL must not reach a message or log.
-    if "@" in parts.netloc:
-        raise ConfigurationError("host must not carry credentials (user:password@)")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("host must not carry a query or a fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
@@ -132,6 +118,10 @@ class CampaignClient:
 
     A client belongs to the event loop it is first used on (``EventLoopMismatchError``).
 
+    ``host`` is checked when the client is built (``ConfigurationError``): a host no request
+    could reach, and plain ``http://`` to any host but this machine (the token would travel in
+    clear text) unless ``allow_insecure_http=True``.
+
     ``token_timeout`` bounds each ``token_provider`` fetch (seconds; None: unbounded).
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
     lists in one getAllListDetails; None: unbounded): a longer one raises
@@ -162,8 +152,13 @@ class CampaignClient:
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
+        allow_insecure_http: bool = False,
     ) -> None:
-        self.host = _check_host(host)
+        base_url = check_base_url(host, allow_insecure_http=allow_insecure_http)
+        self.host = base_url.url
+        # What names the host in each account's quota key: one host spelled two ways (case,
+        # default port, a path) is one account in a shared limit store, not two.
+        self._origin = base_url.origin
         self._auth = self._make_auth(
             client_id,
             client_secret,
@@ -312,7 +307,7 @@ class CampaignClient:
                 sleep=self._sleep,
                 adaptive=self.adaptive,
                 store=self.limit_store,
-                key=AccountKey(self.host, ref.account_id),
+                key=AccountKey(self._origin, ref.account_id),
             )
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)
