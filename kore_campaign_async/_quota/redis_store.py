@@ -27,7 +27,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import attrs
 
@@ -55,6 +55,23 @@ DEFAULT_TIMEOUT: Final = 0.25
 DEFAULT_RETRY_EVERY: Final = 1.0
 DEFAULT_FALLBACK_SHARE: Final = 0.25
 DEFAULT_PREFIX: Final = "kca"
+
+
+def _bad_url(url: str, error: Exception) -> ConfigurationError:
+    """Say why redis-py refused ``url`` without ever quoting the URL or its password."""
+    reason = str(error)
+    secrets = [text for part in _userinfo(url).split(":") for text in (part, unquote(part)) if text]
+    if any(secret in reason for secret in secrets):
+        reason = type(error).__name__
+    return ConfigurationError(
+        f"RedisLimitStore.from_url: not a usable Redis URL ({reason}); expected "
+        "redis://[:password@]host[:port][/db], rediss://... or unix://path"
+    )
+
+
+def _userinfo(url: str) -> str:
+    netloc = url.partition("://")[2].split("/", 1)[0]
+    return netloc.rpartition("@")[0]
 
 
 def _redis() -> Any:
@@ -138,18 +155,23 @@ class RedisLimitStore:
         Socket timeouts are ``timeout`` and redis-py's retries are off: a call that fails fails
         at once, and the store's circuit breaker decides what happens next.
         """
+        if not isinstance(url, str):
+            raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
         redis = _redis()
         retry_module = importlib.import_module("redis.asyncio.retry")
         backoff = importlib.import_module("redis.backoff")
         timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
-        client = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=retry_module.Retry(backoff.NoBackoff(), 0),
-            retry_on_error=[],
-            health_check_interval=0,
-        )
+        try:
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=retry_module.Retry(backoff.NoBackoff(), 0),
+                retry_on_error=[],
+                health_check_interval=0,
+            )
+        except (ValueError, TypeError) as exc:
+            raise _bad_url(url, exc) from None
         store = cls(client, **kwargs)
         store._owns_client = True
         return store
