@@ -147,6 +147,8 @@ class RedisLimitStore:
             sleep=sleep,
         )
         self._channels: dict[str, AccountKey] = {}
+        #: The longest pause a 429 imposes on the account of a channel (its settings').
+        self._pause_caps: dict[str, float] = {}
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
@@ -211,6 +213,7 @@ class RedisLimitStore:
         tag = self._tag(key)
         channel = f"{tag}:pause"
         self._channels[channel] = key
+        self._pause_caps[channel] = settings.pause_cap
         args = _lua.pace_args(settings, op, channel, sent_at, retry_after)
         answer = await self._breaker.call(lambda: self._pace(keys=[f"{tag}:pace"], args=args))
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
@@ -275,9 +278,19 @@ class RedisLimitStore:
         return self._listeners.add(key, listener)
 
     def _heard(self, channel: str, pause: float) -> None:
-        key = self._channels.get(channel)
-        if key is not None:
-            self._listeners.tell(key, pause)
+        key, cap = self._channels.get(channel), self._pause_caps.get(channel)
+        if key is None or cap is None:
+            return  # not paced here yet: its first permit reads the pause from Redis
+        if pause > cap:
+            # The pacing script never publishes more: capped as a local 429's pause is.
+            logger.warning(
+                "capped a pause of %.17gs heard on %s to the account's max pause %gs",
+                pause,
+                channel,
+                cap,
+            )
+            pause = cap
+        self._listeners.tell(key, pause)
 
     @contextlib.asynccontextmanager
     async def lease(
