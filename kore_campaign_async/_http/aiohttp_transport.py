@@ -100,9 +100,9 @@ def _describe(error: BaseException, secret: str) -> str:
 
 def _too_large(request: HttpRequest, status: int, size: str) -> ResponseTooLargeError:
     limit = request.max_response_bytes or 0
+    bound = f"max_response_bytes ({limit})" if limit else "what can be read"
     return ResponseTooLargeError(
-        f"{status} {request.method} {request.url}: answer of {size} bytes is larger than "
-        f"max_response_bytes ({limit}); not read",
+        f"{status} {request.method} {request.url}: {size} is larger than {bound}; not read",
         limit=limit,
         method=request.method,
         url=request.url,
@@ -114,22 +114,48 @@ async def _read_body(response: aiohttp.ClientResponse, request: HttpRequest) -> 
     """Read the whole answer, or refuse one longer than ``request.max_response_bytes``.
 
     Content-Length refuses before reading; the count of bytes read catches what it does not
-    announce (chunked answers, and compressed ones, which aiohttp inflates as it reads).
+    announce (chunked answers, and compressed ones, counted as aiohttp inflates them). A
+    compression bomb that inflates past aiohttp's own cap is refused the same way, not taken
+    for a broken connection (which would be retried, the bomb downloaded again).
     """
+    try:
+        return await _read_counted(response, request)
+    except aiohttp.ClientPayloadError as exc:
+        if not _inflated_too_far(exc):
+            raise
+    # aiohttp inflates each piece read up to a fixed cap (32 MiB) before we may count it.
+    raise _too_large(request, response.status, "compressed answer inflating past aiohttp's cap")
+
+
+async def _read_counted(response: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
     limit = request.max_response_bytes
     if limit is None:
         return await response.read()
     declared = response.content_length
     if declared is not None and declared > limit:
-        raise _too_large(request, response.status, str(declared))
+        raise _too_large(request, response.status, f"answer of {declared} bytes")
     blocks: list[bytes] = []
     size = 0
     while block := await response.content.readany():
         size += len(block)
         if size > limit:
-            raise _too_large(request, response.status, f"more than {limit}")
+            raise _too_large(request, response.status, f"answer of more than {limit} bytes")
         blocks.append(block)
     return b"".join(blocks)
+
+
+def _inflated_too_far(error: BaseException) -> bool:
+    """Whether aiohttp refused to inflate an answer further (aiohttp >= 3.12.14 caps it)."""
+    refused = getattr(aiohttp.http_exceptions, "DecompressSizeError", None)
+    pending: list[BaseException] = [error]
+    for _ in range(8):  # a cause chain is short; a cycle must not spin
+        if not pending:
+            return False
+        current = pending.pop()
+        if refused is not None and isinstance(current, refused):
+            return True
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
 
 
 def _scrub(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
