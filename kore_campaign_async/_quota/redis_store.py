@@ -282,13 +282,15 @@ class RedisLimitStore:
         if key is None or cap is None:
             return  # not paced here yet: its first permit reads the pause from Redis
         if pause > cap:
-            # The pacing script never publishes more: capped as a local 429's pause is.
-            logger.warning(
-                "capped a pause of %.17gs heard on %s to the account's max pause %gs",
-                pause,
-                channel,
-                cap,
-            )
+            # The pacing script never publishes more (but for float rounding, not worth a
+            # word): capped as a local 429's pause is.
+            if pause > cap + 1e-3:
+                logger.warning(
+                    "capped a pause of %.17gs heard on %s to the account's max pause %gs",
+                    pause,
+                    channel,
+                    cap,
+                )
             pause = cap
         self._listeners.tell(key, pause)
 
