@@ -14,6 +14,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._http.responses import decode, decode_lists, decode_result, status_error
+from kore_campaign_async._wire.models import ContactListListing
 from kore_campaign_async._wire.quote import QUOTE_LIMIT, quote
 from kore_campaign_async.testing import MockTransport
 from tests.conftest import MakeClient
@@ -51,14 +52,24 @@ async def test_a_deep_answer_is_a_kore_error_not_a_recursion_error(
 ) -> None:
     async with make_client(transport=answering(body)) as client:
         account = client.account("acct-1", iid="st-1")
-        with pytest.raises(kca.KoreError) as info:
-            await call(account)
-    error = info.value
+        try:
+            result = await call(account)
+        except kca.KoreError as raised:
+            error = raised
+        else:
+            # Where the parser's stack is deep enough to take the answer (Python 3.12+), a
+            # listing's unreadable item is skipped, as any other: nothing else may succeed.
+            assert body is BODIES["deep-data"]
+            assert isinstance(result, ContactListListing)
+            assert (len(result), result.skipped) == (0, 1)
+            return
     assert isinstance(error, (kca.APIResponseDecodeError, kca.APIStatusError))
     assert error.status == 200
-    # What the error quotes of the answer is cut short, whatever the answer's size.
+    # What the error quotes of the answer is cut short, whatever the answer's size. (A status
+    # error keeps the parsed answer as its body, when the parser took it.)
     assert len(str(error)) < 2 * QUOTE_LIMIT
-    assert len(str(error.body)) <= QUOTE_LIMIT + len("...")
+    if isinstance(error.body, str):
+        assert len(error.body) <= QUOTE_LIMIT + len("...")
 
 
 def test_quote_reads_like_json_when_short() -> None:
