@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+from ._bulk.operations import HasListOperations, ListOperations
 from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
 from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
+from ._bulk.specs import ContactListSpecs
 from ._bulk.sync import AccountTarget, PlanCallback
 from ._client import Account, CampaignClient
-from ._clock import ManualClock
+from ._clock import Clock, ManualClock, Sleep
 from ._config import ApiVersion, Timeout
 from ._exceptions import (
     APIConnectionError,
@@ -40,9 +42,9 @@ from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
 from ._observe.events import AttemptEvent
 from ._quota.limiter import AccountLimiter
-from ._quota.pacing import RateLimit
+from ._quota.pacing import PacingSettings, PacingState, RateLimit
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -50,6 +52,8 @@ from ._wire.models import (
     Contact,
     ContactList,
     ContactListCreate,
+    ContactListListing,
+    ContactListSpec,
     ContactListUpdate,
     ContactPage,
     ResponseMeta,
@@ -75,17 +79,22 @@ __all__ = [
     "CampaignClient",
     "CampaignRef",
     "ClientClosedError",
+    "Clock",
     "ConfigurationError",
     "ConflictError",
     "Contact",
     "ContactList",
     "ContactListCreate",
+    "ContactListListing",
+    "ContactListSpec",
+    "ContactListSpecs",
     "ContactListUpdate",
     "ContactLists",
     "ContactPage",
     "CreateReport",
     "EventLoopMismatchError",
     "FieldChange",
+    "HasListOperations",
     "Hooks",
     "HttpRequest",
     "InternalServerError",
@@ -93,11 +102,15 @@ __all__ = [
     "KoreError",
     "Lease",
     "LimitStore",
+    "ListOperations",
     "LocalLimitStore",
     "ManualClock",
     "NotFoundError",
     "Outcome",
+    "PacingSettings",
+    "PacingState",
     "PermissionDeniedError",
+    "Permit",
     "PlanCallback",
     "PlannedChange",
     "ProviderToken",
@@ -112,6 +125,7 @@ __all__ = [
     "RetryBudgetExhaustedError",
     "RetryEvent",
     "RetryPolicy",
+    "Sleep",
     "StaticToken",
     "SyncPlan",
     "SyncReport",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._accounts import Accounts, Dropped, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
+from ._bulk.specs import ContactListSpecs
 from ._bulk.sync import AccountTarget, PlanCallback, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
@@ -23,6 +25,7 @@ from ._config import (
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.network import check_network
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
@@ -70,11 +73,11 @@ class Account:
         bulk_concurrency: int,
         dropped: Dropped | None = None,
     ) -> None:
-        self.ref = ref
-        self.limiter = requester.limiter
+        self.ref: AccountRef = ref
+        self.limiter: AccountLimiter = requester.limiter
         #: The retry budget this account's calls spend (None: unlimited retries).
-        self.retry_budget = requester.budget
-        self.contact_lists = ContactLists(
+        self.retry_budget: RetryBudget | None = requester.budget
+        self.contact_lists: ContactLists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
         self._dropped = dropped  # last: a handle that failed to build has nothing to keep
@@ -118,14 +121,14 @@ class CampaignClient:
 
     A client belongs to the event loop it is first used on (``EventLoopMismatchError``).
 
-    ``host`` is checked when the client is built (``ConfigurationError``): a host no request
-    could reach, and plain ``http://`` to any host but this machine (the token would travel in
-    clear text) unless ``allow_insecure_http=True``.
-
     ``token_timeout`` bounds each ``token_provider`` fetch (seconds; None: unbounded).
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
     lists in one getAllListDetails; None: unbounded): a longer one raises
     ``ResponseTooLargeError`` without being read whole.
+
+    ``proxy`` (``http://user:password@proxy:3128``), ``ssl`` (an ``SSLContext``, or False for
+    no TLS checks) and ``trust_env`` (``HTTPS_PROXY``/``NO_PROXY``; never ``.netrc``) set up the
+    client's own session; see the README's "Proxies and TLS".
     """
 
     def __init__(
@@ -149,16 +152,16 @@ class CampaignClient:
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        trust_env: bool = True,
+        proxy: str | None = None,
+        ssl: SSLContext | bool | None = None,
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
         allow_insecure_http: bool = False,
     ) -> None:
         base_url = check_base_url(host, allow_insecure_http=allow_insecure_http)
-        self.host = base_url.url
-        # What names the host in each account's quota key: one host spelled two ways (case,
-        # default port, a path) is one account in a shared limit store, not two.
-        self._origin = base_url.origin
+        self.host, self._origin = base_url.url, base_url.origin
         self._auth = self._make_auth(
             client_id,
             client_secret,
@@ -172,8 +175,8 @@ class CampaignClient:
             self.api_version = check_api_version(api_version)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
-        self.timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
-        self.retry = retry if retry is not None else RetryPolicy()
+        self.timeout: Timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
+        self.retry: RetryPolicy = retry if retry is not None else RetryPolicy()
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigurationError("retry must be a RetryPolicy")
         # Unset: each account gets a budget of its own, so one account's outage cannot make
@@ -185,15 +188,17 @@ class CampaignClient:
         if rate_limit is not None and not isinstance(rate_limit, RateLimit):
             raise ConfigurationError("rate_limit must be a RateLimit or None")
         self.rate_limit = rate_limit
-        self.max_concurrency = _check_concurrency(max_concurrency)
-        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
+        self.max_concurrency: int = _check_concurrency(max_concurrency)
+        self.max_response_bytes: int | None = _check_max_response_bytes(max_response_bytes)
         self.adaptive = adaptive
-        self.hooks = hooks or Hooks()
+        self.hooks: Hooks = hooks or Hooks()
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
             raise ConfigurationError("give session or transport, not both")
-        self._transport = AiohttpTransport(session) if transport is None else transport
+        custom = "session" if session is not None else None if transport is None else "transport"
+        network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
+        self._transport = AiohttpTransport(session, network) if transport is None else transport
         self._closed = False
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
@@ -345,7 +350,7 @@ class CampaignClient:
 
     async def sync_many(
         self,
-        targets: Mapping[Account, Any] | list[AccountTarget],
+        targets: Mapping[Account, ContactListSpecs] | list[AccountTarget],
         *,
         prune: bool = False,
         dry_run: bool = False,

@@ -193,3 +193,19 @@ async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(
             await lists.get(created.id)
     assert caught.value.attempts == 1
     assert server.count(operation="get") == 1
+
+
+async def test_aiohttp_never_resends_on_a_session_the_caller_gives(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    """A caller's own session gets the same protection as the client's (see above)."""
+    async with aiohttp.ClientSession() as session:
+        async with make_client(server, session=session, retry=kca.RetryPolicy.none()) as client:
+            lists = client.account("acct-1", iid="st").contact_lists
+            created = await lists.create("Kept alive")
+            server.faults.add(Fault("reset", operation="get"))
+            with pytest.raises(kca.APIConnectionError) as caught:
+                await lists.get(created.id)
+        assert not session.closed  # still the caller's to close
+    assert caught.value.attempts == 1
+    assert server.count(operation="get") == 1

@@ -101,7 +101,7 @@ def test_a_listing_is_a_list_with_its_meta_and_skipped_count() -> None:
     assert (again, again.skipped, again.meta) == (found, 1, meta)
     assert "skipped=1" in repr(found)
     clean = listing(GOOD)
-    assert (clean.skipped, clean.meta) == (0, None)
+    assert (clean.skipped, clean.meta) == (0, kca.ResponseMeta())  # built without an answer
 
 
 def test_a_listing_by_name_reads_a_list_as_the_whole_listing_does() -> None:

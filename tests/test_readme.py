@@ -1,8 +1,11 @@
-"""README's promises hold: the test command is the one CI runs, and its fake-server example runs."""
+"""README's promises hold: the test command is the one CI runs, its fake-server example runs,
+and every python block in it (and every file in examples/) type-checks under mypy --strict."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -37,3 +40,70 @@ async def test_the_fake_server_example_runs_as_written() -> None:
 
 async def test_the_mock_transport_example_runs_as_written() -> None:
     await _run_example("MockTransport(handler)")
+
+
+#: What README fragments may use without defining it: what a reader has at that point.
+FRAGMENT_NAMES = """\
+import kore_campaign_async as kca
+
+
+async def example(
+    client: kca.CampaignClient,
+    account: kca.Account,
+    account_a: kca.Account,
+    account_b: kca.Account,
+    desired_a: list[kca.ContactListSpec],
+    desired_b: list[kca.ContactListSpec],
+    host: str,
+) -> None:
+"""
+
+#: A block with a key typo and a misuse of an optional value: the check must catch both.
+PLANTED = """\
+async def planted(account: kca.Account) -> None:
+    await account.contact_lists.create_many([{"name": "x", "descripton": "typo"}])
+    updated = await account.contact_lists.update("cl-1", name="y")
+    await account.contact_lists.add_contacts(updated.name, [])
+"""
+
+
+def _as_module(block: str) -> str:
+    """A README block as a module mypy can check: whole if it is one, else inside a coroutine."""
+    try:
+        compile(block, "README.md block", "exec", dont_inherit=True)
+    except SyntaxError:  # top-level await / async with: a fragment of a coroutine
+        return FRAGMENT_NAMES + textwrap.indent(block, "    ")
+    return block
+
+
+def test_readme_blocks_and_examples_type_check_under_mypy_strict(tmp_path: Path) -> None:
+    blocks = _code_blocks("python")
+    assert len(blocks) >= 5
+    for index, block in enumerate(blocks):
+        (tmp_path / f"readme_block_{index}.py").write_text(_as_module(block), encoding="utf-8")
+    planted = tmp_path / "planted.py"
+    planted.write_text("import kore_campaign_async as kca\n\n\n" + PLANTED, encoding="utf-8")
+    examples = sorted(str(path) for path in (ROOT / "examples").glob("*.py"))
+    checked = [*sorted(str(p) for p in tmp_path.glob("*.py")), *examples]
+    # One mypy run over everything, with the project's settings, from the project's root.
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(ROOT / ".mypy_cache" / "readme"),
+            *checked,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [line for line in run.stdout.splitlines() if ": error:" in line]
+    assert [line for line in errors if "planted.py" not in line] == [], run.stdout
+    planted_errors = "\n".join(line for line in errors if "planted.py" in line)
+    assert "planted.py:5: error:" in planted_errors  # the key typo
+    assert 'planted.py:7: error: Argument 1 to "add_contacts"' in planted_errors
+    assert '"str | None"' in planted_errors  # an update's name may be absent

@@ -380,8 +380,9 @@ async def test_concurrency_zero_is_refused_not_the_default(
         await account.contact_lists.create_many([{"name": "A"}], concurrency=0)
     with pytest.raises(kca.ValidationError, match=message):
         await account.contact_lists.sync([{"name": "A"}], concurrency=0)
+    targets: dict[kca.Account, list[kca.ContactListSpec]] = {account: [{"name": "A"}]}
     with pytest.raises(kca.ValidationError, match=message):
-        await sync_many({account: [{"name": "A"}]}, concurrency=0)
+        await sync_many(targets, concurrency=0)
     assert not mocked.requests
 
 

@@ -149,7 +149,7 @@ WHERE: dict[str, Any] = {"method": "GET", "url": "https://h/x", "status": 200}
 def test_results_are_read_with_or_without_meta() -> None:
     meta = kca.ResponseMeta(attempts=3)
     payload = {"status": "success", "data": {"_id": "cl-1", "name": "A"}}
-    assert decode_result(payload, kca.ContactList, **WHERE).meta is None
+    assert decode_result(payload, kca.ContactList, **WHERE).meta == kca.ResponseMeta()
     found = decode_result(payload, kca.ContactList, **WHERE, meta=meta)
     assert (found.id, found.meta) == ("cl-1", meta)
     lists = decode_lists({"data": [payload["data"]] * 2}, **WHERE, meta=meta)

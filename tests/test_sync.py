@@ -373,7 +373,7 @@ async def test_a_lost_prune_lease_stops_the_writes_not_sent_yet() -> None:
     stub = FakeLists(bulk_concurrency=1)
     lease = FakeLease()
     stub.lease = lambda name: lease.hold(name)  # type: ignore[method-assign]
-    desired = [{"name": f"l{i}"} for i in range(5)]
+    desired: list[kca.ContactListSpec] = [{"name": f"l{i}"} for i in range(5)]
     stub.turns = {"l0": 1}
 
     def lose_after_first(outcome: Outcome) -> None:

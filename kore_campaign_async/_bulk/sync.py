@@ -33,7 +33,7 @@ from .outcomes import (
 )
 from .plan import PlannedChange, SyncPlan, check_unique_names, plan_sync
 from .pool import aiterate, cancel_and_wait, drain
-from .specs import SpecsInput, check_items, to_spec
+from .specs import ContactListSpecs, check_items, to_spec
 
 PlanCallback = Callable[[SyncPlan], None]
 """Called with each account's plan before any write is sent (e.g. to size a progress bar)."""
@@ -52,10 +52,12 @@ class AccountTarget:
     """
 
     account: AccountLike
-    desired: SpecsInput
+    desired: ContactListSpecs
 
 
-async def read_desired(desired: SpecsInput, field: str = "desired") -> list[ContactListCreate]:
+async def read_desired(
+    desired: ContactListSpecs, field: str = "desired"
+) -> list[ContactListCreate]:
     """Collect and check every desired spec; raise ValidationError before anything is sent."""
     check_items(desired, field)
     specs: list[ContactListCreate] = []
@@ -68,7 +70,7 @@ async def read_desired(desired: SpecsInput, field: str = "desired") -> list[Cont
 
 async def sync(
     lists: ListOperations,
-    desired: SpecsInput,
+    desired: ContactListSpecs,
     *,
     prune: bool = False,
     dry_run: bool = False,
@@ -241,7 +243,7 @@ async def _apply(
 
 
 def _attempts(result: ContactList) -> int:
-    return result.meta.attempts if result.meta is not None else 0
+    return result.meta.attempts
 
 
 async def _create(
@@ -249,7 +251,7 @@ async def _create(
 ) -> _Applied:
     assert change.desired is not None
     created = await lists.create(change.desired, if_exists="adopt", api_version=api_version)
-    if created.meta is not None and created.meta.adopted:
+    if created.meta.adopted:
         return _Applied(
             "adopted", created, _attempts(created), "a list of that name already existed"
         )
@@ -303,7 +305,9 @@ async def _delete(
     return _Applied("deleted", attrs.evolve(existing, meta=deleted.meta), _attempts(deleted))
 
 
-def _targets(targets: Mapping[A, SpecsInput] | Iterable[AccountTarget]) -> list[AccountTarget]:
+def _targets(
+    targets: Mapping[A, ContactListSpecs] | Iterable[AccountTarget],
+) -> list[AccountTarget]:
     if isinstance(targets, Mapping):
         listed = [AccountTarget(account, desired) for account, desired in targets.items()]
     else:
@@ -324,7 +328,7 @@ def _targets(targets: Mapping[A, SpecsInput] | Iterable[AccountTarget]) -> list[
 
 
 async def sync_many(
-    targets: Mapping[A, SpecsInput] | Iterable[AccountTarget],
+    targets: Mapping[A, ContactListSpecs] | Iterable[AccountTarget],
     *,
     prune: bool = False,
     dry_run: bool = False,

@@ -23,6 +23,7 @@ from .._exceptions import (
     KoreError,
     ResponseTooLargeError,
 )
+from .network import Network
 from .transport import HttpRequest, RawResponse
 
 # Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
@@ -31,8 +32,8 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _JSON = {"Content-Type": "application/json"}
 
 
-def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
-    """Return ``error`` to chain if nothing in it exposes a request header or ``secret``.
+def _safe_cause(error: BaseException, *secrets: str | None) -> BaseException | None:
+    """Return ``error`` to chain if nothing in it exposes a request header or a secret.
 
     What is chained loses its tracebacks (and those of the errors it chains): error reporters
     record the locals of every frame in them, and aiohttp's frames hold the request's headers.
@@ -43,8 +44,10 @@ def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
         current = pending.pop()
         if any(current is seen for seen in chain):
             continue
-        # request_info (ClientResponseError and kin) holds every header we sent.
-        if hasattr(current, "request_info") or (secret and secret in repr(current.args)):
+        # request_info (ClientResponseError and kin) holds every header we sent; a connector
+        # error's connection key holds the proxy's credentials.
+        shown = repr(current.args) + repr(getattr(current, "_conn_key", None))
+        if hasattr(current, "request_info") or any(s and s in shown for s in secrets):
             return None
         chain.append(current)
         pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
@@ -54,7 +57,7 @@ def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
 
 
 def _connection_failure(
-    error: Exception, request: HttpRequest
+    error: Exception, request: HttpRequest, proxy_password: str | None
 ) -> tuple[APIConnectionError, BaseException | None]:
     """Map an aiohttp (or any other) error onto ours, and the cause that may safely be chained.
 
@@ -64,12 +67,10 @@ def _connection_failure(
     it may have (``request_sent``), and a create looks before it leaps.
     """
     method, url = request.method, request.url
-    if isinstance(error, aiohttp.ClientConnectorError):
+    reason = _unsent_reason(error)
+    if reason is not None:
         failure = APIConnectionError(
-            f"{method} {url}: cannot connect ({error.os_error.__class__.__name__})",
-            method=method,
-            url=url,
-            request_sent=False,
+            f"{method} {url}: {reason}", method=method, url=url, request_sent=False
         )
     else:
         failure = APIConnectionError(
@@ -77,7 +78,30 @@ def _connection_failure(
             method=method,
             url=url,
         )
-    return failure, _safe_cause(error, _token(request))
+    return failure, _safe_cause(error, _token(request), proxy_password)
+
+
+def _unsent_reason(error: Exception) -> str | None:
+    """Say why no request reached Kore, or None when it may have."""
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        problem = _certificate_problem(error.certificate_error)
+        return (
+            f"TLS certificate verification failed ({problem}); trust the server's CA with "
+            "ssl=ssl.create_default_context(cafile=...)"
+        )
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy ({error.os_error.__class__.__name__})"
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        # The proxy refused the tunnel (407, 403, 502...): nothing reached Kore.
+        return f"the proxy refused the connection ({error.status})"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect ({error.os_error.__class__.__name__})"
+    return None
+
+
+def _certificate_problem(error: BaseException) -> str:
+    """Say what was wrong with the certificate, as OpenSSL put it."""
+    return getattr(error, "verify_message", None) or type(error).__name__
 
 
 def _token(request: HttpRequest) -> str:
@@ -169,12 +193,38 @@ def _scrub(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
     return cancelled
 
 
+def _no_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Switch off aiohttp's own resend of a request on a dropped kept-alive connection."""
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+
+
 class AiohttpTransport:
     """Send single HTTP attempts over one reused ``aiohttp.ClientSession``."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession | None = None, network: Network | None = None
+    ) -> None:
+        """Send over ``session``, or over a session of our own that reaches Kore by ``network``.
+
+        aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops. That
+        second request escapes the account limiter, the attempt count and the lost-answer
+        bookkeeping (a resent DELETE answers 404 for a list it just deleted), so our retry
+        layer must be the only one: it is switched off on a caller's session too (for every
+        request sent through it). There is no public switch for it.
+        """
+        if session is not None:
+            _no_silent_resend(session)
         self._session = session
         self._owns_session = session is None
+        self._network = network or Network()
+        proxy = self._network.proxy
+        self._proxy = None if proxy is None else proxy.url
+        self._proxy_auth = (
+            None
+            if proxy is None or proxy.login is None
+            else aiohttp.BasicAuth(proxy.login, proxy.password or "")
+        )
         self._closed = False
         # A session belongs to the loop it was made on: the caller's, or ours at first use.
         self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
@@ -199,19 +249,17 @@ class AiohttpTransport:
         if self._session is None:
             # Made lazily so the client can be built outside a running loop.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._network.ssl),
                 # A caller's session keeps its own default User-Agent.
                 headers={"User-Agent": USER_AGENT},
                 # Kore authenticates by header. One session serves every account, so a cookie
                 # one account's answer set would ride along on another account's requests.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # Proxies come from the Network (which read the environment if asked), and
+                # .netrc is never read: its password would ride along to Kore.
+                trust_env=False,
             )
-            # aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops.
-            # That second request escapes the account limiter, the attempt count and the
-            # lost-answer bookkeeping (a resent DELETE answers 404 for a list it just deleted),
-            # so our retry layer must be the only one. There is no public switch for it.
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            _no_silent_resend(self._session)
         return self._session
 
     async def send(self, request: HttpRequest) -> RawResponse:
@@ -241,6 +289,8 @@ class AiohttpTransport:
                     total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
                 ),
                 allow_redirects=False,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             ) as response:
                 body = await _read_body(response, request)
                 return RawResponse(response.status, response.headers, body)
@@ -262,7 +312,8 @@ class AiohttpTransport:
         except KoreError:  # ours, e.g. ResponseTooLargeError
             raise
         except Exception as exc:  # aiohttp's, and anything below it: see _connection_failure
-            failure, cause = _connection_failure(exc, request)
+            password = None if self._proxy_auth is None else self._proxy_auth.password
+            failure, cause = _connection_failure(exc, request, password)
         raise failure from cause
 
     async def aclose(self) -> None:

@@ -96,7 +96,7 @@ class JwtSigner:
         self._now = now
         self._token: str | None = None
         self._renew_at = 0.0
-        self.signed = 0
+        self.signed: int = 0
         """How many tokens this signer has made (renewals included)."""
 
     def __repr__(self) -> str:
@@ -223,7 +223,7 @@ class ProviderToken:
         self._token: str | None = None
         self._renew_at = float("inf")
         self._pending: asyncio.Future[str] | None = None
-        self.fetched = 0
+        self.fetched: int = 0
 
     def __repr__(self) -> str:
         return f"ProviderToken({getattr(self._provider, '__qualname__', 'provider')})"

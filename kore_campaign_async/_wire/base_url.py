@@ -55,7 +55,7 @@ def check_base_url(value: object, *, allow_insecure_http: bool = False) -> BaseU
     parts = _split(value.strip())
     host = _ascii_host(parts)
     port = _port(parts)
-    loopback = _is_loopback(host)
+    loopback = is_loopback(host)
     if parts.scheme == "http" and not loopback and not allow_insecure_http:
         raise ConfigurationError(f"host {parts.scheme}://{parts.netloc}: {_INSECURE_HINT}")
     shown_port = "" if port is None or port == _DEFAULT_PORTS[parts.scheme] else f":{port}"
@@ -129,7 +129,9 @@ def _ascii_host(parts: SplitResult) -> str:
     return ascii_name
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name, an IP address, a bracketed IPv6 literal) is this machine."""
+    host = host.lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Iterable
 
 from .._client import CampaignClient
 from .._quota.pacing import RateLimit
 from .._quota.redis_store import RedisLimitStore
 from .._quota.store import LimitStore, LocalLimitStore
+from .._wire.models import ContactListSpec
 
 
 async def work(argv: list[str], secret: str) -> dict[str, object]:
@@ -31,7 +33,9 @@ async def work(argv: list[str], secret: str) -> dict[str, object]:
             limit_store=store,
         ) as client:
             lists = client.account(account_id, iid=iid).contact_lists
-            names = ({"name": f"{iid} list {index:04d}"} for index in range(int(count)))
+            names: Iterable[ContactListSpec] = (
+                {"name": f"{iid} list {index:04d}"} for index in range(int(count))
+            )
             report = await lists.create_many(names)
     finally:
         await store.aclose()
