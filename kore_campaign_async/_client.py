@@ -160,8 +160,8 @@ class CampaignClient:
         sleep: Sleep = asyncio_sleep,
         allow_insecure_http: bool = False,
     ) -> None:
-        base_url = check_base_url(host, allow_insecure_http=allow_insecure_http)
-        self.host, self._origin = base_url.url, base_url.origin
+        self._base_url = check_base_url(host, allow_insecure_http=allow_insecure_http)
+        self.host: str = self._base_url.url
         self._auth = self._make_auth(
             client_id,
             client_secret,
@@ -312,7 +312,7 @@ class CampaignClient:
                 sleep=self._sleep,
                 adaptive=self.adaptive,
                 store=self.limit_store,
-                key=AccountKey(self._origin, ref.account_id),
+                key=AccountKey(self._base_url.origin, ref.account_id),
             )
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)
