@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+from ._accounts import Account
 from ._bulk.operations import HasListOperations, ListOperations
 from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
 from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
 from ._bulk.specs import ContactListSpecs
-from ._bulk.sync import AccountTarget, PlanCallback
-from ._client import Account, CampaignClient
+from ._bulk.sync import PlanCallback
+from ._bulk.sync_many import AccountTarget
+from ._client import CampaignClient
 from ._clock import Clock, ManualClock, Sleep
 from ._config import ApiVersion, Timeout
 from ._exceptions import (

@@ -11,7 +11,7 @@ from aioresponses import aioresponses
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -141,7 +141,7 @@ def test_other_limits_for_a_known_account_are_refused_not_ignored() -> None:
         client.account("acct", iid="st", rate_limit=kca.RateLimit(60, per=60.0))
     with pytest.raises(kca.ConfigurationError, match="already has max_concurrency=8; asked for 2"):
         client.account("acct", iid="st-other", max_concurrency=2)
-    with pytest.raises(kca.ConfigurationError, match="max_concurrency must be a positive"):
+    with pytest.raises(kca.ConfigurationError, match="max_concurrency must be an int >= 1"):
         client.account("acct-2", iid="st", max_concurrency=0)
 
 

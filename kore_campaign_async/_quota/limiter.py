@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any, Final
 
 from .._clock import Clock, Expired, Sleep, within
-from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
+from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS, require_positive_int
 from .._exceptions import ConfigurationError, RateLimitError
 from .._observe import log as observe
 from .fifo import FifoSemaphore
-from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit, require_positive_int
+from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
 from .pauses import Bounds, not_sent, outlasts, refuse_long_pause
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 

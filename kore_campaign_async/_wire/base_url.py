@@ -41,6 +41,11 @@ class BaseUrl:
     loopback: bool
     """Whether the host is this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
 
+    def refuse_plain_http(self, *, allowed: bool) -> None:
+        """Refuse plain ``http`` to a host that is not this machine, unless ``allowed``."""
+        if self.origin.startswith("http://") and not self.loopback and not allowed:
+            raise ConfigurationError(f"host {self.origin}: {_INSECURE_HINT}")
+
 
 def check_base_url(value: object, *, allow_insecure_http: bool = False) -> BaseUrl:
     """Return the base URL ``value`` names, or raise ConfigurationError saying what is wrong.
@@ -55,15 +60,14 @@ def check_base_url(value: object, *, allow_insecure_http: bool = False) -> BaseU
     parts = _split(value.strip())
     host = _ascii_host(parts)
     port = _port(parts)
-    loopback = is_loopback(host)
-    if parts.scheme == "http" and not loopback and not allow_insecure_http:
-        raise ConfigurationError(f"host {parts.scheme}://{parts.netloc}: {_INSECURE_HINT}")
     shown_port = "" if port is None or port == _DEFAULT_PORTS[parts.scheme] else f":{port}"
-    return BaseUrl(
+    base_url = BaseUrl(
         url=f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}",
         origin=f"{parts.scheme}://{host}{shown_port}",
-        loopback=loopback,
+        loopback=is_loopback(host),
     )
+    base_url.refuse_plain_http(allowed=allow_insecure_http)
+    return base_url
 
 
 def _split(text: str) -> SplitResult:

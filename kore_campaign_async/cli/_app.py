@@ -12,10 +12,11 @@ from typing import Final
 
 from rich.console import Console
 
-from .._exceptions import ConfigurationError, KoreError, ValidationError
+from kore_campaign_async import ConfigurationError, KoreError, ValidationError
+
 from . import _exit
 from ._commands import COMMANDS, open_account, open_client
-from ._config import OPTIONS, check_redis_url, resolve_settings
+from ._config import OPTIONS, resolve_settings
 from ._exit import UsageError
 from ._input import InputFileError
 from ._logging import sdk_logging
@@ -47,8 +48,7 @@ async def _dispatch(
     if args.command == "demo":
         # Imported here: the demo brings the fake server (aiohttp.web), which every other
         # command would otherwise load at start for nothing.
-        from ._demo import cmd_demo
-        from ._demo_processes import cmd_demo_processes
+        from ._demo_cmd import cmd_demo
 
         given = [
             option.flag
@@ -60,13 +60,7 @@ async def _dispatch(
                 f"demo runs against its own embedded fake server; {', '.join(given)} would be "
                 "ignored: leave them out"
             )
-        if args.processes is not None:
-            redis_url = getattr(args, "redis_url", None) or env.get("KORE_REDIS_URL") or None
-            if redis_url is not None:
-                check_redis_url(redis_url)
-            lists = 60 if args.lists is None else args.lists
-            return await cmd_demo_processes(args.processes, lists, args.window, redis_url, out)
-        return await cmd_demo(args, out, err)
+        return await cmd_demo(args, env, out, err)
     settings = resolve_settings(vars(args), env)
     if args.command == "sync":
         return await cmd_sync(args, settings, out, err, ask)

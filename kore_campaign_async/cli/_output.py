@@ -11,10 +11,10 @@ import attrs
 from rich import box
 from rich.table import Table
 
-from .._wire.models import Contact, ContactList
+from kore_campaign_async import Contact, ContactList
 
 if TYPE_CHECKING:
-    from .._bulk.outcomes import Outcome, SyncReport
+    from kore_campaign_async import Outcome, SyncReport
 
 LIST_COLUMNS: Final = ("id", "name", "status", "source", "duplicates", "in use", "records")
 CONTACT_COLUMNS: Final = ("id", "phone number", "first name", "last name", "created")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 from kore_campaign_async.testing import FakeKoreServer
-
-from .conftest import ACCOUNT, IID, Cli
+from tests.helpers.cli import ACCOUNT, IID, Cli
 
 
 async def test_a_list_through_create_get_update_lists_and_delete(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import Cli
+from tests.helpers.cli import Cli
 
 
 async def test_a_failed_call_is_told_once_by_default_and_its_give_up_line_only_with_v(

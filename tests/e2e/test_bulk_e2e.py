@@ -14,8 +14,8 @@ import kore_campaign_async as kca
 from kore_campaign_async._bulk.outcomes import Outcome
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-from tests.conftest import MakeClient
-from tests.e2e.conftest import PATIENT_RETRY, Connect
+from tests.helpers.clients import MakeClient
+from tests.helpers.e2e import PATIENT_RETRY, Connect
 
 IID = "st-bulk"
 WRITES = ("create", "update", "delete")

@@ -12,8 +12,7 @@ import kore_campaign_async as kca
 from examples.kore_http import http_error
 from examples.kore_setup import KoreSettings
 from kore_campaign_async.testing import FakeKoreServer, Fault
-
-from .conftest import ACCOUNT, FAST_QUOTA, IID, Call, Serve
+from tests.helpers.backends import ACCOUNT, FAST_QUOTA, IID, Call, Serve
 
 URL = "https://kore.example/campaign/api/v2/x"
 RATE_LIMITED = {"errors": [{"msg": "rate limited", "code": 429}]}

@@ -18,7 +18,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._http.aiohttp_transport import AiohttpTransport
 from kore_campaign_async._http.transport import HttpRequest
-from tests.conftest import FAST_RETRY
+from tests.helpers.clients import FAST_RETRY
 
 MiB = 1 << 20
 AIOHTTP_CAPS_INFLATING = hasattr(aiohttp.http_exceptions, "DecompressSizeError")

@@ -17,7 +17,7 @@ from kore_campaign_async._http.responses import decode, decode_lists, decode_res
 from kore_campaign_async._wire.models import ContactListListing
 from kore_campaign_async._wire.quote import QUOTE_LIMIT, quote
 from kore_campaign_async.testing import MockTransport
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 LEVELS = 980  # json.loads takes it; json.dumps and repr of the result overflow the stack
 DEEP_ARRAY = "[" * LEVELS + "]" * LEVELS

@@ -6,7 +6,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import MockTransport, json_response
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 LIST = {"_id": "cl-1", "name": "Renewal Due", "description": ""}
 SPELLINGS = [

@@ -15,7 +15,7 @@ from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import PacingSettings, RateLimit
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey
-from tests.redis_server import RedisServer
+from kore_campaign_async.testing._redis import RedisServer
 
 KEY = AccountKey("https://kore.example/api", "acct-1")
 SETTINGS = PacingSettings(requests=60, per=60.0)

@@ -9,8 +9,7 @@ import jwt
 import pytest
 
 from kore_campaign_async.testing._jwt import INVALID_CREDENTIALS, INVALID_TOKEN, TokenVerifier
-
-from ._clock import FakeClock
+from tests.helpers.clock import FakeClock
 
 APP = "cs-app"
 SECRET = "a-secret-that-is-long-enough-for-hs256!"

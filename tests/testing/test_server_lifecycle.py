@@ -8,9 +8,8 @@ import aiohttp
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer, Fault, RequestRecord
-
-from ._clock import FakeClock
-from ._helpers import ACCOUNT, IID, V2, Kore, settle
+from tests.helpers.clock import FakeClock
+from tests.helpers.fake_server import ACCOUNT, IID, V2, Kore, settle
 
 
 async def test_start_binds_an_ephemeral_loopback_port() -> None:

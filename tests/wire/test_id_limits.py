@@ -15,7 +15,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._config import ID_MAX_LENGTH
 from kore_campaign_async._wire.validation import check_id
 from kore_campaign_async.testing import MockTransport
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 # The shapes Kore's documents show: an account's 24 hex digits, "st-"/"cl-"/"o-" and a UUID.
 KORE_IDS = [

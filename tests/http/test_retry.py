@@ -1,6 +1,7 @@
 """Retry decisions, policy validation, the retry budget and run_with_retries.
 
-``attempts`` on the errors a call raises is the request path's to set: see test_requester.py.
+``attempts`` on the errors a call raises is the request path's to set: see
+tests/http/test_request_errors.py.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from kore_campaign_async._http.retry import (
     is_retryable,
     run_with_retries,
 )
-from tests.conftest import RecordingSleep
+from tests.helpers.clients import RecordingSleep
 
 URL = "https://platform.kore.ai/x"
 

@@ -12,9 +12,8 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._observe import log as observe
 from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
-from kore_campaign_async.testing import MockTransport
-from tests.conftest import MakeClient
-from tests.test_mock_transport import LIST, Script, failed, just_made, lost, ok
+from tests.helpers.clients import MakeClient
+from tests.helpers.scripts import LIST, Script, failed, just_made, lost, ok, scripted
 
 SECRET = "s" * 40
 #: Every attribute a LogRecord has of its own: what is left over came in through ``extra``.
@@ -34,25 +33,6 @@ def extra(record: logging.LogRecord) -> dict[str, Any]:
 
 def above_debug(records: list[logging.LogRecord]) -> list[tuple[str, int, str]]:
     return [(r.name, r.levelno, r.getMessage()) for r in records if r.levelno > logging.DEBUG]
-
-
-def scripted(
-    make_client: MakeClient,
-    script: Script,
-    retry: kca.RetryPolicy | None = None,
-    *,
-    account: str = "acct-1",
-    **settings: Any,
-) -> kca.ContactLists:
-    """The lists of ``account`` on a client whose every request ``script`` answers."""
-    if "client_id" not in settings:
-        settings.setdefault("token", "jwt-token")  # long enough to be redacted from nothing
-    client = make_client(
-        transport=MockTransport(script),
-        retry=retry or kca.RetryPolicy(jitter=False, max_attempts=3),
-        **settings,
-    )
-    return client.account(account, iid="st-1").contact_lists
 
 
 async def test_attempts_and_retries_are_debug_lines_with_fields(

@@ -2,7 +2,7 @@
 
 The fake Kore server runs in this process and enforces the account's quota (60 requests per
 ``--window`` seconds, Kore's minute compressed); each worker is a process of its own
-(``_demo_worker``) creating ``--lists`` lists. First every worker paces alone, as processes did
+(``worker``) creating ``--lists`` lists. First every worker paces alone, as processes did
 before a shared store; then they share one Redis (``--redis-url``, or a redis-server the demo
 starts on a free loopback port), and the 429 counts are printed side by side.
 """
@@ -25,9 +25,9 @@ import attrs
 from rich.console import Console
 from rich.table import Table
 
-from ..testing import FakeKoreServer, ServerRateLimit
-from ..testing._redis import RedisServer, redis_server_binary
-from . import _exit
+from .._ratelimit import ServerRateLimit
+from .._redis import RedisServer, redis_server_binary
+from .._server import FakeKoreServer
 
 ACCOUNT: Final = "demo-shared-account"
 REQUESTS_PER_WINDOW: Final = 60
@@ -99,7 +99,7 @@ async def _worker(
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "kore_campaign_async.cli._demo_worker",
+        "kore_campaign_async.testing.demo.worker",
         *args,
         *([redis_url] if redis_url else []),
         stdin=asyncio.subprocess.PIPE,
@@ -159,10 +159,10 @@ def side_by_side(alone: PhaseResult, shared: PhaseResult | None) -> Table:
     return table
 
 
-async def cmd_demo_processes(
+async def run_demo_processes(
     processes: int, lists: int, window: float, redis_url: str | None, out: Console
-) -> int:
-    """Run both phases and print them; exit 0 unless a phase lost or duplicated a list."""
+) -> bool:
+    """Run both phases and print them; True unless a phase lost or duplicated a list."""
     limit = ServerRateLimit(REQUESTS_PER_WINDOW, window, mode="sliding", retry_after="seconds")
     out.print(
         f"{processes} processes create {lists} lists each on one account; the fake server "
@@ -179,5 +179,4 @@ async def cmd_demo_processes(
                 shared = await run_phase(server, processes, lists, window, url)
     out.print(side_by_side(alone, shared))
     phases = [alone] if shared is None else [alone, shared]
-    ok = all(phase.lost == 0 and phase.duplicated == 0 for phase in phases)
-    return _exit.OK if ok else _exit.FAILED
+    return all(phase.lost == 0 and phase.duplicated == 0 for phase in phases)

@@ -6,8 +6,6 @@ No aiohttp and no socket: the client's transport is a function (a session would 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,50 +15,8 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import MockTransport, json_response
-from tests.conftest import HOST, MakeClient
-
-V2 = f"{HOST}/campaign/api/v2/public/st-1/campaign/contactList"
-LIST: dict[str, Any] = {"_id": "cl-1", "name": "Renewal Due", "description": "d"}
-Answer = kca.RawResponse | BaseException
-Handler = Callable[[kca.HttpRequest], kca.RawResponse]
-ListsFor = Callable[..., kca.ContactLists]
-
-
-def just_made(item: dict[str, Any]) -> dict[str, Any]:
-    """``item`` as a listing shows a list created now (a create adopts only a list that new)."""
-    return {**item, "createdAt": datetime.now(timezone.utc).isoformat()}
-
-
-def ok(data: Any) -> kca.RawResponse:
-    return json_response({"status": "success", "message": "", "data": data})
-
-
-def failed(status: int, message: str = "boom") -> kca.RawResponse:
-    return json_response({"errors": [{"msg": message}]}, status=status)
-
-
-def lost(*, sent: bool = True) -> kca.APIConnectionError:
-    """An attempt whose answer never came (``sent``: the server may have applied it)."""
-    return kca.APIConnectionError("connection reset", request_sent=sent)
-
-
-class Script:
-    """Answer requests from a script, one entry per request, and record what was sent."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.answers: Iterator[Answer] = iter(answers)
-        self.sent: list[kca.HttpRequest] = []
-
-    def __call__(self, request: kca.HttpRequest) -> kca.RawResponse:
-        self.sent.append(request)
-        answer = next(self.answers)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    @property
-    def paths(self) -> list[str]:
-        return [f"{r.method} {r.url.rpartition('/contactList/')[2]}" for r in self.sent]
+from tests.helpers.clients import HOST, MakeClient
+from tests.helpers.scripts import LIST, V2, ListsFor, Script, failed, just_made, lost, ok
 
 
 @pytest.fixture(autouse=True)
@@ -69,25 +25,6 @@ def no_aiohttp(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a MockTransport client opened an aiohttp session")
 
     monkeypatch.setattr(aiohttp.ClientSession, "__init__", refuse)
-
-
-@pytest.fixture
-def lists_for(make_client: MakeClient) -> ListsFor:
-    """``lists_for(handler, retry=None, **client_settings)``: the contact lists of a client
-    whose every request ``handler`` answers (retries without jitter unless ``retry`` says)."""
-
-    def build(
-        handler: Handler, retry: kca.RetryPolicy | None = None, **kwargs: Any
-    ) -> kca.ContactLists:
-        client = make_client(
-            token="jwt-token",
-            transport=MockTransport(handler),
-            retry=retry or kca.RetryPolicy(jitter=False),
-            **kwargs,
-        )
-        return client.account("acct-1", iid="st-1").contact_lists
-
-    return build
 
 
 async def test_each_operation_sends_its_request_and_decodes_its_answer(

@@ -15,7 +15,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._wire.validation import check_id, check_json_text, check_name
 from kore_campaign_async.testing import FakeKoreServer
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 LONE = "caf\udce9"  # what os.fsdecode() makes of a Latin-1 "café"
 HOSTILE_IDS = [".", "..", "", "   ", "a\nb", "a\rb", "a\x00b", "\t", "a/b", "..\u2028"]

@@ -12,7 +12,7 @@ import pytest
 from aioresponses import aioresponses
 
 import kore_campaign_async as kca
-from tests.conftest import HOST, MakeClient
+from tests.helpers.clients import HOST, MakeClient
 
 ACCOUNT = "acct-1"
 IID = "st-app-1"

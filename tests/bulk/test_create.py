@@ -13,7 +13,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._bulk.create import create_many, create_many_iter
 from kore_campaign_async._bulk.outcomes import CreateReport, Outcome
-from tests.fakes import FakeLists
+from tests.helpers.fakes import FakeLists
 
 WORKER_PREFIX = "kore-create-many-"
 

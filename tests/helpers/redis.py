@@ -14,8 +14,6 @@ import pytest
 
 from kore_campaign_async.testing._redis import RedisServer, redis_server_binary
 
-__all__ = ["RedisServer", "redis_server", "redis_server_binary", "redis_url"]
-
 
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[RedisServer]:

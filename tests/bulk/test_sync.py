@@ -12,8 +12,9 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._bulk.outcomes import Outcome, SyncReport
 from kore_campaign_async._bulk.plan import SyncPlan
-from kore_campaign_async._bulk.sync import AccountTarget, sync, sync_many
-from tests.fakes import FakeAccount, FakeLists
+from kore_campaign_async._bulk.sync import sync
+from kore_campaign_async._bulk.sync_many import AccountTarget, sync_many
+from tests.helpers.fakes import FakeAccount, FakeLists
 
 
 def api_list(name: str, description: str = "", **kwargs: Any) -> kca.ContactList:

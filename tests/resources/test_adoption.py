@@ -12,8 +12,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._resources.lost_answers import ADOPT_CLOCK_SKEW, not_made_by
 from kore_campaign_async._resources.names import LISTING_SPACING
-from tests.test_mock_transport import LIST, ListsFor, Script, failed, just_made, lost, ok
-from tests.test_mock_transport import lists_for as lists_for  # a fixture
+from tests.helpers.scripts import LIST, ListsFor, Script, failed, just_made, lost, ok
 
 LISTING = "POST getAllListDetails"
 CREATE = "POST createContactList"

@@ -13,7 +13,7 @@ from aioresponses import aioresponses
 from yarl import URL
 
 import kore_campaign_async as kca
-from tests.conftest import HOST, MakeClient
+from tests.helpers.clients import HOST, MakeClient
 
 ACCOUNT = "67777ce93e25326494e9aaaa"
 IID = "st-0603182c-7ffb-53c3-b307-47ca14b9aaaa"
@@ -372,7 +372,7 @@ async def test_create_refuses_a_spec_and_keywords_together(
 async def test_concurrency_zero_is_refused_not_the_default(
     client: kca.CampaignClient, mocked: Any
 ) -> None:
-    from kore_campaign_async._bulk.sync import sync_many
+    from kore_campaign_async._bulk.sync_many import sync_many
 
     account = client.account(ACCOUNT, iid=IID)
     message = r"^concurrency: must be a positive integer, got 0$"

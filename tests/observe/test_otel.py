@@ -26,9 +26,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 import kore_campaign_async as kca
 from kore_campaign_async._observe import log as observe
 from kore_campaign_async._observe import otel
-from tests.conftest import MakeClient
-from tests.test_mock_transport import LIST, V2, Script, failed, ok
-from tests.test_observe import scripted
+from tests.helpers.clients import MakeClient
+from tests.helpers.scripts import LIST, V2, Script, failed, ok, scripted
 
 _EXPORTER = InMemorySpanExporter()
 _READER = InMemoryMetricReader()

@@ -8,26 +8,43 @@ store: every desired list exists exactly once.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
 import attrs
 from rich.console import Console
 
-from .._client import Account, CampaignClient
-from .._config import RATE_LIMIT_MESSAGE
-from .._quota.pacing import RateLimit
-from .._wire.models import Contact, ContactListCreate
-from ..testing import FakeKoreServer, Fault, ServerRateLimit
-from . import _exit
-from ._apply import Confirm, SyncJob, run_sync
+from kore_campaign_async import Account, CampaignClient, Contact, ContactListCreate, RateLimit
+
+from ..._config import RATE_LIMIT_MESSAGE
+from .._faults import Fault
+from .._ratelimit import ServerRateLimit
+from .._server import FakeKoreServer
 
 #: Kore's documented limit, per account; only the window is scaled.
 REQUESTS_PER_WINDOW: Final = 60
 WRITE_OPERATIONS: Final = ("create", "update", "delete")
+
+SyncRunner = Callable[
+    [CampaignClient, Mapping[Account, Sequence[ContactListCreate]], str], Awaitable[bool]
+]
+"""Sync (pruning) each account to its lists, shown under a title; True if every account
+succeeded. The CLI passes its own ``sync`` command, so the demo shows what a user would see."""
+
+
+@attrs.frozen
+class DemoSettings:
+    """How big, fast and faulty the demo is."""
+
+    accounts: int = 5
+    lists: int = 600
+    #: Seconds that stand for Kore's minute.
+    window: float = 1.0
+    faults: bool = True
+    #: Seed of the server's fault dice.
+    seed: int = 0
 
 
 def demo_faults(window: float, burst_account: str) -> list[Fault]:
@@ -156,15 +173,11 @@ def _writes(server: FakeKoreServer) -> int:
     return sum(server.count(operation=operation) for operation in WRITE_OPERATIONS)
 
 
-def _never_asked(_question: str) -> bool:
-    return True  # the demo passes yes=True: its fake lists are its own to delete
-
-
-async def cmd_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Run the demo; exit 0 only if nothing was lost, duplicated or failed."""
-    window: float = args.window
+async def run_demo(settings: DemoSettings, out: Console, sync: SyncRunner) -> bool:
+    """Run the demo; True only if nothing was lost, duplicated or failed."""
+    window = settings.window
     limit = ServerRateLimit(REQUESTS_PER_WINDOW, window, mode="sliding", retry_after="seconds")
-    async with FakeKoreServer(rate_limit=limit, seed=args.seed) as server:
+    async with FakeKoreServer(rate_limit=limit, seed=settings.seed) as server:
         client = CampaignClient(
             server.url,
             client_id=server.client_id,
@@ -172,45 +185,43 @@ async def cmd_demo(args: argparse.Namespace, out: Console, err: Console) -> int:
             rate_limit=RateLimit(REQUESTS_PER_WINDOW, per=window),
         )
         async with client:
-            return await _run(args, server, client, out, err)
+            return await _run(settings, server, client, out, sync)
 
 
 async def _run(
-    args: argparse.Namespace,
+    settings: DemoSettings,
     server: FakeKoreServer,
     client: CampaignClient,
     out: Console,
-    err: Console,
-) -> int:
+    sync: SyncRunner,
+) -> bool:
     accounts = [
         client.account(f"demo-account-{n}", iid=f"st-demo-app-{n}")
-        for n in range(1, args.accounts + 1)
+        for n in range(1, settings.accounts + 1)
     ]
     out.print(
         f"Fake Kore server at {server.url}: {len(accounts)} accounts, "
-        f"{REQUESTS_PER_WINDOW} requests per {args.window:g} s each (Kore: per minute)",
+        f"{REQUESTS_PER_WINDOW} requests per {settings.window:g} s each (Kore: per minute)",
         highlight=False,
     )
     await lifecycle(accounts[0], out)
 
-    count = 600 if args.lists is None else args.lists
+    count = settings.lists
     desired = {account: desired_lists(account.account_id, count) for account in accounts}
     for account, specs in desired.items():
         seed_account(server, account, specs)
-    if not args.no_faults:
-        server.faults.add_many(demo_faults(args.window, accounts[-1].account_id))
+    if settings.faults:
+        server.faults.add_many(demo_faults(settings.window, accounts[-1].account_id))
         out.print("Faults on: 1% resets, 1% 503s, 0.5% creates lost after commit, 429s")
-    job = SyncJob(targets=desired, prune=True, yes=True)
-    confirm: Confirm = _never_asked
 
     out.print(f"\n[bold]Provisioning {count} lists in each of {len(accounts)} accounts[/bold]")
     started = time.monotonic()
-    first = await run_sync(client, job, out=out, err=err, confirm=confirm)
+    first = await sync(client, desired, "Summary")
     out.print(f"Provisioned in {time.monotonic() - started:.1f} s", highlight=False)
 
     out.print("\n[bold]Running the same sync again[/bold]")
     writes_before = _writes(server)
-    second = await run_sync(client, job, out=out, err=err, confirm=confirm, title="Re-run")
+    second = await sync(client, desired, "Re-run")
     rerun_writes = _writes(server) - writes_before
 
     records = server.requests
@@ -228,11 +239,12 @@ async def _run(
         highlight=False,
     )
     success = (
-        first.status == second.status == _exit.OK
+        first
+        and second
         and result.lost == 0
         and result.duplicated == 0
         and result.protected_kept == result.protected_total
         and rerun_writes == 0
     )
     out.print("[bold green]OK[/bold green]" if success else "[bold red]FAILED[/bold red]")
-    return _exit.OK if success else _exit.FAILED
+    return success

@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end tests."""
+"""The end-to-end tests' client: one that outlasts the faults the fake server injects."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 import kore_campaign_async as kca
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 #: Enough attempts that a run of faults on one item (p ~ 0.15 each) never exhausts them.
 PATIENT_RETRY = kca.RetryPolicy(max_attempts=10, backoff_base=0.001, backoff_cap=0.01, deadline=30)

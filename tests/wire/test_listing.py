@@ -16,7 +16,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._http.responses import decode_lists, decode_result
 from kore_campaign_async._wire.listing import ListingByName
 from kore_campaign_async._wire.models import ContactListListing
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 WHERE: dict[str, Any] = {"method": "POST", "url": "https://h/getAllListDetails", "status": 200}
 GOOD: dict[str, Any] = {"_id": "cl-1", "name": "Good", "createdAt": "2025-06-26T12:32:02Z"}

@@ -13,8 +13,7 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
-
-from .conftest import MakeClient, RecordingSleep
+from tests.helpers.clients import MakeClient, RecordingSleep
 
 TWO_PER_MINUTE = kca.RateLimit(2, per=60.0)
 SETTINGS = PacingSettings(2, 60.0)

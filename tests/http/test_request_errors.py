@@ -15,8 +15,8 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http.retry import RESEND_AFTER_UNREADABLE, is_retryable
 from kore_campaign_async._wire.endpoints import Operation
 from kore_campaign_async.testing import MockTransport, json_response
-from tests.conftest import HOST
-from tests.test_mock_transport import LIST, Script, failed, just_made, ok
+from tests.helpers.clients import HOST
+from tests.helpers.scripts import LIST, Script, failed, just_made, ok
 
 UNREADABLE = kca.RawResponse(200, {"Content-Type": "application/json"}, b'{"status": "succ')
 OPAQUE = "opaque-static-token-0123456789"

@@ -1,6 +1,6 @@
 """One worker process of ``kore-campaign demo --processes``: create lists, print what happened.
 
-Run as ``python -m kore_campaign_async.cli._demo_worker URL CLIENT_ID ACCOUNT IID COUNT WINDOW
+Run as ``python -m kore_campaign_async.testing.demo.worker URL CLIENT_ID ACCOUNT IID COUNT WINDOW
 [REDIS_URL]`` with the client secret on stdin (never on a command line other users can read).
 It paces alone, or through the Redis at REDIS_URL, and prints one JSON line: the names it
 created and how many items failed.
@@ -13,11 +13,14 @@ import json
 import sys
 from collections.abc import Iterable
 
-from .._client import CampaignClient
-from .._quota.pacing import RateLimit
-from .._quota.redis_store import RedisLimitStore
-from .._quota.store import LimitStore, LocalLimitStore
-from .._wire.models import ContactListSpec
+from kore_campaign_async import (
+    CampaignClient,
+    ContactListSpec,
+    LimitStore,
+    LocalLimitStore,
+    RateLimit,
+    RedisLimitStore,
+)
 
 
 async def work(argv: list[str], secret: str) -> dict[str, object]:

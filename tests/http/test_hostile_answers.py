@@ -18,7 +18,7 @@ from kore_campaign_async._http.redact import REDACTED, Redactor
 from kore_campaign_async._http.responses import decode, parse_body, status_error
 from kore_campaign_async._http.transport import RawResponse
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJhcHBJZCI6ImNzLWFwcCJ9.c2lnbmF0dXJlLXNlY3JldA"
 OPAQUE = "opaque-static-token-0123456789"  # not JWT-shaped: only hidden when passed
