@@ -150,3 +150,11 @@ def test_quote_stops_at_its_limit_without_encoding_the_rest() -> None:
     assert quote(wide, limit=20) == "[0, 1, 2, 3, 4, 5, 6, 7"[:20] + "..."
     assert quote("x" * 10_000_000, limit=5) == '"xxxx...'
     assert quote({"k" * 50: 1}, limit=8) == '{"kkkkkk...'
+
+
+def test_quote_names_what_is_no_json_without_calling_its_repr() -> None:
+    class Loud:
+        def __repr__(self) -> str:
+            raise AssertionError("repr called")
+
+    assert quote([Loud(), (1, 2)]) == "['Loud', 'tuple']"

@@ -8,7 +8,7 @@ import pytest
 from aioresponses import aioresponses
 
 import kore_campaign_async as kca
-from kore_campaign_async._http.aiohttp_transport import AiohttpTransport
+from kore_campaign_async._http.aiohttp_transport import AiohttpTransport, _inflated_too_far
 from kore_campaign_async._http.transport import HttpRequest
 from tests.e2e.test_secrets_e2e import TOKEN, assert_no_secret_in_locals, assert_no_token
 
@@ -90,3 +90,16 @@ async def send_with(raised: Exception) -> BaseException:
     with aioresponses() as mocked:
         mocked.post(url, exception=raised)
         return await send(url)
+
+
+def test_only_a_decompression_cap_reads_as_an_inflated_answer() -> None:
+    assert not _inflated_too_far(aiohttp.ClientPayloadError("Response payload is not completed"))
+    refused = getattr(aiohttp.http_exceptions, "DecompressSizeError", None)
+    if refused is not None:
+        wrapped = aiohttp.ClientPayloadError("400")
+        wrapped.__cause__ = refused("Decompressed data exceeds the configured limit")
+        assert _inflated_too_far(wrapped)
+    # A chain that loops back on itself ends the walk: it is bounded, not a visit of each.
+    first, second = aiohttp.ClientPayloadError("a"), aiohttp.ClientPayloadError("b")
+    first.__context__, second.__context__ = second, first
+    assert not _inflated_too_far(first)

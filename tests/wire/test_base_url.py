@@ -3,10 +3,12 @@ http would carry the token in clear; one origin however the host is spelled."""
 
 from __future__ import annotations
 
+from urllib.parse import SplitResult
+
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._wire.base_url import check_base_url
+from kore_campaign_async._wire.base_url import _ascii_host, check_base_url
 
 UNREACHABLE = {
     "empty-labels": ("http://.", "label"),
@@ -99,3 +101,9 @@ def test_plain_http_to_another_machine_is_refused_naming_the_opt_in(host: str) -
 def test_plain_http_to_this_machine_needs_no_opt_in(host: str) -> None:
     assert check_base_url(host).loopback
     assert kca.CampaignClient(host, token="t").host == host.rstrip("/")
+
+
+def test_a_bracketed_host_that_urlsplit_lets_through_is_still_no_ipv6_address() -> None:
+    # Python 3.10's urlsplit does not check what stands in brackets; the IPv6 check does.
+    with pytest.raises(kca.ConfigurationError, match="no IPv6 address"):
+        _ascii_host(SplitResult("https", "[zz]", "", "", ""))
