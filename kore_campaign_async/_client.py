@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from ssl import SSLContext
 from types import TracebackType
@@ -22,9 +24,10 @@ from ._config import (
     Timeout,
     require_positive_int,
 )
+from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
-from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.auth import TokenProvider, TokenSource, token_source
 from ._http.network import check_network
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
@@ -40,7 +43,18 @@ from ._wire.validation import check_id
 if TYPE_CHECKING:
     import aiohttp
 
-_UNSET: Any = object()
+
+class _Unset(enum.Enum):
+    """An argument left out, whose default is decided later (readable in ``help()``)."""
+
+    PER_ACCOUNT = "per account"
+
+    def __repr__(self) -> str:
+        return f"<{self.value}>"
+
+
+_UNSET: Any = _Unset.PER_ACCOUNT
+DEFAULT_TIMEOUT = Timeout()
 
 
 class CampaignClient:
@@ -82,7 +96,7 @@ class CampaignClient:
         token_timeout: float | None = DEFAULT_TOKEN_TIMEOUT,
         jwt_subject: str | None = None,
         api_version: ApiVersion = DEFAULT_API_VERSION,
-        timeout: Timeout | float | None = Timeout(),  # noqa: B008 (frozen: safe to share)
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = _UNSET,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
@@ -116,9 +130,10 @@ class CampaignClient:
             adaptive=adaptive,
             allow_insecure_http=allow_insecure_http,
         )
+        self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
         self.host: str = settings.host
         self._base_url = settings.base_url
-        self._auth = self._make_auth(
+        self._auth = token_source(
             client_id,
             client_secret,
             token,
@@ -152,33 +167,15 @@ class CampaignClient:
         )
         self._accounts = Accounts(budget_per_account=self._budget_per_account)
 
-    @staticmethod
-    def _make_auth(
-        client_id: str | None,
-        client_secret: str | None,
-        token: str | None,
-        token_provider: TokenProvider | None,
-        subject: str | None,
-        *,
-        token_timeout: float | None,
-        sleep: Sleep,
-    ) -> TokenSource:
-        given = [
-            client_secret is not None or client_id is not None,
-            token is not None,
-            token_provider is not None,
-        ]
-        if sum(given) != 1:
-            raise ConfigurationError(
-                "give exactly one of client_id+client_secret, token, or token_provider"
-            )
-        if token is not None:
-            return StaticToken(token)
-        if token_provider is not None:
-            return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
-        if not client_id or not client_secret:
-            raise ConfigurationError("client_id and client_secret must both be given")
-        return JwtSigner(client_id, client_secret, subject=subject)
+    @classmethod
+    def from_env(
+        cls, host: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> CampaignClient:
+        """Build a client from the CLI's ``KORE_*`` variables; an argument wins over its own."""
+        found = read_env(os.environ if env is None else env, kwargs, host)
+        client = cls(**found.kwargs)
+        client._owned_store = found.limit_store
+        return client
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -334,6 +331,8 @@ class CampaignClient:
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:
                 await self._transport.aclose()
+                if self._owned_store is not None:
+                    await self._owned_store.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:

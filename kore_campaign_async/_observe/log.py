@@ -10,8 +10,9 @@ Loggers (children of ``kore_campaign_async``; configure that one to see them all
 logger                          level    what
 ==============================  =======  =====================================================
 ``kore_campaign_async``         WARNING  listing items skipped as unreadable
-``….http``                      DEBUG    every HTTP attempt; every retry and its wait
-``….http``                      INFO     a call that failed for good (after its retries);
+``….http``                      DEBUG    every HTTP attempt
+``….http``                      INFO     every retry and its wait ("retrying in 0.8 s
+                                         after ..."); a call that failed for good;
                                          an answer lost, then recovered without resending
 ``….http``                      WARNING  the retry budget ran dry: retries fail fast until
                                          it is full again (then INFO)
@@ -171,14 +172,19 @@ def attempt(event: AttemptEvent) -> None:
 
 
 def retrying(operation: str, attempt: int, wait: float, error: BaseException) -> None:
-    """Report a failed attempt about to be retried after ``wait`` seconds (DEBUG)."""
+    """Report a failed attempt about to be retried after ``wait`` seconds (INFO).
+
+    INFO, as openai-python logs its retries: an operator should see a call waiting, not
+    silence until it fails.
+    """
     state = _CURRENT.get()
     name = qualified(operation) if operation else "call"
-    http_log.debug(
-        "retrying %s after attempt %d in %.3fs: %s",
-        name,
-        attempt,
+    http_log.info(
+        "%s: retrying in %.1f s after attempt %d: %s: %s",
+        name if state is None else f"{name} for account {state.account_id}",
         wait,
+        attempt,
+        type(error).__name__,
         error,
         extra={
             "kore_account_id": None if state is None else state.account_id,
