@@ -251,7 +251,8 @@ class Requester:
     async def _send_in_turn(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send once in the account's turn; report the attempt, and its outcome to the turn."""
         attempt = Attempt(spec, self.base_url + spec.path)
-        self._timeout(attempt, state)  # the deadline passed: fail before taking a turn
+        if state.deadline.left() <= 0:  # fail before taking a turn: every permit is sent
+            self._timeout(attempt, state)
         queued_at = self.clock()
         try:
             async with self.limiter.slot(
