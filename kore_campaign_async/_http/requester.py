@@ -279,8 +279,8 @@ class Requester:
     async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
         """Build the request (its token read now: it may have expired while queued); send it."""
         spec = attempt.spec
-        timeout = self._timeout(attempt, state)
         token = await state.tokens.token()
+        timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
         request = HttpRequest(
             spec.method,
             attempt.url,
