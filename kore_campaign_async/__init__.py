@@ -39,14 +39,14 @@ from ._exceptions import (
     ValidationError,
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
-from ._http.requester import Hooks
-from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
+from ._http.policy import RetryBudget, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
-from ._observe.events import AttemptEvent
-from ._quota.limiter import AccountLimiter
+from ._observe.events import AttemptEvent, RetryEvent
+from ._observe.hooks import Hooks
+from ._quota.limiter import AccountLimiter, Turn
 from ._quota.pacing import PacingSettings, PacingState, RateLimit
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -113,6 +113,7 @@ __all__ = [
     "PacingState",
     "PermissionDeniedError",
     "Permit",
+    "PermitRefused",
     "PlanCallback",
     "PlannedChange",
     "ProviderToken",
@@ -136,6 +137,7 @@ __all__ = [
     "TokenProvider",
     "TokenSource",
     "Transport",
+    "Turn",
     "UpdatedContactList",
     "ValidationError",
     "__version__",

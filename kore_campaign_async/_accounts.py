@@ -19,8 +19,8 @@ from typing import Final
 
 from ._config import ApiVersion
 from ._exceptions import ConfigurationError
+from ._http.policy import RetryBudget
 from ._http.requester import Requester
-from ._http.retry import RetryBudget
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._resources.contact_lists import ContactLists

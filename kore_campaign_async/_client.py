@@ -29,9 +29,10 @@ from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import TokenProvider, TokenSource, token_source
 from ._http.network import check_network
-from ._http.requester import Hooks, Requester
-from ._http.retry import RetryBudget, RetryPolicy
+from ._http.policy import RetryBudget, RetryPolicy
+from ._http.requester import Requester
 from ._http.transport import Transport
+from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Final, TypeVar
 
 T = TypeVar("T")
@@ -100,6 +101,45 @@ class ManualClock:
             _, _, fut = heapq.heappop(self._sleepers)
             if not fut.done():
                 fut.set_result(None)
+
+
+class Deadline:
+    """One call's time limit: a stopwatch that stops while the call waits on others.
+
+    The call's own work (attempts, backoffs, a token fetch) spends it; waiting for its
+    account's turn or for a listing another call sends does not, as that is queueing behind
+    other calls, bounded on its own (``RetryPolicy.max_queue_wait``).
+    """
+
+    __slots__ = ("_clock", "_ends_at", "seconds")
+
+    def __init__(self, seconds: float | None, clock: Clock) -> None:
+        self.seconds: float = math.inf if seconds is None else seconds
+        """The limit; ``math.inf``: none."""
+        self._clock = clock
+        self._ends_at = clock() + self.seconds
+
+    @property
+    def ends_at(self) -> float:
+        """The clock time it passes, were the stopwatch not stopped again."""
+        return self._ends_at
+
+    def left(self) -> float:
+        """Seconds left (``math.inf``: no limit; negative: passed)."""
+        return self._ends_at - self._clock()
+
+    def stop_for(self, seconds: float) -> None:
+        """Take back ``seconds`` that just passed: the stopwatch was stopped meanwhile."""
+        self._ends_at += seconds
+
+    @contextlib.contextmanager
+    def stopped(self) -> Iterator[None]:
+        """Stop the stopwatch while the block runs."""
+        since = self._clock()
+        try:
+            yield
+        finally:
+            self.stop_for(self._clock() - since)
 
 
 class Expired(Exception):

@@ -37,12 +37,7 @@ anything shaped like a JWT replaced with ``<redacted>``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
-
-from ._wire.retry_after import parse_retry_after
-
-# "Not given": read Retry-After from the headers. (None means the server asked for no delay.)
-_FROM_HEADERS: Final[Any] = object()
+from typing import Any
 
 
 class KoreError(Exception):
@@ -156,7 +151,7 @@ class APIStatusError(KoreError):
         body: object = None,
         headers: Mapping[str, str] | None = None,
         code: int | str | None = None,
-        retry_after: float | None = _FROM_HEADERS,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -173,11 +168,7 @@ class APIStatusError(KoreError):
         #: any finite, non-negative value, on any status. A retried call waits exactly this
         #: long; longer than ``RetryPolicy.max_retry_after`` and the call fails at once with
         #: this error.
-        self.retry_after: float | None = (
-            (parse_retry_after(self.headers) if self.headers else None)
-            if retry_after is _FROM_HEADERS
-            else retry_after
-        )
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         code = f" (code {self.code})" if self.code is not None else ""

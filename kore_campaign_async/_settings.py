@@ -19,7 +19,7 @@ from ._config import (
     is_positive_int,
     setting,
 )
-from ._http.retry import RetryBudget, RetryPolicy
+from ._http.policy import RetryBudget, RetryPolicy
 from ._quota.pacing import RateLimit
 from ._wire.base_url import BaseUrl, check_base_url
 

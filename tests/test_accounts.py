@@ -10,7 +10,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._quota.limiter import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter, Turn
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 from tests.helpers.clients import MakeClient, RecordingSleep
@@ -19,12 +19,12 @@ TWO_PER_MINUTE = kca.RateLimit(2, per=60.0)
 SETTINGS = PacingSettings(2, 60.0)
 
 
-async def one_request(account: kca.Account) -> float:
-    """Go through the account's limiter as a request does; return when its permit began."""
-    async with account.limiter.slot() as sent_at:
+async def one_request(account: kca.Account) -> Turn:
+    """Go through the account's limiter as a request does; return its turn."""
+    async with account.limiter.slot() as turn:
         pass
-    account.limiter.on_success(sent_at=sent_at)
-    return sent_at
+    turn.succeeded()
+    return turn
 
 
 def dropped_limiter(client: kca.CampaignClient, account_id: str) -> weakref.ref[AccountLimiter]:
@@ -86,7 +86,7 @@ async def test_pacing_debt_survives_a_freed_handle(
     # Nothing held the limiter: it is gone, and the debt lives in the store, which keeps it.
     assert dropped_limiter(client, "acc-1")() is None
     assert forget_idle_states(client) == 0
-    assert await one_request(client.account("acc-1", iid="st-1")) == pytest.approx(30.6)
+    assert (await one_request(client.account("acc-1", iid="st-1"))).began == pytest.approx(30.6)
 
 
 @pytest.mark.parametrize("rate_limit", [TWO_PER_MINUTE, None])
@@ -95,15 +95,15 @@ async def test_a_pause_survives_a_handle_dropped_mid_pause(
 ) -> None:
     client = make_client(rate_limit=rate_limit)
     handle = client.account("acc-1", iid="st-1")
-    sent_at = await one_request(handle)
-    handle.limiter.on_rate_limited(100.0, sent_at=sent_at)
+    turn = await one_request(handle)
+    turn.rate_limited(100.0)
     del handle
     gc.collect()
     client_clock.advance(40.0)
     assert client.forget_idle() == 0
     forget_idle_states(client)
     gc.collect()
-    assert await one_request(client.account("acc-1", iid="st-1")) == pytest.approx(100.0)
+    assert (await one_request(client.account("acc-1", iid="st-1"))).began == pytest.approx(100.0)
 
 
 async def test_a_kept_account_is_freed_once_idle(

@@ -35,13 +35,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     )
 )
 #: Imports known to point up, each to be cut by work under way (module, the module it imports).
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset(
-    {
-        # _exceptions reads Retry-After through _wire: the request-path rework (issue 17) moves
-        # that parsing out of the exception; drop this entry with it.
-        ("kore_campaign_async._exceptions", "kore_campaign_async._wire.retry_after"),
-    }
-)
+KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
 #: What the fake server and the demo may use besides the public package: the pure bottom
 #: layers (the limits and header names they serve), never the client's machinery.
 TESTING_MAY_IMPORT = frozenset({"__init__", "_exceptions", "_config", "_clock", "_wire"})

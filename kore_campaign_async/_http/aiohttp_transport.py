@@ -304,8 +304,9 @@ class AiohttpTransport:
                 request_sent=False,
             )
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            cut = " (cut at the call's deadline)" if request.cut_at_deadline else ""
             failure = APITimeoutError(
-                f"{request.method} {request.url}: timed out waiting for the answer",
+                f"{request.method} {request.url}: timed out waiting for the answer{cut}",
                 method=request.method,
                 url=request.url,
             )

@@ -1,7 +1,9 @@
 """Where the ``auth`` header comes from: a JWT we sign, a static token, or the caller's provider.
 
 Every source caches its token and renews it before expiry; concurrent callers share one renewal,
-and a provider's renewal is bounded in time. Secrets never appear in a repr.
+and a provider's renewal is bounded in time. A call takes its tokens through a
+:class:`TokenFlow`: waited for within its deadline, renewed at most once after a 401. Secrets
+never appear in a repr.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Protocol
 import jwt
 import jwt.warnings
 
-from .._clock import Expired, Sleep, asyncio_sleep, within
+from .._clock import Deadline, Expired, Sleep, asyncio_sleep, within
 from .._config import (
     DEFAULT_TOKEN_TIMEOUT,
     JWT_ALGORITHM,
@@ -189,11 +191,16 @@ class StaticToken:
 
 
 class ProviderToken:
-    """Tokens from the caller's async provider, cached until its ``exp`` nears or a 401.
+    """Tokens from the caller's async provider, cached until their ``exp`` or a 401.
 
-    One fetch at a time, shared by every caller that needs a token then, and bounded by
-    ``timeout`` seconds (None: unbounded). A fetch that fails or runs out of time fails all
-    of them with :class:`TokenError`; the next call starts a fresh one.
+    A token is renewed ``renew_before`` seconds before its ``exp``, but never in the first
+    half of the life it had left when it came (so a token valid a minute or less is used for
+    a while too); until it expires it is used while the fresh one is fetched. A token without
+    ``exp`` is used until the server refuses it. One fetch at a time, shared by every caller
+    that needs a token then, and bounded by ``timeout`` seconds (None: unbounded). A fetch
+    that fails or runs out of time, or a token already expired or whose ``exp`` is not a
+    number, fails every caller waiting for it with :class:`TokenError`; the next call
+    starts a fresh one.
     """
 
     def __init__(
@@ -221,9 +228,11 @@ class ProviderToken:
         self._now = now
         self._sleep = sleep
         self._token: str | None = None
-        self._renew_at = float("inf")
+        self._renew_at = math.inf
+        self._expires_at = math.inf
         self._pending: asyncio.Future[str] | None = None
         self.fetched: int = 0
+        """How many tokens the provider handed out (renewals included)."""
 
     def __repr__(self) -> str:
         return f"ProviderToken({getattr(self._provider, '__qualname__', 'provider')})"
@@ -233,20 +242,28 @@ class ProviderToken:
         return True
 
     def ready_token(self) -> str | None:
-        if self._token is not None and self._now() < self._renew_at:
-            return self._token
-        return None
+        if self._token is None:
+            return None
+        now = self._now()
+        if now >= self._renew_at:
+            if now >= self._expires_at:
+                return None
+            self._fetching()  # used meanwhile: it is still valid
+        return self._token
 
     async def token(self) -> str:
         ready = self.ready_token()
         if ready is not None:
             return ready
+        # Shielded: a caller that gives up does not cancel the fetch the others await.
+        return await asyncio.shield(self._fetching())
+
+    def _fetching(self) -> asyncio.Future[str]:
+        """Return the fetch in flight, started if there is none (single flight)."""
         if self._pending is None:
-            # Single flight: the first caller fetches, everyone else awaits the same future.
             self._pending = asyncio.ensure_future(self._fetch())
             self._pending.add_done_callback(self._fetch_ended)
-        # Shielded: a caller that gives up does not cancel the fetch the others await.
-        return await asyncio.shield(self._pending)
+        return self._pending
 
     def _fetch_ended(self, fetch: asyncio.Future[str]) -> None:
         # Forgotten as soon as it ends, even if every caller gave up on it: the next call
@@ -265,27 +282,91 @@ class ProviderToken:
             ) from None
         except Exception as exc:
             raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
-        problem = _header_problem(token)
-        if problem is not None:
-            del token  # error reporters record the locals of every frame in a traceback
-            raise TokenError(f"token_provider returned a token that {problem}; nothing was sent")
-        self._token = token
-        self._renew_at = self._expiry(token) - self._renew_before
         self.fetched += 1
+        now = self._now()
+        expires_at = _expiry(token, now)
+        if isinstance(expires_at, str):
+            del token  # error reporters record the locals of every frame in a traceback
+            raise TokenError(f"token_provider returned a token that {expires_at}; nothing was sent")
+        self._token = token
+        self._expires_at = expires_at
+        # Renew shortly before expiry, but never in the first half of the life left.
+        self._renew_at = max(expires_at - self._renew_before, now + (expires_at - now) / 2)
         return token
-
-    @staticmethod
-    def _expiry(token: str) -> float:
-        """Read ``exp`` without verifying (we are not the audience); no exp means no expiry."""
-        try:
-            exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
-        except jwt.PyJWTError:
-            return float("inf")
-        return float(exp) if isinstance(exp, (int, float)) else float("inf")
 
     def invalidate(self, token: str) -> None:
         if token == self._token:
             self._token = None
+
+
+def _expiry(token: object, now: float) -> float | str:
+    """Return the Unix time ``token`` expires, or why it cannot be sent.
+
+    ``exp`` is read unverified (we are not the token's audience); none, or no JWT at all:
+    ``math.inf``, used until the server refuses it.
+    """
+    problem = _header_problem(token)
+    if problem is not None:
+        return problem
+    try:
+        exp = jwt.decode(str(token), options={"verify_signature": False}).get("exp")
+    except jwt.PyJWTError:
+        return math.inf
+    if exp is None:
+        return math.inf
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or math.isnan(exp):
+        return f"has an exp claim that is not a number (a {type(exp).__name__})"
+    if exp <= now:
+        return f"expired {now - exp:.0f}s ago (by this machine's clock)"
+    return float(exp)
+
+
+class TokenFlow:
+    """One call's tokens: waited for within its deadline, renewed at most once after a 401.
+
+    The request path drives it, as httpx drives an auth flow: ``await ready()`` before the
+    account's turn (a slow source then holds no slot), ``await token()`` in the turn (at once
+    unless the token expired while queued), and ``renew()`` after a 401.
+    """
+
+    __slots__ = ("_deadline", "_renewals", "_sent", "_sleep", "_source")
+
+    def __init__(self, source: TokenSource, deadline: Deadline, sleep: Sleep) -> None:
+        self._source = source
+        self._deadline = deadline
+        self._sleep = sleep
+        self._renewals = 1 if source.renewable else 0
+        self._sent: str | None = None
+
+    def __repr__(self) -> str:
+        return f"TokenFlow({self._source!r})"
+
+    async def ready(self) -> None:
+        """Wait until the source has a token ready."""
+        if self._source.ready_token() is None:
+            await self._fetch()
+
+    async def token(self) -> str:
+        """Return the token to send now."""
+        token = self._source.ready_token()
+        self._sent = token if token is not None else await self._fetch()
+        return self._sent
+
+    def renew(self) -> bool:
+        """After a 401: forget the token sent and return True, once per flow; else False."""
+        if not self._renewals or self._sent is None:
+            return False
+        self._renewals -= 1
+        self._source.invalidate(self._sent)
+        return True
+
+    async def _fetch(self) -> str:
+        try:
+            return await within(self._deadline.left(), self._sleep, self._source.token())
+        except Expired:
+            raise TokenError(
+                f"no token within the call's deadline ({self._deadline.seconds:g}s); nothing sent"
+            ) from None
 
 
 def token_source(

@@ -1,30 +1,16 @@
-"""How long one attempt may wait and run: for a token, and in flight.
+"""How long one attempt may run: what is left of its call's deadline, at most.
 
-``RetryPolicy`` sets the bounds and the requester applies them here, on its injected clock and
-sleep. A token is awaited within what is left of the call's deadline; the attempt in flight
-gets what is left of the deadline as its total timeout, which the transport enforces. (The
-turn, a concurrency slot and a rate permit, is bounded by ``max_queue_wait`` in the account's
-limiter: ``AccountLimiter.slot(max_wait=)``.)
+``RetryPolicy`` sets the bounds; the transport enforces the attempt's total timeout. (A token
+is awaited within the deadline by ``auth.TokenFlow``; the turn, a concurrency slot and a rate
+permit, is bounded by ``max_queue_wait`` in the account's limiter.)
 """
 
 from __future__ import annotations
 
 import math
 
-from .._clock import Expired, Sleep, within
 from .._config import Timeout
-from .._exceptions import APITimeoutError, TokenError
-from .auth import TokenSource
-
-
-async def await_token(auth: TokenSource, *, left: float, sleep: Sleep, deadline: float) -> None:
-    """Wait until ``auth`` has a token ready, for at most ``left`` seconds."""
-    try:
-        await within(left, sleep, auth.token())
-    except Expired:
-        raise TokenError(
-            f"no token within the call's deadline ({deadline:g}s); nothing sent"
-        ) from None
+from .._exceptions import APITimeoutError
 
 
 def attempt_timeout(timeout: Timeout, left: float, *, method: str, url: str) -> Timeout:

@@ -1,15 +1,16 @@
-"""The one request path: retry( attempt: token -> turn -> send -> decode ) -> the model.
+"""The one request path, a chain of steps with one job each (as httpx's send chain):
+
+``call`` (retries, and the recovery of a lost answer) -> ``send`` (a token, and the one renewal
+after a 401: the token source's :class:`TokenFlow`) -> ``_send_in_turn`` (the account's turn,
+which reports its outcome) -> ``_send_once`` (build, transport) and ``_decode``.
 
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
-it needs one, how it survives a lost answer (a :class:`Recovery`): together an
-:class:`Operation`. ``Requester.call`` runs tenacity around one attempt, so a backoff sleep
-never holds a concurrency slot or a rate permit, and every operation counts attempts, retries
-and fails the same way. Each attempt reports to the account limiter (429s pause the whole account)
-and to the caller's hooks.
-
-Time is bounded (``_http.bounds``): the token is awaited before the account's turn, so a slow
-token source holds no slot; the deadline's clock stops while the call queues for its turn.
+it needs one, how it survives a lost answer (a :class:`Recovery`). tenacity runs around one
+attempt, so a backoff sleep never holds a concurrency slot or a rate permit. One
+:class:`~kore_campaign_async._clock.Deadline` bounds the call; its clock stops while the call
+queues for its turn. Nothing goes round again without waiting or counting: tenacity counts
+attempts, and ``send`` sends at most twice.
 
 No error leaves with frames below this module or a context its raiser suppressed: those
 frames hold answers (which may echo the token) and requests, and error reporters record the
@@ -18,38 +19,37 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
-from .._clock import Clock, Sleep
+from .._clock import Clock, Deadline, Sleep
 from .._config import AUTH_HEADER, Timeout
-from .._exceptions import APITimeoutError, AuthenticationError, KoreError, RateLimitError
+from .._exceptions import (
+    AuthenticationError,
+    KoreError,
+    RateLimitError,
+    RetryBudgetExhaustedError,
+)
 from .._observe import log as observe
+from .._observe import otel
 from .._observe.events import AttemptEvent
+from .._observe.hooks import Hooks, HookSubscriber
+from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
-from .auth import TokenSource
-from .bounds import attempt_timeout, await_token
+from .auth import TokenFlow, TokenSource
+from .bounds import attempt_timeout
+from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
-from .retry import RetryBudget, RetryEvent, RetryPolicy, is_ambiguous, run_with_retries
+from .retry import run_with_retries
 from .transport import HttpRequest, RawResponse, Transport
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 U = TypeVar("U")
-
-
-@attrs.frozen(kw_only=True)
-class Hooks:
-    """Callbacks to observe every attempt and every retry. They must not block."""
-
-    on_attempt: Callable[[AttemptEvent], None] | None = None
-    on_retry: Callable[[RetryEvent], None] | None = None
 
 
 class Decoder(Protocol[T_co]):
@@ -71,22 +71,13 @@ class Recovery(Generic[T]):
         """Return whether the operation may be sent again after ``error``."""
         return True
 
-    async def before_resend(self, call: Call) -> T | None:
+    async def before_resend(self, state: CallState) -> T | None:
         """Before resending after a lost answer: a result ends the call without resending."""
         return None
 
-    async def instead_of(self, error: KoreError, call: Call) -> T | None:
+    async def instead_of(self, error: KoreError, state: CallState) -> T | None:
         """After a failed attempt: a result that stands for ``error``, or None to raise it."""
         return None
-
-
-@attrs.frozen
-class Operation(Generic[T]):
-    """One API operation: the request, how its answer becomes ``T``, lost-answer handling."""
-
-    request: RequestSpec
-    decode: Decoder[T]
-    recovery: Recovery[T] = attrs.field(factory=Recovery)
 
 
 #: The recovery of an operation with nothing special to do after a lost answer.
@@ -95,23 +86,24 @@ CallTimeout = Timeout | float | Literal["default"] | None
 
 
 @attrs.define(eq=False)
-class Call:
-    """One call to ``Requester.call``: the state its attempts share."""
+class CallState:
+    """What the attempts of one ``Requester.call`` share."""
 
     requester: Requester
     timeout: Timeout
     policy: RetryPolicy
-    deadline_at: float
-    """Clock time the call must end by: the policy's deadline, moved on by time queued."""
+    deadline: Deadline
+    tokens: TokenFlow
+    observed: ObservedCall
     attempts: int = 0
-    """HTTP attempts sent so far (token renewals and lookups included)."""
+    """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
     answer_lost: bool = False
     """An earlier attempt failed in a way the server may have applied it anyway."""
-    token_renewed: bool = False
 
-    async def send(self, operation: Operation[U]) -> U:
-        """Make one attempt of ``operation`` within this call (a lookup, say); never retried."""
-        return await self.requester.send(operation, self)
+    async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
+        """Send one lookup (a listing, say) within this call: counted, on its deadline, never
+        retried on its own (a failure fails the attempt it serves)."""
+        return await self.requester.send(request, decode, self)
 
     def meta(self, api_version: Any, *, adopted: bool = False) -> ResponseMeta:
         """Return the meta of a result this call made without an answer of its own."""
@@ -125,10 +117,11 @@ class _Secrets:
     Not a tuple: error reporters open containers among a frame's locals.
     """
 
-    _request: HttpRequest
+    _attempt: Attempt
 
     def __iter__(self) -> Iterator[str]:
-        yield self._request.headers.get(AUTH_HEADER, "")
+        sent = self._attempt.sent
+        yield "" if sent is None else sent.headers.get(AUTH_HEADER, "")
 
     def __repr__(self) -> str:
         return "<secrets hidden>"
@@ -170,6 +163,10 @@ class Requester:
         self.budget = budget
         self.timeout = timeout
         self.hooks = hooks
+        subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
+        if otel.TELEMETRY is not None:
+            subscribers.insert(1, otel.TELEMETRY)
+        self.observer: Observer = Observer(subscribers)
         self.clock = clock
         self.sleep = sleep
         self.max_response_bytes = max_response_bytes
@@ -186,146 +183,161 @@ class Requester:
         """Run one operation under the retry policy; return its decoded result.
 
         ``retry`` and ``timeout`` override the client's for this call (``timeout``: a
-        Timeout, seconds in all, or None for no limit).
+        Timeout, seconds in all, or None for no limit). Its error carries ``attempts``.
         """
-        operation = Operation(request, decode, recovery)
         policy = retry or self.policy
+        deadline = Deadline(policy.deadline, self.clock)
         call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
-        # The deadline bounds attempts, retry waits and account-pause waits, from one start.
-        deadline_at = math.inf if policy.deadline is None else self.clock() + policy.deadline
-        call = Call(self, call_timeout, policy, deadline_at)
         url = self.base_url + request.path
-        with observe.call(request.operation, self.account.account_id, request.method, url):
-            return await run_with_retries(
-                functools.partial(self._attempt, operation, call),
-                policy=policy,
-                budget=self.budget,
-                clock=self.clock,
-                sleep=self.sleep,
-                deadline_at=lambda: call.deadline_at,  # it moves while the call queues
-                operation=request.operation,
-                on_retry=self.hooks.on_retry,
-                may_retry=operation.recovery.may_resend,
-            )
+        facts = CallFacts(
+            request.operation,
+            observe.qualified(request.operation),
+            self.account.account_id,
+            request.method,
+            url,
+        )
+        with self.observer.call(facts) as observed:
+            tokens = TokenFlow(self.auth, deadline, self.sleep)
+            state = CallState(self, call_timeout, policy, deadline, tokens, observed)
+            try:
+                return await run_with_retries(
+                    lambda: self._attempt(request, decode, recovery, state),
+                    policy=policy,
+                    budget=self.budget,
+                    clock=self.clock,
+                    sleep=self.sleep,
+                    deadline=deadline,
+                    operation=request.operation,
+                    observed=observed,
+                    may_retry=recovery.may_resend,
+                )
+            except KoreError as error:
+                error.attempts = state.attempts
+                if isinstance(error, RetryBudgetExhaustedError) and error.last_error is not None:
+                    error.last_error.attempts = state.attempts  # type: ignore[attr-defined]
+                _bare(error)
+                raise
 
-    async def _attempt(self, operation: Operation[T], call: Call) -> T:
+    async def _attempt(
+        self, request: RequestSpec, decode: Decoder[T], recovery: Recovery[T], state: CallState
+    ) -> T:
         """One try of the operation, with its recovery around the send."""
-        recovery = operation.recovery
-        if call.answer_lost:
-            found = await recovery.before_resend(call)
+        if state.answer_lost:
+            found = await recovery.before_resend(state)
             if found is not None:
-                observe.recovered(self.account.account_id, operation.request.operation, None)
+                observe.recovered(self.account.account_id, request.operation, None)
                 return found
         try:
-            return await self.send(operation, call)
+            return await self.send(request, decode, state)
         except KoreError as error:
-            call.answer_lost = call.answer_lost or is_ambiguous(error)
-            found = await recovery.instead_of(error, call)
+            state.answer_lost = state.answer_lost or is_ambiguous(error)
+            found = await recovery.instead_of(error, state)
             if found is None:
-                error.attempts = call.attempts  # a recovery's lookup counts too
                 raise
-            observe.recovered(self.account.account_id, operation.request.operation, error)
+            observe.recovered(self.account.account_id, request.operation, error)
             return found
 
-    async def send(self, operation: Operation[T], call: Call) -> T:
-        """Token, turn, send, decode: one attempt (plus one resend after a 401).
+    async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
+        """Send with a token: at most twice, the second after a 401 renewed the token."""
+        await state.tokens.ready()  # before the turn: a slow token source holds no slot
+        try:
+            return await self._send_in_turn(request, decode, state)
+        except AuthenticationError:
+            if not state.tokens.renew():  # once per call, and only a renewable source
+                raise
+        observe.token_renewed(self.account.account_id, request.operation)
+        return await self._send_in_turn(request, decode, state)
 
-        A 401 renews the token once per call and resends at once. Every error leaves here
-        complete: method, url and the call's attempts so far.
-        """
-        spec = operation.request
-        url = self.base_url + spec.path
-        while True:
-            started: float | None = None
-            sent_at: float | None = None
-            request: HttpRequest | None = None
-            raw: RawResponse | None = None
-            waited = 0.0
-            try:
-                if self.auth.ready_token() is None:  # before the turn: it holds no slot
-                    await await_token(
-                        self.auth,
-                        left=call.deadline_at - self.clock(),
-                        sleep=self.sleep,
-                        deadline=call.policy.deadline or math.inf,
-                    )
-                queued_at = self.clock()
-                async with self.limiter.slot(
-                    max_pause=call.policy.max_retry_after,
-                    deadline_at=call.deadline_at,
-                    max_wait=call.policy.max_queue_wait,
-                ) as sent_at:
-                    waited = self.clock() - queued_at
-                    call.deadline_at += waited  # its clock stops meanwhile
-                    left = call.deadline_at - self.clock()
-                    timeout = attempt_timeout(call.timeout, left, method=spec.method, url=url)
-                    token = self.auth.ready_token()
-                    if token is None:
-                        continue  # the token went stale while queued: renew it out of the slot
-                    request = HttpRequest(
-                        spec.method,
-                        url,
-                        spec.params,
-                        headers(self.account, token),
-                        spec.json,
-                        timeout,
-                        self.max_response_bytes,
-                    )
-                    del token  # error reporters record every frame's locals
-                    call.attempts += 1
-                    started = self.clock()
-                    raw = await self.transport.send(request)
-                # Decoding is pure CPU: done after the slot is free.
-                meta = ResponseMeta(
-                    attempts=call.attempts, status=raw.status, api_version=spec.api_version
-                )
-                payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(request))
-                result = operation.decode(
-                    payload, method=spec.method, url=url, status=raw.status, meta=meta
-                )
-                failure: BaseException | None = None
-            except BaseException as exc:  # reported first, then raised outside this block
-                failure = exc
-            if started is not None:
-                event = AttemptEvent(
-                    operation=spec.operation,
-                    method=spec.method,
-                    url=url,
-                    account_id=self.account.account_id,
-                    attempt=call.attempts,
-                    status=None if raw is None else raw.status,
-                    error=failure,
-                    elapsed=self.clock() - started,
-                    waited=waited,
-                )
-                observe.attempt(event)
-                if self.hooks.on_attempt is not None:
-                    self.hooks.on_attempt(event)
-            if failure is None:
-                self.limiter.on_success(sent_at=sent_at)
-                return result
-            if not isinstance(failure, KoreError):
-                raise failure
-            if isinstance(failure, RateLimitError):
-                if failure.request_sent:
-                    self.limiter.on_rate_limited(failure.retry_after, sent_at=sent_at)
-                else:  # the limiter refused to wait out the account's pause: not sent
-                    failure.method, failure.url = spec.method, url
-            elif (
-                isinstance(failure, AuthenticationError)
-                and request is not None
-                and self.auth.renewable
-                and not call.token_renewed
-            ):
-                call.token_renewed = True
-                self.auth.invalidate(request.headers[AUTH_HEADER])
-                observe.token_renewed(self.account.account_id, spec.operation)
-                continue
-            elif (
-                isinstance(failure, APITimeoutError)
-                and request is not None
-                and request.timeout is not call.timeout
-            ):
-                failure.args = (f"{failure} (cut at the call's deadline)",)
-            failure.attempts = call.attempts
-            raise _bare(failure)
+    async def _send_in_turn(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
+        """Send once in the account's turn; report the attempt, and its outcome to the turn."""
+        attempt = Attempt(spec, self.base_url + spec.path)
+        if state.deadline.left() <= 0:  # fail before taking a turn: every permit is sent
+            self._timeout(attempt, state)
+        queued_at = self.clock()
+        try:
+            async with self.limiter.slot(
+                max_pause=state.policy.max_retry_after,
+                deadline_at=state.deadline.ends_at,
+                max_wait=state.policy.max_queue_wait,
+                method=spec.method,
+                url=attempt.url,
+            ) as turn:
+                attempt.waited = self.clock() - queued_at
+                state.deadline.stop_for(attempt.waited)  # queueing behind other calls is free
+                answer = await self._send_once(attempt, state)
+            result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
+        except BaseException as error:
+            if attempt.sent is not None:
+                self._report(attempt, state, error)
+                if isinstance(error, RateLimitError):
+                    turn.rate_limited(error.retry_after)
+            raise
+        self._report(attempt, state, None)
+        turn.succeeded()
+        return result
+
+    async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
+        """Build the request (its token read now: it may have expired while queued); send it."""
+        spec = attempt.spec
+        token = await state.tokens.token()
+        timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
+        request = HttpRequest(
+            spec.method,
+            attempt.url,
+            spec.params,
+            headers(self.account, token),
+            spec.json,
+            timeout,
+            self.max_response_bytes,
+            cut_at_deadline=timeout is not state.timeout,
+        )
+        del token  # error reporters record every frame's locals
+        state.attempts += 1
+        attempt.number, attempt.started, attempt.sent = state.attempts, self.clock(), request
+        attempt.answer = await self.transport.send(request)
+        return attempt.answer
+
+    def _timeout(self, attempt: Attempt, state: CallState) -> Timeout:
+        return attempt_timeout(
+            state.timeout, state.deadline.left(), method=attempt.spec.method, url=attempt.url
+        )
+
+    def _decode(self, attempt: Attempt, raw: RawResponse, decode_result: Decoder[T]) -> T:
+        """Return the answer's result, or raise the error it stands for."""
+        spec, url = attempt.spec, attempt.url
+        meta = ResponseMeta(
+            attempts=attempt.number, status=raw.status, api_version=spec.api_version
+        )
+        payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(attempt))
+        return decode_result(payload, method=spec.method, url=url, status=raw.status, meta=meta)
+
+    def _report(self, attempt: Attempt, state: CallState, error: BaseException | None) -> None:
+        """Tell the call's observers how one sent attempt ended."""
+        spec, raw = attempt.spec, attempt.answer
+        event = AttemptEvent(
+            operation=spec.operation,
+            method=spec.method,
+            url=attempt.url,
+            account_id=self.account.account_id,
+            attempt=attempt.number,
+            status=None if raw is None else raw.status,
+            error=error,
+            elapsed=self.clock() - attempt.started,
+            waited=attempt.waited,
+        )
+        state.observed.attempt(event)
+
+
+@attrs.define(eq=False, repr=False)
+class Attempt:
+    """One HTTP attempt of a call, as it goes: queued, sent, answered."""
+
+    spec: RequestSpec
+    url: str
+    waited: float = 0.0
+    """Seconds it waited for its account's turn."""
+    number: int = 0
+    """1-based, within its call; 0 until sent."""
+    started: float = 0.0
+    sent: HttpRequest | None = None
+    answer: RawResponse | None = None

@@ -116,9 +116,10 @@ def status_error(
         "body": detail.body,
         "headers": redactor.headers(raw.headers),
         "code": detail.code,
+        "retry_after": parse_retry_after(raw.headers),
     }
     if raw.status == 429 or _RATE_LIMIT_TEXT.search(detail.message):
-        return RateLimitError(detail.message, retry_after=parse_retry_after(raw.headers), **common)
+        return RateLimitError(detail.message, **common)
     cls = _STATUS_ERRORS.get(raw.status)
     if cls is None:
         cls = InternalServerError if raw.status >= 500 else APIStatusError

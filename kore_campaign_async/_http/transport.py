@@ -33,6 +33,8 @@ class HttpRequest:
     call's deadline."""
     max_response_bytes: int | None = None
     """Longest answer body to read; None: no limit."""
+    cut_at_deadline: bool = False
+    """``timeout.total`` is what is left of the call's deadline (say so in a timeout's error)."""
 
 
 @attrs.frozen

@@ -1,4 +1,4 @@
-"""What the request path reports about each attempt, to hooks, logs and telemetry alike."""
+"""What the request path reports of each attempt and retry, to hooks, logs and telemetry alike."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ class AttemptEvent:
     """Seconds from sending to the end of the answer (limiter waits excluded)."""
     waited: float = 0.0
     """Seconds this attempt waited for its account's turn (slot, rate permit, 429 pause)."""
+
+
+@attrs.frozen
+class RetryEvent:
+    """One failed attempt that is about to be retried."""
+
+    attempt: int
+    """The attempt that failed, 1-based."""
+    error: BaseException
+    wait: float
+    """Seconds before the next attempt."""
+    operation: str = ""

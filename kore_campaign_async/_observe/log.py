@@ -1,8 +1,9 @@
 """What the SDK tells an operator: named loggers with structured fields, and optional tracing.
 
-The request path calls in here at a few points (a call starts and ends, an attempt ends, a
-retry waits, a token is renewed, a 429 pauses an account...); each logs on its logger and, when
-OpenTelemetry is installed and a provider set, feeds :mod:`.otel`'s spans and metrics.
+A call's attempts, retries and failure reach :data:`LOGS`, one subscriber of the request
+path's :class:`~.observer.Observer` (beside :mod:`.otel`'s telemetry and the caller's hooks);
+the account's events (a token renewed, a 429 pausing an account, the learned rate, the retry
+budget, a bulk job stopping) are logged by the functions below, where they happen.
 
 Loggers (children of ``kore_campaign_async``; configure that one to see them all):
 
@@ -40,14 +41,13 @@ URLs carry no token, and error messages are redacted before they are raised.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 from typing import Final
 
-import attrs
-
-from .events import AttemptEvent
-from .otel import TELEMETRY, CallSpan, Telemetry
+from .._wire.endpoints import OPERATIONS
+from .events import AttemptEvent, RetryEvent
+from .observer import CallFacts, ObservedCall
+from .otel import TELEMETRY
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")
@@ -55,96 +55,24 @@ quota_log: Final = logging.getLogger(f"{ROOT}.quota")
 auth_log: Final = logging.getLogger(f"{ROOT}.auth")
 bulk_log: Final = logging.getLogger(f"{ROOT}.bulk")
 
-#: The public name of each operation: ``kore.<this>`` is its span's name.
-QUALIFIED: Final = {
-    "create": "contact_lists.create",
-    "get": "contact_lists.get",
-    "update": "contact_lists.update",
-    "delete": "contact_lists.delete",
-    "list": "contact_lists.list",
-    "contacts": "contacts.list",
-    "add_contacts": "contacts.add",
-}
-
 
 def qualified(operation: str) -> str:
     """Return the public name of ``operation`` (``create`` -> ``contact_lists.create``)."""
-    return QUALIFIED.get(operation, operation)
+    spec = OPERATIONS.get(operation)  # type: ignore[call-overload]
+    return operation if spec is None else spec.public_name
 
 
-@attrs.define(eq=False)
-class call:  # lower case: read as a verb, ``with observe.call(...):``
-    """Observe one SDK call while the block runs: its span, and its final error at INFO.
+class _LoggedCall:
+    """One call's lines: each attempt at DEBUG, each retry and a failure for good at INFO."""
 
-    While it runs it is the call's state, which its attempts report into. ``operation`` is
-    the request path's name of it (``create``); ``name`` its public one
-    (``contact_lists.create``), looked up on entering.
-    """
+    __slots__ = ("_call",)
 
-    operation: str
-    account_id: str
-    method: str
-    url: str
-    name: str = attrs.field(default="", init=False)
-    telemetry: Telemetry | None = attrs.field(default=None, init=False)
-    """The telemetry, while an OpenTelemetry provider is installed (then it records)."""
-    span: CallSpan | None = attrs.field(default=None, init=False)
-    attempts: int = attrs.field(default=0, init=False)
-    status: int | None = attrs.field(default=None, init=False)
-    _token: contextvars.Token[call | None] = attrs.field(init=False)
+    def __init__(self, call: CallFacts) -> None:
+        self._call = call
 
-    def __enter__(self) -> None:
-        self.name = QUALIFIED.get(self.operation, self.operation)  # qualified(), in-line
-        self._token = _CURRENT.set(self)
-        telemetry = TELEMETRY
-        # Asked at each call's start, as an application may install its providers after
-        # importing us: two reads of the API's globals (see Telemetry.meters). While none is
-        # installed nothing records, and nothing here calls into the telemetry.
-        if telemetry is not None and (
-            telemetry.meters._METER_PROVIDER is not None
-            or telemetry.traces._TRACER_PROVIDER is not None
-        ):
-            self.telemetry = telemetry
-            self.span = telemetry.start_call(self.name, self.account_id, self.method, self.url)
-
-    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
-        _CURRENT.reset(self._token)
-        if self.telemetry is not None and self.span is not None:
-            self.telemetry.end_call(self.span, self.attempts, self.status, error)
-        if isinstance(error, Exception):
-            _failed(self, error)
-
-
-_CURRENT: Final[contextvars.ContextVar[call | None]] = contextvars.ContextVar(
-    "kore_call", default=None
-)
-
-
-def _failed(state: call, error: Exception) -> None:
-    status = getattr(error, "status", None)
-    http_log.info(
-        "%s for account %s failed after %d attempt(s): %s: %s",
-        state.name,
-        state.account_id,
-        state.attempts,
-        type(error).__name__,
-        error,
-        extra={
-            "kore_account_id": state.account_id,
-            "kore_operation": state.name,
-            "kore_attempt": state.attempts,
-            "kore_status": status if isinstance(status, int) else None,
-            "kore_error_type": type(error).__name__,
-        },
-    )
-
-
-def attempt(event: AttemptEvent) -> None:
-    """Report one ended HTTP attempt: a DEBUG line; its span and metrics as part of a call."""
-    state = _CURRENT.get()
-    if state is not None:
-        state.attempts, state.status = event.attempt, event.status
-    if http_log.isEnabledFor(logging.DEBUG):
+    def attempt(self, event: AttemptEvent) -> None:
+        if not http_log.isEnabledFor(logging.DEBUG):
+            return
         error = None if event.error is None else type(event.error).__name__
         outcome = event.status if error is None else f"{event.status or '-'} {error}"
         http_log.debug(
@@ -157,7 +85,7 @@ def attempt(event: AttemptEvent) -> None:
             event.waited,
             extra={
                 "kore_account_id": event.account_id,
-                "kore_operation": QUALIFIED.get(event.operation, event.operation),
+                "kore_operation": self._call.name,
                 "kore_method": event.method,
                 "kore_url": event.url,
                 "kore_attempt": event.attempt,
@@ -167,41 +95,65 @@ def attempt(event: AttemptEvent) -> None:
                 "kore_wait": event.waited,
             },
         )
-    if state is not None and state.telemetry is not None:
-        state.telemetry.attempt(event, state.name, traced=state.span is not None)
+
+    def retrying(self, event: RetryEvent) -> None:
+        # INFO, as openai-python logs its retries: an operator should see a call waiting, not
+        # silence until it fails.
+        call = self._call
+        http_log.info(
+            "%s for account %s: retrying in %.1f s after attempt %d: %s: %s",
+            call.name,
+            call.account_id,
+            event.wait,
+            event.attempt,
+            type(event.error).__name__,
+            event.error,
+            extra={
+                "kore_account_id": call.account_id,
+                "kore_operation": call.name,
+                "kore_attempt": event.attempt,
+                "kore_wait": event.wait,
+                "kore_error_type": type(event.error).__name__,
+            },
+        )
+
+    def ended(self, attempts: int, status: int | None, error: Exception | None) -> None:
+        if error is None:
+            return
+        call = self._call
+        status = getattr(error, "status", None)
+        http_log.info(
+            "%s for account %s failed after %d attempt(s): %s: %s",
+            call.name,
+            call.account_id,
+            attempts,
+            type(error).__name__,
+            error,
+            extra={
+                "kore_account_id": call.account_id,
+                "kore_operation": call.name,
+                "kore_attempt": attempts,
+                "kore_status": status if isinstance(status, int) else None,
+                "kore_error_type": type(error).__name__,
+            },
+        )
 
 
-def retrying(operation: str, attempt: int, wait: float, error: BaseException) -> None:
-    """Report a failed attempt about to be retried after ``wait`` seconds (INFO).
+class _Logs:
+    """The logs, as a subscriber of every call."""
 
-    INFO, as openai-python logs its retries: an operator should see a call waiting, not
-    silence until it fails.
-    """
-    state = _CURRENT.get()
-    name = qualified(operation) if operation else "call"
-    http_log.info(
-        "%s: retrying in %.1f s after attempt %d: %s: %s",
-        name if state is None else f"{name} for account {state.account_id}",
-        wait,
-        attempt,
-        type(error).__name__,
-        error,
-        extra={
-            "kore_account_id": None if state is None else state.account_id,
-            "kore_operation": name,
-            "kore_attempt": attempt,
-            "kore_wait": wait,
-            "kore_error_type": type(error).__name__,
-        },
-    )
-    if state is not None and state.telemetry is not None and state.span is not None:
-        state.telemetry.retrying(state.span, attempt, wait)
+    def watch(self, call: CallFacts) -> _LoggedCall:
+        return _LoggedCall(call)
 
 
-def budget_ran_dry(available: int, capacity: int) -> None:
-    """Report the retry budget refusing a retry for the first time since it was full."""
-    state = _CURRENT.get()
-    first = "" if state is None else f"; first refused: {state.name} for {state.account_id}"
+LOGS: Final = _Logs()
+
+
+def budget_ran_dry(available: int, capacity: int, state: ObservedCall | None) -> None:
+    """Report the retry budget refusing a retry (of call ``state``) for the first time since
+    it was full."""
+    call = None if state is None else state.facts
+    first = "" if call is None else f"; first refused: {call.name} for {call.account_id}"
     http_log.warning(
         "retry budget spent (%d of %d tokens left): failed calls fail fast until successes "
         "refill it%s",
@@ -209,8 +161,8 @@ def budget_ran_dry(available: int, capacity: int) -> None:
         capacity,
         first,
         extra={
-            "kore_account_id": None if state is None else state.account_id,
-            "kore_operation": None if state is None else state.name,
+            "kore_account_id": None if call is None else call.account_id,
+            "kore_operation": None if call is None else call.name,
             "kore_attempt": None if state is None else state.attempts,
             "kore_budget_available": available,
             "kore_budget_capacity": capacity,

@@ -1,9 +1,9 @@
 """OpenTelemetry spans and metrics for the request path, when ``opentelemetry-api`` is installed.
 
 The import is guarded once, here: without OpenTelemetry :data:`TELEMETRY` is None and the
-request path (through :mod:`.observe`) makes no call into this module at all; nor while the API
-is installed and no provider is set, which :mod:`.observe` checks at each call's start, so that
-an application may set its providers after importing us. Spans and instruments come from the
+request path makes no call into this module at all; nor while the API is installed and no
+provider is set, which :meth:`Telemetry.watch` asks the API's getters at each call's start, so
+that an application may set its providers after importing us. Spans and instruments come from the
 global providers (``trace.set_tracer_provider``, ``metrics.set_meter_provider``), under the
 instrumentation scope ``kore_campaign_async``; the instruments, made at import, are the API's
 proxies until a meter provider is set, then forward to it.
@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .events import AttemptEvent
+from .events import AttemptEvent, RetryEvent
+from .observer import CallFacts
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
@@ -84,16 +85,7 @@ class Telemetry:
 
     def __init__(self, trace: ModuleType, context: ModuleType, metrics: ModuleType) -> None:
         self._trace = trace
-        #: Where the API keeps its global providers: ``meters._METER_PROVIDER`` and
-        #: ``traces._TRACER_PROVIDER``, None until an application sets one (once, for good).
-        #: :mod:`.observe` reads them at each call's start, in-line, to make no call here
-        #: while nothing records: the API's getters look in ``os.environ`` each time (0.7 µs
-        #: each) while none is set.
-        self.traces: ModuleType | type[_Unknown] = _Unknown
-        self.meters: ModuleType | type[_Unknown] = _Unknown
-        meters: ModuleType = getattr(metrics, "_internal", metrics)
-        if hasattr(trace, "_TRACER_PROVIDER") and hasattr(meters, "_METER_PROVIDER"):
-            self.traces, self.meters = trace, meters
+        self._metrics = metrics
         self._context = context
         self._version = _version()
         self._provider: object = None
@@ -120,6 +112,15 @@ class Telemetry:
         self.pause = meter.create_histogram(
             "kore.client.pause_time", unit="s", description="How long a 429 paused its account"
         )
+
+    def watch(self, call: CallFacts) -> _TracedCall | None:
+        """Watch ``call`` while a tracer or a meter provider is installed, else hear nothing."""
+        if _api_own(self._trace.get_tracer_provider()) and _api_own(
+            self._metrics.get_meter_provider()
+        ):
+            return None
+        span = self.start_call(call.name, call.account_id, call.method, call.url)
+        return _TracedCall(self, call.name, span)
 
     def start_call(self, operation: str, account_id: str, method: str, url: str) -> CallSpan | None:
         """Open the span of one SDK call and make it current; None while nothing records.
@@ -209,11 +210,31 @@ class Telemetry:
         self.pause.record(seconds, {"kore.account_id": account_id})
 
 
-class _Unknown:
-    """Stands in for the API's globals should a later version rename them: "maybe set", so
-    every call asks :class:`Telemetry`, which asks the API's public getters."""
+def _api_own(provider: object) -> bool:
+    """Whether ``provider`` is the API's own stand-in (proxy or no-op): nothing records."""
+    return type(provider).__module__.startswith(("opentelemetry.trace", "opentelemetry.metrics"))
 
-    _TRACER_PROVIDER = _METER_PROVIDER = True
+
+class _TracedCall:
+    """One call's span (None: no tracer installed) and metrics."""
+
+    __slots__ = ("_name", "_span", "_telemetry")
+
+    def __init__(self, telemetry: Telemetry, name: str, span: CallSpan | None) -> None:
+        self._telemetry = telemetry
+        self._name = name
+        self._span = span
+
+    def attempt(self, event: AttemptEvent) -> None:
+        self._telemetry.attempt(event, self._name, traced=self._span is not None)
+
+    def retrying(self, event: RetryEvent) -> None:
+        if self._span is not None:
+            self._telemetry.retrying(self._span, event.attempt, event.wait)
+
+    def ended(self, attempts: int, status: int | None, error: Exception | None) -> None:
+        if self._span is not None:
+            self._telemetry.end_call(self._span, attempts, status, error)
 
 
 def load() -> Telemetry | None:

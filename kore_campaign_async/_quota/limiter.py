@@ -16,15 +16,16 @@ from .._exceptions import ConfigurationError, RateLimitError
 from .._observe import log as observe
 from .fifo import FifoSemaphore
 from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
-from .pauses import Bounds, not_sent, outlasts, refuse_long_pause
-from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
+from .pauses import Bounds, outlasts, refuse_long_pause
+from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
 # and one answer never pauses such an account longer than two default windows.
 _FALLBACK_PAUSE: Final = DEFAULT_RATE_LIMIT_PERIOD / DEFAULT_RATE_LIMIT_REQUESTS
 _FALLBACK_PAUSE_CAP: Final = 2 * DEFAULT_RATE_LIMIT_PERIOD
-# Permits remembered until their request's outcome is reported (older ones are dropped).
-_REMEMBERED_PERMITS: Final = 1024
+# The permit of an outcome heard outside a turn: it teaches nothing (older than any
+# lesson), it only pauses.
+_NO_PERMIT: Final = Permit(0.0, -math.inf)
 
 logger = logging.getLogger("kore_campaign_async.quota")
 
@@ -32,26 +33,23 @@ logger = logging.getLogger("kore_campaign_async.quota")
 class AccountLimiter:
     """Concurrency and rate limits for one account (keep backoff sleeps outside ``slot()``).
 
-    ``async with limiter.slot() as sent_at:`` waits, in FIFO order, for a concurrency slot,
-    then for a rate permit, and yields the permit's time. The permits, the pause after a 429
+    ``async with limiter.slot() as turn:`` waits, in FIFO order, for a concurrency slot,
+    then for a rate permit, and yields the :class:`Turn`. The permits, the pause after a 429
     and what the pacing learned live in a :class:`LimitStore` (by default one of this process;
     a ``RedisLimitStore`` shares them with every process on the account), which applies the
     rules of ``_quota.pacing``: GCRA pacing at ``1 / (1 + safety_margin)`` of the limit after
     a burst of ``RateLimit.burst``, a pause after each 429 (at most ``RateLimit.max_pause``)
     for every task and process of the account, and, when ``adaptive``, a limit learned from
     what the server admitted before its 429s. Concurrency slots stay here, per process (see
-    ``_quota.store`` for why). Report every outcome: ``on_success(sent_at=)`` and
-    ``on_rate_limited(retry_after, sent_at=)`` with the time ``slot()`` yielded.
+    ``_quota.store`` for why). Report every outcome through the turn: ``turn.succeeded()``
+    or ``turn.rate_limited(retry_after)``.
 
-    A pause is never waited out silently past what the caller accepts: ``slot(max_pause=,
-    deadline_at=)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
-    ``request_sent`` False) instead of waiting for a pause that lasts longer than
-    ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 (of any
-    process sharing the store) pauses the account while it already waits (queued for a slot,
-    for a permit, or sleeping). Client-side pacing is queueing, not a server-directed delay:
-    these bounds do not apply to it; ``slot(max_wait=)`` bounds the whole wait for the turn
-    (``RetryPolicy.max_queue_wait``) and raises the same way, with an estimate of when a turn
-    would come.
+    A pause is never waited out silently past what the caller accepts: ``slot()`` raises
+    :class:`RateLimitError` (``retry_after`` = the pause left, ``request_sent`` False) rather
+    than wait for a pause longer than ``max_pause`` or ending after ``deadline_at``, when it
+    arrives or when a 429 (of any process sharing the store) pauses the account while it
+    waits. Pacing is queueing, not a server-directed delay: ``slot(max_wait=)`` bounds the
+    whole wait for the turn and raises the same way, with an estimate of when a turn comes.
     """
 
     def __init__(
@@ -91,8 +89,6 @@ class AccountLimiter:
         self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
         self._unwatch = _watch_weakly(self)
         self._bound = False
-        # The store's permit behind each yielded time, until its outcome is reported.
-        self._permits: dict[float, Permit] = {}
         self._reports: set[asyncio.Task[object]] = set()
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
         self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
@@ -153,59 +149,67 @@ class AccountLimiter:
         max_pause: float = math.inf,
         deadline_at: float = math.inf,
         max_wait: float | None = None,
-    ) -> AsyncIterator[float]:
-        """Hold a concurrency slot and a rate permit; yield the clock time the permit began.
+        method: str = "",
+        url: str = "",
+    ) -> AsyncIterator[Turn]:
+        """Hold a concurrency slot and a rate permit: the account's turn, to send one request.
 
-        Raise :class:`RateLimitError` (``request_sent`` False) rather than wait for an account
-        pause (after a 429) longer than ``max_pause`` seconds or ending after ``deadline_at``
-        (clock time), or longer than ``max_wait`` seconds in all for the turn.
+        Raise :class:`RateLimitError` (``request_sent`` False, naming ``method`` and ``url``)
+        rather than wait for an account pause (after a 429) longer than ``max_pause`` seconds
+        or ending after ``deadline_at`` (clock time), or longer than ``max_wait`` seconds in
+        all for the turn. Report the request's outcome through the yielded :class:`Turn`.
         """
-        if max_wait is not None:
-            # The same turn, entered in a task that within() cancels after max_wait.
-            turn = self.slot(max_pause=max_pause, deadline_at=deadline_at)
-            entering = asyncio.ensure_future(turn.__aenter__())
+        bounds = Bounds(max_pause, deadline_at, method, url)
+        if max_wait is None:
+            turn = await self._enter(bounds)
+        else:  # entered in a task that within() cancels after max_wait
+            entering = asyncio.ensure_future(self._enter(bounds))
             try:
-                sent_at = await within(max_wait, self._sleep, entering)
+                turn = await within(max_wait, self._sleep, entering)
             except Expired:
-                raise self._no_turn(max_wait) from None
+                raise self._no_turn(max_wait, bounds) from None
             except BaseException:
                 if entering.done() and not entering.cancelled() and entering.exception() is None:
-                    await turn.__aexit__(None, None, None)  # won as we were cancelled: pass on
+                    self._leave()  # won as we were cancelled: pass it on
                 raise
-            try:
-                yield sent_at
-            finally:
-                await turn.__aexit__(None, None, None)
-            return
-        # In FIFO order, a slot, then a permit. Without a rate the permit is the end of any
-        # pause: with no pause and nobody waiting for a permit ahead, nothing to wait for.
-        bounds = (max_pause, deadline_at)
+        try:
+            yield turn
+        finally:
+            self._leave()
+
+    async def _enter(self, bounds: Bounds) -> Turn:
+        """In FIFO order, take a slot, then a permit; without a rate the permit is the end of
+        any pause (with no pause and nobody waiting for a permit ahead, nothing to wait for)."""
         now = self._clock()
         if self._paused_until - now > EPSILON:
             refuse_long_pause(self._paused_until, now, bounds)
         while not await self._slots.acquire(bounds):
             refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
-        now = self._clock()
+        permit = _NO_PERMIT
         free = self._settings is None and not self._permit_waiting
-        if not (free and self._paused_until - now <= EPSILON):
+        if not (free and self._paused_until - self._clock() <= EPSILON):
             try:
-                now = await self._wait_for_permit(bounds)
+                permit = await self._wait_for_permit(bounds)
             except BaseException:
                 self._slots.release()
                 raise
         self._running += 1
-        try:
-            yield now
-        finally:
-            self._running -= 1
-            self._slots.release()
+        return Turn(self, permit, self._clock())
 
-    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
-        """Pause the whole account after a 429 (every process sharing the store, too).
+    def _leave(self) -> None:
+        self._running -= 1
+        self._slots.release()
 
-        ``sent_at`` (the time ``slot()`` yielded) tells the store whether the 429 is for a
-        request sent before its last lesson (which only extends the pause) or a new one.
-        """
+    def on_rate_limited(self, retry_after: float | None) -> None:
+        """Pause the whole account after a 429 heard outside a turn (every process sharing the
+        store, too); a turn's own 429 is ``turn.rate_limited()``."""
+        self._rate_limited(retry_after, _NO_PERMIT)
+
+    def on_success(self) -> None:
+        """Count a success heard outside a turn; a turn's own is ``turn.succeeded()``."""
+        self._succeeded(_NO_PERMIT)
+
+    def _rate_limited(self, retry_after: float | None, permit: Permit) -> None:
         if self._settings is None:
             said = retry_after
             if retry_after is None or not (0 <= retry_after < math.inf):
@@ -214,7 +218,6 @@ class AccountLimiter:
             self._heard_pause(pause)
             observe.account_paused(self._key.account_id, pause, said)
             return
-        permit = self._permit_for(sent_at)
         if isinstance(self._store, LocalLimitStore):
             before = self.effective_limit
             pause = self._store.apply(self._key, self._settings, "429", permit, retry_after).wait
@@ -226,11 +229,9 @@ class AccountLimiter:
         shared = self._store.rate_limited(self._key, self._settings, retry_after, permit)
         self._report(self._paused(shared, retry_after))
 
-    def on_success(self, *, sent_at: float | None = None) -> None:
-        """Count a success (the pacing probes back towards the configured limit)."""
+    def _succeeded(self, permit: Permit) -> None:
         if self._settings is None:
             return
-        permit = self._permit_for(sent_at)
         if isinstance(self._store, LocalLimitStore):
             before = self.effective_limit
             self._store.apply(self._key, self._settings, "ok", permit)
@@ -261,11 +262,6 @@ class AccountLimiter:
         """Log the pause a shared store set after this process's 429."""
         observe.account_paused(self._key.account_id, await pause, retry_after)
 
-    def _permit_for(self, sent_at: float | None) -> Permit:
-        permit = self._permits.pop(sent_at, None) if sent_at is not None else None
-        # Unknown: an outcome that teaches nothing (older than any lesson), pauses only.
-        return permit if permit is not None else Permit(0.0, -math.inf)
-
     def _report(self, report: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(report)
         self._reports.add(task)
@@ -292,7 +288,7 @@ class AccountLimiter:
             self._bound = True
         return await self._store.permit(self._key, self._settings)
 
-    async def _wait_for_permit(self, bounds: Bounds) -> float:
+    async def _wait_for_permit(self, bounds: Bounds) -> Permit:
         """Wait for the permit turn, then until a permit is granted and no pause runs."""
         self._permit_waiting += 1
         try:
@@ -306,13 +302,15 @@ class AccountLimiter:
                     if self._settings is None:
                         wait = self._paused_until - now
                         if wait <= EPSILON:
-                            return now
+                            return _NO_PERMIT
                     else:
-                        permit = await self._permit()
+                        try:
+                            permit = await self._permit()
+                        except PermitRefused as refused:
+                            raise bounds.refusal(f"{refused}: not sent", None) from refused
                         now = self._clock()
                         if permit.granted:
-                            self._remember(now, permit)
-                            return now
+                            return permit
                         if permit.pause > 0:
                             self._heard_pause(permit.pause)
                             refuse_long_pause(self._paused_until, now, bounds)
@@ -324,12 +322,7 @@ class AccountLimiter:
         finally:
             self._permit_waiting -= 1
 
-    def _remember(self, sent_at: float, permit: Permit) -> None:
-        if len(self._permits) >= _REMEMBERED_PERMITS:
-            del self._permits[next(iter(self._permits))]
-        self._permits[sent_at] = permit
-
-    def _no_turn(self, waited: float) -> RateLimitError:
+    def _no_turn(self, waited: float, bounds: Bounds) -> RateLimitError:
         """Return the error of a call that gave up on its turn: when would one come? The
         pause, or every call queued served first at the current pace; None: no rate, no pause.
         """
@@ -339,7 +332,7 @@ class AccountLimiter:
             per_request = self._rate.per / (self.effective_limit or self._rate.requests)
             estimate = max(estimate, (self.waiting + 1) * per_request)
         why = f"no turn within max_queue_wait ({waited:g}s), {self.waiting} other calls queued"
-        return not_sent(f"{why}: not sent", estimate or None)
+        return bounds.refusal(f"{why}: not sent", estimate or None)
 
     def _wake_outlasted(self, now: float) -> None:
         """Wake every waiter the (grown) pause outlasts, wherever it waits, to refuse."""
@@ -380,3 +373,27 @@ def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
     ref = weakref.ref(limiter, lambda _: unwatch())
     unwatch = limiter._store.watch_pauses(limiter._key, listener)
     return unwatch
+
+
+class Turn:
+    """One request's turn on its account (a slot and a permit): it reports its own outcome."""
+
+    __slots__ = ("_limiter", "_permit", "began")
+
+    def __init__(self, limiter: AccountLimiter, permit: Permit, began: float) -> None:
+        self._limiter = limiter
+        self._permit = permit
+        self.began: float = began
+        """The clock time the turn came."""
+
+    def succeeded(self) -> None:
+        """Count the request's success (the pacing probes back towards the configured limit)."""
+        self._limiter._succeeded(self._permit)
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Pause the whole account after the request's 429 (every process sharing the store).
+
+        The permit tells the store whether the 429 is for a request sent before its last
+        lesson (which only extends the pause) or a new one.
+        """
+        self._limiter._rate_limited(retry_after, self._permit)

@@ -10,9 +10,9 @@ subscription and tells its watchers, so processes waiting for a permit hear the 
 Redis down, slow or restarted: every call is bounded by ``timeout`` (redis-py's own retries are
 switched off on the clients we make). By default the store then logs one WARNING and paces each
 account locally at ``fallback_share`` of its limit until Redis answers again (retried every
-``retry_every`` seconds); with ``strict=True`` a permit fails with
-``RateLimitError(request_sent=False)`` instead. Outcomes are never lost: a success or a 429
-that Redis cannot take is applied to the local fallback.
+``retry_every`` seconds); with ``strict=True`` a permit fails with :class:`PermitRefused`
+instead (the call then fails with ``RateLimitError(request_sent=False)``). Outcomes are never
+lost: a success or a 429 that Redis cannot take is applied to the local fallback.
 
 Requires the ``redis`` extra (``pip install 'kore_campaign_async[redis]'``); redis is imported
 only when a RedisLimitStore is built.
@@ -32,7 +32,7 @@ from urllib.parse import quote, unquote
 import attrs
 
 from .._clock import Clock, Sleep, asyncio_sleep, monotonic
-from .._exceptions import ConfigurationError, RateLimitError
+from .._exceptions import ConfigurationError
 from . import _lua
 from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .pacing import PacingSettings
@@ -45,6 +45,7 @@ from .store import (
     PauseListener,
     PauseListeners,
     Permit,
+    PermitRefused,
     settings_conflict,
 )
 
@@ -234,14 +235,8 @@ class RedisLimitStore:
             return await self._run(key, settings, "permit")
         except StoreUnavailable as exc:
             if self._strict:
-                raise RateLimitError(
-                    "the shared limit store (Redis) is unavailable and the store is strict: "
-                    "not sent",
-                    request_sent=False,
-                    retry_after=None,
-                    status=429,
-                    method="",
-                    url="",
+                raise PermitRefused(
+                    "the shared limit store (Redis) is unavailable and the store is strict"
                 ) from exc
             return self._local.apply(key, self._fallback_settings(settings), "permit")
 

@@ -20,9 +20,9 @@ from .._bulk.specs import ContactListSpecs
 from .._bulk.sync import sync
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import ValidationError
+from .._http.policy import RetryPolicy
 from .._http.requester import Requester
 from .._http.responses import decode_lists
-from .._http.retry import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import create_body
 from .._wire.models import (

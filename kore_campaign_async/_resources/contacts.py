@@ -10,7 +10,7 @@ from typing import Any, Final, Literal
 
 from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion, Timeout
 from .._exceptions import APIResponseDecodeError, ValidationError
-from .._http.retry import RetryPolicy
+from .._http.policy import RetryPolicy
 from .._wire import endpoints as ep
 from .._wire.converter import CONTACT_WIRE, converter
 from .._wire.models import AddContactsResult, Contact, ContactPage, ResponseMeta

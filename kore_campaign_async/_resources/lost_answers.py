@@ -3,7 +3,8 @@
 Kore has no idempotency keys. An attempt that timed out or broke after sending (or got a
 500/502/504) may have done its work; a blind resend could then create a list twice, report
 a done delete as a 404, or queue contacts twice. Each strategy plugs into the one request
-path (``Requester.call``) as the operation's :class:`Recovery`.
+path (``Requester.call``) as the operation's :class:`Recovery`; a lookup it needs is sent as
+part of the call (``CallState.look_up``): counted, and on the call's deadline.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import attrs
 
 from .._config import ApiVersion
 from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundError
-from .._http.requester import Call, Operation, Recovery
+from .._http.policy import is_ambiguous
+from .._http.requester import CallState, Recovery
 from .._http.responses import is_name_taken, listing_items
-from .._http.retry import is_ambiguous
 from .._wire.endpoints import RequestSpec
 from .._wire.listing import ListingByName
 from .._wire.models import AddContactsResult, ContactList, ContactListCreate, ResponseMeta
@@ -55,51 +56,38 @@ class Adopt(Recovery[ContactList]):
     always: bool = False
     """Adopt any list of the name, even without a lost answer (``if_exists="adopt"``)."""
 
-    async def before_resend(self, call: Call) -> ContactList | None:
-        return await self._find(call)
+    async def before_resend(self, state: CallState) -> ContactList | None:
+        return await self._find(state)
 
-    async def instead_of(self, error: KoreError, call: Call) -> ContactList | None:
+    async def instead_of(self, error: KoreError, state: CallState) -> ContactList | None:
         taken = isinstance(error, APIStatusError) and is_name_taken(error)
-        if taken and (call.answer_lost or self.always):
-            return await self._find(call)
+        if taken and (state.answer_lost or self.always):
+            return await self._find(state)
         return None
 
-    async def _find(self, call: Call) -> ContactList | None:
+    async def _find(self, state: CallState) -> ContactList | None:
         """Look the list up (sharing the account's recent listing); return it adopted, or None."""
-        load = functools.partial(call.send, Operation(self.listing(), listing_by_name))
-        waited = functools.partial(_queued, call)
-        if self.always:
-            found = await self.names.find(self.spec.name, load, waited=waited)
-        else:
-            found = await self.names.find(
-                self.spec.name, load, begun_after=self.begun_after, waited=waited
-            )
-            if found is not None:
-                reason = not_made_by(self.spec, found, self.started_at)
-                if reason is not None:
-                    raise self._conflict(found, reason, call)
+        load = functools.partial(state.look_up, self.listing(), listing_by_name)
+        begun_after = 0 if self.always else self.begun_after
+        found = await self.names.find(
+            self.spec.name, load, begun_after=begun_after, deadline=state.deadline
+        )
         if found is None:
             return None
-        return attrs.evolve(found, meta=call.meta(self.request.api_version, adopted=True))
+        reason = None if self.always else not_made_by(self.spec, found, self.started_at)
+        if reason is not None:
+            raise self._conflict(found, reason, state)
+        return attrs.evolve(found, meta=state.meta(self.request.api_version, adopted=True))
 
-    def _conflict(self, found: ContactList, reason: str, call: Call) -> ConflictError:
-        error = ConflictError(
+    def _conflict(self, found: ContactList, reason: str, state: CallState) -> ConflictError:
+        return ConflictError(
             f"a list named {found.name!r} already exists (id {found.id!r}) and this call did "
             f"not make it: {reason}; not adopted (if_exists='adopt' takes any list of the name)",
             status=409,
             method=self.request.method,
-            url=call.requester.base_url + self.request.path,
+            url=state.requester.base_url + self.request.path,
             body={"existing": {"id": found.id, "name": found.name, "createdAt": _iso(found)}},
         )
-        error.attempts = call.attempts
-        return error
-
-
-def _queued(call: Call, seconds: float) -> None:
-    """The lookup waited for the account's shared listing: as while queued for its turn, the
-    call's deadline clock stops (else spaced listings would spend the deadline of the calls
-    that share them)."""
-    call.deadline_at += seconds
 
 
 def listing_by_name(
@@ -160,9 +148,9 @@ class GoneAfterLostAnswer(Recovery[ContactList]):
     list_id: str
     api_version: ApiVersion
 
-    async def instead_of(self, error: KoreError, call: Call) -> ContactList | None:
-        if isinstance(error, NotFoundError) and call.answer_lost:
-            return ContactList(id=self.list_id, meta=call.meta(self.api_version, adopted=True))
+    async def instead_of(self, error: KoreError, state: CallState) -> ContactList | None:
+        if isinstance(error, NotFoundError) and state.answer_lost:
+            return ContactList(id=self.list_id, meta=state.meta(self.api_version, adopted=True))
         return None
 
 

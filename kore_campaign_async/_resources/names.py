@@ -1,24 +1,11 @@
 """One account's name map: the adoption lookups of a conflict episode share one listing.
 
 A create that adopts (Kore answered "name taken", or an answer was lost) finds its list by name
-in getAllListDetails: one request out of the account's 60 a minute, and a resumed bulk job
-adopts every list its first run made. So the account keeps the last listing as a map of names
-for a short while (``LISTING_MAX_AGE``), and every adoption of that while reads it:
-
-- a name the map lacks lists again (the list may be newer than the map); concurrent lookups
-  share the one listing in flight, and a miss counts only in a listing begun after it was asked;
-- listings are spaced: the next begins no sooner than the last one's duration (times
-  ``LISTING_SPACING``, at most ``max_age``) after it ended, and every lookup that needs it
-  meanwhile shares it; a lookup is told how long it waited for a listing it did not send (or for the
-  spacing), so that its call can stop its clock as it does while queued for its turn;
-- a lookup can ask for a listing begun after a point it names (a create with
-  ``if_exists="error"`` takes none begun before the call: a list in it existed before the call,
-  so it cannot be the call's own);
-- the account's own updates and deletes drop the map;
-- an idle account does not keep its map: a timer frees it ``max_age`` seconds after its listing;
-- the map keeps the listing as Kore sent it, by name, and reads only the lists asked for
-  (``ListingByName``): ~10 ms of CPU for an account of 10,000 lists, where reading every one
-  took ~0.14 s (the JSON itself takes ~50 ms more either way).
+in getAllListDetails, one request out of the account's 60 a minute. So the account keeps its
+last listing by name for a short while (``LISTING_MAX_AGE``), shares the listing in flight
+between concurrent lookups, spaces listings (``LISTING_SPACING``), and drops the map when the
+account changes a list. A lookup's deadline stops while it waits for a listing another lookup
+sends, as it does while queued for its turn.
 """
 
 from __future__ import annotations
@@ -30,7 +17,7 @@ from typing import Final
 
 import attrs
 
-from .._clock import Clock, Sleep
+from .._clock import Clock, Deadline, Sleep
 from .._wire.listing import ListingByName
 from .._wire.models import ContactList
 
@@ -40,20 +27,14 @@ adoptions of an account then cost at most one listing a minute, however many lis
 
 LISTING_SPACING: Final = 1.0
 """A listing begins no sooner than this many times its predecessor's duration after that one
-ended. Each lists every list of the account (~0.1 s of client CPU and a download of ~7 MB at
-10,000 lists) while lost answers come at the pace of the account's requests: spaced so, the
-lookups that come meanwhile share one listing, and listings take at most half the time. Longer
-spacing shares more but keeps more workers of a bulk job waiting: in the chaos benchmark 1x
-was quickest (2x and 4x a little slower, none 15 % slower)."""
+ended: each lists every list of the account, so the lookups that come meanwhile share one, and
+listings take at most half the account's time (the chaos benchmark chose the factor)."""
 
 Load = Callable[[], Awaitable[ListingByName]]
 """Send one listing of the account (getAllListDetails) and return its lists by name."""
-Waited = Callable[[float], None]
-"""Told the seconds a lookup waited for the account's next listing to begin or to arrive."""
 
 
-def _ignore(_: float) -> None:
-    pass
+_NO_DEADLINE: Final = Deadline(None, lambda: 0.0)
 
 
 @attrs.frozen
@@ -98,14 +79,14 @@ class NameIndex:
             self._listing = None
 
     async def find(
-        self, name: str, load: Load, *, begun_after: int = 0, waited: Waited = _ignore
+        self, name: str, load: Load, *, begun_after: int = 0, deadline: Deadline | None = None
     ) -> ContactList | None:
         """Return the list called ``name`` (any case), or None if there is none.
 
         Only listings numbered above ``begun_after`` count. A recent one answers a name it
         holds; otherwise ``load`` (shared with concurrent lookups) lists again, and None means a
-        listing begun after this call found no such list. ``waited`` is told each wait for
-        the spacing or for a listing another lookup sent.
+        listing begun after this call found no such list. ``deadline`` stops while the lookup
+        waits for the spacing or for a listing another lookup sent.
         """
         asked = self.begun
         while True:
@@ -116,26 +97,25 @@ class NameIndex:
                     found = listing.by_name.get(name)
                     if found is not None or after_asked:
                         return found
-            await self._refresh(load, waited)
+            await self._refresh(load, deadline or _NO_DEADLINE)
 
-    async def _refresh(self, load: Load, waited: Waited) -> None:
+    async def _refresh(self, load: Load, deadline: Deadline) -> None:
         """Wait for the next listing, or send it (once its spacing has passed).
 
         Its failure is its sender's alone.
         """
         loading = self._loading
         if loading is not None:
-            since = self._clock()
-            await loading.wait()  # an Event: a waiter's cancellation leaves the sender alone
-            waited(self._clock() - since)
+            with deadline.stopped():
+                await loading.wait()  # an Event: a waiter's cancellation leaves the sender alone
             return
         self._loading = loading = asyncio.Event()
         sent_at: float | None = None
         try:
             wait = self._next_at - self._clock()
             if wait > 0:
-                await self._sleep(wait)
-                waited(wait)
+                with deadline.stopped():
+                    await self._sleep(wait)
             self.begun += 1
             number, sent_at = self.begun, self._clock()
             by_name = await load()

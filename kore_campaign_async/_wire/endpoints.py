@@ -1,12 +1,15 @@
 """Pure request building: which method, path, query and body each operation sends, per version.
 
 Nothing here does I/O; ``RequestSpec`` is what the transport sends and what tests compare.
+:data:`OPERATIONS` is the one table of what the SDK knows of each operation: the request path,
+its observers and the fake server all read it, so a new operation needs an entry here.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final, Literal
 from urllib.parse import quote
 
@@ -14,7 +17,43 @@ import attrs
 
 from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, ApiVersion
 
-Operation = Literal["create", "get", "update", "delete", "list", "contacts", "add_contacts"]
+OperationName = Literal["create", "get", "update", "delete", "list", "contacts", "add_contacts"]
+
+
+@attrs.frozen
+class OperationSpec:
+    """One API operation as the SDK knows it."""
+
+    name: OperationName
+    public_name: str
+    """The SDK method that makes it: logs' ``kore_operation``, spans' ``kore.<public_name>``."""
+    method: str
+    resend_after_unreadable: bool
+    """Whether it is attempted again after a 2xx answer it could not read. The request reached
+    the server, so a write was most likely applied."""
+
+
+def _spec(name: OperationName, public_name: str, method: str, resend: bool) -> OperationSpec:
+    return OperationSpec(name, public_name, method, resend)
+
+
+OPERATIONS: Final[Mapping[OperationName, OperationSpec]] = MappingProxyType(
+    {
+        # Reads: ask again.
+        "get": _spec("get", "contact_lists.get", "GET", True),
+        "list": _spec("list", "contact_lists.list", "POST", True),
+        "contacts": _spec("contacts", "contacts.list", "GET", True),
+        # A lost answer: the next attempt looks the list up and adopts it.
+        "create": _spec("create", "contact_lists.create", "POST", True),
+        # A lost answer: a resend that finds no list counts as done.
+        "delete": _spec("delete", "contact_lists.delete", "DELETE", True),
+        # Sets fields to given values: a second one changes nothing more (Kore takes a list's
+        # own name, as every v1 update sends it).
+        "update": _spec("update", "contact_lists.update", "PUT", True),
+        # Never resent: the contacts may be queued already.
+        "add_contacts": _spec("add_contacts", "contacts.add", "POST", False),
+    }
+)
 
 _V1: Final = "/agentassist/api/v1/public/{sid}/campaign/contactList"
 _V2: Final = "/campaign/api/v2/public/{sid}/campaign/contactList"
@@ -36,7 +75,7 @@ class AccountRef:
 class RequestSpec:
     """One HTTP request, fully determined before anything is sent."""
 
-    operation: Operation
+    operation: OperationName
     method: str
     path: str
     params: Query = ()
@@ -59,7 +98,7 @@ def create(version: ApiVersion, account: AccountRef, body: dict[str, Any]) -> Re
 
 
 def _by_id(
-    operation: Operation,
+    operation: OperationName,
     method: str,
     version: ApiVersion,
     account: AccountRef,

@@ -8,7 +8,8 @@ from typing import Any, Final
 
 import attrs
 
-from ._routes import Operation, Route
+from .._wire.endpoints import OperationName
+from ._routes import Route
 from ._store import (
     FAKE_ORG_ID,
     FAKE_USER_ID,
@@ -64,7 +65,7 @@ _LISTING_HEAD: Final = compact_json({"status": "success", "message": "", "data":
 
 
 @attrs.frozen
-class Call:
+class AdmittedRequest:
     """One authenticated, admitted request."""
 
     route: Route
@@ -79,7 +80,7 @@ class ContactListApi:
 
     def __init__(self, store: ContactListStore) -> None:
         self._store = store
-        self._operations: Mapping[Operation, Callable[[Call], Reply]] = {
+        self._operations: Mapping[OperationName, Callable[[AdmittedRequest], Reply]] = {
             "create": self._create,
             "update": self._update,
             "get": self._get,
@@ -89,7 +90,12 @@ class ContactListApi:
             "add_contacts": self._add_contacts,
         }
 
-    def answer(self, call: Call) -> Reply:
+    @property
+    def handled(self) -> frozenset[str]:
+        """The operations it answers."""
+        return frozenset(self._operations)
+
+    def answer(self, call: AdmittedRequest) -> Reply:
         """Perform ``call`` and return Kore's answer."""
         try:
             return self._operations[call.route.operation](call)
@@ -98,17 +104,17 @@ class ContactListApi:
         except NameTakenError as exc:
             return failure_reply(409, str(exc))
 
-    def _find(self, call: Call) -> StoredList | None:
+    def _find(self, call: AdmittedRequest) -> StoredList | None:
         return self._store.get(call.account_id, call.route.list_id or "")
 
-    def _create(self, call: Call) -> Reply:
+    def _create(self, call: AdmittedRequest) -> Reply:
         fields = create_fields(json_object(call.body))
         stored = self._store.create(call.account_id, call.iid, fields)
         return _success(
             f"Contact list {stored.name} created successfully", stored.shaped(call.route.version)
         )
 
-    def _update(self, call: Call) -> Reply:
+    def _update(self, call: AdmittedRequest) -> Reply:
         changes = update_fields(json_object(call.body), call.route.version)
         stored = self._find(call)
         if stored is None:
@@ -132,17 +138,17 @@ class ContactListApi:
             {"contactListId": stored.id, "body": body},
         )
 
-    def _get(self, call: Call) -> Reply:
+    def _get(self, call: AdmittedRequest) -> Reply:
         stored = self._find(call)
         return _NOT_FOUND if stored is None else _success("", stored.shaped(call.route.version))
 
-    def _list(self, call: Call) -> Reply:
+    def _list(self, call: AdmittedRequest) -> Reply:
         list_type(call.query)
         lists = self._store.lists(call.account_id)
         items = b",".join(stored.encoded(call.route.version) for stored in lists)
         return Reply(200, _LISTING_HEAD + items + b"]}")
 
-    def _delete(self, call: Call) -> Reply:
+    def _delete(self, call: AdmittedRequest) -> Reply:
         stored = self._find(call)
         if stored is None:
             return _NOT_FOUND
@@ -157,7 +163,7 @@ class ContactListApi:
             f"Contact list {stored.name} deleted successfully", stored.shaped(call.route.version)
         )
 
-    def _contacts(self, call: Call) -> Reply:
+    def _contacts(self, call: AdmittedRequest) -> Reply:
         skip, limit = contacts_page(call.query)
         stored = self._find(call)
         if stored is None:
@@ -174,7 +180,7 @@ class ContactListApi:
         }
         return _success("", data)
 
-    def _add_contacts(self, call: Call) -> Reply:
+    def _add_contacts(self, call: AdmittedRequest) -> Reply:
         name, items = new_contacts(json_object(call.body))
         stored = self._store.find_by_name(call.account_id, name)
         if stored is None:

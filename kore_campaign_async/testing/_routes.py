@@ -8,11 +8,11 @@ from typing import Final, Literal
 import attrs
 
 from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER
+from .._wire.endpoints import OPERATIONS as _SPECS
+from .._wire.endpoints import OperationName
 
-Operation = Literal["create", "update", "get", "list", "delete", "contacts", "add_contacts"]
-OPERATIONS: Final[frozenset[str]] = frozenset(
-    {"create", "update", "get", "list", "delete", "contacts", "add_contacts"}
-)
+#: The operations the server answers: those the SDK sends (one table, in ``_wire.endpoints``).
+OPERATIONS: Final[frozenset[str]] = frozenset(_SPECS)
 RouteVersion = Literal["v1", "v2"]
 
 # Paths split on "/": the segment after "public" is the IID or stream id.
@@ -22,8 +22,8 @@ _PREFIXES: Final[Mapping[tuple[str, ...], RouteVersion]] = {
 }
 _ADD_CONTACTS_PREFIX: Final = ("", "api", "1.1", "public")
 _LIST_SEGMENTS: Final = ("campaign", "contactList")
-_BY_ID: Final[Mapping[str, Operation]] = {"PUT": "update", "GET": "get", "DELETE": "delete"}
-_COLLECTION: Final[Mapping[str, Operation]] = {
+_BY_ID: Final[Mapping[str, OperationName]] = {"PUT": "update", "GET": "get", "DELETE": "delete"}
+_COLLECTION: Final[Mapping[str, OperationName]] = {
     "createContactList": "create",
     "getAllListDetails": "list",
 }
@@ -33,7 +33,7 @@ _COLLECTION: Final[Mapping[str, Operation]] = {
 class Route:
     """One recognised request."""
 
-    operation: Operation
+    operation: OperationName
     #: "v1" for the agentassist and api/1.1 paths, "v2" for the campaign/api/v2 paths.
     version: RouteVersion
     #: The contactListId path segment, for the by-id operations.

@@ -23,7 +23,7 @@ from multidict import CIMultiDict
 from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, RATE_LIMIT_MESSAGE
 from ._faults import Fault, FaultPlan
 from ._jwt import TokenVerifier
-from ._operations import Call, ContactListApi, Reply, errors_reply
+from ._operations import AdmittedRequest, ContactListApi, Reply, errors_reply
 from ._ratelimit import RateWindows, ServerRateLimit, retry_after_headers
 from ._records import RequestLog, RequestRecord
 from ._routes import Route, header_problem, resolve
@@ -60,6 +60,7 @@ class FakeKoreServer:
         host: str = "127.0.0.1",
         ssl_context: ssl.SSLContext | None = None,
         port: int = 0,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         known = (
             dict(apps) if apps is not None else {self.DEFAULT_CLIENT_ID: self.DEFAULT_CLIENT_SECRET}
@@ -79,7 +80,8 @@ class FakeKoreServer:
         self.faults: FaultPlan = FaultPlan(seed)
         self._seed = seed
         self._clock = clock
-        self._verifier = TokenVerifier(known, require_jti=require_jti)
+        # Tokens' exp, nbf and iat are Unix times: checked on this clock.
+        self._verifier = TokenVerifier(known, require_jti=require_jti, wall_clock=wall_clock)
         self._store = ContactListStore()
         self._api = ContactListApi(self._store)
         self._log = RequestLog()
@@ -292,7 +294,7 @@ class FakeKoreServer:
             if kind == "reset" or (kind == "delay" and await self._stopped_during(fault.delay)):
                 return None
         body = await request.read() if route.operation in _WITH_BODY else b""
-        call = Call(
+        call = AdmittedRequest(
             route,
             account_id=request.headers[ACCOUNT_HEADER],
             iid=request.headers[IID_HEADER],

@@ -83,9 +83,12 @@ async def test_provider_single_flight_and_cache_by_exp() -> None:
     clock.now += 59
     await source.token()
     assert calls == 1
-    clock.now += 2
-    await source.token()
+    clock.now += 2  # inside its renewal margin: used while the fresh one is fetched
+    assert await source.token() == tokens[0]
+    for _ in range(10):  # the renewal's task runs
+        await asyncio.sleep(0)
     assert calls == 2
+    assert await source.token() != tokens[0]
 
 
 async def test_provider_failure_is_a_token_error_without_details() -> None:
@@ -120,7 +123,9 @@ async def test_ready_token_is_what_token_returns_without_awaiting() -> None:
     assert source.ready_token() is None  # nothing fetched yet: the caller must await token()
     fetched = await source.token()
     assert source.ready_token() == fetched
-    clock.now += 61
+    clock.now += 61  # renewing: still valid, so ready meanwhile
+    assert source.ready_token() == fetched
+    clock.now += 60  # expired: the caller must await token()
     assert source.ready_token() is None
 
 

@@ -12,8 +12,8 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._http.retry import RESEND_AFTER_UNREADABLE, is_retryable
-from kore_campaign_async._wire.endpoints import Operation
+from kore_campaign_async._http.policy import is_retryable
+from kore_campaign_async._wire.endpoints import OPERATIONS, OperationName
 from kore_campaign_async.testing import MockTransport, json_response
 from tests.helpers.clients import HOST
 from tests.helpers.scripts import LIST, Script, failed, just_made, ok
@@ -41,8 +41,8 @@ def lists_for(script: Handler, client_clock: ManualClock, **kwargs: Any) -> kca.
 
 
 def test_every_operation_states_its_rule_for_an_unreadable_answer() -> None:
-    operations = set(Operation.__args__)  # type: ignore[attr-defined]
-    assert set(RESEND_AFTER_UNREADABLE) == operations
+    operations = set(OperationName.__args__)  # type: ignore[attr-defined]
+    assert set(OPERATIONS) == operations
     policy = kca.RetryPolicy()
     unreadable = kca.APIResponseDecodeError("not JSON", status=200)
     retried = {op for op in operations if is_retryable(unreadable, policy, op)}

@@ -240,19 +240,19 @@ async def test_the_limiter_logs_its_pauses_its_cut_and_its_way_back(
         store=store,
         key=key,
     )
-    async with limiter.slot() as sent_at:
+    async with limiter.slot() as turn:
         pass
-    limiter.on_success(sent_at=sent_at)
+    turn.succeeded()
     state = store.state(key)
     assert state is not None
     state.strays = 0.0  # no stray 429 left to forgive: this one teaches
-    async with limiter.slot() as sent_at:
+    async with limiter.slot() as turn:
         pass
-    limiter.on_rate_limited(2.0, sent_at=sent_at)
+    turn.rate_limited(2.0)
     while limiter.effective_limit != 10:
-        async with limiter.slot() as sent_at:
+        async with limiter.slot() as turn:
             pass
-        limiter.on_success(sent_at=sent_at)
+        turn.succeeded()
     quota = [(r.levelno, r.getMessage()) for r in log.records if r.name.endswith(".quota")]
     assert quota == [
         (logging.WARNING, "account acct-9 paused by a 429 for 2.000s (Retry-After 2s)"),
@@ -291,9 +291,9 @@ async def test_a_pause_a_shared_store_sets_is_logged_when_it_answers(
         store=store,
         key=AccountKey("h", "acct-7"),
     )
-    async with limiter.slot() as sent_at:
+    async with limiter.slot() as turn:
         pass
-    limiter.on_rate_limited(3.0, sent_at=sent_at)
+    turn.rate_limited(3.0)
     await limiter.aclose()  # waits for the store's answer
     [paused] = [r for r in log.records if r.levelno == logging.WARNING]
     assert paused.getMessage() == "account acct-7 paused by a 429 for 3.000s (Retry-After 3s)"

@@ -12,7 +12,7 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import ConfigurationError, RateLimitError
-from kore_campaign_async._quota.limiter import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter, Turn
 from kore_campaign_async._quota.pacing import RateLimit
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 
@@ -54,16 +54,23 @@ async def run_requests(
     limiter: AccountLimiter, clock: ManualClock, n: int, latency: float = 0.05
 ) -> list[float]:
     """Send ``n`` concurrent requests of ``latency`` virtual seconds; return permit times."""
-    sent: list[float] = []
+    return [turn.began for turn in await take_turns(limiter, clock, n, latency)]
+
+
+async def take_turns(
+    limiter: AccountLimiter, clock: ManualClock, n: int, latency: float = 0.05
+) -> list[Turn]:
+    """Send ``n`` concurrent requests of ``latency`` virtual seconds; return their turns."""
+    turns: list[Turn] = []
 
     async def one() -> None:
-        async with limiter.slot() as sent_at:
-            assert sent_at == clock.now
-            sent.append(sent_at)
+        async with limiter.slot() as turn:
+            assert turn.began == clock.now
+            turns.append(turn)
             await clock.sleep(latency)
 
     await asyncio.gather(*(one() for _ in range(n)))
-    return sent
+    return turns
 
 
 async def no_hang(work: Awaitable[T]) -> T:
@@ -73,8 +80,8 @@ async def no_hang(work: Awaitable[T]) -> T:
 
 async def enter(limiter: AccountLimiter) -> float:
     """Pass through one slot at once; return the permit time."""
-    async with limiter.slot() as sent_at:
-        return sent_at
+    async with limiter.slot() as turn:
+        return turn.began
 
 
 def most_in_any_window(times: list[float], window: float) -> int:
@@ -203,7 +210,8 @@ async def test_latency_jitter_within_the_margin_never_overflows_a_server_window(
     arrivals: list[float] = []
 
     async def one() -> None:
-        async with limiter.slot() as sent_at:
+        async with limiter.slot() as turn:
+            sent_at = turn.began
             # Jitter up to the margin (0.02 s here; 1.2 s at 60 per minute). Beyond it a
             # window may see one more, the server answers 429 and the pacing learns.
             await clock.sleep(rng.uniform(0.0, MARGIN * 1.0))
@@ -277,7 +285,7 @@ async def test_a_held_slot_blocks_the_next_until_it_is_left() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock, BURSTY, concurrency=1)
     held = limiter.slot()
-    assert (await held.__aenter__(), limiter.in_flight) == (0.0, 1)
+    assert ((await held.__aenter__()).began, limiter.in_flight) == (0.0, 1)
     blocked = asyncio.ensure_future(enter(limiter))
     await asyncio.sleep(0)
     assert not blocked.done()
@@ -341,9 +349,9 @@ async def test_a_429_holds_tasks_already_waiting_for_a_permit() -> None:
 async def test_concurrent_429s_do_not_stack() -> None:
     clock = ManualClock()
     limiter = strays_spent(clock)
-    admitted, sent_at = await run_requests(limiter, clock, 2, latency=0.0)
-    limiter.on_success(sent_at=admitted)
-    limiter.on_rate_limited(3.0, sent_at=sent_at)
+    admitted, refused = await take_turns(limiter, clock, 2, latency=0.0)
+    admitted.succeeded()
+    refused.rate_limited(3.0)
     for retry_after in (5.0, 4.0, None):
         limiter.on_rate_limited(retry_after)  # requests sent before the cut
     assert limiter.paused_until == pytest.approx(clock.now + 5.0)
@@ -362,22 +370,22 @@ async def test_429_without_retry_after_pauses_one_interval() -> None:
 async def test_adaptive_pacing_learns_the_servers_rate_then_probes_back() -> None:
     clock = ManualClock()
     limiter = strays_spent(clock, RateLimit(60, 60.0))
-    first = await run_requests(limiter, clock, 45, latency=0.0)
-    for sent_at in first:
-        limiter.on_success(sent_at=sent_at)
+    first = await take_turns(limiter, clock, 45, latency=0.0)
+    for turn in first:
+        turn.succeeded()
     # The server refused the 46th: it admitted 45 from the start until the pause ends (60 s).
-    [refused] = await run_requests(limiter, clock, 1, latency=0.0)
+    [refused] = await take_turns(limiter, clock, 1, latency=0.0)
     retry_after = 60.0 - clock.now
-    limiter.on_rate_limited(retry_after, sent_at=refused)
-    limiter.on_rate_limited(retry_after, sent_at=first[0])  # sent before the cut: same overload
+    refused.rate_limited(retry_after)
+    first[0].rate_limited(retry_after)  # sent before the cut: same overload
     assert limiter.effective_limit == 45
-    [after] = await run_requests(limiter, clock, 1, latency=0.0)
-    assert after == pytest.approx(60.0)
-    limiter.on_success(sent_at=after)
-    [paced] = await run_requests(limiter, clock, 1, latency=0.0)
-    assert paced - after == pytest.approx(60.0 / 45 * (1 + MARGIN))
+    [after] = await take_turns(limiter, clock, 1, latency=0.0)
+    assert after.began == pytest.approx(60.0)
+    after.succeeded()
+    [paced] = await take_turns(limiter, clock, 1, latency=0.0)
+    assert paced.began - after.began == pytest.approx(60.0 / 45 * (1 + MARGIN))
     # Sent after the cut and still refused: 1 admitted in 1.36 s is 44/min, one lower anyway.
-    limiter.on_rate_limited(0.0, sent_at=paced)
+    paced.rate_limited(0.0)
     assert limiter.effective_limit == 44
 
     # One window of successes without a 429 climbs halfway back to the ceiling: the
@@ -492,8 +500,8 @@ async def test_max_wait_bounds_the_whole_turn_and_leaves_no_trace() -> None:
 
 
 async def enter_within(limiter: AccountLimiter, max_wait: float) -> float:
-    async with limiter.slot(max_wait=max_wait) as sent_at:
-        return sent_at
+    async with limiter.slot(max_wait=max_wait) as turn:
+        return turn.began
 
 
 async def test_a_slot_taken_within_max_wait_is_released_when_the_body_fails() -> None:

@@ -30,8 +30,8 @@ async def settle() -> None:
 
 
 async def enter(limiter: AccountLimiter, max_pause: float, deadline_at: float = math.inf) -> float:
-    async with limiter.slot(max_pause=max_pause, deadline_at=deadline_at) as sent_at:
-        return sent_at
+    async with limiter.slot(max_pause=max_pause, deadline_at=deadline_at) as turn:
+        return turn.began
 
 
 def assert_refused(outcome: object, left: float) -> None:

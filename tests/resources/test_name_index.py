@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._clock import Deadline, ManualClock
 from kore_campaign_async._resources.names import LISTING_MAX_AGE, LISTING_SPACING, NameIndex
 from kore_campaign_async._wire.listing import ListingByName
 
@@ -170,15 +170,19 @@ async def test_the_next_listing_waits_out_the_spacing_and_serves_every_lookup_me
     index, load = index_on(client_clock), Listings("A", clock=client_clock, took=1.0)
     await index.find("A", load)
     load.names += ["B", "C"]
-    waits: dict[str, list[float]] = {"B": [], "C": []}
-    first = asyncio.ensure_future(index.find("B", load, waited=waits["B"].append))
+    # Each lookup's deadline stops while it waits for a listing it does not send, or for the
+    # spacing: it ends later by that wait.
+    deadline_b = Deadline(100.0, client_clock)
+    first = asyncio.ensure_future(index.find("B", load, deadline=deadline_b))
     await settle()  # B sends the next listing once the spacing is over
     spacing = LISTING_SPACING * 1.0
     client_clock.advance(spacing / 2)
-    second = asyncio.ensure_future(index.find("C", load, waited=waits["C"].append))
+    deadline_c = Deadline(100.0, client_clock)
+    second = asyncio.ensure_future(index.find("C", load, deadline=deadline_c))
     assert (found_id(await first), found_id(await second)) == ("cl-b", "cl-c")  # C shared it
     assert load.begun_at == [0.0, 1.0 + spacing]
-    assert waits == {"B": [spacing], "C": [spacing / 2 + 1.0]}
+    assert deadline_b.ends_at == pytest.approx(1.0 + 100.0 + spacing)
+    assert deadline_c.ends_at == pytest.approx(1.0 + spacing / 2 + 100.0 + spacing / 2 + 1.0)
     assert await index.find("A", load) is not None  # a hit never waits
     assert load.sent == 2
 

@@ -1,0 +1,88 @@
+"""One observer of the request path, telling its subscribers: the logs, telemetry, the hooks.
+
+The request path opens an :class:`ObservedCall` for each call and reports into it (each attempt,
+each retry, the end); the call hands each report to what every subscriber watches of it. No
+context variable: the call is the object the reports go through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+from .events import AttemptEvent, RetryEvent
+
+
+class CallFacts(NamedTuple):  # a tuple: one is made for every call
+    """What is known of one SDK call when it starts."""
+
+    operation: str
+    """The operation's name (``create``)."""
+    name: str
+    """Its public name (``contact_lists.create``)."""
+    account_id: str
+    method: str
+    url: str
+
+
+class CallWatcher(Protocol):
+    """What one subscriber does with the reports of one call."""
+
+    def attempt(self, event: AttemptEvent) -> None: ...
+
+    def retrying(self, event: RetryEvent) -> None: ...
+
+    def ended(self, attempts: int, status: int | None, error: Exception | None) -> None: ...
+
+
+class Subscriber(Protocol):
+    """One audience of the request path's calls."""
+
+    def watch(self, call: CallFacts) -> CallWatcher | None:
+        """Return how to watch ``call``, or None to hear nothing of it."""
+        ...
+
+
+class Observer:
+    """Tell every subscriber about every call."""
+
+    def __init__(self, subscribers: Sequence[Subscriber]) -> None:
+        self._subscribers: tuple[Subscriber, ...] = tuple(subscribers)
+
+    def call(self, facts: CallFacts) -> ObservedCall:
+        """Open the observation of one call (a context manager: its end is reported)."""
+        watchers = [w for s in self._subscribers if (w := s.watch(facts)) is not None]
+        return ObservedCall(facts, watchers)
+
+
+class ObservedCall:
+    """One call as its subscribers watch it: the request path reports into it."""
+
+    __slots__ = ("_watchers", "attempts", "facts", "status")
+
+    def __init__(self, facts: CallFacts, watchers: Sequence[CallWatcher]) -> None:
+        self.facts: CallFacts = facts
+        self._watchers = watchers
+        self.attempts: int = 0
+        """Attempts reported so far."""
+        self.status: int | None = None
+        """The last attempt's status."""
+
+    def attempt(self, event: AttemptEvent) -> None:
+        """Report one ended HTTP attempt."""
+        self.attempts, self.status = event.attempt, event.status
+        for watcher in self._watchers:
+            watcher.attempt(event)
+
+    def retrying(self, event: RetryEvent) -> None:
+        """Report a failed attempt about to be retried."""
+        for watcher in self._watchers:
+            watcher.retrying(event)
+
+    def __enter__(self) -> ObservedCall:
+        return self
+
+    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+        failure = error if isinstance(error, Exception) else None
+        for watcher in self._watchers:
+            watcher.ended(self.attempts, self.status, failure)
