@@ -11,6 +11,9 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer
+from tests import aioresponses_compat
+
+aioresponses_compat.install()
 
 #: Retries that take milliseconds, so fault tests stay fast without sleeping real seconds.
 FAST_RETRY = kca.RetryPolicy(max_attempts=6, backoff_base=0.001, backoff_cap=0.005, deadline=10.0)

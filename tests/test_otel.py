@@ -208,7 +208,7 @@ def test_the_sdk_works_without_opentelemetry_installed() -> None:
         import asyncio, sys
         sys.modules["opentelemetry"] = None  # as if not installed: every import of it fails
         import kore_campaign_async as kca
-        from kore_campaign_async._http import otel
+        from kore_campaign_async._http import observe
         from kore_campaign_async.testing import MockTransport, json_response
 
         async def main():
@@ -219,7 +219,7 @@ def test_the_sdk_works_without_opentelemetry_installed() -> None:
             )
             got = await client.account("a", iid="st-1").contact_lists.get("cl-1")
             await client.aclose()
-            print(otel.TELEMETRY, got.id)
+            print(observe.TELEMETRY, got.id)
 
         asyncio.run(main())
         """

@@ -40,19 +40,45 @@ URLs carry no token, and error messages are redacted before they are raised.
 from __future__ import annotations
 
 import contextvars
+import enum
 import logging
-from typing import Final
+import sys
+from typing import Final, Literal
 
 import attrs
 
+from . import otel
 from .events import AttemptEvent
-from .otel import TELEMETRY, CallSpan, Telemetry
+from .otel import CallSpan, Telemetry
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")
 quota_log: Final = logging.getLogger(f"{ROOT}.quota")
 auth_log: Final = logging.getLogger(f"{ROOT}.auth")
 bulk_log: Final = logging.getLogger(f"{ROOT}.bulk")
+
+
+class _Pending(enum.Enum):
+    PENDING = "pending"
+
+
+#: The telemetry: PENDING until a call finds OpenTelemetry imported (by the application, or by
+#: a provider it set), then what :func:`.otel.load` made of it, None without OpenTelemetry.
+#: Nothing can record before the application imports OpenTelemetry, so importing it up front
+#: would only make every user pay for its import.
+TELEMETRY: Telemetry | Literal[_Pending.PENDING] | None = _Pending.PENDING
+
+
+def _telemetry() -> Telemetry | None:
+    """Return the telemetry, loading it on the first call that finds OpenTelemetry imported."""
+    global TELEMETRY
+    telemetry = TELEMETRY
+    if telemetry is _Pending.PENDING:
+        if "opentelemetry" not in sys.modules:
+            return None
+        telemetry = TELEMETRY = otel.load()
+    return telemetry
+
 
 #: The public name of each operation: ``kore.<this>`` is its span's name.
 QUALIFIED: Final = {
@@ -95,7 +121,7 @@ class call:  # lower case: read as a verb, ``with observe.call(...):``
     def __enter__(self) -> None:
         self.name = QUALIFIED.get(self.operation, self.operation)  # qualified(), in-line
         self._token = _CURRENT.set(self)
-        telemetry = TELEMETRY
+        telemetry = _telemetry()
         # Asked at each call's start, as an application may install its providers after
         # importing us: two reads of the API's globals (see Telemetry.meters). While none is
         # installed nothing records, and nothing here calls into the telemetry.
@@ -265,8 +291,9 @@ def account_paused(account_id: str, seconds: float, retry_after: float | None) -
             "kore_status": 429,
         },
     )
-    if TELEMETRY is not None:
-        TELEMETRY.paused(account_id, seconds)
+    telemetry = _telemetry()
+    if telemetry is not None:
+        telemetry.paused(account_id, seconds)
 
 
 def limit_changed(

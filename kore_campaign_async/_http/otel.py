@@ -1,8 +1,9 @@
 """OpenTelemetry spans and metrics for the request path, when ``opentelemetry-api`` is installed.
 
-The import is guarded once, here: without OpenTelemetry :data:`TELEMETRY` is None and the
-request path (through :mod:`.observe`) makes no call into this module at all; nor while the API
-is installed and no provider is set, which :mod:`.observe` checks at each call's start, so that
+The import is guarded once, here, in :func:`load`, which :mod:`.observe` calls on the first SDK
+call that finds OpenTelemetry imported (importing the package imports no OpenTelemetry). Without
+OpenTelemetry the request path makes no call into this module at all; nor while the API is
+installed and no provider is set, which :mod:`.observe` checks at each call's start, so that
 an application may set its providers after importing us. Spans and instruments come from the
 global providers (``trace.set_tracer_provider``, ``metrics.set_meter_provider``), under the
 instrumentation scope ``kore_campaign_async``; the instruments, made at import, are the API's
@@ -33,26 +34,19 @@ from __future__ import annotations
 
 import functools
 import time
-from importlib import metadata
 from types import ModuleType
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import attrs
 
+from .._version import __version__
 from .events import AttemptEvent
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
 SCOPE: Final = "kore_campaign_async"
-
-
-def _version() -> str | None:
-    try:
-        return metadata.version(SCOPE)
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare source tree
-        return None
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,7 +89,7 @@ class Telemetry:
         if hasattr(trace, "_TRACER_PROVIDER") and hasattr(meters, "_METER_PROVIDER"):
             self.traces, self.meters = trace, meters
         self._context = context
-        self._version = _version()
+        self._version = __version__
         self._provider: object = None
         self._tracer: Tracer | None = None
         # Instruments made before an SDK is installed are the API's proxies: they forward to
@@ -226,6 +220,3 @@ def load() -> Telemetry | None:
     # Telemetry's get_meter does for the meter provider), so that the globals show it.
     trace.get_tracer_provider()
     return Telemetry(trace, context, metrics)
-
-
-TELEMETRY: Final = load()
