@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import kore_campaign_async as kca
 from kore_campaign_async._config import USER_AGENT
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Each runtime dependency, extras included, as pyproject.toml names it.
+RUNTIME = {"aiohttp", "attrs", "cattrs", "tenacity", "pyjwt", "multidict", "rich", "redis"}
+RUNTIME |= {"opentelemetry-api"}
 
 
 def test_one_version_for_the_metadata_the_module_and_the_user_agent() -> None:
@@ -26,3 +33,26 @@ def test_importing_the_package_leaves_opentelemetry_and_importlib_metadata_unimp
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+
+
+def test_ci_installs_each_declared_floor() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    project = text[text.index("[project]") : text.index("[project.scripts]")]
+    declared = {
+        name.lower(): floor for name, floor in re.findall(r'"([\w.-]+)>=([\d.]+)"', project)
+    }
+    floors_txt = (ROOT / "requirements" / "floors.txt").read_text(encoding="utf-8")
+    installed = {n.lower(): v for n, v in re.findall(r"^([\w.-]+)==([\d.]+)$", floors_txt, re.M)}
+    assert set(declared) == RUNTIME
+    # ">=3.11" is met exactly by 3.11.0, the version the floors job installs.
+    assert {n: _release(installed[n]) for n in declared} == {
+        n: _release(f) for n, f in declared.items()
+    }
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """Return ``version``'s numbers without trailing zeros: 3.11 and 3.11.0 are one release."""
+    numbers = [int(part) for part in version.split(".")]
+    while numbers and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
