@@ -18,9 +18,11 @@ NOW = 1_700_000_000.0
 
 
 def sign(payload: dict[str, Any], secret: str | None = SECRET, algorithm: str = "HS256") -> str:
+    # PyJWT types its key without None once cryptography is installed; "none" takes None.
+    key: Any = secret
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return jwt.encode(payload, secret, algorithm=algorithm)
+        return jwt.encode(payload, key, algorithm=algorithm)
 
 
 def claims(**extra: Any) -> dict[str, Any]:
