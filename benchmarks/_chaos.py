@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any, Final
 
 import kore_campaign_async as kca
@@ -71,7 +72,9 @@ async def _job(server: ServerProcess, count: int) -> tuple[float, CreateReport]:
     """Create ``count`` lists on one account; return the wall time and the report."""
     async with _client(server) as client:
         lists = client.account(ACCOUNT, iid=IID).contact_lists
-        specs = ({"name": name, "description": DESCRIPTION} for name in names("chaos", count))
+        specs: Iterable[kca.ContactListSpec] = (
+            {"name": name, "description": DESCRIPTION} for name in names("chaos", count)
+        )
         started = time.perf_counter()
         report = await lists.create_many(specs)
         return time.perf_counter() - started, report

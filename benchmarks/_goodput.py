@@ -51,7 +51,7 @@ REFUSED_TARGET: Final = 0.01
 _NAMES_PER_ACCOUNT: Final = 10_000_000
 
 
-def _until(items: Iterator[str], deadline: float) -> Iterator[dict[str, str]]:
+def _until(items: Iterator[str], deadline: float) -> Iterator[kca.ContactListSpec]:
     for name in items:
         if time.monotonic() >= deadline:
             return

@@ -21,7 +21,7 @@ import gc
 import io
 import pstats
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Final, TypeVar
 
 import aiohttp
@@ -138,7 +138,9 @@ async def _sdk_create_many(server: ServerProcess, concurrency: int) -> AsyncIter
         lists = client.account(ACCOUNT, iid=IID).contact_lists
 
         async def batch(items: list[str]) -> int:
-            specs = ({"name": name, "description": DESCRIPTION} for name in items)
+            specs: Iterable[kca.ContactListSpec] = (
+                {"name": name, "description": DESCRIPTION} for name in items
+            )
             report = await lists.create_many(specs, concurrency=concurrency)
             return len(report.created)
 

@@ -121,7 +121,7 @@ def _decoded(list_id: str, spec: kca.ContactListCreate) -> kca.ContactList:
     return converter.structure(json.loads(_answer(list_id, spec)), kca.ContactList)
 
 
-def _specs(prefix: str, count: int) -> Iterator[dict[str, str]]:
+def _specs(prefix: str, count: int) -> Iterator[kca.ContactListSpec]:
     return ({"name": name, "description": DESCRIPTION} for name in names(prefix, count))
 
 

@@ -54,7 +54,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def provision_account(
-    ctx: dict[str, Any], account_id: str, iid: str, lists: Sequence[Mapping[str, Any]]
+    ctx: dict[str, Any], account_id: str, iid: str, lists: Sequence[kca.ContactListSpec]
 ) -> dict[str, Any]:
     """One job: make one account's lists match ``lists``; return the outcome counts."""
     client: kca.CampaignClient = ctx["kore"]

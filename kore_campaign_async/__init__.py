@@ -7,11 +7,15 @@
 
 from __future__ import annotations
 
+from ._accounts import Account
+from ._bulk.operations import HasListOperations, ListOperations
 from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
 from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
-from ._bulk.sync import AccountTarget, PlanCallback
-from ._client import Account, CampaignClient
-from ._clock import ManualClock
+from ._bulk.specs import ContactListSpecs
+from ._bulk.sync import PlanCallback
+from ._bulk.sync_many import AccountTarget
+from ._client import CampaignClient
+from ._clock import Clock, ManualClock, Sleep
 from ._config import ApiVersion, Timeout
 from ._exceptions import (
     APIConnectionError,
@@ -35,14 +39,14 @@ from ._exceptions import (
     ValidationError,
 )
 from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
-from ._http.events import AttemptEvent
-from ._http.limits import AccountLimiter
 from ._http.requester import Hooks
 from ._http.retry import RetryBudget, RetryEvent, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
-from ._quota.pacing import RateLimit
+from ._observe.events import AttemptEvent
+from ._quota.limiter import AccountLimiter
+from ._quota.pacing import PacingSettings, PacingState, RateLimit
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit
 from ._resources.contact_lists import ContactLists
 from ._version import __version__
 from ._wire.models import (
@@ -51,6 +55,8 @@ from ._wire.models import (
     Contact,
     ContactList,
     ContactListCreate,
+    ContactListListing,
+    ContactListSpec,
     ContactListUpdate,
     ContactPage,
     ResponseMeta,
@@ -74,17 +80,22 @@ __all__ = [
     "CampaignClient",
     "CampaignRef",
     "ClientClosedError",
+    "Clock",
     "ConfigurationError",
     "ConflictError",
     "Contact",
     "ContactList",
     "ContactListCreate",
+    "ContactListListing",
+    "ContactListSpec",
+    "ContactListSpecs",
     "ContactListUpdate",
     "ContactLists",
     "ContactPage",
     "CreateReport",
     "EventLoopMismatchError",
     "FieldChange",
+    "HasListOperations",
     "Hooks",
     "HttpRequest",
     "InternalServerError",
@@ -92,11 +103,15 @@ __all__ = [
     "KoreError",
     "Lease",
     "LimitStore",
+    "ListOperations",
     "LocalLimitStore",
     "ManualClock",
     "NotFoundError",
     "Outcome",
+    "PacingSettings",
+    "PacingState",
     "PermissionDeniedError",
+    "Permit",
     "PlanCallback",
     "PlannedChange",
     "ProviderToken",
@@ -111,6 +126,7 @@ __all__ = [
     "RetryBudgetExhaustedError",
     "RetryEvent",
     "RetryPolicy",
+    "Sleep",
     "StaticToken",
     "SyncPlan",
     "SyncReport",

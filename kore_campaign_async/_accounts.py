@@ -1,4 +1,4 @@
-"""The client's accounts: their limits for good, their limiters only while something uses them.
+"""``Account`` handles and the client's bookkeeping of them: limits for good, limiters while used.
 
 A web backend may call ``client.account(...)`` per request, for thousands of accounts. So a
 handle is held weakly: once nothing references it (and no call runs on it), it is freed with
@@ -15,22 +15,69 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Final, Generic, TypeVar
+from typing import Final
 
+from ._config import ApiVersion
 from ._exceptions import ConfigurationError
-from ._http.limits import AccountLimiter
+from ._http.requester import Requester
 from ._http.retry import RetryBudget
+from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
+from ._resources.contact_lists import ContactLists
+from ._wire.endpoints import AccountRef
 
 Limits = tuple[RateLimit | None, int]
 """An account's rate limit and max concurrency."""
 HandleKey = tuple[str, str, str]
 """account id, iid, stream id."""
-Handle = TypeVar("Handle")
 Dropped = Callable[[str, AccountLimiter, "RetryBudget | None"], None]
 """Told a handle's account id, limiter and budget when the handle is freed."""
 # Fewest kept (busy when dropped) accounts before a sweep frees the idle ones.
 _MIN_SWEEP: Final = 64
+
+
+class Account:
+    """One Kore account (and app) as seen by the client: ``account.contact_lists``."""
+
+    _dropped: Dropped | None = None
+
+    def __init__(
+        self,
+        ref: AccountRef,
+        requester: Requester,
+        *,
+        api_version: ApiVersion,
+        bulk_concurrency: int,
+        dropped: Dropped | None = None,
+    ) -> None:
+        self.ref: AccountRef = ref
+        self.limiter: AccountLimiter = requester.limiter
+        #: The retry budget this account's calls spend (None: unlimited retries).
+        self.retry_budget: RetryBudget | None = requester.budget
+        self.contact_lists: ContactLists = ContactLists(
+            requester, api_version=api_version, bulk_concurrency=bulk_concurrency
+        )
+        self._dropped = dropped  # last: a handle that failed to build has nothing to keep
+
+    @property
+    def account_id(self) -> str:
+        return self.ref.account_id
+
+    @property
+    def iid(self) -> str:
+        return self.ref.iid
+
+    @property
+    def stream_id(self) -> str:
+        return self.ref.stream_id
+
+    def __repr__(self) -> str:
+        return f"Account(account_id={self.account_id!r}, iid={self.iid!r})"
+
+    def __del__(self) -> None:
+        # Freed: the client keeps the limiter only while it holds state (see Accounts).
+        if self._dropped is not None:
+            self._dropped(self.account_id, self.limiter, self.retry_budget)
 
 
 def check_same_limits(
@@ -50,14 +97,16 @@ def check_same_limits(
         )
 
 
-class Accounts(Generic[Handle]):
+class Accounts:
     """Limits per account id, handles per (account, iid, stream), one limiter per account."""
 
     def __init__(self, *, budget_per_account: bool) -> None:
         self._budget_per_account = budget_per_account
         self.limits: dict[str, Limits] = {}
         self._distinct: dict[Limits, Limits] = {}
-        self.handles: weakref.WeakValueDictionary[HandleKey, Handle] = weakref.WeakValueDictionary()
+        self.handles: weakref.WeakValueDictionary[HandleKey, Account] = (
+            weakref.WeakValueDictionary()
+        )
         self._limiters: weakref.WeakValueDictionary[str, AccountLimiter] = (
             weakref.WeakValueDictionary()
         )

@@ -2,116 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from ssl import SSLContext
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from ._accounts import Accounts, Dropped, check_same_limits
+from ._accounts import Account, Accounts, check_same_limits
 from ._bulk.outcomes import ReportCallback, SyncReport
-from ._bulk.sync import AccountTarget, PlanCallback, sync_many
+from ._bulk.specs import ContactListSpecs
+from ._bulk.sync import PlanCallback
+from ._bulk.sync_many import AccountTarget, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
     DEFAULT_API_VERSION,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_RATE_LIMIT_PERIOD,
-    DEFAULT_RATE_LIMIT_REQUESTS,
     DEFAULT_TOKEN_TIMEOUT,
     ApiVersion,
     Timeout,
+    require_positive_int,
 )
+from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
-from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
-from ._http.limits import AccountLimiter
+from ._http.auth import TokenProvider, TokenSource, token_source
+from ._http.network import check_network
 from ._http.requester import Hooks, Requester
 from ._http.retry import RetryBudget, RetryPolicy
 from ._http.transport import Transport
+from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
-from ._resources.contact_lists import ContactLists
+from ._settings import DEFAULT_RATE_LIMIT, ClientSettings, check_rate_limit
 from ._wire.endpoints import AccountRef
 from ._wire.models import ContactList
-from ._wire.validation import check_api_version, check_id
+from ._wire.validation import check_id
 
 if TYPE_CHECKING:
     import aiohttp
 
-_UNSET: Any = object()
-DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
 
+class _Unset(enum.Enum):
+    """An argument left out, whose default is decided later (readable in ``help()``)."""
 
-def _check_host(host: object) -> str:
-    if not isinstance(host, str):
-        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
-    parts = urlsplit(host.strip())
-    # Checked first, and never echoed: a password in the URL must not reach a message or log.
-    if "@" in parts.netloc:
-        raise ConfigurationError("host must not carry credentials (user:password@)")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("host must not carry a query or a fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def _check_concurrency(value: object, field: str = "max_concurrency") -> int:
-    if type(value) is not int or value < 1:
-        raise ConfigurationError(f"{field} must be a positive integer, got {value!r}")
-    return value
-
-
-def _check_max_response_bytes(value: object) -> int | None:
-    if value is not None and (type(value) is not int or value < 1):
-        raise ConfigurationError(
-            f"max_response_bytes must be a positive integer or None, got {value!r}"
-        )
-    return value
-
-
-class Account:
-    """One Kore account (and app) as seen by the client: ``account.contact_lists``."""
-
-    _dropped: Dropped | None = None
-
-    def __init__(
-        self,
-        ref: AccountRef,
-        requester: Requester,
-        *,
-        api_version: ApiVersion,
-        bulk_concurrency: int,
-        dropped: Dropped | None = None,
-    ) -> None:
-        self.ref = ref
-        self.limiter = requester.limiter
-        #: The retry budget this account's calls spend (None: unlimited retries).
-        self.retry_budget = requester.budget
-        self.contact_lists = ContactLists(
-            requester, api_version=api_version, bulk_concurrency=bulk_concurrency
-        )
-        self._dropped = dropped  # last: a handle that failed to build has nothing to keep
-
-    @property
-    def account_id(self) -> str:
-        return self.ref.account_id
-
-    @property
-    def iid(self) -> str:
-        return self.ref.iid
-
-    @property
-    def stream_id(self) -> str:
-        return self.ref.stream_id
+    PER_ACCOUNT = "per account"
 
     def __repr__(self) -> str:
-        return f"Account(account_id={self.account_id!r}, iid={self.iid!r})"
+        return f"<{self.value}>"
 
-    def __del__(self) -> None:
-        # Freed: the client keeps the limiter only while it holds state (see _accounts.py).
-        if self._dropped is not None:
-            self._dropped(self.account_id, self.limiter, self.retry_budget)
+
+_UNSET: Any = _Unset.PER_ACCOUNT
+DEFAULT_TIMEOUT = Timeout()
 
 
 class CampaignClient:
@@ -136,6 +79,10 @@ class CampaignClient:
     ``max_response_bytes`` bounds each answer read (64 MiB by default, tens of thousands of
     lists in one getAllListDetails; None: unbounded): a longer one raises
     ``ResponseTooLargeError`` without being read whole.
+
+    ``proxy`` (``http://user:password@proxy:3128``), ``ssl`` (an ``SSLContext``, or False for
+    no TLS checks) and ``trust_env`` (``HTTPS_PROXY``/``NO_PROXY``; never ``.netrc``) set up the
+    client's own session; see the README's "Proxies and TLS".
     """
 
     def __init__(
@@ -149,7 +96,7 @@ class CampaignClient:
         token_timeout: float | None = DEFAULT_TOKEN_TIMEOUT,
         jwt_subject: str | None = None,
         api_version: ApiVersion = DEFAULT_API_VERSION,
-        timeout: Timeout | float | None = _UNSET,
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = _UNSET,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
@@ -159,12 +106,31 @@ class CampaignClient:
         hooks: Hooks | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        trust_env: bool = True,
+        proxy: str | None = None,
+        ssl: SSLContext | bool | None = None,
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
-        self.host = _check_host(host)
-        self._auth = self._make_auth(
+        # Checked first and whole: a bad setting fails here, before anything is opened.
+        settings = ClientSettings(
+            host,
+            api_version=api_version,
+            timeout=timeout,
+            retry=retry,
+            retry_budget=None if retry_budget is _UNSET else retry_budget,
+            # Unset: each account gets a budget of its own, so one account's outage cannot make
+            # another fail fast. A budget given here is shared by every account on purpose.
+            budget_per_account=retry_budget is _UNSET,
+            rate_limit=rate_limit,
+            max_concurrency=max_concurrency,
+            max_response_bytes=max_response_bytes,
+            adaptive=adaptive,
+        )
+        self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
+        self.host: str = settings.host
+        self._auth = token_source(
             client_id,
             client_secret,
             token,
@@ -173,67 +139,40 @@ class CampaignClient:
             token_timeout=token_timeout,
             sleep=sleep,
         )
-        try:
-            self.api_version = check_api_version(api_version)
-        except ValueError as exc:
-            raise ConfigurationError(str(exc)) from None
-        self.timeout = Timeout() if timeout is _UNSET else Timeout.coerce(timeout)
-        self.retry = retry if retry is not None else RetryPolicy()
-        if not isinstance(self.retry, RetryPolicy):
-            raise ConfigurationError("retry must be a RetryPolicy")
-        # Unset: each account gets a budget of its own, so one account's outage cannot make
-        # another fail fast. A budget given here is shared by every account on purpose.
-        self._budget_per_account = retry_budget is _UNSET
-        self.retry_budget: RetryBudget | None = None if retry_budget is _UNSET else retry_budget
-        if self.retry_budget is not None and not isinstance(self.retry_budget, RetryBudget):
-            raise ConfigurationError("retry_budget must be a RetryBudget or None")
-        if rate_limit is not None and not isinstance(rate_limit, RateLimit):
-            raise ConfigurationError("rate_limit must be a RateLimit or None")
-        self.rate_limit = rate_limit
-        self.max_concurrency = _check_concurrency(max_concurrency)
-        self.max_response_bytes = _check_max_response_bytes(max_response_bytes)
-        self.adaptive = adaptive
-        self.hooks = hooks or Hooks()
+        self.api_version: ApiVersion = settings.api_version
+        self.timeout: Timeout = settings.timeout
+        self.retry: RetryPolicy = settings.retry
+        self._budget_per_account = settings.budget_per_account
+        self.retry_budget: RetryBudget | None = settings.retry_budget
+        self.rate_limit: RateLimit | None = settings.rate_limit
+        self.max_concurrency: int = settings.max_concurrency
+        self.max_response_bytes: int | None = settings.max_response_bytes
+        self.adaptive: bool = settings.adaptive
+        self.hooks: Hooks = hooks or Hooks()
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
             raise ConfigurationError("give session or transport, not both")
-        self._transport = AiohttpTransport(session) if transport is None else transport
+        custom = "session" if session is not None else None if transport is None else "transport"
+        network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
+        self._transport = AiohttpTransport(session, network) if transport is None else transport
         self._closed = False
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
         self.limit_store: LimitStore = (
             limit_store if limit_store is not None else LocalLimitStore(clock=clock)
         )
-        self._accounts: Accounts[Account] = Accounts(budget_per_account=self._budget_per_account)
+        self._accounts = Accounts(budget_per_account=self._budget_per_account)
 
-    @staticmethod
-    def _make_auth(
-        client_id: str | None,
-        client_secret: str | None,
-        token: str | None,
-        token_provider: TokenProvider | None,
-        subject: str | None,
-        *,
-        token_timeout: float | None,
-        sleep: Sleep,
-    ) -> TokenSource:
-        given = [
-            client_secret is not None or client_id is not None,
-            token is not None,
-            token_provider is not None,
-        ]
-        if sum(given) != 1:
-            raise ConfigurationError(
-                "give exactly one of client_id+client_secret, token, or token_provider"
-            )
-        if token is not None:
-            return StaticToken(token)
-        if token_provider is not None:
-            return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
-        if not client_id or not client_secret:
-            raise ConfigurationError("client_id and client_secret must both be given")
-        return JwtSigner(client_id, client_secret, subject=subject)
+    @classmethod
+    def from_env(
+        cls, host: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> CampaignClient:
+        """Build a client from the CLI's ``KORE_*`` variables; an argument wins over its own."""
+        found = read_env(os.environ if env is None else env, kwargs, host)
+        client = cls(**found.kwargs)
+        client._owned_store = found.limit_store
+        return client
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -277,10 +216,10 @@ class CampaignClient:
             check_id("iid", iid),
             check_id("stream_id", stream_id) if stream_id is not None else iid,
         )
-        if rate_limit not in (_UNSET, None) and not isinstance(rate_limit, RateLimit):
-            raise ConfigurationError("rate_limit must be a RateLimit or None")
+        if rate_limit is not _UNSET:
+            check_rate_limit(rate_limit)
         if max_concurrency is not None:
-            _check_concurrency(max_concurrency)
+            require_positive_int("max_concurrency", max_concurrency)
         limits = self._accounts.limits.get(ref.account_id)
         if limits is None:
             limits = self._accounts.remember(
@@ -350,21 +289,24 @@ class CampaignClient:
 
     async def sync_many(
         self,
-        targets: Mapping[Account, Any] | list[AccountTarget],
+        targets: Mapping[Account, ContactListSpecs] | Iterable[AccountTarget],
         *,
         prune: bool = False,
         dry_run: bool = False,
         on_outcome: ReportCallback | None = None,
         on_plan: PlanCallback | None = None,
+        concurrency: int | None = None,
         keep_results: bool = False,
         listings: Mapping[str, Sequence[ContactList]] | None = None,
     ) -> dict[str, SyncReport]:
         """Sync many accounts at once, each at its own pace; reports keyed by account id.
 
-        ``on_plan`` sees each account's plan before any write of that account is sent; an
-        exception it raises fails that account (its report carries the error) and no other.
-        A credentials or permission failure stops the writes of that account only.
-        ``listings`` (lists already read, by account id) spares those accounts a second read.
+        Every desired set is checked before anything is sent to any account. ``on_plan`` sees
+        each account's plan before any write of that account is sent; an exception it raises
+        fails that account (its report carries the error) and no other. A credentials or
+        permission failure stops the writes of that account only. ``concurrency`` is per
+        account (default: its ``max_concurrency``); ``listings`` (lists already read, by
+        account id) spares those accounts a second read.
         """
         return await sync_many(
             targets,
@@ -372,6 +314,7 @@ class CampaignClient:
             dry_run=dry_run,
             on_outcome=on_outcome,
             on_plan=on_plan,
+            concurrency=concurrency,
             keep_results=keep_results,
             listings=listings,
         )
@@ -385,6 +328,8 @@ class CampaignClient:
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:
                 await self._transport.aclose()
+                if self._owned_store is not None:
+                    await self._owned_store.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:

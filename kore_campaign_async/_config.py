@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any, Final, Literal
 
 import attrs
@@ -66,6 +68,49 @@ RATE_LIMIT_MESSAGE: Final = (
 
 # getAllContacts page size as documented (limit 50).
 DEFAULT_CONTACTS_PAGE_SIZE: Final = 50
+
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+"""An attrs validator: ``(instance, attribute, value)``."""
+
+
+def is_positive_int(value: object) -> bool:
+    """An int >= 1; a bool is not an int here."""
+    return type(value) is int and value >= 1
+
+
+def is_positive_finite(value: object) -> bool:
+    """A number > 0 and < inf (NaN is not); a bool is not a number here."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+
+
+def config_error(field: str, limit: str, value: object) -> ConfigurationError:
+    """The one shape of a settings error: the field, the limit, the value given."""
+    return ConfigurationError(f"{field} must be {limit}, got {value!r}")
+
+
+def require_positive_int(field: str, value: object) -> int:
+    """Return ``value`` if it is an int >= 1, else raise ConfigurationError naming ``field``."""
+    if not isinstance(value, int) or not is_positive_int(value):
+        raise config_error(field, "an int >= 1", value)
+    return value
+
+
+def setting(
+    limit: str, ok: Callable[[Any], bool], *, owner: str = "", optional: bool = False
+) -> Validator:
+    """An attrs validator raising ``config_error`` as ``owner.field`` (or ``field``) and ``limit``.
+
+    ``optional``: None passes too (and the limit says so).
+    """
+    prefix = f"{owner}." if owner else ""
+    shown = f"{limit} or None" if optional else limit
+
+    def validate(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not (optional and value is None) and not ok(value):
+            raise config_error(f"{prefix}{attribute.name}", shown, value)
+
+    return validate
 
 
 def _positive_or_none(_instance: Any, attribute: Any, value: float | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import pydoc
 import re
 from typing import Any
 
@@ -11,7 +13,7 @@ from aioresponses import aioresponses
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 SECRET = "0123456789abcdef0123456789abcdef"
 
@@ -141,7 +143,7 @@ def test_other_limits_for_a_known_account_are_refused_not_ignored() -> None:
         client.account("acct", iid="st", rate_limit=kca.RateLimit(60, per=60.0))
     with pytest.raises(kca.ConfigurationError, match="already has max_concurrency=8; asked for 2"):
         client.account("acct", iid="st-other", max_concurrency=2)
-    with pytest.raises(kca.ConfigurationError, match="max_concurrency must be a positive"):
+    with pytest.raises(kca.ConfigurationError, match="max_concurrency must be an int >= 1"):
         client.account("acct-2", iid="st", max_concurrency=0)
 
 
@@ -191,5 +193,32 @@ async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(
         server.faults.add(Fault("reset", operation="get"))
         with pytest.raises(kca.APIConnectionError) as caught:
             await lists.get(created.id)
+    assert caught.value.attempts == 1
+    assert server.count(operation="get") == 1
+
+
+def test_help_shows_readable_defaults() -> None:
+    shown = pydoc.render_doc(kca.CampaignClient, renderer=pydoc.TextDoc())
+    assert "object at 0x" not in shown
+    signature = str(inspect.signature(kca.CampaignClient))
+    assert "timeout: 'Timeout | float | None' = Timeout(total=60.0, connect=10.0)" in signature
+    assert "retry_budget: 'RetryBudget | None' = <per account>" in signature
+    assert "rate_limit: 'RateLimit | None' = <per account>" in str(
+        inspect.signature(kca.CampaignClient.account)
+    )
+
+
+async def test_aiohttp_never_resends_on_a_session_the_caller_gives(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    """A caller's own session gets the same protection as the client's (see above)."""
+    async with aiohttp.ClientSession() as session:
+        async with make_client(server, session=session, retry=kca.RetryPolicy.none()) as client:
+            lists = client.account("acct-1", iid="st").contact_lists
+            created = await lists.create("Kept alive")
+            server.faults.add(Fault("reset", operation="get"))
+            with pytest.raises(kca.APIConnectionError) as caught:
+                await lists.get(created.id)
+        assert not session.closed  # still the caller's to close
     assert caught.value.attempts == 1
     assert server.count(operation="get") == 1

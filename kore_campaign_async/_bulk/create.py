@@ -32,7 +32,7 @@ from .halt import AccountHalt
 from .operations import IfExists, ListOperations
 from .outcomes import CreateReport, Outcome, OutcomeSlots, ReportCallback, failed_outcome
 from .pool import cancel_and_wait, drain
-from .specs import SpecInput, SpecsInput, check_items, raw_name, to_spec
+from .specs import ContactListSpecs, SpecInput, check_items, raw_name, to_spec
 
 Emit = Callable[[Outcome], Awaitable[None]]
 
@@ -73,7 +73,7 @@ class _Preparer:
 
 
 def _prepared(
-    items: SpecsInput, prepare: _Preparer
+    items: ContactListSpecs, prepare: _Preparer
 ) -> Iterator[_Item] | AsyncGenerator[_Item, None]:
     """Return the prepared items, lazily: a plain iterator for a plain iterable."""
     if isinstance(items, AsyncIterable):
@@ -119,7 +119,7 @@ class _Job:
     """One bulk creation: which lists, where, and how."""
 
     lists: ListOperations
-    items: SpecsInput
+    items: ContactListSpecs
     concurrency: int
     if_exists: IfExists
     api_version: ApiVersion | None
@@ -178,7 +178,7 @@ class _Job:
 
 async def create_many(
     lists: ListOperations,
-    items: SpecsInput,
+    items: ContactListSpecs,
     *,
     concurrency: int,
     if_exists: IfExists = "adopt",
@@ -215,7 +215,7 @@ class _End(NamedTuple):
 
 def create_many_iter(
     lists: ListOperations,
-    items: SpecsInput,
+    items: ContactListSpecs,
     *,
     concurrency: int,
     if_exists: IfExists = "adopt",

@@ -14,7 +14,7 @@ from typing import Final
 import attrs
 
 from .._exceptions import AuthenticationError, KoreError, PermissionDeniedError
-from .._http import observe
+from .._observe import log as observe
 from .outcomes import Outcome, failed_outcome
 from .plan import Action
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable, Mapping
-from typing import Any
 
 from .._exceptions import ValidationError
-from .._wire.models import ContactListCreate
+from .._wire.models import ContactListCreate, ContactListSpec
 
-SpecInput = ContactListCreate | Mapping[str, Any]
+SpecInput = ContactListCreate | ContactListSpec
 """A list spec: a ``ContactListCreate`` or a plain mapping (``ContactListCreate.from_mapping``)."""
-SpecsInput = Iterable[SpecInput] | AsyncIterable[SpecInput]
+ContactListSpecs = Iterable[SpecInput] | AsyncIterable[SpecInput]
+"""Many list specs (``ContactListCreate`` objects or ``ContactListSpec`` mappings), from a sync
+or an async iterable: what ``create_many`` and ``sync`` take."""
 
 
 def to_spec(raw: object, field: str) -> ContactListCreate:

@@ -1,4 +1,4 @@
-"""Declarative sync: make an account's lists match a desired set, and do it for many accounts.
+"""Declarative sync: make an account's lists match a desired set (many accounts: ``sync_many``).
 
 ``sync`` reads the account's lists once, plans (see ``plan``), then applies the writes
 with a bounded pool of workers under the account's limiter. Creates adopt a list that already
@@ -8,21 +8,20 @@ sends no writes at all.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, NamedTuple, TypeVar
 
 import attrs
 
 from .._config import ApiVersion
-from .._exceptions import NotFoundError, ValidationError
+from .._exceptions import NotFoundError
 from .._quota.store import Lease
 from .._wire.models import ContactList, ContactListCreate, ContactListUpdate
 from .._wire.validation import PASSIVE_SOURCES, check_positive_int
 from .halt import AccountHalt
-from .operations import AccountLike, ListOperations, operations_of
+from .operations import AccountLike, ListOperations
 from .outcomes import (
     Outcome,
     OutcomeSlots,
@@ -32,8 +31,8 @@ from .outcomes import (
     failed_outcome,
 )
 from .plan import PlannedChange, SyncPlan, check_unique_names, plan_sync
-from .pool import aiterate, cancel_and_wait, drain
-from .specs import SpecsInput, check_items, to_spec
+from .pool import aiterate, drain
+from .specs import ContactListSpecs, check_items, to_spec
 
 PlanCallback = Callable[[SyncPlan], None]
 """Called with each account's plan before any write is sent (e.g. to size a progress bar)."""
@@ -44,18 +43,9 @@ PRUNE_LEASE: Final = "sync-prune"
 ALREADY_GONE = "already gone (deleted elsewhere since the plan was made)"
 
 
-@attrs.frozen(hash=False)
-class AccountTarget:
-    """One account and the lists it should have, for ``sync_many``.
-
-    ``account`` is an account handle (``client.account(...)``) or its ``contact_lists``.
-    """
-
-    account: AccountLike
-    desired: SpecsInput
-
-
-async def read_desired(desired: SpecsInput, field: str = "desired") -> list[ContactListCreate]:
+async def read_desired(
+    desired: ContactListSpecs, field: str = "desired"
+) -> list[ContactListCreate]:
     """Collect and check every desired spec; raise ValidationError before anything is sent."""
     check_items(desired, field)
     specs: list[ContactListCreate] = []
@@ -68,7 +58,7 @@ async def read_desired(desired: SpecsInput, field: str = "desired") -> list[Cont
 
 async def sync(
     lists: ListOperations,
-    desired: SpecsInput,
+    desired: ContactListSpecs,
     *,
     prune: bool = False,
     dry_run: bool = False,
@@ -241,7 +231,7 @@ async def _apply(
 
 
 def _attempts(result: ContactList) -> int:
-    return result.meta.attempts if result.meta is not None else 0
+    return result.meta.attempts
 
 
 async def _create(
@@ -249,7 +239,7 @@ async def _create(
 ) -> _Applied:
     assert change.desired is not None
     created = await lists.create(change.desired, if_exists="adopt", api_version=api_version)
-    if created.meta is not None and created.meta.adopted:
+    if created.meta.adopted:
         return _Applied(
             "adopted", created, _attempts(created), "a list of that name already existed"
         )
@@ -301,78 +291,3 @@ async def _delete(
         return _Applied("deleted", existing, exc.attempts, ALREADY_GONE)
     # The list as it was: a delete whose answer was lost returns only the id.
     return _Applied("deleted", attrs.evolve(existing, meta=deleted.meta), _attempts(deleted))
-
-
-def _targets(targets: Mapping[A, SpecsInput] | Iterable[AccountTarget]) -> list[AccountTarget]:
-    if isinstance(targets, Mapping):
-        listed = [AccountTarget(account, desired) for account, desired in targets.items()]
-    else:
-        listed = list(targets)
-    seen: set[str] = set()
-    for position, target in enumerate(listed):
-        if not isinstance(target, AccountTarget):
-            kind = type(target).__name__
-            raise ValidationError(f"targets[{position}]", f"must be an AccountTarget, got {kind}")
-        account_id = operations_of(target.account).account_id
-        if account_id in seen:
-            raise ValidationError(
-                f"targets[{position}]",
-                f"account {account_id!r} appears twice; give one desired set each",
-            )
-        seen.add(account_id)
-    return listed
-
-
-async def sync_many(
-    targets: Mapping[A, SpecsInput] | Iterable[AccountTarget],
-    *,
-    prune: bool = False,
-    dry_run: bool = False,
-    on_outcome: ReportCallback | None = None,
-    on_plan: PlanCallback | None = None,
-    concurrency: int | None = None,
-    keep_results: bool = False,
-    listings: Mapping[str, Sequence[ContactList]] | None = None,
-) -> dict[str, SyncReport]:
-    """Sync many accounts at once, each at its own pace; return the reports by account id.
-
-    Every desired set is read and checked first: a bad one raises ValidationError before
-    anything is sent to any account. After that, an account that fails (e.g. its lists cannot
-    be read, its credentials are refused, or a callback raised for it) gets a report saying
-    so and the others carry on. ``concurrency`` is per account (default: the account's
-    ``max_concurrency``). ``listings`` holds lists already read, by account id: those
-    accounts are not read again.
-    """
-    if concurrency is not None:  # 0 is a mistake, not "the default"
-        check_positive_int("concurrency", concurrency)
-    checked: list[tuple[ListOperations, list[ContactListCreate]]] = []
-    for target in _targets(targets):
-        lists = operations_of(target.account)
-        checked.append((lists, await read_desired(target.desired, f"{lists.account_id}.desired")))
-
-    async def one(lists: ListOperations, specs: list[ContactListCreate]) -> SyncReport:
-        try:
-            return await sync(
-                lists,
-                specs,
-                prune=prune,
-                dry_run=dry_run,
-                concurrency=lists.bulk_concurrency if concurrency is None else concurrency,
-                on_outcome=on_outcome,
-                on_plan=on_plan,
-                keep_results=keep_results,
-                existing=None if listings is None else listings.get(lists.account_id),
-            )
-        except Exception as exc:  # one account failing must not stop the others
-            return SyncReport(account_id=lists.account_id, plan=None, dry_run=dry_run, error=exc)
-
-    loop = asyncio.get_running_loop()
-    tasks = [
-        loop.create_task(one(lists, specs), name=f"kore-sync-many-{lists.account_id}")
-        for lists, specs in checked
-    ]
-    try:
-        reports = await asyncio.gather(*tasks)
-    finally:
-        await cancel_and_wait(tasks)
-    return {report.account_id: report for report in reports}

@@ -10,7 +10,9 @@ exception ends up in every logged traceback and error report.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from collections.abc import Mapping
 
 import aiohttp
 
@@ -22,6 +24,7 @@ from .._exceptions import (
     EventLoopMismatchError,
     ResponseTooLargeError,
 )
+from .network import Network
 from .transport import HttpRequest, RawResponse
 
 # Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
@@ -30,8 +33,8 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _JSON = {"Content-Type": "application/json"}
 
 
-def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
-    """Return ``error`` to chain if nothing in it exposes a request header or ``secret``.
+def _safe_cause(error: BaseException, *secrets: str | None) -> BaseException | None:
+    """Return ``error`` to chain if nothing in it exposes a request header or a secret.
 
     What is chained loses its tracebacks (and those of the errors it chains): error reporters
     record the locals of every frame in them, and aiohttp's frames hold the request's headers.
@@ -42,8 +45,10 @@ def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
         current = pending.pop()
         if any(current is seen for seen in chain):
             continue
-        # request_info (ClientResponseError and kin) holds every header we sent.
-        if hasattr(current, "request_info") or (secret and secret in repr(current.args)):
+        # request_info (ClientResponseError and kin) holds every header we sent; a connector
+        # error's connection key holds the proxy's credentials.
+        shown = repr(current.args) + repr(getattr(current, "_conn_key", None))
+        if hasattr(current, "request_info") or any(s and s in shown for s in secrets):
             return None
         chain.append(current)
         pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
@@ -53,16 +58,14 @@ def _safe_cause(error: BaseException, secret: str) -> BaseException | None:
 
 
 def _connection_failure(
-    error: aiohttp.ClientError, request: HttpRequest
+    error: aiohttp.ClientError, request: HttpRequest, proxy_password: str | None
 ) -> tuple[APIConnectionError, BaseException | None]:
     """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
     method, url = request.method, request.url
-    if isinstance(error, aiohttp.ClientConnectorError):
+    reason = _unsent_reason(error)
+    if reason is not None:
         failure = APIConnectionError(
-            f"{method} {url}: cannot connect ({error.os_error.__class__.__name__})",
-            method=method,
-            url=url,
-            request_sent=False,
+            f"{method} {url}: {reason}", method=method, url=url, request_sent=False
         )
     else:
         failure = APIConnectionError(
@@ -70,7 +73,30 @@ def _connection_failure(
             method=method,
             url=url,
         )
-    return failure, _safe_cause(error, _token(request))
+    return failure, _safe_cause(error, _token(request), proxy_password)
+
+
+def _unsent_reason(error: aiohttp.ClientError) -> str | None:
+    """Say why no request reached Kore, or None when it may have."""
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        problem = _certificate_problem(error.certificate_error)
+        return (
+            f"TLS certificate verification failed ({problem}); trust the server's CA with "
+            "ssl=ssl.create_default_context(cafile=...)"
+        )
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return f"cannot connect to the proxy ({error.os_error.__class__.__name__})"
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        # The proxy refused the tunnel (407, 403, 502...): nothing reached Kore.
+        return f"the proxy refused the connection ({error.status})"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return f"cannot connect ({error.os_error.__class__.__name__})"
+    return None
+
+
+def _certificate_problem(error: BaseException) -> str:
+    """Say what was wrong with the certificate, as OpenSSL put it."""
+    return getattr(error, "verify_message", None) or type(error).__name__
 
 
 def _token(request: HttpRequest) -> str:
@@ -136,12 +162,38 @@ def _scrub(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
     return cancelled
 
 
+def _no_silent_resend(session: aiohttp.ClientSession) -> None:
+    """Switch off aiohttp's own resend of a request on a dropped kept-alive connection."""
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+
+
 class AiohttpTransport:
     """Send single HTTP attempts over one reused ``aiohttp.ClientSession``."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession | None = None, network: Network | None = None
+    ) -> None:
+        """Send over ``session``, or over a session of our own that reaches Kore by ``network``.
+
+        aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops. That
+        second request escapes the account limiter, the attempt count and the lost-answer
+        bookkeeping (a resent DELETE answers 404 for a list it just deleted), so our retry
+        layer must be the only one: it is switched off on a caller's session too (for every
+        request sent through it). There is no public switch for it.
+        """
+        if session is not None:
+            _no_silent_resend(session)
         self._session = session
         self._owns_session = session is None
+        self._network = network or Network()
+        proxy = self._network.proxy
+        self._proxy = None if proxy is None else proxy.url
+        # Sent as a header: aiohttp 3.14.5 deprecates its proxy_auth (and BasicAuth).
+        self._proxy_headers: dict[str, str] | None = None
+        self._proxy_password = None if proxy is None else proxy.password
+        if proxy is not None and proxy.login is not None:
+            self._proxy_headers = {"Proxy-Authorization": _basic(proxy.login, proxy.password)}
         self._closed = False
         # A session belongs to the loop it was made on: the caller's, or ours at first use.
         self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
@@ -166,19 +218,17 @@ class AiohttpTransport:
         if self._session is None:
             # Made lazily so the client can be built outside a running loop.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, ssl=self._network.ssl),
                 # A caller's session keeps its own default User-Agent.
                 headers={"User-Agent": USER_AGENT},
                 # Kore authenticates by header. One session serves every account, so a cookie
                 # one account's answer set would ride along on another account's requests.
                 cookie_jar=aiohttp.DummyCookieJar(),
+                # Proxies come from the Network (which read the environment if asked), and
+                # .netrc is never read: its password would ride along to Kore.
+                trust_env=False,
             )
-            # aiohttp silently resends GET/PUT/DELETE once when a kept-alive connection drops.
-            # That second request escapes the account limiter, the attempt count and the
-            # lost-answer bookkeeping (a resent DELETE answers 404 for a list it just deleted),
-            # so our retry layer must be the only one. There is no public switch for it.
-            if hasattr(self._session, "_retry_connection"):
-                self._session._retry_connection = False
+            _no_silent_resend(self._session)
         return self._session
 
     async def send(self, request: HttpRequest) -> RawResponse:
@@ -203,11 +253,13 @@ class AiohttpTransport:
                 request.url,
                 params=request.params,
                 data=data,
-                headers=request.headers if data is None else {**request.headers, **_JSON},
+                headers=_headers(request, data is not None, self._proxy_headers),
                 timeout=aiohttp.ClientTimeout(
                     total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
                 ),
                 allow_redirects=False,
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
             ) as response:
                 body = await _read_body(response, request)
                 return RawResponse(response.status, response.headers, body)
@@ -227,7 +279,7 @@ class AiohttpTransport:
                 url=request.url,
             )
         except aiohttp.ClientError as exc:
-            failure, cause = _connection_failure(exc, request)
+            failure, cause = _connection_failure(exc, request, self._proxy_password)
         raise failure from cause
 
     async def aclose(self) -> None:
@@ -237,3 +289,20 @@ class AiohttpTransport:
         self._closed = True
         if self._session is not None and self._owns_session:
             await self._session.close()
+
+
+def _basic(login: str, password: str | None) -> str:
+    """Return the ``Proxy-Authorization`` value of Basic credentials (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{login}:{password or ''}".encode()).decode("ascii")
+
+
+def _headers(
+    request: HttpRequest, json_body: bool, proxy_headers: dict[str, str] | None
+) -> Mapping[str, str]:
+    """Return the headers to send: the request's, its JSON content type, and for a plain-http
+    URL the proxy's credentials (aiohttp sends ``proxy_headers`` only on a CONNECT, and a
+    plain-http request goes to the proxy as it is)."""
+    headers = {**request.headers, **_JSON} if json_body else request.headers
+    if proxy_headers is not None and request.url.startswith("http:"):
+        headers = {**headers, **proxy_headers}
+    return headers

@@ -96,7 +96,7 @@ class JwtSigner:
         self._now = now
         self._token: str | None = None
         self._renew_at = 0.0
-        self.signed = 0
+        self.signed: int = 0
         """How many tokens this signer has made (renewals included)."""
 
     def __repr__(self) -> str:
@@ -223,7 +223,7 @@ class ProviderToken:
         self._token: str | None = None
         self._renew_at = float("inf")
         self._pending: asyncio.Future[str] | None = None
-        self.fetched = 0
+        self.fetched: int = 0
 
     def __repr__(self) -> str:
         return f"ProviderToken({getattr(self._provider, '__qualname__', 'provider')})"
@@ -286,3 +286,32 @@ class ProviderToken:
     def invalidate(self, token: str) -> None:
         if token == self._token:
             self._token = None
+
+
+def token_source(
+    client_id: str | None,
+    client_secret: str | None,
+    token: str | None,
+    token_provider: TokenProvider | None,
+    subject: str | None,
+    *,
+    token_timeout: float | None,
+    sleep: Sleep = asyncio_sleep,
+) -> TokenSource:
+    """Return the token source for exactly one of client id + secret, token or provider."""
+    given = [
+        client_secret is not None or client_id is not None,
+        token is not None,
+        token_provider is not None,
+    ]
+    if sum(given) != 1:
+        raise ConfigurationError(
+            "give exactly one of client_id+client_secret, token, or token_provider"
+        )
+    if token is not None:
+        return StaticToken(token)
+    if token_provider is not None:
+        return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
+    if not client_id or not client_secret:
+        raise ConfigurationError("client_id and client_secret must both be given")
+    return JwtSigner(client_id, client_secret, subject=subject)

@@ -28,13 +28,13 @@ import attrs
 from .._clock import Clock, Sleep
 from .._config import AUTH_HEADER, Timeout
 from .._exceptions import APITimeoutError, AuthenticationError, KoreError, RateLimitError
+from .._observe import log as observe
+from .._observe.events import AttemptEvent
+from .._quota.limiter import AccountLimiter
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
-from . import observe
 from .auth import TokenSource
 from .bounds import attempt_timeout, await_token
-from .events import AttemptEvent
-from .limits import AccountLimiter
 from .responses import decode
 from .retry import RetryBudget, RetryEvent, RetryPolicy, is_ambiguous, run_with_retries
 from .transport import HttpRequest, RawResponse, Transport

@@ -40,7 +40,7 @@ from .._exceptions import (
     ResponseTooLargeError,
     RetryBudgetExhaustedError,
 )
-from . import observe
+from .._observe import log as observe
 
 T = TypeVar("T")
 

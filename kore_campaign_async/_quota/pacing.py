@@ -52,8 +52,13 @@ from typing import Final, Literal
 
 import attrs
 
-from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
-from .._exceptions import ConfigurationError
+from .._config import (
+    DEFAULT_RATE_LIMIT_PERIOD,
+    DEFAULT_RATE_LIMIT_REQUESTS,
+    is_positive_finite,
+    is_positive_int,
+    setting,
+)
 
 #: Successes without a 429, in windows of the learned limit, before probing one request higher.
 PROBE_WINDOWS: Final = 2
@@ -73,10 +78,12 @@ CATCH_UP: Final = 0.25
 EPSILON: Final = 1e-9
 
 
-def require_positive_int(name: str, value: object) -> None:
-    """Raise ConfigurationError unless ``value`` is an int >= 1 (a bool is not)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigurationError(f"{name} must be an int >= 1, got {value!r}")
+_POSITIVE_INT: Final = "an int >= 1"
+_POSITIVE: Final = "finite and > 0"
+
+
+def _in_margin(value: object) -> bool:
+    return isinstance(value, (int, float)) and 0 <= value < 1
 
 
 @attrs.frozen
@@ -87,22 +94,23 @@ class RateLimit:
     one 429 pauses the account (default two windows; the error keeps the whole ``retry_after``).
     """
 
-    requests: int = DEFAULT_RATE_LIMIT_REQUESTS
-    per: float = DEFAULT_RATE_LIMIT_PERIOD
+    requests: int = attrs.field(
+        default=DEFAULT_RATE_LIMIT_REQUESTS,
+        validator=setting(_POSITIVE_INT, is_positive_int, owner="RateLimit"),
+    )
+    per: float = attrs.field(
+        default=DEFAULT_RATE_LIMIT_PERIOD,
+        validator=setting(_POSITIVE, is_positive_finite, owner="RateLimit"),
+    )
     """Window length in seconds."""
-    burst: int | None = None
-    max_pause: float | None = None
-
-    def __attrs_post_init__(self) -> None:
-        require_positive_int("RateLimit.requests", self.requests)
-        if not (0 < self.per < math.inf):
-            raise ConfigurationError(f"RateLimit.per must be finite and > 0, got {self.per!r}")
-        if self.burst is not None:
-            require_positive_int("RateLimit.burst", self.burst)
-        if self.max_pause is not None and not (0 < self.max_pause < math.inf):
-            raise ConfigurationError(
-                f"RateLimit.max_pause must be finite and > 0, got {self.max_pause!r}"
-            )
+    burst: int | None = attrs.field(
+        default=None,
+        validator=setting(_POSITIVE_INT, is_positive_int, owner="RateLimit", optional=True),
+    )
+    max_pause: float | None = attrs.field(
+        default=None,
+        validator=setting(_POSITIVE, is_positive_finite, owner="RateLimit", optional=True),
+    )
 
     @property
     def interval(self) -> float:
@@ -114,26 +122,23 @@ class RateLimit:
 class PacingSettings:
     """One account's rate-limit settings: every process sharing the account must agree."""
 
-    requests: int = DEFAULT_RATE_LIMIT_REQUESTS
-    per: float = DEFAULT_RATE_LIMIT_PERIOD
+    requests: int = attrs.field(
+        default=DEFAULT_RATE_LIMIT_REQUESTS, validator=setting(_POSITIVE_INT, is_positive_int)
+    )
+    per: float = attrs.field(
+        default=DEFAULT_RATE_LIMIT_PERIOD, validator=setting(_POSITIVE, is_positive_finite)
+    )
     #: Requests an idle account may start at once (default 1: none beyond the pace).
-    burst: int | None = None
+    burst: int | None = attrs.field(
+        default=None, validator=setting(_POSITIVE_INT, is_positive_int, optional=True)
+    )
     #: Longest pause one 429 imposes, whatever its Retry-After (default: two windows).
-    max_pause: float | None = None
-    margin: float = DEFAULT_MARGIN
+    max_pause: float | None = attrs.field(
+        default=None, validator=setting(_POSITIVE, is_positive_finite, optional=True)
+    )
+    margin: float = attrs.field(default=DEFAULT_MARGIN, validator=setting("in [0, 1)", _in_margin))
     #: Learn from 429s (burst and limit); False: a 429 only pauses the account.
     adaptive: bool = True
-
-    def __attrs_post_init__(self) -> None:
-        require_positive_int("requests", self.requests)
-        if not (0 < self.per < math.inf):
-            raise ConfigurationError(f"per must be finite and > 0, got {self.per!r}")
-        if self.burst is not None:
-            require_positive_int("burst", self.burst)
-        if self.max_pause is not None and not (0 < self.max_pause < math.inf):
-            raise ConfigurationError(f"max_pause must be finite and > 0, got {self.max_pause!r}")
-        if not (0 <= self.margin < 1):
-            raise ConfigurationError(f"margin must be in [0, 1), got {self.margin!r}")
 
     @property
     def start_burst(self) -> int:

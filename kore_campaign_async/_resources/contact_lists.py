@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from .._bulk.create import create_many, create_many_iter
 from .._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
+from .._bulk.specs import ContactListSpecs
 from .._bulk.sync import sync
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import ValidationError
@@ -27,6 +28,7 @@ from .._wire.converter import create_body
 from .._wire.models import (
     ContactList,
     ContactListCreate,
+    ContactListListing,
     ContactListUpdate,
     UpdatedContactList,
     name_key,
@@ -159,8 +161,11 @@ class ContactLists(ContactOperations):
         api_version: ApiVersion | None = None,
         retry: RetryPolicy | None = None,
         timeout: Timeout | float | Literal["default"] | None = "default",
-    ) -> list[ContactList]:
-        """Return every contact list of the account (getAllListDetails; not paginated)."""
+    ) -> ContactListListing:
+        """Return every contact list of the account (getAllListDetails; not paginated).
+
+        A plain ``list`` of the lists it could read; ``.skipped`` counts the records left out.
+        """
         request = ep.list_all(self._version(api_version), self._ref)
         return await self._requester.call(request, decode_lists, retry=retry, timeout=timeout)
 
@@ -274,7 +279,7 @@ class ContactLists(ContactOperations):
 
     async def create_many(
         self,
-        items: Any,
+        items: ContactListSpecs,
         *,
         concurrency: int | None = None,
         if_exists: IfExists = "adopt",
@@ -299,7 +304,7 @@ class ContactLists(ContactOperations):
 
     def create_many_iter(
         self,
-        items: Any,
+        items: ContactListSpecs,
         *,
         concurrency: int | None = None,
         if_exists: IfExists = "adopt",
@@ -324,7 +329,7 @@ class ContactLists(ContactOperations):
 
     async def sync(
         self,
-        desired: Any,
+        desired: ContactListSpecs,
         *,
         prune: bool = False,
         dry_run: bool = False,

@@ -6,9 +6,15 @@ because Kore adds fields over time and decoding must never break on them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+
+if sys.version_info >= (3, 11):
+    from typing import Required
+else:
+    from typing_extensions import Required
 
 import attrs
 
@@ -85,7 +91,8 @@ class ContactList:
     extra: dict[str, Any] = attrs.field(factory=dict)
     """Fields Kore sent that this version of the SDK does not know and, in a listing, fields it
     could not read (that attribute then keeps its default): the raw value under its wire name."""
-    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+    meta: ResponseMeta = attrs.field(factory=ResponseMeta, eq=False, repr=False)
+    """How the result was obtained: attempts, status, API version, adoption."""
 
     @property
     def in_use(self) -> bool:
@@ -121,7 +128,7 @@ class ContactListListing(list[ContactList]):
 
     skipped: int
     """Items left out because they had no usable id or name."""
-    meta: ResponseMeta | None
+    meta: ResponseMeta
     """How the listing was obtained (also on each list)."""
 
     def __init__(
@@ -133,7 +140,7 @@ class ContactListListing(list[ContactList]):
     ) -> None:
         super().__init__(lists)
         self.skipped = skipped
-        self.meta = meta
+        self.meta = ResponseMeta() if meta is None else meta
 
     def __repr__(self) -> str:
         return f"ContactListListing({list.__repr__(self)}, skipped={self.skipped})"
@@ -155,7 +162,8 @@ class UpdatedContactList:
     updated_by: str | None = None
     scope: Any = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+    meta: ResponseMeta = attrs.field(factory=ResponseMeta, eq=False, repr=False)
+    """How the result was obtained: attempts, status, API version, adoption."""
 
 
 @attrs.frozen(kw_only=True)
@@ -188,7 +196,8 @@ class ContactPage:
     total_pages: int | None = None
     total_results: int | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+    meta: ResponseMeta = attrs.field(factory=ResponseMeta, eq=False, repr=False)
+    """How the result was obtained: attempts, status, API version, adoption."""
 
 
 @attrs.frozen(kw_only=True)
@@ -198,7 +207,20 @@ class AddContactsResult:
     list_name: str
     submitted: int
     message: str = ""
-    meta: ResponseMeta | None = attrs.field(default=None, eq=False, repr=False)
+    meta: ResponseMeta = attrs.field(factory=ResponseMeta, eq=False, repr=False)
+    """How the result was obtained: attempts, status, API version, adoption."""
+
+
+class ContactListSpec(TypedDict, total=False):
+    """A list to create or keep, as a plain mapping: what ``create_many`` and ``sync`` take
+    besides :class:`ContactListCreate` (a key mypy does not know is a typo)."""
+
+    name: Required[str]
+    description: str | None
+    allow_duplicates: bool | None
+    allowDuplicates: bool | None
+    """Kore's own spelling, for specs read from Kore's JSON."""
+    source: str
 
 
 _CREATE_KEYS = frozenset({"name", "description", "allow_duplicates", "allowDuplicates", "source"})

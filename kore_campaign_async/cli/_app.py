@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TextIO, cast
 
 from rich.console import Console
 
-from .._exceptions import ConfigurationError, KoreError, ValidationError
+from kore_campaign_async import ConfigurationError, KoreError, ValidationError
+
 from . import _exit
 from ._commands import COMMANDS, open_account, open_client
-from ._config import OPTIONS, check_redis_url, resolve_settings
+from ._config import OPTIONS, resolve_settings
 from ._exit import UsageError
 from ._input import InputFileError
 from ._logging import sdk_logging
@@ -28,9 +30,35 @@ PROBLEMS_SHOWN: Final = 50
 _PIPE_WIDTH: Final = 200
 
 
+class TrimmedLines(io.TextIOBase):
+    """A pipe or file: rich pads every table row to the table's width; cut those spaces."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._line = ""  # the last line's start, until its end is written
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # io.TextIOBase declares it read-only
+        return self._stream.encoding
+
+    def write(self, text: str) -> int:
+        *lines, self._line = (self._line + text).split("\n")
+        self._stream.writelines(line.rstrip(" ") + "\n" for line in lines)
+        return len(text)
+
+    def flush(self) -> None:
+        # A line without its end yet (a prompt) goes out as it is.
+        self._stream.write(self._line)
+        self._line = ""
+        self._stream.flush()
+
+
 def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else _PIPE_WIDTH)
+    if stream.isatty():
+        return Console(stderr=stderr)
+    # A text stream in all but name: typing's IO[str] is a nominal class, not a protocol.
+    return Console(file=cast("TextIO", TrimmedLines(stream)), width=_PIPE_WIDTH)
 
 
 def ask(question: str) -> bool:
@@ -47,8 +75,7 @@ async def _dispatch(
     if args.command == "demo":
         # Imported here: the demo brings the fake server (aiohttp.web), which every other
         # command would otherwise load at start for nothing.
-        from ._demo import cmd_demo
-        from ._demo_processes import cmd_demo_processes
+        from ._demo_cmd import cmd_demo
 
         given = [
             option.flag
@@ -60,13 +87,11 @@ async def _dispatch(
                 f"demo runs against its own embedded fake server; {', '.join(given)} would be "
                 "ignored: leave them out"
             )
-        if args.processes is not None:
-            redis_url = getattr(args, "redis_url", None) or env.get("KORE_REDIS_URL") or None
-            if redis_url is not None:
-                check_redis_url(redis_url)
-            lists = 60 if args.lists is None else args.lists
-            return await cmd_demo_processes(args.processes, lists, args.window, redis_url, out)
-        return await cmd_demo(args, out, err)
+        return await cmd_demo(args, env, out, err)
+    if args.command == "fake-server":
+        from ._fake_server import cmd_fake_server  # the fake server loads aiohttp.web
+
+        return await cmd_fake_server(args.port, args.server_limit, args.window, out)
     settings = resolve_settings(vars(args), env)
     if args.command == "sync":
         return await cmd_sync(args, settings, out, err, ask)

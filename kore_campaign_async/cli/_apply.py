@@ -10,16 +10,22 @@ from typing import TYPE_CHECKING, Final
 import attrs
 from rich.console import Console
 
-from .._bulk.outcomes import Outcome, SyncReport
-from .._client import Account, CampaignClient
-from .._wire.models import ContactList, ContactListCreate
+from kore_campaign_async import (
+    Account,
+    CampaignClient,
+    ContactList,
+    ContactListCreate,
+    Outcome,
+    SyncReport,
+)
+
 from . import _exit
 from ._output import plan_lines, plural, problem_lines, summary_table
 from ._progress import make_progress
 from ._report import ReportWriter
 
 if TYPE_CHECKING:
-    from .._bulk.plan import SyncPlan
+    from kore_campaign_async import SyncPlan
 
 #: Seconds a listing stays good for applying after a person was asked to confirm the plan.
 RELIST_AFTER: Final = 30.0
@@ -198,7 +204,7 @@ async def run_sync(
     if job.dry_run:
         if report is not None:
             report.write_reports(plans.values())
-        out.print(f"Dry run: {writes} writes planned, none sent.", highlight=False)
+        out.print(f"Dry run: {plural(writes, 'write')} planned, none sent.", highlight=False)
         return SyncResult(plans, _exit.OK, 0)
     deletions = _deletions(plans)
     asked = bool(deletions) and not job.yes

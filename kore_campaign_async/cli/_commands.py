@@ -12,12 +12,17 @@ import attrs
 from rich.console import Console
 from rich.table import Table
 
-from .._client import Account, CampaignClient
-from .._exceptions import ConfigurationError
-from .._quota.pacing import RateLimit
-from .._quota.redis_store import RedisLimitStore
-from .._quota.store import LimitStore
-from .._wire.models import ContactListUpdate, UpdatedContactList
+from kore_campaign_async import (
+    Account,
+    CampaignClient,
+    ConfigurationError,
+    ContactListUpdate,
+    LimitStore,
+    RateLimit,
+    RedisLimitStore,
+    UpdatedContactList,
+)
+
 from . import _exit
 from ._apply import Confirm
 from ._config import Settings

@@ -6,21 +6,28 @@ by ``--help``; errors about them name the flag and the environment variable only
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import attrs
 
-from .._config import (
-    API_VERSIONS,
-    DEFAULT_API_VERSION,
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_RATE_LIMIT_PERIOD,
-    DEFAULT_RATE_LIMIT_REQUESTS,
-    ApiVersion,
-)
+from kore_campaign_async import ApiVersion, CampaignClient, RateLimit
+
 from ._exit import UsageError
+
+# The CLI's defaults are the client's own: read from its signature, never restated.
+_CLIENT_DEFAULTS: Final = {
+    name: parameter.default
+    for name, parameter in inspect.signature(CampaignClient).parameters.items()
+}
+API_VERSIONS: Final[tuple[ApiVersion, ...]] = get_args(ApiVersion)
+DEFAULT_API_VERSION: Final[ApiVersion] = _CLIENT_DEFAULTS["api_version"]
+DEFAULT_MAX_CONCURRENCY: Final[int] = _CLIENT_DEFAULTS["max_concurrency"]
+_DEFAULT_RATE_LIMIT: Final[RateLimit] = _CLIENT_DEFAULTS["rate_limit"]
+DEFAULT_RATE_LIMIT_REQUESTS: Final = _DEFAULT_RATE_LIMIT.requests
+DEFAULT_RATE_LIMIT_PERIOD: Final = _DEFAULT_RATE_LIMIT.per
 
 DEFAULT_HOST: Final = "https://platform.kore.ai"
 

@@ -15,9 +15,9 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from .._exceptions import ValidationError
-from .._wire.models import ContactListCreate
-from .._wire.validation import check_description, check_id, check_name
+from kore_campaign_async import ContactListCreate, ValidationError
+from kore_campaign_async._wire.validation import check_id
+
 from ._config import names_of
 
 InputFormat = Literal["csv", "jsonl"]
@@ -132,38 +132,36 @@ class _Parser:
         ids: dict[str, str | None] = {}
         for column, dest in _ID_FIELDS:
             ids[column] = self._identifier(line, column, dest, fields.get(column))
-        name = self._check(line, "name", fields.get("name"), check_name)
+        name = fields.get("name")
+        if name is None:
+            self.problem(line, "name", "is required")
         # Absent, null or an empty CSV cell: "do not care", the list keeps its description.
         description = fields.get("description")
         if description == "" and self.csv:
             description = None
-        if description is not None:
-            description = self._check(line, "description", description, check_description)
-        allow_duplicates = None
+        allow_duplicates, bad_flag = None, None
         try:
             allow_duplicates = parse_bool(fields.get("allow_duplicates"))
         except ValueError as exc:
-            self.problem(line, "allow_duplicates", str(exc))
-        if len(self.problems) > before:
+            bad_flag = str(exc)
+        spec = None
+        if name is not None:
+            # The SDK's own checks, with its limits and messages (the first bad field).
+            try:
+                spec = ContactListCreate(
+                    name=name, description=description, allow_duplicates=allow_duplicates
+                )
+            except ValidationError as exc:
+                self.problem(line, exc.field, exc.message)
+        if bad_flag is not None:
+            self.problem(line, "allow_duplicates", bad_flag)
+        if len(self.problems) > before or spec is None:
             return
         iid = str(ids["iid"])
         # A stream id equal to the iid is the default spelled out: the same app.
         stream_id = None if ids["stream_id"] == iid else ids["stream_id"]
         account = AccountKey(str(ids["account"]), iid, stream_id)
-        spec = ContactListCreate(
-            name=name, description=description, allow_duplicates=allow_duplicates
-        )
         self.rows.append(InputRow(line, account, spec))
-
-    def _check(self, line: int, field: str, value: Any, check: Any) -> Any:
-        if value is None:
-            self.problem(line, field, "is required")
-            return None
-        try:
-            return check(value, field)
-        except ValidationError as exc:
-            self.problem(line, field, exc.message)
-            return None
 
     def _identifier(self, line: int, column: str, dest: str, value: Any) -> str | None:
         if isinstance(value, str):

@@ -11,10 +11,10 @@ import attrs
 from rich import box
 from rich.table import Table
 
-from .._wire.models import Contact, ContactList
+from kore_campaign_async import Contact, ContactList
 
 if TYPE_CHECKING:
-    from .._bulk.outcomes import Outcome, SyncReport
+    from kore_campaign_async import Outcome, SyncReport
 
 LIST_COLUMNS: Final = ("id", "name", "status", "source", "duplicates", "in use", "records")
 CONTACT_COLUMNS: Final = ("id", "phone number", "first name", "last name", "created")
@@ -186,8 +186,17 @@ def contacts_table(contacts: Iterable[Contact]) -> Table:
     return table(CONTACT_COLUMNS, (contact_row(contact) for contact in contacts))
 
 
+#: Widest value column of one list's details: a long mapping folds instead of widening the table.
+DETAIL_VALUE_WIDTH: Final = 80
+
+
 def detail_table(obj: Any, *, unchanged: Iterable[str] = ()) -> Table:
-    return table(("field", "value"), detail_rows(obj, unchanged=unchanged))
+    result = _table()
+    result.add_column("field")
+    result.add_column("value", max_width=DETAIL_VALUE_WIDTH, overflow="fold")
+    for row in detail_rows(obj, unchanged=unchanged):
+        result.add_row(*row)
+    return result
 
 
 def summary_table(reports: Iterable[SyncReport], title: str = "Summary") -> Table:

@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from .._bulk.outcomes import Outcome
+    from kore_campaign_async import Outcome
 
 #: Outcome statuses that finish a write.
 WRITE_STATUSES: Final = frozenset({"created", "adopted", "updated", "deleted", "failed"})

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._bulk.outcomes import Outcome, SyncReport
+    from kore_campaign_async import Outcome, SyncReport
 
 
 def outcome_record(outcome: Outcome) -> dict[str, Any]:

@@ -7,8 +7,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from .._exceptions import ClientClosedError
-from .._http.transport import HttpRequest, RawResponse
+from kore_campaign_async import ClientClosedError, HttpRequest, RawResponse
 
 Handler = Callable[[HttpRequest], RawResponse | Awaitable[RawResponse]]
 

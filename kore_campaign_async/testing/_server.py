@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import copy
 import socket
+import ssl
 import struct
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -38,7 +39,9 @@ _LINGER_RESET: Final = struct.pack("ii", 1, 0)
 
 
 class FakeKoreServer:
-    """A Kore Campaign Management contact-list API on ``http://127.0.0.1:<ephemeral port>``.
+    """A Kore Campaign Management contact-list API on ``http://127.0.0.1:<port>``.
+
+    ``ssl_context`` (a server-side ``ssl.SSLContext``) makes it ``https://``.
 
     Lists are kept per account (the ``accountId`` header). Use ``async with server:`` or
     ``start()``/``stop()``; scripts of failures go in :attr:`faults`.
@@ -55,17 +58,25 @@ class FakeKoreServer:
         seed: int = 0,
         require_jti: bool = False,
         host: str = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
+        port: int = 0,
     ) -> None:
         known = (
             dict(apps) if apps is not None else {self.DEFAULT_CLIENT_ID: self.DEFAULT_CLIENT_SECRET}
         )
         if not known:
             raise ValueError("apps must name at least one client id")
+        if type(port) is not int or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
         #: Client id -> client secret of every app whose tokens are accepted.
         self.apps: Mapping[str, str] = MappingProxyType(known)
         self.host = host
+        #: Serve HTTPS with this server-side context (e.g. trustme's); None: plain HTTP.
+        self.ssl_context = ssl_context
+        #: The port to listen on; 0 (the default) picks a free one (see :attr:`url`).
+        self.port = port
         #: The failure script; see :class:`Fault`.
-        self.faults = FaultPlan(seed)
+        self.faults: FaultPlan = FaultPlan(seed)
         self._seed = seed
         self._clock = clock
         self._verifier = TokenVerifier(known, require_jti=require_jti)
@@ -108,7 +119,7 @@ class FakeKoreServer:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Bind an ephemeral port and start answering."""
+        """Bind ``port`` (0: a free one) and start answering."""
         if self._runner is not None:
             raise RuntimeError("the fake server is already running")
         self._stopping = asyncio.Event()
@@ -117,14 +128,15 @@ class FakeKoreServer:
         )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, 0)
+            site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
             await site.start()
         except BaseException:
             await runner.cleanup()
             raise
         port = runner.addresses[0][1]
         self._runner = runner
-        self._url = f"http://{self.host}:{port}"
+        scheme = "http" if self.ssl_context is None else "https"
+        self._url = f"{scheme}://{self.host}:{port}"
 
     async def stop(self) -> None:
         """Stop listening and close every connection; requests being delayed are dropped."""

@@ -16,9 +16,8 @@ from kore_campaign_async.cli._apply import RELIST_AFTER, SyncJob, run_sync
 from kore_campaign_async.cli._output import summary_row
 from kore_campaign_async.cli._report import ReportWriter
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import MakeClient
-
-from .conftest import ACCOUNT, IID
+from tests.helpers.cli import ACCOUNT, IID
+from tests.helpers.clients import MakeClient
 
 
 @pytest.fixture

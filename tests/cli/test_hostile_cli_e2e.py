@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from kore_campaign_async.testing import FakeKoreServer, Fault
-
-from .conftest import Cli
+from tests.helpers.cli import Cli
 
 
 async def test_an_echoed_token_is_redacted_from_the_cli_output(

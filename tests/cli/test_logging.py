@@ -11,8 +11,7 @@ from rich.console import Console
 from kore_campaign_async import JwtSigner
 from kore_campaign_async.cli._logging import LOGGER, level_for, sdk_logging
 from kore_campaign_async.testing import FakeKoreServer
-
-from .conftest import Cli
+from tests.helpers.cli import Cli
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,7 @@ import json
 
 from redis.asyncio import Redis
 
-from tests.cli.conftest import ACCOUNT, Cli
-from tests.redis_server import redis_server, redis_url
-
-__all__ = ["redis_server", "redis_url"]
+from tests.helpers.cli import ACCOUNT, Cli
 
 
 async def test_commands_pace_the_account_through_redis(cli: Cli, redis_url: str) -> None:

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer, Fault
-
-from .conftest import ACCOUNT, IID, Cli, Run, finish, start_cli
+from tests.helpers.cli import ACCOUNT, IID, Cli, Run, finish, start_cli
 
 OTHER = "acct-other"
 WRITES = ("create", "update", "delete")

@@ -7,7 +7,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-from tests.e2e.conftest import Connect
+from tests.helpers.e2e import Connect
 
 IID = "st-adopt"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ import kore_campaign_async as kca
 from kore_campaign_async._bulk.outcomes import Outcome
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-from tests.conftest import MakeClient
-from tests.e2e.conftest import PATIENT_RETRY, Connect
+from tests.helpers.clients import MakeClient
+from tests.helpers.e2e import PATIENT_RETRY, Connect
 
 IID = "st-bulk"
 WRITES = ("create", "update", "delete")
@@ -137,7 +138,7 @@ async def test_sync_dry_run_prune_safety_and_second_run(
     server.seed_list(account_id, IID, "Stale")
     server.seed_list(account_id, IID, "Uploaded", source="localDrive", status="Validated")
     server.seed_list(account_id, IID, "Busy", campaign_in_use=[{"id": "c-1", "name": "July"}])
-    desired = [
+    desired: list[kca.ContactListSpec] = [
         {"name": "keep", "description": "new words", "allow_duplicates": False},
         {"name": "Fresh one", "description": "f"},
         {"name": "Fresh two", "allow_duplicates": True},
@@ -186,7 +187,9 @@ async def test_sync_dry_run_prune_safety_and_second_run(
 
 async def test_a_stopped_sync_runs_again_without_duplicates(connect: Connect) -> None:
     account_id = "acc-stop"
-    desired = [{"name": f"list-{i:03d}", "description": "d"} for i in range(150)]
+    desired: list[kca.ContactListSpec] = [
+        {"name": f"list-{i:03d}", "description": "d"} for i in range(150)
+    ]
     async with FakeKoreServer() as server, connect(server, max_concurrency=8) as client:
         # Slow creates, so the job is surely mid-flight when it is stopped.
         server.faults.add(Fault("delay", operation="create", delay=0.01, times=None))
@@ -249,7 +252,7 @@ async def test_sync_many_isolates_an_account_that_cannot_be_read(
     async with connect(server) as client:
         good = client.account("acc-good", iid=IID)
         bad = client.account("acc-bad", iid=IID)
-        desired = [{"name": f"n{i}"} for i in range(20)]
+        desired: list[kca.ContactListSpec] = [{"name": f"n{i}"} for i in range(20)]
         reports = await client.sync_many({good: desired, bad: desired}, prune=True)
     assert reports["acc-good"].counts == {"created": 20}
     failed = reports["acc-bad"]
@@ -329,7 +332,7 @@ async def test_concurrent_pruning_syncs_take_turns_through_the_accounts_lease(
     async with FakeKoreServer() as server, connect(server) as client:
         server.seed_list("acc-1", IID, "Stale")
         lists = client.account("acc-1", iid=IID).contact_lists
-        desired = [{"name": "Keep"}, {"name": "New"}]
+        desired: list[kca.ContactListSpec] = [{"name": "Keep"}, {"name": "New"}]
         first, second = await asyncio.gather(
             lists.sync(desired, prune=True), lists.sync(desired, prune=True)
         )
@@ -351,7 +354,7 @@ async def test_create_many_iter_streams_every_outcome_through_the_client(
     server: FakeKoreServer, client: kca.CampaignClient
 ) -> None:
     lists = client.account("acc-1", iid=IID).contact_lists
-    items = ({"name": f"l{i}"} for i in range(30))
+    items: Iterable[kca.ContactListSpec] = ({"name": f"l{i}"} for i in range(30))
     async with contextlib.aclosing(lists.create_many_iter(items, concurrency=5)) as outcomes:
         seen = [outcome async for outcome in outcomes]
     assert sorted(o.index for o in seen) == list(range(30))

@@ -8,7 +8,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 VERSIONS = pytest.mark.parametrize("version", ["v1", "v2"])
 

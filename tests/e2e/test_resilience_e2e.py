@@ -17,7 +17,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 Op = Callable[[kca.ContactLists, str], Awaitable[Any]]
 

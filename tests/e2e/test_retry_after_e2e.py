@@ -11,7 +11,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault
-from tests.conftest import FAST_RETRY, MakeClient, RecordingSleep
+from tests.helpers.clients import FAST_RETRY, MakeClient, RecordingSleep
 
 # No deadline, so only max_retry_after bounds a server-directed wait: 60 s, below the 120 s
 # that one 429 may pause an account at most (two default windows), whatever its Retry-After.

@@ -19,7 +19,7 @@ from kore_campaign_async._http.aiohttp_transport import AiohttpTransport, _descr
 from kore_campaign_async._http.auth import JwtSigner
 from kore_campaign_async._http.transport import HttpRequest
 from kore_campaign_async.testing import FakeKoreServer, Fault, MockTransport, json_response
-from tests.conftest import MakeClient
+from tests.helpers.clients import MakeClient
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.secret-payload-never-logged.c2lnbmF0dXJl"
 _SCALARS = (int, float, bool, bytes, type(None))

@@ -17,9 +17,6 @@ from redis.asyncio import Redis
 
 from examples import arq_worker
 from kore_campaign_async.testing import FakeKoreServer
-from tests.redis_server import redis_server, redis_url
-
-__all__ = ["redis_server", "redis_url"]
 
 
 # arq 0.28's Worker.close() calls redis-py's deprecated close(): theirs to fix, not ours.

@@ -27,7 +27,7 @@ import pytest
 from benchmarks._server import ServerProcess
 from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import ServerRateLimit
-from tests.redis_server import RedisServer
+from kore_campaign_async.testing._redis import RedisServer
 
 PROCESSES: Final = 4
 ITEMS: Final = 20

@@ -11,7 +11,7 @@ IID = "st-lease"
 
 
 async def test_two_clients_sharing_redis_take_turns_to_prune(redis_url: str) -> None:
-    desired = [{"name": "Keep"}, {"name": "New"}]
+    desired: list[kca.ContactListSpec] = [{"name": "Keep"}, {"name": "New"}]
     async with FakeKoreServer() as server:
         server.seed_list("acc-1", IID, "Stale")
         # Two clients, two stores: they share nothing but Redis, as two processes would.

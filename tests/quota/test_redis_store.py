@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from kore_campaign_async import ConfigurationError, RateLimitError
-from kore_campaign_async._http.limits import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import PacingSettings, RateLimit
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey
-from tests.redis_server import RedisServer
+from kore_campaign_async.testing._redis import RedisServer
 
 KEY = AccountKey("https://kore.example/api", "acct-1")
 SETTINGS = PacingSettings(requests=60, per=60.0)

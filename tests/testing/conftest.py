@@ -8,9 +8,8 @@ import aiohttp
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer
-
-from ._clock import FakeClock
-from ._helpers import Kore
+from tests.helpers.clock import FakeClock
+from tests.helpers.fake_server import Kore
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import aiohttp
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer
-
-from ._helpers import ACCOUNT, IID, V2, Kore, make_token
+from tests.helpers.fake_server import ACCOUNT, IID, V2, Kore, make_token
 
 CREDENTIALS = {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]}
 BAD_TOKEN = {"errors": [{"msg": "Invalid JWT token", "code": 4002}]}

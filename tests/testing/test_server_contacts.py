@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer
-
-from ._helpers import ACCOUNT, ADD_CONTACTS, IID, Kore
+from tests.helpers.fake_server import ACCOUNT, ADD_CONTACTS, IID, Kore
 
 BOTH = pytest.mark.parametrize("version", ["v1", "v2"])
 

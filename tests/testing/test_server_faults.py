@@ -11,8 +11,7 @@ import aiohttp
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer, Fault
-
-from ._helpers import ACCOUNT, Kore, settle
+from tests.helpers.fake_server import ACCOUNT, Kore, settle
 
 
 @pytest.fixture(autouse=True)

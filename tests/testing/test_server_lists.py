@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from kore_campaign_async.testing import FakeKoreServer
-
-from ._helpers import ACCOUNT, IID, Kore
+from tests.helpers.fake_server import ACCOUNT, IID, Kore
 
 V1_ONLY = {"orgId", "lname", "iId", "accountId"}
 ID_PATTERN = re.compile(r"^cl-[0-9a-f]{7}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -9,9 +9,8 @@ import pytest
 
 from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
-
-from ._clock import FakeClock
-from ._helpers import Kore
+from tests.helpers.clock import FakeClock
+from tests.helpers.fake_server import Kore
 
 LIMITED = {"errors": [{"msg": RATE_LIMIT_MESSAGE, "code": 429}]}
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kore_campaign_async.testing._store import ContactListStore, NameTakenError, iso_timestamp
-
-from ._clock import FakeClock
+from tests.helpers.clock import FakeClock
 
 FIELDS = {"name": "Renewals", "description": "", "source": "passiveApi", "allowDuplicates": False}
 

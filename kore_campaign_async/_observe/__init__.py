@@ -1,0 +1,1 @@
+"""What the SDK tells an operator: logs, OpenTelemetry, and the caller's hooks."""

@@ -1,0 +1,382 @@
+"""Pace one account: a FIFO concurrency slot first, then a rate permit from the limit store."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, Final
+
+from .._clock import Clock, Expired, Sleep, within
+from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS, require_positive_int
+from .._exceptions import ConfigurationError, RateLimitError
+from .._observe import log as observe
+from .fifo import FifoSemaphore
+from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
+from .pauses import Bounds, not_sent, outlasts, refuse_long_pause
+from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
+
+# A 429 without Retry-After on an account with no configured rate limit: pause this long,
+# and one answer never pauses such an account longer than two default windows.
+_FALLBACK_PAUSE: Final = DEFAULT_RATE_LIMIT_PERIOD / DEFAULT_RATE_LIMIT_REQUESTS
+_FALLBACK_PAUSE_CAP: Final = 2 * DEFAULT_RATE_LIMIT_PERIOD
+# Permits remembered until their request's outcome is reported (older ones are dropped).
+_REMEMBERED_PERMITS: Final = 1024
+
+logger = logging.getLogger("kore_campaign_async.quota")
+
+
+class AccountLimiter:
+    """Concurrency and rate limits for one account (keep backoff sleeps outside ``slot()``).
+
+    ``async with limiter.slot() as sent_at:`` waits, in FIFO order, for a concurrency slot,
+    then for a rate permit, and yields the permit's time. The permits, the pause after a 429
+    and what the pacing learned live in a :class:`LimitStore` (by default one of this process;
+    a ``RedisLimitStore`` shares them with every process on the account), which applies the
+    rules of ``_quota.pacing``: GCRA pacing at ``1 / (1 + safety_margin)`` of the limit after
+    a burst of ``RateLimit.burst``, a pause after each 429 (at most ``RateLimit.max_pause``)
+    for every task and process of the account, and, when ``adaptive``, a limit learned from
+    what the server admitted before its 429s. Concurrency slots stay here, per process (see
+    ``_quota.store`` for why). Report every outcome: ``on_success(sent_at=)`` and
+    ``on_rate_limited(retry_after, sent_at=)`` with the time ``slot()`` yielded.
+
+    A pause is never waited out silently past what the caller accepts: ``slot(max_pause=,
+    deadline_at=)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
+    ``request_sent`` False) instead of waiting for a pause that lasts longer than
+    ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 (of any
+    process sharing the store) pauses the account while it already waits (queued for a slot,
+    for a permit, or sleeping). Client-side pacing is queueing, not a server-directed delay:
+    these bounds do not apply to it; ``slot(max_wait=)`` bounds the whole wait for the turn
+    (``RetryPolicy.max_queue_wait``) and raises the same way, with an estimate of when a turn
+    would come.
+    """
+
+    def __init__(
+        self,
+        rate_limit: RateLimit | None,
+        max_concurrency: int,
+        *,
+        clock: Clock,
+        sleep: Sleep,
+        adaptive: bool = True,
+        safety_margin: float = DEFAULT_MARGIN,
+        store: LimitStore | None = None,
+        key: AccountKey | None = None,
+    ) -> None:
+        require_positive_int("AccountLimiter.max_concurrency", max_concurrency)
+        if not (0 <= safety_margin < 1):
+            raise ConfigurationError(
+                f"AccountLimiter.safety_margin must be in [0, 1), got {safety_margin!r}"
+            )
+        self._rate = rate_limit
+        self._max_concurrency = max_concurrency
+        self._clock = clock
+        self._sleep = sleep
+        self._settings = (
+            None
+            if rate_limit is None
+            else PacingSettings(
+                rate_limit.requests,
+                rate_limit.per,
+                burst=rate_limit.burst,
+                max_pause=rate_limit.max_pause,
+                margin=safety_margin,
+                adaptive=adaptive,
+            )
+        )
+        self._store: LimitStore = store if store is not None else LocalLimitStore(clock=clock)
+        self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
+        self._unwatch = _watch_weakly(self)
+        self._bound = False
+        # The store's permit behind each yielded time, until its outcome is reported.
+        self._permits: dict[float, Permit] = {}
+        self._reports: set[asyncio.Task[object]] = set()
+        # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
+        self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
+        # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
+        self._permit_turn: FifoSemaphore[Bounds] = FifoSemaphore(1)
+        self._permit_waiting = 0
+        # The permit turn's holder while it sleeps: its alarm, and the pause it accepts.
+        self._napping: tuple[asyncio.Future[bool], Bounds] | None = None
+        self._running = 0
+        # This process's view of the account's pause (the store's is the truth).
+        self._paused_until = -math.inf
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The configured rate limit; None means concurrency only."""
+        return self._rate
+
+    @property
+    def max_concurrency(self) -> int:
+        """Most requests of this account in flight at once."""
+        return self._max_concurrency
+
+    @property
+    def in_flight(self) -> int:
+        """Requests holding a slot and a permit, i.e. inside ``slot()``."""
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        """Tasks waiting for a slot or for a permit."""
+        return self._slots.waiting + self._permit_waiting
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight or waiting, no pause running, no outcome on its way to the store."""
+        return not (self._running or self.waiting or self._reports) and self.paused_until is None
+
+    @property
+    def effective_limit(self) -> int | None:
+        """Requests per window the pacing allows now (learned from 429s); None without a rate.
+
+        Read from an in-process store; a shared store is not asked (the configured limit).
+        """
+        if self._rate is None:
+            return None
+        state = self._store.state(self._key) if isinstance(self._store, LocalLimitStore) else None
+        return self._rate.requests if state is None else math.floor(state.limit)
+
+    @property
+    def paused_until(self) -> float | None:
+        """The clock time a 429 paused the account until, while that is in the future."""
+        return self._paused_until if self._paused_until > self._clock() else None
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self,
+        *,
+        max_pause: float = math.inf,
+        deadline_at: float = math.inf,
+        max_wait: float | None = None,
+    ) -> AsyncIterator[float]:
+        """Hold a concurrency slot and a rate permit; yield the clock time the permit began.
+
+        Raise :class:`RateLimitError` (``request_sent`` False) rather than wait for an account
+        pause (after a 429) longer than ``max_pause`` seconds or ending after ``deadline_at``
+        (clock time), or longer than ``max_wait`` seconds in all for the turn.
+        """
+        if max_wait is not None:
+            # The same turn, entered in a task that within() cancels after max_wait.
+            turn = self.slot(max_pause=max_pause, deadline_at=deadline_at)
+            entering = asyncio.ensure_future(turn.__aenter__())
+            try:
+                sent_at = await within(max_wait, self._sleep, entering)
+            except Expired:
+                raise self._no_turn(max_wait) from None
+            except BaseException:
+                if entering.done() and not entering.cancelled() and entering.exception() is None:
+                    await turn.__aexit__(None, None, None)  # won as we were cancelled: pass on
+                raise
+            try:
+                yield sent_at
+            finally:
+                await turn.__aexit__(None, None, None)
+            return
+        # In FIFO order, a slot, then a permit. Without a rate the permit is the end of any
+        # pause: with no pause and nobody waiting for a permit ahead, nothing to wait for.
+        bounds = (max_pause, deadline_at)
+        now = self._clock()
+        if self._paused_until - now > EPSILON:
+            refuse_long_pause(self._paused_until, now, bounds)
+        while not await self._slots.acquire(bounds):
+            refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
+        now = self._clock()
+        free = self._settings is None and not self._permit_waiting
+        if not (free and self._paused_until - now <= EPSILON):
+            try:
+                now = await self._wait_for_permit(bounds)
+            except BaseException:
+                self._slots.release()
+                raise
+        self._running += 1
+        try:
+            yield now
+        finally:
+            self._running -= 1
+            self._slots.release()
+
+    def on_rate_limited(self, retry_after: float | None, *, sent_at: float | None = None) -> None:
+        """Pause the whole account after a 429 (every process sharing the store, too).
+
+        ``sent_at`` (the time ``slot()`` yielded) tells the store whether the 429 is for a
+        request sent before its last lesson (which only extends the pause) or a new one.
+        """
+        if self._settings is None:
+            said = retry_after
+            if retry_after is None or not (0 <= retry_after < math.inf):
+                retry_after = _FALLBACK_PAUSE
+            pause = min(retry_after, _FALLBACK_PAUSE_CAP)
+            self._heard_pause(pause)
+            observe.account_paused(self._key.account_id, pause, said)
+            return
+        permit = self._permit_for(sent_at)
+        if isinstance(self._store, LocalLimitStore):
+            before = self.effective_limit
+            pause = self._store.apply(self._key, self._settings, "429", permit, retry_after).wait
+            observe.account_paused(self._key.account_id, pause, retry_after)
+            self._learned(before)
+            return
+        if retry_after is not None and 0 <= retry_after < math.inf:
+            self._heard_pause(min(retry_after, self._settings.pause_cap))  # before the round trip
+        shared = self._store.rate_limited(self._key, self._settings, retry_after, permit)
+        self._report(self._paused(shared, retry_after))
+
+    def on_success(self, *, sent_at: float | None = None) -> None:
+        """Count a success (the pacing probes back towards the configured limit)."""
+        if self._settings is None:
+            return
+        permit = self._permit_for(sent_at)
+        if isinstance(self._store, LocalLimitStore):
+            before = self.effective_limit
+            self._store.apply(self._key, self._settings, "ok", permit)
+            self._learned(before)
+        else:
+            self._report(self._store.succeeded(self._key, self._settings, permit))
+
+    def lease(
+        self, name: str, ttl: float = LEASE_TTL
+    ) -> contextlib.AbstractAsyncContextManager[Lease]:
+        """Hold the account's lease ``name`` in the store: one holder across its processes."""
+        return self._store.lease(self._key, name, ttl)
+
+    async def aclose(self) -> None:
+        """Wait for outcomes still on their way to the store; stop hearing its pauses."""
+        if self._reports:
+            await asyncio.gather(*self._reports, return_exceptions=True)
+        self._unwatch()
+
+    def _learned(self, before: int | None) -> None:
+        """Log a change of the learned limit (in-process stores: a shared one is not asked)."""
+        after = self.effective_limit
+        if after != before and after is not None and before is not None and self._rate:
+            rate = self._rate
+            observe.limit_changed(self._key.account_id, before, after, rate.requests, rate.per)
+
+    async def _paused(self, pause: Awaitable[float], retry_after: float | None) -> None:
+        """Log the pause a shared store set after this process's 429."""
+        observe.account_paused(self._key.account_id, await pause, retry_after)
+
+    def _permit_for(self, sent_at: float | None) -> Permit:
+        permit = self._permits.pop(sent_at, None) if sent_at is not None else None
+        # Unknown: an outcome that teaches nothing (older than any lesson), pauses only.
+        return permit if permit is not None else Permit(0.0, -math.inf)
+
+    def _report(self, report: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.get_running_loop().create_task(report)
+        self._reports.add(task)
+        task.add_done_callback(self._reported)
+
+    def _reported(self, task: asyncio.Task[object]) -> None:
+        self._reports.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("the limit store lost an outcome: %r", task.exception())
+
+    def _heard_pause(self, pause: float) -> None:
+        """The account is paused for ``pause`` seconds from now (by this or another process)."""
+        now = self._clock()
+        until = now + pause
+        if until > self._paused_until:
+            self._paused_until = until
+            self._wake_outlasted(now)
+
+    async def _permit(self) -> Permit:
+        """Ask the store for a permit (registering the settings on first use)."""
+        assert self._settings is not None
+        if not self._bound:
+            await self._store.bind(self._key, self._settings)
+            self._bound = True
+        return await self._store.permit(self._key, self._settings)
+
+    async def _wait_for_permit(self, bounds: Bounds) -> float:
+        """Wait for the permit turn, then until a permit is granted and no pause runs."""
+        self._permit_waiting += 1
+        try:
+            refuse_long_pause(self._paused_until, self._clock(), bounds)
+            while not await self._permit_turn.acquire(bounds):
+                refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
+            try:
+                while True:
+                    now = self._clock()
+                    refuse_long_pause(self._paused_until, now, bounds)
+                    if self._settings is None:
+                        wait = self._paused_until - now
+                        if wait <= EPSILON:
+                            return now
+                    else:
+                        permit = await self._permit()
+                        now = self._clock()
+                        if permit.granted:
+                            self._remember(now, permit)
+                            return now
+                        if permit.pause > 0:
+                            self._heard_pause(permit.pause)
+                            refuse_long_pause(self._paused_until, now, bounds)
+                        wait = permit.wait
+                    # Re-check after waking: a 429 may have moved the time.
+                    await self._nap(wait, bounds)
+            finally:
+                self._permit_turn.release()
+        finally:
+            self._permit_waiting -= 1
+
+    def _remember(self, sent_at: float, permit: Permit) -> None:
+        if len(self._permits) >= _REMEMBERED_PERMITS:
+            del self._permits[next(iter(self._permits))]
+        self._permits[sent_at] = permit
+
+    def _no_turn(self, waited: float) -> RateLimitError:
+        """Return the error of a call that gave up on its turn: when would one come? The
+        pause, or every call queued served first at the current pace; None: no rate, no pause.
+        """
+        now = self._clock()
+        estimate = max(0.0, self._paused_until - now)
+        if self._rate is not None:
+            per_request = self._rate.per / (self.effective_limit or self._rate.requests)
+            estimate = max(estimate, (self.waiting + 1) * per_request)
+        why = f"no turn within max_queue_wait ({waited:g}s), {self.waiting} other calls queued"
+        return not_sent(f"{why}: not sent", estimate or None)
+
+    def _wake_outlasted(self, now: float) -> None:
+        """Wake every waiter the (grown) pause outlasts, wherever it waits, to refuse."""
+
+        def outlasted(bounds: Bounds) -> bool:
+            return outlasts(self._paused_until, now, bounds)
+
+        self._slots.wake(outlasted)
+        self._permit_turn.wake(outlasted)
+        if self._napping is not None:
+            alarm, bounds = self._napping
+            if not alarm.done() and outlasted(bounds):
+                alarm.set_result(False)
+
+    async def _nap(self, delay: float, bounds: Bounds) -> None:
+        """Sleep ``delay``, or less when a pause this call will not wait out arrives."""
+        alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        nap = asyncio.ensure_future(self._sleep(delay))
+        self._napping = (alarm, bounds)
+        try:
+            await asyncio.wait((nap, alarm), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._napping = None
+            if not nap.done():
+                nap.cancel()
+        if not nap.cancelled() and nap.done():
+            nap.result()  # a failing sleep still raises
+
+
+def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
+    """Hear the store's pauses for ``limiter`` without keeping it alive; unwatch when it goes."""
+
+    def listener(pause: float) -> None:
+        alive = ref()
+        if alive is not None:
+            alive._heard_pause(pause)
+
+    ref = weakref.ref(limiter, lambda _: unwatch())
+    unwatch = limiter._store.watch_pauses(limiter._key, listener)
+    return unwatch

@@ -1,0 +1,102 @@
+"""``ClientSettings``: a client's settings, each checked once, the error naming field and limit."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._config import (
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_RATE_LIMIT_PERIOD,
+    DEFAULT_RATE_LIMIT_REQUESTS,
+    ApiVersion,
+    Timeout,
+    config_error,
+    is_positive_int,
+    setting,
+)
+from ._exceptions import ConfigurationError
+from ._http.retry import RetryBudget, RetryPolicy
+from ._quota.pacing import RateLimit
+
+DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
+
+
+def check_host(host: object) -> str:
+    """Return ``host`` as ``scheme://netloc/path`` without a trailing slash, or refuse it."""
+    if not isinstance(host, str):
+        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
+    parts = urlsplit(host.strip())
+    # Checked first, and never echoed: a password in the URL must not reach a message or log.
+    if "@" in parts.netloc:
+        raise ConfigurationError("host must not carry credentials (user:password@)")
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
+    if parts.query or parts.fragment:
+        raise ConfigurationError("host must not carry a query or a fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _timeout(value: Timeout | float | None) -> Timeout:
+    return Timeout.coerce(value)
+
+
+def _retry(value: RetryPolicy | None) -> RetryPolicy:
+    return RetryPolicy() if value is None else value
+
+
+def _instance_of(kind: type) -> Any:
+    return lambda value: isinstance(value, kind)
+
+
+def check_rate_limit(value: object) -> RateLimit | None:
+    """Return ``value`` if it is a RateLimit or None (``client.account(rate_limit=)``)."""
+    if value is not None and not isinstance(value, RateLimit):
+        raise config_error("rate_limit", "a RateLimit or None", value)
+    return value
+
+
+@attrs.frozen
+class ClientSettings:
+    """What ``CampaignClient`` takes besides credentials, clock and transport, checked whole.
+
+    Built before anything else, so a bad setting fails the constructor with nothing opened.
+    """
+
+    host: str = attrs.field(converter=check_host)
+    api_version: ApiVersion = attrs.field(
+        default=DEFAULT_API_VERSION,
+        validator=setting(f"one of {list(API_VERSIONS)}", API_VERSIONS.__contains__),
+    )
+    timeout: Timeout = attrs.field(factory=Timeout, converter=_timeout)
+    """Each attempt's time limits; a number is the total seconds, None no limit."""
+    retry: RetryPolicy = attrs.field(
+        factory=RetryPolicy,
+        converter=_retry,
+        validator=setting("a RetryPolicy", _instance_of(RetryPolicy)),
+    )
+    """None: the default policy."""
+    retry_budget: RetryBudget | None = attrs.field(
+        default=None,
+        validator=setting("a RetryBudget", _instance_of(RetryBudget), optional=True),
+    )
+    """A budget shared by every account (None: see ``budget_per_account``)."""
+    budget_per_account: bool = False
+    """Each account gets a budget of its own, so one account's outage cannot fail another fast."""
+    rate_limit: RateLimit | None = attrs.field(
+        default=DEFAULT_RATE_LIMIT,
+        validator=setting("a RateLimit", _instance_of(RateLimit), optional=True),
+    )
+    max_concurrency: int = attrs.field(
+        default=DEFAULT_MAX_CONCURRENCY, validator=setting("an int >= 1", is_positive_int)
+    )
+    max_response_bytes: int | None = attrs.field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        validator=setting("an int >= 1", is_positive_int, optional=True),
+    )
+    adaptive: bool = True

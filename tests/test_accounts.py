@@ -1,0 +1,224 @@
+"""Idle accounts are freed, yet no pause, pacing debt, spent budget or limit is ever forgotten."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import weakref
+
+import pytest
+
+import kore_campaign_async as kca
+from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._quota.limiter import AccountLimiter
+from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
+from tests.helpers.clients import MakeClient, RecordingSleep
+
+TWO_PER_MINUTE = kca.RateLimit(2, per=60.0)
+SETTINGS = PacingSettings(2, 60.0)
+
+
+async def one_request(account: kca.Account) -> float:
+    """Go through the account's limiter as a request does; return when its permit began."""
+    async with account.limiter.slot() as sent_at:
+        pass
+    account.limiter.on_success(sent_at=sent_at)
+    return sent_at
+
+
+def dropped_limiter(client: kca.CampaignClient, account_id: str) -> weakref.ref[AccountLimiter]:
+    """Make a handle, drop it and collect: a weak reference to the limiter it had."""
+    limiter = weakref.ref(client.account(account_id, iid="st-1").limiter)
+    gc.collect()
+    return limiter
+
+
+def forget_idle_states(client: kca.CampaignClient) -> int:
+    assert isinstance(client.limit_store, LocalLimitStore)
+    return client.limit_store.forget_idle()
+
+
+async def test_a_handle_is_the_same_while_referenced_and_freed_when_idle(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(rate_limit=TWO_PER_MINUTE)
+    handle = client.account("acc-1", iid="st-1")
+    await one_request(handle)
+    assert client.account("acc-1", iid="st-1") is handle
+    limiter = weakref.ref(handle.limiter)
+    del handle
+    gc.collect()
+    assert limiter() is None
+
+
+async def test_an_unused_handle_leaves_no_limiter_and_no_store_listener(
+    make_client: MakeClient,
+) -> None:
+    client = make_client(rate_limit=TWO_PER_MINUTE)
+    assert dropped_limiter(client, "acc-1")() is None
+    assert isinstance(client.limit_store, LocalLimitStore)
+    assert not client.limit_store._listeners._listeners
+
+
+async def test_a_new_handle_after_reclaim_still_refuses_other_limits(
+    make_client: MakeClient,
+) -> None:
+    client = make_client()
+    first = weakref.ref(client.account("acc-1", iid="st-1", rate_limit=TWO_PER_MINUTE).limiter)
+    gc.collect()
+    assert first() is None
+    with pytest.raises(kca.ConfigurationError, match="already has rate_limit"):
+        client.account("acc-1", iid="st-1", rate_limit=kca.RateLimit(3, per=60.0))
+    with pytest.raises(kca.ConfigurationError, match="already has max_concurrency"):
+        client.account("acc-1", iid="st-2", max_concurrency=99)
+    # Not giving them again means the account's limits, not the client's defaults.
+    again = client.account("acc-1", iid="st-1")
+    assert again.limiter.rate_limit == TWO_PER_MINUTE
+
+
+async def test_pacing_debt_survives_a_freed_handle(
+    make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    client = make_client(rate_limit=TWO_PER_MINUTE)
+    await one_request(client.account("acc-1", iid="st-1"))
+    gc.collect()
+    # Nothing held the limiter: it is gone, and the debt lives in the store, which keeps it.
+    assert dropped_limiter(client, "acc-1")() is None
+    assert forget_idle_states(client) == 0
+    assert await one_request(client.account("acc-1", iid="st-1")) == pytest.approx(30.6)
+
+
+@pytest.mark.parametrize("rate_limit", [TWO_PER_MINUTE, None])
+async def test_a_pause_survives_a_handle_dropped_mid_pause(
+    make_client: MakeClient, client_clock: ManualClock, rate_limit: kca.RateLimit | None
+) -> None:
+    client = make_client(rate_limit=rate_limit)
+    handle = client.account("acc-1", iid="st-1")
+    sent_at = await one_request(handle)
+    handle.limiter.on_rate_limited(100.0, sent_at=sent_at)
+    del handle
+    gc.collect()
+    client_clock.advance(40.0)
+    assert client.forget_idle() == 0
+    forget_idle_states(client)
+    gc.collect()
+    assert await one_request(client.account("acc-1", iid="st-1")) == pytest.approx(100.0)
+
+
+async def test_a_kept_account_is_freed_once_idle(
+    make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    client = make_client()
+    handle = client.account("acc-1", iid="st-1")
+    handle.limiter.on_rate_limited(10.0)
+    limiter = weakref.ref(handle.limiter)
+    del handle
+    gc.collect()
+    assert limiter() is not None
+    client_clock.advance(10.0)
+    assert client.forget_idle() == 1
+    gc.collect()
+    assert limiter() is None
+
+
+async def test_kept_accounts_are_swept_as_they_grow(
+    make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    client = make_client()
+
+    def paused_and_dropped(prefix: str) -> list[weakref.ref[AccountLimiter]]:
+        limiters = []
+        for i in range(100):
+            handle = client.account(f"{prefix}-{i}", iid="st-1")
+            handle.limiter.on_rate_limited(10.0)
+            limiters.append(weakref.ref(handle.limiter))
+        return limiters
+
+    first = paused_and_dropped("first")
+    gc.collect()
+    assert all(limiter() is not None for limiter in first)
+    client_clock.advance(10.0)
+    # No call to forget_idle: keeping more accounts than at the last sweep starts one.
+    second = paused_and_dropped("second")
+    gc.collect()
+    assert all(limiter() is None for limiter in first)
+    assert all(limiter() is not None for limiter in second)
+
+
+async def test_a_spent_retry_budget_survives_a_dropped_handle(make_client: MakeClient) -> None:
+    client = make_client()
+    handle = client.account("acc-1", iid="st-1")
+    assert handle.retry_budget is not None
+    assert handle.retry_budget.try_spend(RuntimeError())
+    left = handle.retry_budget.available
+    del handle
+    gc.collect()
+    again = client.account("acc-1", iid="st-1")
+    assert again.retry_budget is not None
+    assert again.retry_budget.available == left
+
+
+async def test_a_handle_dropped_with_a_request_in_flight_keeps_its_limiter(
+    make_client: MakeClient, client_sleep: RecordingSleep
+) -> None:
+    client = make_client(max_concurrency=1)
+    handle = client.account("acc-1", iid="st-1")
+    async with handle.limiter.slot():
+        limiter = weakref.ref(handle.limiter)
+        del handle
+        gc.collect()
+        assert client.account("acc-1", iid="st-2").limiter is limiter()
+        assert client.account("acc-1", iid="st-2").limiter.in_flight == 1
+
+
+async def test_an_idle_account_keeps_a_small_fraction_of_a_handle() -> None:
+    clock = ManualClock()
+    async with kca.CampaignClient(
+        "https://kore.example", token="t", clock=clock, sleep=clock.sleep
+    ) as client:
+        count = 2_000
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            handles = [client.account(f"acc-{i}", iid="st-1") for i in range(count)]
+            for handle in handles[:100]:
+                await one_request(handle)
+            held = tracemalloc.get_traced_memory()[0] - before
+            del handles, handle
+            clock.advance(3600.0)
+            forget_idle_states(client)
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    assert held / count > 2_000
+    assert kept / count < 300
+
+
+def test_the_store_drops_only_states_that_pace_as_fresh_ones() -> None:
+    clock = ManualClock()
+    store = LocalLimitStore(clock=clock)
+    owed, paused, idle = (AccountKey("h", name) for name in ("owed", "paused", "idle"))
+    for key in (owed, paused, idle):
+        store.apply(key, SETTINGS, "permit")
+    store.apply(paused, SETTINGS, "429", retry_after=100.0)
+    clock.advance(31.0)  # the idle account's next permit is due; the paused one still waits
+    store.apply(owed, SETTINGS, "permit")
+    assert store.forget_idle() == 1
+    assert store.state(idle) is None
+    assert store.state(owed) is not None
+    assert store.state(paused) is not None
+    with pytest.raises(kca.ConfigurationError, match="already paced"):
+        store.apply(idle, PacingSettings(3, 60.0), "permit")
+
+
+def test_the_store_forgets_idle_states_as_it_grows() -> None:
+    clock = ManualClock()
+    store = LocalLimitStore(clock=clock)
+    for i in range(10_000):
+        store.apply(AccountKey("h", f"acc-{i}"), SETTINGS, "permit")
+        clock.advance(1.0)
+    # States older than a pacing interval (30.6 s) pace as fresh ones: at most twice the rest.
+    assert len(store._states) < 200
