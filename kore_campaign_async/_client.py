@@ -112,6 +112,7 @@ class CampaignClient:
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
+        allow_insecure_http: bool = False,
     ) -> None:
         # Checked first and whole: a bad setting fails here, before anything is opened.
         settings = ClientSettings(
@@ -127,9 +128,11 @@ class CampaignClient:
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
             adaptive=adaptive,
+            allow_insecure_http=allow_insecure_http,
         )
         self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
         self.host: str = settings.host
+        self._base_url = settings.base_url
         self._auth = token_source(
             client_id,
             client_secret,
@@ -251,7 +254,7 @@ class CampaignClient:
                 sleep=self._sleep,
                 adaptive=self.adaptive,
                 store=self.limit_store,
-                key=AccountKey(self.host, ref.account_id),
+                key=AccountKey(self._base_url.origin, ref.account_id),
             )
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)

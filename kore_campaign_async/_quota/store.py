@@ -40,6 +40,8 @@ class AccountKey:
     """One account on one Kore host."""
 
     host: str
+    """The host's origin, ``scheme://host[:port]`` as the client normalises it (lower case, no
+    default port, no path), so every spelling of one host names one account."""
     account_id: str
 
 

@@ -58,6 +58,7 @@ from .models import (
     ResponseMeta,
     UpdatedContactList,
 )
+from .quote import quote
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -83,16 +84,19 @@ def _structure_datetime(value: object, _: object) -> datetime:
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if not value >= 0:  # NaN too
-            raise ValueError(f"not a timestamp: {value!r}")
+            raise ValueError(f"not a timestamp: {quote(value, 100)}")
         seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:  # its message would quote the whole text, however long
+            raise ValueError(f"not a timestamp: {quote(value, 100)}") from None
     else:
-        raise TypeError(f"not a timestamp: {value!r}")
+        raise TypeError(f"not a timestamp: {quote(value, 100)}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -101,7 +105,7 @@ def _boolean(value: object) -> bool:
         return bool(value)
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise TypeError(f"not a boolean: {value!r}")
+    raise TypeError(f"not a boolean: {quote(value, 100)}")
 
 
 def _whole_number(value: object) -> int:
@@ -109,7 +113,7 @@ def _whole_number(value: object) -> int:
         return int(value)
     if isinstance(value, str):
         return int(value)  # ValueError unless it is a whole number's text
-    raise TypeError(f"not a whole number: {value!r}")
+    raise TypeError(f"not a whole number: {quote(value, 100)}")
 
 
 def _text(value: object) -> str:
