@@ -87,7 +87,9 @@ def create_app(settings: KoreSettings | None = None) -> FastAPI:
     async def one_list(list_id: str, account: Kore) -> dict[str, Any]:
         return list_json(await account.contact_lists.get(list_id))
 
-    @app.patch("/lists/{list_id}", status_code=204)
+    # response_model=None: FastAPI 0.115 (the floor) reads "-> None" as a body model, and a 204
+    # has no body.
+    @app.patch("/lists/{list_id}", status_code=204, response_model=None)
     async def change_list(list_id: str, changes: ListChanges, account: Kore) -> None:
         if changes.name is None and changes.description is None:
             raise fastapi.HTTPException(422, "give name or description")
@@ -95,7 +97,7 @@ def create_app(settings: KoreSettings | None = None) -> FastAPI:
             list_id, name=changes.name, description=changes.description
         )
 
-    @app.delete("/lists/{list_id}", status_code=204)
+    @app.delete("/lists/{list_id}", status_code=204, response_model=None)
     async def delete_list(list_id: str, account: Kore) -> None:
         await account.contact_lists.delete(list_id)
 

@@ -9,6 +9,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._exceptions import ConfigurationError
+from ._version import __version__
 
 ApiVersion = Literal["v1", "v2"]
 API_VERSIONS: Final[tuple[ApiVersion, ...]] = ("v1", "v2")
@@ -27,7 +28,7 @@ ID_MAX_LENGTH: Final = 128
 AUTH_HEADER: Final = "auth"
 IID_HEADER: Final = "iid"
 ACCOUNT_HEADER: Final = "accountId"
-USER_AGENT: Final = "kore_campaign_async/0.1.0"
+USER_AGENT: Final = f"kore_campaign_async/{__version__}"
 
 # Timeouts (seconds). Connect short, total generous: a create can take a second or two.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0

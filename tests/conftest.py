@@ -5,6 +5,7 @@ another test module or a conftest; a folder's conftest holds only that folder's 
 """
 
 pytest_plugins = [
+    "tests.helpers.aioresponses_compat",
     "tests.helpers.clients",
     "tests.helpers.e2e",
     "tests.helpers.network",

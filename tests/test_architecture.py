@@ -18,6 +18,7 @@ MAX_LINES = 400
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
+        "_version",
         "_exceptions",
         "_config _clock",
         "_wire",

@@ -10,7 +10,9 @@ exception ends up in every logged traceback and error report.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from collections.abc import Mapping
 
 import aiohttp
 
@@ -220,11 +222,11 @@ class AiohttpTransport:
         self._network = network or Network()
         proxy = self._network.proxy
         self._proxy = None if proxy is None else proxy.url
-        self._proxy_auth = (
-            None
-            if proxy is None or proxy.login is None
-            else aiohttp.BasicAuth(proxy.login, proxy.password or "")
-        )
+        # Sent as a header: aiohttp 3.14.5 deprecates its proxy_auth (and BasicAuth).
+        self._proxy_headers: dict[str, str] | None = None
+        self._proxy_password = None if proxy is None else proxy.password
+        if proxy is not None and proxy.login is not None:
+            self._proxy_headers = {"Proxy-Authorization": _basic(proxy.login, proxy.password)}
         self._closed = False
         # A session belongs to the loop it was made on: the caller's, or ours at first use.
         self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
@@ -284,13 +286,13 @@ class AiohttpTransport:
                 request.url,
                 params=request.params,
                 data=data,
-                headers=request.headers if data is None else {**request.headers, **_JSON},
+                headers=_headers(request, data is not None, self._proxy_headers),
                 timeout=aiohttp.ClientTimeout(
                     total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
                 ),
                 allow_redirects=False,
                 proxy=self._proxy,
-                proxy_auth=self._proxy_auth,
+                proxy_headers=self._proxy_headers,
             ) as response:
                 body = await _read_body(response, request)
                 return RawResponse(response.status, response.headers, body)
@@ -313,8 +315,7 @@ class AiohttpTransport:
         except KoreError:  # ours, e.g. ResponseTooLargeError
             raise
         except Exception as exc:  # aiohttp's, and anything below it: see _connection_failure
-            password = None if self._proxy_auth is None else self._proxy_auth.password
-            failure, cause = _connection_failure(exc, request, password)
+            failure, cause = _connection_failure(exc, request, self._proxy_password)
         raise failure from cause
 
     async def aclose(self) -> None:
@@ -324,3 +325,20 @@ class AiohttpTransport:
         self._closed = True
         if self._session is not None and self._owns_session:
             await self._session.close()
+
+
+def _basic(login: str, password: str | None) -> str:
+    """Return the ``Proxy-Authorization`` value of Basic credentials (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{login}:{password or ''}".encode()).decode("ascii")
+
+
+def _headers(
+    request: HttpRequest, json_body: bool, proxy_headers: dict[str, str] | None
+) -> Mapping[str, str]:
+    """Return the headers to send: the request's, its JSON content type, and for a plain-http
+    URL the proxy's credentials (aiohttp sends ``proxy_headers`` only on a CONNECT, and a
+    plain-http request goes to the proxy as it is)."""
+    headers = {**request.headers, **_JSON} if json_body else request.headers
+    if proxy_headers is not None and request.url.startswith("http:"):
+        headers = {**headers, **proxy_headers}
+    return headers

@@ -164,8 +164,9 @@ class Requester:
         self.timeout = timeout
         self.hooks = hooks
         subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
-        if otel.TELEMETRY is not None:
-            subscribers.insert(1, otel.TELEMETRY)
+        recorder = otel.telemetry()
+        if recorder is not None:
+            subscribers.insert(1, recorder)
         self.observer: Observer = Observer(subscribers)
         self.clock = clock
         self.sleep = sleep

@@ -47,7 +47,7 @@ from typing import Final
 from .._wire.endpoints import OPERATIONS
 from .events import AttemptEvent, RetryEvent
 from .observer import CallFacts, ObservedCall
-from .otel import TELEMETRY
+from .otel import telemetry
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")
@@ -223,8 +223,9 @@ def account_paused(account_id: str, seconds: float, retry_after: float | None) -
             "kore_status": 429,
         },
     )
-    if TELEMETRY is not None:
-        TELEMETRY.paused(account_id, seconds)
+    recorder = telemetry()
+    if recorder is not None:
+        recorder.paused(account_id, seconds)
 
 
 def limit_changed(
