@@ -9,6 +9,7 @@ never appear in a repr.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import time
@@ -275,13 +276,23 @@ class ProviderToken:
 
     async def _fetch(self) -> str:
         try:
-            token = await within(self._timeout, self._sleep, self._provider())
+            token = await within(self._timeout, self._sleep, self._ask())
         except Expired:
             raise TokenError(
                 f"token_provider did not answer within token_timeout ({self._timeout:g}s)"
             ) from None
+        except asyncio.CancelledError:
+            if _cancelling():  # this fetch itself is being cancelled (the loop is closing)
+                raise
+            # The provider cancelled itself; the callers waiting on it were not cancelled.
+            raise TokenError(
+                "token_provider raised CancelledError (nobody cancelled this call); "
+                "nothing was sent"
+            ) from None
+        except TokenError:
+            raise
         except Exception as exc:
-            raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
+            raise TokenError(f"token_provider failed: {type(exc).__name__}") from _unwound(exc)
         self.fetched += 1
         now = self._now()
         expires_at = _expiry(token, now)
@@ -294,9 +305,46 @@ class ProviderToken:
         self._renew_at = max(expires_at - self._renew_before, now + (expires_at - now) / 2)
         return token
 
+    async def _ask(self) -> str:
+        """Call the provider and await its answer; a plain function's token is refused."""
+        answer: object = self._provider()
+        if not inspect.isawaitable(answer):
+            kind = type(answer).__name__
+            del answer  # it may be the token: error reporters record every frame's locals
+            raise TokenError(
+                f"token_provider returned a {kind}, not an awaitable: it must be an async "
+                "function (async def) returning the token; nothing was sent"
+            )
+        return await answer  # type: ignore[no-any-return]
+
     def invalidate(self, token: str) -> None:
         if token == self._token:
             self._token = None
+
+
+def _cancelling() -> bool:
+    """Whether the current task was asked to cancel (Python 3.11+; 3.10 cannot tell: False)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() > 0
+
+
+def _unwound(error: BaseException) -> BaseException:
+    """Return ``error`` with the tracebacks of it and of all it chains dropped.
+
+    The provider's frames (and those of whatever it called) may hold its secrets or the token;
+    error reporters record the locals of every frame an error reaches. Type and message stay.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
+    return error
 
 
 def _expiry(token: object, now: float) -> float | str:
