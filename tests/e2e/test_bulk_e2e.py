@@ -361,3 +361,21 @@ async def test_create_many_iter_streams_every_outcome_through_the_client(
     on_server = {item["name"]: item["_id"] for item in server.lists("acc-1")}
     assert {o.name: o.list_id for o in seen} == on_server
     assert bulk_tasks() == []
+
+
+async def test_an_account_refusing_for_good_stops_create_many_after_its_pause_limits(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    # Every request answered 429 for good; each pause is one the policy waits out.
+    server.faults.add(Fault("status", status=429, headers={"Retry-After": "2"}, times=None))
+    async with make_client(server, retry=kca.RetryPolicy(), max_concurrency=2) as client:
+        lists = client.account("acc-1", iid=IID).contact_lists
+        report = await lists.create_many(({"name": f"l{i}"} for i in range(20)), concurrency=2)
+    assert report.counts == {"failed": 20}
+    # The two items in flight spent their attempts on 429s; no other item was sent.
+    assert len(server.requests) <= 2 * kca.RetryPolicy().max_attempts
+    not_sent = [o for o in report.outcomes if o.attempts == 0]
+    assert len(not_sent) >= 18
+    assert all(isinstance(o.error, kca.RateLimitError) for o in report.outcomes)
+    assert "not sent: the job stopped after" in str(not_sent[-1].reason)
+    assert "run again later" in str(not_sent[-1].reason)
