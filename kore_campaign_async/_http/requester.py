@@ -19,6 +19,7 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
@@ -219,6 +220,10 @@ class Requester:
                     observed=observed,
                     may_retry=recovery.may_resend,
                 )
+            except asyncio.CancelledError as cancelled:
+                # How far it got, for a bulk job to report whether the item may have been applied.
+                cancelled.attempts = state.attempts  # type: ignore[attr-defined]
+                raise
             except KoreError as error:
                 error.attempts = state.attempts
                 if isinstance(error, ClientClosedError) and state.lost is not None:
