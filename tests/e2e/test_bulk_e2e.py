@@ -386,7 +386,7 @@ async def test_a_cancelled_create_many_reports_every_list_it_may_have_committed(
     server: FakeKoreServer, make_client: MakeClient
 ) -> None:
     names = [f"l{i}" for i in range(20)]
-    specs = [{"name": name} for name in names]
+    specs: list[kca.ContactListSpec] = [{"name": name} for name in names]
     seen: list[Outcome] = []
     job: asyncio.Task[kca.CreateReport] | None = None
 
