@@ -162,7 +162,7 @@ class Requester:
         gate: CallGate | None = None,
     ) -> None:
         self.base_url = base_url
-        self.gate = gate if gate is not None else CallGate()
+        self.gate: CallGate = gate if gate is not None else CallGate()
         self.account = account
         self.transport = transport
         self.auth = auth
