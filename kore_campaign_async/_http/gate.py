@@ -38,11 +38,6 @@ class CallGate:
         self._in_flight = 0
         self._idle: asyncio.Future[None] | None = None
 
-    @property
-    def in_flight(self) -> int:
-        """Calls entered and not yet ended."""
-        return self._in_flight
-
     def check_loop(self) -> None:
         """Bind to the running loop, or raise if bound to another."""
         loop = asyncio.get_running_loop()
