@@ -41,12 +41,33 @@ async def test_creates_cut_by_aclose_say_whether_they_may_have_been_applied(
             assert not error.request_sent
 
 
+async def never(_: float) -> None:
+    """A sleep that never ends by itself: a grace period only the calls can cut short."""
+    await asyncio.Event().wait()
+
+
+async def test_aclose_lets_20_creates_in_flight_finish_and_refuses_new_calls(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    client = make_client(server, sleep=never, max_concurrency=8)
+    lists = client.account("acct-1", iid="st").contact_lists
+    creates = [asyncio.ensure_future(lists.create(f"Kept {n}")) for n in range(20)]
+    await settle(lambda: server.count("create") >= 1, turns=100_000)
+    closing = asyncio.ensure_future(client.aclose())
+    await asyncio.sleep(0)
+    with pytest.raises(kca.ClientClosedError, match="nothing was sent"):
+        await lists.create("Too late")
+    created = await asyncio.gather(*creates)
+    await asyncio.wait_for(closing, 5.0)  # returns once the last call ended
+    assert client.closed
+    assert sorted(c.name for c in created) == sorted(f"Kept {n}" for n in range(20))
+    assert len(server.lists("acct-1")) == 20
+    assert server.count("create") == 20  # the refused call sent nothing
+
+
 async def test_aclose_with_nothing_in_flight_returns_at_once(
     server: FakeKoreServer, make_client: MakeClient
 ) -> None:
-    async def never(_: float) -> None:
-        await asyncio.Event().wait()
-
     client = make_client(server, sleep=never)  # a grace that never ends by itself
     lists = client.account("acct-1", iid="st").contact_lists
     await lists.create("Done")
