@@ -46,7 +46,7 @@ from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter, Turn
 from ._quota.pacing import PacingSettings, PacingState, RateLimit
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 from ._resources.contact_lists import ContactLists
 from ._wire.models import (
     AddContactsResult,
@@ -113,6 +113,7 @@ __all__ = [
     "PacingState",
     "PermissionDeniedError",
     "Permit",
+    "PermitRefused",
     "PlanCallback",
     "PlannedChange",
     "ProviderToken",

@@ -18,6 +18,10 @@ DEFAULT_API_VERSION: Final[ApiVersion] = "v2"
 NAME_MAX_LENGTH: Final = 48
 DESCRIPTION_MAX_LENGTH: Final = 256
 PASSIVE_API_SOURCE: Final = "passiveApi"
+# Ids (account, iid, stream, list): Kore's are at most ~40 characters (24 hex digits for an
+# account, "st-" or "cl-" and a UUID for the rest); 128 leaves room for any other shape and
+# keeps a path with three of them far below the request-line limits servers enforce.
+ID_MAX_LENGTH: Final = 128
 
 # Header names are literal: Kore reads `auth`, not `Authorization: Bearer`.
 AUTH_HEADER: Final = "auth"

@@ -7,6 +7,7 @@ another test module or a conftest; a folder's conftest holds only that folder's 
 pytest_plugins = [
     "tests.helpers.clients",
     "tests.helpers.e2e",
+    "tests.helpers.network",
     "tests.helpers.redis",
     "tests.helpers.scripts",
 ]

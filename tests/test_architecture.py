@@ -26,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "_http",
         "_bulk",
         "_resources",
-        "_accounts _settings",
+        "_accounts _env _settings",
         "_client",
         "__init__",
         "testing",

@@ -19,6 +19,7 @@ from .._exceptions import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
+    KoreError,
     ResponseTooLargeError,
 )
 from .gate import loop_mismatch
@@ -56,9 +57,15 @@ def _safe_cause(error: BaseException, *secrets: str | None) -> BaseException | N
 
 
 def _connection_failure(
-    error: aiohttp.ClientError, request: HttpRequest, proxy_password: str | None
+    error: Exception, request: HttpRequest, proxy_password: str | None
 ) -> tuple[APIConnectionError, BaseException | None]:
-    """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
+    """Map an aiohttp (or any other) error onto ours, and the cause that may safely be chained.
+
+    Whatever aiohttp, asyncio or the stdlib raise below us (a ``UnicodeError`` from the IDNA
+    codec, a ``ValueError`` from a header check) becomes an ``APIConnectionError``: only a
+    ``KoreError`` leaves the transport. Nobody knows whether such a request got out, so it says
+    it may have (``request_sent``), and a create looks before it leaps.
+    """
     method, url = request.method, request.url
     reason = _unsent_reason(error)
     if reason is not None:
@@ -74,7 +81,7 @@ def _connection_failure(
     return failure, _safe_cause(error, _token(request), proxy_password)
 
 
-def _unsent_reason(error: aiohttp.ClientError) -> str | None:
+def _unsent_reason(error: Exception) -> str | None:
     """Say why no request reached Kore, or None when it may have."""
     if isinstance(error, aiohttp.ClientConnectorCertificateError):
         problem = _certificate_problem(error.certificate_error)
@@ -117,9 +124,9 @@ def _describe(error: BaseException, secret: str) -> str:
 
 def _too_large(request: HttpRequest, status: int, size: str) -> ResponseTooLargeError:
     limit = request.max_response_bytes or 0
+    bound = f"max_response_bytes ({limit})" if limit else "what can be read"
     return ResponseTooLargeError(
-        f"{status} {request.method} {request.url}: answer of {size} bytes is larger than "
-        f"max_response_bytes ({limit}); not read",
+        f"{status} {request.method} {request.url}: {size} is larger than {bound}; not read",
         limit=limit,
         method=request.method,
         url=request.url,
@@ -131,22 +138,48 @@ async def _read_body(response: aiohttp.ClientResponse, request: HttpRequest) -> 
     """Read the whole answer, or refuse one longer than ``request.max_response_bytes``.
 
     Content-Length refuses before reading; the count of bytes read catches what it does not
-    announce (chunked answers, and compressed ones, which aiohttp inflates as it reads).
+    announce (chunked answers, and compressed ones, counted as aiohttp inflates them). A
+    compression bomb that inflates past aiohttp's own cap is refused the same way, not taken
+    for a broken connection (which would be retried, the bomb downloaded again).
     """
+    try:
+        return await _read_counted(response, request)
+    except aiohttp.ClientPayloadError as exc:
+        if not _inflated_too_far(exc):
+            raise
+    # aiohttp inflates each piece read up to a fixed cap (32 MiB) before we may count it.
+    raise _too_large(request, response.status, "compressed answer inflating past aiohttp's cap")
+
+
+async def _read_counted(response: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
     limit = request.max_response_bytes
     if limit is None:
         return await response.read()
     declared = response.content_length
     if declared is not None and declared > limit:
-        raise _too_large(request, response.status, str(declared))
+        raise _too_large(request, response.status, f"answer of {declared} bytes")
     blocks: list[bytes] = []
     size = 0
     while block := await response.content.readany():
         size += len(block)
         if size > limit:
-            raise _too_large(request, response.status, f"more than {limit}")
+            raise _too_large(request, response.status, f"answer of more than {limit} bytes")
         blocks.append(block)
     return b"".join(blocks)
+
+
+def _inflated_too_far(error: BaseException) -> bool:
+    """Whether aiohttp refused to inflate an answer further (aiohttp >= 3.12.14 caps it)."""
+    refused = getattr(aiohttp.http_exceptions, "DecompressSizeError", None)
+    pending: list[BaseException] = [error]
+    for _ in range(8):  # a cause chain is short; a cycle must not spin
+        if not pending:
+            return False
+        current = pending.pop()
+        if refused is not None and isinstance(current, refused):
+            return True
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
 
 
 def _scrub(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
@@ -274,7 +307,9 @@ class AiohttpTransport:
                 method=request.method,
                 url=request.url,
             )
-        except aiohttp.ClientError as exc:
+        except KoreError:  # ours, e.g. ResponseTooLargeError
+            raise
+        except Exception as exc:  # aiohttp's, and anything below it: see _connection_failure
             password = None if self._proxy_auth is None else self._proxy_auth.password
             failure, cause = _connection_failure(exc, request, password)
         raise failure from cause

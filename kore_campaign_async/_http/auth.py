@@ -366,3 +366,32 @@ def _expiry(token: object, now: float) -> float | str:
     if exp <= now:
         return f"expired {now - exp:.0f}s ago (by this machine's clock)"
     return float(exp)
+
+
+def token_source(
+    client_id: str | None,
+    client_secret: str | None,
+    token: str | None,
+    token_provider: TokenProvider | None,
+    subject: str | None,
+    *,
+    token_timeout: float | None,
+    sleep: Sleep = asyncio_sleep,
+) -> TokenSource:
+    """Return the token source for exactly one of client id + secret, token or provider."""
+    given = [
+        client_secret is not None or client_id is not None,
+        token is not None,
+        token_provider is not None,
+    ]
+    if sum(given) != 1:
+        raise ConfigurationError(
+            "give exactly one of client_id+client_secret, token, or token_provider"
+        )
+    if token is not None:
+        return StaticToken(token)
+    if token_provider is not None:
+        return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
+    if not client_id or not client_secret:
+        raise ConfigurationError("client_id and client_secret must both be given")
+    return JwtSigner(client_id, client_secret, subject=subject)

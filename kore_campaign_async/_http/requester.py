@@ -273,7 +273,8 @@ class Requester:
     async def _send_in_turn(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send once in the account's turn; report the attempt, and its outcome to the turn."""
         attempt = Attempt(spec, self.base_url + spec.path)
-        self._timeout(attempt, state)  # the deadline passed: fail before taking a turn
+        if state.deadline.left() <= 0:  # fail before taking a turn: every permit is sent
+            self._timeout(attempt, state)
         queued_at = self.clock()
         try:
             async with self.limiter.slot(
@@ -300,8 +301,8 @@ class Requester:
     async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
         """Build the request (its token read now: it may have expired while queued); send it."""
         spec = attempt.spec
-        timeout = self._timeout(attempt, state)
         token = await state.tokens.token()
+        timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
         request = HttpRequest(
             spec.method,
             attempt.url,

@@ -10,9 +10,9 @@ subscription and tells its watchers, so processes waiting for a permit hear the 
 Redis down, slow or restarted: every call is bounded by ``timeout`` (redis-py's own retries are
 switched off on the clients we make). By default the store then logs one WARNING and paces each
 account locally at ``fallback_share`` of its limit until Redis answers again (retried every
-``retry_every`` seconds); with ``strict=True`` a permit fails with
-``RateLimitError(request_sent=False)`` instead. Outcomes are never lost: a success or a 429
-that Redis cannot take is applied to the local fallback.
+``retry_every`` seconds); with ``strict=True`` a permit fails with :class:`PermitRefused`
+instead (the call then fails with ``RateLimitError(request_sent=False)``). Outcomes are never
+lost: a success or a 429 that Redis cannot take is applied to the local fallback.
 
 Requires the ``redis`` extra (``pip install 'kore_campaign_async[redis]'``); redis is imported
 only when a RedisLimitStore is built.
@@ -27,12 +27,12 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import attrs
 
 from .._clock import Clock, Sleep, asyncio_sleep, monotonic
-from .._exceptions import ConfigurationError, RateLimitError
+from .._exceptions import ConfigurationError
 from . import _lua
 from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .pacing import PacingSettings
@@ -45,6 +45,7 @@ from .store import (
     PauseListener,
     PauseListeners,
     Permit,
+    PermitRefused,
     settings_conflict,
 )
 
@@ -55,6 +56,23 @@ DEFAULT_TIMEOUT: Final = 0.25
 DEFAULT_RETRY_EVERY: Final = 1.0
 DEFAULT_FALLBACK_SHARE: Final = 0.25
 DEFAULT_PREFIX: Final = "kca"
+
+
+def _bad_url(url: str, error: Exception) -> ConfigurationError:
+    """Say why redis-py refused ``url`` without ever quoting the URL or its password."""
+    reason = str(error)
+    secrets = [text for part in _userinfo(url).split(":") for text in (part, unquote(part)) if text]
+    if any(secret in reason for secret in secrets):
+        reason = type(error).__name__
+    return ConfigurationError(
+        f"RedisLimitStore.from_url: not a usable Redis URL ({reason}); expected "
+        "redis://[:password@]host[:port][/db], rediss://... or unix://path"
+    )
+
+
+def _userinfo(url: str) -> str:
+    netloc = url.partition("://")[2].split("/", 1)[0]
+    return netloc.rpartition("@")[0]
 
 
 def _redis() -> Any:
@@ -130,6 +148,8 @@ class RedisLimitStore:
             sleep=sleep,
         )
         self._channels: dict[str, AccountKey] = {}
+        #: The longest pause a 429 imposes on the account of a channel (its settings').
+        self._pause_caps: dict[str, float] = {}
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
@@ -138,18 +158,23 @@ class RedisLimitStore:
         Socket timeouts are ``timeout`` and redis-py's retries are off: a call that fails fails
         at once, and the store's circuit breaker decides what happens next.
         """
+        if not isinstance(url, str):
+            raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
         redis = _redis()
         retry_module = importlib.import_module("redis.asyncio.retry")
         backoff = importlib.import_module("redis.backoff")
         timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
-        client = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=retry_module.Retry(backoff.NoBackoff(), 0),
-            retry_on_error=[],
-            health_check_interval=0,
-        )
+        try:
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=retry_module.Retry(backoff.NoBackoff(), 0),
+                retry_on_error=[],
+                health_check_interval=0,
+            )
+        except (ValueError, TypeError) as exc:
+            raise _bad_url(url, exc) from None
         store = cls(client, **kwargs)
         store._owns_client = True
         return store
@@ -189,6 +214,7 @@ class RedisLimitStore:
         tag = self._tag(key)
         channel = f"{tag}:pause"
         self._channels[channel] = key
+        self._pause_caps[channel] = settings.pause_cap
         args = _lua.pace_args(settings, op, channel, sent_at, retry_after)
         answer = await self._breaker.call(lambda: self._pace(keys=[f"{tag}:pace"], args=args))
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
@@ -209,14 +235,8 @@ class RedisLimitStore:
             return await self._run(key, settings, "permit")
         except StoreUnavailable as exc:
             if self._strict:
-                raise RateLimitError(
-                    "the shared limit store (Redis) is unavailable and the store is strict: "
-                    "not sent",
-                    request_sent=False,
-                    retry_after=None,
-                    status=429,
-                    method="",
-                    url="",
+                raise PermitRefused(
+                    "the shared limit store (Redis) is unavailable and the store is strict"
                 ) from exc
             return self._local.apply(key, self._fallback_settings(settings), "permit")
 
@@ -253,9 +273,21 @@ class RedisLimitStore:
         return self._listeners.add(key, listener)
 
     def _heard(self, channel: str, pause: float) -> None:
-        key = self._channels.get(channel)
-        if key is not None:
-            self._listeners.tell(key, pause)
+        key, cap = self._channels.get(channel), self._pause_caps.get(channel)
+        if key is None or cap is None:
+            return  # not paced here yet: its first permit reads the pause from Redis
+        if pause > cap:
+            # The pacing script never publishes more (but for float rounding, not worth a
+            # word): capped as a local 429's pause is.
+            if pause > cap + 1e-3:
+                logger.warning(
+                    "capped a pause of %.17gs heard on %s to the account's max pause %gs",
+                    pause,
+                    channel,
+                    cap,
+                )
+            pause = cap
+        self._listeners.tell(key, pause)
 
     @contextlib.asynccontextmanager
     async def lease(

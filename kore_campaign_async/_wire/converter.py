@@ -59,6 +59,7 @@ from .models import (
     ResponseMeta,
     UpdatedContactList,
 )
+from .quote import quote
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -84,16 +85,19 @@ def _structure_datetime(value: object, _: object) -> datetime:
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if not value >= 0:  # NaN too
-            raise ValueError(f"not a timestamp: {value!r}")
+            raise ValueError(f"not a timestamp: {quote(value, 100)}")
         seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:  # its message would quote the whole text, however long
+            raise ValueError(f"not a timestamp: {quote(value, 100)}") from None
     else:
-        raise TypeError(f"not a timestamp: {value!r}")
+        raise TypeError(f"not a timestamp: {quote(value, 100)}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -102,7 +106,7 @@ def _boolean(value: object) -> bool:
         return bool(value)
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise TypeError(f"not a boolean: {value!r}")
+    raise TypeError(f"not a boolean: {quote(value, 100)}")
 
 
 def _whole_number(value: object) -> int:
@@ -110,7 +114,7 @@ def _whole_number(value: object) -> int:
         return int(value)
     if isinstance(value, str):
         return int(value)  # ValueError unless it is a whole number's text
-    raise TypeError(f"not a whole number: {value!r}")
+    raise TypeError(f"not a whole number: {quote(value, 100)}")
 
 
 def _text(value: object) -> str:
@@ -142,7 +146,7 @@ class ResultHook(Protocol[T_co]):
 
 
 #: What a JSON object may be: the dict json.loads makes, or any Mapping given to ``structure()``
-#: (dict first: the dicts json.loads makes skip the ABC check, about 0.1 µs each).
+#: (dict first: the dicts json.loads makes then skip the ABC check).
 _JSON_OBJECT: Final = (dict, Mapping)
 
 #: Keys the wrapper hands to cattrs' function for ``extra`` and ``meta``: never wire names, and
