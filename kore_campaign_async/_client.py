@@ -28,6 +28,7 @@ from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import TokenProvider, TokenSource, token_source
+from ._http.gate import DEFAULT_CLOSE_GRACE, CallGate
 from ._http.network import check_network
 from ._http.policy import RetryBudget, RetryPolicy
 from ._http.requester import Requester
@@ -161,6 +162,8 @@ class CampaignClient:
         network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
         self._transport = AiohttpTransport(session, network) if transport is None else transport
         self._closed = False
+        # Every call enters here first: the loop checked, new calls refused once closing.
+        self._gate = CallGate(getattr(session, "_loop", None))
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
         self.limit_store: LimitStore = (
@@ -272,6 +275,7 @@ class CampaignClient:
             clock=self._clock,
             sleep=self._sleep,
             max_response_bytes=self.max_response_bytes,
+            gate=self._gate,
         )
         handle = Account(
             ref,
@@ -323,11 +327,21 @@ class CampaignClient:
             listings=listings,
         )
 
-    async def aclose(self) -> None:
-        """Close the transport (a session passed in stays open). Safe to call twice."""
+    async def aclose(self, *, grace: float = DEFAULT_CLOSE_GRACE) -> None:
+        """Close the client: refuse new calls, let calls in flight finish, close the transport.
+
+        New calls raise ``ClientClosedError`` at once, nothing sent. Calls in flight (their
+        retries included) get up to ``grace`` seconds (10 by default; 0: none) to finish; then
+        the connections close under those still running, and each fails with an error whose
+        ``request_sent`` says whether it may have been applied. A session passed in stays
+        open. Safe to call twice; from another event loop it raises ``EventLoopMismatchError``
+        and closes nothing.
+        """
         if not self._closed:
+            self._gate.close(grace)  # raises before anything is closed
             self._closed = True
             try:
+                await self._gate.drain(grace, self._sleep)
                 for limiter in self._accounts.all_limiters():
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:

@@ -21,10 +21,10 @@ from .._exceptions import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
-    EventLoopMismatchError,
     KoreError,
     ResponseTooLargeError,
 )
+from .gate import loop_mismatch
 from .network import Network
 from .transport import HttpRequest, RawResponse
 
@@ -239,10 +239,7 @@ class AiohttpTransport:
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
-            raise EventLoopMismatchError(
-                "this client was opened on another event loop, and its aiohttp session and "
-                "connections belong to that loop; make one CampaignClient per event loop"
-            )
+            raise loop_mismatch()
         if self._session is not None and self._session.closed:
             raise ClientClosedError(
                 "the aiohttp session given as session= is closed; keep it open while the "

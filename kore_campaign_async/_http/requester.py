@@ -19,6 +19,7 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
@@ -28,6 +29,7 @@ from .._clock import Clock, Deadline, Sleep
 from .._config import AUTH_HEADER, Timeout
 from .._exceptions import (
     AuthenticationError,
+    ClientClosedError,
     KoreError,
     RateLimitError,
     RetryBudgetExhaustedError,
@@ -40,11 +42,13 @@ from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
-from .auth import TokenFlow, TokenSource
+from .auth import TokenSource
 from .bounds import attempt_timeout
+from .gate import CallGate
 from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
 from .retry import run_with_retries
+from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse, Transport
 
 T = TypeVar("T")
@@ -99,6 +103,8 @@ class CallState:
     """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
     answer_lost: bool = False
     """An earlier attempt failed in a way the server may have applied it anyway."""
+    lost: KoreError | None = None
+    """The error of the last attempt whose answer was lost (the server may have applied it)."""
 
     async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
         """Send one lookup (a listing, say) within this call: counted, on its deadline, never
@@ -153,8 +159,10 @@ class Requester:
         clock: Clock,
         sleep: Sleep,
         max_response_bytes: int | None = None,
+        gate: CallGate | None = None,
     ) -> None:
         self.base_url = base_url
+        self.gate: CallGate = gate if gate is not None else CallGate()
         self.account = account
         self.transport = transport
         self.auth = auth
@@ -197,7 +205,8 @@ class Requester:
             request.method,
             url,
         )
-        with self.observer.call(facts) as observed:
+        # The gate first: a call from another loop must not queue in the limiter's FIFO.
+        with self.gate.call(), self.observer.call(facts) as observed:
             tokens = TokenFlow(self.auth, deadline, self.sleep)
             state = CallState(self, call_timeout, policy, deadline, tokens, observed)
             try:
@@ -212,8 +221,20 @@ class Requester:
                     observed=observed,
                     may_retry=recovery.may_resend,
                 )
+            except asyncio.CancelledError as cancelled:
+                # How far it got, for a bulk job to report whether the item may have been applied.
+                cancelled.attempts = state.attempts  # type: ignore[attr-defined]
+                raise
             except KoreError as error:
                 error.attempts = state.attempts
+                if isinstance(error, ClientClosedError) and state.lost is not None:
+                    # Closed before the lost answer could be recovered: it may have been applied.
+                    error.request_sent = True
+                    error.args = (
+                        f"{error}; an earlier attempt's answer was lost, so the "
+                        "server may have applied it (request_sent=True)",
+                    )
+                    error.__cause__ = _bare(state.lost)
                 if isinstance(error, RetryBudgetExhaustedError) and error.last_error is not None:
                     error.last_error.attempts = state.attempts  # type: ignore[attr-defined]
                 _bare(error)
@@ -231,7 +252,8 @@ class Requester:
         try:
             return await self.send(request, decode, state)
         except KoreError as error:
-            state.answer_lost = state.answer_lost or is_ambiguous(error)
+            if is_ambiguous(error):
+                state.answer_lost, state.lost = True, error
             found = await recovery.instead_of(error, state)
             if found is None:
                 raise
