@@ -1,6 +1,6 @@
 """The same backend on aiohttp.web: one client, opened in ``cleanup_ctx``.
 
-Run it::
+Run it (``KORE_REDIS_URL=redis://...`` too when several processes serve the same account)::
 
     KORE_CLIENT_ID=... KORE_CLIENT_SECRET=... KORE_ACCOUNT_ID=... KORE_IID=st-... \\
         python -m aiohttp.web -P 8080 examples.aiohttp_app:create_app

@@ -1,9 +1,13 @@
 """A FastAPI backend over Kore contact lists: one client, opened in the lifespan.
 
-Run it (``pip install fastapi uvicorn``)::
+Run it (``pip install 'kore_campaign_async[examples]'``)::
 
     KORE_CLIENT_ID=... KORE_CLIENT_SECRET=... KORE_ACCOUNT_ID=... KORE_IID=st-... \\
         uvicorn examples.fastapi_app:app
+
+Under several workers, share the account's quota through Redis (the startup log says which)::
+
+    KORE_REDIS_URL=redis://localhost:6379/0 ... uvicorn examples.fastapi_app:app --workers 3
 
 Errors map to statuses in ``examples.kore_http``: 422 bad input, 404, 409, 503 with
 Retry-After when Kore's pace says wait, 502/504 when Kore fails.
@@ -12,6 +16,7 @@ Retry-After when Kore's pace says wait, 502/504 when Kore fails.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -58,7 +63,9 @@ def create_app(settings: KoreSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Opened here, on the server's event loop, and closed when the server stops.
-        async with open_account(settings or KoreSettings.from_env()) as account:
+        # uvicorn shows this logger's INFO lines: the quota mode appears in its startup log.
+        log = logging.getLogger("uvicorn.error")
+        async with open_account(settings or KoreSettings.from_env(), log) as account:
             app.state.kore = account
             yield
 
@@ -80,7 +87,9 @@ def create_app(settings: KoreSettings | None = None) -> FastAPI:
     async def one_list(list_id: str, account: Kore) -> dict[str, Any]:
         return list_json(await account.contact_lists.get(list_id))
 
-    @app.patch("/lists/{list_id}", status_code=204)
+    # response_model=None: FastAPI 0.115 (the floor) reads "-> None" as a body model, and a 204
+    # has no body.
+    @app.patch("/lists/{list_id}", status_code=204, response_model=None)
     async def change_list(list_id: str, changes: ListChanges, account: Kore) -> None:
         if changes.name is None and changes.description is None:
             raise fastapi.HTTPException(422, "give name or description")
@@ -88,7 +97,7 @@ def create_app(settings: KoreSettings | None = None) -> FastAPI:
             list_id, name=changes.name, description=changes.description
         )
 
-    @app.delete("/lists/{list_id}", status_code=204)
+    @app.delete("/lists/{list_id}", status_code=204, response_model=None)
     async def delete_list(list_id: str, account: Kore) -> None:
         await account.contact_lists.delete(list_id)
 

@@ -46,8 +46,9 @@ from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter, Turn
 from ._quota.pacing import PacingSettings, PacingState, RateLimit
 from ._quota.redis_store import RedisLimitStore
-from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit
+from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 from ._resources.contact_lists import ContactLists
+from ._version import __version__
 from ._wire.models import (
     AddContactsResult,
     CampaignRef,
@@ -61,8 +62,6 @@ from ._wire.models import (
     ResponseMeta,
     UpdatedContactList,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIConnectionError",
@@ -113,6 +112,7 @@ __all__ = [
     "PacingState",
     "PermissionDeniedError",
     "Permit",
+    "PermitRefused",
     "PlanCallback",
     "PlannedChange",
     "ProviderToken",

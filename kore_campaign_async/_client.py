@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from ssl import SSLContext
 from types import TracebackType
@@ -22,13 +24,16 @@ from ._config import (
     Timeout,
     require_positive_int,
 )
+from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
-from ._http.auth import JwtSigner, ProviderToken, StaticToken, TokenProvider, TokenSource
+from ._http.auth import TokenProvider, TokenSource, token_source
+from ._http.gate import DEFAULT_CLOSE_GRACE, CallGate
 from ._http.network import check_network
 from ._http.policy import RetryBudget, RetryPolicy
 from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
+from ._observe import otel
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
@@ -41,7 +46,18 @@ from ._wire.validation import check_id
 if TYPE_CHECKING:
     import aiohttp
 
-_UNSET: Any = object()
+
+class _Unset(enum.Enum):
+    """An argument left out, whose default is decided later (readable in ``help()``)."""
+
+    PER_ACCOUNT = "per account"
+
+    def __repr__(self) -> str:
+        return f"<{self.value}>"
+
+
+_UNSET: Any = _Unset.PER_ACCOUNT
+DEFAULT_TIMEOUT = Timeout()
 
 
 class CampaignClient:
@@ -83,7 +99,7 @@ class CampaignClient:
         token_timeout: float | None = DEFAULT_TOKEN_TIMEOUT,
         jwt_subject: str | None = None,
         api_version: ApiVersion = DEFAULT_API_VERSION,
-        timeout: Timeout | float | None = Timeout(),  # noqa: B008 (frozen: safe to share)
+        timeout: Timeout | float | None = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         retry_budget: RetryBudget | None = _UNSET,
         rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
@@ -99,6 +115,7 @@ class CampaignClient:
         limit_store: LimitStore | None = None,
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
+        allow_insecure_http: bool = False,
     ) -> None:
         # Checked first and whole: a bad setting fails here, before anything is opened.
         settings = ClientSettings(
@@ -114,9 +131,12 @@ class CampaignClient:
             max_concurrency=max_concurrency,
             max_response_bytes=max_response_bytes,
             adaptive=adaptive,
+            allow_insecure_http=allow_insecure_http,
         )
+        self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
         self.host: str = settings.host
-        self._auth = self._make_auth(
+        self._base_url = settings.base_url
+        self._auth = token_source(
             client_id,
             client_secret,
             token,
@@ -135,7 +155,8 @@ class CampaignClient:
         self.max_response_bytes: int | None = settings.max_response_bytes
         self.adaptive: bool = settings.adaptive
         self.hooks: Hooks = hooks or Hooks()
-        self._observer = call_observer(self.hooks)
+        self._telemetry = otel.telemetry()
+        self._observer = call_observer(self.hooks, self._telemetry)
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
@@ -144,6 +165,8 @@ class CampaignClient:
         network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
         self._transport = AiohttpTransport(session, network) if transport is None else transport
         self._closed = False
+        # Every call enters here first: the loop checked, new calls refused once closing.
+        self._gate = CallGate(getattr(session, "_loop", None))
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
         self._own_store: LocalLimitStore | None = None
@@ -152,33 +175,15 @@ class CampaignClient:
         self.limit_store: LimitStore = limit_store
         self._accounts = Accounts(budget_per_account=self._budget_per_account)
 
-    @staticmethod
-    def _make_auth(
-        client_id: str | None,
-        client_secret: str | None,
-        token: str | None,
-        token_provider: TokenProvider | None,
-        subject: str | None,
-        *,
-        token_timeout: float | None,
-        sleep: Sleep,
-    ) -> TokenSource:
-        given = [
-            client_secret is not None or client_id is not None,
-            token is not None,
-            token_provider is not None,
-        ]
-        if sum(given) != 1:
-            raise ConfigurationError(
-                "give exactly one of client_id+client_secret, token, or token_provider"
-            )
-        if token is not None:
-            return StaticToken(token)
-        if token_provider is not None:
-            return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
-        if not client_id or not client_secret:
-            raise ConfigurationError("client_id and client_secret must both be given")
-        return JwtSigner(client_id, client_secret, subject=subject)
+    @classmethod
+    def from_env(
+        cls, host: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> CampaignClient:
+        """Build a client from the CLI's ``KORE_*`` variables; an argument wins over its own."""
+        found = read_env(os.environ if env is None else env, kwargs, host)
+        client = cls(**found.kwargs)
+        client._owned_store = found.limit_store
+        return client
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -257,10 +262,13 @@ class CampaignClient:
                 sleep=self._sleep,
                 adaptive=self.adaptive,
                 store=self.limit_store,
-                key=AccountKey(self.host, ref.account_id),
+                key=AccountKey(self._base_url.origin, ref.account_id),
             )
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)
+        if otel.telemetry() is not self._telemetry:  # OpenTelemetry was imported since
+            self._telemetry = otel.telemetry()
+            self._observer = call_observer(self.hooks, self._telemetry)
         requester = Requester(
             base_url=self.host,
             account=ref,
@@ -274,6 +282,7 @@ class CampaignClient:
             clock=self._clock,
             sleep=self._sleep,
             max_response_bytes=self.max_response_bytes,
+            gate=self._gate,
         )
         handle = Account(
             ref,
@@ -329,15 +338,27 @@ class CampaignClient:
             listings=listings,
         )
 
-    async def aclose(self) -> None:
-        """Close the transport (a session passed in stays open). Safe to call twice."""
+    async def aclose(self, *, grace: float = DEFAULT_CLOSE_GRACE) -> None:
+        """Close the client: refuse new calls, let calls in flight finish, close the transport.
+
+        New calls raise ``ClientClosedError`` at once, nothing sent. Calls in flight (their
+        retries included) get up to ``grace`` seconds (10 by default; 0: none) to finish; then
+        the connections close under those still running, and each fails with an error whose
+        ``request_sent`` says whether it may have been applied. A session passed in stays
+        open. Safe to call twice; from another event loop it raises ``EventLoopMismatchError``
+        and closes nothing.
+        """
         if not self._closed:
+            self._gate.close(grace)  # raises before anything is closed
             self._closed = True
             try:
+                await self._gate.drain(grace, self._sleep)
                 for limiter in self._accounts.all_limiters():
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:
                 await self._transport.aclose()
+                if self._owned_store is not None:
+                    await self._owned_store.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:

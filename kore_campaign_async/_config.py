@@ -9,6 +9,7 @@ from typing import Any, Final, Literal
 import attrs
 
 from ._exceptions import ConfigurationError
+from ._version import __version__
 
 ApiVersion = Literal["v1", "v2"]
 API_VERSIONS: Final[tuple[ApiVersion, ...]] = ("v1", "v2")
@@ -18,12 +19,16 @@ DEFAULT_API_VERSION: Final[ApiVersion] = "v2"
 NAME_MAX_LENGTH: Final = 48
 DESCRIPTION_MAX_LENGTH: Final = 256
 PASSIVE_API_SOURCE: Final = "passiveApi"
+# Ids (account, iid, stream, list): Kore's are at most ~40 characters (24 hex digits for an
+# account, "st-" or "cl-" and a UUID for the rest); 128 leaves room for any other shape and
+# keeps a path with three of them far below the request-line limits servers enforce.
+ID_MAX_LENGTH: Final = 128
 
 # Header names are literal: Kore reads `auth`, not `Authorization: Bearer`.
 AUTH_HEADER: Final = "auth"
 IID_HEADER: Final = "iid"
 ACCOUNT_HEADER: Final = "accountId"
-USER_AGENT: Final = "kore_campaign_async/0.1.0"
+USER_AGENT: Final = f"kore_campaign_async/{__version__}"
 
 # Timeouts (seconds). Connect short, total generous: a create can take a second or two.
 DEFAULT_CONNECT_TIMEOUT: Final = 10.0

@@ -60,7 +60,15 @@ class ValidationError(KoreError, ValueError):
 
 
 class ClientClosedError(KoreError, RuntimeError):
-    """The client was used after it was closed, or the aiohttp session it was given is closed."""
+    """The client was used after it was closed, or the aiohttp session it was given is closed.
+
+    ``request_sent`` is True when the call had sent an attempt whose answer was lost before the
+    client closed: a write may have been applied (the lost attempt's error is the cause).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = False) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class EventLoopMismatchError(KoreError, RuntimeError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
@@ -20,26 +19,20 @@ from ._config import (
     is_positive_int,
     setting,
 )
-from ._exceptions import ConfigurationError
 from ._http.policy import RetryBudget, RetryPolicy
 from ._quota.pacing import RateLimit
+from ._wire.base_url import BaseUrl, check_base_url
 
 DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
 
 
-def check_host(host: object) -> str:
-    """Return ``host`` as ``scheme://netloc/path`` without a trailing slash, or refuse it."""
-    if not isinstance(host, str):
-        raise ConfigurationError(f"host must be a URL string, got {type(host).__name__}")
-    parts = urlsplit(host.strip())
-    # Checked first, and never echoed: a password in the URL must not reach a message or log.
-    if "@" in parts.netloc:
-        raise ConfigurationError("host must not carry credentials (user:password@)")
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ConfigurationError(f"host must look like https://platform.kore.ai, got {host!r}")
-    if parts.query or parts.fragment:
-        raise ConfigurationError("host must not carry a query or a fragment")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+def _read_base_url(value: object) -> BaseUrl:
+    # Plain http is judged once the opt-in is known: see _secure_unless_allowed.
+    return check_base_url(value, allow_insecure_http=True)
+
+
+def _secure_unless_allowed(settings: ClientSettings, _attribute: object, allowed: bool) -> None:
+    settings.base_url.refuse_plain_http(allowed=allowed)
 
 
 def _timeout(value: Timeout | float | None) -> Timeout:
@@ -68,7 +61,8 @@ class ClientSettings:
     Built before anything else, so a bad setting fails the constructor with nothing opened.
     """
 
-    host: str = attrs.field(converter=check_host)
+    base_url: BaseUrl = attrs.field(converter=_read_base_url)
+    """The host as given (``.url``) and its normalised ``.origin``, which names it in quota keys."""
     api_version: ApiVersion = attrs.field(
         default=DEFAULT_API_VERSION,
         validator=setting(f"one of {list(API_VERSIONS)}", API_VERSIONS.__contains__),
@@ -100,3 +94,10 @@ class ClientSettings:
         validator=setting("an int >= 1", is_positive_int, optional=True),
     )
     adaptive: bool = True
+    allow_insecure_http: bool = attrs.field(default=False, validator=_secure_unless_allowed)
+    """Plain ``http://`` to a host that is not this machine (the token goes in clear text)."""
+
+    @property
+    def host(self) -> str:
+        """Scheme, host, port and path, without a trailing slash."""
+        return self.base_url.url

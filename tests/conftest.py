@@ -5,8 +5,10 @@ another test module or a conftest; a folder's conftest holds only that folder's 
 """
 
 pytest_plugins = [
+    "tests.helpers.aioresponses_compat",
     "tests.helpers.clients",
     "tests.helpers.e2e",
+    "tests.helpers.network",
     "tests.helpers.redis",
     "tests.helpers.scripts",
 ]

@@ -18,6 +18,7 @@ MAX_LINES = 400
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
+        "_version",
         "_exceptions",
         "_config _clock",
         "_wire",
@@ -26,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "_http",
         "_bulk",
         "_resources",
-        "_accounts _settings",
+        "_accounts _env _settings",
         "_client",
         "__init__",
         "testing",

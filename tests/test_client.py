@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import pydoc
 import re
 from typing import Any
 
@@ -193,6 +195,17 @@ async def test_aiohttp_never_resends_a_request_behind_the_sdks_back(
             await lists.get(created.id)
     assert caught.value.attempts == 1
     assert server.count(operation="get") == 1
+
+
+def test_help_shows_readable_defaults() -> None:
+    shown = pydoc.render_doc(kca.CampaignClient, renderer=pydoc.TextDoc())
+    assert "object at 0x" not in shown
+    signature = str(inspect.signature(kca.CampaignClient))
+    assert "timeout: 'Timeout | float | None' = Timeout(total=60.0, connect=10.0)" in signature
+    assert "retry_budget: 'RetryBudget | None' = <per account>" in signature
+    assert "rate_limit: 'RateLimit | None' = <per account>" in str(
+        inspect.signature(kca.CampaignClient.account)
+    )
 
 
 async def test_aiohttp_never_resends_on_a_session_the_caller_gives(

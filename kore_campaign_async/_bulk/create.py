@@ -114,6 +114,29 @@ def created_outcome(
     )
 
 
+def cancelled_outcome(
+    index: int, account_id: str, name: str, cancelled: asyncio.CancelledError
+) -> Outcome:
+    """Return the outcome of an item whose create was cancelled in flight."""
+    attempts: int = getattr(cancelled, "attempts", 0)
+    reason = (
+        "cancelled after it was sent: the list may have been created (running the job again "
+        "adopts it)"
+        if attempts
+        else "cancelled before it was sent: not created"
+    )
+    return Outcome(
+        index=index,
+        account_id=account_id,
+        name=name,
+        action="create",
+        status="failed",
+        attempts=attempts,
+        error=cancelled,
+        reason=reason,
+    )
+
+
 @attrs.frozen
 class _Job:
     """One bulk creation: which lists, where, and how."""
@@ -125,8 +148,19 @@ class _Job:
     api_version: ApiVersion | None
     keep_results: bool
 
-    async def run(self, emit: Emit, *, check_repeats: bool) -> None:
-        """Create every item with ``concurrency`` workers; ``emit`` each outcome as it ends."""
+    async def run(
+        self,
+        emit: Emit,
+        *,
+        check_repeats: bool,
+        on_cancel: Callable[[Outcome], None] | None = None,
+    ) -> None:
+        """Create every item with ``concurrency`` workers; ``emit`` each outcome as it ends.
+
+        If the job is cancelled, each create in flight is handed to ``on_cancel`` (which must
+        not suspend) as "failed", saying whether it may have been applied, before the
+        cancellation propagates.
+        """
         lists, account_id = self.lists, self.lists.account_id
         halt = AccountHalt(account_id)
 
@@ -152,6 +186,11 @@ class _Job:
                     created = await lists.create(
                         spec, if_exists=self.if_exists, api_version=self.api_version
                     )
+                except asyncio.CancelledError as cancelled:
+                    if on_cancel is not None:
+                        gone = cancelled_outcome(item.position, account_id, item.name, cancelled)
+                        on_cancel(gone)
+                    raise
                 except Exception as exc:  # every item ends as an outcome; cancellation propagates
                     halt.note(exc, item.name)
                     outcome = failed_outcome(
@@ -192,18 +231,24 @@ async def create_many(
     it; the other items go on. ``keep_results`` keeps each created or adopted ``ContactList``
     on its outcome (``outcome.contact_list``); by default an outcome keeps its ``list_id``
     only. An exception raised by ``on_outcome`` stops the job and propagates. If ``items``
-    itself raises, the items in flight finish and the error propagates.
+    itself raises, the items in flight finish and the error propagates. If the job is
+    cancelled, ``on_outcome`` has seen every item that ended and, before the cancellation
+    propagates, each create in flight as "failed": sent ("the list may have been created",
+    ``attempts`` > 0) or not; running the job again completes it.
     """
     _check_arguments(items, concurrency, if_exists)
     results = OutcomeSlots()
 
-    async def record(outcome: Outcome) -> None:  # never suspends: no item is pulled meanwhile
+    def keep(outcome: Outcome) -> None:
         results.put(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
 
+    async def record(outcome: Outcome) -> None:  # never suspends: no item is pulled meanwhile
+        keep(outcome)
+
     job = _Job(lists, items, concurrency, if_exists, api_version, keep_results)
-    await job.run(record, check_repeats=True)
+    await job.run(record, check_repeats=True, on_cancel=keep)
     return CreateReport(lists.account_id, results.freeze())
 
 

@@ -2,9 +2,13 @@
 
 A 401 that survived the SDK's token renewal, or a 403, says the credentials or the account's
 rights are wrong: every later request of the job would meet the same answer, and at Kore's 60
-requests a minute a 10,000-item job would spend hours collecting them. After the first such
-failure the job sends nothing more; each remaining item ends "failed" with ``attempts == 0``
-and a reason naming the cause. Items already in flight finish as they will.
+requests a minute a 10,000-item job would spend hours collecting them. A
+:class:`RateLimitError` that survived the retry policy (the account kept answering 429 through
+every pause the policy waits out, or its pause outlasts them) says the account refuses more
+requests for now: every later item would wait out the same pauses to meet the same answer.
+After the first such failure the job sends nothing more; each remaining item ends "failed"
+with ``attempts == 0`` and a reason naming the cause. Items already in flight finish as they
+will.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from typing import Final
 
 import attrs
 
-from .._exceptions import AuthenticationError, KoreError, PermissionDeniedError
+from .._exceptions import AuthenticationError, KoreError, PermissionDeniedError, RateLimitError
 from .._observe import log as observe
 from .outcomes import Outcome, failed_outcome
 from .plan import Action
 
 #: Failures that concern the account or its credentials, not the item.
-ACCOUNT_FAILURES: Final = (AuthenticationError, PermissionDeniedError)
+ACCOUNT_FAILURES: Final = (AuthenticationError, PermissionDeniedError, RateLimitError)
 
 
 class AccountHalt:
@@ -34,10 +38,14 @@ class AccountHalt:
         """Throw the switch if ``error`` (raised for item ``name``) concerns the account."""
         if self.cause is None and isinstance(error, ACCOUNT_FAILURES):
             self.cause = error
+            remedy = (
+                "the account refuses requests for now: run again later"
+                if isinstance(error, RateLimitError)
+                else "fix the credentials or the account's permissions, then run again"
+            )
             self._reason = (
                 f"not sent: the job stopped after {name!r} failed with "
-                f"{type(error).__name__}: {error} (fix the credentials or the account's "
-                "permissions, then run again)"
+                f"{type(error).__name__}: {error} ({remedy})"
             )
             observe.bulk_halted(self.account_id, name, error)
 

@@ -111,7 +111,8 @@ class SyncPlan:
             for kind in KIND_ORDER
         ]
         who = f"{self.account_id}: " if self.account_id else ""
-        return f"{who}{', '.join(parts)} ({self.writes} writes)"
+        writes = "1 write" if self.writes == 1 else f"{self.writes} writes"
+        return f"{who}{', '.join(parts)} ({writes})"
 
     def __str__(self) -> str:
         """The summary, then one line per change that is not "unchanged"."""

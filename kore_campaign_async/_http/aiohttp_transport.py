@@ -10,7 +10,9 @@ exception ends up in every logged traceback and error report.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+from collections.abc import Mapping
 
 import aiohttp
 
@@ -19,9 +21,10 @@ from .._exceptions import (
     APIConnectionError,
     APITimeoutError,
     ClientClosedError,
-    EventLoopMismatchError,
+    KoreError,
     ResponseTooLargeError,
 )
+from .gate import loop_mismatch
 from .network import Network
 from .transport import HttpRequest, RawResponse
 
@@ -56,9 +59,15 @@ def _safe_cause(error: BaseException, *secrets: str | None) -> BaseException | N
 
 
 def _connection_failure(
-    error: aiohttp.ClientError, request: HttpRequest, proxy_password: str | None
+    error: Exception, request: HttpRequest, proxy_password: str | None
 ) -> tuple[APIConnectionError, BaseException | None]:
-    """Map an aiohttp error onto ours, and the cause that may safely be chained to it."""
+    """Map an aiohttp (or any other) error onto ours, and the cause that may safely be chained.
+
+    Whatever aiohttp, asyncio or the stdlib raise below us (a ``UnicodeError`` from the IDNA
+    codec, a ``ValueError`` from a header check) becomes an ``APIConnectionError``: only a
+    ``KoreError`` leaves the transport. Nobody knows whether such a request got out, so it says
+    it may have (``request_sent``), and a create looks before it leaps.
+    """
     method, url = request.method, request.url
     reason = _unsent_reason(error)
     if reason is not None:
@@ -74,7 +83,7 @@ def _connection_failure(
     return failure, _safe_cause(error, _token(request), proxy_password)
 
 
-def _unsent_reason(error: aiohttp.ClientError) -> str | None:
+def _unsent_reason(error: Exception) -> str | None:
     """Say why no request reached Kore, or None when it may have."""
     if isinstance(error, aiohttp.ClientConnectorCertificateError):
         problem = _certificate_problem(error.certificate_error)
@@ -117,9 +126,9 @@ def _describe(error: BaseException, secret: str) -> str:
 
 def _too_large(request: HttpRequest, status: int, size: str) -> ResponseTooLargeError:
     limit = request.max_response_bytes or 0
+    bound = f"max_response_bytes ({limit})" if limit else "what can be read"
     return ResponseTooLargeError(
-        f"{status} {request.method} {request.url}: answer of {size} bytes is larger than "
-        f"max_response_bytes ({limit}); not read",
+        f"{status} {request.method} {request.url}: {size} is larger than {bound}; not read",
         limit=limit,
         method=request.method,
         url=request.url,
@@ -131,22 +140,48 @@ async def _read_body(response: aiohttp.ClientResponse, request: HttpRequest) -> 
     """Read the whole answer, or refuse one longer than ``request.max_response_bytes``.
 
     Content-Length refuses before reading; the count of bytes read catches what it does not
-    announce (chunked answers, and compressed ones, which aiohttp inflates as it reads).
+    announce (chunked answers, and compressed ones, counted as aiohttp inflates them). A
+    compression bomb that inflates past aiohttp's own cap is refused the same way, not taken
+    for a broken connection (which would be retried, the bomb downloaded again).
     """
+    try:
+        return await _read_counted(response, request)
+    except aiohttp.ClientPayloadError as exc:
+        if not _inflated_too_far(exc):
+            raise
+    # aiohttp inflates each piece read up to a fixed cap (32 MiB) before we may count it.
+    raise _too_large(request, response.status, "compressed answer inflating past aiohttp's cap")
+
+
+async def _read_counted(response: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
     limit = request.max_response_bytes
     if limit is None:
         return await response.read()
     declared = response.content_length
     if declared is not None and declared > limit:
-        raise _too_large(request, response.status, str(declared))
+        raise _too_large(request, response.status, f"answer of {declared} bytes")
     blocks: list[bytes] = []
     size = 0
     while block := await response.content.readany():
         size += len(block)
         if size > limit:
-            raise _too_large(request, response.status, f"more than {limit}")
+            raise _too_large(request, response.status, f"answer of more than {limit} bytes")
         blocks.append(block)
     return b"".join(blocks)
+
+
+def _inflated_too_far(error: BaseException) -> bool:
+    """Whether aiohttp refused to inflate an answer further (aiohttp >= 3.12.14 caps it)."""
+    refused = getattr(aiohttp.http_exceptions, "DecompressSizeError", None)
+    pending: list[BaseException] = [error]
+    for _ in range(8):  # a cause chain is short; a cycle must not spin
+        if not pending:
+            return False
+        current = pending.pop()
+        if refused is not None and isinstance(current, refused):
+            return True
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
 
 
 def _scrub(cancelled: asyncio.CancelledError) -> asyncio.CancelledError:
@@ -187,11 +222,11 @@ class AiohttpTransport:
         self._network = network or Network()
         proxy = self._network.proxy
         self._proxy = None if proxy is None else proxy.url
-        self._proxy_auth = (
-            None
-            if proxy is None or proxy.login is None
-            else aiohttp.BasicAuth(proxy.login, proxy.password or "")
-        )
+        # Sent as a header: aiohttp 3.14.5 deprecates its proxy_auth (and BasicAuth).
+        self._proxy_headers: dict[str, str] | None = None
+        self._proxy_password = None if proxy is None else proxy.password
+        if proxy is not None and proxy.login is not None:
+            self._proxy_headers = {"Proxy-Authorization": _basic(proxy.login, proxy.password)}
         self._closed = False
         # A session belongs to the loop it was made on: the caller's, or ours at first use.
         self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
@@ -204,10 +239,7 @@ class AiohttpTransport:
         if self._loop is None:
             self._loop = loop
         elif loop is not self._loop:
-            raise EventLoopMismatchError(
-                "this client was opened on another event loop, and its aiohttp session and "
-                "connections belong to that loop; make one CampaignClient per event loop"
-            )
+            raise loop_mismatch()
         if self._session is not None and self._session.closed:
             raise ClientClosedError(
                 "the aiohttp session given as session= is closed; keep it open while the "
@@ -251,13 +283,13 @@ class AiohttpTransport:
                 request.url,
                 params=request.params,
                 data=data,
-                headers=request.headers if data is None else {**request.headers, **_JSON},
+                headers=_headers(request, data is not None, self._proxy_headers),
                 timeout=aiohttp.ClientTimeout(
                     total=timeout.total, sock_connect=timeout.connect, connect=timeout.connect
                 ),
                 allow_redirects=False,
                 proxy=self._proxy,
-                proxy_auth=self._proxy_auth,
+                proxy_headers=self._proxy_headers,
             ) as response:
                 body = await _read_body(response, request)
                 return RawResponse(response.status, response.headers, body)
@@ -277,9 +309,10 @@ class AiohttpTransport:
                 method=request.method,
                 url=request.url,
             )
-        except aiohttp.ClientError as exc:
-            password = None if self._proxy_auth is None else self._proxy_auth.password
-            failure, cause = _connection_failure(exc, request, password)
+        except KoreError:  # ours, e.g. ResponseTooLargeError
+            raise
+        except Exception as exc:  # aiohttp's, and anything below it: see _connection_failure
+            failure, cause = _connection_failure(exc, request, self._proxy_password)
         raise failure from cause
 
     async def aclose(self) -> None:
@@ -289,3 +322,20 @@ class AiohttpTransport:
         self._closed = True
         if self._session is not None and self._owns_session:
             await self._session.close()
+
+
+def _basic(login: str, password: str | None) -> str:
+    """Return the ``Proxy-Authorization`` value of Basic credentials (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{login}:{password or ''}".encode()).decode("ascii")
+
+
+def _headers(
+    request: HttpRequest, json_body: bool, proxy_headers: dict[str, str] | None
+) -> Mapping[str, str]:
+    """Return the headers to send: the request's, its JSON content type, and for a plain-http
+    URL the proxy's credentials (aiohttp sends ``proxy_headers`` only on a CONNECT, and a
+    plain-http request goes to the proxy as it is)."""
+    headers = {**request.headers, **_JSON} if json_body else request.headers
+    if proxy_headers is not None and request.url.startswith("http:"):
+        headers = {**headers, **proxy_headers}
+    return headers

@@ -2,13 +2,13 @@
 
 Every source caches its token and renews it before expiry; concurrent callers share one renewal,
 and a provider's renewal is bounded in time. A call takes its tokens through a
-:class:`TokenFlow`: waited for within its deadline, renewed at most once after a 401. Secrets
-never appear in a repr.
+:class:`~.token_flow.TokenFlow`. Secrets never appear in a repr.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import time
@@ -20,7 +20,7 @@ from typing import Protocol
 import jwt
 import jwt.warnings
 
-from .._clock import Deadline, Expired, Sleep, asyncio_sleep, within
+from .._clock import Expired, Sleep, asyncio_sleep, within
 from .._config import (
     DEFAULT_TOKEN_TIMEOUT,
     JWT_ALGORITHM,
@@ -275,13 +275,23 @@ class ProviderToken:
 
     async def _fetch(self) -> str:
         try:
-            token = await within(self._timeout, self._sleep, self._provider())
+            token = await within(self._timeout, self._sleep, self._ask())
         except Expired:
             raise TokenError(
                 f"token_provider did not answer within token_timeout ({self._timeout:g}s)"
             ) from None
+        except asyncio.CancelledError:
+            if _cancelling():  # this fetch itself is being cancelled (the loop is closing)
+                raise
+            # The provider cancelled itself; the callers waiting on it were not cancelled.
+            raise TokenError(
+                "token_provider raised CancelledError (nobody cancelled this call); "
+                "nothing was sent"
+            ) from None
+        except TokenError:
+            raise
         except Exception as exc:
-            raise TokenError(f"token_provider failed: {type(exc).__name__}") from exc
+            raise TokenError(f"token_provider failed: {type(exc).__name__}") from _unwound(exc)
         self.fetched += 1
         now = self._now()
         expires_at = _expiry(token, now)
@@ -294,9 +304,46 @@ class ProviderToken:
         self._renew_at = max(expires_at - self._renew_before, now + (expires_at - now) / 2)
         return token
 
+    async def _ask(self) -> str:
+        """Call the provider and await its answer; a plain function's token is refused."""
+        answer: object = self._provider()
+        if not inspect.isawaitable(answer):
+            kind = type(answer).__name__
+            del answer  # it may be the token: error reporters record every frame's locals
+            raise TokenError(
+                f"token_provider returned a {kind}, not an awaitable: it must be an async "
+                "function (async def) returning the token; nothing was sent"
+            )
+        return await answer  # type: ignore[no-any-return]
+
     def invalidate(self, token: str) -> None:
         if token == self._token:
             self._token = None
+
+
+def _cancelling() -> bool:
+    """Whether the current task was asked to cancel (Python 3.11+; 3.10 cannot tell: False)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return cancelling is not None and cancelling() > 0
+
+
+def _unwound(error: BaseException) -> BaseException:
+    """Return ``error`` with the tracebacks of it and of all it chains dropped.
+
+    The provider's frames (and those of whatever it called) may hold its secrets or the token;
+    error reporters record the locals of every frame an error reaches. Type and message stay.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
+    return error
 
 
 def _expiry(token: object, now: float) -> float | str:
@@ -321,49 +368,30 @@ def _expiry(token: object, now: float) -> float | str:
     return float(exp)
 
 
-class TokenFlow:
-    """One call's tokens: waited for within its deadline, renewed at most once after a 401.
-
-    The request path drives it, as httpx drives an auth flow: ``await ready()`` before the
-    account's turn (a slow source then holds no slot), ``await token()`` in the turn (at once
-    unless the token expired while queued), and ``renew()`` after a 401.
-    """
-
-    __slots__ = ("_deadline", "_renewals", "_sent", "_sleep", "_source")
-
-    def __init__(self, source: TokenSource, deadline: Deadline, sleep: Sleep) -> None:
-        self._source = source
-        self._deadline = deadline
-        self._sleep = sleep
-        self._renewals = 1 if source.renewable else 0
-        self._sent: str | None = None
-
-    def __repr__(self) -> str:
-        return f"TokenFlow({self._source!r})"
-
-    async def ready(self) -> None:
-        """Wait until the source has a token ready."""
-        if self._source.ready_token() is None:
-            await self._fetch()
-
-    async def token(self) -> str:
-        """Return the token to send now."""
-        token = self._source.ready_token()
-        self._sent = token if token is not None else await self._fetch()
-        return self._sent
-
-    def renew(self) -> bool:
-        """After a 401: forget the token sent and return True, once per flow; else False."""
-        if not self._renewals or self._sent is None:
-            return False
-        self._renewals -= 1
-        self._source.invalidate(self._sent)
-        return True
-
-    async def _fetch(self) -> str:
-        try:
-            return await within(self._deadline.left(), self._sleep, self._source.token())
-        except Expired:
-            raise TokenError(
-                f"no token within the call's deadline ({self._deadline.seconds:g}s); nothing sent"
-            ) from None
+def token_source(
+    client_id: str | None,
+    client_secret: str | None,
+    token: str | None,
+    token_provider: TokenProvider | None,
+    subject: str | None,
+    *,
+    token_timeout: float | None,
+    sleep: Sleep = asyncio_sleep,
+) -> TokenSource:
+    """Return the token source for exactly one of client id + secret, token or provider."""
+    given = [
+        client_secret is not None or client_id is not None,
+        token is not None,
+        token_provider is not None,
+    ]
+    if sum(given) != 1:
+        raise ConfigurationError(
+            "give exactly one of client_id+client_secret, token, or token_provider"
+        )
+    if token is not None:
+        return StaticToken(token)
+    if token_provider is not None:
+        return ProviderToken(token_provider, timeout=token_timeout, sleep=sleep)
+    if not client_id or not client_secret:
+        raise ConfigurationError("client_id and client_secret must both be given")
+    return JwtSigner(client_id, client_secret, subject=subject)

@@ -1,4 +1,4 @@
-"""Where the client's requests go: the Kore host, the proxy and the TLS checks, checked up front.
+"""Where the client's requests go: the proxy and the TLS checks, checked up front.
 
 Pure (no aiohttp): the client checks its settings here before anything is sent, and
 ``AiohttpTransport`` builds its session from the :class:`Network` it gets. No password from a
@@ -12,7 +12,6 @@ environment (as in Go's net/http), so a fake server on 127.0.0.1 answers behind 
 
 from __future__ import annotations
 
-import ipaddress
 from ssl import SSLContext
 from urllib.parse import SplitResult, unquote, urlsplit
 from urllib.request import getproxies_environment
@@ -20,6 +19,7 @@ from urllib.request import getproxies_environment
 import attrs
 
 from .._exceptions import ConfigurationError
+from .._wire.base_url import is_loopback
 
 
 @attrs.frozen(repr=False)
@@ -76,15 +76,6 @@ def _parse_proxy(value: object, field: str) -> Proxy:
     return Proxy(url, unquote(parts.username), unquote(parts.password or ""))
 
 
-def _is_loopback(hostname: str) -> bool:
-    if hostname.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False
-
-
 def _bypassed(hostname: str, port: int | None, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` (``*``, or hosts and domains, with a port or not) names the host."""
     for entry in (e.strip().lower() for e in no_proxy.split(",")):
@@ -104,7 +95,7 @@ def _proxy_from_env(host: SplitResult) -> Proxy | None:
     hostname = (host.hostname or "").lower()
     proxies = getproxies_environment()
     port = host.port or (443 if host.scheme == "https" else 80)
-    if _is_loopback(hostname) or _bypassed(hostname, port, proxies.get("no", "")):
+    if is_loopback(hostname) or _bypassed(hostname, port, proxies.get("no", "")):
         return None
     value = proxies.get(host.scheme)
     if not value:

@@ -19,6 +19,7 @@ locals of every frame of a raised error and of what it chains.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
@@ -29,6 +30,7 @@ from .._clock import Clock, Deadline, Sleep
 from .._config import AUTH_HEADER, Timeout
 from .._exceptions import (
     AuthenticationError,
+    ClientClosedError,
     KoreError,
     RateLimitError,
     RetryBudgetExhaustedError,
@@ -41,11 +43,13 @@ from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
-from .auth import TokenFlow, TokenSource
+from .auth import TokenSource
 from .bounds import attempt_timeout
+from .gate import CallGate
 from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
 from .retry import run_with_retries
+from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse, Transport
 
 T = TypeVar("T")
@@ -100,6 +104,8 @@ class CallState:
     """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
     answer_lost: bool = False
     """An earlier attempt failed in a way the server may have applied it anyway."""
+    lost: KoreError | None = None
+    """The error of the last attempt whose answer was lost (the server may have applied it)."""
 
     async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
         """Send one lookup (a listing, say) within this call: counted, on its deadline, never
@@ -136,11 +142,11 @@ def _bare(error: KoreError) -> KoreError:
     return error
 
 
-def call_observer(hooks: Hooks) -> Observer:
+def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
     """The observer of a client's calls (one for all its accounts): logs, telemetry, hooks."""
     subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
-    if otel.TELEMETRY is not None:
-        subscribers.insert(1, otel.TELEMETRY)
+    if recorder is not None:
+        subscribers.insert(1, recorder)
     return Observer(subscribers)
 
 
@@ -162,8 +168,10 @@ class Requester:
         clock: Clock,
         sleep: Sleep,
         max_response_bytes: int | None = None,
+        gate: CallGate | None = None,
     ) -> None:
         self.base_url = base_url
+        self.gate: CallGate = gate if gate is not None else CallGate()
         self.account = account
         self.transport = transport
         self.auth = auth
@@ -201,7 +209,8 @@ class Requester:
             request.method,
             url,
         )
-        with self.observer.call(facts) as observed:
+        # The gate first: a call from another loop must not queue in the limiter's FIFO.
+        with self.gate.call(), self.observer.call(facts) as observed:
             tokens = TokenFlow(self.auth, deadline, self.sleep)
             state = CallState(self, call_timeout, policy, deadline, tokens, observed)
             try:
@@ -216,8 +225,20 @@ class Requester:
                     observed=observed,
                     may_retry=recovery.may_resend,
                 )
+            except asyncio.CancelledError as cancelled:
+                # How far it got, for a bulk job to report whether the item may have been applied.
+                cancelled.attempts = state.attempts  # type: ignore[attr-defined]
+                raise
             except KoreError as error:
                 error.attempts = state.attempts
+                if isinstance(error, ClientClosedError) and state.lost is not None:
+                    # Closed before the lost answer could be recovered: it may have been applied.
+                    error.request_sent = True
+                    error.args = (
+                        f"{error}; an earlier attempt's answer was lost, so the "
+                        "server may have applied it (request_sent=True)",
+                    )
+                    error.__cause__ = _bare(state.lost)
                 if isinstance(error, RetryBudgetExhaustedError) and error.last_error is not None:
                     error.last_error.attempts = state.attempts  # type: ignore[attr-defined]
                 _bare(error)
@@ -235,7 +256,8 @@ class Requester:
         try:
             return await self.send(request, decode, state)
         except KoreError as error:
-            state.answer_lost = state.answer_lost or is_ambiguous(error)
+            if is_ambiguous(error):
+                state.answer_lost, state.lost = True, error
             found = await recovery.instead_of(error, state)
             if found is None:
                 raise
@@ -256,7 +278,8 @@ class Requester:
     async def _send_in_turn(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send once in the account's turn; report the attempt, and its outcome to the turn."""
         attempt = Attempt(spec, self.base_url + spec.path)
-        self._timeout(attempt, state)  # the deadline passed: fail before taking a turn
+        if state.deadline.left() <= 0:  # fail before taking a turn: every permit is sent
+            self._timeout(attempt, state)
         queued_at = self.clock()
         try:
             async with self.limiter.slot(
@@ -283,8 +306,8 @@ class Requester:
     async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
         """Build the request (its token read now: it may have expired while queued); send it."""
         spec = attempt.spec
-        timeout = self._timeout(attempt, state)
         token = await state.tokens.token()
+        timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
         request = HttpRequest(
             spec.method,
             attempt.url,

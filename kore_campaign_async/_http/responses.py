@@ -29,6 +29,7 @@ from .._exceptions import (
 from .._wire.converter import ResultHook, converter
 from .._wire.listing import read_listing
 from .._wire.models import ContactListListing, ResponseMeta
+from .._wire.quote import QUOTE_LIMIT, quote, shorten
 from .._wire.retry_after import parse_retry_after
 from .redact import Redactor
 from .transport import RawResponse
@@ -48,7 +49,6 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 #: Kore's per-minute rate-limit message (``RATE_LIMIT_MESSAGE``), found in any case anywhere in
 #: a message; a compiled pattern, so the success path checks its ``message`` in one C call.
 _RATE_LIMIT_TEXT = re.compile(re.escape("exceeded the per-minute rate limit"), re.IGNORECASE)
-_MAX_TEXT = 2000  # keep error bodies readable; Kore never sends long JSON errors
 
 
 @attrs.frozen
@@ -65,7 +65,7 @@ def parse_body(body: bytes) -> object:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):  # b"[" * 100000 makes the parser recurse too deep
-        return body.decode("utf-8", errors="replace")[:_MAX_TEXT]
+        return body[: 4 * QUOTE_LIMIT].decode("utf-8", errors="replace")[:QUOTE_LIMIT]
 
 
 def error_detail(parsed: object, status: int) -> ErrorDetail:
@@ -77,7 +77,8 @@ def error_detail(parsed: object, status: int) -> ErrorDetail:
         if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
             first = errors[0]
             raw_msg = first.get("msg", first.get("message"))
-            message = str(raw_msg) if raw_msg is not None else None
+            if raw_msg is not None:
+                message = raw_msg if isinstance(raw_msg, str) else quote(raw_msg)
             raw_code = first.get("code")
             code = raw_code if isinstance(raw_code, (int, str)) else None
         if message is None:
@@ -88,7 +89,7 @@ def error_detail(parsed: object, status: int) -> ErrorDetail:
                     break
     elif isinstance(parsed, str) and parsed.strip():
         message = parsed.strip()
-    return ErrorDetail(message or f"HTTP {status}", code, parsed)
+    return ErrorDetail(shorten(message or f"HTTP {status}"), code, parsed)
 
 
 def status_error(
@@ -160,7 +161,7 @@ def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = 
             method=method,
             url=url,
             status=raw.status,
-            body=Redactor(secrets).text(raw.body[:_MAX_TEXT].decode("utf-8", errors="replace")),
+            body=_quote_raw(raw.body, secrets),
         ) from None
     if isinstance(payload, dict):
         failed = str(payload.get("status", "")).lower() == "failure"
@@ -192,11 +193,11 @@ def decode_result(
         return structure(data, cls, meta)
     except Exception as exc:  # cattrs raises many types; one clear error for the caller
         raise APIResponseDecodeError(
-            f"{status} {method} {url}: cannot read {cls.__name__}: {exc}",
+            f"{status} {method} {url}: cannot read {cls.__name__}: {shorten(str(exc), 500)}",
             method=method,
             url=url,
             status=status,
-            body=repr(data)[:500],
+            body=quote(data, 500),
         ) from exc
 
 
@@ -229,5 +230,13 @@ def _no_data(payload: Any, *, method: str, url: str, status: int) -> APIResponse
         method=method,
         url=url,
         status=status,
-        body=json.dumps(payload)[:_MAX_TEXT],
+        body=quote(payload),
     )
+
+
+def _quote_raw(body: bytes, secrets: Iterable[str]) -> str:
+    """The start of an answer's bytes as text, secrets redacted before it is cut short.
+
+    Redacted first, so a token that straddles the cut is hidden whole, not half shown.
+    """
+    return shorten(Redactor(secrets).text(body[: 4 * QUOTE_LIMIT].decode("utf-8", "replace")))

@@ -105,85 +105,96 @@ async def run_with_retries(
         deadline = Deadline(policy.deadline, clock)
     try:
         first = await fn()
-    except Exception as exc:  # a BaseException (cancellation) is never retried
-        failure = exc
+    except Exception as failure:  # a BaseException (cancellation) is never retried
+        first_failure = failure
     else:
         if budget is not None:
             budget.refund()
         return first
-    # Apart, so that a call whose first attempt succeeds makes none of the closures below.
-    return await _retry(
-        fn, failure, policy, budget, sleep, deadline, operation, observed, may_retry
-    )
+    # Retried outside the except block: a later error must not chain the first as its context.
+    rules = _RetryRules(policy, budget, operation, observed, may_retry)
+    return await rules.run(fn, first_failure, sleep=sleep, deadline=deadline)
 
 
-async def _retry(
-    fn: Callable[[], Awaitable[T]],
-    first_failure: BaseException | None,
-    policy: RetryPolicy,
-    budget: RetryBudget | None,
-    sleep: Sleep,
-    deadline: Deadline,
-    operation: str,
-    observed: ObservedCall | None,
-    may_retry: Callable[[BaseException], bool] | None,
-) -> T:
-    """Run the attempts after a failed first one under tenacity (which counts it as its 1st)."""
-    last_spent: int | None = None
+class _RetryRules:
+    """One call's retries after its first attempt failed: tenacity's, under the policy."""
 
-    def retry_if(error: BaseException) -> bool:
-        if not is_retryable(error, policy, operation) or (
-            may_retry is not None and not may_retry(error)
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        budget: RetryBudget | None,
+        operation: str,
+        observed: ObservedCall | None,
+        may_retry: Callable[[BaseException], bool] | None,
+    ) -> None:
+        self._policy = policy
+        self._budget = budget
+        self._operation = operation
+        self._observed = observed
+        self._may_retry = may_retry
+        self._last_spent: int | None = None
+
+    async def run(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        first_failure: Exception,
+        *,
+        sleep: Sleep,
+        deadline: Deadline,
+    ) -> T:
+        """Retry ``fn`` as tenacity decides, ``first_failure`` being its attempt 1."""
+        policy = self._policy
+        stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
+        if deadline.seconds < math.inf:
+            stop = stop | _StopAtDeadline(deadline)
+        # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
+        retrying = tenacity.AsyncRetrying(
+            sleep=sleep,
+            stop=stop,
+            wait=_wait(policy),
+            retry=tenacity.retry_if_exception(self._retry_if),
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        failures = [first_failure]
+
+        async def attempt() -> T:
+            if failures:  # attempt 1 already ran: tenacity judges its failure
+                raise failures.pop()
+            return await fn()
+
+        result: T = await retrying(attempt)
+        if self._budget is not None:
+            self._budget.refund(self._last_spent)
+        return result
+
+    def _retry_if(self, error: BaseException) -> bool:
+        if not is_retryable(error, self._policy, self._operation) or (
+            self._may_retry is not None and not self._may_retry(error)
         ):
             return False
         delay = server_delay(error)
-        return delay is None or delay <= policy.max_retry_after
+        return delay is None or delay <= self._policy.max_retry_after
 
-    def before_sleep(retry_state: tenacity.RetryCallState) -> None:
-        nonlocal last_spent
+    def _before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
         error = _failure(retry_state)
+        budget = self._budget
         if budget is not None:
             was_dry = budget.dry
             if not budget.try_spend(error):
                 if not was_dry:  # said once, until the bucket is full again
-                    observe.budget_ran_dry(budget.available, budget.capacity, observed)
-                exhausted = RetryBudgetExhaustedError(
+                    observe.budget_ran_dry(budget.available, budget.capacity, self._observed)
+                raise RetryBudgetExhaustedError(
                     f"retry budget exhausted after attempt {retry_state.attempt_number}"
-                    f" of {operation or 'call'}: failing fast ({error})",
+                    f" of {self._operation or 'call'}: failing fast ({error})",
                     last_error=error,
-                )
-                raise exhausted from error
-            last_spent = budget.cost_of(error)
-        event = RetryEvent(
-            attempt=retry_state.attempt_number,
-            error=error,
-            wait=retry_state.upcoming_sleep,
-            operation=operation,
-        )
-        if observed is not None:
-            observed.retrying(event)
-
-    stop: stop_base = tenacity.stop_after_attempt(policy.max_attempts if policy.enabled else 1)
-    if deadline.seconds < math.inf:
-        stop = stop | _StopAtDeadline(deadline)
-    # A fresh AsyncRetrying per call: tenacity keeps per-call state on it.
-    retrying = tenacity.AsyncRetrying(
-        sleep=sleep,
-        stop=stop,
-        wait=_wait(policy),
-        retry=tenacity.retry_if_exception(retry_if),
-        before_sleep=before_sleep,
-        reraise=True,
-    )
-
-    async def attempt() -> T:
-        nonlocal first_failure
-        if first_failure is not None:  # attempt 1 already ran: tenacity judges its failure
-            failure, first_failure = first_failure, None
-            raise failure
-        return await fn()
-
-    result: T = await retrying(attempt)
-    if budget is not None:
-        budget.refund(last_spent)
-    return result
+                ) from error
+            self._last_spent = budget.cost_of(error)
+        if self._observed is not None:
+            event = RetryEvent(
+                attempt=retry_state.attempt_number,
+                error=error,
+                wait=retry_state.upcoming_sleep,
+                operation=self._operation,
+            )
+            self._observed.retrying(event)

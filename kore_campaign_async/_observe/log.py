@@ -11,8 +11,9 @@ Loggers (children of ``kore_campaign_async``; configure that one to see them all
 logger                          level    what
 ==============================  =======  =====================================================
 ``kore_campaign_async``         WARNING  listing items skipped as unreadable
-``….http``                      DEBUG    every HTTP attempt; every retry and its wait
-``….http``                      INFO     a call that failed for good (after its retries);
+``….http``                      DEBUG    every HTTP attempt
+``….http``                      INFO     every retry and its wait ("retrying in 0.8 s
+                                         after ..."); a call that failed for good;
                                          an answer lost, then recovered without resending
 ``….http``                      WARNING  the retry budget ran dry: retries fail fast until
                                          it is full again (then INFO)
@@ -46,7 +47,7 @@ from typing import Final
 from .._wire.endpoints import OPERATIONS
 from .events import AttemptEvent, RetryEvent
 from .observer import CallFacts, ObservedCall
-from .otel import TELEMETRY
+from .otel import telemetry
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")
@@ -62,7 +63,7 @@ def qualified(operation: str) -> str:
 
 
 class _LoggedCall:
-    """One call's lines: each attempt and retry at DEBUG, a failure for good at INFO."""
+    """One call's lines: each attempt at DEBUG, each retry and a failure for good at INFO."""
 
     __slots__ = ("_call",)
 
@@ -96,15 +97,20 @@ class _LoggedCall:
         )
 
     def retrying(self, event: RetryEvent) -> None:
-        http_log.debug(
-            "retrying %s after attempt %d in %.3fs: %s",
-            self._call.name,
-            event.attempt,
+        # INFO, as openai-python logs its retries: an operator should see a call waiting, not
+        # silence until it fails.
+        call = self._call
+        http_log.info(
+            "%s for account %s: retrying in %.1f s after attempt %d: %s: %s",
+            call.name,
+            call.account_id,
             event.wait,
+            event.attempt,
+            type(event.error).__name__,
             event.error,
             extra={
-                "kore_account_id": self._call.account_id,
-                "kore_operation": self._call.name,
+                "kore_account_id": call.account_id,
+                "kore_operation": call.name,
                 "kore_attempt": event.attempt,
                 "kore_wait": event.wait,
                 "kore_error_type": type(event.error).__name__,
@@ -217,8 +223,9 @@ def account_paused(account_id: str, seconds: float, retry_after: float | None) -
             "kore_status": 429,
         },
     )
-    if TELEMETRY is not None:
-        TELEMETRY.paused(account_id, seconds)
+    recorder = telemetry()
+    if recorder is not None:
+        recorder.paused(account_id, seconds)
 
 
 def limit_changed(

@@ -1,12 +1,14 @@
 """OpenTelemetry spans and metrics for the request path, when ``opentelemetry-api`` is installed.
 
-The import is guarded once, here: without OpenTelemetry :data:`TELEMETRY` is None and the
-request path makes no call into this module at all; nor while the API is installed and no
-provider is set, which :meth:`Telemetry.watch` asks the API's getters at each call's start, so
-that an application may set its providers after importing us. Spans and instruments come from the
-global providers (``trace.set_tracer_provider``, ``metrics.set_meter_provider``), under the
-instrumentation scope ``kore_campaign_async``; the instruments, made at import, are the API's
-proxies until a meter provider is set, then forward to it.
+The import is guarded once, here, in :func:`load`, which :func:`telemetry` calls on the first
+SDK call that finds OpenTelemetry imported (importing the package imports no OpenTelemetry).
+Without OpenTelemetry the request path makes no call into this module at all; nor while the API
+is installed and no provider is set, which :meth:`Telemetry.watch` asks the API's getters at
+each call's start, so that an application may set its providers after importing us. Spans and
+instruments come from the global providers (``trace.set_tracer_provider``,
+``metrics.set_meter_provider``), under the instrumentation scope ``kore_campaign_async``; the
+instruments, made when the telemetry loads, are the API's proxies until a meter provider is
+set, then forward to it.
 
 Spans
     ``kore.<resource>.<operation>`` (INTERNAL, e.g. ``kore.contact_lists.create``): one per SDK
@@ -31,15 +33,17 @@ also ``http.request.method``, ``http.response.status_code`` and ``error.type``)
 
 from __future__ import annotations
 
+import enum
 import functools
+import sys
 import time
-from importlib import metadata
 from types import ModuleType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import urlsplit
 
 import attrs
 
+from .._version import __version__
 from .events import AttemptEvent, RetryEvent
 from .observer import CallFacts
 
@@ -47,13 +51,6 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
 
 SCOPE: Final = "kore_campaign_async"
-
-
-def _version() -> str | None:
-    try:
-        return metadata.version(SCOPE)
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare source tree
-        return None
 
 
 @functools.lru_cache(maxsize=256)
@@ -87,7 +84,7 @@ class Telemetry:
         self._trace = trace
         self._metrics = metrics
         self._context = context
-        self._version = _version()
+        self._version = __version__
         self._provider: object = None
         self._tracer: Tracer | None = None
         # Instruments made before an SDK is installed are the API's proxies: they forward to
@@ -249,4 +246,22 @@ def load() -> Telemetry | None:
     return Telemetry(trace, context, metrics)
 
 
-TELEMETRY: Final = load()
+class _Pending(enum.Enum):
+    PENDING = "pending"
+
+
+#: PENDING until a call finds OpenTelemetry imported (by the application, or by a provider it
+#: set), then what :func:`load` made of it: None without OpenTelemetry. Nothing can record
+#: before the application imports OpenTelemetry, so importing it up front would only make
+#: every user pay for its import.
+_loaded: Telemetry | Literal[_Pending.PENDING] | None = _Pending.PENDING
+
+
+def telemetry() -> Telemetry | None:
+    """Return the telemetry, loading it on the first call that finds OpenTelemetry imported."""
+    global _loaded
+    if _loaded is _Pending.PENDING:
+        if "opentelemetry" not in sys.modules:
+            return None
+        _loaded = load()
+    return _loaded

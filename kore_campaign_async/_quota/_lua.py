@@ -17,10 +17,12 @@ from .pacing import (
     CATCH_UP,
     EPSILON,
     FORGET_WINDOWS,
+    FRESH_STRAYS,
     MAX_CUT,
     PROBE_WINDOWS,
     RESTORE_GAP,
     RESTORE_WINDOWS,
+    STRAY_ALLOWANCE,
     PacingSettings,
 )
 
@@ -37,6 +39,7 @@ FIELDS: Final = (
     "touched",
     "ceiling",
     "raised",
+    "strays",
 )
 
 # KEYS[1]: the account's hash.
@@ -60,6 +63,7 @@ local EPSILON, MAX_CUT = {EPSILON!r}, {MAX_CUT!r}
 local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
 local RESTORE, RESTORE_GAP = {RESTORE_WINDOWS!r}, {RESTORE_GAP!r}
 local CATCH_UP = {CATCH_UP!r}
+local STRAYS, FRESH_STRAYS = {STRAY_ALLOWANCE!r}, {FRESH_STRAYS!r}
 local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
 
 local stored = redis.call('HMGET', KEYS[1], 'fp', unpack(FIELDS))
@@ -69,15 +73,17 @@ end
 local s = {{}}
 local function fresh()
   s = {{tat = now, paused_until = now, limit = requests, burst = start_burst,
-       epoch_start = now, epoch_ok = 0, clean = 0, cut_at = now - per, touched = now,
-       ceiling = requests, raised = 0}}
+       epoch_start = now, epoch_ok = 0, clean = requests, cut_at = now - per, touched = now,
+       ceiling = requests, raised = 0, strays = FRESH_STRAYS}}
 end
 local whole = stored[1] ~= false and stored[1] ~= nil
 for i = 2, #FIELDS + 1 do
-  if not stored[i] then whole = false end
+  -- A hash written before strays were kept is whole without them (keeps its pause).
+  if not stored[i] and FIELDS[i - 1] ~= 'strays' then whole = false end
 end
 if whole then
   for i, name in ipairs(FIELDS) do s[name] = tonumber(stored[i + 1]) end
+  s.strays = s.strays or FRESH_STRAYS
   if now - s.touched > FORGET * per and now >= s.paused_until then fresh() end
 else
   fresh()
@@ -88,6 +94,7 @@ local function succeeded(sent_at)
   s.touched = math.max(s.touched, now)
   if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
   s.clean = s.clean + 1
+  s.strays = math.min(STRAYS, s.strays + 1 / requests)
   if s.limit < requests then
     if s.ceiling - s.limit >= RESTORE_GAP then
       if s.clean >= RESTORE * s.limit then
@@ -129,8 +136,10 @@ elseif op == '429' then
     if s.burst > 1 then
       s.burst = 1
       s.raised, s.clean = 0, 0
-    elseif s.epoch_ok > 0 and math.min(s.epoch_ok, s.clean) < s.limit then
-      if s.raised == 1 then s.ceiling = s.limit end
+    elseif s.epoch_ok > 0 and s.clean >= s.limit and s.strays >= 1 and wait >= interval() then
+      s.strays = s.strays - 1
+    elseif s.epoch_ok > 0 then
+      if s.raised == 1 and s.clean < s.limit then s.ceiling = s.limit end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)
       local observed = s.epoch_ok * per / span
       s.limit = math.max(1, MAX_CUT * s.limit, math.min(s.limit - 1, observed))

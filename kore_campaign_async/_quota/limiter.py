@@ -17,7 +17,7 @@ from .alarms import nap, watch_weakly
 from .fifo import FifoSemaphore
 from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
 from .pauses import Bounds, outlasts, refuse_long_pause
-from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit
+from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
 # and one answer never pauses such an account longer than two default windows.
@@ -44,15 +44,12 @@ class AccountLimiter:
     ``_quota.store`` for why). Report every outcome through the turn: ``turn.succeeded()``
     or ``turn.rate_limited(retry_after)``.
 
-    A pause is never waited out silently past what the caller accepts: ``slot(max_pause=,
-    deadline_at=)`` raises :class:`RateLimitError` (``retry_after`` = the pause left,
-    ``request_sent`` False) instead of waiting for a pause that lasts longer than
-    ``max_pause`` or ends after ``deadline_at``, both when it arrives and when a 429 (of any
-    process sharing the store) pauses the account while it already waits (queued for a slot,
-    for a permit, or sleeping). Client-side pacing is queueing, not a server-directed delay:
-    these bounds do not apply to it; ``slot(max_wait=)`` bounds the whole wait for the turn
-    (``RetryPolicy.max_queue_wait``) and raises the same way, with an estimate of when a turn
-    would come.
+    A pause is never waited out silently past what the caller accepts: ``slot()`` raises
+    :class:`RateLimitError` (``retry_after`` = the pause left, ``request_sent`` False) rather
+    than wait for a pause longer than ``max_pause`` or ending after ``deadline_at``, when it
+    arrives or when a 429 (of any process sharing the store) pauses the account while it
+    waits. Pacing is queueing, not a server-directed delay: ``slot(max_wait=)`` bounds the
+    whole wait for the turn and raises the same way, with an estimate of when a turn comes.
     """
 
     def __init__(
@@ -308,7 +305,10 @@ class AccountLimiter:
                         if wait <= EPSILON:
                             return _NO_PERMIT
                     else:
-                        permit = await self._permit()
+                        try:
+                            permit = await self._permit()
+                        except PermitRefused as refused:
+                            raise bounds.refusal(f"{refused}: not sent", None) from refused
                         now = self._clock()
                         if permit.granted:
                             return permit

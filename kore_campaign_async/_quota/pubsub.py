@@ -4,17 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .._clock import Sleep
-from .breaker import bounded
+from .breaker import bounded, logger
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 # How long one read waits for a message before the loop looks around again.
 _READ_WAIT: Final = 1.0
+# What the pacing script publishes: a non-negative decimal, maybe with an exponent (%.17g).
+_PAUSE: Final = re.compile(rb"[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+
+
+def read_pause(data: object) -> float | None:
+    """Return the seconds a pause message says, or None when it is no sane pause.
+
+    Refused: anything but ASCII digits (no "nan", "inf", sign or "1_0"), and a number that
+    overflows to infinity. How long a pause may last is the store's to cap, per account.
+    """
+    raw = data.encode("utf-8", errors="replace") if isinstance(data, str) else data
+    if not isinstance(raw, bytes) or not _PAUSE.fullmatch(raw.strip()):
+        return None
+    pause = float(raw)
+    return pause if math.isfinite(pause) else None
+
+
+def _shown(data: object) -> str:
+    text = repr(data)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 class PauseSubscriber:
@@ -78,12 +100,11 @@ class PauseSubscriber:
     def _dispatch(self, message: dict[str, Any]) -> None:
         channel, data = message.get("channel"), message.get("data")
         if isinstance(channel, bytes):
-            channel = channel.decode()
-        if isinstance(data, bytes):
-            data = data.decode()
-        try:
-            pause = float(data)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            channel = channel.decode("utf-8", errors="replace")
+        pause = read_pause(data)
+        if pause is None:
+            # Anyone who can PUBLISH on the pattern can send this: never let it stop the loop.
+            logger.warning("ignored a malformed pause message on %s: %s", channel, _shown(data))
             return
         self._on_pause(str(channel), pause)
 

@@ -10,9 +10,9 @@ subscription and tells its watchers, so processes waiting for a permit hear the 
 Redis down, slow or restarted: every call is bounded by ``timeout`` (redis-py's own retries are
 switched off on the clients we make). By default the store then logs one WARNING and paces each
 account locally at ``fallback_share`` of its limit until Redis answers again (retried every
-``retry_every`` seconds); with ``strict=True`` a permit fails with
-``RateLimitError(request_sent=False)`` instead. Outcomes are never lost: a success or a 429
-that Redis cannot take is applied to the local fallback.
+``retry_every`` seconds); with ``strict=True`` a permit fails with :class:`PermitRefused`
+instead (the call then fails with ``RateLimitError(request_sent=False)``). Outcomes are never
+lost: a success or a 429 that Redis cannot take is applied to the local fallback.
 
 A request makes one round trip: its success is not sent on its own but held (``outbox``) and
 counted by the account's next permit or 429 in the same script call, or by a background flush
@@ -31,12 +31,12 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import attrs
 
 from .._clock import Clock, Sleep, asyncio_sleep, monotonic
-from .._exceptions import ConfigurationError, RateLimitError
+from .._exceptions import ConfigurationError
 from . import _lua
 from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .outbox import Held, Outbox
@@ -50,6 +50,7 @@ from .store import (
     PauseListener,
     PauseListeners,
     Permit,
+    PermitRefused,
     settings_conflict,
 )
 
@@ -60,6 +61,23 @@ DEFAULT_TIMEOUT: Final = 0.25
 DEFAULT_RETRY_EVERY: Final = 1.0
 DEFAULT_FALLBACK_SHARE: Final = 0.25
 DEFAULT_PREFIX: Final = "kca"
+
+
+def _bad_url(url: str, error: Exception) -> ConfigurationError:
+    """Say why redis-py refused ``url`` without ever quoting the URL or its password."""
+    reason = str(error)
+    secrets = [text for part in _userinfo(url).split(":") for text in (part, unquote(part)) if text]
+    if any(secret in reason for secret in secrets):
+        reason = type(error).__name__
+    return ConfigurationError(
+        f"RedisLimitStore.from_url: not a usable Redis URL ({reason}); expected "
+        "redis://[:password@]host[:port][/db], rediss://... or unix://path"
+    )
+
+
+def _userinfo(url: str) -> str:
+    netloc = url.partition("://")[2].split("/", 1)[0]
+    return netloc.rpartition("@")[0]
 
 
 def _redis() -> Any:
@@ -135,6 +153,8 @@ class RedisLimitStore:
             sleep=sleep,
         )
         self._channels: dict[str, AccountKey] = {}
+        #: The longest pause a 429 imposes on the account of a channel (its settings').
+        self._pause_caps: dict[str, float] = {}
         self._tags: dict[AccountKey, str] = {}
         self._outbox = Outbox(self._send_held)
 
@@ -145,18 +165,23 @@ class RedisLimitStore:
         Socket timeouts are ``timeout`` and redis-py's retries are off: a call that fails fails
         at once, and the store's circuit breaker decides what happens next.
         """
+        if not isinstance(url, str):
+            raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
         redis = _redis()
         retry_module = importlib.import_module("redis.asyncio.retry")
         backoff = importlib.import_module("redis.backoff")
         timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
-        client = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=retry_module.Retry(backoff.NoBackoff(), 0),
-            retry_on_error=[],
-            health_check_interval=0,
-        )
+        try:
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=retry_module.Retry(backoff.NoBackoff(), 0),
+                retry_on_error=[],
+                health_check_interval=0,
+            )
+        except (ValueError, TypeError) as exc:
+            raise _bad_url(url, exc) from None
         store = cls(client, **kwargs)
         store._owns_client = True
         return store
@@ -201,8 +226,10 @@ class RedisLimitStore:
     ) -> Permit:
         """Run ``op`` in Redis, counting the ``carried`` successes first."""
         tag = self._tag(key)
+        channel = f"{tag}:pause"
+        self._pause_caps[channel] = settings.pause_cap
         args = _lua.pace_args(
-            settings, op, f"{tag}:pause", sent_at, retry_after, carried=map(_sent_at, carried)
+            settings, op, channel, sent_at, retry_after, carried=map(_sent_at, carried)
         )
         answer = await self._breaker.call(lambda: self._pace(keys=[f"{tag}:pace"], args=args))
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
@@ -225,14 +252,8 @@ class RedisLimitStore:
         except StoreUnavailable as exc:
             self._count_locally(key, settings, carried)
             if self._strict:
-                raise RateLimitError(
-                    "the shared limit store (Redis) is unavailable and the store is strict: "
-                    "not sent",
-                    request_sent=False,
-                    retry_after=None,
-                    status=429,
-                    method="",
-                    url="",
+                raise PermitRefused(
+                    "the shared limit store (Redis) is unavailable and the store is strict"
                 ) from exc
             return self._local.apply(key, self._fallback_settings(settings), "permit")
 
@@ -286,9 +307,21 @@ class RedisLimitStore:
         return self._listeners.add(key, listener)
 
     def _heard(self, channel: str, pause: float) -> None:
-        key = self._channels.get(channel)
-        if key is not None:
-            self._listeners.tell(key, pause)
+        key, cap = self._channels.get(channel), self._pause_caps.get(channel)
+        if key is None or cap is None:
+            return  # not paced here yet: its first permit reads the pause from Redis
+        if pause > cap:
+            # The pacing script never publishes more (but for float rounding, not worth a
+            # word): capped as a local 429's pause is.
+            if pause > cap + 1e-3:
+                logger.warning(
+                    "capped a pause of %.17gs heard on %s to the account's max pause %gs",
+                    pause,
+                    channel,
+                    cap,
+                )
+            pause = cap
+        self._listeners.tell(key, pause)
 
     @contextlib.asynccontextmanager
     async def lease(

@@ -32,6 +32,12 @@ _MIN_SWEEP: Final = 64
 #: How long a lease outlives its holder's last renewal (renewed every third of it).
 LEASE_TTL: Final = 30.0
 
+
+class PermitRefused(Exception):
+    """The store grants no permit at all now (a strict store without its backend): the
+    limiter refuses the turn with a RateLimitError naming the request, nothing sent."""
+
+
 PauseListener = Callable[[float], None]
 """Told the seconds an account stays paused, whenever any process's 429 paused it."""
 
@@ -41,6 +47,8 @@ class AccountKey:
     """One account on one Kore host."""
 
     host: str
+    """The host's origin, ``scheme://host[:port]`` as the client normalises it (lower case, no
+    default port, no path), so every spelling of one host names one account."""
     account_id: str
 
 
@@ -83,7 +91,8 @@ class LimitStore(Protocol):
         ...
 
     async def permit(self, key: AccountKey, settings: PacingSettings) -> Permit:
-        """Take a rate permit now, or say how long until one may be free."""
+        """Take a rate permit now, or say how long until one may be free; raise
+        :class:`PermitRefused` when none can be granted at all."""
         ...
 
     async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:

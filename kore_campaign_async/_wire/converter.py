@@ -19,11 +19,11 @@
 - ``int | str | None`` (``contactPriority``): a number or a label, kept as Kore sent it.
 - ``X | None`` fields of a response model: read by X's hook at once (nulls never reach it, see
   above), not through cattrs' union dispatch.
-- ``tuple[X, ...]``: a JSON array, items by X's hook (cattrs' own tuple function); anything else
-  is a decode error (cattrs' default iterates it: a string into its characters).
-- ``dict[str, X]`` (``mapping``, ``apiConfigurations``): a JSON object, copied by cattrs' own
-  mapping function, values by X's hook; its keys are text already and are not read again. Anything
-  else is a decode error (``dict(value)`` would read an array of pairs as an object).
+- ``tuple[X, ...]``: a JSON array, items by X's hook; anything else is a decode error (cattrs'
+  default iterates it: a string into its characters).
+- ``dict[str, X]`` (``mapping``, ``apiConfigurations``): a JSON object, copied with its values
+  read by X's hook; its keys are text already and are not read again. Anything else is a decode
+  error (``dict(value)`` would read an array of pairs as an object).
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
   or object where the array belongs is read as an array of one: it names a campaign, and
   reading the list as in use is the safe side.
@@ -47,7 +47,6 @@ from typing import Any, Final, Protocol, TypeVar, Union, cast, get_args, get_ori
 
 import attrs
 from cattrs import Converter
-from cattrs.cols import homogenous_tuple_structure_factory, mapping_structure_factory
 from cattrs.gen import make_dict_structure_fn, override
 
 from .models import (
@@ -59,6 +58,7 @@ from .models import (
     ResponseMeta,
     UpdatedContactList,
 )
+from .quote import quote
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -84,16 +84,19 @@ def _structure_datetime(value: object, _: object) -> datetime:
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if not value >= 0:  # NaN too
-            raise ValueError(f"not a timestamp: {value!r}")
+            raise ValueError(f"not a timestamp: {quote(value, 100)}")
         seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
-        parsed = datetime.fromisoformat(text)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:  # its message would quote the whole text, however long
+            raise ValueError(f"not a timestamp: {quote(value, 100)}") from None
     else:
-        raise TypeError(f"not a timestamp: {value!r}")
+        raise TypeError(f"not a timestamp: {quote(value, 100)}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -102,7 +105,7 @@ def _boolean(value: object) -> bool:
         return bool(value)
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise TypeError(f"not a boolean: {value!r}")
+    raise TypeError(f"not a boolean: {quote(value, 100)}")
 
 
 def _whole_number(value: object) -> int:
@@ -110,7 +113,7 @@ def _whole_number(value: object) -> int:
         return int(value)
     if isinstance(value, str):
         return int(value)  # ValueError unless it is a whole number's text
-    raise TypeError(f"not a whole number: {value!r}")
+    raise TypeError(f"not a whole number: {quote(value, 100)}")
 
 
 def _text(value: object) -> str:
@@ -142,12 +145,13 @@ class ResultHook(Protocol[T_co]):
 
 
 #: What a JSON object may be: the dict json.loads makes, or any Mapping given to ``structure()``
-#: (dict first: the dicts json.loads makes skip the ABC check, about 0.1 µs each).
+#: (dict first: the dicts json.loads makes then skip the ABC check).
 _JSON_OBJECT: Final = (dict, Mapping)
 
-#: Keys the wrapper hands to cattrs' function for ``extra`` and ``meta``: never wire names, and
-#: only the wrapper puts them in the dict it builds (a JSON key spelled so goes to ``extra``).
-_EXTRA, _META = "\x00extra", "\x00meta"
+#: Keys the wrapper hands to cattrs' function for ``extra`` and ``meta``. The dict it builds holds
+#: only the model's wire names besides these two, so a JSON key spelled so goes to ``extra``.
+#: Plain identifiers: cattrs writes them into the source of the function it generates.
+_EXTRA, _META = "_kca_extra", "_kca_meta"
 
 
 def _not_none(tp: Any) -> Any:
@@ -195,6 +199,8 @@ def model_hook(
                 )
             else:
                 renames[field.name] = override(rename=wire)
+    if {_EXTRA, _META} & known:
+        raise ValueError(f"{cls.__name__} has a wire name reserved for extra or meta")
     build = make_dict_structure_fn(model, conv, **renames)
     name = cls.__name__
 
@@ -227,14 +233,17 @@ def _is_json_collection(tp: Any) -> bool:
 
 
 def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
-    """Return the hook of ``tp``: the JSON kind checked, then cattrs' own function for it."""
+    """Return the hook of ``tp``: the JSON kind checked, then each item by X's hook."""
     is_object = get_origin(tp) is dict
-    # JSON object keys are text already: cattrs copies the object, values by X's hook.
-    items: Callable[[Any, Any], Any] = (
-        mapping_structure_factory(tp, conv, key_type=Any)
-        if is_object
-        else homogenous_tuple_structure_factory(tp, conv)
-    )
+    item_type = get_args(tp)[1] if is_object else get_args(tp)[0]
+    item = conv.get_structure_hook(item_type)
+
+    # JSON object keys are text already: the object is copied, values by X's hook.
+    def items(value: Any, _: Any) -> Any:
+        if is_object:
+            return {key: item(v, item_type) for key, v in value.items()}
+        return tuple([item(v, item_type) for v in value])
+
     kinds: tuple[type, ...] = _JSON_OBJECT if is_object else (list, tuple)
     kind = "object" if is_object else "array"
     # campaignInUse may hold one id or object where the array belongs: an array of one.

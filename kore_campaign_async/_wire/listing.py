@@ -59,11 +59,10 @@ def read_item(item: Any, index: int, *, url: str, meta: ResponseMeta | None) -> 
 class ListingByName:
     """A listing kept as Kore sent it, by name: an item is read only when its name is asked for.
 
-    Reading an item costs about 14 µs; an account holds tens of thousands of lists and a lookup
-    wants one. Items are keyed by their raw ``name`` as the strict reading would read it (any
-    case); an item whose name cannot be read (or no JSON object) is logged as skipped here.
-    ``get`` reads the items of the name in listing order, as :func:`read_listing` would, and
-    returns the first usable one.
+    An account holds tens of thousands of lists and a lookup wants one. Items are keyed by
+    their raw ``name`` as the strict reading would read it (any case); an item whose name
+    cannot be read (or no JSON object) is logged as skipped here. ``get`` reads the items of
+    the name in listing order, as :func:`read_listing` would, and returns the first usable one.
     """
 
     def __init__(self, items: list[Any], *, url: str, meta: ResponseMeta | None) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from datetime import timezone
 from typing import Final
 
-# Plain decimal numbers only: float() would also take "inf", "nan", "1e10" and "1_0".
-_NUMBER: Final = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+# Plain ASCII decimal numbers only: float() would also take "inf", "nan", "1e10", "1_0" and
+# "١٢" (any Unicode digit, as a bare \d would).
+_NUMBER: Final = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def parse_retry_after(
@@ -24,7 +25,9 @@ def parse_retry_after(
     seconds, used only for HTTP-dates. Any finite, non-negative delay is reported in full,
     however long: bounding how long one answer may pause an account is the caller's policy.
     """
-    by_name = {name.lower(): value for name, value in headers.items()}
+    # Header values are ASCII (RFC 9110); int() and float() would read any script's digits, in
+    # a number or inside an HTTP-date alike.
+    by_name = {name.lower(): value for name, value in headers.items() if value.isascii()}
     millis = _number(by_name.get("retry-after-ms"))
     if millis is not None and _sane(millis) is not None:
         return millis / 1000.0

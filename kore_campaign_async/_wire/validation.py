@@ -8,6 +8,7 @@ from typing import Any
 from .._config import (
     API_VERSIONS,
     DESCRIPTION_MAX_LENGTH,
+    ID_MAX_LENGTH,
     NAME_MAX_LENGTH,
     ApiVersion,
 )
@@ -96,10 +97,19 @@ def check_source(value: object, field: str = "source") -> str:
 
 
 def check_id(field: str, value: object) -> str:
-    """Check an identifier that goes into a URL path, a query or a header."""
+    """Check an identifier that goes into a URL path, a query or a header.
+
+    Printable ASCII of at most ``ID_MAX_LENGTH`` characters: an id travels in the ``accountId``
+    and ``iid`` headers, where other text would go out as raw UTF-8 bytes, and a longer one
+    only earns a 414 from Kore.
+    """
     ident = check_str(field, value)
     if not ident.strip():
         raise ValidationError(field, "must not be empty")
+    if len(ident) > ID_MAX_LENGTH:
+        raise ValidationError(
+            field, f"must be at most {ID_MAX_LENGTH} characters, got {len(ident)}"
+        )
     if ident in (".", ".."):
         # yarl resolves dot segments: get("..") would GET the parent path, another resource.
         raise ValidationError(field, f"must not be {ident!r} (a relative path segment)")
@@ -107,6 +117,11 @@ def check_id(field: str, value: object) -> str:
         raise ValidationError(
             field,
             f"must not contain '/', '?', '#', control characters or outer whitespace: {ident!r}",
+        )
+    if not ident.isascii():
+        at, char = next((i, c) for i, c in enumerate(ident) if not c.isascii())
+        raise ValidationError(
+            field, f"must be printable ASCII; found {char!r} at index {at} in {ident!r}"
         )
     return ident
 

@@ -23,7 +23,10 @@ MISSING_RICH = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kore-campaign`` with ``argv`` (default: the process arguments); return the status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "verbose", 0) and getattr(args, "quiet", 0):
+        parser.error("-v/--verbose and -q/--quiet cannot be used together")  # exits 2
     try:
         import rich  # noqa: F401  # only checks that the cli extra is installed
     except ImportError:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import signal
 import sys
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, TextIO, cast
 
 from rich.console import Console
 
@@ -29,9 +30,35 @@ PROBLEMS_SHOWN: Final = 50
 _PIPE_WIDTH: Final = 200
 
 
+class TrimmedLines(io.TextIOBase):
+    """A pipe or file: rich pads every table row to the table's width; cut those spaces."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._line = ""  # the last line's start, until its end is written
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # io.TextIOBase declares it read-only
+        return self._stream.encoding
+
+    def write(self, text: str) -> int:
+        *lines, self._line = (self._line + text).split("\n")
+        self._stream.writelines(line.rstrip(" ") + "\n" for line in lines)
+        return len(text)
+
+    def flush(self) -> None:
+        # A line without its end yet (a prompt) goes out as it is.
+        self._stream.write(self._line)
+        self._line = ""
+        self._stream.flush()
+
+
 def _console(stderr: bool) -> Console:
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, width=None if stream.isatty() else _PIPE_WIDTH)
+    if stream.isatty():
+        return Console(stderr=stderr)
+    # A text stream in all but name: typing's IO[str] is a nominal class, not a protocol.
+    return Console(file=cast("TextIO", TrimmedLines(stream)), width=_PIPE_WIDTH)
 
 
 def ask(question: str) -> bool:
@@ -61,6 +88,10 @@ async def _dispatch(
                 "ignored: leave them out"
             )
         return await cmd_demo(args, env, out, err)
+    if args.command == "fake-server":
+        from ._fake_server import cmd_fake_server  # the fake server loads aiohttp.web
+
+        return await cmd_fake_server(args.port, args.server_limit, args.window, out)
     settings = resolve_settings(vars(args), env)
     if args.command == "sync":
         return await cmd_sync(args, settings, out, err, ask)

@@ -204,7 +204,7 @@ async def run_sync(
     if job.dry_run:
         if report is not None:
             report.write_reports(plans.values())
-        out.print(f"Dry run: {writes} writes planned, none sent.", highlight=False)
+        out.print(f"Dry run: {plural(writes, 'write')} planned, none sent.", highlight=False)
         return SyncResult(plans, _exit.OK, 0)
     deletions = _deletions(plans)
     asked = bool(deletions) and not job.yes

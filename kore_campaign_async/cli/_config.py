@@ -10,6 +10,7 @@ import inspect
 import math
 from collections.abc import Mapping
 from typing import Any, Final, get_args
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -217,4 +218,11 @@ def check_redis_url(url: str) -> str:
         raise UsageError(
             f"{_BY_DEST['redis_url'].names} must be a redis://, rediss:// or unix:// URL"
         )
+    try:
+        urlsplit(url).port  # noqa: B018 - read for the ValueError of a bad or too large port
+    except ValueError:
+        raise UsageError(
+            f"{_BY_DEST['redis_url'].names} is not a usable URL: check the host and the port "
+            "(1-65535)"
+        ) from None
     return url

@@ -186,8 +186,17 @@ def contacts_table(contacts: Iterable[Contact]) -> Table:
     return table(CONTACT_COLUMNS, (contact_row(contact) for contact in contacts))
 
 
+#: Widest value column of one list's details: a long mapping folds instead of widening the table.
+DETAIL_VALUE_WIDTH: Final = 80
+
+
 def detail_table(obj: Any, *, unchanged: Iterable[str] = ()) -> Table:
-    return table(("field", "value"), detail_rows(obj, unchanged=unchanged))
+    result = _table()
+    result.add_column("field")
+    result.add_column("value", max_width=DETAIL_VALUE_WIDTH, overflow="fold")
+    for row in detail_rows(obj, unchanged=unchanged):
+        result.add_row(*row)
+    return result
 
 
 def summary_table(reports: Iterable[SyncReport], title: str = "Summary") -> Table:

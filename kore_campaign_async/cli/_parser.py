@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import kore_campaign_async as kca
+
 from ._config import OPTIONS
 
 DESCRIPTION = """\
@@ -82,6 +84,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not 0 < value < float("inf"):
@@ -96,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {kca.__version__}")
     _add_settings(parser)
     _add_output(parser)
     commands = parser.add_subparsers(
@@ -208,5 +218,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds that stand for Kore's minute: 60 requests per window (default 1.0)",
     )
     demo.add_argument("--no-faults", action="store_true", help="switch injected faults off")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the fault dice (default 0)")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the fake server's fault dice (default 0): one seed rolls one sequence, but "
+        "concurrent requests meet the rolls in the order they happen to arrive, so which "
+        "requests fail, and how many, still varies from run to run",
+    )
+
+    fake = command(
+        "fake-server",
+        "serve the fake Kore server until Ctrl-C, printing its URL, client id and secret",
+        settings=False,
+    )
+    fake.add_argument(
+        "--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)"
+    )
+    fake.add_argument(
+        "--rate-limit",
+        dest="server_limit",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="answer 429 past N requests per window per account, as Kore does (default: no limit)",
+    )
+    fake.add_argument(
+        "--window",
+        type=_positive_float,
+        default=60.0,
+        help="the rate-limit window in seconds (default 60, Kore's minute)",
+    )
     return parser

@@ -9,6 +9,10 @@
         ...  # point a client at server.url with server.client_id / server.client_secret
         assert server.count(operation="create") == 2
 
+``FakeKoreServer(port=8765)`` listens on a port of your choice (``kore-campaign fake-server``
+serves one for other processes), and pytest gets the fixtures ``kore_server`` and
+``kore_client`` from the package's plugin (``kore_campaign_async_pytest``).
+
 Without a server, ``MockTransport(handler)`` answers each request from a function::
 
     client = CampaignClient(host, token="t", transport=MockTransport(handler))

@@ -60,12 +60,14 @@ class TokenVerifier:
 
     def _check_signed(self, token: str) -> _TimeClaims | str:
         try:
-            unverified = jwt.decode_complete(token, options={"verify_signature": False})
+            # PyJWT's public functions of every release the package supports (2.8 has no
+            # module-level decode_complete).
+            header = jwt.get_unverified_header(token)
+            payload = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             return INVALID_TOKEN
-        if unverified["header"].get("alg") != JWT_ALGORITHM:
+        if header.get("alg") != JWT_ALGORITHM:
             return INVALID_CREDENTIALS
-        payload = unverified["payload"]
         app_id = payload.get("appId")
         secret = self._apps.get(app_id) if isinstance(app_id, str) else None
         if secret is None:

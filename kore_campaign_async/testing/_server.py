@@ -39,7 +39,7 @@ _LINGER_RESET: Final = struct.pack("ii", 1, 0)
 
 
 class FakeKoreServer:
-    """A Kore Campaign Management contact-list API on ``http://127.0.0.1:<ephemeral port>``.
+    """A Kore Campaign Management contact-list API on ``http://127.0.0.1:<port>``.
 
     ``ssl_context`` (a server-side ``ssl.SSLContext``) makes it ``https://``.
 
@@ -59,6 +59,7 @@ class FakeKoreServer:
         require_jti: bool = False,
         host: str = "127.0.0.1",
         ssl_context: ssl.SSLContext | None = None,
+        port: int = 0,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         known = (
@@ -66,11 +67,15 @@ class FakeKoreServer:
         )
         if not known:
             raise ValueError("apps must name at least one client id")
+        if type(port) is not int or not 0 <= port <= 65535:
+            raise ValueError(f"port must be an integer from 0 to 65535, got {port!r}")
         #: Client id -> client secret of every app whose tokens are accepted.
         self.apps: Mapping[str, str] = MappingProxyType(known)
         self.host = host
         #: Serve HTTPS with this server-side context (e.g. trustme's); None: plain HTTP.
         self.ssl_context = ssl_context
+        #: The port to listen on; 0 (the default) picks a free one (see :attr:`url`).
+        self.port = port
         #: The failure script; see :class:`Fault`.
         self.faults: FaultPlan = FaultPlan(seed)
         self._seed = seed
@@ -116,7 +121,7 @@ class FakeKoreServer:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Bind an ephemeral port and start answering."""
+        """Bind ``port`` (0: a free one) and start answering."""
         if self._runner is not None:
             raise RuntimeError("the fake server is already running")
         self._stopping = asyncio.Event()
@@ -125,7 +130,7 @@ class FakeKoreServer:
         )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, 0, ssl_context=self.ssl_context)
+            site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
             await site.start()
         except BaseException:
             await runner.cleanup()

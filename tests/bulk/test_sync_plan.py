@@ -225,6 +225,11 @@ def test_printed_plan_lists_every_change_but_unchanged() -> None:
     ]
 
 
+def test_one_write_is_singular() -> None:
+    plan = plan_sync([], [kca.ContactListCreate(name="A")], prune=False)
+    assert plan.summary == "1 to create, 0 to update, 0 to delete, 0 unchanged, 0 blocked (1 write)"
+
+
 def test_empty_plan() -> None:
     plan = plan_sync([], [], prune=True)
     assert plan.changes == ()

@@ -141,3 +141,15 @@ async def test_update_on_v2_shows_what_kore_kept_not_an_empty_description(
     data = json.loads(as_json.out)
     assert data["description"] == "New text"
     assert "allow_duplicates" not in data  # not changed and not in Kore's answer: not null
+
+
+async def test_piped_output_has_no_padding_and_folds_long_values(cli: Cli) -> None:
+    made = await cli("create", "Renewals", "--description", "July")
+    assert made.code == 0, made.err
+    lines = made.out.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    assert max(map(len, lines)) <= 100  # Kore's long `mapping` folds onto more lines
+    assert any(line.startswith("mapping ") for line in lines)
+    listed = await cli("lists")
+    assert listed.out.splitlines()[-1] == "1 contact list"
+    assert all(line == line.rstrip() for line in listed.out.splitlines())

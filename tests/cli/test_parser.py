@@ -6,6 +6,8 @@ import argparse
 
 import pytest
 
+import kore_campaign_async as kca
+from kore_campaign_async.cli import main
 from kore_campaign_async.cli._parser import build_parser
 
 
@@ -61,3 +63,24 @@ def test_sync_help_states_when_lists_are_read_again() -> None:
     text = " ".join(_parsers()["sync"].format_help().split())
     assert "read once" in text
     assert f"more than {RELIST_AFTER:g} seconds later" in text
+
+
+@pytest.mark.parametrize("argv", [["-v", "lists", "-q"], ["lists", "-q", "-vv"], ["-vq", "lists"]])
+def test_v_and_q_together_are_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert "-v/--verbose and -q/--quiet cannot be used together" in capsys.readouterr().err
+
+
+def test_version_prints_the_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"kore-campaign {kca.__version__}\n"
+
+
+def test_demo_seed_help_says_what_it_seeds() -> None:
+    seed = _parsers()["demo"].format_help()
+    assert "seed of the fake server's fault dice" in seed
+    assert "still varies from run to run" in " ".join(seed.split())

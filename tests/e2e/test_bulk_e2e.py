@@ -16,6 +16,7 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 from tests.helpers.clients import MakeClient
 from tests.helpers.e2e import PATIENT_RETRY, Connect
+from tests.helpers.fake_server import settle
 
 IID = "st-bulk"
 WRITES = ("create", "update", "delete")
@@ -361,3 +362,56 @@ async def test_create_many_iter_streams_every_outcome_through_the_client(
     on_server = {item["name"]: item["_id"] for item in server.lists("acc-1")}
     assert {o.name: o.list_id for o in seen} == on_server
     assert bulk_tasks() == []
+
+
+async def test_an_account_refusing_for_good_stops_create_many_after_its_pause_limits(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    # Every request answered 429 for good; each pause is one the policy waits out.
+    server.faults.add(Fault("status", status=429, headers={"Retry-After": "2"}, times=None))
+    async with make_client(server, retry=kca.RetryPolicy(), max_concurrency=2) as client:
+        lists = client.account("acc-1", iid=IID).contact_lists
+        report = await lists.create_many(({"name": f"l{i}"} for i in range(20)), concurrency=2)
+    assert report.counts == {"failed": 20}
+    # The two items in flight spent their attempts on 429s; no other item was sent.
+    assert len(server.requests) <= 2 * kca.RetryPolicy().max_attempts
+    not_sent = [o for o in report.outcomes if o.attempts == 0]
+    assert len(not_sent) >= 18
+    assert all(isinstance(o.error, kca.RateLimitError) for o in report.outcomes)
+    assert "not sent: the job stopped after" in str(not_sent[-1].reason)
+    assert "run again later" in str(not_sent[-1].reason)
+
+
+async def test_a_cancelled_create_many_reports_every_list_it_may_have_committed(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    names = [f"l{i}" for i in range(20)]
+    specs: list[kca.ContactListSpec] = [{"name": name} for name in names]
+    seen: list[Outcome] = []
+    job: asyncio.Task[kca.CreateReport] | None = None
+
+    def on_outcome(outcome: Outcome) -> None:
+        seen.append(outcome)
+        if sum(o.status == "created" for o in seen) == 8 and job is not None:
+            job.cancel()  # as a caller's timeout would, with creates in flight
+
+    async with make_client(server) as client:
+        lists = client.account("acc-1", iid=IID).contact_lists
+        job = asyncio.ensure_future(lists.create_many(specs, concurrency=4, on_outcome=on_outcome))
+        with pytest.raises(asyncio.CancelledError):
+            await job
+        # Requests that reached the server before the cancel are answered there all the same.
+        await settle(lambda: all(r.status is not None for r in server.requests), turns=100_000)
+        created = {o.name for o in seen if o.status == "created"}
+        maybe = {o.name for o in seen if o.attempts and "may have been created" in str(o.reason)}
+        assert len(created) >= 8
+        assert maybe  # creates were in flight: their lists may or may not be on the server
+        # Every create the server saw ended reported: created, or "may have been created".
+        assert len(created) + len(maybe) == server.count("create")
+        assert {n.lower() for n in created} <= set(names_on(server, "acc-1"))
+        assert set(names_on(server, "acc-1")) <= {n.lower() for n in created | maybe}
+        assert all(isinstance(o.error, asyncio.CancelledError) for o in seen if o.name in maybe)
+        # Running the job again completes it exactly: no list twice.
+        again = await lists.create_many(specs, concurrency=4)
+    assert again.ok
+    assert names_on(server, "acc-1") == Counter(names)

@@ -9,6 +9,7 @@ from types import FrameType
 from typing import Any
 
 import aiohttp
+import jwt
 import pytest
 from aioresponses import aioresponses
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -349,3 +350,78 @@ def assert_no_token_anywhere(error: BaseException, token: str) -> None:
     assert_no_secret_in_locals(error, token)
     for obj in reachable(error):
         assert token not in (obj if isinstance(obj, str) else repr(obj)), type(obj).__name__
+
+
+# -- token providers that fail -------------------------------------------------------------
+# Whatever way a token_provider fails, the call raises TokenError and no frame any error
+# reaches holds the provider's token: not the SDK's frames, not the provider's own.
+
+
+class Vault:
+    """Holds a provider's token; shown as ``<vault>``, so a frame holding the vault shows no
+    secret and the walk below may look at every frame, the tests' own included."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return "<vault>"
+
+
+def failing_provider(kind: str, vault: Vault) -> Any:
+    """A token_provider that holds ``vault.token`` in a local, then fails as ``kind`` says."""
+
+    def plain() -> str:  # a sync function: its token comes back as a str, not an awaitable
+        return vault.token
+
+    async def failing() -> object:
+        token = vault.token
+        if kind == "raises":
+            raise RuntimeError("the vault is sealed")
+        if kind == "cancels itself":
+            raise asyncio.CancelledError
+        if kind == "hangs":
+            await asyncio.Event().wait()
+        answers: dict[str, object] = {
+            "returns an int": len(token),
+            "returns None": None,
+            "returns a JWT with a newline": token + "\n",
+            "returns an expired JWT": jwt_with(vault, exp=1),
+            "returns a JWT whose exp is text": jwt_with(vault, exp="soon"),
+        }
+        return answers[kind]
+
+    return plain if kind == "sync function" else failing
+
+
+def jwt_with(vault: Vault, **claims: object) -> str:
+    return jwt.encode({"sub": "app", **claims}, vault.token, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "sync function",
+        "raises",
+        "cancels itself",
+        "hangs",
+        "returns an int",
+        "returns None",
+        "returns a JWT with a newline",
+        "returns an expired JWT",
+        "returns a JWT whose exp is text",
+    ],
+)
+async def test_no_frame_of_a_failed_token_provider_holds_its_token(
+    server: FakeKoreServer, make_client: MakeClient, kind: str
+) -> None:
+    vault = Vault(JwtSigner(server.client_id, server.client_secret).ready_token())
+    provider = failing_provider(kind, vault)
+    async with make_client(server, token_provider=provider, token_timeout=1.0) as client:
+        with pytest.raises(kca.TokenError) as caught:
+            await client.account("acct-1", iid="st").contact_lists.list()
+    assert server.requests == []  # nothing was sent
+    # Every frame, the provider's (in this file) included: the walk Sentry does.
+    assert_no_secret_in_locals(caught.value, vault.token, server.client_secret, skip=None)
+    for obj in reachable(caught.value):
+        assert vault.token not in (obj if isinstance(obj, str) else repr(obj))

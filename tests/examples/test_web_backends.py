@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import attrs
 import pytest
 from aiohttp import web
+from redis.asyncio import Redis
 
 import kore_campaign_async as kca
 from examples.kore_http import http_error
@@ -140,3 +142,36 @@ async def test_a_token_service_supplies_the_jwts_and_is_asked_once(
             assert (await call("POST", "/lists", json={"name": name})).status == 201
     assert len(handed_out) == 1  # cached by the SDK until shortly before it expires
     assert len(kore.lists(ACCOUNT)) == 3
+
+
+async def test_with_kore_redis_url_the_backend_paces_through_redis_and_says_so(
+    serve: Serve,
+    settings: KoreSettings,
+    kore: FakeKoreServer,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with serve(attrs.evolve(settings, redis_url=redis_url)) as call:
+        assert (await call("POST", "/lists", json={"name": "Paced"})).status == 201
+    [said] = [r.getMessage() for r in caplog.records if "Kore quota" in r.getMessage()]
+    assert said == (
+        f"Kore quota for account {ACCOUNT} (60 per 0.6 s) shared through Redis "
+        "(KORE_REDIS_URL) by every worker"
+    )
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert any(ACCOUNT in key for key in await redis.keys("kca:*"))
+        assert len(await redis.client_list()) == 1  # the backend closed its store
+    finally:
+        await redis.aclose()
+
+
+async def test_without_it_the_backend_says_it_paces_alone(
+    serve: Serve, settings: KoreSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with serve(settings) as call:
+        assert (await call("GET", "/lists")).status == 200
+    [said] = [r.getMessage() for r in caplog.records if "Kore quota" in r.getMessage()]
+    assert "paced in this process only: with several workers, set KORE_REDIS_URL" in said

@@ -191,3 +191,32 @@ async def test_a_provider_returning_none_is_a_token_error() -> None:
 
     with pytest.raises(kca.TokenError, match="NoneType"):
         await kca.ProviderToken(provider).token()  # type: ignore[arg-type]
+
+
+async def test_a_provider_cancelling_itself_is_a_token_error_for_callers_nobody_cancelled() -> None:
+    release = asyncio.Event()
+
+    async def provider() -> str:
+        await release.wait()
+        raise asyncio.CancelledError  # the provider's own (an aborted HTTP call inside it, say)
+
+    source = kca.ProviderToken(provider)
+    cancelled = asyncio.ensure_future(source.token())
+    waiting = asyncio.ensure_future(source.token())
+    await asyncio.sleep(0)
+    cancelled.cancel()  # this caller is cancelled: it gets CancelledError
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    with pytest.raises(kca.TokenError, match="raised CancelledError"):
+        await waiting
+    assert not waiting.cancelled()
+
+
+async def test_a_sync_provider_is_a_token_error_that_says_async_def() -> None:
+    def provider() -> str:
+        return "eyJ-a-token"
+
+    with pytest.raises(kca.TokenError, match=r"returned a str, not an awaitable.*async def"):
+        await kca.ProviderToken(provider).token()  # type: ignore[arg-type]

@@ -11,8 +11,7 @@ import trustme
 import kore_campaign_async as kca
 from kore_campaign_async.testing import FakeKoreServer
 from tests.helpers.clients import MakeClient
-
-from .conftest import KORE_HOST, KORE_NAME, ConnectProxy, server_context, upstream
+from tests.helpers.network import KORE_HOST, KORE_NAME, ConnectProxy, server_context, upstream
 
 ONCE = kca.RetryPolicy.none()
 

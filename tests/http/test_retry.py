@@ -438,15 +438,18 @@ async def test_cancellation_during_backoff_stops_the_call(client_clock: ManualCl
     assert client_clock.sleepers == 0
 
 
-async def test_retries_are_logged_at_debug(
+async def test_retries_are_logged_at_info(
     client_clock: ManualClock, client_sleep: RecordingSleep, caplog: pytest.LogCaptureFixture
 ) -> None:
     fn, _ = failing(status(InternalServerError, 503))
     with caplog.at_level(logging.DEBUG, logger="kore_campaign_async"):
         await run(fn, client_clock, client_sleep, RetryPolicy(jitter=False))
     [record] = caplog.records
-    assert record.levelno == logging.DEBUG
-    assert "contact_lists.create after attempt 1 in 0.500s" in record.getMessage()
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith(
+        "contact_lists.create for account acct-1: retrying in 0.5 s after attempt 1: "
+        "InternalServerError: 503 "
+    )
 
 
 async def test_concurrent_calls_keep_their_own_state(client_clock: ManualClock) -> None:

@@ -14,6 +14,7 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import ConfigurationError, RateLimitError
 from kore_campaign_async._quota.limiter import AccountLimiter, Turn
 from kore_campaign_async._quota.pacing import RateLimit
+from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 
 T = TypeVar("T")
 
@@ -36,6 +37,17 @@ def limiter_for(
     adaptive: bool = True,
 ) -> AccountLimiter:
     return AccountLimiter(rate, concurrency, clock=clock, sleep=clock.sleep, adaptive=adaptive)
+
+
+def strays_spent(clock: ManualClock, rate: RateLimit = PER_MINUTE) -> AccountLimiter:
+    """A limiter whose account has no stray 429 left to forgive: every paced 429 teaches."""
+    store, key = LocalLimitStore(clock=clock), AccountKey("h", "spent")
+    limiter = AccountLimiter(rate, 8, clock=clock, sleep=clock.sleep, store=store, key=key)
+    limiter.on_success()  # the account's state exists from here
+    state = store.state(key)
+    assert state is not None
+    state.strays = 0.0
+    return limiter
 
 
 async def run_requests(
@@ -336,7 +348,7 @@ async def test_a_429_holds_tasks_already_waiting_for_a_permit() -> None:
 
 async def test_concurrent_429s_do_not_stack() -> None:
     clock = ManualClock()
-    limiter = limiter_for(clock)
+    limiter = strays_spent(clock)
     admitted, refused = await take_turns(limiter, clock, 2, latency=0.0)
     admitted.succeeded()
     refused.rate_limited(3.0)
@@ -357,7 +369,7 @@ async def test_429_without_retry_after_pauses_one_interval() -> None:
 
 async def test_adaptive_pacing_learns_the_servers_rate_then_probes_back() -> None:
     clock = ManualClock()
-    limiter = limiter_for(clock, RateLimit(60, 60.0))
+    limiter = strays_spent(clock, RateLimit(60, 60.0))
     first = await take_turns(limiter, clock, 45, latency=0.0)
     for turn in first:
         turn.succeeded()

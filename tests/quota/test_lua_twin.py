@@ -32,11 +32,19 @@ async def test_lua_and_python_take_the_same_steps(
     permits: list[float] = []
     seen: set[str] = set()
     try:
-        run = 0
+        run = chain = 0
         for _ in range(1000):
-            if run == 0 and rng.random() < 0.08:
-                # A run of successes, then a 429: short (a cut) or a held window (no cut).
-                run = rng.choice((3, 2 * settings.requests + 2))
+            if run == 0 and (chain or rng.random() < 0.08):
+                # A run of successes after the pause, then a 429: short (a stray while the limit
+                # held and the allowance lasts, else a cut) or after a held window; sometimes
+                # several short ones in a row (they spend the stray allowance).
+                if chain:
+                    chain, run = chain - 1, 2
+                else:
+                    run = rng.choice((2, 3, 2 * settings.requests + 2))
+                    chain = rng.choice((0, 6)) if run == 2 else 0
+                if state is not None:
+                    now = max(now, state.paused_until)
             if run:
                 run -= 1
                 now += 0.01
@@ -48,7 +56,7 @@ async def test_lua_and_python_take_the_same_steps(
                 op = rng.choice(("permit", "permit", "permit", "ok", "ok", "429", "bind"))
                 sent_at = rng.choice(permits) if permits else now
             retry = rng.choice((None, 0.5, 2.0, 30.0, 86_400.0))
-            seen.add(_branch(state, settings, now, op, sent_at))
+            seen.add(_branch(state, settings, now, op, sent_at, retry))
             state, number = pacing.step(state, settings, now, op, sent_at, retry)  # type: ignore[arg-type]
             answer = await script(
                 keys=["twin"], args=_lua.pace_args(settings, op, "twin:pause", sent_at, retry, now)
@@ -67,7 +75,8 @@ async def test_lua_and_python_take_the_same_steps(
     if settings.adaptive:
         assert "cut" in seen
     if settings.adaptive and settings.requests <= 10 and settings.start_burst == 1:
-        assert "429 after a held window" in seen
+        assert "stray" in seen
+        assert "stray allowance spent" in seen
 
 
 async def assert_stored(client: Redis, key: str, state: PacingState) -> None:
@@ -80,7 +89,12 @@ async def assert_stored(client: Redis, key: str, state: PacingState) -> None:
 
 
 def _branch(
-    state: PacingState | None, settings: PacingSettings, now: float, op: str, sent_at: float
+    state: PacingState | None,
+    settings: PacingSettings,
+    now: float,
+    op: str,
+    sent_at: float,
+    retry: float | None,
 ) -> str:
     """Name the path ``op`` is about to take (only those worth making sure of)."""
     if state is None:
@@ -88,11 +102,13 @@ def _branch(
     state = pacing.forget_if_idle(state, settings, now)
     if op == "permit" and state.paused_until <= now and state.burst == 1 and state.tat < now:
         return "caught up"
-    if op == "429" and state.burst == 1 and sent_at >= state.cut_at:
-        if pacing._blames_the_pace(state):
-            return "cut"
-        if state.epoch_ok > 0:
-            return "429 after a held window"
+    if op == "429" and state.burst == 1 and sent_at >= state.cut_at and state.epoch_ok > 0:
+        wait = pacing.interval(state, settings) if retry is None else retry
+        if pacing._is_stray(state, settings, wait):
+            return "stray"
+        if state.clean >= state.limit and wait >= pacing.interval(state, settings):
+            return "stray allowance spent"
+        return "cut"
     return op
 
 
@@ -127,3 +143,22 @@ async def test_successes_carried_by_a_call_count_as_separate_ones_before_it(
     # The walk cut the limit and probed it back up: carried successes moved both.
     assert cut
     assert raised
+
+
+async def test_a_hash_stored_before_strays_were_kept_keeps_its_pause(redis_url: str) -> None:
+    # An account paused by an older version's script (no "strays" field) stays paused.
+    settings = PacingSettings(requests=5, per=1.0)
+    client = Redis.from_url(redis_url)
+    script = client.register_script(_lua.PACE)
+    now = 1_700_000_000.0
+    try:
+        args = _lua.pace_args(settings, "429", "old:pause", now, 1.5, now)
+        await script(keys=["old"], args=args)
+        await client.hdel("old", "strays")
+        answer = await script(
+            keys=["old"], args=_lua.pace_args(settings, "permit", "old:pause", now=now + 1.0)
+        )
+        assert float(answer[1]) == pytest.approx(0.5)
+        assert float(await client.hget("old", "strays")) == pacing.FRESH_STRAYS
+    finally:
+        await client.aclose()

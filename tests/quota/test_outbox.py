@@ -88,11 +88,11 @@ async def test_successes_held_while_redis_is_down_are_counted_by_the_fallback(
         assert not second.shared
         state = store._local.state(KEY)
         assert state is not None
-        assert state.clean == 2
+        assert state.epoch_ok == 2  # counted since the (fresh) fallback began
         await store.succeeded(KEY, SETTINGS, second)
     finally:
         await store.aclose()  # the last one too: the fallback, not lost
     state = store._local.state(KEY)
     assert state is not None
-    assert state.clean == 3
+    assert state.epoch_ok == 3
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1

@@ -14,7 +14,7 @@ from kore_campaign_async import ConfigurationError, RateLimitError
 from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import PacingSettings, RateLimit
 from kore_campaign_async._quota.redis_store import RedisLimitStore
-from kore_campaign_async._quota.store import AccountKey
+from kore_campaign_async._quota.store import AccountKey, PermitRefused
 from kore_campaign_async.testing._redis import RedisServer
 
 KEY = AccountKey("https://kore.example/api", "acct-1")
@@ -146,9 +146,18 @@ async def test_strict_mode_refuses_to_send_without_redis(redis_server: RedisServ
     async with stores(redis_server.url, 1, strict=True) as (store,):
         await store.bind(KEY, SETTINGS)
         redis_server.kill()
-        with pytest.raises(RateLimitError) as caught:
+        with pytest.raises(PermitRefused):
             await store.permit(KEY, SETTINGS)
-        assert caught.value.request_sent is False
+        # The call's turn is refused with an error naming its request: nothing sent.
+        limiter = AccountLimiter(
+            RateLimit(60, 60.0), 1, clock=time.monotonic, sleep=asyncio.sleep, store=store, key=KEY
+        )
+        with pytest.raises(RateLimitError, match="strict: not sent") as caught:
+            async with limiter.slot(method="POST", url="https://kore.test/x"):
+                pass
+        assert (caught.value.request_sent, caught.value.method) == (False, "POST")
+        assert caught.value.url == "https://kore.test/x"
+        await limiter.aclose()
         redis_server.start()
         await asyncio.sleep(0.06)
         assert (await store.permit(KEY, SETTINGS)).shared

@@ -1,4 +1,4 @@
-"""The chosen pacing meets issue 10's targets on every server shape (virtual time, seconds)."""
+"""The chosen pacing meets issues 10's and 21's targets on the server shapes (virtual time)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,22 @@ from benchmarks import _shapes
 CHOSEN = "GCRA burst 1 + learn (chosen)"
 
 
-#: 1 % of answers refused at random: the target is not met there yet (see the floor below).
-STRAY = {shape.name for shape in _shapes.SHAPES if shape.stray}
+#: A lower limit with 1 % stray 429s on top: not met yet (see the floor below).
+LOWER_AND_STRAY = next(s for s in _shapes.SHAPES if s.stray and s.policy.limit < _shapes.REQUESTS)
 
 
 @pytest.mark.parametrize(
-    "shape", [s for s in _shapes.SHAPES if s.name not in STRAY], ids=lambda shape: shape.name
+    "shape", [s for s in _shapes.SHAPES if s != LOWER_AND_STRAY], ids=lambda shape: shape.name
 )
 def test_chosen_pacing_meets_the_targets(shape: _shapes.Shape) -> None:
     cell = _shapes.run_cell(shape, CHOSEN, seconds=20 * _shapes.PER)
     assert cell.goodput >= _shapes.GOODPUT_TARGET
     assert cell.to_target is None or cell.to_target <= _shapes.WINDOWS_TO_TARGET
-    assert cell.refused <= _shapes.REFUSED_TARGET
+    if shape.stray:
+        assert cell.refused - cell.injected <= _shapes.EXTRA_REFUSED_TARGET
+    else:
+        assert cell.refused <= _shapes.REFUSED_TARGET
+    assert cell.meets(shape)
 
 
 def test_a_storm_of_429s_is_recovered_from_within_two_windows() -> None:
@@ -32,15 +36,31 @@ def test_a_storm_of_429s_is_recovered_from_within_two_windows() -> None:
     assert cell.to_target <= 1.5
 
 
-def test_stray_429s_cost_goodput_but_never_a_429_storm() -> None:
-    # A floor, not the target: 1 % of answers refused at random (a chaos run) keep the pace
-    # at 60 % of the allowance on this seed (78-86 % on others). Learning cannot tell a stray
-    # 429 soon after a pause or a climb from a server allowing less; the 429 share stays
-    # within target.
+def test_stray_429s_cost_no_more_than_the_pauses_they_ask_for() -> None:
+    # 1 % of answers refused at random, a tenth of a window each: the pace is never cut, so the
+    # chosen pacing gets what honouring those pauses alone gets, over several seeds.
     stray = next(shape for shape in _shapes.SHAPES if shape.stray)
-    cell = _shapes.run_cell(stray, CHOSEN, seconds=20 * _shapes.PER)
-    assert cell.goodput >= 0.58
-    assert cell.refused <= _shapes.REFUSED_TARGET
+    for seed in (2, 3, 4):
+        chosen = _shapes.run_cell(stray, CHOSEN, 20 * _shapes.PER, seed)
+        pause_only = _shapes.run_cell(stray, "GCRA burst 1, pause only", 20 * _shapes.PER, seed)
+        assert chosen.goodput >= pause_only.goodput - 0.01
+        assert chosen.refused - chosen.injected == 0
+
+
+def test_a_lower_limit_with_stray_429s_is_not_met_yet() -> None:
+    # A floor, not the target: strays on a server allowing 40 of 60 cut the pace when they
+    # fall within a window of a probe or a climb (those 429s are how the lower limit is
+    # found), and each cut lowers the ceiling the pace climbs back to. 56-76 % over seeds.
+    cell = _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, seconds=20 * _shapes.PER)
+    assert cell.goodput >= 0.6
+    assert cell.refused - cell.injected <= _shapes.EXTRA_REFUSED_TARGET
+
+
+def test_the_pace_comes_back_within_three_windows_of_a_lifted_lower_limit() -> None:
+    spell = next(shape for shape in _shapes.SHAPES if shape.spell is not None)
+    cell = _shapes.run_cell(spell, CHOSEN, seconds=12 * _shapes.PER)
+    assert cell.to_target is not None
+    assert cell.to_target <= _shapes.WINDOWS_TO_TARGET
 
 
 def test_late_wake_ups_cost_goodput_without_the_catch_up() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import aiohttp
 import pytest
@@ -27,6 +28,22 @@ async def test_start_binds_an_ephemeral_loopback_port() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         _ = server.url
     await server.stop()  # stopping twice is harmless
+
+
+async def test_port_picks_the_port_and_a_restart_keeps_it() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = FakeKoreServer(port=port)
+    for _ in range(2):
+        async with server:
+            assert server.url == f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 80.0, "80"])
+def test_a_port_out_of_range_is_refused(port: object) -> None:
+    with pytest.raises(ValueError, match=f"port must be an integer from 0 to 65535, got {port!r}"):
+        FakeKoreServer(port=port)  # type: ignore[arg-type]
 
 
 async def test_stop_leaves_nothing_open(session: aiohttp.ClientSession) -> None:

@@ -28,7 +28,7 @@ def test_check_id_refuses_path_hostile_ids(ident: str) -> None:
     assert info.value.field == "list_id"
 
 
-@pytest.mark.parametrize("ident", ["...", "a..b", ".a", "a.", "%2e%2e", "cl-1", "liste-été"])
+@pytest.mark.parametrize("ident", ["...", "a..b", ".a", "a.", "%2e%2e", "cl-1", "a b"])
 def test_check_id_keeps_ids_that_are_not_dot_segments(ident: str) -> None:
     assert check_id("list_id", ident) == ident
 

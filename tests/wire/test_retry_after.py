@@ -45,6 +45,17 @@ def http_date(offset: float) -> str:
         pytest.param({"Retry-After": "-1"}, None, id="negative"),
         pytest.param({"retry-after-ms": "-5"}, None, id="negative-ms"),
         pytest.param({"Retry-After": "1_0"}, None, id="underscore"),
+        # int() and float() read any script's digits; a header's are ASCII only.
+        pytest.param({"Retry-After": "\u0661\u0662"}, None, id="arabic-indic-digits"),
+        pytest.param(
+            {"retry-after-ms": "\u0661\u0662", "Retry-After": "2"}, 2.0, id="non-ascii-ms"
+        ),
+        pytest.param({"Retry-After": "\uff13"}, None, id="fullwidth-digit"),
+        pytest.param(
+            {"Retry-After": http_date(30).replace(" 14 ", " \u0661\u0664 ")},
+            None,
+            id="date-with-arabic-indic-day",
+        ),
         pytest.param({"Retry-After": ""}, None, id="empty"),
         pytest.param({"Retry-After": "soon, please"}, None, id="garbage"),
         pytest.param({"Retry-After": "Mon, 99 Foo 2024 99:99:99 GMT"}, None, id="broken-date"),

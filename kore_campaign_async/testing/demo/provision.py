@@ -212,7 +212,12 @@ async def _run(
         seed_account(server, account, specs)
     if settings.faults:
         server.faults.add_many(demo_faults(settings.window, accounts[-1].account_id))
-        out.print("Faults on: 1% resets, 1% 503s, 0.5% creates lost after commit, 429s")
+        out.print(
+            "Faults on: 1% resets, 1% 503s, 0.5% creates lost after commit, 429s "
+            f"(dice seeded with {settings.seed}; requests meet them in arrival order, so the "
+            "count varies from run to run)",
+            highlight=False,
+        )
 
     out.print(f"\n[bold]Provisioning {count} lists in each of {len(accounts)} accounts[/bold]")
     started = time.monotonic()
