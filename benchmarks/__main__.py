@@ -24,14 +24,14 @@ import attrs
 
 import kore_campaign_async as kca
 
-from . import _chaos, _goodput, _overhead, _plot, _processes, _report, _scale
+from . import _accounts, _chaos, _goodput, _overhead, _plot, _processes, _report, _scale
 from ._common import Settings
 from ._server import ServerProcess
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 QUICK_RESULTS = RESULTS / "quick"
-BENCHMARKS = ("overhead", "goodput", "scale", "chaos")
+BENCHMARKS = ("overhead", "goodput", "scale", "chaos", "accounts")
 
 
 def _version(package: str) -> str | None:
@@ -106,8 +106,10 @@ def _run_all(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
                 results[name]["processes"] = asyncio.run(_processes.run(settings, server))
             elif name == "scale":
                 results[name] = asyncio.run(_scale.run(settings))
-            else:
+            elif name == "chaos":
                 results[name] = asyncio.run(_chaos.run(settings, server))
+            else:
+                results[name] = asyncio.run(_accounts.run(settings, server))
     results["meta"]["seconds"] = time.perf_counter() - started
     return results
 

@@ -36,6 +36,9 @@ class Settings:
     goodput_accounts: tuple[int, ...]
     scale_sizes: tuple[int, int]
     chaos_items: int
+    account_sizes: tuple[int, ...]
+    """Accounts driven from one client, smallest first."""
+    account_rounds: int
 
     @classmethod
     def full(cls) -> Settings:
@@ -50,6 +53,8 @@ class Settings:
             goodput_accounts=(1, 10),
             scale_sizes=(1_000, 100_000),
             chaos_items=10_000,
+            account_sizes=(100, 1_000, 10_000),
+            account_rounds=3,
         )
 
     @classmethod
@@ -62,6 +67,8 @@ class Settings:
             goodput_seconds=2.0,
             scale_sizes=(200, 2_000),
             chaos_items=300,
+            account_sizes=(30, 300, 1_000),
+            account_rounds=1,
         )
 
 

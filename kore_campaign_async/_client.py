@@ -31,8 +31,9 @@ from ._http.auth import TokenProvider, TokenSource, token_source
 from ._http.gate import DEFAULT_CLOSE_GRACE, CallGate
 from ._http.network import check_network
 from ._http.policy import RetryBudget, RetryPolicy
-from ._http.requester import Requester
+from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
+from ._observe import otel
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
@@ -154,6 +155,8 @@ class CampaignClient:
         self.max_response_bytes: int | None = settings.max_response_bytes
         self.adaptive: bool = settings.adaptive
         self.hooks: Hooks = hooks or Hooks()
+        self._telemetry = otel.telemetry()
+        self._observer = call_observer(self.hooks, self._telemetry)
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
@@ -166,9 +169,10 @@ class CampaignClient:
         self._gate = CallGate(getattr(session, "_loop", None))
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
-        self.limit_store: LimitStore = (
-            limit_store if limit_store is not None else LocalLimitStore(clock=clock)
-        )
+        self._own_store: LocalLimitStore | None = None
+        if limit_store is None:
+            limit_store = self._own_store = LocalLimitStore(clock=clock)
+        self.limit_store: LimitStore = limit_store
         self._accounts = Accounts(budget_per_account=self._budget_per_account)
 
     @classmethod
@@ -262,6 +266,9 @@ class CampaignClient:
             )
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)
+        if otel.telemetry() is not self._telemetry:  # OpenTelemetry was imported since
+            self._telemetry = otel.telemetry()
+            self._observer = call_observer(self.hooks, self._telemetry)
         requester = Requester(
             base_url=self.host,
             account=ref,
@@ -271,7 +278,7 @@ class CampaignClient:
             policy=self.retry,
             budget=budget,
             timeout=self.timeout,
-            hooks=self.hooks,
+            observer=self._observer,
             clock=self._clock,
             sleep=self._sleep,
             max_response_bytes=self.max_response_bytes,
@@ -291,9 +298,13 @@ class CampaignClient:
         """Free the accounts whose handles are gone and which became idle; return how many.
 
         Done as a matter of course whenever more accounts are kept than at the last sweep;
-        call it to free them sooner.
+        call it to free them sooner. The client's own pacing store (not one it was given)
+        drops the pacing of accounts that now pace as fresh ones, too.
         """
-        return self._accounts.forget_idle()
+        freed = self._accounts.forget_idle()
+        if self._own_store is not None:
+            self._own_store.forget_idle()
+        return freed
 
     async def sync_many(
         self,

@@ -197,6 +197,27 @@ async def test_an_idle_account_keeps_a_small_fraction_of_a_handle() -> None:
     assert kept / count < 300
 
 
+async def test_client_forget_idle_drops_the_pacing_of_its_own_store_only(
+    make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    own = make_client(rate_limit=TWO_PER_MINUTE)
+    given = LocalLimitStore(clock=client_clock)
+    sharing = make_client(rate_limit=TWO_PER_MINUTE, limit_store=given)
+    for client in (own, sharing):
+        await one_request(client.account("acc-1", iid="st-1"))
+    gc.collect()
+    key = AccountKey(own.host, "acc-1")
+    own.forget_idle()
+    assert isinstance(own.limit_store, LocalLimitStore)
+    assert own.limit_store.state(key) is not None  # the pace still owes: kept
+    client_clock.advance(60.0)
+    own.forget_idle()
+    sharing.forget_idle()
+    assert own.limit_store.state(key) is None
+    # A store the client was given is its owner's to sweep.
+    assert given.state(key) is not None
+
+
 def test_the_store_drops_only_states_that_pace_as_fresh_ones() -> None:
     clock = ManualClock()
     store = LocalLimitStore(clock=clock)

@@ -31,7 +31,7 @@ from benchmarks._server import ServerProcess  # noqa: E402
 from kore_campaign_async.testing import FakeKoreServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ("overhead", "goodput", "scale", "chaos")
+BENCHMARKS = ("overhead", "goodput", "scale", "chaos", "accounts")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_quick_run_exits_cleanly_and_writes_every_benchmark(
         assert trouble not in done.stderr
     table = (out / "latest.md").read_text()
     assert table in done.stdout
-    for number in range(1, 5):
+    for number in range(1, 6):
         assert f"### {number}." in table
     # A quick run never overwrites the committed plot of a full run.
     assert "plot" not in results["meta"]
@@ -238,3 +238,21 @@ def test_the_plot_is_written_where_asked_even_into_a_new_directory(tmp_path: Pat
 
     assert _plot.write(goodput, path) is None
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.bench
+def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, Any]) -> None:
+    accounts = results["accounts"]
+    sizes = results["meta"]["settings"]["account_sizes"]
+    for where in ("mock", "server"):
+        rows = accounts[where]["rows"]
+        assert [row["accounts"] for row in rows] == sizes
+        for row in rows:
+            assert row["cpu_us"] > row["gc_us"] >= 0
+            assert row["gc_objects"] > 0
+            assert row["young_per_1000"] > 0
+        assert accounts[where]["cpu_ratio"] == rows[-1]["cpu_us"] / rows[0]["cpu_us"]
+    for row in accounts["mock"]["rows"]:
+        # An account in flight holds its handle, limiter and call; an idle one far less.
+        assert row["in_flight_bytes"] > row["idle_bytes"] > 0
+    assert set(accounts["target"]) >= {"cpu_meets_target", "in_flight_meets_target"}

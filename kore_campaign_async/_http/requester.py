@@ -20,6 +20,7 @@ locals of every frame of a raised error and of what it chains.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterator
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar
 
@@ -141,6 +142,14 @@ def _bare(error: KoreError) -> KoreError:
     return error
 
 
+def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
+    """The observer of a client's calls (one for all its accounts): logs, telemetry, hooks."""
+    subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
+    if recorder is not None:
+        subscribers.insert(1, recorder)
+    return Observer(subscribers)
+
+
 class Requester:
     """Send operations for one account through its limiter, auth and retry policy."""
 
@@ -155,7 +164,7 @@ class Requester:
         policy: RetryPolicy,
         budget: RetryBudget | None,
         timeout: Timeout,
-        hooks: Hooks,
+        observer: Observer,
         clock: Clock,
         sleep: Sleep,
         max_response_bytes: int | None = None,
@@ -170,12 +179,7 @@ class Requester:
         self.policy = policy
         self.budget = budget
         self.timeout = timeout
-        self.hooks = hooks
-        subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
-        recorder = otel.telemetry()
-        if recorder is not None:
-            subscribers.insert(1, recorder)
-        self.observer: Observer = Observer(subscribers)
+        self.observer = observer
         self.clock = clock
         self.sleep = sleep
         self.max_response_bytes = max_response_bytes
@@ -211,7 +215,7 @@ class Requester:
             state = CallState(self, call_timeout, policy, deadline, tokens, observed)
             try:
                 return await run_with_retries(
-                    lambda: self._attempt(request, decode, recovery, state),
+                    functools.partial(self._attempt, request, decode, recovery, state),
                     policy=policy,
                     budget=self.budget,
                     clock=self.clock,

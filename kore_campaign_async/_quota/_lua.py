@@ -10,6 +10,7 @@ written with ``%.17g`` so a float survives the round trip exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Final
 
 from .pacing import (
@@ -43,7 +44,8 @@ FIELDS: Final = (
 
 # KEYS[1]: the account's hash.
 # ARGV: op, fingerprint, requests, per, start burst, pause cap, margin, ttl ms, pause channel,
-# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME), adaptive ("1" or "0").
+# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME), adaptive ("1" or "0"),
+# successes to count before op (their sent_at, space-separated; "" = none).
 # Returns {"ok", number, now, pause left} or {"conflict", stored fingerprint}.
 PACE: Final = f"""
 local op, fp = ARGV[1], ARGV[2]
@@ -88,21 +90,7 @@ else
 end
 local function interval() return per / s.limit * (1 + margin) end
 
-local result = 0
-if op == 'permit' then
-  if now < s.paused_until - EPSILON then
-    result = s.paused_until - now
-  else
-    local step = interval()
-    local allowed_at = s.tat - (s.burst - 1) * step
-    if now < allowed_at - EPSILON then
-      result = allowed_at - now
-    else
-      s.tat = math.max(s.tat, now - math.min(step, CATCH_UP * margin * per)) + step
-      s.touched = now
-    end
-  end
-elseif op == 'ok' then
+local function succeeded(sent_at)
   s.touched = math.max(s.touched, now)
   if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
   s.clean = s.clean + 1
@@ -119,6 +107,26 @@ elseif op == 'ok' then
       s.raised, s.clean = 1, 0
     end
   end
+end
+-- Successes this process heard since its last call ride with this one, counted first.
+for carried in string.gmatch(ARGV[14], '%S+') do succeeded(tonumber(carried)) end
+
+local result = 0
+if op == 'permit' then
+  if now < s.paused_until - EPSILON then
+    result = s.paused_until - now
+  else
+    local step = interval()
+    local allowed_at = s.tat - (s.burst - 1) * step
+    if now < allowed_at - EPSILON then
+      result = allowed_at - now
+    else
+      s.tat = math.max(s.tat, now - math.min(step, CATCH_UP * margin * per)) + step
+      s.touched = now
+    end
+  end
+elseif op == 'ok' then
+  succeeded(sent_at)
 elseif op == '429' then
   s.touched = math.max(s.touched, now)
   local wait = retry_after
@@ -191,8 +199,12 @@ def pace_args(
     sent_at: float | None = None,
     retry_after: float | None = None,
     now: float | None = None,
+    carried: Iterable[float] = (),
 ) -> list[str | int]:
-    """The ARGV of ``PACE``; ``now`` None reads Redis ``TIME`` (given only by the twin tests)."""
+    """The ARGV of ``PACE``; ``now`` None reads Redis ``TIME`` (given only by the twin tests).
+
+    ``carried``: the sent_at of successes to count (as ``ok``, in order) before ``op``.
+    """
     ttl_ms = math.ceil((FORGET_WINDOWS * settings.per + settings.pause_cap) * 1000)
     return [
         op,
@@ -208,4 +220,5 @@ def pace_args(
         _exact(retry_after),
         _exact(now),
         "1" if settings.adaptive else "0",
+        " ".join(repr(float(at)) for at in carried),
     ]

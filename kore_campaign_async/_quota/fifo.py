@@ -18,13 +18,19 @@ class FifoSemaphore(Generic[T]):
     queued waiters by their tag and wakes them without a unit, to re-check why they wait.
     """
 
+    __slots__ = ("_free", "_waiters")
+
     def __init__(self, value: int) -> None:
         self._free = value
-        self._waiters: deque[tuple[asyncio.Future[bool], T]] = deque()
+        # Made when the first waiter queues, dropped when the queue empties: an empty deque
+        # costs 600 bytes, and most accounts of a large process have nobody queued.
+        self._waiters: deque[tuple[asyncio.Future[bool], T]] | None = None
 
     @property
     def waiting(self) -> int:
         """Tasks queued for a unit."""
+        if self._waiters is None:
+            return 0
         return sum(1 for fut, _ in self._waiters if not fut.done())
 
     async def acquire(self, tag: T) -> bool:
@@ -39,7 +45,10 @@ class FifoSemaphore(Generic[T]):
             return True
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         entry = (fut, tag)
-        self._waiters.append(entry)
+        if self._waiters is None:
+            self._waiters = deque()
+        waiters = self._waiters
+        waiters.append(entry)
         try:
             got = await fut
         except asyncio.CancelledError:
@@ -47,26 +56,38 @@ class FifoSemaphore(Generic[T]):
                 # Handed a unit just as we were cancelled: pass it on.
                 self.release()
             else:
-                # release() may already have dropped our cancelled future.
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(entry)
+                self._leave(waiters, entry)
             raise
         if not got:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(entry)
+            self._leave(waiters, entry)
         return got
+
+    def _leave(
+        self,
+        waiters: deque[tuple[asyncio.Future[bool], T]],
+        entry: tuple[asyncio.Future[bool], T],
+    ) -> None:
+        # release() may already have dropped it (a cancelled future), or the whole queue.
+        with contextlib.suppress(ValueError):
+            waiters.remove(entry)
+        if not waiters and waiters is self._waiters:
+            self._waiters = None
 
     def release(self) -> None:
         """Hand the unit to the first live waiter, or free it."""
-        while self._waiters:
-            fut, _ = self._waiters.popleft()
+        waiters = self._waiters
+        while waiters:
+            fut, _ = waiters.popleft()
             if not fut.done():
+                if not waiters:
+                    self._waiters = None
                 fut.set_result(True)
                 return
+        self._waiters = None
         self._free += 1
 
     def wake(self, which: Callable[[T], bool]) -> None:
         """Wake every queued waiter whose tag ``which`` picks: its :meth:`acquire` says False."""
-        for fut, tag in self._waiters:
+        for fut, tag in self._waiters or ():
             if not fut.done() and which(tag):
                 fut.set_result(False)

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 import math
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from typing import Any, Final
+from collections.abc import Awaitable, Coroutine
+from typing import Any, Final, NamedTuple
 
 from .._clock import Clock, Expired, Sleep, within
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS, require_positive_int
 from .._exceptions import ConfigurationError, RateLimitError
 from .._observe import log as observe
+from .alarms import nap, watch_weakly
 from .fifo import FifoSemaphore
 from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
 from .pauses import Bounds, outlasts, refuse_long_pause
@@ -87,9 +87,11 @@ class AccountLimiter:
         )
         self._store: LimitStore = store if store is not None else LocalLimitStore(clock=clock)
         self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
-        self._unwatch = _watch_weakly(self)
+        # Hear every pause of the account (this process's or another's) while alive.
+        self._unwatch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
         self._bound = False
-        self._reports: set[asyncio.Task[object]] = set()
+        # Outcomes on their way to a shared store (made at the first: most accounts never).
+        self._reports: set[asyncio.Task[object]] | None = None
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
         self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
         # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
@@ -142,8 +144,7 @@ class AccountLimiter:
         """The clock time a 429 paused the account until, while that is in the future."""
         return self._paused_until if self._paused_until > self._clock() else None
 
-    @contextlib.asynccontextmanager
-    async def slot(
+    def slot(
         self,
         *,
         max_pause: float = math.inf,
@@ -151,7 +152,7 @@ class AccountLimiter:
         max_wait: float | None = None,
         method: str = "",
         url: str = "",
-    ) -> AsyncIterator[Turn]:
+    ) -> contextlib.AbstractAsyncContextManager[Turn]:
         """Hold a concurrency slot and a rate permit: the account's turn, to send one request.
 
         Raise :class:`RateLimitError` (``request_sent`` False, naming ``method`` and ``url``)
@@ -159,23 +160,20 @@ class AccountLimiter:
         or ending after ``deadline_at`` (clock time), or longer than ``max_wait`` seconds in
         all for the turn. Report the request's outcome through the yielded :class:`Turn`.
         """
-        bounds = Bounds(max_pause, deadline_at, method, url)
-        if max_wait is None:
-            turn = await self._enter(bounds)
-        else:  # entered in a task that within() cancels after max_wait
-            entering = asyncio.ensure_future(self._enter(bounds))
-            try:
-                turn = await within(max_wait, self._sleep, entering)
-            except Expired:
-                raise self._no_turn(max_wait, bounds) from None
-            except BaseException:
-                if entering.done() and not entering.cancelled() and entering.exception() is None:
-                    self._leave()  # won as we were cancelled: pass it on
-                raise
+        return _Slot(self, Bounds(max_pause, deadline_at, method, url), max_wait)
+
+    async def _enter_within(self, bounds: Bounds, max_wait: float) -> Turn:
+        """Enter the account's turn within ``max_wait`` seconds."""
+        # Entered in a task that within() cancels after max_wait.
+        entering = asyncio.ensure_future(self._enter(bounds))
         try:
-            yield turn
-        finally:
-            self._leave()
+            return await within(max_wait, self._sleep, entering)
+        except Expired:
+            raise self._no_turn(max_wait, bounds) from None
+        except BaseException:
+            if entering.done() and not entering.cancelled() and entering.exception() is None:
+                self._leave()  # won as we were cancelled: pass it on
+            raise
 
     async def _enter(self, bounds: Bounds) -> Turn:
         """In FIFO order, take a slot, then a permit; without a rate the permit is the end of
@@ -264,11 +262,14 @@ class AccountLimiter:
 
     def _report(self, report: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(report)
+        if self._reports is None:
+            self._reports = set()
         self._reports.add(task)
         task.add_done_callback(self._reported)
 
     def _reported(self, task: asyncio.Task[object]) -> None:
-        self._reports.discard(task)
+        if self._reports is not None:
+            self._reports.discard(task)
         if not task.cancelled() and task.exception() is not None:
             logger.warning("the limit store lost an outcome: %r", task.exception())
 
@@ -350,29 +351,29 @@ class AccountLimiter:
     async def _nap(self, delay: float, bounds: Bounds) -> None:
         """Sleep ``delay``, or less when a pause this call will not wait out arrives."""
         alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        nap = asyncio.ensure_future(self._sleep(delay))
         self._napping = (alarm, bounds)
         try:
-            await asyncio.wait((nap, alarm), return_when=asyncio.FIRST_COMPLETED)
+            await nap(delay, alarm, self._sleep)
         finally:
             self._napping = None
-            if not nap.done():
-                nap.cancel()
-        if not nap.cancelled() and nap.done():
-            nap.result()  # a failing sleep still raises
 
 
-def _watch_weakly(limiter: AccountLimiter) -> Callable[[], None]:
-    """Hear the store's pauses for ``limiter`` without keeping it alive; unwatch when it goes."""
+class _Slot(NamedTuple):  # a tuple: one is made for every request
+    """What ``slot()`` returns: entered, the account's turn; left, the slot is freed (not an
+    ``asynccontextmanager``: no generator, frame and wrapper per request, queued ones too)."""
 
-    def listener(pause: float) -> None:
-        alive = ref()
-        if alive is not None:
-            alive._heard_pause(pause)
+    limiter: AccountLimiter
+    bounds: Bounds
+    max_wait: float | None
 
-    ref = weakref.ref(limiter, lambda _: unwatch())
-    unwatch = limiter._store.watch_pauses(limiter._key, listener)
-    return unwatch
+    def __aenter__(self) -> Coroutine[Any, Any, Turn]:
+        # The entering coroutine itself, not one more around it.
+        if self.max_wait is None:
+            return self.limiter._enter(self.bounds)
+        return self.limiter._enter_within(self.bounds, self.max_wait)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.limiter._leave()
 
 
 class Turn:

@@ -14,6 +14,10 @@ account locally at ``fallback_share`` of its limit until Redis answers again (re
 instead (the call then fails with ``RateLimitError(request_sent=False)``). Outcomes are never
 lost: a success or a 429 that Redis cannot take is applied to the local fallback.
 
+A request makes one round trip: its success is not sent on its own but held (``outbox``) and
+counted by the account's next permit or 429 in the same script call, or by a background flush
+when no call comes first; ``aclose`` sends what is still held.
+
 Requires the ``redis`` extra (``pip install 'kore_campaign_async[redis]'``); redis is imported
 only when a RedisLimitStore is built.
 """
@@ -25,7 +29,7 @@ import contextlib
 import importlib
 import math
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote
 
@@ -35,6 +39,7 @@ from .._clock import Clock, Sleep, asyncio_sleep, monotonic
 from .._exceptions import ConfigurationError
 from . import _lua
 from .breaker import CircuitBreaker, StoreUnavailable, logger
+from .outbox import Held, Outbox
 from .pacing import PacingSettings
 from .pubsub import PauseSubscriber
 from .store import (
@@ -150,6 +155,8 @@ class RedisLimitStore:
         self._channels: dict[str, AccountKey] = {}
         #: The longest pause a 429 imposes on the account of a channel (its settings').
         self._pause_caps: dict[str, float] = {}
+        self._tags: dict[AccountKey, str] = {}
+        self._outbox = Outbox(self._send_held)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
@@ -191,7 +198,12 @@ class RedisLimitStore:
         return self._breaker.is_open
 
     def _tag(self, key: AccountKey) -> str:
-        return f"{self._prefix}:{{{quote(key.host, safe='')}|{quote(key.account_id, safe='')}}}"
+        tag = self._tags.get(key)
+        if tag is None:
+            host, account = quote(key.host, safe=""), quote(key.account_id, safe="")
+            tag = self._tags[key] = f"{self._prefix}:{{{host}|{account}}}"
+            self._channels[f"{tag}:pause"] = key
+        return tag
 
     def _fallback_settings(self, settings: PacingSettings) -> PacingSettings:
         return PacingSettings(
@@ -210,12 +222,15 @@ class RedisLimitStore:
         op: str,
         sent_at: float | None = None,
         retry_after: float | None = None,
+        carried: Sequence[Permit] = (),
     ) -> Permit:
+        """Run ``op`` in Redis, counting the ``carried`` successes first."""
         tag = self._tag(key)
         channel = f"{tag}:pause"
-        self._channels[channel] = key
         self._pause_caps[channel] = settings.pause_cap
-        args = _lua.pace_args(settings, op, channel, sent_at, retry_after)
+        args = _lua.pace_args(
+            settings, op, channel, sent_at, retry_after, carried=map(_sent_at, carried)
+        )
         answer = await self._breaker.call(lambda: self._pace(keys=[f"{tag}:pace"], args=args))
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
         if status == "conflict":
@@ -231,9 +246,11 @@ class RedisLimitStore:
     async def permit(self, key: AccountKey, settings: PacingSettings) -> Permit:
         """Take a permit in Redis; when Redis is down, locally (or fail, when strict)."""
         self._subscriber.start()
+        carried = self._outbox.take(key)
         try:
-            return await self._run(key, settings, "permit")
+            return await self._run(key, settings, "permit", carried=carried)
         except StoreUnavailable as exc:
+            self._count_locally(key, settings, carried)
             if self._strict:
                 raise PermitRefused(
                     "the shared limit store (Redis) is unavailable and the store is strict"
@@ -241,11 +258,26 @@ class RedisLimitStore:
             return self._local.apply(key, self._fallback_settings(settings), "permit")
 
     async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
-        """Count a success in Redis (or in the fallback while Redis is down)."""
-        try:
-            await self._run(key, settings, "ok", sent_at=permit.at if permit.shared else 0.0)
-        except StoreUnavailable:
-            self._local.apply(key, self._fallback_settings(settings), "ok", permit)
+        """Count a success: sent with the account's next permit or 429, or by a flush soon."""
+        self._outbox.add(key, settings, permit)
+
+    async def _send_held(self, held: Held) -> None:
+        """Send successes no call took along (to the fallback while Redis is down)."""
+        for key, (settings, permits) in held.items():
+            try:
+                await self._run(key, settings, "ok", _sent_at(permits[-1]), carried=permits[:-1])
+            except StoreUnavailable:
+                self._count_locally(key, settings, permits)
+            except ConfigurationError:  # other settings now: nothing to count them against
+                logger.warning("%d successes of %r not counted", len(permits), key.account_id)
+
+    def _count_locally(
+        self, key: AccountKey, settings: PacingSettings, permits: Iterable[Permit]
+    ) -> None:
+        """Count successes Redis could not take in the local fallback."""
+        fallback = self._fallback_settings(settings)
+        for permit in permits:
+            self._local.apply(key, fallback, "ok", permit)
 
     async def rate_limited(
         self,
@@ -255,11 +287,13 @@ class RedisLimitStore:
         permit: Permit,
     ) -> float:
         """Pause the account for every process (published); return the pause left."""
-        # Without a shared permit time, 0.0 reads as "sent before the last cut": pause only.
-        sent_at = permit.at if permit.shared else 0.0
+        carried = self._outbox.take(key)  # counted first: they happened before this 429
         try:
-            pause = (await self._run(key, settings, "429", sent_at, retry_after)).wait
+            pause = (
+                await self._run(key, settings, "429", _sent_at(permit), retry_after, carried)
+            ).wait
         except StoreUnavailable:
+            self._count_locally(key, settings, carried)
             fallback = self._fallback_settings(settings)
             pause = self._local.apply(key, fallback, "429", permit, retry_after).wait
         # Watchers here hear it now, not after the round trip through the subscription.
@@ -268,7 +302,7 @@ class RedisLimitStore:
 
     def watch_pauses(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
         """Call ``listener`` with the pause left whenever any process pauses ``key``."""
-        self._channels[f"{self._tag(key)}:pause"] = key
+        self._tag(key)  # its pause channel is known from now on
         self._subscriber.start()
         return self._listeners.add(key, listener)
 
@@ -348,7 +382,13 @@ class RedisLimitStore:
                 logger.warning("lease %s lost: it expired or another process took it", lease_key)
 
     async def aclose(self) -> None:
-        """Stop listening for pauses; close the client if this store made it."""
+        """Send the successes still held; stop listening for pauses; close our own client."""
+        await self._outbox.aclose()
         await self._subscriber.aclose()
         if self._owns_client:
             await self._client.aclose()
+
+
+def _sent_at(permit: Permit) -> float:
+    """The permit's time for Redis: 0.0 ("sent before the last cut") for a local permit."""
+    return permit.at if permit.shared else 0.0

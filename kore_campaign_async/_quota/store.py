@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Final, Protocol
 
@@ -127,19 +128,24 @@ class PauseListeners:
     """Listeners per account, told of every pause."""
 
     def __init__(self) -> None:
-        self._listeners: dict[AccountKey, set[PauseListener]] = {}
+        # A list, not a set: an account has one or two listeners, and a set costs 216 bytes.
+        self._listeners: dict[AccountKey, list[PauseListener]] = {}
 
     def add(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
         """Add ``listener``; return the function that removes it."""
-        self._listeners.setdefault(key, set()).add(listener)
-        return lambda: self._remove(key, listener)
+        self._listeners.setdefault(key, []).append(listener)
+        return functools.partial(self._remove, key, listener)
 
     def _remove(self, key: AccountKey, listener: PauseListener) -> None:
         listeners = self._listeners.get(key)
-        if listeners is not None:
-            listeners.discard(listener)
+        if listeners is not None and listener in listeners:
+            listeners.remove(listener)
             if not listeners:
                 del self._listeners[key]
+
+    def compact(self) -> None:
+        """Size the table for the accounts watched now (a dict never shrinks on deletion)."""
+        self._listeners = dict(self._listeners)
 
     def tell(self, key: AccountKey, pause: float) -> None:
         """Tell every listener of ``key`` that it is paused for ``pause`` seconds."""
@@ -167,7 +173,9 @@ class LocalLimitStore:
         # Each account's settings fingerprint (equal ones share one string), kept for good.
         self._settings: dict[AccountKey, str] = {}
         self._fingerprints: dict[str, str] = {}
-        self._states: dict[AccountKey, tuple[PacingSettings, PacingState]] = {}
+        self._states: dict[AccountKey, PacingState] = {}
+        # The settings each state was last stepped with (a dict apart: no tuple per step).
+        self._paced_with: dict[AccountKey, PacingSettings] = {}
         self._sweep_at = _MIN_SWEEP
         self._listeners = PauseListeners()
         self._leases: dict[tuple[AccountKey, str], asyncio.Lock] = {}
@@ -194,12 +202,12 @@ class LocalLimitStore:
         now = self._clock()
         # A permit from another clock (a shared store's) is neither stale nor of this epoch.
         sent_at = permit.at if permit is not None and not permit.shared else now
-        _, state = self._states.get(key, (settings, None))
-        state, number = pacing.step(state, settings, now, op, sent_at, retry_after)
+        state, number = pacing.step(self._states.get(key), settings, now, op, sent_at, retry_after)
         if key not in self._states and len(self._states) >= self._sweep_at:
             self.forget_idle()
             self._sweep_at = max(_MIN_SWEEP, 2 * len(self._states))
-        self._states[key] = (settings, state)
+        self._states[key] = state
+        self._paced_with[key] = settings
         if op == "429":
             self._listeners.tell(key, number)
         return Permit(number, now, pause=max(0.0, state.paused_until - now))
@@ -237,8 +245,7 @@ class LocalLimitStore:
 
     def state(self, key: AccountKey) -> PacingState | None:
         """What the store holds for ``key`` (None: nothing yet)."""
-        stored = self._states.get(key)
-        return None if stored is None else stored[1]
+        return self._states.get(key)
 
     def forget_idle(self) -> int:
         """Drop every state equivalent to a fresh one (settings stay); return how many."""
@@ -246,10 +253,12 @@ class LocalLimitStore:
         before = len(self._states)
         # A new dict, not deletions: a dict never shrinks its table on deletion.
         self._states = {
-            key: (settings, state)
-            for key, (settings, state) in self._states.items()
-            if not reclaimable(state, settings, now)
+            key: state
+            for key, state in self._states.items()
+            if not reclaimable(state, self._paced_with[key], now)
         }
+        self._paced_with = {key: self._paced_with[key] for key in self._states}
+        self._listeners.compact()
         return before - len(self._states)
 
     async def aclose(self) -> None:

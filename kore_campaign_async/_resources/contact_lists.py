@@ -9,7 +9,6 @@ per adopted list.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import AsyncGenerator, Mapping
 from typing import Final, Literal
@@ -59,12 +58,8 @@ class ContactLists(ContactOperations):
         self, requester: Requester, *, api_version: ApiVersion, bulk_concurrency: int
     ) -> None:
         super().__init__(requester, api_version=api_version, bulk_concurrency=bulk_concurrency)
-        clock, sleep = requester.clock, requester.sleep
-        self._names: dict[ApiVersion, NameIndex] = {
-            "v1": NameIndex(clock, sleep),
-            "v2": NameIndex(clock, sleep),
-        }
-        """Per API version: the lists by name that creates adopt from."""
+        self._names: dict[ApiVersion, NameIndex] = {}
+        """Per API version: the lists by name that creates adopt from (made when first used)."""
 
     def __repr__(self) -> str:
         return f"ContactLists(account_id={self._ref.account_id!r})"
@@ -122,11 +117,14 @@ class ContactLists(ContactOperations):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
         request = ep.create(version, self._ref, create_body(spec))
-        names = self._names[version]
+        names = self._names.get(version)
+        if names is None:
+            names = self._names[version] = NameIndex(self._requester.clock, self._requester.sleep)
         recovery = Adopt(
             spec,
             request,
-            functools.partial(ep.list_all, version, self._ref),
+            self._ref,
+            version,
             names,
             started_at=time.time(),
             begun_after=names.begun,

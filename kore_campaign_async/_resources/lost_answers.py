@@ -10,7 +10,6 @@ part of the call (``CallState.look_up``): counted, and on the call's deadline.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Final
 
@@ -21,7 +20,8 @@ from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundErro
 from .._http.policy import is_ambiguous
 from .._http.requester import CallState, Recovery
 from .._http.responses import is_name_taken, listing_items
-from .._wire.endpoints import RequestSpec
+from .._wire import endpoints as ep
+from .._wire.endpoints import AccountRef, RequestSpec
 from .._wire.listing import ListingByName
 from .._wire.models import AddContactsResult, ContactList, ContactListCreate, ResponseMeta
 from .names import NameIndex
@@ -45,9 +45,10 @@ class Adopt(Recovery[ContactList]):
     spec: ContactListCreate
     request: RequestSpec
     """The create request (named in a ConflictError)."""
-    listing: Callable[[], RequestSpec]
-    """Builds the account's getAllListDetails, in the create's API version (only when a
-    lookup needs it: most creates never look)."""
+    account: AccountRef
+    """Whose lists a lookup reads."""
+    version: ApiVersion
+    """The create's API version, and its lookup's (getAllListDetails)."""
     names: NameIndex
     started_at: float
     """Wall-clock epoch seconds when the call began."""
@@ -67,7 +68,9 @@ class Adopt(Recovery[ContactList]):
 
     async def _find(self, state: CallState) -> ContactList | None:
         """Look the list up (sharing the account's recent listing); return it adopted, or None."""
-        load = functools.partial(state.look_up, self.listing(), listing_by_name)
+        # The listing request is built only when a lookup needs it: most creates never look.
+        listing = ep.list_all(self.version, self.account)
+        load = functools.partial(state.look_up, listing, listing_by_name)
         begun_after = 0 if self.always else self.begun_after
         found = await self.names.find(
             self.spec.name, load, begun_after=begun_after, deadline=state.deadline

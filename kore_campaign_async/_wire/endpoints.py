@@ -7,7 +7,6 @@ its observers and the fake server all read it, so a new operation needs an entry
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -62,13 +61,32 @@ _ADD_CONTACTS: Final = "/api/1.1/public/{sid}/campaign/contactList/addContacts"
 Query = tuple[tuple[str, str], ...]
 
 
-@attrs.frozen(cache_hash=True)  # the key of every request's path cache: hashed once
+@attrs.frozen
 class AccountRef:
     """Who a request is for: the account, the app (iid) and the stream in v2 paths."""
 
     account_id: str
     iid: str
     stream_id: str
+    # Per API version, the path prefix and query of the account's contact-list calls: quoted
+    # once per handle (quote() is slow, and an account sends many requests), not per request.
+    _v1: tuple[str, Query] | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _v2: tuple[str, Query] | None = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    def where(self, version: ApiVersion) -> tuple[str, Query]:
+        """Return the path prefix and the query of the account's contact-list calls."""
+        # v1 pages name the path id IID, v2 pages streamId and add ?accountId=.
+        where = self._v1 if version == "v1" else self._v2
+        if where is None:  # derived from the frozen fields: a cache, not a change
+            if version == "v1":
+                where = (_V1.format(sid=quote(self.iid, safe="")), ())
+            else:
+                where = (
+                    _V2.format(sid=quote(self.stream_id, safe="")),
+                    (("accountId", self.account_id),),
+                )
+            object.__setattr__(self, "_v1" if version == "v1" else "_v2", where)
+        return where
 
 
 @attrs.frozen
@@ -83,17 +101,8 @@ class RequestSpec:
     api_version: ApiVersion | None = None
 
 
-@functools.lru_cache(maxsize=1024)  # quote() is slow, and an account sends many requests
-def _where(version: ApiVersion, account: AccountRef) -> tuple[str, Query]:
-    """Return the path prefix and the query of an account's contact-list calls in ``version``."""
-    # v1 pages name the path id IID, v2 pages streamId and add ?accountId=.
-    if version == "v1":
-        return _V1.format(sid=quote(account.iid, safe="")), ()
-    return _V2.format(sid=quote(account.stream_id, safe="")), (("accountId", account.account_id),)
-
-
 def create(version: ApiVersion, account: AccountRef, body: dict[str, Any]) -> RequestSpec:
-    base, query = _where(version, account)
+    base, query = account.where(version)
     return RequestSpec("create", "POST", f"{base}/createContactList", query, body, version)
 
 
@@ -105,7 +114,7 @@ def _by_id(
     list_id: str,
     body: dict[str, Any] | None = None,
 ) -> RequestSpec:
-    base, query = _where(version, account)
+    base, query = account.where(version)
     path = f"{base}/{quote(list_id, safe='')}"
     return RequestSpec(operation, method, path, query, body, version)
 
@@ -125,7 +134,7 @@ def delete(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpe
 
 
 def list_all(version: ApiVersion, account: AccountRef) -> RequestSpec:
-    base, query = _where(version, account)
+    base, query = account.where(version)
     params = (*query, ("type", "call"))
     return RequestSpec("list", "POST", f"{base}/getAllListDetails", params, None, version)
 

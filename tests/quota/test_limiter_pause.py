@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._clock import ManualClock, asyncio_sleep, monotonic
 from kore_campaign_async._exceptions import RateLimitError
 from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.pacing import RateLimit
@@ -121,6 +121,21 @@ async def test_a_task_sleeping_for_its_permit_is_refused_at_once() -> None:
         assert_refused(outcome, 600.0)
     assert clock.now == 0.0
     assert clock.sleepers == 0  # the paced sleep was abandoned, not left to pull time on
+    assert_idle(limiter)
+
+
+async def test_on_the_loops_own_clock_a_paced_sleep_is_cut_short_by_a_pause() -> None:
+    # The default clock and sleep: the pace's sleep is a timer of the loop, not a task.
+    limiter = AccountLimiter(
+        RateLimit(1, per=600.0, max_pause=3600.0), 8, clock=monotonic, sleep=asyncio_sleep
+    )
+    await enter(limiter, max_pause=math.inf)
+    sleeper = asyncio.ensure_future(enter(limiter, max_pause=120.0))  # paced to ~10 minutes
+    await settle()
+    assert limiter.waiting == 1
+    limiter.on_rate_limited(900.0)
+    (outcome,) = await asyncio.gather(asyncio.wait_for(sleeper, 5.0), return_exceptions=True)
+    assert_refused(outcome, 900.0)
     assert_idle(limiter)
 
 

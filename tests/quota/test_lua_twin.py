@@ -66,11 +66,7 @@ async def test_lua_and_python_take_the_same_steps(
             assert float(answer[3]) == pytest.approx(max(0.0, state.paused_until - now), abs=1e-6)
             if op == "permit" and number == 0:
                 permits = [*permits[-20:], now]
-            stored = await client.hgetall("twin")
-            for field in _lua.FIELDS:
-                assert float(stored[field.encode()]) == pytest.approx(
-                    getattr(state, field), abs=1e-6
-                ), field
+            await assert_stored(client, "twin", state)
     finally:
         await client.aclose()
     # The random walk went through the branches that differ between the twins' versions.
@@ -81,6 +77,15 @@ async def test_lua_and_python_take_the_same_steps(
     if settings.adaptive and settings.requests <= 10 and settings.start_burst == 1:
         assert "stray" in seen
         assert "stray allowance spent" in seen
+
+
+async def assert_stored(client: Redis, key: str, state: PacingState) -> None:
+    """Redis holds ``state`` under ``key``, field for field."""
+    stored = await client.hgetall(key)  # type: ignore[misc]
+    for field in _lua.FIELDS:
+        assert float(stored[field.encode()]) == pytest.approx(getattr(state, field), abs=1e-6), (
+            field
+        )
 
 
 def _branch(
@@ -105,6 +110,39 @@ def _branch(
             return "stray allowance spent"
         return "cut"
     return op
+
+
+@pytest.mark.parametrize("seed", range(2))
+async def test_successes_carried_by_a_call_count_as_separate_ones_before_it(
+    redis_url: str, seed: int
+) -> None:
+    # A cut limit (probing back up) and a burst: carried successes change both.
+    settings = PacingSettings(requests=10, per=1.0, burst=3, margin=0.0)
+    rng = random.Random(seed)
+    client = Redis.from_url(redis_url)
+    script = client.register_script(_lua.PACE)
+    state: PacingState | None = None
+    now = 1_700_000_000.0
+    cut = raised = False
+    try:
+        for _ in range(300):
+            now += rng.choice((0.01, 0.1, 0.5))
+            op = rng.choice(("permit", "permit", "429"))
+            carried = [now - rng.choice((0.0, 0.05, 2.0)) for _ in range(rng.randrange(4))]
+            for sent_at in carried:
+                state, _ = pacing.step(state, settings, now, "ok", sent_at, None)
+            state, number = pacing.step(state, settings, now, op, now, None)  # type: ignore[arg-type]
+            args = _lua.pace_args(settings, op, "twin:pause", now, None, now, carried=carried)
+            answer = await script(keys=["carried"], args=args)
+            cut = cut or state.limit < settings.requests
+            raised = raised or bool(state.raised)
+            assert float(answer[1]) == pytest.approx(number, abs=1e-6)
+            await assert_stored(client, "carried", state)
+    finally:
+        await client.aclose()
+    # The walk cut the limit and probed it back up: carried successes moved both.
+    assert cut
+    assert raised
 
 
 async def test_a_hash_stored_before_strays_were_kept_keeps_its_pause(redis_url: str) -> None:

@@ -1,0 +1,287 @@
+"""Benchmark 5: many accounts in one process, with the default pacing and garbage collector.
+
+Each size drives that many accounts from one client: three creates per account, all started
+at once (one sends, two queue for the account's pace), first through ``MockTransport`` (the
+SDK alone: an answer is Kore's documented sample, handed back at once), then against the fake
+server in its own process. Per size:
+
+- ``cpu_us``: client CPU per request (``time.process_time()``), handles made included. The
+  garbage collector runs as it does for users: its cost grows with what the accounts keep
+  alive, and every container object a request allocates brings the next collection nearer.
+- ``gc_objects``: container objects per create the collector counts (allocated and not freed
+  at once: what fills its young generation), and ``collections``: its young and full
+  collections per thousand creates.
+- ``in_flight_bytes``: memory per account while one create of each is in flight (tracemalloc,
+  the transport holding every answer back), handles included.
+- ``idle_bytes``: memory per account once every call ended and the handles are dropped: what
+  the client keeps of an account it no longer uses.
+
+Read ``cpu_ratio``: CPU per request at the largest size over the smallest. Flat means the cost
+of a request does not depend on how many accounts the process holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import time
+import tracemalloc
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Final
+
+import aiohttp
+
+import kore_campaign_async as kca
+from kore_campaign_async.testing import MockTransport
+
+from ._common import DESCRIPTION, IID, Settings, median
+from ._server import ServerProcess
+
+HOST: Final = "https://kore.example"
+CREATES: Final = 3
+#: CPU per request at the largest size, at most this times that at the smallest.
+CPU_RATIO_TARGET: Final = 1.25
+IN_FLIGHT_BYTES_TARGET: Final = 4096
+IDLE_BYTES_TARGET: Final = 300
+#: Sockets open at once against the fake server.
+SERVER_CONNECTIONS: Final = 1_000
+Opener = Callable[[], contextlib.AbstractAsyncContextManager[kca.CampaignClient]]
+"""Open a client (and whatever it needs) for one run."""
+#: Seconds after its last request an account paced at 60 a minute is idle (interval + margin).
+IDLE_AFTER: Final = 1.1
+_WARM_ACCOUNTS: Final = 20
+_USER = "u-eb5bbee1-6af9-5b9a-b471-03a3fe4c0ffee"
+_FIELDS = ("firstName", "lastName", "phoneNumber", "timeZone", "uniqueId", "contactPriority")
+# Kore's documented create answer, encoded once: the handler costs the client no CPU.
+_ANSWER: Final = json.dumps(
+    {
+        "status": "success",
+        "data": {
+            "isActive": True,
+            "name": "bench",
+            "description": DESCRIPTION,
+            "totalRecordCount": 0,
+            "status": "Ready",
+            "createdBy": _USER,
+            "updatedBy": _USER,
+            "mapping": {field: field for field in _FIELDS},
+            "isListInUse": False,
+            "listType": "call",
+            "isGlobalDNC": False,
+            "isDefault": False,
+            "campaignInUse": [],
+            "source": "passive_api",
+            "apiConfigurations": {"dataSyncMode": "allowDuplicates"},
+            "columns": [],
+            "files": [],
+            "createdAt": "2025-12-05T09:22:51.001Z",
+            "updatedAt": "2025-12-05T09:22:51.001Z",
+            "_id": "cl-00000001",
+            "allowDuplicates": False,
+        },
+    }
+).encode()
+_HEADERS: Final = {"Content-Type": "application/json"}
+
+
+def _answer(request: kca.HttpRequest) -> kca.RawResponse:
+    return kca.RawResponse(200, _HEADERS, _ANSWER)
+
+
+class _HeldAnswers:
+    """A handler that holds every answer until ``released`` is set: each call stays in flight."""
+
+    def __init__(self, expected: int) -> None:
+        self.released = asyncio.Event()
+        self.all_waiting = asyncio.Event()
+        self._expected = expected
+
+    async def __call__(self, request: kca.HttpRequest) -> kca.RawResponse:
+        self._expected -= 1
+        if not self._expected:
+            self.all_waiting.set()
+        await self.released.wait()
+        return _answer(request)
+
+
+def _account_id(number: int) -> str:
+    return f"acct-{number:06d}"
+
+
+async def _drive(client: kca.CampaignClient, count: int) -> int:
+    """Create CREATES lists on each of ``count`` accounts at once; return how many were made."""
+
+    async def three(number: int) -> int:
+        lists = client.account(_account_id(number), iid=IID).contact_lists
+        made = await asyncio.gather(
+            *(lists.create(f"list-{number}-{n}", DESCRIPTION) for n in range(CREATES))
+        )
+        return len(made)
+
+    return sum(await asyncio.gather(*(three(number) for number in range(count))))
+
+
+class _Collections:
+    """Count the collector's work while it runs: collections, and objects it was told of."""
+
+    def __init__(self) -> None:
+        self.young = self.full = self.objects = 0
+        self.seconds = 0.0
+        self._start = 0
+        self._began = 0.0
+
+    def __enter__(self) -> _Collections:
+        self._start = gc.get_count()[0]
+        gc.callbacks.append(self._heard)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._heard)
+        self.objects += gc.get_count()[0] - self._start
+
+    def _heard(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop":
+            self.seconds += time.process_time() - self._began
+            return
+        self._began = time.process_time()
+        # Young objects counted since the last collection: added up, they are what the
+        # collector was handed to look at.
+        self.objects += gc.get_count()[0] - self._start
+        self._start = 0
+        if info["generation"] == 2:
+            self.full += 1
+        else:
+            self.young += 1
+
+
+async def _cpu(open_client: Opener, count: int) -> dict[str, float]:
+    """Client CPU and collector work per request for ``count`` accounts."""
+    gc.collect()
+    async with open_client() as client:
+        with _Collections() as collector:
+            started = time.process_time()
+            made = await _drive(client, count)
+            cpu = time.process_time() - started
+    if made != count * CREATES:
+        raise RuntimeError(f"made {made} lists of {count * CREATES}")
+    return {
+        "cpu_us": cpu / made * 1e6,
+        "gc_us": collector.seconds / made * 1e6,
+        "gc_objects": collector.objects / made,
+        "young_per_1000": collector.young / made * 1000,
+        "full_per_1000": collector.full / made * 1000,
+    }
+
+
+async def _in_flight(client: kca.CampaignClient, count: int, held: _HeldAnswers) -> int:
+    """Traced bytes with one create of each account in flight; return once all ended."""
+    calls = [
+        asyncio.ensure_future(
+            client.account(_account_id(n), iid=IID).contact_lists.create(f"list-{n}", DESCRIPTION)
+        )
+        for n in range(count)
+    ]
+    await held.all_waiting.wait()
+    traced = tracemalloc.get_traced_memory()[0]
+    held.released.set()
+    await asyncio.gather(*calls)
+    return traced
+
+
+async def _memory(count: int) -> dict[str, float]:
+    """Memory per account with one create each in flight, then once idle and dropped."""
+    # A first small run fills one-time caches (generated code, the loop's own structures).
+    warm = _HeldAnswers(_WARM_ACCOUNTS)
+    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(warm)) as client:
+        await _in_flight(client, _WARM_ACCOUNTS, warm)
+    held = _HeldAnswers(count)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        async with kca.CampaignClient(HOST, token="t", transport=MockTransport(held)) as client:
+            base = tracemalloc.get_traced_memory()[0]
+            in_flight = await _in_flight(client, count, held) - base
+            # Idle: the account's pace owes nothing any more (one interval after its request).
+            await asyncio.sleep(IDLE_AFTER)
+            gc.collect()
+            client.forget_idle()
+            idle = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    return {"in_flight_bytes": in_flight / count, "idle_bytes": idle / count}
+
+
+def _mock_client() -> kca.CampaignClient:
+    return kca.CampaignClient(HOST, token="t", transport=MockTransport(_answer))
+
+
+def _server_client(server: ServerProcess) -> Opener:
+    @contextlib.asynccontextmanager
+    async def open_client() -> AsyncIterator[kca.CampaignClient]:
+        # At most SERVER_CONNECTIONS sockets: one process serving thousands of accounts runs
+        # out of file descriptors long before the fake server answers them all.
+        connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = kca.CampaignClient(
+                server.url,
+                client_id=server.client_id,
+                client_secret=server.client_secret,
+                session=session,
+                # Ten thousand accounts' first creates at once queue at the fake server (and for
+                # a socket) for longer than a call's default bounds: this measures CPU.
+                timeout=None,
+            )
+            async with client:
+                yield client
+
+    return open_client
+
+
+async def _rows(
+    open_client: Opener,
+    sizes: tuple[int, ...],
+    rounds: int,
+    before_round: Callable[[], None] = lambda: None,
+) -> list[dict[str, Any]]:
+    """Every size once per round, interleaved; the median of each figure."""
+    runs: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
+    await _cpu(open_client, sizes[0])  # warm caches: cattrs, attrs, interned names
+    for _ in range(rounds):
+        for size in sizes:
+            before_round()
+            runs[size].append(await _cpu(open_client, size))
+    return [
+        {"accounts": size, **{key: median([run[key] for run in done]) for key in done[0]}}
+        for size, done in runs.items()
+    ]
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"rows": rows, "cpu_ratio": rows[-1]["cpu_us"] / rows[0]["cpu_us"]}
+
+
+async def run(settings: Settings, server: ServerProcess) -> dict[str, Any]:
+    """Measure every size through MockTransport, then against the fake server."""
+    sizes = settings.account_sizes
+    mock = _summary(await _rows(_mock_client, sizes, settings.account_rounds))
+    for row in mock["rows"]:
+        row.update(await _memory(row["accounts"]))
+    fake = _summary(
+        await _rows(_server_client(server), sizes, 1, before_round=lambda: server.configure(None))
+    )
+    largest = mock["rows"][-1]
+    return {
+        "mock": mock,
+        "server": fake,
+        "target": {
+            "cpu_ratio_max": CPU_RATIO_TARGET,
+            "in_flight_bytes_max": IN_FLIGHT_BYTES_TARGET,
+            "idle_bytes_max": IDLE_BYTES_TARGET,
+            "cpu_meets_target": mock["cpu_ratio"] <= CPU_RATIO_TARGET,
+            "server_cpu_meets_target": fake["cpu_ratio"] <= CPU_RATIO_TARGET,
+            "in_flight_meets_target": largest["in_flight_bytes"] <= IN_FLIGHT_BYTES_TARGET,
+            "idle_meets_target": largest["idle_bytes"] <= IDLE_BYTES_TARGET,
+        },
+    }

@@ -1,0 +1,68 @@
+"""How a limiter's waiters wake: a nap an alarm cuts short, and a weak watch of store pauses."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from .._clock import Sleep, asyncio_sleep
+from .store import AccountKey, LimitStore
+
+
+async def nap(delay: float, alarm: asyncio.Future[bool], sleep: Sleep) -> None:
+    """Sleep ``delay`` seconds by ``sleep``, or less if ``alarm`` rings first."""
+    if sleep is asyncio_sleep:
+        # The loop's own timer rings the alarm: no task and no wait() per nap, which thousands
+        # of accounts waiting for their pace would keep alive for the collector to walk.
+        ringing = asyncio.get_running_loop().call_later(delay, ring, alarm)
+        try:
+            await alarm
+        finally:
+            ringing.cancel()
+        return
+    napping = asyncio.ensure_future(sleep(delay))
+    try:
+        await asyncio.wait((napping, alarm), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not napping.done():
+            napping.cancel()
+    if not napping.cancelled() and napping.done():
+        napping.result()  # a failing sleep still raises
+
+
+def ring(alarm: asyncio.Future[bool]) -> None:
+    """Wake the nap waiting on ``alarm`` (at its time: nothing cut it short)."""
+    if not alarm.done():
+        alarm.set_result(True)
+
+
+def watch_weakly(
+    store: LimitStore, key: AccountKey, owner: Any, hear: Callable[[Any, float], None]
+) -> Callable[[], None]:
+    """Call ``hear(owner, pause)`` on each of the store's pauses of ``key``, without keeping
+    ``owner`` alive; stop when it goes. Return the function that stops it sooner."""
+    watch = _PauseWatch(owner, _unwatch_gone)
+    watch.hear = hear
+    watch.unwatch = store.watch_pauses(key, watch.heard)
+    return watch.unwatch
+
+
+class _PauseWatch(weakref.ref[Any]):
+    """A weak reference that passes the pauses it hears to its referent, without a cycle."""
+
+    __slots__ = ("hear", "unwatch")
+    hear: Callable[[Any, float], None]
+    unwatch: Callable[[], None]
+
+    def heard(self, pause: float) -> None:
+        alive = self()
+        if alive is not None:
+            self.hear(alive, pause)
+
+
+def _unwatch_gone(watch: weakref.ref[Any]) -> None:
+    """The owner is gone: stop hearing its pauses."""
+    if isinstance(watch, _PauseWatch):
+        watch.unwatch()
