@@ -133,7 +133,7 @@ class CampaignClient:
             adaptive=adaptive,
             allow_insecure_http=allow_insecure_http,
         )
-        self._owned_store: LimitStore | None = None  # made by from_env, closed by aclose
+        self._store_from_env: LimitStore | None = None  # made by from_env, closed by aclose
         self.host: str = settings.host
         self._base_url = settings.base_url
         self._auth = token_source(
@@ -169,9 +169,9 @@ class CampaignClient:
         self._gate = CallGate(getattr(session, "_loop", None))
         # Where every account's pacing lives: this process (default), or a store shared by
         # every process on the account (e.g. RedisLimitStore), never closed by the client.
-        self._own_store: LocalLimitStore | None = None
+        self._local_store: LocalLimitStore | None = None
         if limit_store is None:
-            limit_store = self._own_store = LocalLimitStore(clock=clock)
+            limit_store = self._local_store = LocalLimitStore(clock=clock)
         self.limit_store: LimitStore = limit_store
         self._accounts = Accounts(budget_per_account=self._budget_per_account)
 
@@ -182,7 +182,7 @@ class CampaignClient:
         """Build a client from the CLI's ``KORE_*`` variables; an argument wins over its own."""
         found = read_env(os.environ if env is None else env, kwargs, host)
         client = cls(**found.kwargs)
-        client._owned_store = found.limit_store
+        client._store_from_env = found.limit_store
         return client
 
     def __repr__(self) -> str:
@@ -302,8 +302,8 @@ class CampaignClient:
         drops the pacing of accounts that now pace as fresh ones, too.
         """
         freed = self._accounts.forget_idle()
-        if self._own_store is not None:
-            self._own_store.forget_idle()
+        if self._local_store is not None:
+            self._local_store.forget_idle()
         return freed
 
     async def sync_many(
@@ -357,8 +357,8 @@ class CampaignClient:
                     await limiter.aclose()  # outcomes still on their way to the store
             finally:
                 await self._transport.aclose()
-                if self._owned_store is not None:
-                    await self._owned_store.aclose()
+                if self._store_from_env is not None:
+                    await self._store_from_env.aclose()
 
     async def __aenter__(self) -> CampaignClient:
         if self.closed:
