@@ -17,9 +17,6 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-import jwt
-import jwt.warnings
-
 from .._clock import Expired, Sleep, asyncio_sleep, within
 from .._config import (
     DEFAULT_TOKEN_TIMEOUT,
@@ -35,8 +32,6 @@ TokenProvider = Callable[[], Awaitable[str]]
 logger = logging.getLogger("kore_campaign_async.auth")
 #: RFC 7518 3.2: an HS256 key should be at least as long as the hash (32 bytes).
 HS256_MIN_KEY_BYTES = 32
-#: Newer PyJWT warns on every signature with a short key; older versions do not check.
-_SHORT_KEY_WARNING: type[Warning] | None = getattr(jwt.warnings, "InsecureKeyLengthWarning", None)
 
 
 class TokenSource(Protocol):
@@ -126,10 +121,14 @@ class JwtSigner:
         # the store, a thousand concurrent callers trigger exactly one signature.
         now = self._now()
         if self._token is None or now >= self._renew_at:
+            import jwt  # lazy: PyJWT, with cryptography if installed, costs 10-30 ms to import
+
+            # Newer PyJWT warns on every signature with a short key; older versions do not check.
+            short_key = getattr(jwt.warnings, "InsecureKeyLengthWarning", None)
             try:
                 with warnings.catch_warnings():
-                    if _SHORT_KEY_WARNING is not None:
-                        warnings.simplefilter("ignore", _SHORT_KEY_WARNING)
+                    if short_key is not None:
+                        warnings.simplefilter("ignore", short_key)
                     self._token = jwt.encode(
                         self.claims(now), self._secret, algorithm=JWT_ALGORITHM
                     )
@@ -355,6 +354,8 @@ def _expiry(token: object, now: float) -> float | str:
     problem = _header_problem(token)
     if problem is not None:
         return problem
+    import jwt  # lazy: PyJWT, with cryptography if installed, costs 10-30 ms to import
+
     try:
         exp = jwt.decode(str(token), options={"verify_signature": False}).get("exp")
     except jwt.PyJWTError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
@@ -26,13 +26,15 @@ from .._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from .._wire.converter import ResultHook, converter
 from .._wire.listing import read_listing
 from .._wire.models import ContactListListing, ResponseMeta
 from .._wire.quote import QUOTE_LIMIT, quote, shorten
 from .._wire.retry_after import parse_retry_after
 from .redact import Redactor
 from .transport import RawResponse
+
+if TYPE_CHECKING:
+    from .._wire.converter import ResultHook
 
 T = TypeVar("T")
 
@@ -187,6 +189,8 @@ def decode_result(
     """
     if not isinstance(payload, dict) or "data" not in payload:
         raise _no_data(payload, method=method, url=url, status=status)
+    from .._wire.converter import converter  # lazy: cattrs and the hooks cost ~12 ms to import
+
     data = payload["data"]
     structure = cast("ResultHook[T]", converter.get_structure_hook(cls))
     try:

@@ -23,7 +23,7 @@ from .._http.policy import RetryPolicy
 from .._http.requester import Requester
 from .._http.responses import decode_lists
 from .._wire import endpoints as ep
-from .._wire.converter import create_body
+from .._wire.bodies import create_body
 from .._wire.models import (
     ContactList,
     ContactListCreate,

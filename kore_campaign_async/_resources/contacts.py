@@ -12,7 +12,7 @@ from .._config import DEFAULT_CONTACTS_PAGE_SIZE, ApiVersion, Timeout
 from .._exceptions import APIResponseDecodeError, ValidationError
 from .._http.policy import RetryPolicy
 from .._wire import endpoints as ep
-from .._wire.converter import CONTACT_WIRE, converter
+from .._wire.bodies import CONTACT_WIRE, contact_body
 from .._wire.models import AddContactsResult, Contact, ContactPage, ResponseMeta
 from .._wire.validation import check_id, check_json_text, check_name, check_positive_int
 from .base import AccountResource, model
@@ -144,7 +144,7 @@ def _same_contact(a: Contact, b: Contact) -> bool:
 def _contact_body(index: int, contact: ContactInput) -> dict[str, Any]:
     field = f"contacts[{index}]"
     if isinstance(contact, Contact):
-        body: dict[str, Any] = converter.unstructure(contact)
+        body = contact_body(contact)
     elif isinstance(contact, Mapping):
         body = _wire_keys(field, contact)
     else:

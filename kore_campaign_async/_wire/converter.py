@@ -49,6 +49,7 @@ import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_structure_fn, override
 
+from .bodies import camel, contact_body, create_body
 from .models import (
     CampaignRef,
     Contact,
@@ -62,18 +63,6 @@ from .quote import quote
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
-
-#: Wire names that plain camelCase would get wrong.
-_SPECIAL_NAMES = {"id": "_id", "iid": "iId", "is_global_dnc": "isGlobalDNC"}
-
-
-def camel(name: str) -> str:
-    """Return Kore's wire name for a snake_case attribute."""
-    if name in _SPECIAL_NAMES:
-        return _SPECIAL_NAMES[name]
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
 
 #: Epoch numbers from here on are milliseconds, below it seconds (see the module docstring).
 EPOCH_MILLISECONDS_FROM: Final = 100_000_000_000
@@ -288,40 +277,6 @@ def _structure_updated(conv: Converter) -> Callable[[Any, Any], UpdatedContactLi
     return structure
 
 
-def create_body(spec: ContactListCreate) -> dict[str, Any]:
-    """Return the JSON body of Kore's create call for ``spec`` (the converter's hook too)."""
-    body: dict[str, Any] = {
-        "name": spec.name,
-        # Required on the create pages ("string, required"): None, "do not care", sends "".
-        "description": "" if spec.description is None else spec.description,
-        "source": spec.source,
-    }
-    if spec.allow_duplicates is not None:
-        body["allowDuplicates"] = spec.allow_duplicates
-    return body
-
-
-#: Contact fields only read back (Kore sets them) or holding the custom columns: never renamed.
-_CONTACT_NOT_SENT = frozenset({"fields", "id", "created_at", "updated_at"})
-#: Every Contact field add_contacts sends, with its wire name; new fields join by themselves.
-CONTACT_WIRE: Final[Mapping[str, str]] = {
-    field.name: camel(field.name)
-    for field in attrs.fields(Contact)
-    if field.name not in _CONTACT_NOT_SENT
-}
-
-
-def _unstructure_contact(contact: Contact) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    for attr, wire in CONTACT_WIRE.items():
-        value = getattr(contact, attr)
-        if value is not None:
-            body[wire] = value
-    for key, value in contact.fields.items():
-        body.setdefault(key, value)
-    return body
-
-
 def make_converter() -> Converter:
     """Build a converter with every hook listed in the module docstring."""
     conv = Converter(detailed_validation=False)
@@ -340,7 +295,7 @@ def make_converter() -> Converter:
     conv.register_structure_hook(ContactPage, model_hook(conv, ContactPage))
     conv.register_structure_hook(UpdatedContactList, _structure_updated(conv))
     conv.register_unstructure_hook(ContactListCreate, create_body)
-    conv.register_unstructure_hook(Contact, _unstructure_contact)
+    conv.register_unstructure_hook(Contact, contact_body)
     return conv
 
 

@@ -13,14 +13,18 @@ items as Kore sent them, by name, and reads only the ones asked for, the same wa
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
-from .converter import ResultHook, camel, converter
+from .bodies import camel
 from .models import ContactList, ContactListListing, ResponseMeta, name_key
+
+if TYPE_CHECKING:
+    from .converter import ResultHook
 
 logger = logging.getLogger("kore_campaign_async")
 
@@ -30,8 +34,14 @@ _FIELDS: dict[str, Any] = {
     for field in attrs.fields(attrs.resolve_types(ContactList))
     if field.name not in ("extra", "meta")
 }
-#: ContactList's hook, which also takes the listing's meta.
-_structure = cast("ResultHook[ContactList]", converter.get_structure_hook(ContactList))
+
+
+@functools.cache
+def _structure() -> ResultHook[ContactList]:
+    """Return ContactList's hook, which also takes the listing's meta."""
+    from .converter import converter  # lazy: cattrs and the hooks cost ~12 ms to import
+
+    return cast("ResultHook[ContactList]", converter.get_structure_hook(ContactList))
 
 
 def read_listing(items: list[Any], *, url: str, meta: ResponseMeta | None) -> ContactListListing:
@@ -47,7 +57,7 @@ def read_listing(items: list[Any], *, url: str, meta: ResponseMeta | None) -> Co
 def read_item(item: Any, index: int, *, url: str, meta: ResponseMeta | None) -> ContactList | None:
     """Return item ``index`` of a listing, or None (logged) if it has no usable id and name."""
     try:
-        found: ContactList | None = _structure(item, ContactList, meta)
+        found: ContactList | None = _structure()(item, ContactList, meta)
     except Exception:  # cattrs raises many types; read it field by field instead
         found = _read_leniently(item, index, url, meta)
     if found is not None and found.id.strip() and found.name.strip():
@@ -88,6 +98,8 @@ class ListingByName:
 
 def _raw_name(item: Any) -> str | None:
     """Return the item's name as reading it would, or None if it has none."""
+    from .converter import converter  # lazy: cattrs and the hooks cost ~12 ms to import
+
     if not isinstance(item, Mapping):
         return None
     try:  # a number reads as its text; anything else is no name
@@ -100,6 +112,8 @@ def _read_leniently(
     item: Any, index: int, url: str, meta: ResponseMeta | None
 ) -> ContactList | None:
     """Return the item with its unreadable fields moved to ``extra``, or None if it has no id."""
+    from .converter import converter  # lazy: cattrs and the hooks cost ~12 ms to import
+
     if not isinstance(item, Mapping):
         return None
     kept = dict(item)
@@ -113,7 +127,7 @@ def _read_leniently(
     if "_id" in unreadable or "name" in unreadable:
         return None
     try:
-        found = _structure(kept, ContactList, meta)
+        found = _structure()(kept, ContactList, meta)
     except Exception:  # e.g. no _id at all: skipped, never fatal
         return None
     if unreadable:

@@ -12,7 +12,8 @@ import attrs
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._wire.converter import ResultHook, camel, converter
+from kore_campaign_async._wire.bodies import camel
+from kore_campaign_async._wire.converter import ResultHook, converter
 
 DOCS = Path(__file__).resolve().parents[2] / "shared" / "api-docs"
 
