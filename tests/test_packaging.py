@@ -25,15 +25,19 @@ def test_one_version_for_the_metadata_the_module_and_the_user_agent() -> None:
     assert f"kore_campaign_async/{kca.__version__}" == USER_AGENT
 
 
-def test_importing_the_package_leaves_opentelemetry_and_importlib_metadata_unimported() -> None:
-    # A fresh interpreter: this one has imported both already.
-    script = (
-        "import sys, kore_campaign_async, kore_campaign_async.testing\n"
-        "print(sorted(name for name in sys.modules\n"
-        "             if name.split('.')[0] == 'opentelemetry' or name == 'importlib.metadata'))"
-    )
-    done = subprocess.run(
+def _loaded_after(imports: str, condition: str) -> subprocess.CompletedProcess[str]:
+    """In a fresh interpreter (this one has imported everything): run ``import <imports>``, then
+    print the sorted names in ``sys.modules`` for which ``condition`` (about ``name``) holds."""
+    script = f"import sys, {imports}\nprint(sorted(name for name in sys.modules if {condition}))"
+    return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+def test_importing_the_package_leaves_opentelemetry_and_importlib_metadata_unimported() -> None:
+    done = _loaded_after(
+        "kore_campaign_async, kore_campaign_async.testing",
+        "name.split('.')[0] == 'opentelemetry' or name == 'importlib.metadata'",
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
 
@@ -42,15 +46,10 @@ def test_importing_the_package_leaves_tenacity_pyjwt_and_cattrs_for_first_use() 
     # tenacity loads when a first attempt fails, PyJWT (and cryptography) when a token is signed
     # or read, cattrs and the converter when a first answer is read: together they were more
     # than half of the package's import time beyond aiohttp's.
-    script = (
-        "import sys, kore_campaign_async\n"
-        "print(sorted(name for name in sys.modules\n"
-        "             if name.split('.')[0] in ('tenacity', 'jwt', 'cryptography', 'cattrs')\n"
-        "             or name in ('kore_campaign_async._http.retrying',\n"
-        "                         'kore_campaign_async._wire.converter')))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    done = _loaded_after(
+        "kore_campaign_async",
+        "name.split('.')[0] in ('tenacity', 'jwt', 'cryptography', 'cattrs')"
+        " or name in ('kore_campaign_async._http.retrying', 'kore_campaign_async._wire.converter')",
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
 
