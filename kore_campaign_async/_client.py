@@ -33,7 +33,7 @@ from ._http.network import check_network
 from ._http.policy import RetryBudget, RetryPolicy
 from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
-from ._observe import otel
+from ._observe import otel_loader
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import RateLimit
@@ -155,7 +155,7 @@ class CampaignClient:
         self.max_response_bytes: int | None = settings.max_response_bytes
         self.adaptive: bool = settings.adaptive
         self.hooks: Hooks = hooks or Hooks()
-        self._telemetry = otel.telemetry()
+        self._telemetry = otel_loader.telemetry()
         self._observer = call_observer(self.hooks, self._telemetry)
         self._clock = clock
         self._sleep = sleep
@@ -266,8 +266,8 @@ class CampaignClient:
             )
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)
-        if otel.telemetry() is not self._telemetry:  # OpenTelemetry was imported since
-            self._telemetry = otel.telemetry()
+        if otel_loader.telemetry() is not self._telemetry:  # OpenTelemetry was imported since
+            self._telemetry = otel_loader.telemetry()
             self._observer = call_observer(self.hooks, self._telemetry)
         requester = Requester(
             base_url=self.host,
