@@ -10,10 +10,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._accounts import Account, Accounts, check_same_limits
-from ._bulk.outcomes import ReportCallback, SyncReport
-from ._bulk.specs import ContactListSpecs
-from ._bulk.sync import PlanCallback
-from ._bulk.sync_many import AccountTarget, sync_many
 from ._clock import Clock, Sleep, asyncio_sleep, monotonic
 from ._config import (
     DEFAULT_API_VERSION,
@@ -24,7 +20,6 @@ from ._config import (
     Timeout,
     require_positive_int,
 )
-from ._env import read_env
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import TokenProvider, TokenSource, token_source
@@ -45,6 +40,11 @@ from ._wire.validation import check_id
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from ._bulk.outcomes import ReportCallback, SyncReport
+    from ._bulk.specs import ContactListSpecs
+    from ._bulk.sync import PlanCallback
+    from ._bulk.sync_many import AccountTarget
 
 
 class _Unset(enum.Enum):
@@ -180,6 +180,8 @@ class CampaignClient:
         cls, host: str | None = None, *, env: Mapping[str, str] | None = None, **kwargs: Any
     ) -> CampaignClient:
         """Build a client from the CLI's ``KORE_*`` variables; an argument wins over its own."""
+        from ._env import read_env  # lazy: it imports the Redis store, which most users never use
+
         found = read_env(os.environ if env is None else env, kwargs, host)
         client = cls(**found.kwargs)
         client._store_from_env = found.limit_store
@@ -327,6 +329,8 @@ class CampaignClient:
         account (default: its ``max_concurrency``); ``listings`` (lists already read, by
         account id) spares those accounts a second read.
         """
+        from ._bulk.sync_many import sync_many  # lazy: the bulk machinery is ~5 ms of import
+
         return await sync_many(
             targets,
             prune=prune,
