@@ -21,19 +21,16 @@ from ._config import (
     require_positive_int,
 )
 from ._exceptions import ClientClosedError, ConfigurationError
-from ._http.aiohttp_transport import AiohttpTransport
 from ._http.auth import TokenProvider, TokenSource, token_source
 from ._http.gate import DEFAULT_CLOSE_GRACE, CallGate
-from ._http.network import check_network
 from ._http.policy import RetryBudget, RetryPolicy
 from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
 from ._observe import otel_loader
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
-from ._quota.pacing import RateLimit
+from ._quota.pacing import DEFAULT_RATE_LIMIT, RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
-from ._settings import DEFAULT_RATE_LIMIT, ClientSettings, check_rate_limit
 from ._wire.endpoints import AccountRef
 from ._wire.models import ContactList
 from ._wire.validation import check_id
@@ -117,6 +114,12 @@ class CampaignClient:
         sleep: Sleep = asyncio_sleep,
         allow_insecure_http: bool = False,
     ) -> None:
+        # lazy: the settings' checks, network settings and aiohttp transport load with the first
+        # client (~2 ms of import), not with the package
+        from ._http.aiohttp_transport import AiohttpTransport
+        from ._http.network import check_network
+        from ._settings import ClientSettings
+
         # Checked first and whole: a bad setting fails here, before anything is opened.
         settings = ClientSettings(
             host,
@@ -230,6 +233,8 @@ class CampaignClient:
             check_id("stream_id", stream_id) if stream_id is not None else iid,
         )
         if rate_limit is not _UNSET:
+            from ._settings import check_rate_limit  # lazy: loaded by the client's constructor
+
             check_rate_limit(rate_limit)
         if max_concurrency is not None:
             require_positive_int("max_concurrency", max_concurrency)
