@@ -115,7 +115,7 @@ class CampaignClient:
         allow_insecure_http: bool = False,
     ) -> None:
         # lazy: the settings' checks, network settings and aiohttp transport load with the first
-        # client (~2 ms of import), not with the package
+        # client (~2.5 ms of import), not with the package
         from ._http.aiohttp_transport import AiohttpTransport
         from ._http.network import check_network
         from ._settings import ClientSettings
