@@ -255,4 +255,6 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
     for row in accounts["mock"]["rows"]:
         # An account in flight holds its handle, limiter and call; an idle one far less.
         assert row["in_flight_bytes"] > row["idle_bytes"] > 0
+        # The benchmark's own task and held answer per call, shown apart from the SDK's.
+        assert row["in_flight_bytes"] > row["driver_bytes"] > 0
     assert set(accounts["target"]) >= {"cpu_meets_target", "in_flight_meets_target"}
