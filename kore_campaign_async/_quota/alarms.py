@@ -69,6 +69,9 @@ def _unwatch_gone(watch: weakref.ref[Any]) -> None:
     references is not left behind for the cyclic collector, once for every account freed.
     """
     if isinstance(watch, _PauseWatch):
-        unwatch = watch.unwatch
-        del watch.unwatch, watch.hear
+        unwatch, watch.unwatch = watch.unwatch, _stopped
         unwatch()
+
+
+def _stopped() -> None:
+    """Stop a watch that was stopped already: nothing to do."""
