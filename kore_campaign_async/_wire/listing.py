@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("kore_campaign_async")
 
+
 @functools.cache
 def _fields() -> dict[str, Any]:
     """Return the wire name -> type of each field a listing item carries.
