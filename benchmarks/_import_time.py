@@ -1,18 +1,19 @@
 """What ``import kore_campaign_async`` costs beyond aiohttp: ``python -m benchmarks._import_time``.
 
 The package's bytecode is compiled first (users have it; an editable install under
-``PYTHONDONTWRITEBYTECODE`` would not). Then, round by round, two fresh interpreters run one
-after the other, their order alternating:
+``PYTHONDONTWRITEBYTECODE`` would not). Then, round by round, three fresh interpreters run one
+after the other, their order rotating:
 
 - baseline: ``import aiohttp``;
 - package: ``import aiohttp``, then ``import kore_campaign_async`` timed with
-  ``time.process_time`` inside the process.
+  ``time.process_time`` inside the process;
+- package alone: ``import kore_campaign_async`` (aiohttp itself loads with the first client).
 
 Printed, as medians over the rounds: each whole process's CPU time (user + system, from the
-operating system's accounting of the child), their paired difference, and the in-process time of
-the package's own import. CPU time rather than wall time, and pairs rather than two batches,
-so that other work on the machine moves both sides alike. ``--self-times`` adds the package's
-modules ranked by their own import time (``-X importtime``, one process).
+operating system's accounting of the child), the paired difference of the first two, and the
+in-process time of the package's own import. CPU time rather than wall time, and rounds rather
+than batches, so that other work on the machine moves every side alike. ``--self-times`` adds
+the package's modules ranked by their own import time (``-X importtime``, one process).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _PACKAGE_IMPORT: Final = (
     "import kore_campaign_async\n"
     "print(time.process_time() - started)"
 )
+_PACKAGE_ALONE: Final = "import kore_campaign_async"
 
 
 def _child_cpu() -> float:
@@ -54,25 +56,23 @@ def _run(code: str) -> tuple[float, str]:
 
 
 def measure(rounds: int) -> dict[str, float]:
-    """Return the medians, in milliseconds, over ``rounds`` interleaved pairs of processes."""
-    baseline: list[float] = []
-    package: list[float] = []
+    """Return the medians, in milliseconds, over ``rounds`` rounds of the three processes."""
+    codes = (_BASELINE, _PACKAGE_IMPORT, _PACKAGE_ALONE)
+    cpu: dict[str, list[float]] = {code: [] for code in codes}
     in_process: list[float] = []
     for index in range(rounds):
-        order = (_BASELINE, _PACKAGE_IMPORT) if index % 2 == 0 else (_PACKAGE_IMPORT, _BASELINE)
-        for code in order:
-            cpu, printed = _run(code)
-            if code == _BASELINE:
-                baseline.append(cpu)
-            else:
-                package.append(cpu)
+        for code in codes[index % 3 :] + codes[: index % 3]:
+            seconds, printed = _run(code)
+            cpu[code].append(seconds)
+            if code == _PACKAGE_IMPORT:
                 in_process.append(float(printed))
-    differences = [p - b for p, b in zip(package, baseline, strict=True)]
+    differences = [p - b for p, b in zip(cpu[_PACKAGE_IMPORT], cpu[_BASELINE], strict=True)]
     return {
-        "aiohttp process": 1000 * statistics.median(baseline),
-        "package process": 1000 * statistics.median(package),
+        "aiohttp process": 1000 * statistics.median(cpu[_BASELINE]),
+        "package process": 1000 * statistics.median(cpu[_PACKAGE_IMPORT]),
         "difference": 1000 * statistics.median(differences),
         "in-process import": 1000 * statistics.median(in_process),
+        "package alone": 1000 * statistics.median(cpu[_PACKAGE_ALONE]),
     }
 
 

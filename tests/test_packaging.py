@@ -54,8 +54,9 @@ def test_importing_the_package_leaves_tenacity_pyjwt_and_cattrs_for_first_use() 
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
 
 
-#: Our modules that load at first use, not with the package (each with its submodules).
+#: Modules that load at first use, not with the package (each with its submodules).
 LOADED_AT_FIRST_USE = (
+    "aiohttp",  # the first client that makes its own session
     "kore_campaign_async._bulk",  # the first create_many, sync or sync_many
     "kore_campaign_async._quota.redis_store",  # the first read of RedisLimitStore
     "kore_campaign_async._quota.pubsub",
