@@ -310,6 +310,14 @@ def succeeded(state: PacingState, settings: PacingSettings, now: float, sent_at:
         state.raised, state.clean = 1.0, 0.0
 
 
+def first_pause(settings: PacingSettings, retry_after: float | None) -> float:
+    """The pause a 429 sets before its store has applied it: the Retry-After up to the cap,
+    else one interval at the configured limit (``rate_limited`` may make it longer)."""
+    if retry_after is None or not (0 <= retry_after < math.inf):
+        return settings.per / settings.requests * (1 + settings.margin)
+    return min(retry_after, settings.pause_cap)
+
+
 def rate_limited(
     state: PacingState,
     settings: PacingSettings,
