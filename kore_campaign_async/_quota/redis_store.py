@@ -38,9 +38,10 @@ import attrs
 from .._clock import Clock, Sleep, asyncio_sleep, monotonic
 from .._exceptions import ConfigurationError
 from . import _lua
+from .background import Background
 from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .outbox import Held, Outbox
-from .pacing import PacingSettings
+from .pacing import PacingSettings, first_pause
 from .pubsub import PauseSubscriber
 from .store import (
     LEASE_TTL,
@@ -157,6 +158,7 @@ class RedisLimitStore:
         self._pause_caps: dict[str, float] = {}
         self._tags: dict[AccountKey, str] = {}
         self._outbox = Outbox(self._send_held)
+        self._sending = Background()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
@@ -260,6 +262,28 @@ class RedisLimitStore:
     async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
         """Count a success: sent with the account's next permit or 429, or by a flush soon."""
         self._outbox.add(key, settings, permit)
+
+    def record_success(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
+        """Count a success: sent with the account's next permit or 429, or by a flush soon."""
+        self._outbox.add(key, settings, permit)
+
+    def record_rate_limited(
+        self,
+        key: AccountKey,
+        settings: PacingSettings,
+        retry_after: float | None,
+        permit: Permit,
+    ) -> float:
+        """Pause the account here at once (``first_pause``); every process once Redis has it
+        (sent in the background: ``rate_limited``, which tells the shared pause when done)."""
+        pause = first_pause(settings, retry_after)
+        self._listeners.tell(key, pause)
+        self._sending.start(self.rate_limited(key, settings, retry_after, permit))
+        return pause
+
+    def learned_limit(self, key: AccountKey) -> float | None:
+        """None: what the account learned lives in Redis, and is not asked for."""
+        return None
 
     async def _send_held(self, held: Held) -> None:
         """Send successes no call took along (to the fallback while Redis is down)."""
@@ -382,7 +406,8 @@ class RedisLimitStore:
                 logger.warning("lease %s lost: it expired or another process took it", lease_key)
 
     async def aclose(self) -> None:
-        """Send the successes still held; stop listening for pauses; close our own client."""
+        """Send the outcomes still held; stop listening for pauses; close our own client."""
+        await self._sending.drain()
         await self._outbox.aclose()
         await self._subscriber.aclose()
         if self._owns_client:
