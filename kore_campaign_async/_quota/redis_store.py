@@ -31,7 +31,7 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import attrs
 
@@ -43,6 +43,7 @@ from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .outbox import Held, Outbox
 from .pacing import PacingSettings, first_pause
 from .pubsub import PauseSubscriber
+from .redis_url import bad_url, import_redis
 from .store import (
     LEASE_TTL,
     AccountKey,
@@ -62,32 +63,6 @@ DEFAULT_TIMEOUT: Final = 0.25
 DEFAULT_RETRY_EVERY: Final = 1.0
 DEFAULT_FALLBACK_SHARE: Final = 0.25
 DEFAULT_PREFIX: Final = "kca"
-
-
-def _bad_url(url: str, error: Exception) -> ConfigurationError:
-    """Say why redis-py refused ``url`` without ever quoting the URL or its password."""
-    reason = str(error)
-    secrets = [text for part in _userinfo(url).split(":") for text in (part, unquote(part)) if text]
-    if any(secret in reason for secret in secrets):
-        reason = type(error).__name__
-    return ConfigurationError(
-        f"RedisLimitStore.from_url: not a usable Redis URL ({reason}); expected "
-        "redis://[:password@]host[:port][/db], rediss://... or unix://path"
-    )
-
-
-def _userinfo(url: str) -> str:
-    netloc = url.partition("://")[2].split("/", 1)[0]
-    return netloc.rpartition("@")[0]
-
-
-def _redis() -> Any:
-    try:
-        return importlib.import_module("redis.asyncio")
-    except ImportError as exc:
-        raise ConfigurationError(
-            "RedisLimitStore needs redis-py: pip install 'kore_campaign_async[redis]'"
-        ) from exc
 
 
 @attrs.define
@@ -169,7 +144,7 @@ class RedisLimitStore:
         """
         if not isinstance(url, str):
             raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
-        redis = _redis()
+        redis = import_redis()
         retry_module = importlib.import_module("redis.asyncio.retry")
         backoff = importlib.import_module("redis.backoff")
         timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
@@ -183,7 +158,7 @@ class RedisLimitStore:
                 health_check_interval=0,
             )
         except (ValueError, TypeError) as exc:
-            raise _bad_url(url, exc) from None
+            raise bad_url(url, exc) from None
         store = cls(client, **kwargs)
         store._owns_client = True
         return store
