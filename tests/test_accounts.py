@@ -10,10 +10,9 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._quota.limiter import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter, Turn
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
-from kore_campaign_async._quota.turn import Turn
 from tests.helpers.clients import MakeClient, RecordingSleep
 
 TWO_PER_MINUTE = kca.RateLimit(2, per=60.0)

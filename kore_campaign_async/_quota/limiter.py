@@ -15,10 +15,10 @@ from .alarms import nap, watch_weakly
 from .background import Background
 from .fifo import FifoSemaphore
 from .legacy_store import current_store
+from .outcomes import NO_PERMIT, AccountOutcomes
 from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
 from .pauses import Bounds, outlasts, refuse_long_pause
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
-from .turn import NO_PERMIT, AccountOutcomes, Turn
 
 
 class AccountLimiter:
@@ -187,7 +187,7 @@ class AccountLimiter:
                 self._slots.release()
                 raise
         self._running += 1
-        return Turn(self._outcomes, permit, self._clock())
+        return Turn(self, permit, self._clock())
 
     def _leave(self) -> None:
         self._running -= 1
@@ -322,3 +322,27 @@ class _Slot(NamedTuple):  # a tuple: one is made for every request
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.limiter._leave()
+
+
+class Turn:
+    """One request's turn on its account (a slot and a permit): it reports its own outcome."""
+
+    __slots__ = ("_outcomes", "_permit", "began")
+
+    def __init__(self, limiter: AccountLimiter, permit: Permit, began: float) -> None:
+        self._outcomes = limiter._outcomes
+        self._permit = permit
+        self.began: float = began
+        """The clock time the turn came."""
+
+    def succeeded(self) -> None:
+        """Count the request's success (the pacing probes back towards the configured limit)."""
+        self._outcomes.succeeded(self._permit)
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Pause the whole account after the request's 429 (every process sharing the store).
+
+        The permit tells the store whether the 429 is for a request sent before its last
+        lesson (which only extends the pause) or a new one.
+        """
+        self._outcomes.rate_limited(retry_after, self._permit)

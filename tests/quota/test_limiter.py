@@ -12,10 +12,9 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import ConfigurationError, RateLimitError
-from kore_campaign_async._quota.limiter import AccountLimiter
+from kore_campaign_async._quota.limiter import AccountLimiter, Turn
 from kore_campaign_async._quota.pacing import RateLimit
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
-from kore_campaign_async._quota.turn import Turn
 
 T = TypeVar("T")
 

@@ -1,5 +1,5 @@
-"""One request's turn on its account, and what its outcome does to the account: a success is
-counted, a 429 pauses the account, both before the next permit is asked for."""
+"""What a request's outcome does to its account: a success is counted, a 429 pauses the
+account, both at once (before the next permit is asked for)."""
 
 from __future__ import annotations
 
@@ -92,27 +92,3 @@ def _unpaced_pause(retry_after: float | None) -> float:
     if retry_after is None or not (0 <= retry_after < math.inf):
         return _FALLBACK_PAUSE
     return min(retry_after, _FALLBACK_PAUSE_CAP)
-
-
-class Turn:
-    """One request's turn on its account (a slot and a permit): it reports its own outcome."""
-
-    __slots__ = ("_outcomes", "_permit", "began")
-
-    def __init__(self, outcomes: AccountOutcomes, permit: Permit, began: float) -> None:
-        self._outcomes = outcomes
-        self._permit = permit
-        self.began: float = began
-        """The clock time the turn came."""
-
-    def succeeded(self) -> None:
-        """Count the request's success (the pacing probes back towards the configured limit)."""
-        self._outcomes.succeeded(self._permit)
-
-    def rate_limited(self, retry_after: float | None) -> None:
-        """Pause the whole account after the request's 429 (every process sharing the store).
-
-        The permit tells the store whether the 429 is for a request sent before its last
-        lesson (which only extends the pause) or a new one.
-        """
-        self._outcomes.rate_limited(retry_after, self._permit)
