@@ -81,3 +81,12 @@ def test_todays_sliding_log_misses_them_on_a_token_bucket() -> None:
     bucket = next(shape for shape in _shapes.SHAPES if shape.policy.mode == "token_bucket")
     cell = _shapes.run_cell(bucket, "sliding log + cut (today)", seconds=8 * _shapes.PER)
     assert cell.refused > _shapes.REFUSED_TARGET
+
+
+def test_the_spread_over_seeds_has_a_row_per_shape_with_its_verdict() -> None:
+    table = _shapes.spread(seconds=4 * _shapes.PER, seeds=2)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and " w | " in line]
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == [
+        shape.name for shape in _shapes.SHAPES
+    ]
+    assert all(row.endswith("/2 |") for row in rows)
