@@ -1,11 +1,11 @@
 """Choose the pacing algorithm by the numbers: server shapes x candidate algorithms.
 
-``python -m benchmarks._shapes [--quick] [--seeds N]`` runs, in virtual time (ManualClock), one account
-configured with the default 60 requests per 60 s against each server shape of the fake server's
-``RateWindows`` (fixed window, sliding window, token bucket with a small burst, limits lower than
-configured), with ``CONCURRENCY`` workers whose requests take 50-300 ms. A refused request is
-retried after the account's pause. A GCRA pacer wakes up late, by up to ``LATE_WAKE`` of an
-interval (an event loop under load, a store's round trip: the goodput benchmark's 60x compressed
+``python -m benchmarks._shapes [--quick] [--seeds N]`` runs, in virtual time (ManualClock), one
+account configured with the default 60 requests per 60 s against each server shape of the fake
+server's ``RateWindows`` (fixed window, sliding window, token bucket with a small burst, limits
+lower than configured), with ``CONCURRENCY`` workers whose requests take 50-300 ms. A refused
+request is retried after the account's pause. A GCRA pacer wakes up late, by up to ``LATE_WAKE`` of
+an interval (an event loop under load, a store's round trip: the goodput benchmark's 60x compressed
 time makes its ~1-2 ms of lateness a tenth of an interval), so the catch-up is met by every shape.
 For each cell it reports:
 

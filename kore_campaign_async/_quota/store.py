@@ -112,8 +112,8 @@ class LimitStore(Protocol):
         permit: Permit,
     ) -> float:
         """Pause the account after a 429 at once and return the pause left, in seconds (no
-        await: a shared store tells the other processes in the background). At least
-        ``pacing.first_pause(settings, retry_after)`` is the safe answer when unsure."""
+        await: a shared store tells the other processes in the background); when unsure, at
+        least ``min(retry_after, settings.pause_cap)``, or one interval without a Retry-After."""
         ...
 
     def learned_limit(self, key: AccountKey) -> float | None:
