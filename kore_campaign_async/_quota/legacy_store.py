@@ -24,7 +24,7 @@ def current_store(store: Any, sending: Background) -> LimitStore:
         "and rate_limited()): add record_success(), record_rate_limited() and learned_limit(), "
         "which return at once; the 0.1 protocol goes in 0.3",
         DeprecationWarning,
-        stacklevel=4,
+        stacklevel=3,  # whoever builds the limiter
     )
     return LegacyStore(store, sending)
 
