@@ -229,9 +229,12 @@ class AccountLimiter:
             while not await self._permit_turn.acquire(bounds):
                 refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
             try:
-                permit = NO_PERMIT if self._settings is None else await self._take_permit(bounds)
-                await self._wait_out_pause(bounds)  # one heard while the store answered
-                return permit
+                if self._settings is None:
+                    await self._wait_out_pause(bounds)
+                    return NO_PERMIT
+                # Granted, it goes at once: the permit holds its place in the pace, and one
+                # held through a pause heard meanwhile would start beside the next permit.
+                return await self._take_permit(bounds)
             finally:
                 self._permit_turn.release()
         finally:
