@@ -210,7 +210,7 @@ class Requester:
             url,
         )
         # The gate first: a call from another loop must not queue in the limiter's FIFO.
-        with self.gate.call(), self.observer.call(facts) as observed:
+        with self.gate, self.observer.call(facts) as observed:
             tokens = TokenFlow(self.auth, deadline, self.sleep)
             state = CallState(self, call_timeout, policy, deadline, tokens, observed)
             try:
