@@ -266,7 +266,8 @@ class Requester:
 
     async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send with a token: at most twice, the second after a 401 renewed the token."""
-        await state.tokens.ready()  # before the turn: a slow token source holds no slot
+        if not state.tokens.ready():  # waited for before the turn: a slow source holds no slot
+            await state.tokens.fetch()
         try:
             return await self._send_in_turn(request, decode, state)
         except AuthenticationError:
@@ -306,7 +307,7 @@ class Requester:
     async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
         """Build the request (its token read now: it may have expired while queued); send it."""
         spec = attempt.spec
-        token = await state.tokens.token()
+        token = state.tokens.token() or await state.tokens.fetch()
         timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
         request = HttpRequest(
             spec.method,
