@@ -342,13 +342,16 @@ class Requester:
     def _report(self, attempt: Attempt, state: CallState, error: BaseException | None) -> None:
         """Tell the call's observers how one sent attempt ended."""
         spec, raw = attempt.spec, attempt.answer
+        status = None if raw is None else raw.status
+        if not state.observed.counted(attempt.number, status):
+            return
         event = AttemptEvent(
             operation=spec.operation,
             method=spec.method,
             url=attempt.url,
             account_id=self.account.account_id,
             attempt=attempt.number,
-            status=None if raw is None else raw.status,
+            status=status,
             error=error,
             elapsed=self.clock() - attempt.started,
             waited=attempt.waited,
