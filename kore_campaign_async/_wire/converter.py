@@ -23,7 +23,8 @@
   default iterates it: a string into its characters).
 - ``dict[str, X]`` (``mapping``, ``apiConfigurations``): a JSON object, copied with its values
   read by X's hook; its keys are text already and are not read again. Anything else is a decode
-  error (``dict(value)`` would read an array of pairs as an object).
+  error (``dict(value)`` would read an array of pairs as an object). Collections of ``Any`` are
+  copied as they are: there is nothing to read in their items.
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
   or object where the array belongs is read as an array of one: it names a campaign, and
   reading the list as in use is the safe side.
@@ -43,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import NoneType, UnionType
-from typing import Any, Final, Protocol, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, Final, Protocol, TypeVar, Union, get_args, get_origin
 
 import attrs
 from cattrs import Converter
@@ -190,7 +191,7 @@ def model_hook(
                 renames[field.name] = override(rename=wire)
     if {_EXTRA, _META} & known:
         raise ValueError(f"{cls.__name__} has a wire name reserved for extra or meta")
-    build = make_dict_structure_fn(model, conv, **renames)
+    build: Callable[[dict[str, Any], Any], T] = make_dict_structure_fn(model, conv, **renames)
     name = cls.__name__
 
     def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
@@ -206,7 +207,7 @@ def model_hook(
         kept[_EXTRA] = extra
         if meta is not None:
             kept[_META] = meta
-        return cast("T", build(kept, cls))
+        return build(kept, cls)
 
     return structure
 
@@ -233,6 +234,11 @@ def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
             return {key: item(v, item_type) for key, v in value.items()}
         return tuple([item(v, item_type) for v in value])
 
+    def copied(value: Any, _: Any) -> Any:  # Any items: nothing to read in them
+        return dict(value) if is_object else tuple(value)
+
+    read_items = copied if item_type is Any else items
+
     kinds: tuple[type, ...] = _JSON_OBJECT if is_object else (list, tuple)
     kind = "object" if is_object else "array"
     # campaignInUse may hold one id or object where the array belongs: an array of one.
@@ -243,7 +249,7 @@ def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
             value = [value]
         if not isinstance(value, kinds):
             raise TypeError(f"expected a JSON {kind}, got {type(value).__name__}")
-        return items(value, cls)
+        return read_items(value, cls)
 
     return structure
 
