@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 
 import aiohttp
+from aiohttp import hdrs
 
 from .._config import AUTH_HEADER, USER_AGENT
 from .._exceptions import (
@@ -160,6 +161,8 @@ async def _read_counted(response: aiohttp.ClientResponse, request: HttpRequest) 
     declared = response.content_length
     if declared is not None and declared > limit:
         raise _too_large(request, response.status, f"answer of {declared} bytes")
+    if declared is not None and hdrs.CONTENT_ENCODING not in response.headers:
+        return await response.read()  # aiohttp reads no more than the length declared
     blocks: list[bytes] = []
     size = 0
     while block := await response.content.readany():

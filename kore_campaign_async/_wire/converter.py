@@ -70,14 +70,7 @@ EPOCH_MILLISECONDS_FROM: Final = 100_000_000_000
 
 
 def _structure_datetime(value: object, _: object) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not value >= 0:  # NaN too
-            raise ValueError(f"not a timestamp: {quote(value, 100)}")
-        seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
-    elif isinstance(value, str):
+    if isinstance(value, str):  # what Kore sends: checked first
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
@@ -85,6 +78,13 @@ def _structure_datetime(value: object, _: object) -> datetime:
             parsed = datetime.fromisoformat(text)
         except ValueError:  # its message would quote the whole text, however long
             raise ValueError(f"not a timestamp: {quote(value, 100)}") from None
+    elif isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not value >= 0:  # NaN too
+            raise ValueError(f"not a timestamp: {quote(value, 100)}")
+        seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
     else:
         raise TypeError(f"not a timestamp: {quote(value, 100)}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
