@@ -197,14 +197,16 @@ def model_hook(
     def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
         if not isinstance(data, _JSON_OBJECT):
             raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-        kept: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in known:
-                extra[key] = value
-            elif value is not None or key in required:
-                kept[key] = value  # a null in a required field stays: its hook says what is wrong
-        kept[_EXTRA] = extra
+        if known.issuperset(data) and None not in data.values():
+            kept = {**data, _EXTRA: {}}  # the usual answer: every key known, no null
+        else:
+            kept, extra = {}, {}
+            for key, value in data.items():
+                if key not in known:
+                    extra[key] = value
+                elif value is not None or key in required:
+                    kept[key] = value  # a required null stays: its hook says what is wrong
+            kept[_EXTRA] = extra
         if meta is not None:
             kept[_META] = meta
         return build(kept, cls)
@@ -245,10 +247,10 @@ def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
     takes_lone_item = tp == tuple[CampaignRef, ...]
 
     def structure(value: Any, cls: Any) -> Any:
-        if takes_lone_item and isinstance(value, (str, *_JSON_OBJECT)):
-            value = [value]
         if not isinstance(value, kinds):
-            raise TypeError(f"expected a JSON {kind}, got {type(value).__name__}")
+            if not (takes_lone_item and isinstance(value, (str, *_JSON_OBJECT))):
+                raise TypeError(f"expected a JSON {kind}, got {type(value).__name__}")
+            value = [value]
         return read_items(value, cls)
 
     return structure
