@@ -136,6 +136,10 @@ class RateLimit:
         return self.per / self.requests
 
 
+DEFAULT_RATE_LIMIT: Final = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
+"""Every client's pace per account unless told otherwise: Kore's documented limit."""
+
+
 @attrs.frozen
 class PacingSettings:
     """One account's rate-limit settings: every process sharing the account must agree."""
