@@ -236,10 +236,10 @@ def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
             return {key: item(v, item_type) for key, v in value.items()}
         return tuple([item(v, item_type) for v in value])
 
-    def copied(value: Any, _: Any) -> Any:  # Any items: nothing to read in them
-        return dict(value) if is_object else tuple(value)
-
-    read_items = copied if item_type is Any else items
+    # Any items: nothing to read in them, the collection is copied as it is.
+    copy: type[dict[Any, Any]] | type[tuple[Any, ...]] | None = None
+    if item_type is Any:
+        copy = dict if is_object else tuple
 
     kinds: tuple[type, ...] = _JSON_OBJECT if is_object else (list, tuple)
     kind = "object" if is_object else "array"
@@ -251,7 +251,7 @@ def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
             if not (takes_lone_item and isinstance(value, (str, *_JSON_OBJECT))):
                 raise TypeError(f"expected a JSON {kind}, got {type(value).__name__}")
             value = [value]
-        return read_items(value, cls)
+        return items(value, cls) if copy is None else copy(value)
 
     return structure
 
