@@ -51,7 +51,11 @@ class Observer:
 
     def call(self, facts: CallFacts) -> ObservedCall:
         """Open the observation of one call (a context manager: its end is reported)."""
-        watchers = [w for s in self._subscribers if (w := s.watch(facts)) is not None]
+        watchers = []
+        for subscriber in self._subscribers:
+            watcher = subscriber.watch(facts)
+            if watcher is not None:
+                watchers.append(watcher)
         return ObservedCall(facts, watchers)
 
 
