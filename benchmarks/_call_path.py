@@ -8,9 +8,9 @@ Library code (aiohttp, cattrs and the functions it generates, tenacity, attrs) i
 
 The count is split in two:
 
-- decoding hooks: the converter's functions that run below ``decode_result`` (the model's
+- decoding hooks: the converter's functions that run below ``ModelDecoder`` (the model's
   hook and the field hooks it calls); their number follows the fields of the answer;
-- request path: everything else, from ``ContactLists.create`` to ``decode_result`` itself.
+- request path: everything else, from ``ContactLists.create`` to the ``ModelDecoder`` itself.
 
 Also printed: the SDK coroutine frames nested at the deepest await, where the create waits for
 the answer: read from the awaiting chain of the create's task (``cr_await``) while the fake
@@ -30,13 +30,13 @@ from typing import Any
 import attrs
 
 import kore_campaign_async as kca
-from kore_campaign_async._http.responses import decode_result
+from kore_campaign_async._http.responses import ModelDecoder
 from kore_campaign_async._wire import converter as converter_module
 from kore_campaign_async.testing import FakeKoreServer
 
 _PACKAGE = Path(kca.__file__).resolve().parent
 _SKIP = _PACKAGE / "testing"
-_DECODER = decode_result.__code__
+_DECODER = ModelDecoder.__call__.__code__
 _CONVERTER = converter_module.__file__
 
 

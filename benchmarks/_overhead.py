@@ -58,11 +58,16 @@ class Target:
     client: str
     reference: str
     limit: float
+    kind: str = ""
+    """What a miss means, shown beside the target: "aim" (what we work towards) or "floor"
+    (what a change to the request path must not lose)."""
 
 
 TARGETS: Final = (
-    Target(CREATE, PYDANTIC, 1.3),
-    Target(CREATE, RAW, 1.4),
+    Target(CREATE, PYDANTIC, 1.3, "aim"),
+    Target(CREATE, RAW, 1.4, "aim"),
+    # Issue 17: the request path's rework must hold a create within 1.5x of raw aiohttp.
+    Target(CREATE, RAW, 1.5, "floor"),
     Target(CREATE_MANY, CREATE, 1.15),
 )
 

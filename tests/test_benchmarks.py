@@ -89,11 +89,12 @@ def test_every_overhead_client_made_every_list_and_every_target_is_judged(
         assert row["ok"] == row["requests"] > 0
         assert row["req_per_s"] > 0
         assert row["cpu_us_per_req"] > 0
-    judged = [(t["client"], t["reference"], t["limit"]) for t in overhead["targets"]]
+    judged = [(t["client"], t["reference"], t["limit"], t["kind"]) for t in overhead["targets"]]
     assert judged == [
-        (_overhead.CREATE, _overhead.PYDANTIC, 1.3),
-        (_overhead.CREATE, _overhead.RAW, 1.4),
-        (_overhead.CREATE_MANY, _overhead.CREATE, 1.15),
+        (_overhead.CREATE, _overhead.PYDANTIC, 1.3, "aim"),
+        (_overhead.CREATE, _overhead.RAW, 1.4, "aim"),
+        (_overhead.CREATE, _overhead.RAW, 1.5, "floor"),
+        (_overhead.CREATE_MANY, _overhead.CREATE, 1.15, ""),
     ]
     for target in overhead["targets"]:
         assert target["low"] <= target["ratio"] <= target["high"]
@@ -197,7 +198,7 @@ def test_report_shows_every_client_and_each_target_with_its_verdict() -> None:
         "cpu_vs_raw": 1.25,
         "cpu_vs_pydantic": 1.1,
     }
-    met = _overhead.Target("SDK create", "raw", 1.4)
+    met = _overhead.Target("SDK create", "raw", 1.4, "aim")
     missed = _overhead.Target("SDK create_many", "SDK create", 1.15)
     targets = [
         {**attrs.asdict(met), "ratio": 1.25, "low": 1.1, "high": 1.5, "passed": True},
@@ -207,17 +208,19 @@ def test_report_shows_every_client_and_each_target_with_its_verdict() -> None:
     lines = _report.overhead(result)
     assert "16 requests in flight, 800 creates per round" in lines[0]
     assert "| SDK create | 21 | 4000 | 130 | 200 | 1.25x | 1.10x |" in lines
-    assert "| SDK create / raw | 1.40x | 1.25x | 1.10x to 1.50x | **pass** |" in lines
-    assert "| SDK create_many / SDK create | 1.15x | 1.20x | 1.00x to 1.30x | **fail** |" in lines
+    assert "| SDK create / raw | aim | 1.40x | 1.25x | 1.10x to 1.50x | **pass** |" in lines
+    assert (
+        "| SDK create_many / SDK create | - | 1.15x | 1.20x | 1.00x to 1.30x | **fail** |" in lines
+    )
 
 
 async def test_call_path_splits_request_path_from_decoding_hooks_and_finds_the_await() -> None:
     found = await _call_path.crossed()
     request_path = {code.co_name for code in found.request_path}
     hooks = {code.co_name for code in found.decoding_hooks}
-    assert {"create", "decode_result", "create_body"} <= request_path
+    assert {"create", "__call__", "create_body"} <= request_path
     assert {"structure", "read", "_structure_datetime"} <= hooks
-    assert "decode_result" not in hooks
+    assert "__call__" not in hooks
     # While the server answers, the create waits in the transport, the create outermost.
     chain = found.deepest
     assert chain[0] is kca.ContactLists.create.__code__

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 
 import aiohttp
+from aiohttp import hdrs
 
 from .._config import AUTH_HEADER, USER_AGENT
 from .._exceptions import (
@@ -144,30 +145,28 @@ async def _read_body(response: aiohttp.ClientResponse, request: HttpRequest) -> 
     compression bomb that inflates past aiohttp's own cap is refused the same way, not taken
     for a broken connection (which would be retried, the bomb downloaded again).
     """
+    limit = request.max_response_bytes
+    declared = response.content_length
+    if limit is not None and declared is not None and declared > limit:
+        raise _too_large(request, response.status, f"answer of {declared} bytes")
     try:
-        return await _read_counted(response, request)
+        if limit is None or (
+            declared is not None and hdrs.CONTENT_ENCODING not in response.headers
+        ):
+            return await response.read()  # aiohttp reads no more than the length declared
+        blocks: list[bytes] = []
+        size = 0
+        while block := await response.content.readany():
+            size += len(block)
+            if size > limit:
+                raise _too_large(request, response.status, f"answer of more than {limit} bytes")
+            blocks.append(block)
+        return b"".join(blocks)
     except aiohttp.ClientPayloadError as exc:
         if not _inflated_too_far(exc):
             raise
     # aiohttp inflates each piece read up to a fixed cap (32 MiB) before we may count it.
     raise _too_large(request, response.status, "compressed answer inflating past aiohttp's cap")
-
-
-async def _read_counted(response: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
-    limit = request.max_response_bytes
-    if limit is None:
-        return await response.read()
-    declared = response.content_length
-    if declared is not None and declared > limit:
-        raise _too_large(request, response.status, f"answer of {declared} bytes")
-    blocks: list[bytes] = []
-    size = 0
-    while block := await response.content.readany():
-        size += len(block)
-        if size > limit:
-            raise _too_large(request, response.status, f"answer of more than {limit} bytes")
-        blocks.append(block)
-    return b"".join(blocks)
 
 
 def _inflated_too_far(error: BaseException) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 
 from .._clock import Expired, Sleep, within
 from .._exceptions import ClientClosedError, ConfigurationError, EventLoopMismatchError
@@ -46,8 +45,7 @@ class CallGate:
         elif loop is not self._loop:
             raise loop_mismatch()
 
-    @contextlib.contextmanager
-    def call(self) -> Iterator[None]:
+    def __enter__(self) -> None:
         """Hold the gate for one call: raise at once if its loop is wrong or the client closing."""
         self.check_loop()
         if self._closing:
@@ -55,12 +53,11 @@ class CallGate:
                 "the client is closed; create a new CampaignClient (nothing was sent)"
             )
         self._in_flight += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight and self._idle is not None and not self._idle.done():
-                self._idle.set_result(None)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._in_flight -= 1
+        if not self._in_flight and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
 
     def close(self, grace: float) -> None:
         """Refuse new calls from now on (checking ``grace`` and the loop first)."""

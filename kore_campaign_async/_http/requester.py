@@ -212,7 +212,7 @@ class Requester:
             url,
         )
         # The gate first: a call from another loop must not queue in the limiter's FIFO.
-        with self.gate.call(), self.observer.call(facts) as observed:
+        with self.gate, self.observer.call(facts) as observed:
             tokens = TokenFlow(self.auth, deadline, self.sleep)
             state = CallState(self, call_timeout, policy, deadline, tokens, observed)
             try:
@@ -268,7 +268,8 @@ class Requester:
 
     async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send with a token: at most twice, the second after a 401 renewed the token."""
-        await state.tokens.ready()  # before the turn: a slow token source holds no slot
+        if not state.tokens.ready():  # waited for before the turn: a slow source holds no slot
+            await state.tokens.fetch()
         try:
             return await self._send_in_turn(request, decode, state)
         except AuthenticationError:
@@ -308,7 +309,7 @@ class Requester:
     async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
         """Build the request (its token read now: it may have expired while queued); send it."""
         spec = attempt.spec
-        token = await state.tokens.token()
+        token = state.tokens.token() or await state.tokens.fetch()
         timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
         request = HttpRequest(
             spec.method,
@@ -343,13 +344,16 @@ class Requester:
     def _report(self, attempt: Attempt, state: CallState, error: BaseException | None) -> None:
         """Tell the call's observers how one sent attempt ended."""
         spec, raw = attempt.spec, attempt.answer
+        status = None if raw is None else raw.status
+        if not state.observed.counted(attempt.number, status):
+            return
         event = AttemptEvent(
             operation=spec.operation,
             method=spec.method,
             url=attempt.url,
             account_id=self.account.account_id,
             attempt=attempt.number,
-            status=None if raw is None else raw.status,
+            status=status,
             error=error,
             elapsed=self.clock() - attempt.started,
             waited=attempt.waited,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
@@ -187,22 +187,45 @@ def decode_result(
 
     An answer without ``data``, or whose ``data`` is no ``cls``, is an APIResponseDecodeError.
     """
-    if not isinstance(payload, dict) or "data" not in payload:
-        raise _no_data(payload, method=method, url=url, status=status)
-    from .._wire.converter import converter  # lazy: cattrs and the hooks cost ~12 ms to import
+    return ModelDecoder(cls)(payload, method=method, url=url, status=status, meta=meta)
 
-    data = payload["data"]
-    structure = cast("ResultHook[T]", converter.get_structure_hook(cls))
-    try:
-        return structure(data, cls, meta)
-    except Exception as exc:  # cattrs raises many types; one clear error for the caller
-        raise APIResponseDecodeError(
-            f"{status} {method} {url}: cannot read {cls.__name__}: {shorten(str(exc), 500)}",
-            method=method,
-            url=url,
-            status=status,
-            body=quote(data, 500),
-        ) from exc
+
+class ModelDecoder(Generic[T]):
+    """Read answers' ``data`` as ``cls``, as :func:`decode_result` does (a ``Decoder``).
+
+    The converter's hook of ``cls`` is looked up when the first answer is read: importing the
+    converter imports cattrs, which an application that never reads an answer does not need.
+    """
+
+    __slots__ = ("_structure", "cls")
+
+    def __init__(self, cls: type[T]) -> None:
+        self.cls = cls
+        self._structure: ResultHook[T] | None = None
+
+    def __call__(
+        self, payload: Any, /, *, method: str, url: str, status: int, meta: ResponseMeta | None
+    ) -> T:
+        if not isinstance(payload, dict) or "data" not in payload:
+            raise _no_data(payload, method=method, url=url, status=status)
+        structure = self._structure
+        if structure is None:
+            from .._wire.converter import converter  # lazy: cattrs and the hooks cost ~12 ms
+
+            hook = converter.get_structure_hook(self.cls)
+            structure = self._structure = cast("ResultHook[T]", hook)
+        data = payload["data"]
+        try:
+            return structure(data, self.cls, meta)
+        except Exception as exc:  # cattrs raises many types; one clear error for the caller
+            raise APIResponseDecodeError(
+                f"{status} {method} {url}: cannot read {self.cls.__name__}: "
+                f"{shorten(str(exc), 500)}",
+                method=method,
+                url=url,
+                status=status,
+                body=quote(data, 500),
+            ) from exc
 
 
 def decode_lists(

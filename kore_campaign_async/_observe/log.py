@@ -142,8 +142,10 @@ class _LoggedCall:
 class _Logs:
     """The logs, as a subscriber of every call."""
 
-    def watch(self, call: CallFacts) -> _LoggedCall:
-        return _LoggedCall(call)
+    def watch(self, call: CallFacts) -> _LoggedCall | None:
+        """Watch ``call`` while ``….http`` logs INFO (its lines are INFO and DEBUG), else hear
+        nothing of it."""
+        return _LoggedCall(call) if http_log.isEnabledFor(logging.INFO) else None
 
 
 LOGS: Final = _Logs()

@@ -51,7 +51,11 @@ class Observer:
 
     def call(self, facts: CallFacts) -> ObservedCall:
         """Open the observation of one call (a context manager: its end is reported)."""
-        watchers = [w for s in self._subscribers if (w := s.watch(facts)) is not None]
+        watchers = []
+        for subscriber in self._subscribers:
+            watcher = subscriber.watch(facts)
+            if watcher is not None:
+                watchers.append(watcher)
         return ObservedCall(facts, watchers)
 
 
@@ -68,9 +72,14 @@ class ObservedCall:
         self.status: int | None = None
         """The last attempt's status."""
 
+    def counted(self, attempt: int, status: int | None) -> bool:
+        """Count one ended HTTP attempt; return whether anyone hears of it (then report it
+        with :meth:`attempt`): nobody may, and its event is then never built."""
+        self.attempts, self.status = attempt, status
+        return bool(self._watchers)
+
     def attempt(self, event: AttemptEvent) -> None:
-        """Report one ended HTTP attempt."""
-        self.attempts, self.status = event.attempt, event.status
+        """Report one ended HTTP attempt, counted already."""
         for watcher in self._watchers:
             watcher.attempt(event)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 from typing import TypeVar
 
 from .._config import ApiVersion
 from .._http.requester import Decoder, Requester
-from .._http.responses import decode_result
+from .._http.responses import ModelDecoder
 from .._quota.store import Lease
 from .._wire.validation import check_api_version
 
@@ -17,7 +16,7 @@ T = TypeVar("T")
 
 def model(cls: type[T]) -> Decoder[T]:
     """Return a decoder of an answer's ``data`` into ``cls``, meta included."""
-    return functools.partial(decode_result, cls=cls)
+    return ModelDecoder(cls)
 
 
 class AccountResource:

@@ -31,7 +31,7 @@ ADOPT_CLOCK_SKEW: Final = 300.0
 this long before the call began (by our clock), and none created earlier."""
 
 
-@attrs.frozen(eq=False)
+@attrs.define(eq=False)
 class Adopt(Recovery[ContactList]):
     """create: find the list by name (getAllListDetails) and adopt it instead of making another.
 

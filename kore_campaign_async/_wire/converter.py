@@ -23,7 +23,8 @@
   default iterates it: a string into its characters).
 - ``dict[str, X]`` (``mapping``, ``apiConfigurations``): a JSON object, copied with its values
   read by X's hook; its keys are text already and are not read again. Anything else is a decode
-  error (``dict(value)`` would read an array of pairs as an object).
+  error (``dict(value)`` would read an array of pairs as an object). Collections of ``Any`` are
+  copied as they are: there is nothing to read in their items.
 - ``CampaignRef``: ``campaignInUse`` items may be plain ids or ``{id, name}`` objects. A lone id
   or object where the array belongs is read as an array of one: it names a campaign, and
   reading the list as in use is the safe side.
@@ -43,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import NoneType, UnionType
-from typing import Any, Final, Protocol, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, Final, Protocol, TypeVar, Union, get_args, get_origin
 
 import attrs
 from cattrs import Converter
@@ -69,14 +70,7 @@ EPOCH_MILLISECONDS_FROM: Final = 100_000_000_000
 
 
 def _structure_datetime(value: object, _: object) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not value >= 0:  # NaN too
-            raise ValueError(f"not a timestamp: {quote(value, 100)}")
-        seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
-    elif isinstance(value, str):
+    if isinstance(value, str):  # what Kore sends: checked first
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
@@ -84,6 +78,13 @@ def _structure_datetime(value: object, _: object) -> datetime:
             parsed = datetime.fromisoformat(text)
         except ValueError:  # its message would quote the whole text, however long
             raise ValueError(f"not a timestamp: {quote(value, 100)}") from None
+    elif isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not value >= 0:  # NaN too
+            raise ValueError(f"not a timestamp: {quote(value, 100)}")
+        seconds = value if value < EPOCH_MILLISECONDS_FROM else value / 1000
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
     else:
         raise TypeError(f"not a timestamp: {quote(value, 100)}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
@@ -190,23 +191,25 @@ def model_hook(
                 renames[field.name] = override(rename=wire)
     if {_EXTRA, _META} & known:
         raise ValueError(f"{cls.__name__} has a wire name reserved for extra or meta")
-    build = make_dict_structure_fn(model, conv, **renames)
+    build: Callable[[dict[str, Any], Any], T] = make_dict_structure_fn(model, conv, **renames)
     name = cls.__name__
 
     def structure(data: Any, _: Any, meta: ResponseMeta | None = None) -> T:
         if not isinstance(data, _JSON_OBJECT):
             raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-        kept: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in known:
-                extra[key] = value
-            elif value is not None or key in required:
-                kept[key] = value  # a null in a required field stays: its hook says what is wrong
-        kept[_EXTRA] = extra
+        if known.issuperset(data) and None not in data.values():
+            kept = {**data, _EXTRA: {}}  # the usual answer: every key known, no null
+        else:
+            kept, extra = {}, {}
+            for key, value in data.items():
+                if key not in known:
+                    extra[key] = value
+                elif value is not None or key in required:
+                    kept[key] = value  # a required null stays: its hook says what is wrong
+            kept[_EXTRA] = extra
         if meta is not None:
             kept[_META] = meta
-        return cast("T", build(kept, cls))
+        return build(kept, cls)
 
     return structure
 
@@ -233,17 +236,22 @@ def _json_collection(tp: Any, conv: Converter) -> Callable[[Any, Any], Any]:
             return {key: item(v, item_type) for key, v in value.items()}
         return tuple([item(v, item_type) for v in value])
 
+    # Any items: nothing to read in them, the collection is copied as it is.
+    copy: type[dict[Any, Any]] | type[tuple[Any, ...]] | None = None
+    if item_type is Any:
+        copy = dict if is_object else tuple
+
     kinds: tuple[type, ...] = _JSON_OBJECT if is_object else (list, tuple)
     kind = "object" if is_object else "array"
     # campaignInUse may hold one id or object where the array belongs: an array of one.
     takes_lone_item = tp == tuple[CampaignRef, ...]
 
     def structure(value: Any, cls: Any) -> Any:
-        if takes_lone_item and isinstance(value, (str, *_JSON_OBJECT)):
-            value = [value]
         if not isinstance(value, kinds):
-            raise TypeError(f"expected a JSON {kind}, got {type(value).__name__}")
-        return items(value, cls)
+            if not (takes_lone_item and isinstance(value, (str, *_JSON_OBJECT))):
+                raise TypeError(f"expected a JSON {kind}, got {type(value).__name__}")
+            value = [value]
+        return items(value, cls) if copy is None else copy(value)
 
     return structure
 
