@@ -118,7 +118,10 @@ class RetryRules:
                 raise failures.pop()
             return await fn()
 
-        result: T = await retrying(attempt)
+        try:
+            result: T = await retrying(attempt)
+        finally:  # its pending actions are its own bound methods: a cycle the collector must break
+            retrying.iter_state.reset()
         if self._budget is not None:
             self._budget.refund(self._last_spent)
         return result
@@ -145,6 +148,9 @@ class RetryRules:
                     last_error=error,
                 ) from error
             self._last_spent = budget.cost_of(error)
+        # Handled: its traceback's frames hold this retry's state, a cycle the collector must
+        # break. Errors that end the call keep theirs.
+        error.__traceback__ = None
         if self._observed is not None:
             event = RetryEvent(
                 attempt=retry_state.attempt_number,

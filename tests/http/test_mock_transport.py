@@ -6,6 +6,9 @@ No aiohttp and no socket: the client's transport is a function (a session would 
 from __future__ import annotations
 
 import ast
+import gc
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,17 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async.testing import MockTransport, json_response
 from tests.helpers.clients import HOST, MakeClient
-from tests.helpers.scripts import LIST, V2, ListsFor, Script, failed, just_made, lost, ok
+from tests.helpers.scripts import (
+    LIST,
+    V2,
+    Answer,
+    ListsFor,
+    Script,
+    failed,
+    just_made,
+    lost,
+    ok,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +126,45 @@ async def test_errors_leave_the_call_complete(
     error = caught.value
     assert (error.method, error.url, error.attempts) == ("GET", f"{V2}/cl-1", 3)
     assert client_clock.now == pytest.approx(0.5 + 1.0)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(lambda: failed(429, "slow down"), id="429"),
+        pytest.param(lambda: failed(503), id="503"),
+        pytest.param(lambda: lost(sent=False), id="lost"),
+    ],
+)
+async def test_a_retried_call_leaves_no_cyclic_garbage(
+    lists_for: ListsFor, first: Callable[[], Answer]
+) -> None:
+    # What a retry allocates must go when the call returns, not wait for the cyclic collector:
+    # a handled attempt's traceback reaches the frames that hold tenacity's state.
+    script = Script(first(), ok(LIST), first(), ok(LIST))
+    lists = lists_for(script)
+    await lists.create("Renewal Due")  # imports tenacity and warms every cache on the way
+    gc.collect()
+    gc.disable()
+    try:
+        created = await lists.create("Renewal Due")
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert created.meta is not None
+    assert created.meta.attempts == 2
+    assert left == 0
+
+
+async def test_an_error_that_ends_a_retried_call_keeps_its_traceback(lists_for: ListsFor) -> None:
+    # Only handled attempts lose their tracebacks; the one the user catches points at the call.
+    script = Script(failed(503), failed(503), failed(503))
+    lists = lists_for(script, kca.RetryPolicy(max_attempts=3, jitter=False))
+    with pytest.raises(kca.InternalServerError) as caught:
+        await lists.get("cl-1")
+    functions = [frame.f_code.co_name for frame, _ in traceback.walk_tb(caught.value.__traceback__)]
+    assert "test_an_error_that_ends_a_retried_call_keeps_its_traceback" in functions
+    assert "get" in functions  # the public method the user called, where the SDK's frames end
 
 
 async def test_a_refused_budget_spend_counts_the_attempts(lists_for: ListsFor) -> None:

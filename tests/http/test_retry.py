@@ -468,18 +468,14 @@ async def test_concurrent_calls_keep_their_own_state(client_clock: ManualClock) 
 _AsyncRetrying = tenacity.AsyncRetrying
 
 
-class CountingRetrying:
+class CountingRetrying(_AsyncRetrying):
     """Stand in for tenacity.AsyncRetrying and count the instances made."""
 
     made = 0
 
     def __init__(self, **kwargs: Any) -> None:
         type(self).made += 1
-        self._retrying = _AsyncRetrying(**kwargs)
-
-    async def __call__(self, fn: Callable[[], Awaitable[str]]) -> str:
-        result: str = await self._retrying(fn)
-        return result
+        super().__init__(**kwargs)
 
 
 @pytest.fixture
