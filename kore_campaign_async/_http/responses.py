@@ -147,6 +147,10 @@ def is_name_taken(error: APIStatusError) -> bool:
     )
 
 
+#: JSON between systems is UTF-8 (RFC 8259, 8.1): read as such, no guessing at its encoding.
+_parse_json = json.JSONDecoder().decode
+
+
 def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = ()) -> Any:
     """Return the parsed JSON of a success answer, or raise the matching error.
 
@@ -155,7 +159,7 @@ def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = 
     if not 200 <= raw.status < 300:
         raise status_error(raw, method=method, url=url, secrets=secrets)
     try:
-        payload = json.loads(raw.body) if raw.body else None
+        payload = _parse_json(raw.body.decode()) if raw.body else None
     except (ValueError, RecursionError) as exc:
         problem = "nested too deep" if isinstance(exc, RecursionError) else "not JSON"
         raise APIResponseDecodeError(

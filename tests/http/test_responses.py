@@ -135,6 +135,13 @@ def test_malformed_json_on_success_is_a_decode_error() -> None:
     assert info.value.status == 200
 
 
+def test_a_success_answer_is_read_as_utf8() -> None:
+    body = '{"status": "success", "data": {"_id": "x", "name": "Liste für Köln"}}'.encode()
+    assert decode(raw(200, body), method="GET", url="u")["data"]["name"] == "Liste für Köln"
+    with pytest.raises(kca.APIResponseDecodeError, match="not JSON"):
+        decode(raw(200, body.decode().encode("latin-1")), method="GET", url="u")
+
+
 def test_status_error_headers_and_pickling() -> None:
     err = fail(404, {"status": "failure", "message": "Contact list not found"}, {"X-Req": "1"})
     assert err.headers == {"X-Req": "1"}
