@@ -50,11 +50,12 @@ async def per_request_us(store: LimitStore, rounds: int = ROUNDS) -> float:
 async def ping_us(url: str, rounds: int = ROUNDS) -> float:
     """Microseconds of one bare round trip (``PING``), on the connection the store holds."""
     store = RedisLimitStore.from_url(url, timeout=1.0)
-    connection = store._connection
+    held = store._connection._held
     try:
         started = time.perf_counter()
         for _ in range(rounds):
-            await connection.run(lambda client: client.ping())
+            await held.send_command("PING")
+            await held.read_response()
         return (time.perf_counter() - started) / rounds * 1e6
     finally:
         await store.aclose()

@@ -1,43 +1,53 @@
-"""The connection a shared store's command takes: the one it holds, or the pool's when busy.
+"""The connection a shared store's script call takes: its own, or the pool's when that is busy.
 
-redis-py checks a connection out of its pool for each command and first polls its socket for
-stray data: one more turn of the event loop and a timer, on every command. A request paced
-through Redis makes one round trip, so the store holds one connection of the client's pool for
-itself and sends on it whenever it is free. A command that overlaps one in flight takes a pool
-connection as before, so a busy process still has many commands in flight at once.
+A request paced through Redis makes one round trip, its permit: one script call. Through the
+client, each call would check a connection out of redis-py's pool (polling its socket for stray
+data: one more turn of the event loop and a timer) and go through the client's command layers
+(its lock, retry wrapper and reply callbacks). The store instead keeps one connection of its
+own, made like the pool's (same address, credentials and database), sends ``EVALSHA`` on it and
+reads the reply. A call that overlaps one in flight goes through the client and its pool, as
+before, so a busy process still has many calls in flight at once. The connection reconnects on
+its next call after a failure; a call cancelled half-way closes it (redis-py does), so no reply
+is ever read by the wrong call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+import importlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-T = TypeVar("T")
+    from redis.commands.core import AsyncScript
 
 
 class HeldConnection:
-    """Run commands on one connection held from ``client``'s pool, or on the pool when busy."""
+    """Run scripts on one connection made from ``client``'s pool, or through ``client`` if busy."""
 
     def __init__(self, client: Redis) -> None:
         self._client = client
-        # redis-py's own single-connection client: it takes its connection from the pool on
-        # first use, reconnects it after a failure, and gives it back on aclose.
-        self._held = client.client()
+        # Outside the pool's count: ours to close (aclose), never handed to anyone else.
+        self._held = client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
         self._busy = False
+        self._no_script: type[Exception] = importlib.import_module("redis.exceptions").NoScriptError
 
-    async def run(self, command: Callable[[Redis], Awaitable[T]]) -> T:
-        """Return ``await command(client)`` on the held connection, or the pool's if busy."""
+    async def run_script(
+        self, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]
+    ) -> Any:
+        """Return ``script``'s reply to ``keys`` and ``args``."""
         if self._busy:
-            return await command(self._client)
+            return await script(keys, args, client=self._client)
         self._busy = True
         try:
-            return await command(self._held)
+            await self._held.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return await self._held.read_response()
+        except self._no_script:
+            # Redis lost its scripts (a restart, SCRIPT FLUSH): the client loads it again.
+            return await script(keys, args, client=self._client)
         finally:
             self._busy = False
 
     async def aclose(self) -> None:
-        """Give the held connection back to the pool (the pool itself is left open)."""
-        await self._held.aclose()
+        """Close the store's own connection (the client and its pool are left as they are)."""
+        await self._held.disconnect()

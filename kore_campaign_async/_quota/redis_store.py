@@ -226,15 +226,17 @@ class RedisLimitStore:
             settings, op, channel, sent_at, retry_after, carried=map(_sent_at, carried)
         )
         keys = [f"{tag}:pace"]
-        answer = await self._call(lambda db: self._pace(keys, args, client=db))
+        answer = await self._breaker.call(
+            lambda: self._connection.run_script(self._pace, keys, args)
+        )
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
         if status == "conflict":
             raise settings_conflict(key, rest[0], settings.fingerprint())
         return Permit(float(rest[0]), float(rest[1]), shared=True, pause=float(rest[2]))
 
     async def _call(self, command: Callable[[Redis], Awaitable[T]]) -> T:
-        """Run ``command`` on the store's connection, through the breaker."""
-        return await self._breaker.call(lambda: self._connection.run(command))
+        """Run ``command`` on the client, through the breaker."""
+        return await self._breaker.call(lambda: command(self._client))
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
         """Register ``settings`` (ConfigurationError if the account is paced otherwise)."""

@@ -1,10 +1,11 @@
-"""The store's commands go on one connection it holds; overlapping ones take the pool's."""
+"""The store's script calls go on a connection of its own; overlapping ones through the client."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import AsyncIterator
 
+import pytest
 from redis.asyncio import Redis
 
 from kore_campaign_async._quota.connection import HeldConnection
@@ -14,64 +15,88 @@ from kore_campaign_async._quota.store import AccountKey
 
 KEY = AccountKey("https://kore.example/api", "acct-1")
 SETTINGS = PacingSettings(requests=1_000_000, per=1.0, burst=1_000_000)
+# Answers its argument: each call's reply names the call.
+ECHO = "return ARGV[1]"
 
 
-async def _client_id(client: Any) -> int:
-    return int(await client.execute_command("CLIENT", "ID"))
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[Redis]:
+    made = Redis.from_url(redis_url)
+    yield made
+    await made.aclose()
 
 
-async def test_commands_one_after_another_share_one_connection(redis_url: str) -> None:
-    client = Redis.from_url(redis_url)
+async def _connections_made(client: Redis) -> int:
+    return int((await client.info("stats"))["total_connections_received"])
+
+
+async def test_calls_one_after_another_share_one_connection(client: Redis) -> None:
+    echo = client.register_script(ECHO)
+    await echo(args=["load"])  # loaded, and the client's own connection made
     held = HeldConnection(client)
     try:
-        ids = {await held.run(_client_id) for _ in range(5)}
-        assert len(ids) == 1
+        before = await _connections_made(client)
+        answers = [await held.run_script(echo, [], [f"call {n}"]) for n in range(5)]
+        assert answers == [f"call {n}".encode() for n in range(5)]
+        assert await _connections_made(client) - before == 1
     finally:
         await held.aclose()
-        await client.aclose()
 
 
-async def test_a_command_overlapping_one_in_flight_takes_a_pool_connection(
-    redis_url: str,
-) -> None:
-    client = Redis.from_url(redis_url)
+async def test_a_call_overlapping_one_in_flight_goes_through_the_client(client: Redis) -> None:
+    echo = client.register_script(ECHO)
+    await echo(args=["load"])
     held = HeldConnection(client)
-    first_in = asyncio.Event()
-    go_on = asyncio.Event()
-
-    async def slow(db: Any) -> int:
-        connection = await _client_id(db)
-        first_in.set()
-        await go_on.wait()
-        return connection
-
     try:
-        first = asyncio.ensure_future(held.run(slow))
-        await first_in.wait()
-        overlapping = await held.run(_client_id)
-        go_on.set()
-        assert overlapping != await first
-        # Free again: the next command is back on the held connection.
-        assert await held.run(_client_id) == await first
+        before = await _connections_made(client)
+        first = asyncio.ensure_future(held.run_script(echo, [], ["first"]))
+        await asyncio.sleep(0)  # the first call holds the connection, its reply on the way
+        assert await held.run_script(echo, [], ["overlapping"]) == b"overlapping"
+        assert await first == b"first"
+        # Ours only: the overlapping call took the client's own, already open.
+        assert await _connections_made(client) - before == 1
+        assert await held.run_script(echo, [], ["free again"]) == b"free again"
+        assert await _connections_made(client) - before == 1
     finally:
         await held.aclose()
-        await client.aclose()
 
 
-async def test_closing_gives_the_connection_back_to_a_client_we_were_given(
-    redis_url: str,
-) -> None:
-    # Two connections: the store's pause subscription and its held connection take both.
-    client = Redis.from_url(redis_url, max_connections=2)
+async def test_a_call_cancelled_half_way_leaves_no_reply_for_the_next(client: Redis) -> None:
+    echo = client.register_script(ECHO)
+    await echo(args=["load"])
+    held = HeldConnection(client)
     try:
-        async with RedisLimitStore(client) as store:
-            await store.bind(KEY, SETTINGS)
-            await store.succeeded(KEY, SETTINGS, await store.permit(KEY, SETTINGS))
-        # Both are back in the pool: two commands can be in flight at once (the first waits
-        # for the second's push), which a connection the store kept would refuse.
-        popped, pushed = await asyncio.gather(
-            client.blpop(["handover"], timeout=5), client.lpush("handover", "x")
-        )
-        assert (list(popped), pushed) == ([b"handover", b"x"], 1)
+        cancelled = asyncio.ensure_future(held.run_script(echo, [], ["cancelled"]))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        # Its reply died with its connection; the next call reconnects and reads its own.
+        assert await held.run_script(echo, [], ["next"]) == b"next"
     finally:
-        await client.aclose()
+        await held.aclose()
+
+
+async def test_a_script_redis_lost_is_loaded_again(client: Redis) -> None:
+    echo = client.register_script(ECHO)
+    await echo(args=["load"])
+    held = HeldConnection(client)
+    try:
+        assert await held.run_script(echo, [], ["before"]) == b"before"
+        await client.script_flush()  # what a restart does
+        assert await held.run_script(echo, [], ["after a flush"]) == b"after a flush"
+        assert await held.run_script(echo, [], ["and on"]) == b"and on"
+    finally:
+        await held.aclose()
+
+
+async def test_closing_the_store_closes_its_connection_and_not_our_client(
+    client: Redis,
+) -> None:
+    async with RedisLimitStore(client) as store:
+        await store.bind(KEY, SETTINGS)
+        await store.succeeded(KEY, SETTINGS, await store.permit(KEY, SETTINGS))
+        held = store._connection._held
+        assert held.is_connected
+    assert not held.is_connected
+    assert await client.ping()
