@@ -90,6 +90,19 @@ async def test_a_script_redis_lost_is_loaded_again(client: Redis) -> None:
         await held.aclose()
 
 
+async def test_a_call_is_packed_as_redis_py_packs_it(redis_url: str) -> None:
+    for encoding in ("utf-8", "latin-1"):
+        client = Redis.from_url(redis_url, encoding=encoding)
+        held = HeldConnection(client)
+        parts = ["EVALSHA", "0" * 40, "1", "kä:{h|a}:pace", "permit", "", "1 2.5 e"]
+        try:
+            packed = client.connection_pool.make_connection().pack_command(*parts)
+            assert held._command(*parts) == b"".join(packed)
+        finally:
+            await held.aclose()
+            await client.aclose()
+
+
 async def test_closing_the_store_closes_its_connection_and_not_our_client(
     client: Redis,
 ) -> None:
