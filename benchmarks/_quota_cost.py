@@ -61,14 +61,15 @@ async def ping_us(url: str, rounds: int = ROUNDS) -> float:
         await store.aclose()
 
 
-async def measure(url: str, passes: int = PASSES) -> dict[str, float]:
+async def measure(url: str, passes: int = PASSES, rounds: int = ROUNDS) -> dict[str, float]:
     """Return the cost per request of each store, and of one bare round trip (medians)."""
     await per_request_us(RedisLimitStore.from_url(url, timeout=1.0), 100)  # warm the scripts
     runs: dict[str, list[float]] = {"local": [], "redis": [], "ping": []}
     for _ in range(passes):
-        runs["local"].append(await per_request_us(LocalLimitStore()))
-        runs["redis"].append(await per_request_us(RedisLimitStore.from_url(url, timeout=1.0)))
-        runs["ping"].append(await ping_us(url))
+        runs["local"].append(await per_request_us(LocalLimitStore(), rounds))
+        shared = RedisLimitStore.from_url(url, timeout=1.0)
+        runs["redis"].append(await per_request_us(shared, rounds))
+        runs["ping"].append(await ping_us(url, rounds))
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
