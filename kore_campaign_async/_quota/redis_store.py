@@ -157,8 +157,8 @@ class RedisLimitStore:
 
         Connecting is bounded by ``timeout`` and redis-py's retries are off: a call that fails
         fails at once, and the store's circuit breaker decides what happens next. Each call is
-        bounded by the breaker as a whole, so the client gets no ``socket_timeout`` of its own
-        (redis-py would wrap every write in a task to time it).
+        bounded by the breaker as a whole, so the client's ``socket_timeout`` is None (redis-py
+        would wrap every write in a task to time it).
         """
         if not isinstance(url, str):
             raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
@@ -169,6 +169,8 @@ class RedisLimitStore:
         try:
             client = redis.Redis.from_url(
                 url,
+                # None, not redis-py 8's default of 5 s: the breaker bounds each call whole.
+                socket_timeout=None,
                 socket_connect_timeout=timeout,
                 retry=retry_module.Retry(backoff.NoBackoff(), 0),
                 retry_on_error=[],

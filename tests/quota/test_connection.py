@@ -113,3 +113,11 @@ async def test_closing_the_store_closes_its_connection_and_not_our_client(
         assert held.is_connected
     assert not held.is_connected
     assert await client.ping()
+
+
+def test_a_store_from_a_url_times_no_write_of_its_own() -> None:
+    # redis-py 8 gives a client a 5 s socket_timeout by default, which times each write in a
+    # task of its own; the store's breaker bounds every call whole instead.
+    store = RedisLimitStore.from_url("redis://127.0.0.1:1/0", timeout=0.5)
+    held = store._connection._held
+    assert (held.socket_timeout, held.socket_connect_timeout) == (None, 0.5)
