@@ -232,6 +232,7 @@ _ACCOUNTS: list[Column] = [
 _ACCOUNTS_MEMORY: list[Column] = [
     ("accounts", lambda row: f"{row['accounts']:,}"),
     ("per account, one call in flight", lambda row: _bytes(row["in_flight_bytes"])),
+    ("held by the benchmark per call (not counted)", lambda row: _bytes(row["driver_bytes"])),
     ("per idle account", lambda row: _bytes(row["idle_bytes"])),
 ]
 

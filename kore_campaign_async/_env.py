@@ -2,8 +2,9 @@
 
 The names are the command-line tool's: ``KORE_HOST``, ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET``
 (or ``KORE_TOKEN``), ``KORE_API_VERSION``, ``KORE_RATE_LIMIT`` + ``KORE_RATE_PERIOD``,
-``KORE_MAX_CONCURRENCY`` and ``KORE_REDIS_URL``: every account paced through that Redis, in a
-store the client made and so closes. An argument always wins over its variable, and any
+``KORE_MAX_CONCURRENCY``, ``KORE_ALLOW_INSECURE_HTTP`` (1/true/yes or 0/false/no) and
+``KORE_REDIS_URL``: every account paced through that Redis, in a store the client made and so
+closes. An argument always wins over its variable, and any
 credential argument means no credential is read from the environment; an empty variable counts
 as unset. Errors name the variable, never its value when it may be a secret. Nothing connects
 here: the Redis client connects on first use.
@@ -26,6 +27,15 @@ from ._quota.store import LimitStore
 DEFAULT_HOST: Final = "https://platform.kore.ai"
 #: Every credential keyword: one given as an argument means none is read from the environment.
 CREDENTIALS: Final = frozenset({"client_id", "client_secret", "token", "token_provider"})
+#: The spellings ``KORE_ALLOW_INSECURE_HTTP`` may take.
+SWITCH_VALUES: Final = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "0": False,
+    "false": False,
+    "no": False,
+}
 #: URL schemes redis-py connects with.
 REDIS_SCHEMES: Final = ("redis", "rediss", "unix")
 
@@ -62,6 +72,15 @@ def _positive_float(name: str, raw: str) -> float:
     if not (0 < value < math.inf):
         raise ConfigurationError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def _switch(name: str, raw: str) -> bool:
+    try:
+        return SWITCH_VALUES[raw.strip().lower()]
+    except KeyError:
+        raise ConfigurationError(
+            f"{name} must be one of {', '.join(SWITCH_VALUES)}, got {raw!r}"
+        ) from None
 
 
 def _credentials(env: Mapping[str, str]) -> dict[str, str]:
@@ -122,6 +141,9 @@ def read_env(
     concurrency = _get(env, "KORE_MAX_CONCURRENCY")
     if concurrency is not None and "max_concurrency" not in given:
         found["max_concurrency"] = _positive_int("KORE_MAX_CONCURRENCY", concurrency)
+    insecure = _get(env, "KORE_ALLOW_INSECURE_HTTP")
+    if insecure is not None and "allow_insecure_http" not in given:
+        found["allow_insecure_http"] = _switch("KORE_ALLOW_INSECURE_HTTP", insecure)
     redis_url = _get(env, "KORE_REDIS_URL")
     if redis_url is None or "limit_store" in given:
         return EnvSettings({**found, **given})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import tracemalloc
 import weakref
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,7 +16,9 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota.limiter import AccountLimiter, Turn
 from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
+from kore_campaign_async.testing import MockTransport
 from tests.helpers.clients import MakeClient, RecordingSleep
+from tests.helpers.scripts import LIST, ok
 
 TWO_PER_MINUTE = kca.RateLimit(2, per=60.0)
 SETTINGS = PacingSettings(2, 60.0)
@@ -243,3 +248,38 @@ def test_the_store_forgets_idle_states_as_it_grows() -> None:
         clock.advance(1.0)
     # States older than a pacing interval (30.6 s) pace as fresh ones: at most twice the rest.
     assert len(store._states) < 200
+
+
+@contextlib.contextmanager
+def cyclic_garbage() -> Iterator[list[object]]:
+    """Collect what only the cyclic collector could free while the block runs, into the list."""
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    found: list[object] = []
+    try:
+        yield found
+        gc.collect()
+        found.extend(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+
+@pytest.mark.parametrize("rate_limit", [kca.RateLimit(60, per=60.0), None])
+async def test_requests_and_dropped_accounts_leave_no_reference_cycles(
+    make_client: MakeClient, rate_limit: kca.RateLimit | None
+) -> None:
+    client = make_client(transport=MockTransport(lambda request: ok(LIST)), rate_limit=rate_limit)
+    await client.account("warm", iid="st-1").contact_lists.create("warm", "d")
+    with cyclic_garbage() as garbage:
+        accounts = [client.account(f"acc-{i}", iid="st-1") for i in range(5)]
+        made = await asyncio.gather(
+            *(account.contact_lists.create(f"l-{n}", "d") for account in accounts for n in range(3))
+        )
+        del accounts
+    assert len(made) == 15
+    # Freed by reference counting alone: nothing waits for the collector, whose every pass
+    # walks what thousands of accounts keep alive.
+    assert [type(thing).__name__ for thing in garbage] == []

@@ -6,6 +6,8 @@ CI runs it as a step of its own. It checks that every benchmark runs, never how 
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import math
 import os
@@ -24,11 +26,11 @@ import attrs  # noqa: E402
 import httpx  # noqa: E402
 
 import kore_campaign_async as kca  # noqa: E402
-from benchmarks import _baselines, _call_path, _overhead, _report  # noqa: E402
+from benchmarks import _accounts, _baselines, _call_path, _overhead, _report  # noqa: E402
 from benchmarks.__main__ import QUICK_RESULTS, RESULTS, _parse, output_dir  # noqa: E402
 from benchmarks._common import CreateCall, sign_token  # noqa: E402
 from benchmarks._server import ServerProcess  # noqa: E402
-from kore_campaign_async.testing import FakeKoreServer  # noqa: E402
+from kore_campaign_async.testing import FakeKoreServer, MockTransport  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ("overhead", "goodput", "scale", "chaos", "accounts")
@@ -255,4 +257,22 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
     for row in accounts["mock"]["rows"]:
         # An account in flight holds its handle, limiter and call; an idle one far less.
         assert row["in_flight_bytes"] > row["idle_bytes"] > 0
+        # The benchmark's own task and held answer per call, shown apart from the SDK's.
+        assert row["in_flight_bytes"] > row["driver_bytes"] > 0
     assert set(accounts["target"]) >= {"cpu_meets_target", "in_flight_meets_target"}
+
+
+async def test_accounts_frees_a_sizes_creates_before_its_clock_stops() -> None:
+    def unpaced() -> kca.CampaignClient:
+        transport = MockTransport(_accounts._answer)
+        return kca.CampaignClient(_accounts.HOST, token="t", transport=transport, rate_limit=None)
+
+    await _accounts._cpu(unpaced, 5)
+    # Left alive, they would be freed in the time of whatever size is measured next.
+    left = [
+        thing
+        for thing in gc.get_objects()
+        if isinstance(thing, asyncio.Task)
+        and getattr(thing.get_coro(), "__qualname__", "") == "ContactLists.create"
+    ]
+    assert left == []

@@ -129,3 +129,26 @@ async def test_kore_redis_url_paces_through_redis_and_the_client_closes_its_stor
         await redis.aclose()
     assert len(clients) == 1
     assert isinstance(store, kca.RedisLimitStore)
+
+
+async def test_kore_allow_insecure_http_lets_plain_http_reach_another_host() -> None:
+    env = {"KORE_TOKEN": "jwt", "KORE_HOST": "http://kore.example"}
+    with pytest.raises(kca.ConfigurationError, match="allow_insecure_http"):
+        kca.CampaignClient.from_env(env=env)
+    async with kca.CampaignClient.from_env(
+        env={**env, "KORE_ALLOW_INSECURE_HTTP": "true"}
+    ) as client:
+        assert client.host == "http://kore.example"
+    # An argument wins over the variable.
+    with pytest.raises(kca.ConfigurationError, match="allow_insecure_http"):
+        kca.CampaignClient.from_env(
+            env={**env, "KORE_ALLOW_INSECURE_HTTP": "1"}, allow_insecure_http=False
+        )
+
+
+def test_a_bad_kore_allow_insecure_http_names_the_variable() -> None:
+    with pytest.raises(kca.ConfigurationError) as caught:
+        kca.CampaignClient.from_env(env={"KORE_TOKEN": "jwt", "KORE_ALLOW_INSECURE_HTTP": "y"})
+    assert str(caught.value) == (
+        "KORE_ALLOW_INSECURE_HTTP must be one of 1, true, yes, 0, false, no, got 'y'"
+    )

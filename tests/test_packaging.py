@@ -13,7 +13,7 @@ from kore_campaign_async._config import USER_AGENT
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Each runtime dependency, extras included, as pyproject.toml names it.
-RUNTIME = {"aiohttp", "attrs", "cattrs", "tenacity", "pyjwt", "multidict", "rich", "redis"}
+RUNTIME = {"aiohttp", "attrs", "cattrs", "tenacity", "pyjwt", "multidict", "yarl", "rich", "redis"}
 RUNTIME |= {"opentelemetry-api", "fastapi", "uvicorn", "arq"}
 #: Left to the resolver in the floors job: our other dependencies need newer releases than its
 #: floor (requirements/floors.txt says which).

@@ -14,6 +14,7 @@ from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
+import yarl
 
 from .._exceptions import ConfigurationError
 
@@ -111,14 +112,16 @@ def _ascii_host(parts: SplitResult) -> str:
     except ValueError:
         pass
     try:
-        # The codec the socket layer encodes a host name with: it refuses an empty label and
-        # one past 63 octets, and turns other scripts into their xn-- form.
-        ascii_name = name.encode("idna").decode("ascii").lower()
-    except UnicodeError:
+        # The host as it goes on the wire: yarl (under aiohttp) turns other scripts into their
+        # xn-- form by IDNA 2008, where Python's "idna" codec (IDNA 2003) would write
+        # "straße" as "strasse", another host, and give one host two quotas.
+        ascii_name = yarl.URL.build(scheme="https", host=name).raw_host or ""
+    except (ValueError, UnicodeError):
         raise ConfigurationError(
             f"host {name!r} is no valid host name: each dot-separated label must be 1 to "
-            f"{LABEL_MAX_LENGTH} characters"
+            f"{LABEL_MAX_LENGTH} letters, digits, hyphens or underscores"
         ) from None
+    ascii_name = ascii_name.lower()
     ascii_name = ascii_name.removesuffix(".")  # the root: "kore.ai." is "kore.ai"
     if len(ascii_name) > HOST_MAX_LENGTH:
         raise ConfigurationError(

@@ -25,7 +25,7 @@ from kore_campaign_async import (
 
 from . import _exit
 from ._apply import Confirm
-from ._config import Settings
+from ._config import Settings, names_of
 from ._exit import UsageError
 from ._output import contacts_table, detail_table, lists_table, plural, to_jsonable
 
@@ -63,9 +63,12 @@ def make_client(settings: Settings, limit_store: LimitStore | None = None) -> Ca
             rate_limit=RateLimit(settings.rate_limit, per=settings.rate_period),
             max_concurrency=settings.max_concurrency,
             limit_store=limit_store,
+            allow_insecure_http=settings.allow_insecure_http,
         )
     except ConfigurationError as exc:
-        raise UsageError(str(exc)) from None
+        # The client names its keyword; a command-line user sets the flag or the variable.
+        message = str(exc).replace("allow_insecure_http=True", f"{names_of('allow_insecure_http')}")
+        raise UsageError(message) from None
 
 
 def open_account(client: CampaignClient, settings: Settings) -> Account:

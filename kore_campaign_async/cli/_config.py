@@ -42,6 +42,8 @@ class Option:
     env: str
     help: str
     secret: bool = False
+    #: A switch: the flag takes no value; its variable is 1/true/yes or 0/false/no.
+    switch: bool = False
 
     @property
     def names(self) -> str:
@@ -95,7 +97,24 @@ OPTIONS: Final = (
         "(redis://host:6379/0; needs kore_campaign_async[redis]); default: this process only",
         secret=True,
     ),
+    Option(
+        "allow_insecure_http",
+        "--allow-insecure-http",
+        "KORE_ALLOW_INSECURE_HTTP",
+        "send to a plain http:// host that is not this machine; the token then travels "
+        "unencrypted (default: refused)",
+        switch=True,
+    ),
 )
+#: The spellings a switch's environment variable may take.
+SWITCH_VALUES: Final = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "0": False,
+    "false": False,
+    "no": False,
+}
 #: URL schemes redis-py connects with.
 REDIS_SCHEMES: Final = ("redis", "rediss", "unix")
 _BY_DEST: Final = {option.dest: option for option in OPTIONS}
@@ -123,6 +142,7 @@ class Settings:
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     #: May carry a password: never shown.
     redis_url: str | None = attrs.field(default=None, repr=False)
+    allow_insecure_http: bool = False
 
     def credentials(self) -> dict[str, str]:
         """Return the credential keywords for ``CampaignClient``."""
@@ -208,7 +228,20 @@ def resolve_settings(flags: Mapping[str, Any], env: Mapping[str, str]) -> Settin
     redis_url = raw["redis_url"][0]
     if redis_url is not None:
         values["redis_url"] = check_redis_url(redis_url)
+    if raw["allow_insecure_http"][0] is not None:
+        values["allow_insecure_http"] = _switch(
+            "allow_insecure_http", raw["allow_insecure_http"][0]
+        )
     return Settings(**values)
+
+
+def _switch(dest: str, raw: str) -> bool:
+    try:
+        return SWITCH_VALUES[raw.strip().lower()]
+    except KeyError:
+        raise UsageError(
+            f"{_BY_DEST[dest].names} must be one of {', '.join(SWITCH_VALUES)}, got {raw!r}"
+        ) from None
 
 
 def check_redis_url(url: str) -> str:

@@ -39,6 +39,16 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     """Add the shared settings; SUPPRESS lets them go before or after the command."""
     group = parser.add_argument_group("settings (flag or environment variable)")
     for option in OPTIONS:
+        if option.switch:
+            group.add_argument(
+                option.flag,
+                dest=option.dest,
+                action="store_const",
+                const="1",
+                default=argparse.SUPPRESS,
+                help=f"{option.help}; env {option.env}=1",
+            )
+            continue
         group.add_argument(
             option.flag,
             dest=option.dest,

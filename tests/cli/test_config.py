@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kore_campaign_async.cli._commands import make_client
 from kore_campaign_async.cli._config import DEFAULT_HOST, Settings, resolve_settings
 from kore_campaign_async.cli._exit import UsageError
 from kore_campaign_async.cli._parser import build_parser
@@ -132,3 +133,47 @@ def test_a_bad_redis_url_names_flag_and_variable_but_not_the_url() -> None:
     with pytest.raises(UsageError, match="--redis-url or KORE_REDIS_URL") as caught:
         resolve_settings({}, {"KORE_REDIS_URL": f"http://:{SECRET}@cache"})
     assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "allowed"),
+    [
+        ({}, {}, False),
+        ({"allow_insecure_http": "1"}, {}, True),  # the flag: store_const "1"
+        ({}, {"KORE_ALLOW_INSECURE_HTTP": "yes"}, True),
+        ({}, {"KORE_ALLOW_INSECURE_HTTP": " True "}, True),
+        ({}, {"KORE_ALLOW_INSECURE_HTTP": "0"}, False),
+        ({}, {"KORE_ALLOW_INSECURE_HTTP": ""}, False),  # empty counts as unset
+        ({"allow_insecure_http": "1"}, {"KORE_ALLOW_INSECURE_HTTP": "no"}, True),
+    ],
+)
+def test_plain_http_is_allowed_by_the_flag_or_the_variable(
+    flags: dict[str, object], env: dict[str, str], allowed: bool
+) -> None:
+    assert resolve_settings(flags, env).allow_insecure_http is allowed
+
+
+def test_a_bad_switch_value_names_flag_and_variable() -> None:
+    with pytest.raises(UsageError) as caught:
+        resolve_settings({}, {"KORE_ALLOW_INSECURE_HTTP": "sure"})
+    assert str(caught.value) == (
+        "--allow-insecure-http or KORE_ALLOW_INSECURE_HTTP must be one of "
+        "1, true, yes, 0, false, no, got 'sure'"
+    )
+
+
+def test_the_flag_takes_no_value_and_may_go_after_the_command() -> None:
+    parsed = build_parser().parse_args(["get", "cl-1", "--allow-insecure-http"])
+    assert resolve_settings(vars(parsed), {}).allow_insecure_http is True
+
+
+def test_plain_http_to_another_host_is_refused_naming_the_switch_then_built_with_it() -> None:
+    settings = resolve_settings({"host": "http://kore.example", "token": TOKEN}, {})
+    with pytest.raises(UsageError) as caught:
+        make_client(settings)
+    assert "--allow-insecure-http or KORE_ALLOW_INSECURE_HTTP" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+    allowed = resolve_settings(
+        {"host": "http://kore.example", "token": TOKEN}, {"KORE_ALLOW_INSECURE_HTTP": "1"}
+    )
+    assert make_client(allowed).host == "http://kore.example"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import SplitResult
 
 import pytest
+import yarl
 
 import kore_campaign_async as kca
 from kore_campaign_async._wire.base_url import _ascii_host, check_base_url
@@ -60,6 +61,9 @@ def test_one_host_spelled_many_ways_has_one_origin(host: str) -> None:
         ("http://[0:0::1]:8080", "http://[::1]:8080"),
         ("https://bücher.example", "https://xn--bcher-kva.example"),
         ("https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+        # IDNA 2008, as yarl sends it: "straße" is its own host, not "strasse".
+        ("https://straße.example", "https://xn--strae-oqa.example"),
+        ("https://STRASSE.example", "https://strasse.example"),
     ],
 )
 def test_the_origin_keeps_what_tells_hosts_apart(host: str, origin: str) -> None:
@@ -107,3 +111,12 @@ def test_a_bracketed_host_that_urlsplit_lets_through_is_still_no_ipv6_address() 
     # Python 3.10's urlsplit does not check what stands in brackets; the IPv6 check does.
     with pytest.raises(kca.ConfigurationError, match="no IPv6 address"):
         _ascii_host(SplitResult("https", "[zz]", "", "", ""))
+
+
+@pytest.mark.parametrize(
+    "host", ["https://straße.example/x", "https://Straße.EXAMPLE", "https://bücher.example"]
+)
+def test_the_origin_names_the_host_the_request_goes_to(host: str) -> None:
+    # One host, one quota: the origin is the host aiohttp connects to, whatever the spelling.
+    base = check_base_url(host)
+    assert base.origin == f"https://{yarl.URL(base.url).raw_host}"
