@@ -16,7 +16,9 @@ lost: a success or a 429 that Redis cannot take is applied to the local fallback
 
 A request makes one round trip: its success is not sent on its own but held (``outbox``) and
 counted by the account's next permit or 429 in the same script call, or by a background flush
-when no call comes first; ``aclose`` sends what is still held.
+when no call comes first; ``aclose`` sends what is still held. Script calls go on a connection
+the store makes for itself like the client's own (``connection``), the client's pool taking
+those that overlap one in flight; leases go through the client.
 
 Requires the ``redis`` extra (``pip install 'kore_campaign_async[redis]'``); redis is imported
 only when a RedisLimitStore is built.
@@ -105,7 +107,11 @@ class RedisLimitStore:
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
-        """Use ``client`` (never closed by this store: you made it, you close it)."""
+        """Use ``client`` (never closed by this store: you made it, you close it).
+
+        The store also makes one connection like the client's for its script calls, and closes
+        it in ``aclose``.
+        """
         if not (0 < timeout < math.inf):
             raise ConfigurationError(f"timeout must be finite and > 0, got {timeout!r}")
         if not (0 < fallback_share <= 1):
