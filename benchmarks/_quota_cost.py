@@ -42,7 +42,7 @@ async def per_request_us(store: LimitStore, rounds: int = ROUNDS) -> float:
     for _ in range(rounds):
         permit = await store.permit(KEY, SETTINGS)
         assert permit.granted
-        await store.succeeded(KEY, SETTINGS, permit)
+        store.record_success(KEY, SETTINGS, permit)
     await store.aclose()
     return (time.perf_counter() - started) / rounds * 1e6
 

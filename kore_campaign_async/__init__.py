@@ -7,13 +7,10 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Final
+
 from ._accounts import Account
-from ._bulk.operations import HasListOperations, ListOperations
-from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
-from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
-from ._bulk.specs import ContactListSpecs
-from ._bulk.sync import PlanCallback
-from ._bulk.sync_many import AccountTarget
 from ._client import CampaignClient
 from ._clock import Clock, ManualClock, Sleep
 from ._config import ApiVersion, Timeout
@@ -45,7 +42,6 @@ from ._observe.events import AttemptEvent, RetryEvent
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter, Turn
 from ._quota.pacing import PacingSettings, PacingState, RateLimit
-from ._quota.redis_store import RedisLimitStore
 from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 from ._resources.contact_lists import ContactLists
 from ._version import __version__
@@ -62,6 +58,47 @@ from ._wire.models import (
     ResponseMeta,
     UpdatedContactList,
 )
+
+if TYPE_CHECKING:
+    from ._bulk.operations import HasListOperations, ListOperations
+    from ._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
+    from ._bulk.plan import FieldChange, PlannedChange, SyncPlan
+    from ._bulk.specs import ContactListSpecs
+    from ._bulk.sync import PlanCallback
+    from ._bulk.sync_many import AccountTarget
+    from ._quota.redis_store import RedisLimitStore
+
+#: Public names whose modules load when a name is first read (PEP 562), as most programs never
+#: use them: the bulk jobs (create_many, sync, sync_many) and the Redis store.
+_LAZY: Final = {
+    "AccountTarget": "._bulk.sync_many",
+    "ContactListSpecs": "._bulk.specs",
+    "CreateReport": "._bulk.outcomes",
+    "FieldChange": "._bulk.plan",
+    "HasListOperations": "._bulk.operations",
+    "ListOperations": "._bulk.operations",
+    "Outcome": "._bulk.outcomes",
+    "PlanCallback": "._bulk.sync",
+    "PlannedChange": "._bulk.plan",
+    "RedisLimitStore": "._quota.redis_store",
+    "ReportCallback": "._bulk.outcomes",
+    "SyncPlan": "._bulk.plan",
+    "SyncReport": "._bulk.outcomes",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # read once: later reads find it like any other name
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "APIConnectionError",

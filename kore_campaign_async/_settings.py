@@ -11,8 +11,6 @@ from ._config import (
     DEFAULT_API_VERSION,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_RATE_LIMIT_PERIOD,
-    DEFAULT_RATE_LIMIT_REQUESTS,
     ApiVersion,
     Timeout,
     config_error,
@@ -20,10 +18,8 @@ from ._config import (
     setting,
 )
 from ._http.policy import RetryBudget, RetryPolicy
-from ._quota.pacing import RateLimit
+from ._quota.pacing import DEFAULT_RATE_LIMIT, RateLimit
 from ._wire.base_url import BaseUrl, check_base_url
-
-DEFAULT_RATE_LIMIT = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
 
 
 def _read_base_url(value: object) -> BaseUrl:

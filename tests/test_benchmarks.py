@@ -26,7 +26,7 @@ import attrs  # noqa: E402
 import httpx  # noqa: E402
 
 import kore_campaign_async as kca  # noqa: E402
-from benchmarks import _accounts, _baselines, _call_path, _overhead, _report  # noqa: E402
+from benchmarks import _accounts, _baselines, _call_path, _import_time, _overhead, _report  # noqa: E402
 from benchmarks.__main__ import QUICK_RESULTS, RESULTS, _parse, output_dir  # noqa: E402
 from benchmarks._common import CreateCall, sign_token  # noqa: E402
 from benchmarks._server import ServerProcess  # noqa: E402
@@ -223,6 +223,22 @@ async def test_call_path_splits_request_path_from_decoding_hooks_and_finds_the_a
     assert chain[0] is kca.ContactLists.create.__code__
     assert chain[-1].co_name == "send"
     assert len(chain) >= 3
+
+
+def test_import_time_reports_both_processes_and_ranks_only_what_the_import_loads() -> None:
+    medians = _import_time.measure(rounds=1)
+    assert list(medians) == [
+        "aiohttp process",
+        "package process",
+        "difference",
+        "in-process import",
+        "package alone",
+    ]
+    assert medians["aiohttp process"] > 0
+    assert medians["in-process import"] > 0
+    ranked = [module for _, module in _import_time.self_times()]
+    assert {"kore_campaign_async", "kore_campaign_async._client"} <= set(ranked)
+    assert not [module for module in ranked if "._bulk" in module]
 
 
 @pytest.mark.bench

@@ -54,6 +54,53 @@ def test_importing_the_package_leaves_tenacity_pyjwt_and_cattrs_for_first_use() 
     assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
 
 
+#: Modules that load at first use, not with the package (each with its submodules).
+LOADED_AT_FIRST_USE = (
+    "aiohttp",  # the first client that makes its own session
+    "kore_campaign_async._bulk",  # the first create_many, sync or sync_many
+    "kore_campaign_async._quota.redis_store",  # the first read of RedisLimitStore
+    "kore_campaign_async._quota.pubsub",
+    "kore_campaign_async._quota._lua",
+    "kore_campaign_async._quota.outbox",
+    "kore_campaign_async._quota.breaker",
+    "kore_campaign_async._env",  # CampaignClient.from_env
+    "kore_campaign_async._observe.otel",  # a call that finds OpenTelemetry imported
+    "kore_campaign_async._settings",  # the first CampaignClient()
+    "kore_campaign_async._wire.base_url",
+    "kore_campaign_async._http.network",
+    "kore_campaign_async._http.aiohttp_transport",
+)
+
+
+def test_importing_the_package_leaves_what_not_every_program_uses_for_first_use() -> None:
+    done = _loaded_after(
+        "kore_campaign_async",
+        f"any(name == lazy or name.startswith(lazy + '.') for lazy in {LOADED_AT_FIRST_USE!r})",
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+
+
+def test_each_public_name_that_loads_at_first_use_imports_as_any_other() -> None:
+    lazy = sorted(kca._LAZY)
+    assert set(lazy) < set(kca.__all__)
+    script = (
+        f"from kore_campaign_async import {', '.join(lazy)}\n"
+        "import importlib, kore_campaign_async as kca\n"
+        "print(sorted(name for name, module in kca._LAZY.items()\n"
+        "    if name in dir(kca) and getattr(kca, name) is globals()[name]\n"
+        "    is getattr(importlib.import_module(module, 'kore_campaign_async'), name)))\n"
+        "try:\n"
+        "    kca.NoSuchName\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    expected = f"{lazy}\nmodule 'kore_campaign_async' has no attribute 'NoSuchName'\n"
+    assert (done.returncode, done.stdout, done.stderr) == (0, expected, "")
+
+
 def test_ci_installs_each_declared_floor() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     project = text[text.index("[project]") : text.index("[project.scripts]")]

@@ -18,8 +18,13 @@ import kore_campaign_async as kca
 import kore_campaign_async.testing as kca_testing
 
 PACKAGE = Path(kca.__file__).resolve().parent
-#: Names that TYPE_CHECKING imports leave for the annotations to find.
-TYPE_CHECKING_NAMES = {"aiohttp": aiohttp, "Redis": redis.asyncio.Redis}
+#: Names that TYPE_CHECKING imports leave for the annotations to find: the dependencies', and
+#: the package's own public names that load when first read (the bulk jobs, the Redis store).
+TYPE_CHECKING_NAMES = {
+    "aiohttp": aiohttp,
+    "Redis": redis.asyncio.Redis,
+    **{name: getattr(kca, name) for name in kca._LAZY},
+}
 #: Dunder methods that are part of what a user calls.
 CALLED_DUNDERS = {"__init__", "__call__", "__aenter__", "__aiter__", "__anext__", "__iter__"}
 #: Handles the client builds: their constructors take its internals, and no user calls them.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Iterator
-from typing import Any, Final, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, TypeVar
 
 import attrs
 
@@ -36,7 +36,6 @@ from .._exceptions import (
     RetryBudgetExhaustedError,
 )
 from .._observe import log as observe
-from .._observe import otel
 from .._observe.events import AttemptEvent
 from .._observe.hooks import Hooks, HookSubscriber
 from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
@@ -51,6 +50,9 @@ from .responses import decode
 from .retry import run_with_retries
 from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse, Transport
+
+if TYPE_CHECKING:
+    from .._observe import otel
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

@@ -47,7 +47,7 @@ from typing import Final
 from .._wire.endpoints import OPERATIONS
 from .events import AttemptEvent, RetryEvent
 from .observer import CallFacts, ObservedCall
-from .otel import telemetry
+from .otel_loader import telemetry
 
 ROOT: Final = "kore_campaign_async"
 http_log: Final = logging.getLogger(f"{ROOT}.http")

@@ -1,8 +1,8 @@
 """OpenTelemetry spans and metrics for the request path, when ``opentelemetry-api`` is installed.
 
-The import is guarded once, here, in :func:`load`, which :func:`telemetry` calls on the first
-SDK call that finds OpenTelemetry imported (importing the package imports no OpenTelemetry).
-Without OpenTelemetry the request path makes no call into this module at all; nor while the API
+This module is loaded by :mod:`.otel_loader` on the first SDK call that finds OpenTelemetry
+imported (importing the package imports neither OpenTelemetry nor this module). Without
+OpenTelemetry the request path makes no call into this module at all; nor while the API
 is installed and no provider is set, which :meth:`Telemetry.watch` asks the API's getters at
 each call's start, so that an application may set its providers after importing us. Spans and
 instruments come from the global providers (``trace.set_tracer_provider``,
@@ -33,12 +33,10 @@ also ``http.request.method``, ``http.response.status_code`` and ``error.type``)
 
 from __future__ import annotations
 
-import enum
 import functools
-import sys
 import time
 from types import ModuleType
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 import attrs
@@ -232,36 +230,3 @@ class _TracedCall:
     def ended(self, attempts: int, status: int | None, error: Exception | None) -> None:
         if self._span is not None:
             self._telemetry.end_call(self._span, attempts, status, error)
-
-
-def load() -> Telemetry | None:
-    """Return the telemetry, or None when OpenTelemetry is not installed."""
-    try:
-        from opentelemetry import context, metrics, trace
-    except ImportError:
-        return None
-    # A provider named by OTEL_PYTHON_TRACER_PROVIDER is set on the first ask: ask now (as
-    # Telemetry's get_meter does for the meter provider), so that the globals show it.
-    trace.get_tracer_provider()
-    return Telemetry(trace, context, metrics)
-
-
-class _Pending(enum.Enum):
-    PENDING = "pending"
-
-
-#: PENDING until a call finds OpenTelemetry imported (by the application, or by a provider it
-#: set), then what :func:`load` made of it: None without OpenTelemetry. Nothing can record
-#: before the application imports OpenTelemetry, so importing it up front would only make
-#: every user pay for its import.
-_loaded: Telemetry | Literal[_Pending.PENDING] | None = _Pending.PENDING
-
-
-def telemetry() -> Telemetry | None:
-    """Return the telemetry, loading it on the first call that finds OpenTelemetry imported."""
-    global _loaded
-    if _loaded is _Pending.PENDING:
-        if "opentelemetry" not in sys.modules:
-            return None
-        _loaded = load()
-    return _loaded

@@ -16,6 +16,7 @@ from typing import Final
 
 from .pacing import (
     CATCH_UP,
+    CHANGED_STRAY_PRICE,
     EPSILON,
     FORGET_WINDOWS,
     FRESH_STRAYS,
@@ -68,6 +69,7 @@ local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
 local RESTORE, RESTORE_GAP = {RESTORE_WINDOWS!r}, {RESTORE_GAP!r}
 local CATCH_UP = {CATCH_UP!r}
 local STRAYS, FRESH_STRAYS = {STRAY_ALLOWANCE!r}, {FRESH_STRAYS!r}
+local CHANGED_PRICE = {CHANGED_STRAY_PRICE!r}
 local FIELDS = {{{", ".join(f"'{name}'" for name in FIELDS)}}}
 
 local stored = redis.call('HMGET', KEYS[1], 'fp', unpack(FIELDS))
@@ -140,11 +142,13 @@ elseif op == '429' then
   if wait == nil then wait = interval() end
   s.paused_until = math.max(s.paused_until, now + math.min(wait, pause_cap))
   if adaptive and sent_at >= s.cut_at then
+    local price = 1
+    if s.clean < s.limit then price = CHANGED_PRICE end
     if s.burst > 1 then
       s.burst = 1
       s.raised, s.clean = 0, 0
-    elseif s.epoch_ok > 0 and s.clean >= s.limit and s.strays >= 1 and wait >= interval() then
-      s.strays = s.strays - 1
+    elseif s.epoch_ok > 0 and s.strays >= price and wait >= interval() then
+      s.strays = s.strays - price
     elseif s.epoch_ok > 0 then
       if s.raised == 1 and s.clean < s.limit then s.ceiling = s.limit end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)

@@ -40,16 +40,17 @@ def ring(alarm: asyncio.Future[bool]) -> None:
 
 def watch_weakly(
     store: LimitStore, key: AccountKey, owner: Any, hear: Callable[[Any, float], None]
-) -> Callable[[], None]:
+) -> PauseWatch:
     """Call ``hear(owner, pause)`` on each of the store's pauses of ``key``, without keeping
-    ``owner`` alive; stop when it goes. Return the function that stops it sooner."""
-    watch = _PauseWatch(owner, _unwatch_gone)
+    ``owner`` alive; stop when it goes. Return the watch: its ``heard(pause)`` passes a pause
+    on the same way, its ``unwatch()`` stops it sooner."""
+    watch = PauseWatch(owner, _unwatch_gone)
     watch.hear = hear
     watch.unwatch = store.watch_pauses(key, watch.heard)
-    return watch.unwatch
+    return watch
 
 
-class _PauseWatch(weakref.ref[Any]):
+class PauseWatch(weakref.ref[Any]):
     """A weak reference that passes the pauses it hears to its referent, without a cycle."""
 
     __slots__ = ("hear", "unwatch")
@@ -68,7 +69,7 @@ def _unwatch_gone(watch: weakref.ref[Any]) -> None:
     ``unwatch`` holds the listener, a method of the watch: dropped here, that loop of
     references is not left behind for the cyclic collector, once for every account freed.
     """
-    if isinstance(watch, _PauseWatch):
+    if isinstance(watch, PauseWatch):
         unwatch, watch.unwatch = watch.unwatch, _stopped
         unwatch()
 

@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
-from collections.abc import Awaitable, Coroutine
-from typing import Any, Final, NamedTuple
+from collections.abc import Coroutine
+from typing import Any, NamedTuple
 
 from .._clock import Clock, Expired, Sleep, within
-from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS, require_positive_int
+from .._config import require_positive_int
 from .._exceptions import ConfigurationError, RateLimitError
-from .._observe import log as observe
 from .alarms import nap, watch_weakly
+from .background import Background
 from .fifo import FifoSemaphore
+from .legacy_store import current_store
+from .outcomes import NO_PERMIT, AccountOutcomes
 from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
 from .pauses import Bounds, outlasts, refuse_long_pause
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
-
-# A 429 without Retry-After on an account with no configured rate limit: pause this long,
-# and one answer never pauses such an account longer than two default windows.
-_FALLBACK_PAUSE: Final = DEFAULT_RATE_LIMIT_PERIOD / DEFAULT_RATE_LIMIT_REQUESTS
-_FALLBACK_PAUSE_CAP: Final = 2 * DEFAULT_RATE_LIMIT_PERIOD
-# The permit of an outcome heard outside a turn: it teaches nothing (older than any
-# lesson), it only pauses.
-_NO_PERMIT: Final = Permit(0.0, -math.inf)
-
-logger = logging.getLogger("kore_campaign_async.quota")
 
 
 class AccountLimiter:
@@ -85,13 +76,18 @@ class AccountLimiter:
                 adaptive=adaptive,
             )
         )
-        self._store: LimitStore = store if store is not None else LocalLimitStore(clock=clock)
+        sending = Background()
+        self._store: LimitStore = (
+            LocalLimitStore(clock=clock) if store is None else current_store(store, sending)
+        )
         self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
         # Hear every pause of the account (this process's or another's) while alive.
-        self._unwatch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
+        watch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
+        self._unwatch = watch.unwatch
+        self._outcomes = AccountOutcomes(
+            self._store, self._key, rate_limit, self._settings, watch.heard, sending
+        )
         self._bound = False
-        # Outcomes on their way to a shared store (made at the first: most accounts never).
-        self._reports: set[asyncio.Task[object]] | None = None
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
         self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
         # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
@@ -126,18 +122,17 @@ class AccountLimiter:
     @property
     def idle(self) -> bool:
         """Nothing in flight or waiting, no pause running, no outcome on its way to the store."""
-        return not (self._running or self.waiting or self._reports) and self.paused_until is None
+        busy = self._running or self.waiting or self._outcomes.sending.pending
+        return not busy and self.paused_until is None
 
     @property
     def effective_limit(self) -> int | None:
         """Requests per window the pacing allows now (learned from 429s); None without a rate.
 
-        Read from an in-process store; a shared store is not asked (the configured limit).
+        What the store learned, if it knows at once (the in-process store does; a shared store
+        is not asked: the configured limit).
         """
-        if self._rate is None:
-            return None
-        state = self._store.state(self._key) if isinstance(self._store, LocalLimitStore) else None
-        return self._rate.requests if state is None else math.floor(state.limit)
+        return self._outcomes.effective_limit
 
     @property
     def paused_until(self) -> float | None:
@@ -183,7 +178,7 @@ class AccountLimiter:
             refuse_long_pause(self._paused_until, now, bounds)
         while not await self._slots.acquire(bounds):
             refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
-        permit = _NO_PERMIT
+        permit = NO_PERMIT
         free = self._settings is None and not self._permit_waiting
         if not (free and self._paused_until - self._clock() <= EPSILON):
             try:
@@ -201,41 +196,11 @@ class AccountLimiter:
     def on_rate_limited(self, retry_after: float | None) -> None:
         """Pause the whole account after a 429 heard outside a turn (every process sharing the
         store, too); a turn's own 429 is ``turn.rate_limited()``."""
-        self._rate_limited(retry_after, _NO_PERMIT)
+        self._outcomes.rate_limited(retry_after, NO_PERMIT)
 
     def on_success(self) -> None:
         """Count a success heard outside a turn; a turn's own is ``turn.succeeded()``."""
-        self._succeeded(_NO_PERMIT)
-
-    def _rate_limited(self, retry_after: float | None, permit: Permit) -> None:
-        if self._settings is None:
-            said = retry_after
-            if retry_after is None or not (0 <= retry_after < math.inf):
-                retry_after = _FALLBACK_PAUSE
-            pause = min(retry_after, _FALLBACK_PAUSE_CAP)
-            self._heard_pause(pause)
-            observe.account_paused(self._key.account_id, pause, said)
-            return
-        if isinstance(self._store, LocalLimitStore):
-            before = self.effective_limit
-            pause = self._store.apply(self._key, self._settings, "429", permit, retry_after).wait
-            observe.account_paused(self._key.account_id, pause, retry_after)
-            self._learned(before)
-            return
-        if retry_after is not None and 0 <= retry_after < math.inf:
-            self._heard_pause(min(retry_after, self._settings.pause_cap))  # before the round trip
-        shared = self._store.rate_limited(self._key, self._settings, retry_after, permit)
-        self._report(self._paused(shared, retry_after))
-
-    def _succeeded(self, permit: Permit) -> None:
-        if self._settings is None:
-            return
-        if isinstance(self._store, LocalLimitStore):
-            before = self.effective_limit
-            self._store.apply(self._key, self._settings, "ok", permit)
-            self._learned(before)
-        else:
-            self._report(self._store.succeeded(self._key, self._settings, permit))
+        self._outcomes.succeeded(NO_PERMIT)
 
     def lease(
         self, name: str, ttl: float = LEASE_TTL
@@ -244,34 +209,9 @@ class AccountLimiter:
         return self._store.lease(self._key, name, ttl)
 
     async def aclose(self) -> None:
-        """Wait for outcomes still on their way to the store; stop hearing its pauses."""
-        if self._reports:
-            await asyncio.gather(*self._reports, return_exceptions=True)
+        """Wait for outcomes still on their way to a 0.1 store; stop hearing its pauses."""
+        await self._outcomes.sending.drain()
         self._unwatch()
-
-    def _learned(self, before: int | None) -> None:
-        """Log a change of the learned limit (in-process stores: a shared one is not asked)."""
-        after = self.effective_limit
-        if after != before and after is not None and before is not None and self._rate:
-            rate = self._rate
-            observe.limit_changed(self._key.account_id, before, after, rate.requests, rate.per)
-
-    async def _paused(self, pause: Awaitable[float], retry_after: float | None) -> None:
-        """Log the pause a shared store set after this process's 429."""
-        observe.account_paused(self._key.account_id, await pause, retry_after)
-
-    def _report(self, report: Coroutine[Any, Any, object]) -> None:
-        task = asyncio.get_running_loop().create_task(report)
-        if self._reports is None:
-            self._reports = set()
-        self._reports.add(task)
-        task.add_done_callback(self._reported)
-
-    def _reported(self, task: asyncio.Task[object]) -> None:
-        if self._reports is not None:
-            self._reports.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.warning("the limit store lost an outcome: %r", task.exception())
 
     def _heard_pause(self, pause: float) -> None:
         """The account is paused for ``pause`` seconds from now (by this or another process)."""
@@ -281,14 +221,6 @@ class AccountLimiter:
             self._paused_until = until
             self._wake_outlasted(now)
 
-    async def _permit(self) -> Permit:
-        """Ask the store for a permit (registering the settings on first use)."""
-        assert self._settings is not None
-        if not self._bound:
-            await self._store.bind(self._key, self._settings)
-            self._bound = True
-        return await self._store.permit(self._key, self._settings)
-
     async def _wait_for_permit(self, bounds: Bounds) -> Permit:
         """Wait for the permit turn, then until a permit is granted and no pause runs."""
         self._permit_waiting += 1
@@ -297,31 +229,50 @@ class AccountLimiter:
             while not await self._permit_turn.acquire(bounds):
                 refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
             try:
-                while True:
-                    now = self._clock()
-                    refuse_long_pause(self._paused_until, now, bounds)
-                    if self._settings is None:
-                        wait = self._paused_until - now
-                        if wait <= EPSILON:
-                            return _NO_PERMIT
-                    else:
-                        try:
-                            permit = await self._permit()
-                        except PermitRefused as refused:
-                            raise bounds.refusal(f"{refused}: not sent", None) from refused
-                        now = self._clock()
-                        if permit.granted:
-                            return permit
-                        if permit.pause > 0:
-                            self._heard_pause(permit.pause)
-                            refuse_long_pause(self._paused_until, now, bounds)
-                        wait = permit.wait
-                    # Re-check after waking: a 429 may have moved the time.
-                    await self._nap(wait, bounds)
+                if self._settings is None:
+                    await self._wait_out_pause(bounds)
+                    return NO_PERMIT
+                # Granted, it goes at once: the permit holds its place in the pace, and one
+                # held through a pause heard meanwhile would start beside the next permit.
+                return await self._take_permit(bounds)
             finally:
                 self._permit_turn.release()
         finally:
             self._permit_waiting -= 1
+
+    async def _take_permit(self, bounds: Bounds) -> Permit:
+        """Ask the store for a permit until it grants one, never while a pause heard here runs
+        (the store may not have it yet)."""
+        while True:
+            await self._wait_out_pause(bounds)
+            permit = await self._ask_store(bounds)
+            if permit.granted:
+                return permit
+            if permit.pause > 0:
+                self._heard_pause(permit.pause)
+                refuse_long_pause(self._paused_until, self._clock(), bounds)
+            await self._nap(permit.wait, bounds)
+
+    async def _ask_store(self, bounds: Bounds) -> Permit:
+        """Ask the store for a permit (registering the settings on first use)."""
+        assert self._settings is not None
+        try:
+            if not self._bound:
+                await self._store.bind(self._key, self._settings)
+                self._bound = True
+            return await self._store.permit(self._key, self._settings)
+        except PermitRefused as refused:
+            raise bounds.refusal(f"{refused}: not sent", None) from refused
+
+    async def _wait_out_pause(self, bounds: Bounds) -> None:
+        """Sleep until the account's pause is over; refuse if it outlasts ``bounds``."""
+        while True:
+            now = self._clock()
+            refuse_long_pause(self._paused_until, now, bounds)
+            if self._paused_until - now <= EPSILON:
+                return
+            # Re-check after waking: a 429 may have moved the time.
+            await self._nap(self._paused_until - now, bounds)
 
     def _no_turn(self, waited: float, bounds: Bounds) -> RateLimitError:
         """Return the error of a call that gave up on its turn: when would one come? The
@@ -379,17 +330,17 @@ class _Slot(NamedTuple):  # a tuple: one is made for every request
 class Turn:
     """One request's turn on its account (a slot and a permit): it reports its own outcome."""
 
-    __slots__ = ("_limiter", "_permit", "began")
+    __slots__ = ("_outcomes", "_permit", "began")
 
     def __init__(self, limiter: AccountLimiter, permit: Permit, began: float) -> None:
-        self._limiter = limiter
+        self._outcomes = limiter._outcomes
         self._permit = permit
         self.began: float = began
         """The clock time the turn came."""
 
     def succeeded(self) -> None:
         """Count the request's success (the pacing probes back towards the configured limit)."""
-        self._limiter._succeeded(self._permit)
+        self._outcomes.succeeded(self._permit)
 
     def rate_limited(self, retry_after: float | None) -> None:
         """Pause the whole account after the request's 429 (every process sharing the store).
@@ -397,4 +348,4 @@ class Turn:
         The permit tells the store whether the 429 is for a request sent before its last
         lesson (which only extends the pause) or a new one.
         """
-        self._limiter._rate_limited(retry_after, self._permit)
+        self._outcomes.rate_limited(retry_after, self._permit)

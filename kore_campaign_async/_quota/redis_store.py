@@ -32,17 +32,19 @@ import importlib
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from .._clock import Clock, Sleep, asyncio_sleep, monotonic
 from .._exceptions import ConfigurationError
 from . import _lua
+from .background import Background
 from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .connection import HeldConnection
 from .outbox import Held, Outbox
-from .pacing import PacingSettings
+from .pacing import PacingSettings, first_pause
 from .pubsub import PauseSubscriber
 from .redis_lease import RedisLeases
+from .redis_url import bad_url, import_redis
 from .store import (
     LEASE_TTL,
     AccountKey,
@@ -64,32 +66,6 @@ DEFAULT_TIMEOUT: Final = 0.25
 DEFAULT_RETRY_EVERY: Final = 1.0
 DEFAULT_FALLBACK_SHARE: Final = 0.25
 DEFAULT_PREFIX: Final = "kca"
-
-
-def _bad_url(url: str, error: Exception) -> ConfigurationError:
-    """Say why redis-py refused ``url`` without ever quoting the URL or its password."""
-    reason = str(error)
-    secrets = [text for part in _userinfo(url).split(":") for text in (part, unquote(part)) if text]
-    if any(secret in reason for secret in secrets):
-        reason = type(error).__name__
-    return ConfigurationError(
-        f"RedisLimitStore.from_url: not a usable Redis URL ({reason}); expected "
-        "redis://[:password@]host[:port][/db], rediss://... or unix://path"
-    )
-
-
-def _userinfo(url: str) -> str:
-    netloc = url.partition("://")[2].split("/", 1)[0]
-    return netloc.rpartition("@")[0]
-
-
-def _redis() -> Any:
-    try:
-        return importlib.import_module("redis.asyncio")
-    except ImportError as exc:
-        raise ConfigurationError(
-            "RedisLimitStore needs redis-py: pip install 'kore_campaign_async[redis]'"
-        ) from exc
 
 
 class RedisLimitStore:
@@ -156,6 +132,7 @@ class RedisLimitStore:
         self._tags: dict[AccountKey, str] = {}
         self._outbox = Outbox(self._send_held)
         self._leases = RedisLeases(client, self._call, sleep)
+        self._sending = Background()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
@@ -168,7 +145,7 @@ class RedisLimitStore:
         """
         if not isinstance(url, str):
             raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
-        redis = _redis()
+        redis = import_redis()
         retry_module = importlib.import_module("redis.asyncio.retry")
         backoff = importlib.import_module("redis.backoff")
         timeout = kwargs.get("timeout", DEFAULT_TIMEOUT)
@@ -183,7 +160,7 @@ class RedisLimitStore:
                 health_check_interval=0,
             )
         except (ValueError, TypeError) as exc:
-            raise _bad_url(url, exc) from None
+            raise bad_url(url, exc) from None
         store = cls(client, **kwargs)
         store._owns_client = True
         return store
@@ -270,6 +247,28 @@ class RedisLimitStore:
         """Count a success: sent with the account's next permit or 429, or by a flush soon."""
         self._outbox.add(key, settings, permit)
 
+    def record_success(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
+        """Count a success: sent with the account's next permit or 429, or by a flush soon."""
+        self._outbox.add(key, settings, permit)
+
+    def record_rate_limited(
+        self,
+        key: AccountKey,
+        settings: PacingSettings,
+        retry_after: float | None,
+        permit: Permit,
+    ) -> float:
+        """Pause the account here at once (``first_pause``); every process once Redis has it
+        (sent in the background: ``rate_limited``, which tells the shared pause when done)."""
+        pause = first_pause(settings, retry_after)
+        self._listeners.tell(key, pause)
+        self._sending.start(self.rate_limited(key, settings, retry_after, permit))
+        return pause
+
+    def learned_limit(self, key: AccountKey) -> float | None:
+        """None: what the account learned lives in Redis, and is not asked for."""
+        return None
+
     async def _send_held(self, held: Held) -> None:
         """Send successes no call took along (to the fallback while Redis is down)."""
         for key, (settings, permits) in held.items():
@@ -345,7 +344,8 @@ class RedisLimitStore:
         return self._leases.hold(f"{self._tag(key)}:lease:{quote(name, safe='')}", ttl)
 
     async def aclose(self) -> None:
-        """Send the successes still held; stop listening for pauses; close our own client."""
+        """Send the outcomes still held; stop listening for pauses; close our own client."""
+        await self._sending.drain()
         await self._outbox.aclose()
         await self._subscriber.aclose()
         await self._connection.aclose()

@@ -84,7 +84,12 @@ class Lease(Protocol):
 
 
 class LimitStore(Protocol):
-    """Shared per-account pacing state. Every method is bounded in time."""
+    """Shared per-account pacing state. Every method is bounded in time.
+
+    A request's outcome is recorded without an await (``record_success``,
+    ``record_rate_limited``): the account is paused before the next permit is asked for, and a
+    store that must tell a backend sends it in the background (``aclose`` sends the rest).
+    """
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
         """Register ``settings`` for ``key``; ConfigurationError if others use different ones."""
@@ -95,18 +100,24 @@ class LimitStore(Protocol):
         :class:`PermitRefused` when none can be granted at all."""
         ...
 
-    async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
-        """Count a success of a request sent on ``permit``."""
+    def record_success(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
+        """Count a success of a request sent on ``permit`` (no await: send it later if need be)."""
         ...
 
-    async def rate_limited(
+    def record_rate_limited(
         self,
         key: AccountKey,
         settings: PacingSettings,
         retry_after: float | None,
         permit: Permit,
     ) -> float:
-        """Pause the account after a 429 (told to every watcher); return the pause left."""
+        """Pause the account after a 429 at once and return the pause left, in seconds (no
+        await: a shared store tells the other processes in the background); when unsure, at
+        least ``min(retry_after, settings.pause_cap)``, or one interval without a Retry-After."""
+        ...
+
+    def learned_limit(self, key: AccountKey) -> float | None:
+        """The limit the pacing learned for ``key``, if this process knows it (None: no)."""
         ...
 
     def watch_pauses(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
@@ -218,8 +229,25 @@ class LocalLimitStore:
     async def permit(self, key: AccountKey, settings: PacingSettings) -> Permit:
         return self.apply(key, settings, "permit")
 
-    async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
+    def record_success(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
         self.apply(key, settings, "ok", permit)
+
+    def record_rate_limited(
+        self,
+        key: AccountKey,
+        settings: PacingSettings,
+        retry_after: float | None,
+        permit: Permit,
+    ) -> float:
+        return self.apply(key, settings, "429", permit, retry_after).wait
+
+    def learned_limit(self, key: AccountKey) -> float | None:
+        state = self._states.get(key)
+        return None if state is None else state.limit
+
+    async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
+        """``record_success``, awaitable (as the 0.1 protocol asked)."""
+        self.record_success(key, settings, permit)
 
     async def rate_limited(
         self,
@@ -228,7 +256,8 @@ class LocalLimitStore:
         retry_after: float | None,
         permit: Permit,
     ) -> float:
-        return self.apply(key, settings, "429", permit, retry_after).wait
+        """``record_rate_limited``, awaitable (as the 0.1 protocol asked)."""
+        return self.record_rate_limited(key, settings, retry_after, permit)
 
     def watch_pauses(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
         return self._listeners.add(key, listener)

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Mapping
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-from .._bulk.create import create_many, create_many_iter
-from .._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
-from .._bulk.specs import ContactListSpecs
-from .._bulk.sync import sync
 from .._config import PASSIVE_API_SOURCE, ApiVersion, Timeout
 from .._exceptions import ValidationError
 from .._http.policy import RetryPolicy
@@ -41,6 +37,10 @@ from .base import model
 from .contacts import ContactOperations
 from .lost_answers import Adopt, GoneAfterLostAnswer
 from .names import NameIndex
+
+if TYPE_CHECKING:
+    from .._bulk.outcomes import CreateReport, Outcome, ReportCallback, SyncReport
+    from .._bulk.specs import ContactListSpecs
 
 IfExists = Literal["error", "adopt"]
 _LIST: Final = model(ContactList)
@@ -290,6 +290,8 @@ class ContactLists(ContactOperations):
         Each outcome keeps the list's id; ``keep_results=True`` keeps the whole ContactList
         too (``outcome.contact_list``), at about 2.5 KB more per item.
         """
+        from .._bulk.create import create_many  # lazy: the bulk machinery is ~5 ms of import
+
         return await create_many(
             self,
             items,
@@ -316,6 +318,8 @@ class ContactLists(ContactOperations):
         ``if_exists="error"``, fails with ConflictError). Closing the generator stops the job
         (``async with contextlib.aclosing(lists.create_many_iter(items)) as outcomes:``).
         """
+        from .._bulk.create import create_many_iter  # lazy: the bulk machinery is ~5 ms of import
+
         return create_many_iter(
             self,
             items,
@@ -337,6 +341,8 @@ class ContactLists(ContactOperations):
         keep_results: bool = False,
     ) -> SyncReport:
         """Make the account's lists match ``desired``; see ``kca.SyncReport``."""
+        from .._bulk.sync import sync  # lazy: the bulk machinery is ~5 ms of import
+
         return await sync(
             self,
             desired,

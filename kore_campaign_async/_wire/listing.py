@@ -28,12 +28,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("kore_campaign_async")
 
-#: Wire name -> type of each field a listing item carries.
-_FIELDS: dict[str, Any] = {
-    camel(field.name): field.type
-    for field in attrs.fields(attrs.resolve_types(ContactList))
-    if field.name not in ("extra", "meta")
-}
+
+@functools.cache
+def _fields() -> dict[str, Any]:
+    """Return the wire name -> type of each field a listing item carries.
+
+    Made when an item is first read leniently, not at import: it evaluates every annotation of
+    ContactList.
+    """
+    return {
+        camel(field.name): field.type
+        for field in attrs.fields(attrs.resolve_types(ContactList))
+        if field.name not in ("extra", "meta")
+    }
 
 
 @functools.cache
@@ -118,7 +125,7 @@ def _read_leniently(
         return None
     kept = dict(item)
     unreadable: dict[str, Any] = {}
-    for wire, tp in _FIELDS.items():
+    for wire, tp in _fields().items():
         if kept.get(wire) is not None:
             try:
                 converter.structure(kept[wire], tp)

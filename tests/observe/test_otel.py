@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 import kore_campaign_async as kca
-from kore_campaign_async._observe import otel
+from kore_campaign_async._observe import otel, otel_loader
 from tests.helpers.clients import MakeClient
 from tests.helpers.scripts import LIST, V2, Script, failed, ok, scripted
 
@@ -191,8 +191,8 @@ async def test_without_telemetry_a_call_makes_no_span(
     make_client: MakeClient, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "opentelemetry", None)
-    assert otel.load() is None
-    monkeypatch.setattr(otel, "_loaded", None)
+    assert otel_loader.load() is None
+    monkeypatch.setattr(otel_loader, "_loaded", None)
     got = await scripted(make_client, Script(failed(503), ok(LIST)), account="acct-none").get(
         "cl-1"
     )
@@ -206,7 +206,7 @@ def test_the_sdk_works_without_opentelemetry_installed() -> None:
         import asyncio, sys
         sys.modules["opentelemetry"] = None  # as if not installed: every import of it fails
         import kore_campaign_async as kca
-        from kore_campaign_async._observe import otel
+        from kore_campaign_async._observe import otel_loader
         from kore_campaign_async.testing import MockTransport, json_response
 
         async def main():
@@ -217,7 +217,7 @@ def test_the_sdk_works_without_opentelemetry_installed() -> None:
             )
             got = await client.account("a", iid="st-1").contact_lists.get("cl-1")
             await client.aclose()
-            print(otel.telemetry(), got.id)
+            print(otel_loader.telemetry(), got.id)
 
         asyncio.run(main())
         """

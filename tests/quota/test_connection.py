@@ -108,7 +108,7 @@ async def test_closing_the_store_closes_its_connection_and_not_our_client(
 ) -> None:
     async with RedisLimitStore(client) as store:
         await store.bind(KEY, SETTINGS)
-        await store.succeeded(KEY, SETTINGS, await store.permit(KEY, SETTINGS))
+        store.record_success(KEY, SETTINGS, await store.permit(KEY, SETTINGS))
         held = store._connection._held
         assert held.is_connected
     assert not held.is_connected
