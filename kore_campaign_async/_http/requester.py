@@ -146,9 +146,11 @@ def _bare(error: KoreError) -> KoreError:
 
 def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
     """The observer of a client's calls (one for all its accounts): logs, telemetry, hooks."""
-    subscribers: list[Subscriber] = [observe.LOGS, HookSubscriber(hooks)]
+    subscribers: list[Subscriber] = [observe.LOGS]
     if recorder is not None:
-        subscribers.insert(1, recorder)
+        subscribers.append(recorder)
+    if hooks.on_attempt is not None or hooks.on_retry is not None:  # else nobody to ask per call
+        subscribers.append(HookSubscriber(hooks))
     return Observer(subscribers)
 
 
