@@ -206,13 +206,7 @@ class Requester:
         deadline = Deadline(policy.deadline, self.clock)
         call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
         url = self.base_url + request.path
-        facts = CallFacts(
-            request.operation,
-            observe.qualified(request.operation),
-            self.account.account_id,
-            request.method,
-            url,
-        )
+        facts = CallFacts(request.operation, self.account.account_id, request.method, url)
         # The gate first: a call from another loop must not queue in the limiter's FIFO.
         with self.gate, self.observer.call(facts) as observed:
             tokens = TokenFlow(self.auth, deadline, self.sleep)

@@ -44,9 +44,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .._wire.endpoints import OPERATIONS
 from .events import AttemptEvent, RetryEvent
-from .observer import CallFacts, ObservedCall
+from .observer import CallFacts, ObservedCall, qualified
 from .otel_loader import telemetry
 
 ROOT: Final = "kore_campaign_async"
@@ -54,12 +53,6 @@ http_log: Final = logging.getLogger(f"{ROOT}.http")
 quota_log: Final = logging.getLogger(f"{ROOT}.quota")
 auth_log: Final = logging.getLogger(f"{ROOT}.auth")
 bulk_log: Final = logging.getLogger(f"{ROOT}.bulk")
-
-
-def qualified(operation: str) -> str:
-    """Return the public name of ``operation`` (``create`` -> ``contact_lists.create``)."""
-    spec = OPERATIONS.get(operation)  # type: ignore[call-overload]
-    return operation if spec is None else spec.public_name
 
 
 class _LoggedCall:

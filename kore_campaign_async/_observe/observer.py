@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from .._wire.endpoints import OPERATIONS
 from .events import AttemptEvent, RetryEvent
 
 
@@ -18,19 +19,29 @@ class CallFacts:
 
     # Plain slots, not a NamedTuple: one is made for every call, and a tuple's __new__ costs
     # a third more.
-    __slots__ = ("account_id", "method", "name", "operation", "url")
+    __slots__ = ("account_id", "method", "operation", "url")
 
-    def __init__(self, operation: str, name: str, account_id: str, method: str, url: str) -> None:
+    def __init__(self, operation: str, account_id: str, method: str, url: str) -> None:
         self.operation = operation
         """The operation's name (``create``)."""
-        self.name = name
-        """Its public name (``contact_lists.create``)."""
         self.account_id = account_id
         self.method = method
         self.url = url
 
+    @property
+    def name(self) -> str:
+        """The operation's public name (``contact_lists.create``), looked up when asked: with
+        nobody listening, never."""
+        return qualified(self.operation)
+
     def __repr__(self) -> str:
         return f"CallFacts({self.name} {self.method} {self.url}, account {self.account_id})"
+
+
+def qualified(operation: str) -> str:
+    """Return the public name of ``operation`` (``create`` -> ``contact_lists.create``)."""
+    spec = OPERATIONS.get(operation)  # type: ignore[call-overload]
+    return operation if spec is None else spec.public_name
 
 
 class CallWatcher(Protocol):

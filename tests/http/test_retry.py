@@ -176,7 +176,7 @@ def failing(*errors: BaseException) -> tuple[Outcome, list[int]]:
 
 def observing(on_retry: Callable[[RetryEvent], None] | None) -> ObservedCall:
     """The observation of one call: its logs, and the caller's ``on_retry`` hook."""
-    facts = CallFacts("create", "contact_lists.create", "acct-1", "POST", URL)
+    facts = CallFacts("create", "acct-1", "POST", URL)
     return Observer([LOGS, HookSubscriber(Hooks(on_retry=on_retry))]).call(facts)
 
 

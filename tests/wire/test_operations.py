@@ -8,7 +8,7 @@ import pytest
 
 from kore_campaign_async._exceptions import APIResponseDecodeError
 from kore_campaign_async._http.policy import RetryPolicy, is_retryable
-from kore_campaign_async._observe.log import qualified
+from kore_campaign_async._observe.observer import qualified
 from kore_campaign_async._wire import endpoints
 from kore_campaign_async._wire.endpoints import OPERATIONS, AccountRef, OperationName, RequestSpec
 from kore_campaign_async.testing._operations import ContactListApi
