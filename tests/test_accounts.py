@@ -297,3 +297,14 @@ async def test_a_freed_limiter_leaves_no_entry_behind(make_client: MakeClient) -
     assert client._accounts.limiter("acc-1") is None
     assert "acc-1" not in client._accounts._alive
     assert client._accounts.all_limiters() == []
+
+
+def test_accounts_with_equal_rate_limits_share_one_pacing_settings(make_client: MakeClient) -> None:
+    client = make_client(rate_limit=kca.RateLimit(60, per=60.0))
+    first = client.account("acc-1", iid="st-1").limiter._settings
+    second = client.account("acc-2", iid="st-1", rate_limit=kca.RateLimit(60, per=60.0))
+    other = client.account("acc-3", iid="st-1", rate_limit=kca.RateLimit(30, per=60.0))
+    assert first is not None
+    assert second.limiter._settings is first
+    assert other.limiter._settings is not None
+    assert other.limiter._settings.requests == 30

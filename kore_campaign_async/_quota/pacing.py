@@ -63,6 +63,7 @@ a shared store): no two hosts' clocks are ever compared.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Final, Literal
 
@@ -187,6 +188,20 @@ class PacingSettings:
             f"max pause {self.pause_cap!r}s, margin {self.margin!r}"
             + ("" if self.adaptive else ", not adaptive")
         )
+
+
+@functools.lru_cache(maxsize=256)
+def pacing_settings(rate: RateLimit, margin: float, adaptive: bool) -> PacingSettings:
+    """The settings an account paced at ``rate`` keeps: one object for equal settings, which
+    thousands of accounts share (settings are frozen)."""
+    return PacingSettings(
+        rate.requests,
+        rate.per,
+        burst=rate.burst,
+        max_pause=rate.max_pause,
+        margin=margin,
+        adaptive=adaptive,
+    )
 
 
 @attrs.define
