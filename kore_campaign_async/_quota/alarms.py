@@ -42,8 +42,8 @@ def watch_weakly(
     store: LimitStore, key: AccountKey, owner: Any, hear: Callable[[Any, float], None]
 ) -> PauseWatch:
     """Call ``hear(owner, pause)`` on each of the store's pauses of ``key``, without keeping
-    ``owner`` alive; stop when it goes. Return the watch: calling it (or ``heard``) passes a
-    pause on the same way, its ``unwatch()`` stops it sooner."""
+    ``owner`` alive; stop when it goes. Return the watch: calling it passes a pause on the same
+    way, its ``unwatch()`` stops it sooner."""
     watch = PauseWatch(owner, _unwatch_gone)
     watch.hear = hear
     # The watch itself listens: no bound method per account for the store to hold.
@@ -67,13 +67,11 @@ class PauseWatch(weakref.ref[Any]):
         if alive is not None:
             self.hear(alive, pause)
 
-    heard = __call__
-
 
 def _unwatch_gone(watch: weakref.ref[Any]) -> None:
     """The owner is gone: stop hearing its pauses, and free the watch by reference counting.
 
-    ``unwatch`` holds the listener, a method of the watch: dropped here, that loop of
+    ``unwatch`` holds the listener, the watch itself: dropped here, that loop of
     references is not left behind for the cyclic collector, once for every account freed.
     """
     if isinstance(watch, PauseWatch):
