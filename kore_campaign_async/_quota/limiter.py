@@ -76,7 +76,7 @@ class AccountLimiter:
         watch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
         self._unwatch = watch.unwatch
         self._outcomes = AccountOutcomes(
-            self._store, self._key, rate_limit, self._settings, watch.heard, sending
+            self._store, self._key, rate_limit, self._settings, watch, sending
         )
         self._bound = False
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
