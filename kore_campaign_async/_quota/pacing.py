@@ -192,16 +192,8 @@ class PacingSettings:
 
 @functools.lru_cache(maxsize=256)
 def pacing_settings(rate: RateLimit, margin: float, adaptive: bool) -> PacingSettings:
-    """The settings an account paced at ``rate`` keeps: one object for equal settings, which
-    thousands of accounts share (settings are frozen)."""
-    return PacingSettings(
-        rate.requests,
-        rate.per,
-        burst=rate.burst,
-        max_pause=rate.max_pause,
-        margin=margin,
-        adaptive=adaptive,
-    )
+    """The settings of ``rate``: one frozen object for equal ones, shared by their accounts."""
+    return PacingSettings(rate.requests, rate.per, rate.burst, rate.max_pause, margin, adaptive)
 
 
 @attrs.define
