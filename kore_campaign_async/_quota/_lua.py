@@ -9,6 +9,7 @@ written with ``%.17g`` so a float survives the round trip exactly.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Final
@@ -44,22 +45,25 @@ FIELDS: Final = (
 )
 
 # KEYS[1]: the account's hash.
-# ARGV: op, fingerprint, requests, per, start burst, pause cap, margin, ttl ms, pause channel,
-# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME), adaptive ("1" or "0"),
-# successes to count before op (their sent_at, space-separated; "" = none).
+# ARGV: op, fingerprint, the settings (requests, per, start burst, pause cap, margin, ttl ms and
+# adaptive "1" or "0", space-separated: they change only with the settings), pause channel,
+# sent_at ("" = now), retry_after ("" = none), now ("" = Redis TIME), successes to count before
+# op (their sent_at, space-separated; "" = none).
 # Returns {"ok", number, now, pause left} or {"conflict", stored fingerprint}.
 PACE: Final = f"""
-local op, fp = ARGV[1], ARGV[2]
-local requests, per, start_burst = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local pause_cap, margin, ttl_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local channel, retry_after = ARGV[9], tonumber(ARGV[11])
-local now = tonumber(ARGV[12])
+local op, fp, channel = ARGV[1], ARGV[2], ARGV[4]
+local requests, per, start_burst, pause_cap, margin, ttl_ms, adaptive =
+  string.match(ARGV[3], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) ([01])$')
+requests, per, start_burst = tonumber(requests), tonumber(per), tonumber(start_burst)
+pause_cap, margin, ttl_ms = tonumber(pause_cap), tonumber(margin), tonumber(ttl_ms)
+adaptive = adaptive == '1'
+local retry_after = tonumber(ARGV[6])
+local now = tonumber(ARGV[7])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
-local sent_at = tonumber(ARGV[10]) or now
-local adaptive = ARGV[13] == '1'
+local sent_at = tonumber(ARGV[5]) or now
 local EPSILON, MAX_CUT = {EPSILON!r}, {MAX_CUT!r}
 local PROBE, FORGET = {PROBE_WINDOWS!r}, {FORGET_WINDOWS!r}
 local RESTORE, RESTORE_GAP = {RESTORE_WINDOWS!r}, {RESTORE_GAP!r}
@@ -83,8 +87,11 @@ for i = 2, #FIELDS + 1 do
   -- A hash written before strays were kept is whole without them (keeps its pause).
   if not stored[i] and FIELDS[i - 1] ~= 'strays' then whole = false end
 end
+-- The numbers as read: a field that ends as it was read is not written again.
+local read = {{}}
 if whole then
   for i, name in ipairs(FIELDS) do s[name] = tonumber(stored[i + 1]) end
+  for name, value in pairs(s) do read[name] = value end
   s.strays = s.strays or FRESH_STRAYS
   if now - s.touched > FORGET * per and now >= s.paused_until then fresh() end
 else
@@ -111,7 +118,7 @@ local function succeeded(sent_at)
   end
 end
 -- Successes this process heard since its last call ride with this one, counted first.
-for carried in string.gmatch(ARGV[14], '%S+') do succeeded(tonumber(carried)) end
+for carried in string.gmatch(ARGV[8], '%S+') do succeeded(tonumber(carried)) end
 
 local result = 0
 if op == 'permit' then
@@ -157,12 +164,15 @@ elseif op == '429' then
   result = s.paused_until - now
 end
 
-local fields = {{'fp', fp}}
+local fields = {{}}
+if stored[1] ~= fp then fields = {{'fp', fp}} end
 for _, name in ipairs(FIELDS) do
-  fields[#fields + 1] = name
-  fields[#fields + 1] = string.format('%.17g', s[name])
+  if s[name] ~= read[name] then
+    fields[#fields + 1] = name
+    fields[#fields + 1] = string.format('%.17g', s[name])
+  end
 end
-redis.call('HSET', KEYS[1], unpack(fields))
+if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 redis.call('PEXPIRE', KEYS[1], ttl_ms)
 if op == '429' then
   redis.call('PUBLISH', channel, string.format('%.17g', result))
@@ -196,6 +206,22 @@ def _exact(value: float | None) -> str:
     return repr(float(value))
 
 
+@functools.lru_cache(maxsize=64)
+def _settings_args(settings: PacingSettings) -> tuple[str, str]:
+    """The fingerprint and the settings' numbers as ``PACE`` reads them (made once each)."""
+    ttl_ms = math.ceil((FORGET_WINDOWS * settings.per + settings.pause_cap) * 1000)
+    numbers = (
+        settings.requests,
+        repr(float(settings.per)),
+        settings.start_burst,
+        repr(float(settings.pause_cap)),
+        repr(float(settings.margin)),
+        ttl_ms,
+        "1" if settings.adaptive else "0",
+    )
+    return settings.fingerprint(), " ".join(map(str, numbers))
+
+
 def pace_args(
     settings: PacingSettings,
     op: str,
@@ -204,25 +230,19 @@ def pace_args(
     retry_after: float | None = None,
     now: float | None = None,
     carried: Iterable[float] = (),
-) -> list[str | int]:
+) -> list[str]:
     """The ARGV of ``PACE``; ``now`` None reads Redis ``TIME`` (given only by the twin tests).
 
     ``carried``: the sent_at of successes to count (as ``ok``, in order) before ``op``.
     """
-    ttl_ms = math.ceil((FORGET_WINDOWS * settings.per + settings.pause_cap) * 1000)
+    fingerprint, numbers = _settings_args(settings)
     return [
         op,
-        settings.fingerprint(),
-        settings.requests,
-        repr(float(settings.per)),
-        settings.start_burst,
-        repr(float(settings.pause_cap)),
-        repr(float(settings.margin)),
-        ttl_ms,
+        fingerprint,
+        numbers,
         channel,
         _exact(sent_at),
         _exact(retry_after),
         _exact(now),
-        "1" if settings.adaptive else "0",
         " ".join(repr(float(at)) for at in carried),
     ]

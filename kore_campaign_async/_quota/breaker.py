@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,11 +18,26 @@ logger = logging.getLogger("kore_campaign_async.quota")
 async def bounded(awaitable: Awaitable[T], timeout: float) -> T:
     """Await within ``timeout`` seconds, else raise TimeoutError; a cancel always propagates.
 
-    The call runs in a task of its own and we wait on that task, not inside it: redis-py 8
-    writes through ``asyncio.wait_for``, which on Python 3.11 swallows a cancellation that
-    races with the write finishing, and the cancelled caller would run on (measured: a lease
-    wait under ``asyncio.timeout`` never ended). Whatever the call swallows stays in its task.
+    redis-py writes through ``asyncio.wait_for`` when its client has a ``socket_timeout``,
+    and on Python 3.11 that swallows a cancellation racing with the write's end: the
+    cancelled caller would run on (measured: a lease wait under ``asyncio.timeout`` never
+    ended). So a cancel asked for while the call ran, and not raised by it, is raised here.
+    Python 3.10 has no ``Task.cancelling``: there the call runs in a task of its own and we
+    wait on that task, so whatever the call swallows stays in its task.
     """
+    if sys.version_info < (3, 11):
+        return await _in_own_task(awaitable, timeout)
+    task = asyncio.current_task()
+    assert task is not None
+    cancels = task.cancelling()
+    async with asyncio.timeout(timeout):
+        result = await awaitable
+    if task.cancelling() > cancels:
+        raise asyncio.CancelledError
+    return result
+
+
+async def _in_own_task(awaitable: Awaitable[T], timeout: float) -> T:
     call = asyncio.ensure_future(awaitable)
     try:
         done, _ = await asyncio.wait((call,), timeout=timeout)

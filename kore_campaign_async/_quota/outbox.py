@@ -30,6 +30,7 @@ class Outbox:
         self._send = send
         self._held: Held = {}
         self._flush: asyncio.Task[None] | None = None
+        self._looking = False
 
     def __len__(self) -> int:
         return sum(len(permits) for _, permits in self._held.values())
@@ -41,7 +42,14 @@ class Outbox:
             self._held[key] = (settings, [permit])
         else:
             held[1].append(permit)
-        if self._flush is None:
+        if not self._looking:
+            # Usually the account's next permit takes it first: look once the loop comes round.
+            self._looking = True
+            asyncio.get_running_loop().call_soon(self._start_flush)
+
+    def _start_flush(self) -> None:
+        self._looking = False
+        if self._held and self._flush is None:
             self._flush = asyncio.get_running_loop().create_task(self._flush_all())
 
     def take(self, key: AccountKey) -> tuple[Permit, ...] | list[Permit]:

@@ -16,7 +16,9 @@ lost: a success or a 429 that Redis cannot take is applied to the local fallback
 
 A request makes one round trip: its success is not sent on its own but held (``outbox``) and
 counted by the account's next permit or 429 in the same script call, or by a background flush
-when no call comes first; ``aclose`` sends what is still held.
+when no call comes first; ``aclose`` sends what is still held. Script calls go on a connection
+the store makes for itself like the client's own (``connection``), the client's pool taking
+those that overlap one in flight; leases go through the client.
 
 Requires the ``redis`` extra (``pip install 'kore_campaign_async[redis]'``); redis is imported
 only when a RedisLimitStore is built.
@@ -28,21 +30,20 @@ import asyncio
 import contextlib
 import importlib
 import math
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import quote
-
-import attrs
 
 from .._clock import Clock, Sleep, asyncio_sleep, monotonic
 from .._exceptions import ConfigurationError
 from . import _lua
 from .background import Background
 from .breaker import CircuitBreaker, StoreUnavailable, logger
+from .connection import HeldConnection
 from .outbox import Held, Outbox
 from .pacing import PacingSettings, first_pause
 from .pubsub import PauseSubscriber
+from .redis_lease import RedisLeases
 from .redis_url import bad_url, import_redis
 from .store import (
     LEASE_TTL,
@@ -59,18 +60,12 @@ from .store import (
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+T = TypeVar("T")
+
 DEFAULT_TIMEOUT: Final = 0.25
 DEFAULT_RETRY_EVERY: Final = 1.0
 DEFAULT_FALLBACK_SHARE: Final = 0.25
 DEFAULT_PREFIX: Final = "kca"
-
-
-@attrs.define
-class _RedisLease:
-    waited: bool
-    held: bool = True
-    #: Set when the holder leaves: the renewal loop stops even if its cancel went astray.
-    done: bool = False
 
 
 class RedisLimitStore:
@@ -88,13 +83,18 @@ class RedisLimitStore:
         clock: Clock = monotonic,
         sleep: Sleep = asyncio_sleep,
     ) -> None:
-        """Use ``client`` (never closed by this store: you made it, you close it)."""
+        """Use ``client`` (never closed by this store: you made it, you close it).
+
+        The store also makes one connection like the client's for its script calls, and closes
+        it in ``aclose``.
+        """
         if not (0 < timeout < math.inf):
             raise ConfigurationError(f"timeout must be finite and > 0, got {timeout!r}")
         if not (0 < fallback_share <= 1):
             raise ConfigurationError(f"fallback_share must be in (0, 1], got {fallback_share!r}")
         exceptions = importlib.import_module("redis.exceptions")
         self._client = client
+        self._connection = HeldConnection(client)
         self._owns_client = False
         self._strict = strict
         self._timeout = timeout
@@ -102,8 +102,6 @@ class RedisLimitStore:
         self._prefix = prefix
         self._sleep = sleep
         self._pace = client.register_script(_lua.PACE)
-        self._renew = client.register_script(_lua.RENEW_LEASE)
-        self._release = client.register_script(_lua.RELEASE_LEASE)
         fallback = (
             "failing permits with RateLimitError(request_sent=False)"
             if strict
@@ -133,14 +131,17 @@ class RedisLimitStore:
         self._pause_caps: dict[str, float] = {}
         self._tags: dict[AccountKey, str] = {}
         self._outbox = Outbox(self._send_held)
+        self._leases = RedisLeases(client, self._call, sleep)
         self._sending = Background()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLimitStore:
         """Connect to ``url`` (``redis://host:port/db``); the store owns and closes the client.
 
-        Socket timeouts are ``timeout`` and redis-py's retries are off: a call that fails fails
-        at once, and the store's circuit breaker decides what happens next.
+        Connecting is bounded by ``timeout`` and redis-py's retries are off: a call that fails
+        fails at once, and the store's circuit breaker decides what happens next. Each call is
+        bounded by the breaker as a whole, so the client's ``socket_timeout`` is None (redis-py
+        would wrap every write in a task to time it).
         """
         if not isinstance(url, str):
             raise ConfigurationError(f"RedisLimitStore.from_url: url must be a str, got {url!r}")
@@ -151,7 +152,8 @@ class RedisLimitStore:
         try:
             client = redis.Redis.from_url(
                 url,
-                socket_timeout=timeout,
+                # None, not redis-py 8's default of 5 s: the breaker bounds each call whole.
+                socket_timeout=None,
                 socket_connect_timeout=timeout,
                 retry=retry_module.Retry(backoff.NoBackoff(), 0),
                 retry_on_error=[],
@@ -208,11 +210,18 @@ class RedisLimitStore:
         args = _lua.pace_args(
             settings, op, channel, sent_at, retry_after, carried=map(_sent_at, carried)
         )
-        answer = await self._breaker.call(lambda: self._pace(keys=[f"{tag}:pace"], args=args))
+        keys = [f"{tag}:pace"]
+        answer = await self._breaker.call(
+            lambda: self._connection.run_script(self._pace, keys, args)
+        )
         status, *rest = (part.decode() if isinstance(part, bytes) else str(part) for part in answer)
         if status == "conflict":
             raise settings_conflict(key, rest[0], settings.fingerprint())
         return Permit(float(rest[0]), float(rest[1]), shared=True, pause=float(rest[2]))
+
+    async def _call(self, command: Callable[[Redis], Awaitable[T]]) -> T:
+        """Run ``command`` on the client, through the breaker."""
+        return await self._breaker.call(lambda: command(self._client))
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
         """Register ``settings`` (ConfigurationError if the account is paced otherwise)."""
@@ -322,10 +331,9 @@ class RedisLimitStore:
             pause = cap
         self._listeners.tell(key, pause)
 
-    @contextlib.asynccontextmanager
-    async def lease(
+    def lease(
         self, key: AccountKey, name: str, ttl: float = LEASE_TTL
-    ) -> AsyncIterator[Lease]:
+    ) -> contextlib.AbstractAsyncContextManager[Lease]:
         """Wait until this process holds the lease ``name`` of ``key``; renew it while held.
 
         The lease expires ``ttl`` seconds after its last renewal (every ``ttl / 3``), so a
@@ -333,58 +341,14 @@ class RedisLimitStore:
         on, polling, until Redis answers. If renewals fail for longer than ``ttl``, the lease
         is lost: ``held`` turns False and the holder should stop.
         """
-        if not (0 < ttl < math.inf):
-            raise ConfigurationError(f"lease ttl must be finite and > 0, got {ttl!r}")
-        lease_key = f"{self._tag(key)}:lease:{quote(name, safe='')}"
-        token = uuid.uuid4().hex
-        ttl_ms = math.ceil(ttl * 1000)
-        poll = min(ttl / 10, 0.5)
-        waited = False
-        while True:
-            with contextlib.suppress(StoreUnavailable):
-                if await self._breaker.call(
-                    lambda: self._client.set(lease_key, token, nx=True, px=ttl_ms)
-                ):
-                    break
-            waited = True
-            await self._sleep(poll)
-        lease = _RedisLease(waited)
-        renewer = asyncio.ensure_future(self._keep(lease, lease_key, token, ttl))
-        try:
-            yield lease
-        finally:
-            lease.done = True
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
-            with contextlib.suppress(StoreUnavailable):
-                await self._breaker.call(lambda: self._release(keys=[lease_key], args=[token]))
-
-    async def _keep(self, lease: _RedisLease, lease_key: str, token: str, ttl: float) -> None:
-        ttl_ms = math.ceil(ttl * 1000)
-        unrenewed = 0.0
-        while lease.held:
-            await self._sleep(ttl / 3)
-            if lease.done:
-                return
-            try:
-                renewed = await self._breaker.call(
-                    lambda: self._renew(keys=[lease_key], args=[token, ttl_ms])
-                )
-            except StoreUnavailable:
-                unrenewed += ttl / 3
-                renewed = unrenewed < ttl
-            else:
-                unrenewed = 0.0
-            if not renewed:
-                lease.held = False
-                logger.warning("lease %s lost: it expired or another process took it", lease_key)
+        return self._leases.hold(f"{self._tag(key)}:lease:{quote(name, safe='')}", ttl)
 
     async def aclose(self) -> None:
         """Send the outcomes still held; stop listening for pauses; close our own client."""
         await self._sending.drain()
         await self._outbox.aclose()
         await self._subscriber.aclose()
+        await self._connection.aclose()
         if self._owns_client:
             await self._client.aclose()
 
