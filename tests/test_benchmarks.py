@@ -297,4 +297,3 @@ async def test_accounts_frees_a_sizes_creates_before_its_clock_stops() -> None:
         and getattr(thing.get_coro(), "__qualname__", "") == "ContactLists.create"
     ]
     assert left == []
-
