@@ -18,6 +18,9 @@ the CPU and of the collector's work, counted in both. Per size:
   ``MockTransport.send``. Not counted, and shown apart as ``driver_bytes`` (measured alone in
   the same run): what the benchmark itself holds per call, the task any concurrent caller
   needs to run it and the answer held back (which stands for the network).
+- ``in_flight_objects``: container objects per account the collector tracks at that moment
+  (``gc.get_objects()``), what each of its full collections walks; ``driver_objects`` is the
+  benchmark's own share per call, apart.
 - ``idle_bytes``: memory per account once every call ended and the handles are dropped: what
   the client keeps of an account it no longer uses.
 
@@ -183,8 +186,9 @@ async def _cpu(open_client: Opener, count: int) -> dict[str, float]:
     }
 
 
-async def _in_flight(client: kca.CampaignClient, count: int, held: _HeldAnswers) -> int:
-    """Traced bytes with one create of each account in flight; return once all ended."""
+async def _in_flight(client: kca.CampaignClient, count: int, held: _HeldAnswers) -> tuple[int, int]:
+    """Traced bytes and tracked objects with one create of each account in flight; return
+    once all ended."""
     calls = [
         asyncio.ensure_future(
             client.account(_account_id(n), iid=IID).contact_lists.create(f"list-{n}", DESCRIPTION)
@@ -193,34 +197,40 @@ async def _in_flight(client: kca.CampaignClient, count: int, held: _HeldAnswers)
     ]
     await held.all_waiting.wait()
     traced = tracemalloc.get_traced_memory()[0]
+    objects = len(gc.get_objects())
     held.released.set()
     await asyncio.gather(*calls)
-    return traced
+    return traced, objects
 
 
-async def _driver_in_flight(count: int) -> int:
-    """Traced bytes of what ``_in_flight`` holds per call besides the SDK: the task that runs
-    the call and the held answer (the stand-in for the network), awaited with no client."""
+async def _driver_in_flight(count: int) -> tuple[int, int]:
+    """Traced bytes and tracked objects of what ``_in_flight`` holds per call besides the SDK:
+    the task that runs the call and the held answer (the stand-in for the network), awaited
+    with no client."""
     held = _HeldAnswers(count)
     request = kca.HttpRequest("POST", HOST)
     base = tracemalloc.get_traced_memory()[0]
+    objects = len(gc.get_objects())
     calls = [asyncio.ensure_future(held(request)) for _ in range(count)]
     await held.all_waiting.wait()
     traced = tracemalloc.get_traced_memory()[0]
+    objects = len(gc.get_objects()) - objects
     held.released.set()
     await asyncio.gather(*calls)
-    return traced - base
+    return traced - base, objects
 
 
 async def _memory(count: int) -> dict[str, float]:
-    """Memory per account with one create each in flight, then once idle and dropped."""
+    """Memory and tracked objects per account with one create each in flight, then memory
+    once idle and dropped."""
     # A first small run fills one-time caches (generated code, the loop's own structures).
     warm = _HeldAnswers(_WARM_ACCOUNTS)
     async with kca.CampaignClient(HOST, token="t", transport=MockTransport(warm)) as client:
         await _in_flight(client, _WARM_ACCOUNTS, warm)
+    gc.collect()
     tracemalloc.start()
     try:
-        driver = await _driver_in_flight(count)
+        driver, driver_objects = await _driver_in_flight(count)
     finally:
         tracemalloc.stop()  # what it leaves behind is not traced below
     held = _HeldAnswers(count)
@@ -229,7 +239,8 @@ async def _memory(count: int) -> dict[str, float]:
     try:
         async with kca.CampaignClient(HOST, token="t", transport=MockTransport(held)) as client:
             base = tracemalloc.get_traced_memory()[0]
-            in_flight = await _in_flight(client, count, held) - base - driver
+            base_objects = len(gc.get_objects())
+            traced, objects = await _in_flight(client, count, held)
             # Idle: the account's pace owes nothing any more (one interval after its request).
             await asyncio.sleep(IDLE_AFTER)
             gc.collect()
@@ -238,9 +249,11 @@ async def _memory(count: int) -> dict[str, float]:
     finally:
         tracemalloc.stop()
     return {
-        "in_flight_bytes": in_flight / count,
+        "in_flight_bytes": (traced - base - driver) / count,
         "driver_bytes": driver / count,
         "idle_bytes": idle / count,
+        "in_flight_objects": (objects - base_objects - driver_objects) / count,
+        "driver_objects": driver_objects / count,
     }
 
 

@@ -238,7 +238,15 @@ _ACCOUNTS_MEMORY: list[Column] = [
     ("per account, one call in flight", lambda row: _bytes(row["in_flight_bytes"])),
     ("held by the benchmark per call (not counted)", lambda row: _bytes(row["driver_bytes"])),
     ("per idle account", lambda row: _bytes(row["idle_bytes"])),
+    ("tracked objects per account in flight", lambda row: _objects(row)),
 ]
+
+
+def _objects(row: Mapping[str, Any]) -> str:
+    """The SDK's tracked objects per account in flight, and the benchmark's own per call."""
+    if "in_flight_objects" not in row:  # a result written before they were counted
+        return "-"
+    return f"{row['in_flight_objects']:.0f} (+ {row['driver_objects']:.0f} the benchmark's)"
 
 
 def accounts(result: Mapping[str, Any]) -> list[str]:

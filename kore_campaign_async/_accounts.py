@@ -30,8 +30,6 @@ Limits = tuple[RateLimit | None, int]
 """An account's rate limit and max concurrency."""
 HandleKey = tuple[str, str, str]
 """account id, iid, stream id."""
-Dropped = Callable[[str, AccountLimiter, "RetryBudget | None"], None]
-"""Told a handle's account id, limiter and budget when the handle is freed."""
 # Fewest kept (busy when dropped) accounts before a sweep frees the idle ones.
 _MIN_SWEEP: Final = 64
 
@@ -39,7 +37,7 @@ _MIN_SWEEP: Final = 64
 class Account:
     """One Kore account (and app) as seen by the client: ``account.contact_lists``."""
 
-    _dropped: Dropped | None = None
+    __slots__ = ("__weakref__", "_keeper", "contact_lists", "limiter", "ref", "retry_budget")
 
     def __init__(
         self,
@@ -48,8 +46,9 @@ class Account:
         *,
         api_version: ApiVersion,
         bulk_concurrency: int,
-        dropped: Dropped | None = None,
+        keeper: Accounts | None = None,
     ) -> None:
+        self._keeper: Accounts | None = None
         self.ref: AccountRef = ref
         self.limiter: AccountLimiter = requester.limiter
         #: The retry budget this account's calls spend (None: unlimited retries).
@@ -57,7 +56,7 @@ class Account:
         self.contact_lists: ContactLists = ContactLists(
             requester, api_version=api_version, bulk_concurrency=bulk_concurrency
         )
-        self._dropped = dropped  # last: a handle that failed to build has nothing to keep
+        self._keeper = keeper  # last: a handle that failed to build has nothing to keep
 
     @property
     def account_id(self) -> str:
@@ -76,8 +75,8 @@ class Account:
 
     def __del__(self) -> None:
         # Freed: the client keeps the limiter only while it holds state (see Accounts).
-        if self._dropped is not None:
-            self._dropped(self.account_id, self.limiter, self.retry_budget)
+        if self._keeper is not None:
+            self._keeper.dropped(self.account_id, self.limiter, self.retry_budget)
 
 
 def check_same_limits(
@@ -97,6 +96,14 @@ def check_same_limits(
         )
 
 
+class _Alive(weakref.ref[AccountLimiter]):
+    """An account's limiter, held weakly, with its retry budget: one object per account."""
+
+    __slots__ = ("account_id", "budget")
+    account_id: str
+    budget: RetryBudget | None
+
+
 class Accounts:
     """Limits per account id, handles per (account, iid, stream), one limiter per account."""
 
@@ -107,12 +114,9 @@ class Accounts:
         self.handles: weakref.WeakValueDictionary[HandleKey, Account] = (
             weakref.WeakValueDictionary()
         )
-        self._limiters: weakref.WeakValueDictionary[str, AccountLimiter] = (
-            weakref.WeakValueDictionary()
-        )
-        self._budgets: weakref.WeakKeyDictionary[AccountLimiter, RetryBudget | None] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Each account's limiter (weakly) and budget, while anything uses or keeps them.
+        self._alive: dict[str, _Alive] = {}
+        self._gone = _forgetter(weakref.ref(self))
         # Limiters whose handles were dropped while they held state: kept until idle.
         self._kept: dict[str, AccountLimiter] = {}
         self._sweep_at = _MIN_SWEEP
@@ -125,17 +129,21 @@ class Accounts:
 
     def limiter(self, account_id: str) -> tuple[AccountLimiter, RetryBudget | None] | None:
         """The account's limiter and retry budget, while anything uses or keeps them."""
-        limiter = self._limiters.get(account_id)
-        return None if limiter is None else (limiter, self._budgets[limiter])
+        alive = self._alive.get(account_id)
+        limiter = None if alive is None else alive()
+        return None if limiter is None or alive is None else (limiter, alive.budget)
 
     def add(self, account_id: str, limiter: AccountLimiter, budget: RetryBudget | None) -> None:
         """Register the account's (new) limiter and budget."""
-        self._limiters[account_id] = limiter
-        self._budgets[limiter] = budget
+        alive = _Alive(limiter, self._gone)
+        alive.account_id = account_id
+        alive.budget = budget
+        self._alive[account_id] = alive
 
     def all_limiters(self) -> list[AccountLimiter]:
         """Every limiter alive now."""
-        return list(self._limiters.values())
+        limiters = (alive() for alive in list(self._alive.values()))
+        return [limiter for limiter in limiters if limiter is not None]
 
     def dropped(self, account_id: str, limiter: AccountLimiter, budget: RetryBudget | None) -> None:
         """A handle was freed (from ``__del__``): keep its limiter while it holds state."""
@@ -155,13 +163,13 @@ class Accounts:
         freed = 0
         # Over a copy: a handle freed by the garbage collector meanwhile may add to _kept.
         for account_id, limiter in self._kept.copy().items():
-            if self._idle(limiter, self._budgets.get(limiter)):
+            alive = self._alive.get(account_id)
+            if self._idle(limiter, None if alive is None else alive.budget):
                 freed += self._kept.pop(account_id, None) is not None
         # New tables, sized for what is alive: a dict never shrinks its table on deletion,
         # and thousands of accounts that came and went would leave theirs behind.
         self.handles = weakref.WeakValueDictionary(self.handles)
-        self._limiters = weakref.WeakValueDictionary(self._limiters)
-        self._budgets = weakref.WeakKeyDictionary(self._budgets)
+        self._alive = dict(self._alive)
         self._kept = dict(self._kept)
         return freed
 
@@ -171,3 +179,15 @@ class Accounts:
             return False
         # A budget given to the client is shared by every account: it lives on with the client.
         return not self._budget_per_account or budget is None or budget.available >= budget.capacity
+
+
+def _forgetter(accounts: weakref.ref[Accounts]) -> Callable[[_Alive], None]:
+    """The callback of every ``_Alive`` of ``accounts``: drop the entry of a freed limiter
+    (weakly: the accounts hold their entries, which hold this)."""
+
+    def gone(alive: _Alive) -> None:
+        owner = accounts()
+        if owner is not None and owner._alive.get(alive.account_id) is alive:
+            del owner._alive[alive.account_id]
+
+    return gone

@@ -296,7 +296,7 @@ class CampaignClient:
             requester,
             api_version=self.api_version,
             bulk_concurrency=limiter.max_concurrency,
-            dropped=self._accounts.dropped,
+            keeper=self._accounts,
         )
         self._accounts.handles[key] = handle
         return handle

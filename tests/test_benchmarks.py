@@ -278,6 +278,8 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
         assert row["in_flight_bytes"] > row["idle_bytes"] > 0
         # The benchmark's own task and held answer per call, shown apart from the SDK's.
         assert row["in_flight_bytes"] > row["driver_bytes"] > 0
+        # Tracked objects: the handle and its call's, then the benchmark's task apart.
+        assert row["in_flight_objects"] > row["driver_objects"] > 0
     assert set(accounts["target"]) >= {"cpu_meets_target", "in_flight_meets_target"}
 
 

@@ -42,23 +42,28 @@ def watch_weakly(
     store: LimitStore, key: AccountKey, owner: Any, hear: Callable[[Any, float], None]
 ) -> PauseWatch:
     """Call ``hear(owner, pause)`` on each of the store's pauses of ``key``, without keeping
-    ``owner`` alive; stop when it goes. Return the watch: its ``heard(pause)`` passes a pause
-    on the same way, its ``unwatch()`` stops it sooner."""
+    ``owner`` alive; stop when it goes. Return the watch: calling it passes a pause on the same
+    way, its ``unwatch()`` stops it sooner."""
     watch = PauseWatch(owner, _unwatch_gone)
     watch.hear = hear
-    watch.unwatch = store.watch_pauses(key, watch.heard)
+    # The watch itself listens: no bound method per account for the store to hold.
+    watch.unwatch = store.watch_pauses(key, watch)
     return watch
 
 
 class PauseWatch(weakref.ref[Any]):
-    """A weak reference that passes the pauses it hears to its referent, without a cycle."""
+    """A weak reference that passes the pauses it hears to its referent, without a cycle.
+
+    Called with a pause, it is a pause listener (``weakref.ref.__call__`` still reads the
+    referent).
+    """
 
     __slots__ = ("hear", "unwatch")
     hear: Callable[[Any, float], None]
     unwatch: Callable[[], None]
 
-    def heard(self, pause: float) -> None:
-        alive = self()
+    def __call__(self, pause: float) -> None:  # type: ignore[override]  # a listener, see above
+        alive = weakref.ref.__call__(self)
         if alive is not None:
             self.hear(alive, pause)
 
@@ -66,7 +71,7 @@ class PauseWatch(weakref.ref[Any]):
 def _unwatch_gone(watch: weakref.ref[Any]) -> None:
     """The owner is gone: stop hearing its pauses, and free the watch by reference counting.
 
-    ``unwatch`` holds the listener, a method of the watch: dropped here, that loop of
+    ``unwatch`` holds the listener, the watch itself: dropped here, that loop of
     references is not left behind for the cyclic collector, once for every account freed.
     """
     if isinstance(watch, PauseWatch):

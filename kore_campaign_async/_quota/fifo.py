@@ -11,6 +11,16 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+class _Waiter(asyncio.Future[bool], Generic[T]):
+    """A queued caller: the future it awaits, carrying its tag (one object per queued call)."""
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag: T) -> None:
+        super().__init__(loop=asyncio.get_running_loop())
+        self.tag = tag
+
+
 class FifoSemaphore(Generic[T]):
     """A semaphore that serves waiters strictly in arrival order and binds to no loop.
 
@@ -24,14 +34,14 @@ class FifoSemaphore(Generic[T]):
         self._free = value
         # Made when the first waiter queues, dropped when the queue empties: an empty deque
         # costs 600 bytes, and most accounts of a large process have nobody queued.
-        self._waiters: deque[tuple[asyncio.Future[bool], T]] | None = None
+        self._waiters: deque[_Waiter[T]] | None = None
 
     @property
     def waiting(self) -> int:
         """Tasks queued for a unit."""
         if self._waiters is None:
             return 0
-        return sum(1 for fut, _ in self._waiters if not fut.done())
+        return sum(1 for waiter in self._waiters if not waiter.done())
 
     async def acquire(self, tag: T) -> bool:
         """Take a unit, queueing behind earlier waiters.
@@ -43,33 +53,28 @@ class FifoSemaphore(Generic[T]):
         if self._free > 0 and (not self._waiters or not self.waiting):
             self._free -= 1
             return True
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        entry = (fut, tag)
+        waiter = _Waiter(tag)
         if self._waiters is None:
             self._waiters = deque()
         waiters = self._waiters
-        waiters.append(entry)
+        waiters.append(waiter)
         try:
-            got = await fut
+            got = await waiter
         except asyncio.CancelledError:
-            if fut.done() and not fut.cancelled() and fut.result():
+            if waiter.done() and not waiter.cancelled() and waiter.result():
                 # Handed a unit just as we were cancelled: pass it on.
                 self.release()
             else:
-                self._leave(waiters, entry)
+                self._leave(waiters, waiter)
             raise
         if not got:
-            self._leave(waiters, entry)
+            self._leave(waiters, waiter)
         return got
 
-    def _leave(
-        self,
-        waiters: deque[tuple[asyncio.Future[bool], T]],
-        entry: tuple[asyncio.Future[bool], T],
-    ) -> None:
+    def _leave(self, waiters: deque[_Waiter[T]], waiter: _Waiter[T]) -> None:
         # release() may already have dropped it (a cancelled future), or the whole queue.
         with contextlib.suppress(ValueError):
-            waiters.remove(entry)
+            waiters.remove(waiter)
         if not waiters and waiters is self._waiters:
             self._waiters = None
 
@@ -77,17 +82,17 @@ class FifoSemaphore(Generic[T]):
         """Hand the unit to the first live waiter, or free it."""
         waiters = self._waiters
         while waiters:
-            fut, _ = waiters.popleft()
-            if not fut.done():
+            waiter = waiters.popleft()
+            if not waiter.done():
                 if not waiters:
                     self._waiters = None
-                fut.set_result(True)
+                waiter.set_result(True)
                 return
         self._waiters = None
         self._free += 1
 
     def wake(self, which: Callable[[T], bool]) -> None:
         """Wake every queued waiter whose tag ``which`` picks: its :meth:`acquire` says False."""
-        for fut, tag in self._waiters or ():
-            if not fut.done() and which(tag):
-                fut.set_result(False)
+        for waiter in self._waiters or ():
+            if not waiter.done() and which(waiter.tag):
+                waiter.set_result(False)

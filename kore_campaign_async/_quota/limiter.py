@@ -16,7 +16,7 @@ from .background import Background
 from .fifo import FifoSemaphore
 from .legacy_store import current_store
 from .outcomes import NO_PERMIT, AccountOutcomes
-from .pacing import DEFAULT_MARGIN, EPSILON, PacingSettings, RateLimit
+from .pacing import DEFAULT_MARGIN, EPSILON, RateLimit, pacing_settings
 from .pauses import Bounds, outlasts, refuse_long_pause
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 
@@ -65,16 +65,7 @@ class AccountLimiter:
         self._clock = clock
         self._sleep = sleep
         self._settings = (
-            None
-            if rate_limit is None
-            else PacingSettings(
-                rate_limit.requests,
-                rate_limit.per,
-                burst=rate_limit.burst,
-                max_pause=rate_limit.max_pause,
-                margin=safety_margin,
-                adaptive=adaptive,
-            )
+            None if rate_limit is None else pacing_settings(rate_limit, safety_margin, adaptive)
         )
         sending = Background()
         self._store: LimitStore = (
@@ -85,7 +76,7 @@ class AccountLimiter:
         watch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
         self._unwatch = watch.unwatch
         self._outcomes = AccountOutcomes(
-            self._store, self._key, rate_limit, self._settings, watch.heard, sending
+            self._store, self._key, rate_limit, self._settings, watch, sending
         )
         self._bound = False
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.

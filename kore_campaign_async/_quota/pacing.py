@@ -63,6 +63,7 @@ a shared store): no two hosts' clocks are ever compared.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Final, Literal
 
@@ -187,6 +188,12 @@ class PacingSettings:
             f"max pause {self.pause_cap!r}s, margin {self.margin!r}"
             + ("" if self.adaptive else ", not adaptive")
         )
+
+
+@functools.lru_cache(maxsize=256)
+def pacing_settings(rate: RateLimit, margin: float, adaptive: bool) -> PacingSettings:
+    """The settings of ``rate``: one frozen object for equal ones, shared by their accounts."""
+    return PacingSettings(rate.requests, rate.per, rate.burst, rate.max_pause, margin, adaptive)
 
 
 @attrs.define

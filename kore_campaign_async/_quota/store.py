@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Final, Protocol
 
@@ -136,23 +135,37 @@ class LimitStore(Protocol):
 
 
 class PauseListeners:
-    """Listeners per account, told of every pause."""
+    """Listeners per account, told of every pause.
+
+    Thousands of accounts each have one listener: it is stored alone, a list only for a second
+    one, and its unsubscribe function is one small object (no partial, no bound method).
+    """
+
+    __slots__ = ("_listeners",)
 
     def __init__(self) -> None:
-        # A list, not a set: an account has one or two listeners, and a set costs 216 bytes.
-        self._listeners: dict[AccountKey, list[PauseListener]] = {}
+        self._listeners: dict[AccountKey, PauseListener | list[PauseListener]] = {}
 
     def add(self, key: AccountKey, listener: PauseListener) -> Callable[[], None]:
         """Add ``listener``; return the function that removes it."""
-        self._listeners.setdefault(key, []).append(listener)
-        return functools.partial(self._remove, key, listener)
+        had = self._listeners.get(key)
+        if had is None:
+            self._listeners[key] = listener
+        elif isinstance(had, list):
+            had.append(listener)
+        else:
+            self._listeners[key] = [had, listener]
+        return _Unwatch(self, key, listener)
 
-    def _remove(self, key: AccountKey, listener: PauseListener) -> None:
-        listeners = self._listeners.get(key)
-        if listeners is not None and listener in listeners:
-            listeners.remove(listener)
-            if not listeners:
-                del self._listeners[key]
+    def remove(self, key: AccountKey, listener: PauseListener) -> None:
+        """Remove ``listener`` of ``key`` if it is there."""
+        had = self._listeners.get(key)
+        if had == listener:
+            del self._listeners[key]
+        elif isinstance(had, list) and listener in had:
+            had.remove(listener)
+            if len(had) == 1:
+                self._listeners[key] = had[0]
 
     def compact(self) -> None:
         """Size the table for the accounts watched now (a dict never shrinks on deletion)."""
@@ -160,8 +173,25 @@ class PauseListeners:
 
     def tell(self, key: AccountKey, pause: float) -> None:
         """Tell every listener of ``key`` that it is paused for ``pause`` seconds."""
-        for listener in list(self._listeners.get(key, ())):
+        had = self._listeners.get(key)
+        if had is None:
+            return
+        for listener in list(had) if isinstance(had, list) else (had,):
             listener(pause)
+
+
+class _Unwatch:
+    """Remove one pause listener when called (what ``PauseListeners.add`` returns)."""
+
+    __slots__ = ("_key", "_listener", "_listeners")
+
+    def __init__(self, listeners: PauseListeners, key: AccountKey, listener: PauseListener):
+        self._listeners = listeners
+        self._key = key
+        self._listener = listener
+
+    def __call__(self) -> None:
+        self._listeners.remove(self._key, self._listener)
 
 
 @attrs.define

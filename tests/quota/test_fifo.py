@@ -54,3 +54,17 @@ async def test_a_unit_handed_to_a_cancelled_waiter_is_passed_on() -> None:
     assert not extra.done()  # ...nor doubled
     extra.cancel()
     await asyncio.gather(extra, return_exceptions=True)
+
+
+async def test_a_queued_caller_is_one_object_carrying_its_tag() -> None:
+    semaphore: FifoSemaphore[str] = FifoSemaphore(1)
+    assert await semaphore.acquire("holder")
+    waiting = asyncio.ensure_future(semaphore.acquire("queued"))
+    await settle()
+    assert semaphore._waiters is not None
+    [waiter] = semaphore._waiters
+    assert isinstance(waiter, asyncio.Future)
+    assert waiter.tag == "queued"
+    semaphore.release()
+    assert await waiting is True
+    assert semaphore._waiters is None
