@@ -22,11 +22,11 @@ class CallFacts:
     __slots__ = ("account_id", "method", "operation", "url")
 
     def __init__(self, operation: str, account_id: str, method: str, url: str) -> None:
-        self.operation = operation
+        self.operation: str = operation
         """The operation's name (``create``)."""
-        self.account_id = account_id
-        self.method = method
-        self.url = url
+        self.account_id: str = account_id
+        self.method: str = method
+        self.url: str = url
 
     @property
     def name(self) -> str:
