@@ -244,8 +244,8 @@ class RedisLimitStore:
             return self._local.apply(key, self._fallback_settings(settings), "permit")
 
     async def succeeded(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
-        """Count a success: sent with the account's next permit or 429, or by a flush soon."""
-        self._outbox.add(key, settings, permit)
+        """``record_success``, awaitable (as the 0.1 protocol asked)."""
+        self.record_success(key, settings, permit)
 
     def record_success(self, key: AccountKey, settings: PacingSettings, permit: Permit) -> None:
         """Count a success: sent with the account's next permit or 429, or by a flush soon."""
