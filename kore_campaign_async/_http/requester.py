@@ -60,8 +60,8 @@ U = TypeVar("U")
 
 
 class Decoder(Protocol[T_co]):
-    """How a success answer becomes an operation's result (``decode_result`` is one, with
-    its ``cls`` given): ``payload`` is the answer's JSON, Kore's envelope already checked."""
+    """How a success answer becomes an operation's result (``ModelDecoder(cls)`` is one):
+    ``payload`` is the answer's JSON, Kore's envelope already checked."""
 
     def __call__(
         self, payload: Any, /, *, method: str, url: str, status: int, meta: ResponseMeta

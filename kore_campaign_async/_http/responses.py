@@ -178,24 +178,10 @@ def decode(raw: RawResponse, *, method: str, url: str, secrets: Iterable[str] = 
     return payload
 
 
-def decode_result(
-    payload: Any,
-    cls: type[T],
-    *,
-    method: str,
-    url: str,
-    status: int,
-    meta: ResponseMeta | None = None,
-) -> T:
-    """Return the envelope's ``data`` as ``cls``, with ``meta`` when given.
+class ModelDecoder(Generic[T]):
+    """Read answers' ``data`` as ``cls``, with ``meta`` when given (a ``Decoder``).
 
     An answer without ``data``, or whose ``data`` is no ``cls``, is an APIResponseDecodeError.
-    """
-    return ModelDecoder(cls)(payload, method=method, url=url, status=status, meta=meta)
-
-
-class ModelDecoder(Generic[T]):
-    """Read answers' ``data`` as ``cls``, as :func:`decode_result` does (a ``Decoder``).
 
     The converter's hook of ``cls`` is looked up when the first answer is read: importing the
     converter imports cattrs, which an application that never reads an answer does not need.
@@ -208,7 +194,14 @@ class ModelDecoder(Generic[T]):
         self._structure: ResultHook[T] | None = None
 
     def __call__(
-        self, payload: Any, /, *, method: str, url: str, status: int, meta: ResponseMeta | None
+        self,
+        payload: Any,
+        /,
+        *,
+        method: str,
+        url: str,
+        status: int,
+        meta: ResponseMeta | None = None,
     ) -> T:
         if not isinstance(payload, dict) or "data" not in payload:
             raise _no_data(payload, method=method, url=url, status=status)

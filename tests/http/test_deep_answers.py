@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import kore_campaign_async as kca
-from kore_campaign_async._http.responses import decode, decode_lists, decode_result, status_error
+from kore_campaign_async._http.responses import ModelDecoder, decode, decode_lists, status_error
 from kore_campaign_async._wire.models import ContactListListing
 from kore_campaign_async._wire.quote import QUOTE_LIMIT, quote
 from kore_campaign_async.testing import MockTransport
@@ -91,7 +91,7 @@ DEEP = nested(100_000)
 
 
 def read_list(payload: object) -> object:
-    return decode_result(payload, kca.ContactList, **WHERE)
+    return ModelDecoder(kca.ContactList)(payload, **WHERE)
 
 
 def read_listing(payload: object) -> object:

@@ -11,9 +11,9 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._config import RATE_LIMIT_MESSAGE
 from kore_campaign_async._http.responses import (
+    ModelDecoder,
     decode,
     decode_lists,
-    decode_result,
     is_name_taken,
 )
 from kore_campaign_async._http.transport import RawResponse
@@ -121,9 +121,9 @@ def test_429_without_retry_after() -> None:
 
 def test_success_envelope_and_missing_data() -> None:
     payload = decode(raw(200, {"status": "success", "data": {"_id": "x"}}), method="GET", url="u")
-    assert decode_result(payload, kca.ContactList, method="GET", url="u", status=200).id == "x"
+    assert ModelDecoder(kca.ContactList)(payload, method="GET", url="u", status=200).id == "x"
     with pytest.raises(kca.APIResponseDecodeError, match="no 'data' field"):
-        decode_result({"status": "success"}, kca.ContactList, method="GET", url="u", status=200)
+        ModelDecoder(kca.ContactList)({"status": "success"}, method="GET", url="u", status=200)
     with pytest.raises(kca.APIResponseDecodeError, match="no 'data' field"):
         decode_lists({"status": "success"}, method="GET", url="u", status=200)
 
@@ -156,8 +156,8 @@ WHERE: dict[str, Any] = {"method": "GET", "url": "https://h/x", "status": 200}
 def test_results_are_read_with_or_without_meta() -> None:
     meta = kca.ResponseMeta(attempts=3)
     payload = {"status": "success", "data": {"_id": "cl-1", "name": "A"}}
-    assert decode_result(payload, kca.ContactList, **WHERE).meta == kca.ResponseMeta()
-    found = decode_result(payload, kca.ContactList, **WHERE, meta=meta)
+    assert ModelDecoder(kca.ContactList)(payload, **WHERE).meta == kca.ResponseMeta()
+    found = ModelDecoder(kca.ContactList)(payload, **WHERE, meta=meta)
     assert (found.id, found.meta) == ("cl-1", meta)
     lists = decode_lists({"data": [payload["data"]] * 2}, **WHERE, meta=meta)
     assert [item.meta for item in lists] == [meta, meta]
@@ -169,7 +169,7 @@ def test_results_are_read_with_or_without_meta() -> None:
 def test_an_unreadable_result_is_a_decode_error(data: object) -> None:
     meta = kca.ResponseMeta()
     with pytest.raises(kca.APIResponseDecodeError, match="cannot read ContactList") as caught:
-        decode_result({"data": data}, kca.ContactList, **WHERE, meta=meta)
+        ModelDecoder(kca.ContactList)({"data": data}, **WHERE, meta=meta)
     assert (caught.value.status, caught.value.url) == (200, "https://h/x")
 
 

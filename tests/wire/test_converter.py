@@ -135,7 +135,7 @@ META = kca.ResponseMeta(attempts=2, status=200, api_version="v2", adopted=True)
 
 
 def structure_with_meta(data: object, cls: type[Any], meta: kca.ResponseMeta | None) -> Any:
-    """What decode_result does: the model's hook, given the result's meta as third argument."""
+    """What ModelDecoder does: the model's hook, given the result's meta as third argument."""
     hook = cast("ResultHook[Any]", converter.get_structure_hook(cls))
     return hook(data, cls, meta)
 

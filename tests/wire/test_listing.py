@@ -13,7 +13,7 @@ import pytest
 from aioresponses import aioresponses
 
 import kore_campaign_async as kca
-from kore_campaign_async._http.responses import decode_lists, decode_result
+from kore_campaign_async._http.responses import ModelDecoder, decode_lists
 from kore_campaign_async._wire.listing import ListingByName
 from kore_campaign_async._wire.models import ContactListListing
 from tests.helpers.clients import MakeClient
@@ -135,7 +135,7 @@ def test_an_unreadable_list_in_use_flag_counts_the_list_as_in_use() -> None:
 
 def test_a_single_result_stays_strict() -> None:
     with pytest.raises(kca.APIResponseDecodeError, match="cannot read ContactList"):
-        decode_result({"data": {**GOOD, "createdAt": "garbage"}}, kca.ContactList, **WHERE)
+        ModelDecoder(kca.ContactList)({"data": {**GOOD, "createdAt": "garbage"}}, **WHERE)
 
 
 @pytest.fixture
