@@ -45,8 +45,9 @@ class CallGate:
         elif loop is not self._loop:
             raise loop_mismatch()
 
-    def __enter__(self) -> None:
-        """Hold the gate for one call: raise at once if its loop is wrong or the client closing."""
+    def enter(self) -> None:
+        """Hold the gate for one call: raise at once if its loop is wrong or the client closing;
+        ``leave()`` when it ends (no context manager: nothing of it stays alive meanwhile)."""
         self.check_loop()
         if self._closing:
             raise ClientClosedError(
@@ -54,7 +55,8 @@ class CallGate:
             )
         self._in_flight += 1
 
-    def __exit__(self, *exc_info: object) -> None:
+    def leave(self) -> None:
+        """One call held since ``enter()`` ended."""
         self._in_flight -= 1
         if not self._in_flight and self._idle is not None and not self._idle.done():
             self._idle.set_result(None)

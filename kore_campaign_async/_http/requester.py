@@ -2,7 +2,7 @@
 
 ``call`` (retries, and the recovery of a lost answer) -> ``send`` (a token, and the one renewal
 after a 401: the token source's :class:`TokenFlow`) -> ``_send_in_turn`` (the account's turn,
-which reports its outcome) -> ``_send_once`` (build, transport) and ``_decode``.
+which reports its outcome, and the one send: build, transport) and ``_decode``.
 
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
@@ -12,14 +12,13 @@ attempt, so a backoff sleep never holds a concurrency slot or a rate permit. One
 queues for its turn. Nothing goes round again without waiting or counting: tenacity counts
 attempts, and ``send`` sends at most twice.
 
-No error leaves with frames below this module or a context its raiser suppressed: those
-frames hold answers (which may echo the token) and requests, and error reporters record the
-locals of every frame of a raised error and of what it chains.
+Each step is a frame a call holds while it waits, and no step holds a context manager's bound
+exit or a closure: ten thousand accounts' queued calls are what the garbage collector walks.
+The error that ends a call leaves shaped by ``call_end``: no frames below this module.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, TypeVar
@@ -30,10 +29,8 @@ from .._clock import Clock, Deadline, Sleep
 from .._config import AUTH_HEADER, Timeout
 from .._exceptions import (
     AuthenticationError,
-    ClientClosedError,
     KoreError,
     RateLimitError,
-    RetryBudgetExhaustedError,
 )
 from .._observe import log as observe
 from .._observe.events import AttemptEvent
@@ -44,10 +41,11 @@ from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from .auth import TokenSource
 from .bounds import attempt_timeout
+from .call_end import ended
 from .gate import CallGate
 from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
-from .retry import run_with_retries
+from .retry import retry_failed
 from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse, Transport
 
@@ -102,6 +100,10 @@ class CallState:
     deadline: Deadline
     tokens: TokenFlow
     observed: ObservedCall
+    request: RequestSpec
+    """The call's own request (a recovery's lookups are others)."""
+    url: str
+    """Its URL."""
     attempts: int = 0
     """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
     answer_lost: bool = False
@@ -134,14 +136,6 @@ class _Secrets:
 
     def __repr__(self) -> str:
         return "<secrets hidden>"
-
-
-def _bare(error: KoreError) -> KoreError:
-    """Drop ``error``'s frames below the request path and a context its raiser suppressed."""
-    error.__traceback__ = None
-    if error.__suppress_context__:
-        error.__context__ = None
-    return error
 
 
 def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
@@ -201,46 +195,49 @@ class Requester:
 
         ``retry`` and ``timeout`` override the client's for this call (``timeout``: a
         Timeout, seconds in all, or None for no limit). Its error carries ``attempts``.
+        The first attempt runs bare; only its failure builds the retries (``retry_failed``).
+        No context managers: a call waiting for its turn holds as little as it can.
         """
         policy = retry or self.policy
         deadline = Deadline(policy.deadline, self.clock)
         call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
         url = self.base_url + request.path
-        facts = CallFacts(request.operation, self.account.account_id, request.method, url)
         # The gate first: a call from another loop must not queue in the limiter's FIFO.
-        with self.gate, self.observer.call(facts) as observed:
-            tokens = TokenFlow(self.auth, deadline, self.sleep)
-            state = CallState(self, call_timeout, policy, deadline, tokens, observed)
+        self.gate.enter()
+        observed = self.observer.call(
+            CallFacts(request.operation, self.account.account_id, request.method, url)
+        )
+        tokens = TokenFlow(self.auth, deadline, self.sleep)
+        state = CallState(self, call_timeout, policy, deadline, tokens, observed, request, url)
+        try:
             try:
-                return await run_with_retries(
+                result = await self._attempt(request, decode, recovery, state)
+            except Exception as failure:  # a BaseException (cancellation) is never retried
+                first_failure: Exception | None = failure
+            else:
+                first_failure = None
+                if self.budget is not None:
+                    self.budget.refund()
+            if first_failure is not None:  # retried outside the except block: no chaining
+                result = await retry_failed(
                     functools.partial(self._attempt, request, decode, recovery, state),
+                    first_failure,
                     policy=policy,
                     budget=self.budget,
-                    clock=self.clock,
                     sleep=self.sleep,
                     deadline=deadline,
                     operation=request.operation,
                     observed=observed,
                     may_retry=recovery.may_resend,
                 )
-            except asyncio.CancelledError as cancelled:
-                # How far it got, for a bulk job to report whether the item may have been applied.
-                cancelled.attempts = state.attempts  # type: ignore[attr-defined]
-                raise
-            except KoreError as error:
-                error.attempts = state.attempts
-                if isinstance(error, ClientClosedError) and state.lost is not None:
-                    # Closed before the lost answer could be recovered: it may have been applied.
-                    error.request_sent = True
-                    error.args = (
-                        f"{error}; an earlier attempt's answer was lost, so the "
-                        "server may have applied it (request_sent=True)",
-                    )
-                    error.__cause__ = _bare(state.lost)
-                if isinstance(error, RetryBudgetExhaustedError) and error.last_error is not None:
-                    error.last_error.attempts = state.attempts  # type: ignore[attr-defined]
-                _bare(error)
-                raise
+        except BaseException as error:
+            observed.end(ended(error, state.attempts, state.lost))
+            raise
+        else:
+            observed.end(None)
+        finally:
+            self.gate.leave()
+        return result
 
     async def _attempt(
         self, request: RequestSpec, decode: Decoder[T], recovery: Recovery[T], state: CallState
@@ -275,22 +272,30 @@ class Requester:
         return await self._send_in_turn(request, decode, state)
 
     async def _send_in_turn(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
-        """Send once in the account's turn; report the attempt, and its outcome to the turn."""
-        attempt = Attempt(spec, self.base_url + spec.path)
+        """Send once in the account's turn (its token read then: it may have expired while
+        queued); report the attempt, and its outcome to the turn."""
+        url = state.url if spec is state.request else self.base_url + spec.path
+        attempt = Attempt(spec, url)
         if state.deadline.left() <= 0:  # fail before taking a turn: every permit is sent
             self._timeout(attempt, state)
         queued_at = self.clock()
         try:
-            async with self.limiter.slot(
+            turn = await self.limiter.take_turn(
                 max_pause=state.policy.max_retry_after,
                 deadline_at=state.deadline.ends_at,
                 max_wait=state.policy.max_queue_wait,
                 method=spec.method,
-                url=attempt.url,
-            ) as turn:
+                url=url,
+            )
+            try:
                 attempt.waited = self.clock() - queued_at
                 state.deadline.stop_for(attempt.waited)  # queueing behind other calls is free
-                answer = await self._send_once(attempt, state)
+                token = state.tokens.token() or await state.tokens.fetch()
+                request = self._request(attempt, state, token)
+                del token  # error reporters record every frame's locals
+                attempt.answer = answer = await self.transport.send(request)
+            finally:
+                turn.end()
             result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
         except BaseException as error:
             if attempt.sent is not None:
@@ -302,10 +307,9 @@ class Requester:
         turn.succeeded()
         return result
 
-    async def _send_once(self, attempt: Attempt, state: CallState) -> RawResponse:
-        """Build the request (its token read now: it may have expired while queued); send it."""
+    def _request(self, attempt: Attempt, state: CallState, token: str) -> HttpRequest:
+        """Build the attempt's request, counted as sent."""
         spec = attempt.spec
-        token = state.tokens.token() or await state.tokens.fetch()
         timeout = self._timeout(attempt, state)  # after the token: fetching it may take time
         request = HttpRequest(
             spec.method,
@@ -317,11 +321,9 @@ class Requester:
             self.max_response_bytes,
             cut_at_deadline=timeout is not state.timeout,
         )
-        del token  # error reporters record every frame's locals
         state.attempts += 1
         attempt.number, attempt.started, attempt.sent = state.attempts, self.clock(), request
-        attempt.answer = await self.transport.send(request)
-        return attempt.answer
+        return request
 
     def _timeout(self, attempt: Attempt, state: CallState) -> Timeout:
         return attempt_timeout(

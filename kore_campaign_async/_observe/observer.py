@@ -107,10 +107,8 @@ class ObservedCall:
         for watcher in self._watchers:
             watcher.retrying(event)
 
-    def __enter__(self) -> ObservedCall:
-        return self
-
-    def __exit__(self, _type: object, error: BaseException | None, _tb: object) -> None:
+    def end(self, error: BaseException | None) -> None:
+        """Report the call's end: its result came (``error`` None), or ``error`` ended it."""
         failure = error if isinstance(error, Exception) else None
         for watcher in self._watchers:
             watcher.ended(self.attempts, self.status, failure)

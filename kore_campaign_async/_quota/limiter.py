@@ -148,6 +148,25 @@ class AccountLimiter:
         """
         return _Slot(self, Bounds(max_pause, deadline_at, method, url), max_wait)
 
+    def take_turn(
+        self,
+        *,
+        max_pause: float = math.inf,
+        deadline_at: float = math.inf,
+        max_wait: float | None = None,
+        method: str = "",
+        url: str = "",
+    ) -> Coroutine[Any, Any, Turn]:
+        """Wait for the account's turn as ``slot()`` does, and return it; ``turn.end()`` frees
+        its slot (no context manager: nothing of it stays alive while the request is out)."""
+        return self._take(Bounds(max_pause, deadline_at, method, url), max_wait)
+
+    def _take(self, bounds: Bounds, max_wait: float | None) -> Coroutine[Any, Any, Turn]:
+        # The entering coroutine itself, not one more around it.
+        if max_wait is None:
+            return self._enter(bounds)
+        return self._enter_within(bounds, max_wait)
+
     async def _enter_within(self, bounds: Bounds, max_wait: float) -> Turn:
         """Enter the account's turn within ``max_wait`` seconds."""
         # Entered in a task that within() cancels after max_wait.
@@ -309,10 +328,7 @@ class _Slot(NamedTuple):  # a tuple: one is made for every request
     max_wait: float | None
 
     def __aenter__(self) -> Coroutine[Any, Any, Turn]:
-        # The entering coroutine itself, not one more around it.
-        if self.max_wait is None:
-            return self.limiter._enter(self.bounds)
-        return self.limiter._enter_within(self.bounds, self.max_wait)
+        return self.limiter._take(self.bounds, self.max_wait)
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.limiter._leave()
@@ -321,13 +337,21 @@ class _Slot(NamedTuple):  # a tuple: one is made for every request
 class Turn:
     """One request's turn on its account (a slot and a permit): it reports its own outcome."""
 
-    __slots__ = ("_outcomes", "_permit", "began")
+    __slots__ = ("_limiter", "_outcomes", "_permit", "began")
 
     def __init__(self, limiter: AccountLimiter, permit: Permit, began: float) -> None:
+        self._limiter: AccountLimiter | None = limiter
         self._outcomes = limiter._outcomes
         self._permit = permit
         self.began: float = began
         """The clock time the turn came."""
+
+    def end(self) -> None:
+        """Free the turn's concurrency slot (once: a second call does nothing); a turn taken
+        with ``slot()`` ends as its block does."""
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter._leave()
 
     def succeeded(self) -> None:
         """Count the request's success (the pacing probes back towards the configured limit)."""

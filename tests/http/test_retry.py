@@ -1,4 +1,4 @@
-"""Retry decisions, policy validation, the retry budget and run_with_retries.
+"""Retry decisions, policy validation, the retry budget and retry_failed.
 
 ``attempts`` on the errors a call raises is the request path's to set: see
 tests/http/test_request_errors.py.
@@ -15,7 +15,7 @@ import attrs
 import pytest
 import tenacity
 
-from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._clock import Deadline, ManualClock
 from kore_campaign_async._exceptions import (
     APIConnectionError,
     APIResponseDecodeError,
@@ -40,13 +40,14 @@ from kore_campaign_async._http.policy import (
     is_retryable,
 )
 from kore_campaign_async._http.responses import status_error
-from kore_campaign_async._http.retry import run_with_retries
+from kore_campaign_async._http.retry import retry_failed
 from kore_campaign_async._http.transport import RawResponse
 from kore_campaign_async._observe.events import RetryEvent
 from kore_campaign_async._observe.hooks import Hooks, HookSubscriber
 from kore_campaign_async._observe.log import LOGS
 from kore_campaign_async._observe.observer import CallFacts, ObservedCall, Observer
 from tests.helpers.clients import RecordingSleep
+from tests.helpers.scripts import LIST, ListsFor, Script, ok
 
 URL = "https://platform.kore.ai/x"
 
@@ -178,6 +179,35 @@ def observing(on_retry: Callable[[RetryEvent], None] | None) -> ObservedCall:
     """The observation of one call: its logs, and the caller's ``on_retry`` hook."""
     facts = CallFacts("create", "acct-1", "POST", URL)
     return Observer([LOGS, HookSubscriber(Hooks(on_retry=on_retry))]).call(facts)
+
+
+async def run_with_retries(
+    fn: Outcome,
+    *,
+    policy: RetryPolicy,
+    budget: RetryBudget | None,
+    clock: ManualClock,
+    sleep: Callable[[float], Awaitable[None]],
+    operation: str = "",
+    observed: ObservedCall | None = None,
+) -> str:
+    """A call's attempts as ``Requester.call`` runs them: the first bare, a failure handed to
+    ``retry_failed`` (a first success's refund is the requester's: tested through a client)."""
+    try:
+        return await fn()
+    except Exception as failure:
+        first = failure
+    deadline = Deadline(policy.deadline, clock)
+    return await retry_failed(
+        fn,
+        first,
+        policy=policy,
+        budget=budget,
+        sleep=sleep,
+        deadline=deadline,
+        operation=operation,
+        observed=observed,
+    )
 
 
 async def run(
@@ -399,9 +429,6 @@ async def test_budget_refunds_botocore_style(
     await run(fn, client_clock, client_sleep, budget=budget)
     # Spent 10 + 5; the success after retries gives back its last retry's cost.
     assert budget.available == 90
-    fn, _ = failing()
-    await run(fn, client_clock, client_sleep, budget=budget)
-    assert budget.available == 91  # a first-attempt success refunds success_refund
 
 
 async def test_cancellation_is_never_retried(
@@ -486,15 +513,18 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> type[CountingRetrying]:
 
 
 async def test_a_first_attempt_that_succeeds_builds_no_tenacity_machinery(
-    client_clock: ManualClock, client_sleep: RecordingSleep, counting: type[CountingRetrying]
+    lists_for: ListsFor, counting: type[CountingRetrying]
 ) -> None:
-    fn, seen = failing()
     budget = RetryBudget(capacity=10, success_refund=1)
     budget.try_spend(status(InternalServerError, 503))
-    assert await run(fn, client_clock, client_sleep, budget=budget) == "ok@1"
-    assert seen == [1]
+    script = Script(ok(LIST), ok(LIST))
+    lists = lists_for(script, retry_budget=budget)
+    await lists.get("cl-1")
     assert counting.made == 0
-    assert budget.available == 6  # a first-attempt success still refunds
+    assert budget.available == 6  # a first-attempt success refunds success_refund
+    await lists.get("cl-1")
+    assert budget.available == 7
+    assert len(script.sent) == 2
 
 
 async def test_each_failed_first_attempt_hands_over_to_a_fresh_async_retrying(
