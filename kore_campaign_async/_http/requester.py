@@ -20,7 +20,7 @@ The error that ends a call leaves shaped by ``call_end``: no frames below this m
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, TypeVar
 
 import attrs
@@ -35,8 +35,8 @@ from .._exceptions import (
 from .._observe import log as observe
 from .._observe.events import AttemptEvent
 from .._observe.hooks import Hooks, HookSubscriber
-from .._observe.observer import CallFacts, ObservedCall, Observer, Subscriber
-from .._quota.limiter import AccountLimiter
+from .._observe.observer import ObservedCall, Observer, Subscriber
+from .._quota.limiter import AccountLimiter, Turn
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from .auth import TokenSource
@@ -205,7 +205,7 @@ class Requester:
         # The gate first: a call from another loop must not queue in the limiter's FIFO.
         self.gate.enter()
         observed = self.observer.call(
-            CallFacts(request.operation, self.account.account_id, request.method, url)
+            request.operation, self.account.account_id, request.method, url
         )
         tokens = TokenFlow(self.auth, deadline, self.sleep)
         state = CallState(self, call_timeout, policy, deadline, tokens, observed, request, url)
@@ -260,36 +260,43 @@ class Requester:
             return found
 
     async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
-        """Send with a token: at most twice, the second after a 401 renewed the token."""
+        """Send with a token, in a turn of the account: at most twice, the second after a 401
+        renewed the token. Nothing of the attempt is made while it waits for its turn."""
         if not state.tokens.ready():  # waited for before the turn: a slow source holds no slot
             await state.tokens.fetch()
         try:
-            return await self._send_in_turn(request, decode, state)
+            turn = await self._turn(request, state)
+            return await self._send_in_turn(request, decode, state, turn)
         except AuthenticationError:
             if not state.tokens.renew():  # once per call, and only a renewable source
                 raise
         observe.token_renewed(self.account.account_id, request.operation)
-        return await self._send_in_turn(request, decode, state)
+        turn = await self._turn(request, state)
+        return await self._send_in_turn(request, decode, state, turn)
 
-    async def _send_in_turn(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
-        """Send once in the account's turn (its token read then: it may have expired while
-        queued); report the attempt, and its outcome to the turn."""
-        url = state.url if spec is state.request else self.base_url + spec.path
-        attempt = Attempt(spec, url)
-        if state.deadline.left() <= 0:  # fail before taking a turn: every permit is sent
-            self._timeout(attempt, state)
-        queued_at = self.clock()
+    def _turn(self, spec: RequestSpec, state: CallState) -> Coroutine[Any, Any, Turn]:
+        """Wait for the account's turn to send ``spec``: refused at once if the deadline has
+        passed (every permit is sent), or if the turn will not come within the call's bounds."""
+        url = self._url(spec, state)
+        if state.deadline.left() <= 0:
+            attempt_timeout(state.timeout, state.deadline.left(), method=spec.method, url=url)
+        return self.limiter.take_turn(
+            max_pause=state.policy.max_retry_after,
+            deadline_at=state.deadline.ends_at,
+            max_wait=state.policy.max_queue_wait,
+            method=spec.method,
+            url=url,
+        )
+
+    async def _send_in_turn(
+        self, spec: RequestSpec, decode: Decoder[T], state: CallState, turn: Turn
+    ) -> T:
+        """Send once in ``turn`` (the token read now: it may have expired while queued), then
+        free it; report the attempt, and its outcome to the turn."""
+        attempt = Attempt(spec, self._url(spec, state), turn.waited)
         try:
-            turn = await self.limiter.take_turn(
-                max_pause=state.policy.max_retry_after,
-                deadline_at=state.deadline.ends_at,
-                max_wait=state.policy.max_queue_wait,
-                method=spec.method,
-                url=url,
-            )
             try:
-                attempt.waited = self.clock() - queued_at
-                state.deadline.stop_for(attempt.waited)  # queueing behind other calls is free
+                state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
                 token = state.tokens.token() or await state.tokens.fetch()
                 request = self._request(attempt, state, token)
                 del token  # error reporters record every frame's locals
@@ -306,6 +313,9 @@ class Requester:
         self._report(attempt, state, None)
         turn.succeeded()
         return result
+
+    def _url(self, spec: RequestSpec, state: CallState) -> str:
+        return state.url if spec is state.request else self.base_url + spec.path
 
     def _request(self, attempt: Attempt, state: CallState, token: str) -> HttpRequest:
         """Build the attempt's request, counted as sent."""

@@ -68,28 +68,37 @@ class Observer:
     def __init__(self, subscribers: Sequence[Subscriber]) -> None:
         self._subscribers: tuple[Subscriber, ...] = tuple(subscribers)
 
-    def call(self, facts: CallFacts) -> ObservedCall:
-        """Open the observation of one call (a context manager: its end is reported)."""
+    def call(self, operation: str, account_id: str, method: str, url: str) -> ObservedCall:
+        """Open the observation of one call (end it with ``end()``)."""
+        observed = ObservedCall(operation, account_id, method, url)
         watchers = []
         for subscriber in self._subscribers:
-            watcher = subscriber.watch(facts)
+            watcher = subscriber.watch(observed)
             if watcher is not None:
                 watchers.append(watcher)
-        return ObservedCall(facts, watchers)
+        if watchers:
+            observed._watchers = watchers
+        return observed
 
 
-class ObservedCall:
-    """One call as its subscribers watch it: the request path reports into it."""
+class ObservedCall(CallFacts):
+    """One call as its subscribers watch it (its facts: one object per call, not two): the
+    request path reports into it."""
 
-    __slots__ = ("_watchers", "attempts", "facts", "status")
+    __slots__ = ("_watchers", "attempts", "status")
 
-    def __init__(self, facts: CallFacts, watchers: Sequence[CallWatcher]) -> None:
-        self.facts: CallFacts = facts
-        self._watchers = watchers
+    def __init__(self, operation: str, account_id: str, method: str, url: str) -> None:
+        super().__init__(operation, account_id, method, url)
+        self._watchers: Sequence[CallWatcher] = ()  # (): one for every unwatched call
         self.attempts: int = 0
         """Attempts reported so far."""
         self.status: int | None = None
         """The last attempt's status."""
+
+    @property
+    def facts(self) -> CallFacts:
+        """What is known of the call since it started."""
+        return self
 
     def counted(self, attempt: int, status: int | None) -> bool:
         """Count one ended HTTP attempt; return whether anyone hears of it (then report it

@@ -181,23 +181,34 @@ class AccountLimiter:
             raise
 
     async def _enter(self, bounds: Bounds) -> Turn:
-        """In FIFO order, take a slot, then a permit; without a rate the permit is the end of
-        any pause (with no pause and nobody waiting for a permit ahead, nothing to wait for)."""
-        now = self._clock()
-        if self._paused_until - now > EPSILON:
-            refuse_long_pause(self._paused_until, now, bounds)
+        """In FIFO order, take a slot, then the permit turn, and as its holder a permit; without
+        a rate the permit is the end of any pause (with no pause and nobody waiting for a
+        permit ahead, nothing to wait for). One frame while queued: thousands of accounts'
+        queued calls are what the garbage collector walks."""
+        asked = self._clock()
+        if self._paused_until - asked > EPSILON:
+            refuse_long_pause(self._paused_until, asked, bounds)
         while not await self._slots.acquire(bounds):
             refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
         permit = NO_PERMIT
         free = self._settings is None and not self._permit_waiting
         if not (free and self._paused_until - self._clock() <= EPSILON):
+            self._permit_waiting += 1
             try:
-                permit = await self._wait_for_permit(bounds)
+                refuse_long_pause(self._paused_until, self._clock(), bounds)
+                while not await self._permit_turn.acquire(bounds):
+                    refuse_long_pause(self._paused_until, self._clock(), bounds)  # it grew
+                try:
+                    permit = await self._permit(bounds)
+                finally:
+                    self._permit_turn.release()
             except BaseException:
                 self._slots.release()
                 raise
+            finally:
+                self._permit_waiting -= 1
         self._running += 1
-        return Turn(self, permit, self._clock())
+        return Turn(self, permit, asked, self._clock())
 
     def _leave(self) -> None:
         self._running -= 1
@@ -231,28 +242,14 @@ class AccountLimiter:
             self._paused_until = until
             self._wake_outlasted(now)
 
-    async def _wait_for_permit(self, bounds: Bounds) -> Permit:
-        """Wait for the permit turn, then until a permit is granted and no pause runs."""
-        self._permit_waiting += 1
-        try:
-            refuse_long_pause(self._paused_until, self._clock(), bounds)
-            while not await self._permit_turn.acquire(bounds):
-                refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
-            try:
-                if self._settings is None:
-                    await self._wait_out_pause(bounds)
-                    return NO_PERMIT
-                # Granted, it goes at once: the permit holds its place in the pace, and one
-                # held through a pause heard meanwhile would start beside the next permit.
-                return await self._take_permit(bounds)
-            finally:
-                self._permit_turn.release()
-        finally:
-            self._permit_waiting -= 1
-
-    async def _take_permit(self, bounds: Bounds) -> Permit:
-        """Ask the store for a permit until it grants one, never while a pause heard here runs
-        (the store may not have it yet)."""
+    async def _permit(self, bounds: Bounds) -> Permit:
+        """As the permit turn's holder: ask the store for a permit until it grants one, never
+        while a pause heard here runs (the store may not have it yet); without a rate, wait
+        out any pause. Granted, it goes at once: the permit holds its place in the pace, and
+        one held through a pause heard meanwhile would start beside the next permit."""
+        if self._settings is None:
+            await self._wait_out_pause(bounds)
+            return NO_PERMIT
         while True:
             await self._wait_out_pause(bounds)
             permit = await self._ask_store(bounds)
@@ -337,14 +334,16 @@ class _Slot(NamedTuple):  # a tuple: one is made for every request
 class Turn:
     """One request's turn on its account (a slot and a permit): it reports its own outcome."""
 
-    __slots__ = ("_limiter", "_outcomes", "_permit", "began")
+    __slots__ = ("_limiter", "_outcomes", "_permit", "began", "waited")
 
-    def __init__(self, limiter: AccountLimiter, permit: Permit, began: float) -> None:
+    def __init__(self, limiter: AccountLimiter, permit: Permit, asked: float, began: float) -> None:
         self._limiter: AccountLimiter | None = limiter
         self._outcomes = limiter._outcomes
         self._permit = permit
         self.began: float = began
         """The clock time the turn came."""
+        self.waited: float = began - asked
+        """Seconds it was waited for."""
 
     def end(self) -> None:
         """Free the turn's concurrency slot (once: a second call does nothing); a turn taken

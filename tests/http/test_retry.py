@@ -45,7 +45,7 @@ from kore_campaign_async._http.transport import RawResponse
 from kore_campaign_async._observe.events import RetryEvent
 from kore_campaign_async._observe.hooks import Hooks, HookSubscriber
 from kore_campaign_async._observe.log import LOGS
-from kore_campaign_async._observe.observer import CallFacts, ObservedCall, Observer
+from kore_campaign_async._observe.observer import ObservedCall, Observer
 from tests.helpers.clients import RecordingSleep
 from tests.helpers.scripts import LIST, ListsFor, Script, ok
 
@@ -177,8 +177,8 @@ def failing(*errors: BaseException) -> tuple[Outcome, list[int]]:
 
 def observing(on_retry: Callable[[RetryEvent], None] | None) -> ObservedCall:
     """The observation of one call: its logs, and the caller's ``on_retry`` hook."""
-    facts = CallFacts("create", "acct-1", "POST", URL)
-    return Observer([LOGS, HookSubscriber(Hooks(on_retry=on_retry))]).call(facts)
+    observer = Observer([LOGS, HookSubscriber(Hooks(on_retry=on_retry))])
+    return observer.call("create", "acct-1", "POST", URL)
 
 
 async def run_with_retries(
