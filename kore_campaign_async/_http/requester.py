@@ -20,13 +20,11 @@ The error that ends a call leaves shaped by ``call_end``: no frames below this m
 from __future__ import annotations
 
 import functools
-from collections.abc import Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, TypeVar
-
-import attrs
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._clock import Clock, Deadline, Sleep
-from .._config import AUTH_HEADER, Timeout
+from .._config import Timeout
 from .._exceptions import (
     AuthenticationError,
     KoreError,
@@ -35,13 +33,14 @@ from .._exceptions import (
 from .._observe import log as observe
 from .._observe.events import AttemptEvent
 from .._observe.hooks import Hooks, HookSubscriber
-from .._observe.observer import ObservedCall, Observer, Subscriber
+from .._observe.observer import Observer, Subscriber
 from .._quota.limiter import AccountLimiter, Turn
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from .auth import TokenSource
 from .bounds import attempt_timeout
 from .call_end import ended
+from .calls import NO_RECOVERY, Attempt, CallState, CallTimeout, Decoder, Recovery, Secrets
 from .gate import CallGate
 from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
@@ -55,87 +54,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 U = TypeVar("U")
-
-
-class Decoder(Protocol[T_co]):
-    """How a success answer becomes an operation's result (``ModelDecoder(cls)`` is one):
-    ``payload`` is the answer's JSON, Kore's envelope already checked."""
-
-    def __call__(
-        self, payload: Any, /, *, method: str, url: str, status: int, meta: ResponseMeta
-    ) -> T_co: ...
-
-
-class Recovery(Generic[T]):
-    """How an operation survives an answer lost after the server may have applied it.
-
-    The default does nothing special: the policy alone decides about resending.
-    """
-
-    def may_resend(self, error: BaseException) -> bool:
-        """Return whether the operation may be sent again after ``error``."""
-        return True
-
-    async def before_resend(self, state: CallState) -> T | None:
-        """Before resending after a lost answer: a result ends the call without resending."""
-        return None
-
-    async def instead_of(self, error: KoreError, state: CallState) -> T | None:
-        """After a failed attempt: a result that stands for ``error``, or None to raise it."""
-        return None
-
-
-#: The recovery of an operation with nothing special to do after a lost answer.
-NO_RECOVERY: Final[Recovery[Any]] = Recovery()
-CallTimeout = Timeout | float | Literal["default"] | None
-
-
-@attrs.define(eq=False)
-class CallState:
-    """What the attempts of one ``Requester.call`` share."""
-
-    requester: Requester
-    timeout: Timeout
-    policy: RetryPolicy
-    deadline: Deadline
-    tokens: TokenFlow
-    observed: ObservedCall
-    request: RequestSpec
-    """The call's own request (a recovery's lookups are others)."""
-    url: str
-    """Its URL."""
-    attempts: int = 0
-    """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
-    answer_lost: bool = False
-    """An earlier attempt failed in a way the server may have applied it anyway."""
-    lost: KoreError | None = None
-    """The error of the last attempt whose answer was lost (the server may have applied it)."""
-
-    async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
-        """Send one lookup (a listing, say) within this call: counted, on its deadline, never
-        retried on its own (a failure fails the attempt it serves)."""
-        return await self.requester.send(request, decode, self)
-
-    def meta(self, api_version: Any, *, adopted: bool = False) -> ResponseMeta:
-        """Return the meta of a result this call made without an answer of its own."""
-        return ResponseMeta(attempts=self.attempts, api_version=api_version, adopted=adopted)
-
-
-@attrs.define(eq=False, repr=False)
-class _Secrets:
-    """The token an attempt sent, as the ``secrets`` a decoder redacts; never shown.
-
-    Not a tuple: error reporters open containers among a frame's locals.
-    """
-
-    _attempt: Attempt
-
-    def __iter__(self) -> Iterator[str]:
-        sent = self._attempt.sent
-        yield "" if sent is None else sent.headers.get(AUTH_HEADER, "")
-
-    def __repr__(self) -> str:
-        return "<secrets hidden>"
 
 
 def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
@@ -207,37 +125,60 @@ class Requester:
         observed = self.observer.call(
             request.operation, self.account.account_id, request.method, url
         )
-        tokens = TokenFlow(self.auth, deadline, self.sleep)
-        state = CallState(self, call_timeout, policy, deadline, tokens, observed, request, url)
+        state, first_failure = None, None
         try:
             try:
+                turn = None
+                if self.auth.ready_token() is not None:  # else fetched first: no slot held
+                    # Queued for its first turn before the rest of the call is made.
+                    turn = await self._turn(request, url, policy, deadline, call_timeout)
+                tokens = TokenFlow(self.auth, deadline, self.sleep)
+                state = CallState(
+                    self, call_timeout, policy, deadline, tokens, observed, request, url, turn
+                )
                 result = await self._attempt(request, decode, recovery, state)
             except Exception as failure:  # a BaseException (cancellation) is never retried
-                first_failure: Exception | None = failure
+                first_failure = failure
             else:
-                first_failure = None
                 if self.budget is not None:
                     self.budget.refund()
             if first_failure is not None:  # retried outside the except block: no chaining
-                result = await retry_failed(
-                    functools.partial(self._attempt, request, decode, recovery, state),
-                    first_failure,
-                    policy=policy,
-                    budget=self.budget,
-                    sleep=self.sleep,
-                    deadline=deadline,
-                    operation=request.operation,
-                    observed=observed,
-                    may_retry=recovery.may_resend,
-                )
+                if state is None:  # its first turn was refused
+                    tokens = TokenFlow(self.auth, deadline, self.sleep)
+                    state = CallState(
+                        self, call_timeout, policy, deadline, tokens, observed, request, url
+                    )
+                result = await self._retries(request, decode, recovery, state, first_failure)
         except BaseException as error:
-            observed.end(ended(error, state.attempts, state.lost))
+            attempts, lost = (0, None) if state is None else (state.attempts, state.lost)
+            observed.end(ended(error, attempts, lost))
             raise
         else:
             observed.end(None)
         finally:
             self.gate.leave()
         return result
+
+    def _retries(
+        self,
+        request: RequestSpec,
+        decode: Decoder[T],
+        recovery: Recovery[T],
+        state: CallState,
+        first_failure: Exception,
+    ) -> Coroutine[Any, Any, T]:
+        """The call's attempts after its first failed: tenacity's, under its policy."""
+        return retry_failed(
+            functools.partial(self._attempt, request, decode, recovery, state),
+            first_failure,
+            policy=state.policy,
+            budget=self.budget,
+            sleep=self.sleep,
+            deadline=state.deadline,
+            operation=request.operation,
+            observed=state.observed,
+            may_retry=recovery.may_resend,
+        )
 
     async def _attempt(
         self, request: RequestSpec, decode: Decoder[T], recovery: Recovery[T], state: CallState
@@ -262,28 +203,34 @@ class Requester:
     async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send with a token, in a turn of the account: at most twice, the second after a 401
         renewed the token. Nothing of the attempt is made while it waits for its turn."""
-        if not state.tokens.ready():  # waited for before the turn: a slow source holds no slot
-            await state.tokens.fetch()
+        turn, state.first_turn = state.first_turn, None
+        if turn is None:
+            if not state.tokens.ready():  # waited for before the turn: a slow source holds no slot
+                await state.tokens.fetch()
+            turn = await self._state_turn(request, state)
         try:
-            turn = await self._turn(request, state)
             return await self._send_in_turn(request, decode, state, turn)
         except AuthenticationError:
             if not state.tokens.renew():  # once per call, and only a renewable source
                 raise
         observe.token_renewed(self.account.account_id, request.operation)
-        turn = await self._turn(request, state)
+        turn = await self._state_turn(request, state)
         return await self._send_in_turn(request, decode, state, turn)
 
-    def _turn(self, spec: RequestSpec, state: CallState) -> Coroutine[Any, Any, Turn]:
+    def _state_turn(self, spec: RequestSpec, state: CallState) -> Coroutine[Any, Any, Turn]:
+        return self._turn(spec, self._url(spec, state), state.policy, state.deadline, state.timeout)
+
+    def _turn(
+        self, spec: RequestSpec, url: str, policy: RetryPolicy, deadline: Deadline, timeout: Timeout
+    ) -> Coroutine[Any, Any, Turn]:
         """Wait for the account's turn to send ``spec``: refused at once if the deadline has
         passed (every permit is sent), or if the turn will not come within the call's bounds."""
-        url = self._url(spec, state)
-        if state.deadline.left() <= 0:
-            attempt_timeout(state.timeout, state.deadline.left(), method=spec.method, url=url)
+        if deadline.left() <= 0:
+            attempt_timeout(timeout, deadline.left(), method=spec.method, url=url)
         return self.limiter.take_turn(
-            max_pause=state.policy.max_retry_after,
-            deadline_at=state.deadline.ends_at,
-            max_wait=state.policy.max_queue_wait,
+            max_pause=policy.max_retry_after,
+            deadline_at=deadline.ends_at,
+            max_wait=policy.max_queue_wait,
             method=spec.method,
             url=url,
         )
@@ -346,7 +293,7 @@ class Requester:
         meta = ResponseMeta(
             attempts=attempt.number, status=raw.status, api_version=spec.api_version
         )
-        payload = decode(raw, method=spec.method, url=url, secrets=_Secrets(attempt))
+        payload = decode(raw, method=spec.method, url=url, secrets=Secrets(attempt))
         return decode_result(payload, method=spec.method, url=url, status=raw.status, meta=meta)
 
     def _report(self, attempt: Attempt, state: CallState, error: BaseException | None) -> None:
@@ -367,18 +314,3 @@ class Requester:
             waited=attempt.waited,
         )
         state.observed.attempt(event)
-
-
-@attrs.define(eq=False, repr=False)
-class Attempt:
-    """One HTTP attempt of a call, as it goes: queued, sent, answered."""
-
-    spec: RequestSpec
-    url: str
-    waited: float = 0.0
-    """Seconds it waited for its account's turn."""
-    number: int = 0
-    """1-based, within its call; 0 until sent."""
-    started: float = 0.0
-    sent: HttpRequest | None = None
-    answer: RawResponse | None = None

@@ -6,7 +6,8 @@ import contextlib
 from typing import TypeVar
 
 from .._config import ApiVersion
-from .._http.requester import Decoder, Requester
+from .._http.calls import Decoder
+from .._http.requester import Requester
 from .._http.responses import ModelDecoder
 from .._quota.store import Lease
 from .._wire.validation import check_api_version

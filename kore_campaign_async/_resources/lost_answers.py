@@ -17,8 +17,8 @@ import attrs
 
 from .._config import ApiVersion
 from .._exceptions import APIStatusError, ConflictError, KoreError, NotFoundError
+from .._http.calls import CallState, Recovery
 from .._http.policy import is_ambiguous
-from .._http.requester import CallState, Recovery
 from .._http.responses import is_name_taken, listing_items
 from .._wire import endpoints as ep
 from .._wire.endpoints import AccountRef, RequestSpec
@@ -88,7 +88,7 @@ class Adopt(Recovery[ContactList]):
             f"not make it: {reason}; not adopted (if_exists='adopt' takes any list of the name)",
             status=409,
             method=self.request.method,
-            url=state.requester.base_url + self.request.path,
+            url=state.url,
             body={"existing": {"id": found.id, "name": found.name, "createdAt": _iso(found)}},
         )
 
