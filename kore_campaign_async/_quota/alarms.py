@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._clock import Sleep, asyncio_sleep
 from .store import AccountKey, LimitStore
 
 
-async def nap(delay: float, alarm: asyncio.Future[bool], sleep: Sleep) -> None:
-    """Sleep ``delay`` seconds by ``sleep``, or less if ``alarm`` rings first."""
+def nap(delay: float, alarm: asyncio.Future[bool], sleep: Sleep) -> Awaitable[object]:
+    """Return what to await to sleep ``delay`` seconds by ``sleep``, or less if ``alarm`` rings
+    first."""
     if sleep is asyncio_sleep:
-        # The loop's own timer rings the alarm: no task and no wait() per nap, which thousands
-        # of accounts waiting for their pace would keep alive for the collector to walk.
-        ringing = asyncio.get_running_loop().call_later(delay, ring, alarm)
-        try:
-            await alarm
-        finally:
-            ringing.cancel()
-        return
+        # The loop's own timer rings the alarm, and the alarm itself is awaited: no task, no
+        # frame and no wait() per nap, which thousands of accounts waiting for their pace would
+        # keep alive for the collector to walk. A timer that outlives its nap (cut short or
+        # cancelled) rings an alarm already done: nothing.
+        asyncio.get_running_loop().call_later(delay, ring, alarm)
+        return alarm
+    return _nap_by(delay, alarm, sleep)
+
+
+async def _nap_by(delay: float, alarm: asyncio.Future[bool], sleep: Sleep) -> None:
+    """Sleep ``delay`` seconds by an injected ``sleep``, or less if ``alarm`` rings first."""
     napping = asyncio.ensure_future(sleep(delay))
     try:
         await asyncio.wait((napping, alarm), return_when=asyncio.FIRST_COMPLETED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, NamedTuple
 
 from .._clock import Clock, Expired, Sleep, within
@@ -201,6 +201,7 @@ class AccountLimiter:
                 try:
                     permit = await self._permit(bounds)
                 finally:
+                    self._napping = None
                     self._permit_turn.release()
             except BaseException:
                 self._slots.release()
@@ -306,14 +307,12 @@ class AccountLimiter:
             if not alarm.done() and outlasted(bounds):
                 alarm.set_result(False)
 
-    async def _nap(self, delay: float, bounds: Bounds) -> None:
-        """Sleep ``delay``, or less when a pause this call will not wait out arrives."""
+    def _nap(self, delay: float, bounds: Bounds) -> Awaitable[object]:
+        """What to await to sleep ``delay``, or less when a pause this call will not wait out
+        arrives (the permit turn's holder naps; ``_enter`` forgets the nap with the turn)."""
         alarm: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._napping = (alarm, bounds)
-        try:
-            await nap(delay, alarm, self._sleep)
-        finally:
-            self._napping = None
+        return nap(delay, alarm, self._sleep)
 
 
 class _Slot(NamedTuple):  # a tuple: one is made for every request
