@@ -37,8 +37,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import inspect
 import json
-import sys
 import time
 import tracemalloc
 import weakref
@@ -99,7 +99,7 @@ _ANSWER: Final = json.dumps(
 ).encode()
 _HEADERS: Final = {"Content-Type": "application/json"}
 # Where WeakSet tables are allocated: the event loop's registry of tasks (the SDK makes none).
-_TASK_REGISTRY: Final = tracemalloc.Filter(True, sys.modules[weakref.WeakSet.__module__].__file__)
+_TASK_REGISTRY: Final = tracemalloc.Filter(True, inspect.getfile(weakref.WeakSet))
 
 
 def _answer(request: kca.HttpRequest) -> kca.RawResponse:
