@@ -42,8 +42,9 @@ async def test_the_objects_an_account_keeps_while_it_calls_have_no_instance_dict
 async def test_an_idle_account_leaves_no_key_and_no_state_yet_keeps_its_settings() -> None:
     clock = ManualClock()
     async with client_on(clock) as client:
-        for number in range(3):
-            await client.account(f"acc-{number}", iid="st-1").contact_lists.create("l", "d")
+        ids = [f"idle-memory-{number}" for number in range(3)]  # no other test's accounts
+        for account_id in ids:
+            await client.account(account_id, iid="st-1").contact_lists.create("l", "d")
         clock.advance(3600.0)
         gc.collect()
         client.forget_idle()
@@ -51,10 +52,11 @@ async def test_an_idle_account_leaves_no_key_and_no_state_yet_keeps_its_settings
         assert isinstance(store, LocalLimitStore)
         assert store._states == {}
         # The store keeps the account's settings by its id string: no key object per account.
-        keys = [thing for thing in gc.get_objects() if isinstance(thing, AccountKey)]
+        objects = gc.get_objects()
+        keys = [key for key in objects if isinstance(key, AccountKey) and key.account_id in ids]
         assert keys == []
         with pytest.raises(kca.ConfigurationError, match="already paced"):
-            store.apply(AccountKey(client._base_url.origin, "acc-1"), PacingSettings(7), "permit")
+            store.apply(AccountKey(client._base_url.origin, ids[0]), PacingSettings(7), "permit")
 
 
 def test_settings_are_one_per_account_whichever_equal_object_paces_it() -> None:
