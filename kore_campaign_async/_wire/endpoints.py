@@ -104,7 +104,7 @@ class AccountRef:
         return query
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # one per request: no weakref slot nobody uses
 class RequestSpec:
     """One HTTP request, fully determined before anything is sent."""
 
