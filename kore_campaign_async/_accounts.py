@@ -28,8 +28,6 @@ from ._wire.endpoints import AccountRef
 
 Limits = tuple[RateLimit | None, int]
 """An account's rate limit and max concurrency."""
-HandleKey = tuple[str, str, str]
-"""account id, iid, stream id."""
 # Fewest kept (busy when dropped) accounts before a sweep frees the idle ones.
 _MIN_SWEEP: Final = 64
 
@@ -111,7 +109,9 @@ class Accounts:
         self._budget_per_account = budget_per_account
         self.limits: dict[str, Limits] = {}
         self._distinct: dict[Limits, Limits] = {}
-        self.handles: weakref.WeakValueDictionary[HandleKey, Account] = (
+        # By AccountRef (equal for equal account id, iid and stream id): the handle's own ref
+        # is the key, no tuple per handle.
+        self.handles: weakref.WeakValueDictionary[AccountRef, Account] = (
             weakref.WeakValueDictionary()
         )
         # Each account's limiter (weakly) and budget, while anything uses or keeps them.

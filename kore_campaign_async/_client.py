@@ -254,8 +254,7 @@ class CampaignClient:
             max_concurrency,
         )
         self._accounts.sweep_if_grown()
-        key = (ref.account_id, ref.iid, ref.stream_id)
-        cached = self._accounts.handles.get(key)
+        cached = self._accounts.handles.get(ref)
         if cached is not None:
             return cached
         alive = self._accounts.limiter(ref.account_id)
@@ -298,7 +297,7 @@ class CampaignClient:
             bulk_concurrency=limiter.max_concurrency,
             keeper=self._accounts,
         )
-        self._accounts.handles[key] = handle
+        self._accounts.handles[ref] = handle
         return handle
 
     def forget_idle(self) -> int:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Awaitable, Coroutine
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from .._clock import Clock, Expired, Sleep, within
 from .._config import require_positive_int
@@ -19,6 +19,9 @@ from .outcomes import NO_PERMIT, AccountOutcomes
 from .pacing import DEFAULT_MARGIN, EPSILON, RateLimit, pacing_settings
 from .pauses import Bounds, outlasts, refuse_long_pause
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
+
+# No pause yet (one float shared by every limiter, not one each).
+_NEVER: Final = -math.inf
 
 
 class AccountLimiter:
@@ -42,6 +45,27 @@ class AccountLimiter:
     waits. Pacing is queueing, not a server-directed delay: ``slot(max_wait=)`` bounds the
     whole wait for the turn and raises the same way, with an estimate of when a turn comes.
     """
+
+    # Slots: a process may hold one limiter for each of thousands of accounts.
+    __slots__ = (
+        "__weakref__",
+        "_bound",
+        "_clock",
+        "_key",
+        "_max_concurrency",
+        "_napping",
+        "_outcomes",
+        "_paused_until",
+        "_permit_turn",
+        "_permit_waiting",
+        "_rate",
+        "_running",
+        "_settings",
+        "_sleep",
+        "_slots",
+        "_store",
+        "_unwatch",
+    )
 
     def __init__(
         self,
@@ -88,7 +112,7 @@ class AccountLimiter:
         self._napping: tuple[asyncio.Future[bool], Bounds] | None = None
         self._running = 0
         # This process's view of the account's pause (the store's is the truth).
-        self._paused_until = -math.inf
+        self._paused_until = _NEVER
 
     @property
     def rate_limit(self) -> RateLimit | None:

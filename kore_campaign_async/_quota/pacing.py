@@ -53,8 +53,7 @@ buckets with a small burst and servers allowing less than configured:
   like a binary search.
 - **Probing back.** Once within two requests of the ceiling, every ``PROBE_WINDOWS`` windows'
   worth of successes without a 429 win one request per window back, up to the configured limit:
-  a server that allowed less for a while is caught up with, and one probe costs at most one
-  429.
+  a server that allowed less for a while is caught up with, and a probe costs at most one 429.
 - **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
 
 State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
@@ -196,7 +195,7 @@ def pacing_settings(rate: RateLimit, margin: float, adaptive: bool) -> PacingSet
     return PacingSettings(rate.requests, rate.per, rate.burst, rate.max_pause, margin, adaptive)
 
 
-@attrs.define
+@attrs.define(weakref_slot=False)
 class PacingState:
     """What a store keeps per account; every field a float, so it fits a Redis hash."""
 
@@ -225,18 +224,19 @@ class PacingState:
     @classmethod
     def fresh(cls, settings: PacingSettings, now: float) -> PacingState:
         """The state of an account nothing is known about."""
+        limit = float(settings.requests)  # one float for the three fields (per account)
         return cls(
             tat=now,
             paused_until=now,
-            limit=float(settings.requests),
+            limit=limit,
             burst=float(settings.start_burst),
             epoch_start=now,
             epoch_ok=0.0,
             # The configured limit counts as held: a stray in the first window only pauses.
-            clean=float(settings.requests),
+            clean=limit,
             cut_at=now - settings.per,
             touched=now,
-            ceiling=float(settings.requests),
+            ceiling=limit,
             raised=0.0,
             strays=FRESH_STRAYS,
         )

@@ -41,7 +41,7 @@ PauseListener = Callable[[float], None]
 """Told the seconds an account stays paused, whenever any process's 429 paused it."""
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class AccountKey:
     """One account on one Kore host."""
 
@@ -51,7 +51,7 @@ class AccountKey:
     account_id: str
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class Permit:
     """A store's answer to "may this account send now?"."""
 
@@ -204,19 +204,19 @@ class LocalLimitStore:
     """The default store: one process's accounts, in memory, on the local monotonic clock.
 
     An account's pacing state is dropped once it is idle, i.e. equivalent to a fresh one (see
-    :func:`reclaimable`); its settings stay, one shared string per distinct settings, so the
+    :func:`reclaimable`); its settings stay, one shared object per distinct settings, so the
     account keeps refusing other settings. Idle states are swept whenever the number of states
     has doubled since the last sweep (and by :meth:`forget_idle`): no timer, no task.
     """
 
     def __init__(self, *, clock: Clock = monotonic) -> None:
         self._clock = clock
-        # Each account's settings fingerprint (equal ones share one string), kept for good.
-        self._settings: dict[AccountKey, str] = {}
-        self._fingerprints: dict[str, str] = {}
+        # Each account's settings, kept for good: per host, by account id (no key object kept
+        # per idle account), one shared object per distinct settings (by fingerprint).
+        self._settings: dict[str, dict[str, PacingSettings]] = {}
+        self._distinct: dict[str, PacingSettings] = {}
+        # Each account's pacing, while it differs from a fresh one's.
         self._states: dict[AccountKey, PacingState] = {}
-        # The settings each state was last stepped with (a dict apart: no tuple per step).
-        self._paced_with: dict[AccountKey, PacingSettings] = {}
         self._sweep_at = _MIN_SWEEP
         self._listeners = PauseListeners()
         self._leases: dict[tuple[AccountKey, str], asyncio.Lock] = {}
@@ -236,22 +236,34 @@ class LocalLimitStore:
         retry_after: float | None = None,
     ) -> Permit:
         """Apply one operation at once (no await): a Permit whose ``wait`` is step's number."""
-        fingerprint = self._fingerprints.setdefault(settings.fingerprint(), settings.fingerprint())
-        stored = self._settings.setdefault(key, fingerprint)
-        if stored != fingerprint:
-            raise settings_conflict(key, stored, fingerprint)
+        self._check_settings(key, settings)
         now = self._clock()
         # A permit from another clock (a shared store's) is neither stale nor of this epoch.
         sent_at = permit.at if permit is not None and not permit.shared else now
-        state, number = pacing.step(self._states.get(key), settings, now, op, sent_at, retry_after)
-        if key not in self._states and len(self._states) >= self._sweep_at:
-            self.forget_idle()
-            self._sweep_at = max(_MIN_SWEEP, 2 * len(self._states))
-        self._states[key] = state
-        self._paced_with[key] = settings
+        had = self._states.get(key)
+        state, number = pacing.step(had, settings, now, op, sent_at, retry_after)
+        if state is not had:  # new, or idle long enough to start afresh
+            if had is None and len(self._states) >= self._sweep_at:
+                self.forget_idle()
+                self._sweep_at = max(_MIN_SWEEP, 2 * len(self._states))
+            self._states[key] = state
         if op == "429":
             self._listeners.tell(key, number)
         return Permit(number, now, pause=max(0.0, state.paused_until - now))
+
+    def _check_settings(self, key: AccountKey, settings: PacingSettings) -> None:
+        """Fix the account's settings at its first use; refuse other ones after that."""
+        accounts = self._settings.get(key.host)
+        if accounts is None:
+            accounts = self._settings[key.host] = {}
+        stored = accounts.get(key.account_id)
+        if stored is settings:  # the usual case: every limiter shares its settings object
+            return
+        fingerprint = settings.fingerprint()
+        if stored is None:
+            accounts[key.account_id] = self._distinct.setdefault(fingerprint, settings)
+        elif stored.fingerprint() != fingerprint:
+            raise settings_conflict(key, stored.fingerprint(), fingerprint)
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
         self.apply(key, settings, "bind")
@@ -314,9 +326,8 @@ class LocalLimitStore:
         self._states = {
             key: state
             for key, state in self._states.items()
-            if not reclaimable(state, self._paced_with[key], now)
+            if not reclaimable(state, self._settings[key.host][key.account_id], now)
         }
-        self._paced_with = {key: self._paced_with[key] for key in self._states}
         self._listeners.compact()
         return before - len(self._states)
 

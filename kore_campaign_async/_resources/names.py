@@ -35,6 +35,8 @@ Load = Callable[[], Awaitable[ListingByName]]
 
 
 _NO_DEADLINE: Final = Deadline(None, lambda: 0.0)
+# No listing yet (one float shared by every index, not one each).
+_NEVER: Final = -math.inf
 
 
 @attrs.frozen
@@ -49,6 +51,19 @@ class _Listing:
 class NameIndex:
     """The lists of one account (and API version) by name, from a recent listing."""
 
+    # Slots: every account that creates holds one, most never list.
+    __slots__ = (
+        "_clock",
+        "_dropped_at",
+        "_listing",
+        "_loading",
+        "_max_age",
+        "_next_at",
+        "_sleep",
+        "_spacing",
+        "begun",
+    )
+
     def __init__(
         self,
         clock: Clock,
@@ -61,7 +76,7 @@ class NameIndex:
         self._sleep = sleep
         self._max_age = max_age
         self._spacing = spacing
-        self._next_at = -math.inf
+        self._next_at = _NEVER
         """Clock time the next listing may begin."""
         self._listing: _Listing | None = None
         self.begun = 0

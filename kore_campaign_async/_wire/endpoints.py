@@ -7,6 +7,7 @@ its observers and the fake server all read it, so a new operation needs an entry
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, Literal
@@ -61,35 +62,49 @@ _ADD_CONTACTS: Final = "/api/1.1/public/{sid}/campaign/contactList/addContacts"
 Query = tuple[tuple[str, str], ...]
 
 
-@attrs.frozen
+#: Distinct apps whose path prefix is kept (shared by their accounts); others are quoted again.
+_PREFIXES: Final = 1024
+
+
+@functools.lru_cache(maxsize=_PREFIXES)
+def _v1_prefix(sid: str) -> str:
+    return _V1.format(sid=quote(sid, safe=""))
+
+
+@functools.lru_cache(maxsize=_PREFIXES)
+def _v2_prefix(sid: str) -> str:
+    return _V2.format(sid=quote(sid, safe=""))
+
+
+@attrs.frozen(weakref_slot=False)
 class AccountRef:
     """Who a request is for: the account, the app (iid) and the stream in v2 paths."""
 
     account_id: str
     iid: str
     stream_id: str
-    # Per API version, the path prefix and query of the account's contact-list calls: quoted
-    # once per handle (quote() is slow, and an account sends many requests), not per request.
-    _v1: tuple[str, Query] | None = attrs.field(default=None, init=False, eq=False, repr=False)
-    _v2: tuple[str, Query] | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    # The v2 query (?accountId=), made at the account's first v2 call: a tuple per account
+    # rather than two per request.
+    _v2_query: Query | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
-    def where(self, version: ApiVersion) -> tuple[str, Query]:
-        """Return the path prefix and the query of the account's contact-list calls."""
-        # v1 pages name the path id IID, v2 pages streamId and add ?accountId=.
-        where = self._v1 if version == "v1" else self._v2
-        if where is None:  # derived from the frozen fields: a cache, not a change
-            if version == "v1":
-                where = (_V1.format(sid=quote(self.iid, safe="")), ())
-            else:
-                where = (
-                    _V2.format(sid=quote(self.stream_id, safe="")),
-                    (("accountId", self.account_id),),
-                )
-            object.__setattr__(self, "_v1" if version == "v1" else "_v2", where)
-        return where
+    def prefix(self, version: ApiVersion) -> str:
+        """Return the path prefix of the account's contact-list calls."""
+        # v1 pages name the path id IID, v2 pages streamId. One per app (quote() is slow),
+        # shared by its accounts: not one per account, nor one per request.
+        return _v1_prefix(self.iid) if version == "v1" else _v2_prefix(self.stream_id)
+
+    def query(self, version: ApiVersion) -> Query:
+        """Return the query of the account's contact-list calls (v2 adds ?accountId=)."""
+        if version == "v1":
+            return ()
+        query = self._v2_query
+        if query is None:  # derived from the frozen fields: a cache, not a change
+            query = (("accountId", self.account_id),)
+            object.__setattr__(self, "_v2_query", query)
+        return query
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)  # one per request: no weakref slot nobody uses
 class RequestSpec:
     """One HTTP request, fully determined before anything is sent."""
 
@@ -102,8 +117,8 @@ class RequestSpec:
 
 
 def create(version: ApiVersion, account: AccountRef, body: dict[str, Any]) -> RequestSpec:
-    base, query = account.where(version)
-    return RequestSpec("create", "POST", f"{base}/createContactList", query, body, version)
+    path = f"{account.prefix(version)}/createContactList"
+    return RequestSpec("create", "POST", path, account.query(version), body, version)
 
 
 def _by_id(
@@ -114,9 +129,8 @@ def _by_id(
     list_id: str,
     body: dict[str, Any] | None = None,
 ) -> RequestSpec:
-    base, query = account.where(version)
-    path = f"{base}/{quote(list_id, safe='')}"
-    return RequestSpec(operation, method, path, query, body, version)
+    path = f"{account.prefix(version)}/{quote(list_id, safe='')}"
+    return RequestSpec(operation, method, path, account.query(version), body, version)
 
 
 def get(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpec:
@@ -134,16 +148,16 @@ def delete(version: ApiVersion, account: AccountRef, list_id: str) -> RequestSpe
 
 
 def list_all(version: ApiVersion, account: AccountRef) -> RequestSpec:
-    base, query = account.where(version)
-    params = (*query, ("type", "call"))
-    return RequestSpec("list", "POST", f"{base}/getAllListDetails", params, None, version)
+    params = (*account.query(version), ("type", "call"))
+    path = f"{account.prefix(version)}/getAllListDetails"
+    return RequestSpec("list", "POST", path, params, None, version)
 
 
 def contacts(
     version: ApiVersion, account: AccountRef, list_id: str, *, skip: int, limit: int
 ) -> RequestSpec:
     # Both versions take ?accountId= here (API-NOTES), and the v1 route is keyed by stream id.
-    base = (_V1 if version == "v1" else _V2).format(sid=quote(account.stream_id, safe=""))
+    base = (_v1_prefix if version == "v1" else _v2_prefix)(account.stream_id)
     params = (("accountId", account.account_id), ("skip", str(skip)), ("limit", str(limit)))
     return RequestSpec(
         "contacts",
