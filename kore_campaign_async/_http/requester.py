@@ -69,6 +69,22 @@ def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
 class Requester:
     """Send operations for one account through its limiter, auth and retry policy."""
 
+    __slots__ = (
+        "account",
+        "auth",
+        "base_url",
+        "budget",
+        "clock",
+        "gate",
+        "limiter",
+        "max_response_bytes",
+        "observer",
+        "policy",
+        "sleep",
+        "timeout",
+        "transport",
+    )
+
     def __init__(
         self,
         *,
@@ -86,19 +102,19 @@ class Requester:
         max_response_bytes: int | None = None,
         gate: CallGate | None = None,
     ) -> None:
-        self.base_url = base_url
+        self.base_url: str = base_url
         self.gate: CallGate = gate if gate is not None else CallGate()
-        self.account = account
-        self.transport = transport
-        self.auth = auth
-        self.limiter = limiter
-        self.policy = policy
-        self.budget = budget
-        self.timeout = timeout
-        self.observer = observer
-        self.clock = clock
-        self.sleep = sleep
-        self.max_response_bytes = max_response_bytes
+        self.account: AccountRef = account
+        self.transport: Transport = transport
+        self.auth: TokenSource = auth
+        self.limiter: AccountLimiter = limiter
+        self.policy: RetryPolicy = policy
+        self.budget: RetryBudget | None = budget
+        self.timeout: Timeout = timeout
+        self.observer: Observer = observer
+        self.clock: Clock = clock
+        self.sleep: Sleep = sleep
+        self.max_response_bytes: int | None = max_response_bytes
 
     async def call(
         self,

@@ -58,16 +58,26 @@ class ContactLists(ContactOperations):
         self, requester: Requester, *, api_version: ApiVersion, bulk_concurrency: int
     ) -> None:
         super().__init__(requester, api_version=api_version, bulk_concurrency=bulk_concurrency)
-        self._names: dict[ApiVersion, NameIndex] = {}
-        """Per API version: the lists by name that creates adopt from (made when first used)."""
+        self._names: dict[ApiVersion, NameIndex] | None = None
+        """Per API version: the lists by name that creates adopt from (made when a lookup
+        first needs them: most accounts never look)."""
 
     def __repr__(self) -> str:
         return f"ContactLists(account_id={self._ref.account_id!r})"
 
     def _lists_changed(self) -> None:
         """An update or delete went out: no adoption may trust a listing made before it."""
-        for index in self._names.values():
+        for index in (self._names or {}).values():
             index.drop()
+
+    def _name_index(self, version: ApiVersion) -> NameIndex:
+        """The lists by name of API ``version``, that creates adopt from."""
+        if self._names is None:
+            self._names = {}
+        names = self._names.get(version)
+        if names is None:
+            names = self._names[version] = NameIndex(self._requester.clock, self._requester.sleep)
+        return names
 
     # -- create -----------------------------------------------------------------------------
 
@@ -117,17 +127,15 @@ class ContactLists(ContactOperations):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
         request = ep.create(version, self._ref, create_body(spec))
-        names = self._names.get(version)
-        if names is None:
-            names = self._names[version] = NameIndex(self._requester.clock, self._requester.sleep)
+        names = None if self._names is None else self._names.get(version)
         recovery = Adopt(
             spec,
             request,
             self._ref,
             version,
-            names,
+            self,
             started_at=time.time(),
-            begun_after=names.begun,
+            begun_after=0 if names is None else names.begun,
             always=if_exists == "adopt",
         )
         return await self._requester.call(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timezone
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 
@@ -29,6 +29,12 @@ from .names import NameIndex
 ADOPT_CLOCK_SKEW: Final = 300.0
 """Seconds Kore's clock may run behind ours: ``if_exists="error"`` adopts a list created up to
 this long before the call began (by our clock), and none created earlier."""
+
+
+class NameIndexes(Protocol):
+    """Whose name index a lookup shares: the account's contact lists."""
+
+    def _name_index(self, version: ApiVersion) -> NameIndex: ...
 
 
 @attrs.define(eq=False)
@@ -49,7 +55,9 @@ class Adopt(Recovery[ContactList]):
     """Whose lists a lookup reads."""
     version: ApiVersion
     """The create's API version, and its lookup's (getAllListDetails)."""
-    names: NameIndex
+    names: NameIndexes
+    """The account's lists by name, made when a lookup first needs them: most creates never
+    look."""
     started_at: float
     """Wall-clock epoch seconds when the call began."""
     begun_after: int
@@ -72,7 +80,7 @@ class Adopt(Recovery[ContactList]):
         listing = ep.list_all(self.version, self.account)
         load = functools.partial(state.look_up, listing, listing_by_name)
         begun_after = 0 if self.always else self.begun_after
-        found = await self.names.find(
+        found = await self.names._name_index(self.version).find(
             self.spec.name, load, begun_after=begun_after, deadline=state.deadline
         )
         if found is None:
