@@ -1,0 +1,132 @@
+"""What a call holds while it waits for its account's turn: a process with thousands of accounts
+keeps these alive, and every full collection of the garbage collector walks them."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections import Counter
+
+import pytest
+
+import kore_campaign_async as kca
+from kore_campaign_async._clock import ManualClock
+from kore_campaign_async.testing import MockTransport
+from tests.helpers.scripts import LIST, Script, failed, ok
+
+HOST = "https://kore.example"
+PACKAGE = "kore_campaign_async"
+
+
+def owned_by_the_sdk(objects: list[object]) -> Counter[str]:
+    """The SDK's own objects and coroutines among ``objects``, by name (asyncio's task, its
+    context and the future it waits on are the caller's and asyncio's)."""
+    names: Counter[str] = Counter()
+    for thing in objects:
+        if asyncio.iscoroutine(thing):
+            if PACKAGE in thing.cr_code.co_filename:  # type: ignore[attr-defined]
+                names[f"{thing.__qualname__}()"] += 1
+        elif type(thing).__module__.startswith(PACKAGE):
+            names[type(thing).__qualname__] += 1
+    return names
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place() -> None:
+    # The loop's own clock: the account's pace (one request a second) holds the second call
+    # in its nap and the third in the queue for as long as the test looks.
+    answered = asyncio.Event()
+
+    async def handler(request: kca.HttpRequest) -> kca.RawResponse:
+        await answered.wait()
+        return ok(LIST)
+
+    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
+        lists = client.account("acc-1", iid="st-1").contact_lists
+        # One in flight, one holding the permit turn until its pace allows: the third queues.
+        calls = [asyncio.ensure_future(lists.create(f"list-{n}", "d")) for n in range(2)]
+        await settle()
+        gc.collect()
+        before = {id(thing) for thing in gc.get_objects()}
+        calls.append(asyncio.ensure_future(lists.create("list-2", "d")))
+        await settle()
+        new = [thing for thing in gc.get_objects() if id(thing) not in before]
+        held = owned_by_the_sdk(new)
+        assert lists._requester.limiter.waiting == 2
+        # Its request and its recovery (made by create), the call's deadline and observation,
+        # and its place in the account's queue: no call state, token flow, attempt or
+        # context manager until its turn comes.
+        assert held == Counter(
+            {
+                "ContactLists.create()": 1,
+                "ContactListCreate": 1,
+                "RequestSpec": 1,
+                "Adopt": 1,
+                "Requester.call()": 1,
+                "Deadline": 1,
+                "ObservedCall": 1,
+                "AccountLimiter._enter()": 1,
+                "FifoSemaphore.acquire()": 1,
+                "Bounds": 1,
+            }
+        )
+        for call in calls:
+            call.cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+        assert lists._requester.limiter.idle or lists._requester.limiter.in_flight == 0
+
+
+async def test_a_refused_first_turn_ends_the_call_as_a_refused_attempt_did() -> None:
+    clock = ManualClock()
+    script = Script(ok(LIST))
+    policy = kca.RetryPolicy(max_queue_wait=0.5, jitter=False)
+    async with kca.CampaignClient(
+        HOST,
+        token="t",
+        transport=MockTransport(script),
+        clock=clock,
+        sleep=clock.sleep,
+        retry=policy,
+    ) as client:
+        lists = client.account("acc-1", iid="st-1").contact_lists
+        lists._requester.limiter.on_rate_limited(5.0)  # the account is paused for 5 s
+        with pytest.raises(kca.RateLimitError) as caught:
+            await lists.get("cl-1")
+        assert (caught.value.request_sent, caught.value.attempts) == (False, 0)
+        assert "no turn within max_queue_wait (0.5s)" in str(caught.value)
+        assert caught.value.__traceback__ is not None
+        limiter = lists._requester.limiter
+        assert (limiter.in_flight, limiter.waiting, script.sent) == (0, 0, [])
+        clock.advance(5.0)
+        assert (await lists.get("cl-1")).id == LIST["_id"]  # after the pause, the next goes
+    assert clock.now >= 5.0
+
+
+async def test_a_call_without_a_ready_token_fetches_it_before_it_queues() -> None:
+    clock = ManualClock()
+    seen: list[tuple[float, int, int]] = []
+    script = Script(failed(500), ok(LIST))
+    async with kca.CampaignClient(
+        HOST,
+        token_provider=lambda: provide(),
+        transport=MockTransport(script),
+        clock=clock,
+        sleep=clock.sleep,
+        retry=kca.RetryPolicy(jitter=False),
+    ) as client:
+        account = client.account("acc-1", iid="st-1")
+
+        async def provide() -> str:
+            seen.append((clock.now, account.limiter.in_flight, account.limiter.waiting))
+            await clock.sleep(2.0)  # a slow source
+            return "jwt"
+
+        got = await account.contact_lists.get("cl-1")
+    assert got.meta is not None
+    assert got.meta.attempts == 2
+    assert seen == [(0.0, 0, 0)]  # fetched once, before the call took or queued for a slot
+    assert [request.headers["auth"] for request in script.sent] == ["jwt", "jwt"]
