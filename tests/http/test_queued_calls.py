@@ -25,7 +25,7 @@ def owned_by_the_sdk(objects: list[object]) -> Counter[str]:
     for thing in objects:
         if asyncio.iscoroutine(thing):
             if PACKAGE in thing.cr_code.co_filename:  # type: ignore[attr-defined]
-                names[f"{thing.__qualname__}()"] += 1
+                names[f"{thing.__qualname__}()"] += 1  # type: ignore[attr-defined]
         elif type(thing).__module__.startswith(PACKAGE):
             names[type(thing).__qualname__] += 1
     return names
