@@ -1,8 +1,9 @@
 """The one request path, a chain of steps with one job each (as httpx's send chain):
 
-``call`` (retries, and the recovery of a lost answer) -> ``send`` (a token, and the one renewal
-after a 401: the token source's :class:`TokenFlow`) -> ``_send_in_turn`` (the account's turn,
-which reports its outcome, and the one send: build, transport) and ``_decode``.
+``call`` (the account's first turn, retries, and the recovery of a lost answer) -> ``send`` (a
+token and a turn, and the one renewal after a 401: the token source's :class:`TokenFlow`) ->
+``_send_in_turn`` (the one send in the turn: build, transport; its outcome reported to the
+:class:`Turn`) and ``_decode``.
 
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
@@ -12,8 +13,10 @@ attempt, so a backoff sleep never holds a concurrency slot or a rate permit. One
 queues for its turn. Nothing goes round again without waiting or counting: tenacity counts
 attempts, and ``send`` sends at most twice.
 
-Each step is a frame a call holds while it waits, and no step holds a context manager's bound
-exit or a closure: ten thousand accounts' queued calls are what the garbage collector walks.
+A call whose token is ready queues for its first turn before the rest of it is made, and no
+step holds a context manager's bound exit or a closure: ten thousand accounts' queued calls are
+what the garbage collector walks, so a queued call holds its request, its deadline and its
+observation, and nothing more.
 The error that ends a call leaves shaped by ``call_end``: no frames below this module.
 """
 
