@@ -155,7 +155,10 @@ class Requester:
                 state = CallState(
                     self, call_timeout, policy, deadline, tokens, observed, request, url, turn
                 )
-                result = await self._attempt(request, decode, recovery, state)
+                try:  # the first attempt: nothing to recover before it (no _attempt frame)
+                    result = await self.send(request, decode, state)
+                except KoreError as error:
+                    result = await self._instead_of(request, recovery, state, error)
             except Exception as failure:  # a BaseException (cancellation) is never retried
                 first_failure = failure
             else:
@@ -202,7 +205,7 @@ class Requester:
     async def _attempt(
         self, request: RequestSpec, decode: Decoder[T], recovery: Recovery[T], state: CallState
     ) -> T:
-        """One try of the operation, with its recovery around the send."""
+        """One retry of the operation, with its recovery before and around the send."""
         if state.answer_lost:
             found = await recovery.before_resend(state)
             if found is not None:
@@ -211,13 +214,19 @@ class Requester:
         try:
             return await self.send(request, decode, state)
         except KoreError as error:
-            if is_ambiguous(error):
-                state.answer_lost, state.lost = True, error
-            found = await recovery.instead_of(error, state)
-            if found is None:
-                raise
-            observe.recovered(self.account.account_id, request.operation, error)
-            return found
+            return await self._instead_of(request, recovery, state, error)
+
+    async def _instead_of(
+        self, request: RequestSpec, recovery: Recovery[T], state: CallState, error: KoreError
+    ) -> T:
+        """After a failed attempt: the result the recovery finds instead, or ``error`` raised."""
+        if is_ambiguous(error):
+            state.answer_lost, state.lost = True, error
+        found = await recovery.instead_of(error, state)
+        if found is None:
+            raise error
+        observe.recovered(self.account.account_id, request.operation, error)
+        return found
 
     async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send with a token, in a turn of the account: at most twice, the second after a 401
