@@ -1,9 +1,8 @@
 """The one request path, a chain of steps with one job each (as httpx's send chain):
 
 ``call`` (the account's first turn, retries, and the recovery of a lost answer) -> ``send`` (a
-token and a turn, and the one renewal after a 401: the token source's :class:`TokenFlow`) ->
-``_send_in_turn`` (the one send in the turn: build, transport; its outcome reported to the
-:class:`Turn`) and ``_decode``.
+token and a turn, the one send in it, its outcome reported to the :class:`Turn`, and the one
+renewal after a 401: the token source's :class:`TokenFlow`) -> the transport, and ``_decode``.
 
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
@@ -228,22 +227,44 @@ class Requester:
         observe.recovered(self.account.account_id, request.operation, error)
         return found
 
-    async def send(self, request: RequestSpec, decode: Decoder[T], state: CallState) -> T:
-        """Send with a token, in a turn of the account: at most twice, the second after a 401
-        renewed the token. Nothing of the attempt is made while it waits for its turn."""
+    async def send(
+        self, spec: RequestSpec, decode: Decoder[T], state: CallState, *, renewal: bool = False
+    ) -> T:
+        """Send ``spec`` once in a turn of the account, with a token: waited for before the turn
+        (a slow source holds no slot), read again in it (it may have expired while queued).
+        Report the attempt, and its outcome to the turn. After a 401 send it once more with a
+        renewed token (``renewal``: this is that send). Nothing of the attempt is made while it
+        waits for its turn, and one frame sends: a call in flight holds few."""
         turn, state.first_turn = state.first_turn, None
         if turn is None:
-            if not state.tokens.ready():  # waited for before the turn: a slow source holds no slot
+            if not state.tokens.ready():
                 await state.tokens.fetch()
-            turn = await self._state_turn(request, state)
+            turn = await self._state_turn(spec, state)
+        attempt = Attempt(spec, self._url(spec, state), turn.waited)
         try:
-            return await self._send_in_turn(request, decode, state, turn)
-        except AuthenticationError:
-            if not state.tokens.renew():  # once per call, and only a renewable source
+            try:
+                state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
+                token = state.tokens.token() or await state.tokens.fetch()
+                request = self._request(attempt, state, token)
+                del token  # error reporters record every frame's locals
+                attempt.answer = answer = await self.transport.send(request)
+            finally:
+                turn.end()
+            result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
+        except BaseException as error:
+            if attempt.sent is not None:
+                self._report(attempt, state, error)
+                if isinstance(error, RateLimitError):
+                    turn.rate_limited(error.retry_after)
+            # Renewed once per call, and only a renewable source's token.
+            if renewal or not isinstance(error, AuthenticationError) or not state.tokens.renew():
                 raise
-        observe.token_renewed(self.account.account_id, request.operation)
-        turn = await self._state_turn(request, state)
-        return await self._send_in_turn(request, decode, state, turn)
+        else:
+            self._report(attempt, state, None)
+            turn.succeeded()
+            return result
+        observe.token_renewed(self.account.account_id, spec.operation)
+        return await self.send(spec, decode, state, renewal=True)
 
     def _state_turn(self, spec: RequestSpec, state: CallState) -> Coroutine[Any, Any, Turn]:
         return self._turn(spec, self._url(spec, state), state.policy, state.deadline, state.timeout)
@@ -262,32 +283,6 @@ class Requester:
             method=spec.method,
             url=url,
         )
-
-    async def _send_in_turn(
-        self, spec: RequestSpec, decode: Decoder[T], state: CallState, turn: Turn
-    ) -> T:
-        """Send once in ``turn`` (the token read now: it may have expired while queued), then
-        free it; report the attempt, and its outcome to the turn."""
-        attempt = Attempt(spec, self._url(spec, state), turn.waited)
-        try:
-            try:
-                state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
-                token = state.tokens.token() or await state.tokens.fetch()
-                request = self._request(attempt, state, token)
-                del token  # error reporters record every frame's locals
-                attempt.answer = answer = await self.transport.send(request)
-            finally:
-                turn.end()
-            result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
-        except BaseException as error:
-            if attempt.sent is not None:
-                self._report(attempt, state, error)
-                if isinstance(error, RateLimitError):
-                    turn.rate_limited(error.retry_after)
-            raise
-        self._report(attempt, state, None)
-        turn.succeeded()
-        return result
 
     def _url(self, spec: RequestSpec, state: CallState) -> str:
         return state.url if spec is state.request else self.base_url + spec.path
