@@ -42,6 +42,8 @@ class Recovery(Generic[T]):
     The default does nothing special: the policy alone decides about resending.
     """
 
+    __slots__ = ()  # one is made for every create: its subclasses' slots hold all they keep
+
     def may_resend(self, error: BaseException) -> bool:
         """Return whether the operation may be sent again after ``error``."""
         return True
