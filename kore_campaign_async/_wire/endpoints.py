@@ -76,6 +76,12 @@ def _v2_prefix(sid: str) -> str:
     return _V2.format(sid=quote(sid, safe=""))
 
 
+@functools.lru_cache(maxsize=_PREFIXES)
+def _create_path(prefix: str) -> str:
+    """The create path under ``prefix``: one per app, as every create of its accounts sends."""
+    return f"{prefix}/createContactList"
+
+
 @attrs.frozen(weakref_slot=False)
 class AccountRef:
     """Who a request is for: the account, the app (iid) and the stream in v2 paths."""
@@ -117,7 +123,7 @@ class RequestSpec:
 
 
 def create(version: ApiVersion, account: AccountRef, body: dict[str, Any]) -> RequestSpec:
-    path = f"{account.prefix(version)}/createContactList"
+    path = _create_path(account.prefix(version))
     return RequestSpec("create", "POST", path, account.query(version), body, version)
 
 
