@@ -4,9 +4,9 @@ Each size drives that many accounts from one client: three creates per account, 
 at once (one sends, two queue for the account's pace), first through ``MockTransport`` (the
 SDK alone: an answer is Kore's documented sample, handed back at once), then against the fake
 server in its own process (its sockets opened before the clock starts, as a running service
-has them). The driver runs each create in a task of its own, as any caller
-running calls at once must, and keeps nothing else per account: those tasks are its share of
-the CPU and of the collector's work, counted in both. Per size:
+has them). The driver runs each create in a task of its own, as any caller running calls at
+once must, and keeps nothing else per account: those tasks are its share of the CPU and of the
+collector's work, counted in both. Per size:
 
 - ``cpu_us``: client CPU per request (``time.process_time()``), handles made included. The
   garbage collector runs as it does for users: its cost grows with what the accounts keep
