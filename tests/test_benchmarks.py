@@ -284,7 +284,7 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
 
 
 async def test_accounts_frees_a_sizes_creates_before_its_clock_stops() -> None:
-    def unpaced() -> kca.CampaignClient:
+    def unpaced(accounts: int) -> kca.CampaignClient:
         transport = MockTransport(_accounts._answer)
         return kca.CampaignClient(_accounts.HOST, token="t", transport=transport, rate_limit=None)
 
@@ -297,3 +297,28 @@ async def test_accounts_frees_a_sizes_creates_before_its_clock_stops() -> None:
         and getattr(thing.get_coro(), "__qualname__", "") == "ContactLists.create"
     ]
     assert left == []
+
+
+async def test_the_server_run_opens_its_sockets_before_its_clock_starts(
+    server: FakeKoreServer,
+) -> None:
+    opened = 0
+
+    async def on_opened(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(on_opened)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        await _accounts._open_sockets(session, f"{server.url}/", 3)
+        assert opened == 3
+
+        async def get() -> int:
+            async with session.get(f"{server.url}/") as response:
+                await response.read()
+                return response.status
+
+        # As many requests at once as the run's first creates: each finds a socket open.
+        assert list(await asyncio.gather(get(), get(), get())) == [404, 404, 404]
+        assert opened == 3

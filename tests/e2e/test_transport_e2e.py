@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +11,7 @@ import pytest
 from aiohttp import web
 from yarl import URL
 
+import kore_campaign_async as kca
 from kore_campaign_async._config import USER_AGENT
 from kore_campaign_async._http.aiohttp_transport import AiohttpTransport
 from kore_campaign_async._http.transport import HttpRequest
@@ -128,3 +131,24 @@ def test_a_request_never_shows_its_headers() -> None:
     request = HttpRequest("GET", "http://kore.test/x", headers={"auth": "secret-jwt-value"})
     assert "secret-jwt-value" not in repr(request)
     assert request.headers["auth"] == "secret-jwt-value"
+
+
+async def test_creates_over_real_sockets_leave_no_reference_cycles(
+    client: kca.CampaignClient,
+) -> None:
+    # What aiohttp and the transport allocate for a request must go by reference counting, as
+    # through MockTransport: a cycle would wait for the collector, whose full passes walk every
+    # call in flight, and with thousands of accounts there are tens of thousands of them.
+    await client.account("warm", iid="st-app-1").contact_lists.create("warm", "d")
+    gc.collect()
+    gc.disable()
+    try:
+        accounts = [client.account(f"acct-{n}", iid="st-app-1") for n in range(5)]
+        made = await asyncio.gather(
+            *(a.contact_lists.create(f"list-{n}", "d") for n, a in enumerate(accounts))
+        )
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert [created.name for created in made] == [f"list-{n}" for n in range(5)]
+    assert left == 0
