@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 
 from .._exceptions import ClientClosedError, KoreError, RetryBudgetExhaustedError
+from .calls import CallState
 
 
-def ended(error: BaseException, attempts: int, lost: KoreError | None) -> BaseException:
-    """Shape ``error``, which ends a call after ``attempts`` HTTP requests (``lost``: the error
-    of the last attempt whose answer was lost, if any); return it."""
+def ended(error: BaseException, state: CallState | None) -> BaseException:
+    """Shape ``error``, which ends a call (``state``: what its attempts shared, None if it ended
+    before its first turn); return it."""
+    attempts, lost = (0, None) if state is None else (state.attempts, state.lost)
     if isinstance(error, asyncio.CancelledError):
         # How far it got, for a bulk job to report whether the item may have been applied.
         error.attempts = attempts  # type: ignore[attr-defined]

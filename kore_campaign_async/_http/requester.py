@@ -35,7 +35,7 @@ from .._exceptions import (
 from .._observe import log as observe
 from .._observe.events import AttemptEvent
 from .._observe.hooks import Hooks, HookSubscriber
-from .._observe.observer import Observer, Subscriber
+from .._observe.observer import ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter, Turn
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
@@ -138,22 +138,18 @@ class Requester:
         deadline = Deadline(policy.deadline, self.clock)
         call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
         url = self.base_url + request.path
-        # The gate first: a call from another loop must not queue in the limiter's FIFO.
-        self.gate.enter()
-        observed = self.observer.call(
-            request.operation, self.account.account_id, request.method, url
-        )
-        state, first_failure = None, None
+        self.gate.enter()  # first: a call from another loop must not queue in the limiter's FIFO
+        observed = state = first_failure = None
         try:
+            observed = self.observer.call(
+                request.operation, self.account.account_id, request.method, url
+            )
             try:
                 turn = None
                 if self.auth.ready_token() is not None:  # else fetched first: no slot held
                     # Queued for its first turn before the rest of the call is made.
                     turn = await self._turn(request, url, policy, deadline, call_timeout)
-                tokens = TokenFlow(self.auth, deadline, self.sleep)
-                state = CallState(
-                    self, call_timeout, policy, deadline, tokens, observed, request, url, turn
-                )
+                state = self._state(request, url, policy, deadline, call_timeout, observed, turn)
                 try:  # the first attempt: nothing to recover before it (no _attempt frame)
                     result = await self.send(request, decode, state)
                 except KoreError as error:
@@ -165,20 +161,33 @@ class Requester:
                     self.budget.refund()
             if first_failure is not None:  # retried outside the except block: no chaining
                 if state is None:  # its first turn was refused
-                    tokens = TokenFlow(self.auth, deadline, self.sleep)
-                    state = CallState(
-                        self, call_timeout, policy, deadline, tokens, observed, request, url
-                    )
+                    state = self._state(request, url, policy, deadline, call_timeout, observed)
                 result = await self._retries(request, decode, recovery, state, first_failure)
         except BaseException as error:
-            attempts, lost = (0, None) if state is None else (state.attempts, state.lost)
-            observed.end(ended(error, attempts, lost))
+            if observed is not None:
+                observed.end(ended(error, state))
             raise
         else:
             observed.end(None)
         finally:
             self.gate.leave()
         return result
+
+    def _state(
+        self,
+        request: RequestSpec,
+        url: str,
+        policy: RetryPolicy,
+        deadline: Deadline,
+        timeout: Timeout,
+        observed: ObservedCall,
+        first_turn: Turn | None = None,
+    ) -> CallState:
+        """What the call's attempts share, made once it has its first turn."""
+        tokens = TokenFlow(self.auth, deadline, self.sleep)
+        return CallState(
+            self, timeout, policy, deadline, tokens, observed, request, url, first_turn
+        )
 
     def _retries(
         self,

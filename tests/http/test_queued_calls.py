@@ -11,6 +11,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._observe.observer import CallFacts, Observer
 from kore_campaign_async.testing import MockTransport
 from tests.helpers.scripts import LIST, Script, failed, ok
 
@@ -47,6 +48,8 @@ async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place()
 
     async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
+        # Nobody watching (another test may have installed a tracer): a watcher is its own.
+        lists._requester.observer = Observer([])
         # One in flight, one holding the permit turn until its pace allows: the third queues.
         calls = [asyncio.ensure_future(lists.create(f"list-{n}", "d")) for n in range(2)]
         await settle()
@@ -133,3 +136,20 @@ async def test_a_call_without_a_ready_token_fetches_it_before_it_queues() -> Non
     assert got.meta.attempts == 2
     assert seen == [(0.0, 0, 0)]  # fetched once, before the call took or queued for a slot
     assert [request.headers["auth"] for request in script.sent] == ["jwt", "jwt"]
+
+
+class _FailingToWatch:
+    def watch(self, call: CallFacts) -> None:
+        raise RuntimeError("a tracer that fails to start a span")
+
+
+async def test_a_call_whose_observation_fails_to_open_leaves_the_gate() -> None:
+    script = Script(ok(LIST))
+    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(script)) as client:
+        lists = client.account("acc-1", iid="st-1").contact_lists
+        requester = lists._requester
+        requester.observer = Observer([_FailingToWatch()])
+        with pytest.raises(RuntimeError, match="fails to start a span"):
+            await lists.get("cl-1")
+        assert requester.gate._in_flight == 0  # aclose() has nothing to wait for
+        assert script.sent == []
