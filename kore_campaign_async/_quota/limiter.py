@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import Awaitable, Coroutine
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from .._clock import Clock, Expired, Sleep, within
 from .._config import require_positive_int
@@ -339,19 +339,25 @@ class AccountLimiter:
         return nap(delay, alarm, self._sleep)
 
 
-class _Slot(NamedTuple):  # a tuple: one is made for every request
-    """What ``slot()`` returns: entered, the account's turn; left, the slot is freed (not an
-    ``asynccontextmanager``: no generator, frame and wrapper per request, queued ones too)."""
+class _Slot:
+    """What ``slot()`` returns: entered, the account's turn; left, the turn ends
+    (``Turn.end()``, which frees the slot once however often it is called)."""
 
-    limiter: AccountLimiter
-    bounds: Bounds
-    max_wait: float | None
+    __slots__ = ("_bounds", "_limiter", "_max_wait", "_turn")
 
-    def __aenter__(self) -> Coroutine[Any, Any, Turn]:
-        return self.limiter._take(self.bounds, self.max_wait)
+    def __init__(self, limiter: AccountLimiter, bounds: Bounds, max_wait: float | None) -> None:
+        self._limiter = limiter
+        self._bounds = bounds
+        self._max_wait = max_wait
+        self._turn: Turn | None = None
+
+    async def __aenter__(self) -> Turn:
+        self._turn = await self._limiter._take(self._bounds, self._max_wait)
+        return self._turn
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.limiter._leave()
+        if self._turn is not None:
+            self._turn.end()
 
 
 class Turn:
@@ -370,7 +376,7 @@ class Turn:
 
     def end(self) -> None:
         """Free the turn's concurrency slot (once: a second call does nothing); a turn taken
-        with ``slot()`` ends as its block does."""
+        with ``slot()`` ends when its block does, if not before."""
         limiter, self._limiter = self._limiter, None
         if limiter is not None:
             limiter._leave()

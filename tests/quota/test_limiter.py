@@ -294,6 +294,20 @@ async def test_a_held_slot_blocks_the_next_until_it_is_left() -> None:
     assert (limiter.in_flight, limiter.waiting) == (0, 0)
 
 
+async def test_a_turn_ended_inside_its_slot_block_frees_its_slot_once() -> None:
+    clock = ManualClock()
+    limiter = limiter_for(clock, None, concurrency=2)
+    async with limiter.slot() as turn:
+        other = await limiter.take_turn()
+        assert limiter.in_flight == 2
+        turn.end()
+        turn.end()
+        assert limiter.in_flight == 1
+    assert limiter.in_flight == 1  # the block's end did not free the other turn's slot
+    other.end()
+    assert (limiter.in_flight, limiter.idle) == (0, True)
+
+
 async def test_a_free_permit_never_overtakes_a_task_already_waiting_for_one() -> None:
     clock = ManualClock()
     limiter = limiter_for(clock, None)
