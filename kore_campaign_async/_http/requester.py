@@ -244,12 +244,13 @@ class Requester:
         Report the attempt, and its outcome to the turn. After a 401 send it once more with a
         renewed token (``renewal``: this is that send). Nothing of the attempt is made while it
         waits for its turn, and one frame sends: a call in flight holds few."""
+        url = state.url if spec is state.request else self.base_url + spec.path
         turn, state.first_turn = state.first_turn, None
         if turn is None:
             if not state.tokens.ready():
                 await state.tokens.fetch()
-            turn = await self._state_turn(spec, state)
-        attempt = Attempt(spec, self._url(spec, state), turn.waited)
+            turn = await self._turn(spec, url, state.policy, state.deadline, state.timeout)
+        attempt = Attempt(spec, url, turn.waited)
         try:
             try:
                 state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
@@ -275,9 +276,6 @@ class Requester:
         observe.token_renewed(self.account.account_id, spec.operation)
         return await self.send(spec, decode, state, renewal=True)
 
-    def _state_turn(self, spec: RequestSpec, state: CallState) -> Coroutine[Any, Any, Turn]:
-        return self._turn(spec, self._url(spec, state), state.policy, state.deadline, state.timeout)
-
     def _turn(
         self, spec: RequestSpec, url: str, policy: RetryPolicy, deadline: Deadline, timeout: Timeout
     ) -> Coroutine[Any, Any, Turn]:
@@ -292,9 +290,6 @@ class Requester:
             method=spec.method,
             url=url,
         )
-
-    def _url(self, spec: RequestSpec, state: CallState) -> str:
-        return state.url if spec is state.request else self.base_url + spec.path
 
     def _request(self, attempt: Attempt, state: CallState, token: str) -> HttpRequest:
         """Build the attempt's request, counted as sent."""
