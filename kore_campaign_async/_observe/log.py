@@ -147,8 +147,7 @@ LOGS: Final = _Logs()
 def budget_ran_dry(available: int, capacity: int, state: ObservedCall | None) -> None:
     """Report the retry budget refusing a retry (of call ``state``) for the first time since
     it was full."""
-    call = None if state is None else state.facts
-    first = "" if call is None else f"; first refused: {call.name} for {call.account_id}"
+    first = "" if state is None else f"; first refused: {state.name} for {state.account_id}"
     http_log.warning(
         "retry budget spent (%d of %d tokens left): failed calls fail fast until successes "
         "refill it%s",
@@ -156,8 +155,8 @@ def budget_ran_dry(available: int, capacity: int, state: ObservedCall | None) ->
         capacity,
         first,
         extra={
-            "kore_account_id": None if call is None else call.account_id,
-            "kore_operation": None if call is None else call.name,
+            "kore_account_id": None if state is None else state.account_id,
+            "kore_operation": None if state is None else state.name,
             "kore_attempt": None if state is None else state.attempts,
             "kore_budget_available": available,
             "kore_budget_capacity": capacity,

@@ -95,11 +95,6 @@ class ObservedCall(CallFacts):
         self.status: int | None = None
         """The last attempt's status."""
 
-    @property
-    def facts(self) -> CallFacts:
-        """What is known of the call since it started."""
-        return self
-
     def counted(self, attempt: int, status: int | None) -> bool:
         """Count one ended HTTP attempt; return whether anyone hears of it (then report it
         with :meth:`attempt`): nobody may, and its event is then never built."""
