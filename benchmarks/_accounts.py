@@ -14,6 +14,12 @@ collector's work, counted in both. Per size:
 - ``gc_objects``: container objects per create the collector counts (allocated and not freed
   at once: what fills its young generation), and ``collections``: its young and full
   collections per thousand creates.
+- ``promoted``: container objects per create that outlived two young collections and moved to
+  the old generation (counted at each collection of the middle one). A full collection runs
+  each time these pass a quarter of the old generation, and walks all of it: so their number
+  per create, not the size of the heap, sets what full collections cost per request. An
+  object that lives as long as a request waits (for its account's pace, for a socket, for the
+  answer) is promoted as soon as more requests wait at once than two young collections free.
 - ``in_flight_bytes``: memory per account while one create of each is in flight (tracemalloc,
   the transport holding every answer back): the handle and everything of the call down to
   ``MockTransport.send``. Not counted, and shown apart as ``driver_bytes`` (measured alone in
@@ -149,13 +155,15 @@ async def _drive(client: kca.CampaignClient, count: int) -> int:
 
 
 class _Collections:
-    """Count the collector's work while it runs: collections, and objects it was told of."""
+    """Count the collector's work while it runs: collections, objects it was told of, and
+    objects it promoted to the old generation (what its full collections walk)."""
 
     def __init__(self) -> None:
-        self.young = self.full = self.objects = 0
+        self.young = self.full = self.objects = self.promoted = 0
         self.seconds = 0.0
         self._start = 0
         self._began = 0.0
+        self._middle_aged = 0
 
     def __enter__(self) -> _Collections:
         self._start = gc.get_count()[0]
@@ -169,8 +177,14 @@ class _Collections:
     def _heard(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "stop":
             self.seconds += time.process_time() - self._began
+            if info["generation"] == 1:
+                # What a collection of the middle generation does not free moves to the old.
+                self.promoted += self._middle_aged - info["collected"]
             return
         self._began = time.process_time()
+        if info["generation"] == 1:
+            # The two young generations hold a few thousand objects: cheap to count.
+            self._middle_aged = len(gc.get_objects(0)) + len(gc.get_objects(1))
         # Young objects counted since the last collection: added up, they are what the
         # collector was handed to look at.
         self.objects += gc.get_count()[0] - self._start
@@ -201,6 +215,7 @@ async def _cpu(open_client: Opener, count: int) -> dict[str, float]:
         "gc_objects": collector.objects / made,
         "young_per_1000": collector.young / made * 1000,
         "full_per_1000": collector.full / made * 1000,
+        "promoted": collector.promoted / made,
     }
 
 

@@ -226,12 +226,18 @@ def _collections(row: Mapping[str, Any]) -> str:
     return f"{row['young_per_1000']:.0f} / {row['full_per_1000']:.2f}"
 
 
+def _promoted(row: Mapping[str, Any]) -> str:
+    """Objects per create promoted to the collector's old generation ("-": not counted then)."""
+    return f"{row['promoted']:.0f}" if "promoted" in row else "-"
+
+
 _ACCOUNTS: list[Column] = [
     ("accounts", lambda row: f"{row['accounts']:,}"),
     ("client CPU µs/request", lambda row: f"{row['cpu_us']:.0f}"),
     ("of which collector", lambda row: f"{row['gc_us']:.0f}"),
     ("collector objects/create", lambda row: f"{row['gc_objects']:.0f}"),
     ("young / full collections per 1,000 creates", _collections),
+    ("promoted to the old generation/create", _promoted),
 ]
 _ACCOUNTS_MEMORY: list[Column] = [
     ("accounts", lambda row: f"{row['accounts']:,}"),
@@ -264,7 +270,7 @@ def accounts(result: Mapping[str, Any]) -> list[str]:
         "",
         "Against the fake server in its own process:",
         "",
-        *_table(_ACCOUNTS[:3], server["rows"]),
+        *_table(_ACCOUNTS, server["rows"]),
         "",
         f"Targets: CPU per request at {largest['accounts']:,} accounts at most "
         f"{_times(target['cpu_ratio_max'])} that at {mock['rows'][0]['accounts']:,}: "

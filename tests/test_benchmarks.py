@@ -272,6 +272,7 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
             assert row["cpu_us"] > row["gc_us"] >= 0
             assert row["gc_objects"] > 0
             assert row["young_per_1000"] > 0
+            assert row["gc_objects"] >= row["promoted"] >= 0
         assert accounts[where]["cpu_ratio"] == rows[-1]["cpu_us"] / rows[0]["cpu_us"]
     for row in accounts["mock"]["rows"]:
         # An account in flight holds its handle, limiter and call; an idle one far less.
@@ -281,6 +282,57 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
         # Tracked objects: the handle and its call's, then the benchmark's task apart.
         assert row["in_flight_objects"] > row["driver_objects"] > 0
     assert set(accounts["target"]) >= {"cpu_meets_target", "in_flight_meets_target"}
+
+
+def test_the_collector_count_tells_promoted_objects_from_those_freed_young() -> None:
+    gc.collect()
+    kept: list[list[int]] = []
+    with _accounts._Collections() as collector:
+        for number in range(20_000):
+            kept.append([number])  # lives on: promoted once two young collections pass it
+            garbage = [[number] for _ in range(4)]  # freed at once, never promoted
+            del garbage
+        gc.collect(1)
+    # The list's own resizes and the with block's leftovers are all that is added.
+    assert 20_000 <= collector.promoted <= 20_050
+    assert collector.young > 0
+
+
+def test_the_accounts_tables_show_the_same_columns_for_the_sdk_alone_and_the_server() -> None:
+    row = {
+        "accounts": 100,
+        "cpu_us": 300.0,
+        "gc_us": 20.0,
+        "gc_objects": 120.0,
+        "young_per_1000": 170.0,
+        "full_per_1000": 0.4,
+        "promoted": 60.4,
+        "in_flight_bytes": 3000.0,
+        "driver_bytes": 500.0,
+        "idle_bytes": 100.0,
+    }
+    side = {"rows": [row], "cpu_ratio": 1.0}
+    target = {
+        "cpu_ratio_max": 1.25,
+        "in_flight_bytes_max": 4096,
+        "idle_bytes_max": 300,
+        **dict.fromkeys(
+            ("cpu_meets_target", "server_cpu_meets_target", "in_flight_meets_target"), True
+        ),
+        "idle_meets_target": True,
+    }
+    lines = _report.accounts({"mock": side, "server": side, "target": target})
+
+    headers = [line for line in lines if line.startswith("| accounts | client CPU")]
+    assert len(headers) == 2
+    assert headers[0] == headers[1]
+    assert "promoted to the old generation/create" in headers[0]
+    assert lines.count("| 100 | 300 | 20 | 120 | 170 / 0.40 | 60 |") == 2
+    # A result written before promotions were counted still renders.
+    del row["promoted"]
+    assert "| 100 | 300 | 20 | 120 | 170 / 0.40 | - |" in _report.accounts(
+        {"mock": side, "server": side, "target": target}
+    )
 
 
 async def test_accounts_frees_a_sizes_creates_before_its_clock_stops() -> None:
