@@ -272,7 +272,7 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
             assert row["cpu_us"] > row["gc_us"] >= 0
             assert row["gc_objects"] > 0
             assert row["young_per_1000"] > 0
-            assert row["gc_objects"] >= row["promoted"] >= 0
+            assert row["promoted"] >= 0
         assert accounts[where]["cpu_ratio"] == rows[-1]["cpu_us"] / rows[0]["cpu_us"]
     for row in accounts["mock"]["rows"]:
         # An account in flight holds its handle, limiter and call; an idle one far less.

@@ -277,7 +277,10 @@ class AiohttpTransport:
         failure: APIConnectionError
         cause: BaseException | None = None
         try:
-            async with session.request(
+            # Awaited, then entered: the same release as ``async with session.request()``
+            # (ClientResponse.__aexit__), without its wrapper and coroutine kept alive for
+            # as long as the request waits for a socket.
+            response = await session.request(
                 request.method,
                 request.url,
                 params=request.params,
@@ -289,7 +292,8 @@ class AiohttpTransport:
                 allow_redirects=False,
                 proxy=self._proxy,
                 proxy_headers=self._proxy_headers,
-            ) as response:
+            )
+            async with response:
                 body = await _read_body(response, request)
                 return RawResponse(response.status, response.headers, body)
         except asyncio.CancelledError as cancelled:
