@@ -44,15 +44,14 @@ def ring(alarm: asyncio.Future[bool]) -> None:
 
 def watch_weakly(
     store: LimitStore, key: AccountKey, owner: Any, hear: Callable[[Any, float], None]
-) -> PauseWatch:
+) -> Callable[[], None]:
     """Call ``hear(owner, pause)`` on each of the store's pauses of ``key``, without keeping
-    ``owner`` alive; stop when it goes. Return the watch: calling it passes a pause on the same
-    way, its ``unwatch()`` stops it sooner."""
+    ``owner`` alive; stop when it goes. Return the store's unwatch function, to stop sooner."""
     watch = PauseWatch(owner, _unwatch_gone)
     watch.hear = hear
     # The watch itself listens: no bound method per account for the store to hold.
     watch.unwatch = store.watch_pauses(key, watch)
-    return watch
+    return watch.unwatch
 
 
 class PauseWatch(weakref.ref[Any]):
