@@ -9,7 +9,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.pacing import PacingSettings, PacingState
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 from kore_campaign_async._wire.endpoints import AccountRef
 from kore_campaign_async.testing import MockTransport
@@ -71,6 +71,32 @@ def test_settings_are_one_per_account_whichever_equal_object_paces_it() -> None:
     clock.advance(3600.0)
     assert store.forget_idle() == 1
     assert store.state(key) is None
+
+
+async def test_bind_fixes_the_settings_and_the_first_permit_starts_the_pacing() -> None:
+    clock = ManualClock()
+    store = LocalLimitStore(clock=clock)
+    key, settings = AccountKey("h", "acc-1"), PacingSettings(2, 60.0)
+    await store.bind(key, settings)
+    assert store.state(key) is None  # no state (and no clock reading) kept for a bind
+    with pytest.raises(kca.ConfigurationError, match="already paced"):
+        await store.bind(key, PacingSettings(3, 60.0))
+    clock.advance(5.0)
+    permit = await store.permit(key, settings)
+    state = store.state(key)
+    assert permit.granted
+    assert state is not None
+    assert state.touched == state.epoch_start == permit.at == clock()
+
+
+def test_fresh_accounts_share_the_floats_of_their_configured_limit_and_burst() -> None:
+    settings = PacingSettings(60, 60.0, burst=3)
+    first, second = PacingState.fresh(settings, 1.0), PacingState.fresh(settings, 2.0)
+    assert (first.limit, first.burst, first.ceiling) == (60.0, 3.0, 60.0)
+    assert type(first.limit) is float
+    assert type(first.burst) is float
+    assert first.limit is second.limit
+    assert first.burst is second.burst
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
