@@ -99,7 +99,7 @@ class AccountLimiter(AccountOutcomes):
             settings,
         )
         # Hear every pause of the account (this process's or another's) while alive.
-        self._unwatch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
+        self._unwatch = watch_weakly(self._store, self._key, self)
         self._bound = False
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
         self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
