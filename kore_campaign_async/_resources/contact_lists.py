@@ -76,7 +76,8 @@ class ContactLists(ContactOperations):
             self._names = {}
         names = self._names.get(version)
         if names is None:
-            names = self._names[version] = NameIndex(self._requester.clock, self._requester.sleep)
+            client = self._requester.client
+            names = self._names[version] = NameIndex(client.clock, client.sleep)
         return names
 
     # -- create -----------------------------------------------------------------------------
