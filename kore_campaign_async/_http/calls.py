@@ -16,7 +16,6 @@ from .._observe.observer import ObservedCall
 from .._wire.endpoints import RequestSpec
 from .._wire.models import ResponseMeta
 from .policy import RetryPolicy
-from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse
 
 if TYPE_CHECKING:
@@ -76,7 +75,6 @@ class CallState:
     timeout: Timeout
     policy: RetryPolicy
     deadline: Deadline
-    tokens: TokenFlow
     observed: ObservedCall
     request: RequestSpec
     """The call's own request (a recovery's lookups are others)."""
@@ -91,6 +89,8 @@ class CallState:
     """An earlier attempt failed in a way the server may have applied it anyway."""
     lost: KoreError | None = None
     """The error of the last attempt whose answer was lost (the server may have applied it)."""
+    renewed: bool = False
+    """Its token was renewed after a 401 (once per call at most)."""
 
     async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
         """Send one lookup (a listing, say) within this call: counted, on its deadline, never

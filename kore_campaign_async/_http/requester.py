@@ -2,7 +2,7 @@
 
 ``call`` (the account's first turn, retries, and the recovery of a lost answer) -> ``send`` (a
 token and a turn, the one send in it, its outcome reported to the :class:`Turn`, and the one
-renewal after a 401: the token source's :class:`TokenFlow`) -> the transport, and ``_decode``.
+renewal after a 401: ``token_flow``) -> the transport, and ``_decode``.
 
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
@@ -39,6 +39,7 @@ from .._observe.observer import ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter, Turn
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
+from . import token_flow
 from .bounds import attempt_timeout
 from .call_end import ended
 from .calls import NO_RECOVERY, Attempt, CallState, CallTimeout, Decoder, Recovery, Secrets
@@ -46,7 +47,6 @@ from .client_calls import ClientCalls
 from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
 from .retry import retry_failed
-from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse
 
 if TYPE_CHECKING:
@@ -152,10 +152,7 @@ class Requester:
         first_turn: Turn | None = None,
     ) -> CallState:
         """What the call's attempts share, made once it has its first turn."""
-        tokens = TokenFlow(self.client.auth, deadline, self.client.sleep)
-        return CallState(
-            self, timeout, policy, deadline, tokens, observed, request, url, first_turn
-        )
+        return CallState(self, timeout, policy, deadline, observed, request, url, first_turn)
 
     def _retries(
         self,
@@ -204,25 +201,26 @@ class Requester:
         observe.recovered(self.account.account_id, request.operation, error)
         return found
 
-    async def send(
-        self, spec: RequestSpec, decode: Decoder[T], state: CallState, *, renewal: bool = False
-    ) -> T:
+    async def send(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send ``spec`` once in a turn of the account, with a token: waited for before the turn
         (a slow source holds no slot), read again in it (it may have expired while queued).
         Report the attempt, and its outcome to the turn. After a 401 send it once more with a
-        renewed token (``renewal``: this is that send). Nothing of the attempt is made while it
-        waits for its turn, and one frame sends: a call in flight holds few."""
+        renewed token, once per call (``state.renewed``): at most two sends. Nothing of the
+        attempt is made while it waits for its turn, and one frame sends: a call in flight
+        holds few."""
         url = state.url if spec is state.request else self.client.url(spec.path)
         turn, state.first_turn = state.first_turn, None
         if turn is None:
-            if not state.tokens.ready():
-                await state.tokens.fetch()
+            if self.client.auth.ready_token() is None:
+                await token_flow.fetch(self.client.auth, state.deadline, self.client.sleep)
             turn = await self._turn(spec, url, state.policy, state.deadline, state.timeout)
         attempt = Attempt(spec, url, turn.waited)
         try:
             try:
                 state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
-                token = state.tokens.token() or await state.tokens.fetch()
+                token = self.client.auth.ready_token() or await token_flow.fetch(
+                    self.client.auth, state.deadline, self.client.sleep
+                )
                 request = self._request(attempt, state, token)
                 del token  # error reporters record every frame's locals
                 attempt.answer = answer = await self.client.transport.send(request)
@@ -235,14 +233,17 @@ class Requester:
                 if isinstance(error, RateLimitError):
                     turn.rate_limited(error.retry_after)
             # Renewed once per call, and only a renewable source's token.
-            if renewal or not isinstance(error, AuthenticationError) or not state.tokens.renew():
+            if not isinstance(error, AuthenticationError) or not token_flow.renew(
+                self.client.auth, attempt.sent, renewed=state.renewed
+            ):
                 raise
+            state.renewed = True
         else:
             self._report(attempt, state, None)
             turn.succeeded()
             return result
         observe.token_renewed(self.account.account_id, spec.operation)
-        return await self.send(spec, decode, state, renewal=True)
+        return await self.send(spec, decode, state)
 
     def _turn(
         self, spec: RequestSpec, url: str, policy: RetryPolicy, deadline: Deadline, timeout: Timeout
