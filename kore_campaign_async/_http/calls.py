@@ -67,7 +67,7 @@ class Sender(Protocol):
     async def send(self, request: RequestSpec, decode: Decoder[U], state: CallState) -> U: ...
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, weakref_slot=False)  # one per call: no weakref slot nobody uses
 class CallState:
     """What the attempts of one ``Requester.call`` share."""
 
@@ -119,7 +119,7 @@ class Secrets:
         return "<secrets hidden>"
 
 
-@attrs.define(eq=False, repr=False)
+@attrs.define(eq=False, repr=False, weakref_slot=False)  # one per call: no weakref slot nobody uses
 class Attempt:
     """One HTTP attempt of a call, as it goes: queued, sent, answered."""
 
