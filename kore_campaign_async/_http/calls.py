@@ -85,12 +85,15 @@ class CallState:
     ready), until its first send takes it."""
     attempts: int = 0
     """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
-    answer_lost: bool = False
-    """An earlier attempt failed in a way the server may have applied it anyway."""
     lost: KoreError | None = None
     """The error of the last attempt whose answer was lost (the server may have applied it)."""
     renewed: bool = False
     """Its token was renewed after a 401 (once per call at most)."""
+
+    @property
+    def answer_lost(self) -> bool:
+        """An earlier attempt failed in a way the server may have applied it anyway."""
+        return self.lost is not None
 
     async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
         """Send one lookup (a listing, say) within this call: counted, on its deadline, never

@@ -194,7 +194,7 @@ class Requester:
     ) -> T:
         """After a failed attempt: the result the recovery finds instead, or ``error`` raised."""
         if is_ambiguous(error):
-            state.answer_lost, state.lost = True, error
+            state.lost = error
         found = await recovery.instead_of(error, state)
         if found is None:
             raise error
