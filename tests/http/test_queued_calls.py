@@ -49,7 +49,7 @@ async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place()
     async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         # Nobody watching (another test may have installed a tracer): a watcher is its own.
-        lists._requester.observer = Observer([])
+        lists._requester.client.observer = Observer([])
         # One in flight, one holding the permit turn until its pace allows: the third queues.
         calls = [asyncio.ensure_future(lists.create(f"list-{n}", "d")) for n in range(2)]
         await settle()
@@ -148,8 +148,8 @@ async def test_a_call_whose_observation_fails_to_open_leaves_the_gate() -> None:
     async with kca.CampaignClient(HOST, token="t", transport=MockTransport(script)) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         requester = lists._requester
-        requester.observer = Observer([_FailingToWatch()])
+        requester.client.observer = Observer([_FailingToWatch()])
         with pytest.raises(RuntimeError, match="fails to start a span"):
             await lists.get("cl-1")
-        assert requester.gate._in_flight == 0  # aclose() has nothing to wait for
+        assert requester.client.gate._in_flight == 0  # aclose() has nothing to wait for
         assert script.sent == []
