@@ -78,8 +78,6 @@ class CallState:
     observed: ObservedCall
     request: RequestSpec
     """The call's own request (a recovery's lookups are others)."""
-    url: str
-    """Its URL."""
     first_turn: Turn | None = None
     """The account's turn the call queued for before the rest of it was made (a token was
     ready), until its first send takes it."""
@@ -89,6 +87,11 @@ class CallState:
     """The error of the last attempt whose answer was lost (the server may have applied it)."""
     renewed: bool = False
     """Its token was renewed after a 401 (once per call at most)."""
+
+    @property
+    def url(self) -> str:
+        """The URL of the call's own request (its observation has it)."""
+        return self.observed.url
 
     @property
     def answer_lost(self) -> bool:

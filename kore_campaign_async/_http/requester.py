@@ -117,19 +117,19 @@ class Requester:
                 if self.client.auth.ready_token() is not None:  # else fetched first: no slot held
                     # Queued for its first turn before the rest of the call is made.
                     turn = await self._turn(request, url, policy, deadline, call_timeout)
-                state = self._state(request, url, policy, deadline, call_timeout, observed, turn)
+                state = self._state(request, policy, deadline, call_timeout, observed, turn)
                 try:  # the first attempt: nothing to recover before it (no _attempt frame)
                     result = await self.send(request, decode, state)
                 except KoreError as error:
                     result = await self._instead_of(request, recovery, state, error)
-            except Exception as failure:  # a BaseException (cancellation) is never retried
-                first_failure = failure
+            except Exception as error:  # a BaseException (cancellation) is never retried
+                first_failure = error
             else:
                 if self.budget is not None:
                     self.budget.refund()
             if first_failure is not None:  # retried outside the except block: no chaining
                 if state is None:  # its first turn was refused
-                    state = self._state(request, url, policy, deadline, call_timeout, observed)
+                    state = self._state(request, policy, deadline, call_timeout, observed)
                 result = await self._retries(request, decode, recovery, state, first_failure)
         except BaseException as error:
             if observed is not None:
@@ -144,7 +144,6 @@ class Requester:
     def _state(
         self,
         request: RequestSpec,
-        url: str,
         policy: RetryPolicy,
         deadline: Deadline,
         timeout: Timeout,
@@ -152,7 +151,7 @@ class Requester:
         first_turn: Turn | None = None,
     ) -> CallState:
         """What the call's attempts share, made once it has its first turn."""
-        return CallState(self, timeout, policy, deadline, observed, request, url, first_turn)
+        return CallState(self, timeout, policy, deadline, observed, request, first_turn)
 
     def _retries(
         self,
