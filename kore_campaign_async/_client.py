@@ -22,6 +22,7 @@ from ._config import (
 )
 from ._exceptions import ClientClosedError, ConfigurationError
 from ._http.auth import TokenProvider, TokenSource, token_source
+from ._http.client_calls import ClientCalls
 from ._http.gate import DEFAULT_CLOSE_GRACE, CallGate
 from ._http.policy import RetryBudget, RetryPolicy
 from ._http.requester import Requester, call_observer
@@ -159,7 +160,6 @@ class CampaignClient:
         self.adaptive: bool = settings.adaptive
         self.hooks: Hooks = hooks or Hooks()
         self._telemetry = otel_loader.telemetry()
-        self._observer = call_observer(self.hooks, self._telemetry)
         self._clock = clock
         self._sleep = sleep
         if transport is not None and session is not None:
@@ -177,6 +177,7 @@ class CampaignClient:
             limit_store = self._local_store = LocalLimitStore(clock=clock)
         self.limit_store: LimitStore = limit_store
         self._accounts = Accounts(budget_per_account=self._budget_per_account)
+        self._calls = self._client_calls()
 
     @classmethod
     def from_env(
@@ -202,6 +203,21 @@ class CampaignClient:
     def auth(self) -> TokenSource:
         """The token source (its repr never shows secrets)."""
         return self._auth
+
+    def _client_calls(self) -> ClientCalls:
+        """What every account's calls share: made again only when OpenTelemetry appears."""
+        return ClientCalls(
+            base_url=self.host,
+            transport=self._transport,
+            auth=self._auth,
+            policy=self.retry,
+            timeout=self.timeout,
+            observer=call_observer(self.hooks, self._telemetry),
+            clock=self._clock,
+            sleep=self._sleep,
+            max_response_bytes=self.max_response_bytes,
+            gate=self._gate,
+        )
 
     def account(
         self,
@@ -274,22 +290,8 @@ class CampaignClient:
             self._accounts.add(ref.account_id, limiter, budget)
         if otel_loader.telemetry() is not self._telemetry:  # OpenTelemetry was imported since
             self._telemetry = otel_loader.telemetry()
-            self._observer = call_observer(self.hooks, self._telemetry)
-        requester = Requester(
-            base_url=self.host,
-            account=ref,
-            transport=self._transport,
-            auth=self._auth,
-            limiter=limiter,
-            policy=self.retry,
-            budget=budget,
-            timeout=self.timeout,
-            observer=self._observer,
-            clock=self._clock,
-            sleep=self._sleep,
-            max_response_bytes=self.max_response_bytes,
-            gate=self._gate,
-        )
+            self._calls = self._client_calls()
+        requester = Requester(self._calls, ref, limiter, budget)
         handle = Account(
             ref,
             requester,

@@ -1,8 +1,8 @@
 """Where the ``auth`` header comes from: a JWT we sign, a static token, or the caller's provider.
 
 Every source caches its token and renews it before expiry; concurrent callers share one renewal,
-and a provider's renewal is bounded in time. A call takes its tokens through a
-:class:`~.token_flow.TokenFlow`. Secrets never appear in a repr.
+and a provider's renewal is bounded in time. A call takes its tokens through
+:mod:`~.token_flow`. Secrets never appear in a repr.
 """
 
 from __future__ import annotations

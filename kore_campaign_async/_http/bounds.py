@@ -1,7 +1,7 @@
 """How long one attempt may run: what is left of its call's deadline, at most.
 
 ``RetryPolicy`` sets the bounds; the transport enforces the attempt's total timeout. (A token
-is awaited within the deadline by ``token_flow.TokenFlow``; the turn, a concurrency slot and a rate
+is awaited within the deadline by ``token_flow.fetch``; the turn, a concurrency slot and a rate
 permit, is bounded by ``max_queue_wait`` in the account's limiter.)
 """
 

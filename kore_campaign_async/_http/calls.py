@@ -16,7 +16,6 @@ from .._observe.observer import ObservedCall
 from .._wire.endpoints import RequestSpec
 from .._wire.models import ResponseMeta
 from .policy import RetryPolicy
-from .token_flow import TokenFlow
 from .transport import HttpRequest, RawResponse
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ class Sender(Protocol):
     async def send(self, request: RequestSpec, decode: Decoder[U], state: CallState) -> U: ...
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, weakref_slot=False)  # one per call: no weakref slot nobody uses
 class CallState:
     """What the attempts of one ``Requester.call`` share."""
 
@@ -76,21 +75,28 @@ class CallState:
     timeout: Timeout
     policy: RetryPolicy
     deadline: Deadline
-    tokens: TokenFlow
     observed: ObservedCall
     request: RequestSpec
     """The call's own request (a recovery's lookups are others)."""
-    url: str
-    """Its URL."""
     first_turn: Turn | None = None
     """The account's turn the call queued for before the rest of it was made (a token was
     ready), until its first send takes it."""
     attempts: int = 0
     """HTTP requests sent so far (a resend after a 401 and a recovery's lookups included)."""
-    answer_lost: bool = False
-    """An earlier attempt failed in a way the server may have applied it anyway."""
     lost: KoreError | None = None
     """The error of the last attempt whose answer was lost (the server may have applied it)."""
+    renewed: bool = False
+    """Its token was renewed after a 401 (once per call at most)."""
+
+    @property
+    def url(self) -> str:
+        """The URL of the call's own request (its observation has it)."""
+        return self.observed.url
+
+    @property
+    def answer_lost(self) -> bool:
+        """An earlier attempt failed in a way the server may have applied it anyway."""
+        return self.lost is not None
 
     async def look_up(self, request: RequestSpec, decode: Decoder[U]) -> U:
         """Send one lookup (a listing, say) within this call: counted, on its deadline, never
@@ -119,7 +125,7 @@ class Secrets:
         return "<secrets hidden>"
 
 
-@attrs.define(eq=False, repr=False)
+@attrs.define(eq=False, repr=False, weakref_slot=False)  # one per call: no weakref slot nobody uses
 class Attempt:
     """One HTTP attempt of a call, as it goes: queued, sent, answered."""
 

@@ -2,7 +2,7 @@
 
 ``call`` (the account's first turn, retries, and the recovery of a lost answer) -> ``send`` (a
 token and a turn, the one send in it, its outcome reported to the :class:`Turn`, and the one
-renewal after a 401: the token source's :class:`TokenFlow`) -> the transport, and ``_decode``.
+renewal after a 401: ``token_flow``) -> the transport, and ``_decode``.
 
 A resource method builds its request (pure, by ``_wire.endpoints``) and hands it to
 ``Requester.call`` with how a success answer becomes its result (a :class:`Decoder`) and, if
@@ -25,7 +25,7 @@ import functools
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._clock import Clock, Deadline, Sleep
+from .._clock import Deadline
 from .._config import Timeout
 from .._exceptions import (
     AuthenticationError,
@@ -39,16 +39,15 @@ from .._observe.observer import ObservedCall, Observer, Subscriber
 from .._quota.limiter import AccountLimiter, Turn
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
-from .auth import TokenSource
+from . import token_flow
 from .bounds import attempt_timeout
 from .call_end import ended
 from .calls import NO_RECOVERY, Attempt, CallState, CallTimeout, Decoder, Recovery, Secrets
-from .gate import CallGate
+from .client_calls import ClientCalls
 from .policy import RetryBudget, RetryPolicy, is_ambiguous
 from .responses import decode
 from .retry import retry_failed
-from .token_flow import TokenFlow
-from .transport import HttpRequest, RawResponse, Transport
+from .transport import HttpRequest, RawResponse
 
 if TYPE_CHECKING:
     from .._observe import otel
@@ -69,54 +68,22 @@ def call_observer(hooks: Hooks, recorder: otel.Telemetry | None) -> Observer:
 
 
 class Requester:
-    """Send operations for one account through its limiter, auth and retry policy."""
+    """Send operations for one account through its limiter and retry budget, and the
+    client's transport, token source and retry policy (its :class:`ClientCalls`)."""
 
-    __slots__ = (
-        "account",
-        "auth",
-        "base_url",
-        "budget",
-        "clock",
-        "gate",
-        "limiter",
-        "max_response_bytes",
-        "observer",
-        "policy",
-        "sleep",
-        "timeout",
-        "transport",
-    )
+    __slots__ = ("account", "budget", "client", "limiter")
 
     def __init__(
         self,
-        *,
-        base_url: str,
+        client: ClientCalls,
         account: AccountRef,
-        transport: Transport,
-        auth: TokenSource,
         limiter: AccountLimiter,
-        policy: RetryPolicy,
         budget: RetryBudget | None,
-        timeout: Timeout,
-        observer: Observer,
-        clock: Clock,
-        sleep: Sleep,
-        max_response_bytes: int | None = None,
-        gate: CallGate | None = None,
     ) -> None:
-        self.base_url: str = base_url
-        self.gate: CallGate = gate if gate is not None else CallGate()
+        self.client: ClientCalls = client
         self.account: AccountRef = account
-        self.transport: Transport = transport
-        self.auth: TokenSource = auth
         self.limiter: AccountLimiter = limiter
-        self.policy: RetryPolicy = policy
         self.budget: RetryBudget | None = budget
-        self.timeout: Timeout = timeout
-        self.observer: Observer = observer
-        self.clock: Clock = clock
-        self.sleep: Sleep = sleep
-        self.max_response_bytes: int | None = max_response_bytes
 
     async def call(
         self,
@@ -134,34 +101,35 @@ class Requester:
         The first attempt runs bare; only its failure builds the retries (``retry_failed``).
         No context managers: a call waiting for its turn holds as little as it can.
         """
-        policy = retry or self.policy
-        deadline = Deadline(policy.deadline, self.clock)
-        call_timeout = self.timeout if timeout == "default" else Timeout.coerce(timeout)
-        url = self.base_url + request.path
-        self.gate.enter()  # first: a call from another loop must not queue in the limiter's FIFO
+        policy = retry or self.client.policy
+        deadline = Deadline(policy.deadline, self.client.clock)
+        call_timeout = self.client.timeout if timeout == "default" else Timeout.coerce(timeout)
+        url = self.client.url(request.path)
+        # First: a call from another loop must not queue in the limiter's FIFO.
+        self.client.gate.enter()
         observed = state = first_failure = None
         try:
-            observed = self.observer.call(
+            observed = self.client.observer.call(
                 request.operation, self.account.account_id, request.method, url
             )
             try:
                 turn = None
-                if self.auth.ready_token() is not None:  # else fetched first: no slot held
+                if self.client.auth.ready_token() is not None:  # else fetched first: no slot held
                     # Queued for its first turn before the rest of the call is made.
                     turn = await self._turn(request, url, policy, deadline, call_timeout)
-                state = self._state(request, url, policy, deadline, call_timeout, observed, turn)
+                state = self._state(request, policy, deadline, call_timeout, observed, turn)
                 try:  # the first attempt: nothing to recover before it (no _attempt frame)
                     result = await self.send(request, decode, state)
                 except KoreError as error:
                     result = await self._instead_of(request, recovery, state, error)
-            except Exception as failure:  # a BaseException (cancellation) is never retried
-                first_failure = failure
+            except Exception as error:  # a BaseException (cancellation) is never retried
+                first_failure = error
             else:
                 if self.budget is not None:
                     self.budget.refund()
             if first_failure is not None:  # retried outside the except block: no chaining
                 if state is None:  # its first turn was refused
-                    state = self._state(request, url, policy, deadline, call_timeout, observed)
+                    state = self._state(request, policy, deadline, call_timeout, observed)
                 result = await self._retries(request, decode, recovery, state, first_failure)
         except BaseException as error:
             if observed is not None:
@@ -170,13 +138,12 @@ class Requester:
         else:
             observed.end(None)
         finally:
-            self.gate.leave()
+            self.client.gate.leave()
         return result
 
     def _state(
         self,
         request: RequestSpec,
-        url: str,
         policy: RetryPolicy,
         deadline: Deadline,
         timeout: Timeout,
@@ -184,10 +151,7 @@ class Requester:
         first_turn: Turn | None = None,
     ) -> CallState:
         """What the call's attempts share, made once it has its first turn."""
-        tokens = TokenFlow(self.auth, deadline, self.sleep)
-        return CallState(
-            self, timeout, policy, deadline, tokens, observed, request, url, first_turn
-        )
+        return CallState(self, timeout, policy, deadline, observed, request, first_turn)
 
     def _retries(
         self,
@@ -203,7 +167,7 @@ class Requester:
             first_failure,
             policy=state.policy,
             budget=self.budget,
-            sleep=self.sleep,
+            sleep=self.client.sleep,
             deadline=state.deadline,
             operation=request.operation,
             observed=state.observed,
@@ -229,35 +193,36 @@ class Requester:
     ) -> T:
         """After a failed attempt: the result the recovery finds instead, or ``error`` raised."""
         if is_ambiguous(error):
-            state.answer_lost, state.lost = True, error
+            state.lost = error
         found = await recovery.instead_of(error, state)
         if found is None:
             raise error
         observe.recovered(self.account.account_id, request.operation, error)
         return found
 
-    async def send(
-        self, spec: RequestSpec, decode: Decoder[T], state: CallState, *, renewal: bool = False
-    ) -> T:
+    async def send(self, spec: RequestSpec, decode: Decoder[T], state: CallState) -> T:
         """Send ``spec`` once in a turn of the account, with a token: waited for before the turn
         (a slow source holds no slot), read again in it (it may have expired while queued).
         Report the attempt, and its outcome to the turn. After a 401 send it once more with a
-        renewed token (``renewal``: this is that send). Nothing of the attempt is made while it
-        waits for its turn, and one frame sends: a call in flight holds few."""
-        url = state.url if spec is state.request else self.base_url + spec.path
+        renewed token, once per call (``state.renewed``): at most two sends. Nothing of the
+        attempt is made while it waits for its turn, and one frame sends: a call in flight
+        holds few."""
+        url = state.url if spec is state.request else self.client.url(spec.path)
         turn, state.first_turn = state.first_turn, None
         if turn is None:
-            if not state.tokens.ready():
-                await state.tokens.fetch()
+            if self.client.auth.ready_token() is None:
+                await token_flow.fetch(self.client.auth, state.deadline, self.client.sleep)
             turn = await self._turn(spec, url, state.policy, state.deadline, state.timeout)
         attempt = Attempt(spec, url, turn.waited)
         try:
             try:
                 state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
-                token = state.tokens.token() or await state.tokens.fetch()
+                token = self.client.auth.ready_token() or await token_flow.fetch(
+                    self.client.auth, state.deadline, self.client.sleep
+                )
                 request = self._request(attempt, state, token)
                 del token  # error reporters record every frame's locals
-                attempt.answer = answer = await self.transport.send(request)
+                attempt.answer = answer = await self.client.transport.send(request)
             finally:
                 turn.end()
             result = self._decode(attempt, answer, decode)  # pure CPU: the slot is free
@@ -267,14 +232,17 @@ class Requester:
                 if isinstance(error, RateLimitError):
                     turn.rate_limited(error.retry_after)
             # Renewed once per call, and only a renewable source's token.
-            if renewal or not isinstance(error, AuthenticationError) or not state.tokens.renew():
+            if not isinstance(error, AuthenticationError) or not token_flow.renew(
+                self.client.auth, attempt.sent, renewed=state.renewed
+            ):
                 raise
+            state.renewed = True
         else:
             self._report(attempt, state, None)
             turn.succeeded()
             return result
         observe.token_renewed(self.account.account_id, spec.operation)
-        return await self.send(spec, decode, state, renewal=True)
+        return await self.send(spec, decode, state)
 
     def _turn(
         self, spec: RequestSpec, url: str, policy: RetryPolicy, deadline: Deadline, timeout: Timeout
@@ -302,11 +270,11 @@ class Requester:
             headers(self.account, token),
             spec.json,
             timeout,
-            self.max_response_bytes,
+            self.client.max_response_bytes,
             cut_at_deadline=timeout is not state.timeout,
         )
         state.attempts += 1
-        attempt.number, attempt.started, attempt.sent = state.attempts, self.clock(), request
+        attempt.number, attempt.started, attempt.sent = state.attempts, self.client.clock(), request
         return request
 
     def _timeout(self, attempt: Attempt, state: CallState) -> Timeout:
@@ -337,7 +305,7 @@ class Requester:
             attempt=attempt.number,
             status=status,
             error=error,
-            elapsed=self.clock() - attempt.started,
+            elapsed=self.client.clock() - attempt.started,
             waited=attempt.waited,
         )
         state.observed.attempt(event)

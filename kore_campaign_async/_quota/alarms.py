@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from .._clock import Sleep, asyncio_sleep
+from .outcomes import AccountOutcomes
 from .store import AccountKey, LimitStore
+
+Unwatch = Callable[[], None]
+"""What stops a watch of an account's pauses (a store's ``watch_pauses`` returns it)."""
 
 
 def nap(delay: float, alarm: asyncio.Future[bool], sleep: Sleep) -> Awaitable[object]:
@@ -42,37 +45,33 @@ def ring(alarm: asyncio.Future[bool]) -> None:
         alarm.set_result(True)
 
 
-def watch_weakly(
-    store: LimitStore, key: AccountKey, owner: Any, hear: Callable[[Any, float], None]
-) -> PauseWatch:
-    """Call ``hear(owner, pause)`` on each of the store's pauses of ``key``, without keeping
-    ``owner`` alive; stop when it goes. Return the watch: calling it passes a pause on the same
-    way, its ``unwatch()`` stops it sooner."""
-    watch = PauseWatch(owner, _unwatch_gone)
-    watch.hear = hear
+def watch_weakly(store: LimitStore, key: AccountKey, account: AccountOutcomes) -> Unwatch:
+    """Pass each of the store's pauses of ``key`` to ``account`` (its limiter), without keeping
+    it alive; stop when it goes. Return the store's unwatch function, to stop sooner."""
+    watch = PauseWatch(account, _unwatch_gone)
     # The watch itself listens: no bound method per account for the store to hold.
     watch.unwatch = store.watch_pauses(key, watch)
-    return watch
+    return watch.unwatch
 
 
-class PauseWatch(weakref.ref[Any]):
-    """A weak reference that passes the pauses it hears to its referent, without a cycle.
+class PauseWatch(weakref.ref[AccountOutcomes]):
+    """A weak reference to an account's limiter that passes it the pauses it hears, without a
+    cycle.
 
     Called with a pause, it is a pause listener (``weakref.ref.__call__`` still reads the
     referent).
     """
 
-    __slots__ = ("hear", "unwatch")
-    hear: Callable[[Any, float], None]
-    unwatch: Callable[[], None]
+    __slots__ = ("unwatch",)
+    unwatch: Unwatch
 
     def __call__(self, pause: float) -> None:  # type: ignore[override]  # a listener, see above
         alive = weakref.ref.__call__(self)
         if alive is not None:
-            self.hear(alive, pause)
+            alive._heard_pause(pause)
 
 
-def _unwatch_gone(watch: weakref.ref[Any]) -> None:
+def _unwatch_gone(watch: weakref.ref[AccountOutcomes]) -> None:
     """The owner is gone: stop hearing its pauses, and free the watch by reference counting.
 
     ``unwatch`` holds the listener, the watch itself: dropped here, that loop of

@@ -14,11 +14,11 @@ from .pacing import PacingSettings
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, PauseListener, Permit
 
 
-def current_store(store: Any, sending: Background) -> LimitStore:
-    """Return ``store``, or a 0.1 store (no ``record_success``) adapted, with a warning; its
-    outcomes then go to it through ``sending``."""
+def current_store(store: Any) -> tuple[LimitStore, Background | None]:
+    """Return ``store`` and None, or a 0.1 store (no ``record_success``) adapted, with a
+    warning, and the background its outcomes go to it through (for the limiter to drain)."""
     if hasattr(store, "record_success"):
-        return store  # type: ignore[no-any-return]  # a LimitStore (mypy checks the callers)
+        return store, None
     warnings.warn(
         f"{type(store).__name__} implements the LimitStore protocol of 0.1 (async succeeded() "
         "and rate_limited()): add record_success(), record_rate_limited() and learned_limit(), "
@@ -26,7 +26,8 @@ def current_store(store: Any, sending: Background) -> LimitStore:
         DeprecationWarning,
         stacklevel=3,  # whoever builds the limiter
     )
-    return LegacyStore(store, sending)
+    sending = Background()
+    return LegacyStore(store, sending), sending
 
 
 class LegacyStore:

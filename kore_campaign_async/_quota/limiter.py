@@ -24,7 +24,7 @@ from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Pe
 _NEVER: Final = -math.inf
 
 
-class AccountLimiter:
+class AccountLimiter(AccountOutcomes):
     """Concurrency and rate limits for one account (keep backoff sleeps outside ``slot()``).
 
     ``async with limiter.slot() as turn:`` waits, in FIFO order, for a concurrency slot,
@@ -51,19 +51,15 @@ class AccountLimiter:
         "__weakref__",
         "_bound",
         "_clock",
-        "_key",
         "_max_concurrency",
         "_napping",
-        "_outcomes",
         "_paused_until",
         "_permit_turn",
         "_permit_waiting",
-        "_rate",
         "_running",
-        "_settings",
+        "_sending",
         "_sleep",
         "_slots",
-        "_store",
         "_unwatch",
     )
 
@@ -84,24 +80,26 @@ class AccountLimiter:
             raise ConfigurationError(
                 f"AccountLimiter.safety_margin must be in [0, 1), got {safety_margin!r}"
             )
-        self._rate = rate_limit
         self._max_concurrency = max_concurrency
         self._clock = clock
         self._sleep = sleep
-        self._settings = (
+        settings = (
             None if rate_limit is None else pacing_settings(rate_limit, safety_margin, adaptive)
         )
-        sending = Background()
-        self._store: LimitStore = (
-            LocalLimitStore(clock=clock) if store is None else current_store(store, sending)
+        # Outcomes on their way to a 0.1 store (None: the store records them at once).
+        self._sending: Background | None = None
+        if store is None:
+            store = LocalLimitStore(clock=clock)
+        else:
+            store, self._sending = current_store(store)
+        super().__init__(
+            store,
+            key if key is not None else AccountKey("", f"limiter-{id(self)}"),
+            rate_limit,
+            settings,
         )
-        self._key = key if key is not None else AccountKey("", f"limiter-{id(self)}")
         # Hear every pause of the account (this process's or another's) while alive.
-        watch = watch_weakly(self._store, self._key, self, AccountLimiter._heard_pause)
-        self._unwatch = watch.unwatch
-        self._outcomes = AccountOutcomes(
-            self._store, self._key, rate_limit, self._settings, watch, sending
-        )
+        self._unwatch = watch_weakly(self._store, self._key, self)
         self._bound = False
         # Queued callers are tagged with the pause they accept: woken when a pause outlasts it.
         self._slots: FifoSemaphore[Bounds] = FifoSemaphore(max_concurrency)
@@ -137,17 +135,9 @@ class AccountLimiter:
     @property
     def idle(self) -> bool:
         """Nothing in flight or waiting, no pause running, no outcome on its way to the store."""
-        busy = self._running or self.waiting or self._outcomes.sending.pending
+        sending = self._sending is not None and self._sending.pending
+        busy = self._running or self.waiting or sending
         return not busy and self.paused_until is None
-
-    @property
-    def effective_limit(self) -> int | None:
-        """Requests per window the pacing allows now (learned from 429s); None without a rate.
-
-        What the store learned, if it knows at once (the in-process store does; a shared store
-        is not asked: the configured limit).
-        """
-        return self._outcomes.effective_limit
 
     @property
     def paused_until(self) -> float | None:
@@ -242,11 +232,11 @@ class AccountLimiter:
     def on_rate_limited(self, retry_after: float | None) -> None:
         """Pause the whole account after a 429 heard outside a turn (every process sharing the
         store, too); a turn's own 429 is ``turn.rate_limited()``."""
-        self._outcomes.rate_limited(retry_after, NO_PERMIT)
+        self._record_rate_limited(retry_after, NO_PERMIT)
 
     def on_success(self) -> None:
         """Count a success heard outside a turn; a turn's own is ``turn.succeeded()``."""
-        self._outcomes.succeeded(NO_PERMIT)
+        self._record_success(NO_PERMIT)
 
     def lease(
         self, name: str, ttl: float = LEASE_TTL
@@ -256,7 +246,8 @@ class AccountLimiter:
 
     async def aclose(self) -> None:
         """Wait for outcomes still on their way to a 0.1 store; stop hearing its pauses."""
-        await self._outcomes.sending.drain()
+        if self._sending is not None:
+            await self._sending.drain()
         self._unwatch()
 
     def _heard_pause(self, pause: float) -> None:
@@ -363,11 +354,12 @@ class _Slot:
 class Turn:
     """One request's turn on its account (a slot and a permit): it reports its own outcome."""
 
-    __slots__ = ("_limiter", "_outcomes", "_permit", "began", "waited")
+    __slots__ = ("_account", "_limiter", "_permit", "began", "waited")
 
     def __init__(self, limiter: AccountLimiter, permit: Permit, asked: float, began: float) -> None:
         self._limiter: AccountLimiter | None = limiter
-        self._outcomes = limiter._outcomes
+        #: Where the outcome goes, after the turn ended too.
+        self._account: AccountOutcomes = limiter
         self._permit = permit
         self.began: float = began
         """The clock time the turn came."""
@@ -383,7 +375,7 @@ class Turn:
 
     def succeeded(self) -> None:
         """Count the request's success (the pacing probes back towards the configured limit)."""
-        self._outcomes.succeeded(self._permit)
+        self._account._record_success(self._permit)
 
     def rate_limited(self, retry_after: float | None) -> None:
         """Pause the whole account after the request's 429 (every process sharing the store).
@@ -391,4 +383,4 @@ class Turn:
         The permit tells the store whether the 429 is for a request sent before its last
         lesson (which only extends the pause) or a new one.
         """
-        self._outcomes.rate_limited(retry_after, self._permit)
+        self._account._record_rate_limited(retry_after, self._permit)

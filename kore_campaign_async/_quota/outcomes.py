@@ -3,14 +3,14 @@ account, both at once (before the next permit is asked for)."""
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Final
 
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._observe import log as observe
-from .background import Background
 from .pacing import PacingSettings, RateLimit
-from .store import AccountKey, LimitStore, PauseListener, Permit
+from .store import AccountKey, LimitStore, Permit
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,
 # and one answer never pauses such an account longer than two default windows.
@@ -21,14 +21,16 @@ _FALLBACK_PAUSE_CAP: Final = 2 * DEFAULT_RATE_LIMIT_PERIOD
 NO_PERMIT: Final = Permit(0.0, -math.inf)
 
 
-class AccountOutcomes:
-    """Record one account's outcomes in its store, at once, and pause its limiter after a 429.
+class AccountOutcomes(abc.ABC):
+    """One account in its store: what its requests' outcomes do there, at once.
 
-    The same store methods for every store: a shared one sends what it must in the
-    background, so the pause is in force before the next permit whatever the store.
+    The base of the account's limiter, which adds the queueing (one object per account, not
+    two: a process may hold thousands). A success is counted; a 429 is recorded and pauses
+    the limiter's waiters (``_heard_pause``) before the next permit is asked for. The same
+    store methods for every store: a shared one sends what it must in the background.
     """
 
-    __slots__ = ("_hear", "_key", "_rate", "_settings", "_store", "sending")
+    __slots__ = ("_key", "_rate", "_settings", "_store")
 
     def __init__(
         self,
@@ -36,28 +38,29 @@ class AccountOutcomes:
         key: AccountKey,
         rate: RateLimit | None,
         settings: PacingSettings | None,
-        hear: PauseListener,
-        sending: Background,
     ) -> None:
         self._store = store
         self._key = key
         self._rate = rate
         self._settings = settings
-        #: Pauses the limiter (weakly: no cycle through the limiter's turns).
-        self._hear = hear
-        #: What goes to the store in the background (a 0.1 store's outcomes).
-        self.sending = sending
+
+    @abc.abstractmethod
+    def _heard_pause(self, pause: float) -> None:
+        """The account is paused for ``pause`` seconds from now: the limiter's waiters hear it."""
 
     @property
     def effective_limit(self) -> int | None:
-        """Requests per window the pacing allows now; None without a rate (the configured
-        limit when the store does not know what it learned)."""
+        """Requests per window the pacing allows now (learned from 429s); None without a rate.
+
+        What the store learned, if it knows at once (the in-process store does; a shared store
+        is not asked: the configured limit).
+        """
         if self._rate is None:
             return None
         learned = self._store.learned_limit(self._key)
         return self._rate.requests if learned is None else math.floor(learned)
 
-    def succeeded(self, permit: Permit) -> None:
+    def _record_success(self, permit: Permit) -> None:
         """Count a success of a request sent on ``permit``."""
         if self._settings is None:
             return
@@ -65,7 +68,7 @@ class AccountOutcomes:
         self._store.record_success(self._key, self._settings, permit)
         self._learned(before)
 
-    def rate_limited(self, retry_after: float | None, permit: Permit) -> None:
+    def _record_rate_limited(self, retry_after: float | None, permit: Permit) -> None:
         """Pause the account after a 429 for a request sent on ``permit``."""
         if self._settings is None:
             self._paused(_unpaced_pause(retry_after), retry_after)
@@ -76,7 +79,7 @@ class AccountOutcomes:
         self._learned(before)
 
     def _paused(self, pause: float, retry_after: float | None) -> None:
-        self._hear(pause)
+        self._heard_pause(pause)
         observe.account_paused(self._key.account_id, pause, retry_after)
 
     def _learned(self, before: int | None) -> None:

@@ -18,15 +18,14 @@ buckets with a small burst and servers allowing less than configured:
   machine's 10 ms stalls are 0.6 s in compressed time).
 - **A 429 pauses the account** for its Retry-After (at most ``max_pause``, default two windows),
   and the burst credit is gone afterwards: after a pause requests resume one interval apart.
-- **Learning from the 429** (``adaptive``). The server admitted ``epoch_ok`` requests between
-  the end of the last pause (``epoch_start``) and the end of this one: that is its rate, exactly
-  so for a sliding or fixed window the epoch starts empty. A 429 while a burst is allowed sets
-  the burst to 1 (the burst alone may have been the trouble); otherwise the limit drops to that
-  rate, and at least one request a window. One answer never cuts more than 30 %. 429s for
-  requests sent before the last lesson (``cut_at``) only extend the pause: they describe the
-  overload that lesson already answered. A 429 before anything got through since the last pause
-  only pauses (a storm of refusals: five of them cut the pace to a sixth and took five windows
-  to recover from, now 1.4).
+- **Learning from the 429** (``adaptive``). The server admitted ``epoch_ok`` requests between the
+  end of the last pause (``epoch_start``) and the end of this one: that is its rate, exactly so for
+  a sliding or fixed window the epoch starts empty. A 429 while a burst is allowed sets the burst to
+  1 (the burst alone may have been the trouble); otherwise the limit drops to that rate, and at
+  least one request a window. One answer never cuts more than 30 %. 429s for requests sent before
+  the last lesson (``cut_at``) only extend the pause: they describe the overload that lesson already
+  answered. A 429 before anything got through since the last pause only pauses (a storm of refusals:
+  five of them cut the pace to a sixth and took five windows to recover from, now 1.4).
 - **Stray 429s** (``_is_stray``). A 429 the pace did not cause only pauses, while the
   account's stray allowance lasts: at most ``STRAY_ALLOWANCE`` at once, one more earned per
   window of successes (a fresh account starts with ``FRESH_STRAYS``; its configured limit
@@ -45,12 +44,11 @@ buckets with a small burst and servers allowing less than configured:
   full: the pace is a hair too fast). The pause itself is always honoured; what it costs
   cannot be caught up under a sliding window (any 60 s after the pause may hold only the
   limit), beyond the catch-up below.
-- **Restoring.** A cut is not a verdict: 429s can be a passing storm (another client's burst on
-  the account). After one window's worth of successes without a 429 the limit climbs halfway
-  back to its ``ceiling`` (the highest limit not yet proven too high: the configured one until a
-  climb meets a 429, which lowers the ceiling to where that climb failed). A passing storm is
-  thus recovered from in a few windows, and a server that really allows less is closed in on
-  like a binary search.
+- **Restoring.** A cut is not a verdict: 429s can be a passing storm (another client's burst on the
+  account). After one window's worth of successes without a 429 the limit climbs halfway back to its
+  ``ceiling`` (the highest limit not yet proven too high: the configured one until a climb meets a
+  429, which lowers the ceiling to where that climb failed). A passing storm is thus recovered from
+  in a few windows, and a server that really allows less is closed in on like a binary search.
 - **Probing back.** Once within two requests of the ceiling, every ``PROBE_WINDOWS`` windows'
   worth of successes without a 429 win one request per window back, up to the configured limit:
   a server that allowed less for a while is caught up with, and a probe costs at most one 429.
@@ -102,6 +100,8 @@ FRESH_STRAYS: Final = 3.0
 CHANGED_STRAY_PRICE: Final = 2.0
 # Float slack: a sleep of exactly the computed wait may land a hair before the deadline.
 EPSILON: Final = 1e-9
+# float() of a configured number: one object for every fresh account paced with it, not one each.
+_shared_float: Final = functools.lru_cache(maxsize=256)(float)
 
 
 _POSITIVE_INT: Final = "an int >= 1"
@@ -224,12 +224,12 @@ class PacingState:
     @classmethod
     def fresh(cls, settings: PacingSettings, now: float) -> PacingState:
         """The state of an account nothing is known about."""
-        limit = float(settings.requests)  # one float for the three fields (per account)
+        limit = _shared_float(settings.requests)  # for the three fields
         return cls(
             tat=now,
             paused_until=now,
             limit=limit,
-            burst=float(settings.start_burst),
+            burst=_shared_float(settings.start_burst),
             epoch_start=now,
             epoch_ok=0.0,
             # The configured limit counts as held: a stray in the first window only pauses.

@@ -266,7 +266,8 @@ class LocalLimitStore:
             raise settings_conflict(key, stored.fingerprint(), fingerprint)
 
     async def bind(self, key: AccountKey, settings: PacingSettings) -> None:
-        self.apply(key, settings, "bind")
+        # Settings only: the first permit starts the pacing state, on its own clock reading.
+        self._check_settings(key, settings)
 
     async def permit(self, key: AccountKey, settings: PacingSettings) -> Permit:
         return self.apply(key, settings, "permit")

@@ -76,7 +76,8 @@ class ContactLists(ContactOperations):
             self._names = {}
         names = self._names.get(version)
         if names is None:
-            names = self._names[version] = NameIndex(self._requester.clock, self._requester.sleep)
+            client = self._requester.client
+            names = self._names[version] = NameIndex(client.clock, client.sleep)
         return names
 
     # -- create -----------------------------------------------------------------------------
@@ -107,28 +108,23 @@ class ContactLists(ContactOperations):
         or one whose createdAt Kore did not report, raises ConflictError naming it (its id and
         name in the message and in ``error.body["existing"]``).
         """
-        if isinstance(name, ContactListCreate):
-            if description is not None or allow_duplicates is not None or source is not None:
-                given = {
-                    "description": description,
-                    "allow_duplicates": allow_duplicates,
-                    "source": source,
-                }
-                _refuse_both("create", "a ContactListCreate", given)
-            spec = name
-        else:
-            spec = ContactListCreate(
-                name=name,
-                description=description,
-                allow_duplicates=allow_duplicates,
-                source=PASSIVE_API_SOURCE if source is None else source,
-            )
+        spec = _create_spec(name, description, allow_duplicates, source)
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
         request = ep.create(version, self._ref, create_body(spec))
+        # Made apart: this frame stays small while the call is in flight.
+        recovery = self._adopt(spec, request, version, if_exists == "adopt")
+        return await self._requester.call(
+            request, _LIST, retry=retry, timeout=timeout, recovery=recovery
+        )
+
+    def _adopt(
+        self, spec: ContactListCreate, request: ep.RequestSpec, version: ApiVersion, always: bool
+    ) -> Adopt:
+        """How a create survives a lost answer: by adopting the list it made."""
         names = None if self._names is None else self._names.get(version)
-        recovery = Adopt(
+        return Adopt(
             spec,
             request,
             self._ref,
@@ -136,14 +132,7 @@ class ContactLists(ContactOperations):
             self,
             started_at=time.time(),
             begun_after=0 if names is None else names.begun,
-            always=if_exists == "adopt",
-        )
-        return await self._requester.call(
-            request,
-            _LIST,
-            retry=retry,
-            timeout=timeout,
-            recovery=recovery,
+            always=always,
         )
 
     # -- read -------------------------------------------------------------------------------
@@ -361,6 +350,30 @@ class ContactLists(ContactOperations):
             api_version=api_version,
             keep_results=keep_results,
         )
+
+
+def _create_spec(
+    name: str | ContactListCreate,
+    description: str | None,
+    allow_duplicates: bool | None,
+    source: str | None,
+) -> ContactListCreate:
+    """The list ``create`` was asked for: given whole, or by its fields (not both)."""
+    if isinstance(name, ContactListCreate):
+        if description is not None or allow_duplicates is not None or source is not None:
+            given = {
+                "description": description,
+                "allow_duplicates": allow_duplicates,
+                "source": source,
+            }
+            _refuse_both("create", "a ContactListCreate", given)
+        return name
+    return ContactListCreate(
+        name=name,
+        description=description,
+        allow_duplicates=allow_duplicates,
+        source=PASSIVE_API_SOURCE if source is None else source,
+    )
 
 
 def _refuse_both(operation: str, given: str, fields: Mapping[str, object]) -> None:

@@ -88,7 +88,7 @@ class ContactOperations(AccountResource):
         request = ep.contacts(
             self._version(api_version), self._ref, list_id, skip=skip, limit=limit
         )
-        url = self._requester.base_url + request.path
+        url = self._requester.client.url(request.path)
         who = repeated.id if repeated.id is not None else repeated.phone_number
         return APIResponseDecodeError(
             f"GET {url}: the page at skip={skip} starts with contact {who!r} again, as the "

@@ -37,7 +37,7 @@ class NameIndexes(Protocol):
     def _name_index(self, version: ApiVersion) -> NameIndex: ...
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, weakref_slot=False)  # one per call: no weakref slot nobody uses
 class Adopt(Recovery[ContactList]):
     """create: find the list by name (getAllListDetails) and adopt it instead of making another.
 

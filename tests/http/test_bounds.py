@@ -206,7 +206,7 @@ async def test_a_token_gone_stale_in_the_queue_is_renewed_out_of_the_slot(
 
     lists = lists_of(client_for(handler, client_clock))
     auth = StaleWhileQueued()
-    lists._requester.auth = auth
+    lists._requester.client.auth = auth
     got = await lists.get("cl-1")
     assert got.meta is not None
     assert (got.meta.attempts, len(seen), auth.fetches) == (1, 1, 1)

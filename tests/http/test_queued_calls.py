@@ -1,5 +1,6 @@
-"""What a call holds while it waits for its account's turn: a process with thousands of accounts
-keeps these alive, and every full collection of the garbage collector walks them."""
+"""What a call holds while it waits for its account's turn, and once it is in flight: a process
+with thousands of accounts keeps these alive, and every full collection of the garbage
+collector walks them."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place()
     async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         # Nobody watching (another test may have installed a tracer): a watcher is its own.
-        lists._requester.observer = Observer([])
+        lists._requester.client.observer = Observer([])
         # One in flight, one holding the permit turn until its pace allows: the third queues.
         calls = [asyncio.ensure_future(lists.create(f"list-{n}", "d")) for n in range(2)]
         await settle()
@@ -84,6 +85,77 @@ async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place()
             call.cancel()
         await asyncio.gather(*calls, return_exceptions=True)
         assert lists._requester.limiter.idle or lists._requester.limiter.in_flight == 0
+
+
+async def test_a_call_in_flight_holds_its_state_attempt_and_turn_and_nothing_for_its_token() -> (
+    None
+):
+    answered = asyncio.Event()
+
+    async def handler(request: kca.HttpRequest) -> kca.RawResponse:
+        await answered.wait()
+        return ok(LIST)
+
+    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
+        lists = client.account("acc-1", iid="st-1").contact_lists
+        lists._requester.client.observer = Observer([])
+        gc.collect()
+        old = gc.get_objects()
+        before = {id(thing) for thing in old}
+        call = asyncio.ensure_future(lists.create("list-0", "d"))
+        await settle()
+        new = [thing for thing in gc.get_objects() if id(thing) not in before]
+        del old
+        held = owned_by_the_sdk(new)
+        assert lists._requester.limiter.in_flight == 1
+        # Beyond what it held queued: its state, its attempt and the request sent, its turn
+        # and permit, the four frames down to the transport. No token flow (a ready token
+        # costs nothing kept), no second copy of what the client shares. The pacing state
+        # and the limiter's bookkeeping of a first call are the account's, not the call's.
+        for account_owned in ("PacingState", "Bounds"):
+            held.pop(account_owned, None)
+        assert held == Counter(
+            {
+                "ContactLists.create()": 1,
+                "ContactListCreate": 1,
+                "RequestSpec": 1,
+                "Adopt": 1,
+                "Requester.call()": 1,
+                "Deadline": 1,
+                "ObservedCall": 1,
+                "CallState": 1,
+                "Requester.send()": 1,
+                "Attempt": 1,
+                "HttpRequest": 1,
+                "Turn": 1,
+                "Permit": 1,
+                "MockTransport.send()": 1,
+            }
+        )
+        answered.set()
+        assert (await call).id is not None
+
+
+async def test_accounts_share_what_the_client_sends_with_and_one_url_per_path() -> None:
+    sent: list[kca.HttpRequest] = []
+
+    def handler(request: kca.HttpRequest) -> kca.RawResponse:
+        sent.append(request)
+        return ok(LIST)
+
+    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
+        first = client.account("acc-1", iid="st-1").contact_lists
+        second = client.account("acc-2", iid="st-1").contact_lists
+        # Each account's requester keeps its own account, limiter and budget, nothing more.
+        assert first._requester.client is second._requester.client
+        assert first._requester.limiter is not second._requester.limiter
+        assert not hasattr(first._requester, "__dict__")
+        await first.create("l-1", "d")
+        await second.create("l-2", "d")
+    # Every create of the app goes to one URL, joined once per client, not once per call.
+    assert [dict(request.params)["accountId"] for request in sent] == ["acc-1", "acc-2"]
+    assert sent[0].url.startswith(f"{HOST}/")
+    assert sent[0].url is sent[1].url
 
 
 async def test_a_refused_first_turn_ends_the_call_as_a_refused_attempt_did() -> None:
@@ -148,8 +220,8 @@ async def test_a_call_whose_observation_fails_to_open_leaves_the_gate() -> None:
     async with kca.CampaignClient(HOST, token="t", transport=MockTransport(script)) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         requester = lists._requester
-        requester.observer = Observer([_FailingToWatch()])
+        requester.client.observer = Observer([_FailingToWatch()])
         with pytest.raises(RuntimeError, match="fails to start a span"):
             await lists.get("cl-1")
-        assert requester.gate._in_flight == 0  # aclose() has nothing to wait for
+        assert requester.client.gate._in_flight == 0  # aclose() has nothing to wait for
         assert script.sent == []

@@ -112,7 +112,7 @@ async def scenario(
         async with client:
             account = client.account(ACCOUNT, iid="st-1")
             # The client's provider source, on the virtual wall clock the server checks with.
-            account.contact_lists._requester.auth = kca.ProviderToken(
+            account.contact_lists._requester.client.auth = kca.ProviderToken(
                 provider, now=wall, sleep=sleep
             )
             await asyncio.wait_for(run(account, provider), timeout=REAL_GUARD)
