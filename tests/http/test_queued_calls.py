@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections import Counter
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 
@@ -18,6 +20,20 @@ from tests.helpers.scripts import LIST, Script, failed, ok
 
 HOST = "https://kore.example"
 PACKAGE = "kore_campaign_async"
+T = TypeVar("T")
+#: What a create made before its first turn, kept until it ends: its request and recovery,
+#: its two frames, its deadline and its observation.
+A_CALL = Counter(
+    {
+        "ContactLists.create()": 1,
+        "ContactListCreate": 1,
+        "RequestSpec": 1,
+        "Adopt": 1,
+        "Requester.call()": 1,
+        "Deadline": 1,
+        "ObservedCall": 1,
+    }
+)
 
 
 def owned_by_the_sdk(objects: list[object]) -> Counter[str]:
@@ -38,48 +54,52 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place() -> None:
-    # The loop's own clock: the account's pace (one request a second) holds the second call
-    # in its nap and the third in the queue for as long as the test looks.
+def answers_held() -> tuple[asyncio.Event, MockTransport]:
+    """A transport that answers only once the event is set: calls stay in flight meanwhile."""
     answered = asyncio.Event()
 
     async def handler(request: kca.HttpRequest) -> kca.RawResponse:
         await answered.wait()
         return ok(LIST)
 
-    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
+    return answered, MockTransport(handler)
+
+
+async def sdk_objects_made_by(start: Callable[[], T]) -> tuple[T, Counter[str]]:
+    """Run ``start()`` and let it settle; return what it returned and the SDK's objects (and
+    coroutines) made meanwhile that are still alive."""
+    gc.collect()
+    old = gc.get_objects()  # kept alive meanwhile: no new object takes an old one's id
+    before = {id(thing) for thing in old}
+    started = start()
+    await settle()
+    new = [thing for thing in gc.get_objects() if id(thing) not in before]
+    del old
+    return started, owned_by_the_sdk(new)
+
+
+async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place() -> None:
+    # The loop's own clock: the account's pace (one request a second) holds the second call
+    # in its nap and the third in the queue for as long as the test looks.
+    _, transport = answers_held()
+    async with kca.CampaignClient(HOST, token="t", transport=transport) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         # Nobody watching (another test may have installed a tracer): a watcher is its own.
         lists._requester.client.observer = Observer([])
         # One in flight, one holding the permit turn until its pace allows: the third queues.
         calls = [asyncio.ensure_future(lists.create(f"list-{n}", "d")) for n in range(2)]
         await settle()
-        gc.collect()
-        old = gc.get_objects()  # kept alive meanwhile: no new object takes an old one's id
-        before = {id(thing) for thing in old}
-        calls.append(asyncio.ensure_future(lists.create("list-2", "d")))
-        await settle()
-        new = [thing for thing in gc.get_objects() if id(thing) not in before]
-        del old
-        held = owned_by_the_sdk(new)
+        third, held = await sdk_objects_made_by(
+            lambda: asyncio.ensure_future(lists.create("list-2", "d"))
+        )
+        calls.append(third)
         del held["Bounds"]  # its place's tag: a tuple of plain values, untracked once collected
         assert lists._requester.limiter.waiting == 2
         # Its request and its recovery (made by create), the call's deadline and observation,
         # and its place in the account's queue: no call state, token flow, attempt or
         # context manager until its turn comes.
-        assert held == Counter(
-            {
-                "ContactLists.create()": 1,
-                "ContactListCreate": 1,
-                "RequestSpec": 1,
-                "Adopt": 1,
-                "Requester.call()": 1,
-                "Deadline": 1,
-                "ObservedCall": 1,
-                "AccountLimiter._enter()": 1,
-                "FifoSemaphore.acquire()": 1,
-                "_Waiter": 1,
-            }
+        assert held == A_CALL + Counter(
+            {"AccountLimiter._enter()": 1, "FifoSemaphore.acquire()": 1, "_Waiter": 1}
         )
         for call in calls:
             call.cancel()
@@ -90,23 +110,13 @@ async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place()
 async def test_a_call_in_flight_holds_its_state_attempt_and_turn_and_nothing_for_its_token() -> (
     None
 ):
-    answered = asyncio.Event()
-
-    async def handler(request: kca.HttpRequest) -> kca.RawResponse:
-        await answered.wait()
-        return ok(LIST)
-
-    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(handler)) as client:
+    answered, transport = answers_held()
+    async with kca.CampaignClient(HOST, token="t", transport=transport) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         lists._requester.client.observer = Observer([])
-        gc.collect()
-        old = gc.get_objects()
-        before = {id(thing) for thing in old}
-        call = asyncio.ensure_future(lists.create("list-0", "d"))
-        await settle()
-        new = [thing for thing in gc.get_objects() if id(thing) not in before]
-        del old
-        held = owned_by_the_sdk(new)
+        call, held = await sdk_objects_made_by(
+            lambda: asyncio.ensure_future(lists.create("list-0", "d"))
+        )
         assert lists._requester.limiter.in_flight == 1
         # Beyond what it held queued: its state, its attempt and the request sent, its turn
         # and permit, the four frames down to the transport. No token flow (a ready token
@@ -114,15 +124,8 @@ async def test_a_call_in_flight_holds_its_state_attempt_and_turn_and_nothing_for
         # and the limiter's bookkeeping of a first call are the account's, not the call's.
         for account_owned in ("PacingState", "Bounds"):
             held.pop(account_owned, None)
-        assert held == Counter(
+        assert held == A_CALL + Counter(
             {
-                "ContactLists.create()": 1,
-                "ContactListCreate": 1,
-                "RequestSpec": 1,
-                "Adopt": 1,
-                "Requester.call()": 1,
-                "Deadline": 1,
-                "ObservedCall": 1,
                 "CallState": 1,
                 "Requester.send()": 1,
                 "Attempt": 1,
