@@ -35,6 +35,10 @@ No figure counts the event loop's registry of tasks (``asyncio.all_tasks()``, a 
 its table keeps the size of its peak, the driver's tasks, and whether it grows during a run
 depends on where the set's last resize fell (0 to 210 B per account at 10,000).
 
+Against the server the same shape also runs in raw aiohttp, no SDK (``server_raw_aiohttp``: a
+task per create, each account's creates one pace apart, the same sockets), interleaved with the
+SDK's rounds: what any aiohttp client pays as the accounts grow, beside what the SDK adds.
+
 Read ``cpu_ratio``: CPU per request at the largest size over the smallest. Flat means the cost
 of a request does not depend on how many accounts the process holds.
 """
@@ -43,13 +47,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import inspect
 import json
 import time
 import tracemalloc
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
 import aiohttp
@@ -57,7 +62,9 @@ import aiohttp
 import kore_campaign_async as kca
 from kore_campaign_async.testing import MockTransport
 
-from ._common import DESCRIPTION, IID, Settings, median
+from ._baselines import aiohttp_paced_creates
+from ._collector import Collections
+from ._common import DESCRIPTION, IID, CreateCall, Settings, median, sign_token
 from ._server import ServerProcess
 
 HOST: Final = "https://kore.example"
@@ -68,8 +75,10 @@ IN_FLIGHT_BYTES_TARGET: Final = 4096
 IDLE_BYTES_TARGET: Final = 300
 #: Sockets open at once against the fake server.
 SERVER_CONNECTIONS: Final = 1_000
-Opener = Callable[[int], contextlib.AbstractAsyncContextManager[kca.CampaignClient]]
-"""Open a client (and whatever it needs) for one run of that many accounts."""
+Drive = Callable[[int], Awaitable[int]]
+"""Make CREATES lists on each of that many accounts at once; return how many were made."""
+Opener = Callable[[int], contextlib.AbstractAsyncContextManager[Drive]]
+"""Open a client (and whatever it needs) for one run of that many accounts: its driver."""
 #: Seconds after its last request an account paced at 60 a minute is idle (interval + margin).
 IDLE_AFTER: Final = 1.1
 _WARM_ACCOUNTS: Final = 20
@@ -154,54 +163,13 @@ async def _drive(client: kca.CampaignClient, count: int) -> int:
     return len(await asyncio.gather(*creates))
 
 
-class _Collections:
-    """Count the collector's work while it runs: collections, objects it was told of, and
-    objects it promoted to the old generation (what its full collections walk)."""
-
-    def __init__(self) -> None:
-        self.young = self.full = self.objects = self.promoted = 0
-        self.seconds = 0.0
-        self._start = 0
-        self._began = 0.0
-        self._middle_aged = 0
-
-    def __enter__(self) -> _Collections:
-        self._start = gc.get_count()[0]
-        gc.callbacks.append(self._heard)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        gc.callbacks.remove(self._heard)
-        self.objects += gc.get_count()[0] - self._start
-
-    def _heard(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "stop":
-            self.seconds += time.process_time() - self._began
-            if info["generation"] == 1:
-                # What a collection of the middle generation does not free moves to the old.
-                self.promoted += self._middle_aged - info["collected"]
-            return
-        self._began = time.process_time()
-        if info["generation"] == 1:
-            # The two young generations hold a few thousand objects: cheap to count.
-            self._middle_aged = len(gc.get_objects(0)) + len(gc.get_objects(1))
-        # Young objects counted since the last collection: added up, they are what the
-        # collector was handed to look at.
-        self.objects += gc.get_count()[0] - self._start
-        self._start = 0
-        if info["generation"] == 2:
-            self.full += 1
-        else:
-            self.young += 1
-
-
 async def _cpu(open_client: Opener, count: int) -> dict[str, float]:
     """Client CPU and collector work per request for ``count`` accounts."""
     gc.collect()
-    async with open_client(count) as client:
-        with _Collections() as collector:
+    async with open_client(count) as drive:
+        with Collections() as collector:
             started = time.process_time()
-            made = await _drive(client, count)
+            made = await drive(count)
             # One more turn of the loop: the step that took the answers ends, and with it the
             # last reference to this size's tasks and results, freed here (in this size's
             # time) rather than in the next size's.
@@ -290,8 +258,10 @@ async def _memory(count: int) -> dict[str, float]:
     }
 
 
-def _mock_client(accounts: int) -> kca.CampaignClient:
-    return kca.CampaignClient(HOST, token="t", transport=MockTransport(_answer))
+@contextlib.asynccontextmanager
+async def _mock_client(accounts: int) -> AsyncIterator[Drive]:
+    async with kca.CampaignClient(HOST, token="t", transport=MockTransport(_answer)) as client:
+        yield functools.partial(_drive, client)
 
 
 async def _open_sockets(session: aiohttp.ClientSession, url: str, count: int) -> None:
@@ -312,7 +282,7 @@ async def _open_sockets(session: aiohttp.ClientSession, url: str, count: int) ->
 
 def _server_client(server: ServerProcess) -> Opener:
     @contextlib.asynccontextmanager
-    async def open_client(accounts: int) -> AsyncIterator[kca.CampaignClient]:
+    async def open_client(accounts: int) -> AsyncIterator[Drive]:
         # At most SERVER_CONNECTIONS sockets: one process serving thousands of accounts runs
         # out of file descriptors long before the fake server answers them all.
         connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
@@ -329,28 +299,53 @@ def _server_client(server: ServerProcess) -> Opener:
                 timeout=None,
             )
             async with client:
-                yield client
+                yield functools.partial(_drive, client)
+
+    return open_client
+
+
+def _raw_aiohttp(server: ServerProcess, token: str) -> Opener:
+    """The same shape written with raw aiohttp, no SDK: a task per create, each account's
+    creates one pace apart, the same sockets (the floor any aiohttp client stands on)."""
+
+    @contextlib.asynccontextmanager
+    async def open_client(accounts: int) -> AsyncIterator[Drive]:
+        connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await _open_sockets(session, f"{server.url}/", min(accounts, SERVER_CONNECTIONS))
+            calls = [CreateCall.build(server.url, _account_id(n), token) for n in range(accounts)]
+            interval = kca.RateLimit().interval
+            yield lambda count: aiohttp_paced_creates(session, calls, CREATES, interval)
 
     return open_client
 
 
 async def _rows(
-    open_client: Opener,
+    openers: dict[str, Opener],
     sizes: tuple[int, ...],
     rounds: int,
     before_round: Callable[[], None] = lambda: None,
-) -> list[dict[str, Any]]:
-    """Every size once per round, interleaved; the median of each figure."""
-    runs: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
-    await _cpu(open_client, sizes[0])  # warm caches: cattrs, attrs, interned names
+) -> dict[str, list[dict[str, Any]]]:
+    """Every size of every opener once per round, interleaved (a shared machine's load falls
+    on all alike); the median of each figure, per opener."""
+    runs: dict[str, dict[int, list[dict[str, float]]]] = {
+        name: {size: [] for size in sizes} for name in openers
+    }
+    for open_client in openers.values():
+        before_round()
+        await _cpu(open_client, sizes[0])  # warm caches: cattrs, attrs, interned names
     for _ in range(rounds):
         for size in sizes:
-            before_round()
-            runs[size].append(await _cpu(open_client, size))
-    return [
-        {"accounts": size, **{key: median([run[key] for run in done]) for key in done[0]}}
-        for size, done in runs.items()
-    ]
+            for name, open_client in openers.items():
+                before_round()
+                runs[name][size].append(await _cpu(open_client, size))
+    return {
+        name: [
+            {"accounts": size, **{key: median([run[key] for run in done]) for key in done[0]}}
+            for size, done in by_size.items()
+        ]
+        for name, by_size in runs.items()
+    }
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -360,23 +355,24 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 async def run(settings: Settings, server: ServerProcess) -> dict[str, Any]:
     """Measure every size through MockTransport, then against the fake server."""
     sizes = settings.account_sizes
-    mock = _summary(await _rows(_mock_client, sizes, settings.account_rounds))
+    mock = _summary((await _rows({"sdk": _mock_client}, sizes, settings.account_rounds))["sdk"])
     for row in mock["rows"]:
         row.update(await _memory(row["accounts"]))
+    token = sign_token(server.client_id, server.client_secret)
     # As many rounds as through MockTransport: one sample of a size swings by 15 % or more on a
     # shared machine, enough to turn the ratio's verdict.
-    fake = _summary(
-        await _rows(
-            _server_client(server),
-            sizes,
-            settings.account_rounds,
-            before_round=lambda: server.configure(None),
-        )
+    against_server = await _rows(
+        {"sdk": _server_client(server), "raw": _raw_aiohttp(server, token)},
+        sizes,
+        settings.account_rounds,
+        before_round=lambda: server.configure(None),
     )
+    fake, raw = _summary(against_server["sdk"]), _summary(against_server["raw"])
     largest = mock["rows"][-1]
     return {
         "mock": mock,
         "server": fake,
+        "server_raw_aiohttp": raw,
         "target": {
             "cpu_ratio_max": CPU_RATIO_TARGET,
             "in_flight_bytes_max": IN_FLIGHT_BYTES_TARGET,

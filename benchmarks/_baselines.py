@@ -120,6 +120,28 @@ async def aiohttp_create(
         return payload if response.status == 200 and payload.get("status") == "success" else None
 
 
+async def aiohttp_paced_creates(
+    session: aiohttp.ClientSession, calls: list[CreateCall], creates: int, interval: float
+) -> int:
+    """Create ``creates`` lists on each account of ``calls`` at Kore's pace, as raw aiohttp:
+    a task per create, the k-th of each account sleeping until k intervals after the start.
+    Return how many were created."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    async def create(call: CreateCall, name: str, turn: int) -> bool:
+        if turn:
+            await asyncio.sleep(start + turn * interval - loop.time())
+        return await aiohttp_create(session, call, name) is not None
+
+    tasks = [
+        create(call, f"list-{number}-{turn}", turn)
+        for number, call in enumerate(calls)
+        for turn in range(creates)
+    ]
+    return sum(await asyncio.gather(*tasks))
+
+
 async def aiohttp_pydantic_create(
     session: aiohttp.ClientSession, call: CreateCall, name: str
 ) -> ContactList | None:

@@ -255,6 +255,20 @@ def _objects(row: Mapping[str, Any]) -> str:
     return f"{row['in_flight_objects']:.0f} (+ {row['driver_objects']:.0f} the benchmark's)"
 
 
+def _raw_aiohttp(raw: Mapping[str, Any] | None) -> list[str]:
+    """The same shape in raw aiohttp, the floor under the server rows (absent: not measured)."""
+    if raw is None:
+        return []
+    return [
+        "The same shape in raw aiohttp, no SDK (a task per create, each account's creates one "
+        "pace apart, the same sockets), interleaved with the rows above: the floor under any "
+        f"aiohttp client, {_times(raw['cpu_ratio'])} from the smallest size to the largest:",
+        "",
+        *_table(_ACCOUNTS, raw["rows"]),
+        "",
+    ]
+
+
 def accounts(result: Mapping[str, Any]) -> list[str]:
     mock, server, target = result["mock"], result["server"], result["target"]
     largest = mock["rows"][-1]
@@ -272,6 +286,7 @@ def accounts(result: Mapping[str, Any]) -> list[str]:
         "",
         *_table(_ACCOUNTS, server["rows"]),
         "",
+        *_raw_aiohttp(result.get("server_raw_aiohttp")),
         f"Targets: CPU per request at {largest['accounts']:,} accounts at most "
         f"{_times(target['cpu_ratio_max'])} that at {mock['rows'][0]['accounts']:,}: "
         f"{_times(mock['cpu_ratio'])} ({_verdict(target['cpu_meets_target'])}), against the "

@@ -7,12 +7,15 @@ CI runs it as a step of its own. It checks that every benchmark runs, never how 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import gc
 import json
 import math
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,15 @@ import attrs  # noqa: E402
 import httpx  # noqa: E402
 
 import kore_campaign_async as kca  # noqa: E402
-from benchmarks import _accounts, _baselines, _call_path, _import_time, _overhead, _report  # noqa: E402
+from benchmarks import (  # noqa: E402
+    _accounts,
+    _baselines,
+    _call_path,
+    _collector,
+    _import_time,
+    _overhead,
+    _report,
+)
 from benchmarks.__main__ import QUICK_RESULTS, RESULTS, _parse, output_dir  # noqa: E402
 from benchmarks._common import CreateCall, sign_token  # noqa: E402
 from benchmarks._server import ServerProcess  # noqa: E402
@@ -167,6 +178,18 @@ async def test_the_pydantic_clients_decode_every_field_kore_sends(server: FakeKo
         assert found.mapping == doc["mapping"]
 
 
+async def test_the_raw_paced_creates_make_every_list_on_every_account(
+    server: FakeKoreServer,
+) -> None:
+    token = sign_token(server.client_id, server.client_secret)
+    calls = [CreateCall.build(server.url, f"raw-{n}", token) for n in range(3)]
+    async with aiohttp.ClientSession() as session:
+        # Paced 0 s apart here: the pace is the benchmark's, the lists are what is checked.
+        made = await _baselines.aiohttp_paced_creates(session, calls, 2, 0.0)
+    assert made == 6
+    assert [len(server.lists(f"raw-{n}")) for n in range(3)] == [2, 2, 2]
+
+
 def _rounds(*cpu: float) -> list[_overhead.Round]:
     return [_overhead.Round(requests=100, ok=100, wall=c, cpu=c, server_cpu=0.0) for c in cpu]
 
@@ -265,7 +288,7 @@ def test_the_plot_is_written_where_asked_even_into_a_new_directory(tmp_path: Pat
 def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, Any]) -> None:
     accounts = results["accounts"]
     sizes = results["meta"]["settings"]["account_sizes"]
-    for where in ("mock", "server"):
+    for where in ("mock", "server", "server_raw_aiohttp"):
         rows = accounts[where]["rows"]
         assert [row["accounts"] for row in rows] == sizes
         for row in rows:
@@ -287,7 +310,7 @@ def test_accounts_reports_cpu_collector_and_memory_per_size(results: dict[str, A
 def test_the_collector_count_tells_promoted_objects_from_those_freed_young() -> None:
     gc.collect()
     kept: list[list[int]] = []
-    with _accounts._Collections() as collector:
+    with _collector.Collections() as collector:
         for number in range(20_000):
             kept.append([number])  # lives on: promoted once two young collections pass it
             garbage = [[number] for _ in range(4)]  # freed at once, never promoted
@@ -321,13 +344,15 @@ def test_the_accounts_tables_show_the_same_columns_for_the_sdk_alone_and_the_ser
         ),
         "idle_meets_target": True,
     }
-    lines = _report.accounts({"mock": side, "server": side, "target": target})
+    lines = _report.accounts(
+        {"mock": side, "server": side, "server_raw_aiohttp": side, "target": target}
+    )
 
     headers = [line for line in lines if line.startswith("| accounts | client CPU")]
-    assert len(headers) == 2
-    assert headers[0] == headers[1]
+    assert len(headers) == 3  # the SDK alone, against the server, raw aiohttp against it
+    assert headers[0] == headers[1] == headers[2]
     assert "promoted to the old generation/create" in headers[0]
-    assert lines.count("| 100 | 300 | 20 | 120 | 170 / 0.40 | 60 |") == 2
+    assert lines.count("| 100 | 300 | 20 | 120 | 170 / 0.40 | 60 |") == 3
     # A result written before promotions were counted still renders.
     del row["promoted"]
     assert "| 100 | 300 | 20 | 120 | 170 / 0.40 | - |" in _report.accounts(
@@ -336,9 +361,12 @@ def test_the_accounts_tables_show_the_same_columns_for_the_sdk_alone_and_the_ser
 
 
 async def test_accounts_frees_a_sizes_creates_before_its_clock_stops() -> None:
-    def unpaced(accounts: int) -> kca.CampaignClient:
+    @contextlib.asynccontextmanager
+    async def unpaced(accounts: int) -> AsyncIterator[_accounts.Drive]:
         transport = MockTransport(_accounts._answer)
-        return kca.CampaignClient(_accounts.HOST, token="t", transport=transport, rate_limit=None)
+        host = _accounts.HOST
+        async with kca.CampaignClient(host, token="t", transport=transport, rate_limit=None) as c:
+            yield functools.partial(_accounts._drive, c)
 
     await _accounts._cpu(unpaced, 5)
     # Left alive, they would be freed in the time of whatever size is measured next.
