@@ -2,7 +2,7 @@
 
 Each account's :class:`~.requester.Requester` keeps only what is its own (the account, its
 limiter and retry budget) and points here for the rest: ten thousand accounts' handles then
-carry four references each, not fourteen.
+carry four references each, not thirteen.
 """
 
 from __future__ import annotations
