@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import aiohttp
 from aiohttp import hdrs
 
-from .._config import AUTH_HEADER, USER_AGENT
+from .._config import USER_AGENT
 from .._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -27,7 +27,7 @@ from .._exceptions import (
 )
 from .gate import loop_mismatch
 from .network import Network
-from .transport import HttpRequest, RawResponse
+from .transport import HttpRequest, RawResponse, sent_token
 
 # Compact and UTF-8: names with accents travel as themselves, not \\u escapes. Built once:
 # json.dumps() with any non-default option builds a new encoder on every call.
@@ -77,11 +77,11 @@ def _connection_failure(
         )
     else:
         failure = APIConnectionError(
-            f"{method} {url}: connection failed ({_describe(error, _token(request))})",
+            f"{method} {url}: connection failed ({_describe(error, sent_token(request))})",
             method=method,
             url=url,
         )
-    return failure, _safe_cause(error, _token(request), proxy_password)
+    return failure, _safe_cause(error, sent_token(request), proxy_password)
 
 
 def _unsent_reason(error: Exception) -> str | None:
@@ -105,11 +105,6 @@ def _unsent_reason(error: Exception) -> str | None:
 def _certificate_problem(error: BaseException) -> str:
     """Say what was wrong with the certificate, as OpenSSL put it."""
     return getattr(error, "verify_message", None) or type(error).__name__
-
-
-def _token(request: HttpRequest) -> str:
-    # Looked up where needed, never kept: error reporters record every frame's locals.
-    return request.headers.get(AUTH_HEADER, "")
 
 
 def _describe(error: BaseException, secret: str) -> str:

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, TypeVa
 import attrs
 
 from .._clock import Deadline
-from .._config import AUTH_HEADER, Timeout
+from .._config import Timeout
 from .._exceptions import KoreError
 from .._observe.observer import ObservedCall
 from .._wire.endpoints import RequestSpec
 from .._wire.models import ResponseMeta
 from .policy import RetryPolicy
-from .transport import HttpRequest, RawResponse
+from .transport import HttpRequest, RawResponse, sent_token
 
 if TYPE_CHECKING:
     from .._quota.limiter import Turn
@@ -119,7 +119,7 @@ class Secrets:
 
     def __iter__(self) -> Iterator[str]:
         sent = self._attempt.sent
-        yield "" if sent is None else sent.headers.get(AUTH_HEADER, "")
+        yield "" if sent is None else sent_token(sent)
 
     def __repr__(self) -> str:
         return "<secrets hidden>"

@@ -12,10 +12,9 @@ token it sent is in the request it sent.
 from __future__ import annotations
 
 from .._clock import Deadline, Expired, Sleep, within
-from .._config import AUTH_HEADER
 from .._exceptions import TokenError
 from .auth import TokenSource
-from .transport import HttpRequest
+from .transport import HttpRequest, sent_token
 
 
 async def fetch(source: TokenSource, deadline: Deadline, sleep: Sleep) -> str:
@@ -31,8 +30,8 @@ async def fetch(source: TokenSource, deadline: Deadline, sleep: Sleep) -> str:
 def renew(source: TokenSource, sent: HttpRequest | None, *, renewed: bool) -> bool:
     """After a 401 to ``sent``: forget the token it carried and return True, unless the call
     ``renewed`` already or the source cannot renew (then False)."""
-    token = None if sent is None else sent.headers.get(AUTH_HEADER)
-    if renewed or not source.renewable or token is None:
+    token = "" if sent is None else sent_token(sent)
+    if renewed or not source.renewable or not token:
         return False
     source.invalidate(token)
     return True

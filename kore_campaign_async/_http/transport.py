@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from .._config import Timeout
+from .._config import AUTH_HEADER, Timeout
 
 
 @attrs.frozen
@@ -35,6 +35,12 @@ class HttpRequest:
     """Longest answer body to read; None: no limit."""
     cut_at_deadline: bool = False
     """``timeout.total`` is what is left of the call's deadline (say so in a timeout's error)."""
+
+
+def sent_token(request: HttpRequest) -> str:
+    """The auth token ``request`` carries ("" if none): read where needed, never kept, as
+    error reporters record every frame's locals."""
+    return request.headers.get(AUTH_HEADER, "")
 
 
 @attrs.frozen
