@@ -280,15 +280,23 @@ async def _open_sockets(session: aiohttp.ClientSession, url: str, count: int) ->
     gc.collect()
 
 
+@contextlib.asynccontextmanager
+async def _session_with_sockets(
+    server: ServerProcess, accounts: int
+) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session to ``server`` with one socket open per account's first create, up to
+    SERVER_CONNECTIONS: one process serving thousands of accounts runs out of file descriptors
+    long before the fake server answers them all."""
+    connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await _open_sockets(session, f"{server.url}/", min(accounts, SERVER_CONNECTIONS))
+        yield session
+
+
 def _server_client(server: ServerProcess) -> Opener:
     @contextlib.asynccontextmanager
     async def open_client(accounts: int) -> AsyncIterator[Drive]:
-        # At most SERVER_CONNECTIONS sockets: one process serving thousands of accounts runs
-        # out of file descriptors long before the fake server answers them all.
-        connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            # One socket per account's first create, as many as the connector allows.
-            await _open_sockets(session, f"{server.url}/", min(accounts, SERVER_CONNECTIONS))
+        async with _session_with_sockets(server, accounts) as session:
             client = kca.CampaignClient(
                 server.url,
                 client_id=server.client_id,
@@ -310,9 +318,7 @@ def _raw_aiohttp(server: ServerProcess, token: str) -> Opener:
 
     @contextlib.asynccontextmanager
     async def open_client(accounts: int) -> AsyncIterator[Drive]:
-        connector = aiohttp.TCPConnector(limit=SERVER_CONNECTIONS)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await _open_sockets(session, f"{server.url}/", min(accounts, SERVER_CONNECTIONS))
+        async with _session_with_sockets(server, accounts) as session:
             calls = [CreateCall.build(server.url, _account_id(n), token) for n in range(accounts)]
             interval = kca.RateLimit().interval
             yield lambda count: aiohttp_paced_creates(session, calls, CREATES, interval)
