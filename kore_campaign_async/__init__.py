@@ -40,7 +40,8 @@ from ._http.policy import RetryBudget, RetryPolicy
 from ._http.transport import HttpRequest, RawResponse, Transport
 from ._observe.events import AttemptEvent, RetryEvent
 from ._observe.hooks import Hooks
-from ._quota.limiter import AccountLimiter, Turn
+from ._quota.limiter import AccountLimiter
+from ._quota.outcomes import Turn
 from ._quota.pacing import PacingSettings, PacingState, RateLimit
 from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 from ._resources.contact_lists import ContactLists

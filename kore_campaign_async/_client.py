@@ -29,8 +29,10 @@ from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
 from ._observe import otel_loader
 from ._observe.hooks import Hooks
+from ._quota.fifo import FifoSemaphore
 from ._quota.limiter import AccountLimiter
 from ._quota.pacing import DEFAULT_RATE_LIMIT, RateLimit
+from ._quota.pauses import Bounds
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._wire.endpoints import AccountRef
 from ._wire.models import ContactList
@@ -167,6 +169,12 @@ class CampaignClient:
         custom = "session" if session is not None else None if transport is None else "transport"
         network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
         self._transport = AiohttpTransport(session, network) if transport is None else transport
+        # A place on the wire for each connection of the caller's bounded pool, shared by every
+        # account: a permit is taken only with a connection to use (see AccountLimiter).
+        self._places: FifoSemaphore[Bounds] | None = None
+        if isinstance(self._transport, AiohttpTransport):
+            connections = self._transport.connection_limit
+            self._places = None if connections is None else FifoSemaphore(connections)
         self._closed = False
         # Every call enters here first: the loop checked, new calls refused once closing.
         self._gate = CallGate(getattr(session, "_loop", None))
@@ -286,6 +294,8 @@ class CampaignClient:
                 store=self.limit_store,
                 key=AccountKey(self._base_url.origin, ref.account_id),
             )
+            if self._places is not None:
+                limiter._send_through(self._places)
             budget = RetryBudget() if self._budget_per_account else self.retry_budget
             self._accounts.add(ref.account_id, limiter, budget)
         if otel_loader.telemetry() is not self._telemetry:  # OpenTelemetry was imported since

@@ -27,8 +27,9 @@ TYPE_CHECKING_NAMES = {
 }
 #: Dunder methods that are part of what a user calls.
 CALLED_DUNDERS = {"__init__", "__call__", "__aenter__", "__aiter__", "__anext__", "__iter__"}
-#: Handles the client builds: their constructors take its internals, and no user calls them.
-BUILT_BY_THE_CLIENT = {"Account.__init__", "ContactLists.__init__"}
+#: Handles the client builds (and the turns an AccountLimiter hands out): their constructors
+#: take its internals, and no user calls them.
+BUILT_BY_THE_CLIENT = {"Account.__init__", "ContactLists.__init__", "Turn.__init__"}
 
 
 def _hidden_types(tp: object, exported: set[int], found: set[str]) -> None:

@@ -225,6 +225,17 @@ class AiohttpTransport:
         # A session belongs to the loop it was made on: the caller's, or ours at first use.
         self._loop: asyncio.AbstractEventLoop | None = getattr(session, "_loop", None)
 
+    @property
+    def connection_limit(self) -> int | None:
+        """The most requests this transport has on the wire at once: the connection pool of
+        the caller's session (its connector's ``limit``, or ``limit_per_host`` if lower: every
+        request goes to one host). None when unbounded, as the session of our own is."""
+        connector = None if self._session is None else self._session.connector
+        if connector is None:
+            return None
+        bounds = [limit for limit in (connector.limit, connector.limit_per_host) if limit > 0]
+        return min(bounds, default=None)
+
     def _open_session(self) -> aiohttp.ClientSession:
         """Return the session to send with, made now if need be, or raise why there is none."""
         if self._closed:

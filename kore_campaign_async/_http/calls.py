@@ -19,7 +19,7 @@ from .policy import RetryPolicy
 from .transport import HttpRequest, RawResponse, sent_token
 
 if TYPE_CHECKING:
-    from .._quota.limiter import Turn
+    from .._quota.outcomes import Turn
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)

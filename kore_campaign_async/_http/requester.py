@@ -36,7 +36,8 @@ from .._observe import log as observe
 from .._observe.events import AttemptEvent
 from .._observe.hooks import Hooks, HookSubscriber
 from .._observe.observer import ObservedCall, Observer, Subscriber
-from .._quota.limiter import AccountLimiter, Turn
+from .._quota.limiter import AccountLimiter
+from .._quota.outcomes import Turn
 from .._wire.endpoints import AccountRef, RequestSpec, headers
 from .._wire.models import ResponseMeta
 from . import token_flow

@@ -1,4 +1,5 @@
-"""Pace one account: a FIFO concurrency slot first, then a rate permit from the limit store."""
+"""Pace one account: a FIFO concurrency slot first, then a place on the wire and a rate permit
+from the limit store."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from .alarms import nap, watch_weakly
 from .background import Background
 from .fifo import FifoSemaphore
 from .legacy_store import current_store
-from .outcomes import NO_PERMIT, AccountOutcomes
+from .outcomes import NO_PERMIT, AccountOutcomes, Turn
 from .pacing import DEFAULT_MARGIN, EPSILON, RateLimit, pacing_settings
 from .pauses import Bounds, outlasts, refuse_long_pause
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
@@ -44,6 +45,9 @@ class AccountLimiter(AccountOutcomes):
     arrives or when a 429 (of any process sharing the store) pauses the account while it
     waits. Pacing is queueing, not a server-directed delay: ``slot(max_wait=)`` bounds the
     whole wait for the turn and raises the same way, with an estimate of when a turn comes.
+
+    A client whose connection pool is bounded also gives its accounts' limiters its places on
+    the wire (``_send_through``).
     """
 
     # Slots: a process may hold one limiter for each of thousands of accounts.
@@ -56,6 +60,7 @@ class AccountLimiter(AccountOutcomes):
         "_paused_until",
         "_permit_turn",
         "_permit_waiting",
+        "_places",
         "_running",
         "_sending",
         "_sleep",
@@ -106,11 +111,24 @@ class AccountLimiter(AccountOutcomes):
         # One task at a time asks the store (and sleeps until) the next permit: FIFO here.
         self._permit_turn: FifoSemaphore[Bounds] = FifoSemaphore(1)
         self._permit_waiting = 0
+        # The client's places on the wire (None: unbounded): see _send_through.
+        self._places: FifoSemaphore[Bounds] | None = None
         # The permit turn's holder while it sleeps: its alarm, and the pause it accepts.
         self._napping: tuple[asyncio.Future[bool], Bounds] | None = None
         self._running = 0
         # This process's view of the account's pause (the store's is the truth).
         self._paused_until = _NEVER
+
+    def _send_through(self, places: FifoSemaphore[Bounds]) -> None:
+        """Hold one of ``places`` for every turn (before any turn is taken): the client's places
+        on the wire, as many as its connection pool sends at once, shared by all its accounts.
+
+        A turn takes its place before its permit and frees it when it ends, so a request is
+        never permitted only to wait for a connection: when the pool is the bottleneck,
+        requests permitted a pace apart would queue there and reach Kore together (a backlog
+        of a window's worth draws 429s from a paced account).
+        """
+        self._places = places
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -191,7 +209,7 @@ class AccountLimiter(AccountOutcomes):
             raise self._no_turn(max_wait, bounds) from None
         except BaseException:
             if entering.done() and not entering.cancelled() and entering.exception() is None:
-                self._leave()  # won as we were cancelled: pass it on
+                self._leave()  # won as we were cancelled: pass it on (slot and place)
             raise
 
     async def _enter(self, bounds: Bounds) -> Turn:
@@ -206,28 +224,33 @@ class AccountLimiter(AccountOutcomes):
             refuse_long_pause(self._paused_until, self._clock(), bounds)  # woken: it grew
         permit = NO_PERMIT
         free = self._settings is None and not self._permit_waiting
-        if not (free and self._paused_until - self._clock() <= EPSILON):
-            self._permit_waiting += 1
-            try:
-                refuse_long_pause(self._paused_until, self._clock(), bounds)
-                while not await self._permit_turn.acquire(bounds):
-                    refuse_long_pause(self._paused_until, self._clock(), bounds)  # it grew
+        try:
+            if not (free and self._paused_until - self._clock() <= EPSILON):
+                self._permit_waiting += 1
                 try:
-                    permit = await self._permit(bounds)
+                    refuse_long_pause(self._paused_until, self._clock(), bounds)
+                    while not await self._permit_turn.acquire(bounds):
+                        refuse_long_pause(self._paused_until, self._clock(), bounds)  # it grew
+                    try:
+                        permit = await self._permit(bounds)
+                    finally:
+                        self._napping = None
+                        self._permit_turn.release()
                 finally:
-                    self._napping = None
-                    self._permit_turn.release()
-            except BaseException:
-                self._slots.release()
-                raise
-            finally:
-                self._permit_waiting -= 1
+                    self._permit_waiting -= 1
+            elif self._places is not None:
+                await self._places.acquire(bounds)  # never woken: nothing wakes places
+        except BaseException:
+            self._slots.release()
+            raise
         self._running += 1
         return Turn(self, permit, asked, self._clock())
 
     def _leave(self) -> None:
         self._running -= 1
         self._slots.release()
+        if self._places is not None:
+            self._places.release()
 
     def on_rate_limited(self, retry_after: float | None) -> None:
         """Pause the whole account after a 429 heard outside a turn (every process sharing the
@@ -259,18 +282,33 @@ class AccountLimiter(AccountOutcomes):
             self._wake_outlasted(now)
 
     async def _permit(self, bounds: Bounds) -> Permit:
-        """As the permit turn's holder: ask the store for a permit until it grants one, never
-        while a pause heard here runs (the store may not have it yet); without a rate, wait
-        out any pause. Granted, it goes at once: the permit holds its place in the pace, and
-        one held through a pause heard meanwhile would start beside the next permit."""
+        """As the permit turn's holder: take a place on the wire, then ask the store for a
+        permit, until it grants one; never while a pause heard here runs (the store may not
+        have it yet); without a rate, wait out any pause and take a place. Granted, it goes at
+        once: the permit holds its place in the pace, and one held through a pause heard
+        meanwhile (or a wait for a connection) would start beside the next permit. Refused,
+        the place is given back while the call naps: an account waiting for its pace holds
+        none of the pool."""
+        places = self._places
         if self._settings is None:
             await self._wait_out_pause(bounds)
+            if places is not None:
+                await places.acquire(bounds)  # never woken: nothing wakes places
             return NO_PERMIT
         while True:
             await self._wait_out_pause(bounds)
-            permit = await self._ask_store(bounds)
+            if places is not None:
+                await places.acquire(bounds)
+            try:
+                permit = await self._ask_store(bounds)
+            except BaseException:
+                if places is not None:
+                    places.release()
+                raise
             if permit.granted:
                 return permit
+            if places is not None:
+                places.release()
             if permit.pause > 0:
                 self._heard_pause(permit.pause)
                 refuse_long_pause(self._paused_until, self._clock(), bounds)
@@ -349,38 +387,3 @@ class _Slot:
     async def __aexit__(self, *exc_info: object) -> None:
         if self._turn is not None:
             self._turn.end()
-
-
-class Turn:
-    """One request's turn on its account (a slot and a permit): it reports its own outcome."""
-
-    __slots__ = ("_account", "_limiter", "_permit", "began", "waited")
-
-    def __init__(self, limiter: AccountLimiter, permit: Permit, asked: float, began: float) -> None:
-        self._limiter: AccountLimiter | None = limiter
-        #: Where the outcome goes, after the turn ended too.
-        self._account: AccountOutcomes = limiter
-        self._permit = permit
-        self.began: float = began
-        """The clock time the turn came."""
-        self.waited: float = began - asked
-        """Seconds it was waited for."""
-
-    def end(self) -> None:
-        """Free the turn's concurrency slot (once: a second call does nothing); a turn taken
-        with ``slot()`` ends when its block does, if not before."""
-        limiter, self._limiter = self._limiter, None
-        if limiter is not None:
-            limiter._leave()
-
-    def succeeded(self) -> None:
-        """Count the request's success (the pacing probes back towards the configured limit)."""
-        self._account._record_success(self._permit)
-
-    def rate_limited(self, retry_after: float | None) -> None:
-        """Pause the whole account after the request's 429 (every process sharing the store).
-
-        The permit tells the store whether the 429 is for a request sent before its last
-        lesson (which only extends the pause) or a new one.
-        """
-        self._account._record_rate_limited(retry_after, self._permit)

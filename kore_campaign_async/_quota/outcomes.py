@@ -1,5 +1,6 @@
 """What a request's outcome does to its account: a success is counted, a 429 pauses the
-account, both at once (before the next permit is asked for)."""
+account, both at once (before the next permit is asked for); and the :class:`Turn` that
+reports it."""
 
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ class AccountOutcomes(abc.ABC):
     def _heard_pause(self, pause: float) -> None:
         """The account is paused for ``pause`` seconds from now: the limiter's waiters hear it."""
 
+    @abc.abstractmethod
+    def _leave(self) -> None:
+        """A turn ended: free its concurrency slot (and its place on the wire)."""
+
     @property
     def effective_limit(self) -> int | None:
         """Requests per window the pacing allows now (learned from 429s); None without a rate.
@@ -88,6 +93,43 @@ class AccountOutcomes(abc.ABC):
         if after != before and after is not None and before is not None and self._rate:
             rate = self._rate
             observe.limit_changed(self._key.account_id, before, after, rate.requests, rate.per)
+
+
+class Turn:
+    """One request's turn on its account (a slot and a permit): it reports its own outcome."""
+
+    __slots__ = ("_account", "_limiter", "_permit", "began", "waited")
+
+    def __init__(
+        self, limiter: AccountOutcomes, permit: Permit, asked: float, began: float
+    ) -> None:
+        self._limiter: AccountOutcomes | None = limiter
+        #: Where the outcome goes, after the turn ended too.
+        self._account: AccountOutcomes = limiter
+        self._permit = permit
+        self.began: float = began
+        """The clock time the turn came."""
+        self.waited: float = began - asked
+        """Seconds it was waited for."""
+
+    def end(self) -> None:
+        """Free the turn's concurrency slot (once: a second call does nothing); a turn taken
+        with ``slot()`` ends when its block does, if not before."""
+        limiter, self._limiter = self._limiter, None
+        if limiter is not None:
+            limiter._leave()
+
+    def succeeded(self) -> None:
+        """Count the request's success (the pacing probes back towards the configured limit)."""
+        self._account._record_success(self._permit)
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Pause the whole account after the request's 429 (every process sharing the store).
+
+        The permit tells the store whether the 429 is for a request sent before its last
+        lesson (which only extends the pause) or a new one.
+        """
+        self._account._record_rate_limited(retry_after, self._permit)
 
 
 def _unpaced_pause(retry_after: float | None) -> float:
