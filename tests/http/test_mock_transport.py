@@ -146,12 +146,17 @@ async def test_a_retried_call_leaves_no_cyclic_garbage(
     await lists.create("Renewal Due")  # imports tenacity and warms every cache on the way
     gc.collect()
     gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         created = await lists.create("Renewal Due")
         left = gc.collect()
     finally:
+        gc.set_debug(0)
         gc.enable()
+    found = [repr(o)[:150] for o in gc.garbage]
+    gc.garbage.clear()
     assert created.meta is not None
+    assert left == 0, found
     assert created.meta.attempts == 2
     assert left == 0
 
