@@ -149,10 +149,20 @@ elseif op == '429' then
       s.raised, s.clean = 0, 0
     elseif s.epoch_ok > 0 and s.strays >= price and wait >= interval() then
       s.strays = s.strays - price
+    elseif s.epoch_ok > 0 and s.raised == 1 and s.limit >= s.ceiling and s.clean < s.limit then
+      -- A failed probe: back to the limit below it, which held.
+      s.ceiling = s.limit
+      s.limit = math.max(1, s.limit - 1)
+      s.raised, s.clean = 0, 0
     elseif s.epoch_ok > 0 then
       if s.raised == 1 and s.clean < s.limit then s.ceiling = s.limit end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)
       local observed = s.epoch_ok * per / span
+      local step = interval()
+      if span + step < per and wait >= step then
+        -- An epoch short of a window: no less than the pace less the pause's share of one.
+        observed = math.max(observed, s.limit * (1 - math.min(wait, pause_cap) / per))
+      end
       s.limit = math.max(1, MAX_CUT * s.limit, math.min(s.limit - 1, observed))
       s.raised, s.clean = 0, 0
     end

@@ -22,7 +22,11 @@ buckets with a small burst and servers allowing less than configured:
   end of the last pause (``epoch_start``) and the end of this one: that is its rate, exactly so for
   a sliding or fixed window the epoch starts empty. A 429 while a burst is allowed sets the burst to
   1 (the burst alone may have been the trouble); otherwise the limit drops to that rate, and at
-  least one request a window. One answer never cuts more than 30 %. 429s for requests sent before
+  least one request a window. One answer never cuts more than 30 %. An epoch more than an
+  interval short of a window says little about a window's limit (a sliding window still holds
+  requests from before it, and a stray's pause takes a large share of it): a 429 asking at least
+  an interval then cuts no further than the share of a window its pause takes (a stray cut 40 to
+  36 a minute, not to 28). 429s for requests sent before
   the last lesson (``cut_at``) only extend the pause: they describe the overload that lesson already
   answered. A 429 before anything got through since the last pause only pauses (a storm of refusals:
   five of them cut the pace to a sixth and took five windows to recover from, now 1.4).
@@ -52,6 +56,10 @@ buckets with a small burst and servers allowing less than configured:
 - **Probing back.** Once within two requests of the ceiling, every ``PROBE_WINDOWS`` windows'
   worth of successes without a 429 win one request per window back, up to the configured limit:
   a server that allowed less for a while is caught up with, and a probe costs at most one 429.
+  A probe refused within a window steps back the one request it added (the limit below it held)
+  rather than cutting to the rate observed, which strays' pauses drag below it. With both, a
+  lower limit with 1 % strays on top meets its targets on 19 seeds in 24 (seed 1: 90 %), against
+  17 (seed 1: 76 %) when a failed probe and a cut after a short epoch fell to the observed rate.
 - **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
 
 State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
@@ -75,7 +83,8 @@ from .._config import (
 )
 
 #: Successes without a 429, in windows of the learned limit, before probing one request higher.
-PROBE_WINDOWS: Final = 2
+#: (2: against a lower limit with 1 % stray 429s, the probes' own 429s passed 1 % of answers.)
+PROBE_WINDOWS: Final = 3
 #: Successes without a 429, in windows of the learned limit, before climbing halfway back.
 RESTORE_WINDOWS: Final = 1
 #: Below this gap to the ceiling, climbing gives way to probing one request at a time.
@@ -366,17 +375,45 @@ def _learn(state: PacingState, settings: PacingSettings, now: float, wait: float
         state.raised, state.clean = 0.0, 0.0
     elif _is_stray(state, settings, wait):
         state.strays -= stray_price(state)
+    elif state.epoch_ok > 0 and _failed_probe(state):
+        # The one request the probe added was too much: back to the limit below, which held.
+        state.ceiling = state.limit
+        state.limit = max(1.0, state.limit - 1)
+        state.raised, state.clean = 0.0, 0.0
     elif state.epoch_ok > 0:  # (none: nothing got through since the pause, a storm: only pause)
         if state.raised and state.clean < state.limit:
-            # The last climb or probe was too much (within a window): never climb that high.
+            # The last climb was too much (within a window): never climb that high.
             state.ceiling = state.limit
-        span = max(state.paused_until - state.epoch_start, EPSILON)
-        observed = state.epoch_ok * settings.per / span
-        state.limit = max(1.0, MAX_CUT * state.limit, min(state.limit - 1, observed))
+        state.limit = max(
+            1.0, MAX_CUT * state.limit, min(state.limit - 1, _observed(state, settings, wait))
+        )
         state.raised, state.clean = 0.0, 0.0
     state.epoch_start = state.paused_until
     state.epoch_ok = 0.0
     state.cut_at = now
+
+
+def _failed_probe(state: PacingState) -> bool:
+    """Whether a 429 came within a window of a probe (the only raise that reaches the ceiling:
+    a climb stops halfway to it)."""
+    return bool(state.raised) and state.limit >= state.ceiling and state.clean < state.limit
+
+
+def _observed(state: PacingState, settings: PacingSettings, wait: float) -> float:
+    """The rate the server admitted over the epoch, the pause of this 429 included.
+
+    An epoch more than an interval short of a window says little about a window's limit (a
+    sliding window still holds requests from before it; a fixed window's epoch runs from one
+    reset to the next): for a 429 asking at least an interval, the rate is then taken as no
+    less than the pace less the share of a window the pause takes.
+    """
+    span = max(state.paused_until - state.epoch_start, EPSILON)
+    observed = state.epoch_ok * settings.per / span
+    step = interval(state, settings)
+    if span + step < settings.per and wait >= step:
+        pause = min(wait, settings.pause_cap)
+        observed = max(observed, state.limit * (1 - pause / settings.per))
+    return observed
 
 
 def _is_stray(state: PacingState, settings: PacingSettings, wait: float) -> bool:

@@ -74,6 +74,8 @@ async def test_lua_and_python_take_the_same_steps(
         assert "caught up" in seen
     if settings.adaptive:
         assert "cut" in seen
+    if settings.adaptive and settings.per >= 2:
+        assert "cut after a short epoch" in seen
     if settings.adaptive and settings.requests <= 10 and settings.start_burst == 1:
         assert "stray" in seen
         assert "stray allowance spent" in seen
@@ -108,6 +110,14 @@ def _branch(
             return "stray"
         if state.clean >= state.limit and wait >= pacing.interval(state, settings):
             return "stray allowance spent"
+        if pacing._failed_probe(state):
+            return "failed probe"
+        pause_end = max(state.paused_until, now + min(wait, settings.pause_cap))
+        span = pause_end - state.epoch_start
+        if span + pacing.interval(state, settings) < settings.per and wait >= pacing.interval(
+            state, settings
+        ):
+            return "cut after a short epoch"
         return "cut"
     return op
 
@@ -160,5 +170,46 @@ async def test_a_hash_stored_before_strays_were_kept_keeps_its_pause(redis_url: 
         )
         assert float(answer[1]) == pytest.approx(0.5)
         assert float(await client.hget("old", "strays")) == pacing.FRESH_STRAYS
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        # Probed from 30 to 31 five successes ago: the probe failed.
+        ("failed probe", {"limit": 31.0, "ceiling": 31.0, "raised": 1.0, "clean": 5.0}),
+        # Climbed halfway to 50 five successes ago; refused 20 s into the epoch (short of a
+        # window) with a long Retry-After: the cut is floored by the pause's share of a window.
+        ("short epoch", {"limit": 45.0, "ceiling": 50.0, "raised": 1.0, "clean": 5.0}),
+    ],
+)
+async def test_the_twins_agree_on_a_failed_probe_and_a_short_epoch(
+    redis_url: str, name: str, changes: dict[str, float]
+) -> None:
+    # The random walk rarely probes (three clean windows first): these are set up directly.
+    settings = PacingSettings()
+    now = 1_700_000_000.0
+    state = PacingState.fresh(settings, now - 20.0)
+    state.epoch_ok, state.strays, state.touched = 5.0, 0.0, now
+    for field, value in changes.items():
+        setattr(state, field, value)
+    client = Redis.from_url(redis_url)
+    script = client.register_script(_lua.PACE)
+    try:
+        stored = {field: repr(getattr(state, field)) for field in _lua.FIELDS}
+        await client.hset(name, mapping={"fp": settings.fingerprint(), **stored})
+        before = (state.limit, state.ceiling)
+        state, pause = pacing.step(state, settings, now, "429", now - 1.0, 6.0)
+        answer = await script(
+            keys=[name], args=_lua.pace_args(settings, "429", "p", now - 1.0, 6.0, now)
+        )
+        assert float(answer[1]) == pytest.approx(pause)
+        await assert_stored(client, name, state)
+        if name == "failed probe":
+            assert (state.limit, state.ceiling) == (30.0, 31.0)
+        else:
+            assert state.limit == pytest.approx(before[0] * (1 - 6.0 / 60))
+            assert state.ceiling == 45.0
     finally:
         await client.aclose()

@@ -140,9 +140,10 @@ def test_stray_429s_after_a_held_window_only_pause_while_the_allowance_lasts() -
     assert (state.limit, state.ceiling) == (60, 60)
     assert state.strays == pytest.approx(20 / 60)  # two spent, a third of one earned
     assert pacing.permit(state, SETTINGS, at - 0.1) == pytest.approx(0.1)  # the pause holds
-    # The allowance is spent: the next one blames the pace (10 admitted in 16 s).
+    # The allowance is spent: the next one blames the pace. 10 admitted in 16 s say little
+    # about a window's limit: the cut is the 6 s pause's share of a window, not to 42 a minute.
     stray_after(state, 10, at)
-    assert state.limit == pytest.approx(42.0)
+    assert state.limit == pytest.approx(54.0)
 
 
 def test_a_429_asking_for_less_than_an_interval_is_not_a_stray() -> None:
@@ -272,7 +273,7 @@ def test_429s_for_requests_sent_before_the_cut_only_extend_the_pause() -> None:
 def test_clean_successes_probe_one_request_higher() -> None:
     state = unheld()
     state.limit, state.ceiling = 30.0, 31.0  # within RESTORE_GAP of the ceiling: probing
-    for i in range(2 * 30 - 1):
+    for i in range(pacing.PROBE_WINDOWS * 30 - 1):
         pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
     assert state.limit == 30
     pacing.succeeded(state, SETTINGS, 1100.0, sent_at=1100.0)
@@ -281,6 +282,42 @@ def test_clean_successes_probe_one_request_higher() -> None:
     for i in range(200):
         pacing.succeeded(state, SETTINGS, 1200.0 + i, sent_at=1200.0 + i)
     assert state.limit == 60  # never above the configured limit
+
+
+def test_a_failed_probe_steps_back_only_the_request_it_added() -> None:
+    # Probed from 30 to 31; a stray's pause then shortened the epoch, so the rate observed
+    # over it (5 in 10.5 s: 28.6 a minute) is below the 30 that held. The probe's 429 goes
+    # back to 30, not to 28.6: its overshoot was one request.
+    state = unheld()
+    state.limit, state.ceiling = 30.0, 31.0
+    for i in range(pacing.PROBE_WINDOWS * 30):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    assert (state.limit, state.raised) == (31.0, 1.0)
+    state.strays = pacing.CHANGED_STRAY_PRICE
+    pacing.rate_limited(state, SETTINGS, 1100.0, 6.0, sent_at=1100.0)  # a stray: pause only
+    assert state.limit == 31.0
+    for k in range(1, 6):
+        pacing.succeeded(state, SETTINGS, 1106.0 + 1.94 * k, sent_at=1106.0 + 1.94 * k)
+    pacing.rate_limited(state, SETTINGS, 1116.0, 0.5, sent_at=1116.0)
+    assert (state.limit, state.ceiling, state.raised, state.clean) == (30.0, 31.0, 0.0, 0.0)
+
+
+def test_a_cut_after_an_epoch_short_of_a_window_is_the_pauses_share() -> None:
+    # A learned 40 a minute, refused with the allowance spent 20 s after a stray's pause:
+    # 13 admitted in 26 s (30 a minute) says nothing of a minute's limit, the 6 s pause does.
+    state = unheld()
+    state.limit, state.ceiling, state.epoch_start = 40.0, 41.0, 1000.0
+    for k in range(13):
+        pacing.succeeded(state, SETTINGS, 1000.0 + 1.5 * k, sent_at=1000.0 + 1.5 * k)
+    pacing.rate_limited(state, SETTINGS, 1020.0, 6.0, sent_at=1020.0)
+    assert state.limit == pytest.approx(36.0)
+    # A whole window's epoch (a fixed window refuses at its end) is still the server's rate.
+    state = unheld()
+    state.limit, state.ceiling, state.epoch_start = 50.0, 60.0, 1000.0
+    for k in range(40):
+        pacing.succeeded(state, SETTINGS, 1000.0 + k, sent_at=1000.0 + k)
+    pacing.rate_limited(state, SETTINGS, 1040.0, 20.0, sent_at=1040.0)
+    assert state.limit == pytest.approx(40.0)
 
 
 def test_a_clean_window_climbs_halfway_back_to_the_ceiling() -> None:

@@ -51,10 +51,12 @@ def test_stray_429s_cost_no_more_than_the_pauses_they_ask_for() -> None:
 
 def test_a_lower_limit_with_stray_429s_mostly_meets_the_targets() -> None:
     # Not on every seed yet: a stray that finds the allowance spent right after a climb still
-    # cuts the pace and lowers its ceiling (seed 1: 76 %). A stray within a window of a change
-    # costs twice the allowance instead of cutting at once (56-87 % before, over 8 seeds).
+    # cuts the pace and lowers its ceiling. A stray within a window of a change costs twice the
+    # allowance instead of cutting at once (56-87 % before, over 8 seeds); a failed probe steps
+    # back one request and a cut after an epoch short of a window is the pause's share of one
+    # (seed 1: 76 % before, 90 % now).
     cells = [
-        _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed) for seed in (2, 3, 4, 7)
+        _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed) for seed in (1, 2, 3, 4)
     ]
     assert statistics.median(cell.goodput for cell in cells) >= _shapes.GOODPUT_TARGET
     assert min(cell.goodput for cell in cells) >= 0.85
