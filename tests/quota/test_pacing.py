@@ -140,10 +140,9 @@ def test_stray_429s_after_a_held_window_only_pause_while_the_allowance_lasts() -
     assert (state.limit, state.ceiling) == (60, 60)
     assert state.strays == pytest.approx(20 / 60)  # two spent, a third of one earned
     assert pacing.permit(state, SETTINGS, at - 0.1) == pytest.approx(0.1)  # the pause holds
-    # The allowance is spent: the next one blames the pace. 10 admitted in 16 s say little
-    # about a window's limit: the cut is the 6 s pause's share of a window, not to 42 a minute.
+    # The allowance is spent: the next one blames the pace (10 admitted in 16 s).
     stray_after(state, 10, at)
-    assert state.limit == pytest.approx(54.0)
+    assert state.limit == pytest.approx(42.0)
 
 
 def test_a_429_asking_for_less_than_an_interval_is_not_a_stray() -> None:
@@ -302,22 +301,61 @@ def test_a_failed_probe_steps_back_only_the_request_it_added() -> None:
     assert (state.limit, state.ceiling, state.raised, state.clean) == (30.0, 31.0, 0.0, 0.0)
 
 
-def test_a_cut_after_an_epoch_short_of_a_window_is_the_pauses_share() -> None:
-    # A learned 40 a minute, refused with the allowance spent 20 s after a stray's pause:
-    # 13 admitted in 26 s (30 a minute) says nothing of a minute's limit, the 6 s pause does.
+def short_epoch_cut(held: float) -> float:
+    """The limit after a 429 asking 6 s, 20 s into an epoch of 13 successes at 40 a minute,
+    with the allowance spent, for an account whose last held limit is ``held``."""
     state = unheld()
-    state.limit, state.ceiling, state.epoch_start = 40.0, 41.0, 1000.0
+    state.limit, state.ceiling, state.epoch_start, state.held = 40.0, 41.0, 1000.0, held
     for k in range(13):
         pacing.succeeded(state, SETTINGS, 1000.0 + 1.5 * k, sent_at=1000.0 + 1.5 * k)
     pacing.rate_limited(state, SETTINGS, 1020.0, 6.0, sent_at=1020.0)
-    assert state.limit == pytest.approx(36.0)
+    return state.limit
+
+
+def test_a_cut_after_an_epoch_short_of_a_window_is_the_pauses_share() -> None:
+    # 13 admitted in 26 s (30 a minute) says nothing of a minute's limit; the 6 s pause does:
+    # a learned 40 that held a window is cut by a tenth, not to 30.
+    assert short_epoch_cut(held=40.0) == pytest.approx(36.0)
+    # Before any learned limit held a window, 429s in quick succession are the limit's own.
+    assert short_epoch_cut(held=0.0) == pytest.approx(30.0)
     # A whole window's epoch (a fixed window refuses at its end) is still the server's rate.
     state = unheld()
-    state.limit, state.ceiling, state.epoch_start = 50.0, 60.0, 1000.0
+    state.limit, state.ceiling, state.epoch_start, state.held = 50.0, 60.0, 1000.0, 40.0
     for k in range(40):
         pacing.succeeded(state, SETTINGS, 1000.0 + k, sent_at=1000.0 + k)
     pacing.rate_limited(state, SETTINGS, 1040.0, 20.0, sent_at=1040.0)
     assert state.limit == pytest.approx(40.0)
+
+
+def test_a_limit_that_holds_a_window_is_kept_as_held() -> None:
+    state = unheld()
+    state.limit, state.ceiling = 38.5, 42.0
+    for i in range(38):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    assert state.held == 0.0
+    pacing.succeeded(state, SETTINGS, 1038.0, sent_at=1038.0)  # the 39th completes the window
+    assert state.held == 38.5
+    assert state.limit == pytest.approx(40.25)  # and climbs halfway to the ceiling
+    pacing.succeeded(state, SETTINGS, 1039.0, sent_at=1039.0)
+    assert state.held == 38.5
+    # A fresh account's configured limit is no learned one.
+    fresh_state = fresh()
+    pacing.succeeded(fresh_state, SETTINGS, 1000.0, sent_at=1000.0)
+    assert fresh_state.held == 0.0
+
+
+def test_a_stray_at_or_below_the_held_limit_costs_one() -> None:
+    # Cut from 40.2 (which held) to 36 and climbed back to 39: a stray within a window of that
+    # climb pays 1, as after a held window; above the held limit it pays twice.
+    state = unheld()
+    state.limit, state.ceiling, state.held, state.raised = 39.0, 41.0, 40.2, 1.0
+    state.strays = 1.5
+    stray_after(state, 5, 1000.0)
+    assert state.limit == 39.0
+    assert state.strays == pytest.approx(0.5 + 5 / 60)
+    state.limit, state.strays = 40.6, 1.5
+    stray_after(state, 5, 1100.0)  # 1.58 left, under twice the price: the pace is cut
+    assert state.limit < 40.6
 
 
 def test_a_clean_window_climbs_halfway_back_to_the_ceiling() -> None:
