@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-
 import pytest
 
 from benchmarks import _shapes
@@ -50,17 +48,15 @@ def test_stray_429s_cost_no_more_than_the_pauses_they_ask_for() -> None:
 
 
 def test_a_lower_limit_with_stray_429s_mostly_meets_the_targets() -> None:
-    # Not on every seed yet: a stray that finds the allowance spent right after a climb still
-    # cuts the pace and lowers its ceiling. A stray within a window of a change costs twice the
-    # allowance instead of cutting at once (56-87 % before, over 8 seeds); a failed probe steps
-    # back one request and a cut after an epoch short of a window is the pause's share of one
-    # (seed 1: 76 % before, 90 % now).
-    cells = [
-        _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed) for seed in (1, 2, 3, 4)
-    ]
-    assert statistics.median(cell.goodput for cell in cells) >= _shapes.GOODPUT_TARGET
-    assert min(cell.goodput for cell in cells) >= 0.85
-    assert max(cell.beyond_injected for cell in cells) <= _shapes.EXTRA_REFUSED_TARGET
+    # Not on every seed yet (22 in 24: a cluster of strays that spends the allowance at the
+    # held limit still cuts). A stray within a window of a change costs twice the allowance,
+    # unless at or below a limit that held a window; a cut after a short epoch is the pause's
+    # share of a window and a failed probe steps back one request (seed 1: 76 % before, 92 %).
+    for seed in (1, 2, 3, 4):
+        cell = _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed)
+        assert cell.goodput >= _shapes.GOODPUT_TARGET, seed
+        assert cell.beyond_injected <= _shapes.EXTRA_REFUSED_TARGET, seed
+        assert cell.meets(LOWER_AND_STRAY), seed
 
 
 def test_the_pace_comes_back_within_three_windows_of_a_lifted_lower_limit() -> None:
