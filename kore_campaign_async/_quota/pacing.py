@@ -37,11 +37,9 @@ buckets with a small burst and servers allowing less than configured:
   earn: the allowance runs out within a few windows and the limit is learned as before. Within
   a window of a cut, a climb or a probe, where a lower limit shows itself, a stray costs
   ``CHANGED_STRAY_PRICE`` of the allowance: a limit the change overshot spends it within a
-  window or two and is learned, while a stray of Kore's own no longer cuts a pace just found
-  (a lower limit with 1 % strays on top: 76-96 % over 24 seeds, median 92 %, against 56-94 %,
-  median 77 %, when such 429s always cut, for up to 0.3 % more 429s while a lower limit is
-  learned). 429s asking for less than one interval are never strays (the window was only just
-  full: the pace is a hair too fast). The pause itself is always honoured; what it costs
+  window or two and is learned, while a stray of Kore's own no longer cuts a pace just found.
+  429s asking for less than one interval are never strays (the window was only just full: the
+  pace is a hair too fast). The pause itself is always honoured; what it costs
   cannot be caught up under a sliding window (any 60 s after the pause may hold only the
   limit), beyond the catch-up below.
 - **Restoring.** A cut is not a verdict: 429s can be a passing storm (another client's burst on the
@@ -53,13 +51,13 @@ buckets with a small burst and servers allowing less than configured:
   worth of successes without a 429 win one request per window back, up to the configured limit:
   a server that allowed less for a while is caught up with, and a probe costs at most one 429.
 - **Once a limit has held** (``held``: the last learned limit that held a whole window; a
-  fresh account's configured limit is not a learned one). A
-  stray at or below it costs 1 of the allowance, a cut after an epoch more than an interval short
-  of a window goes no further than the share of a window the 429's pause takes, and a probe
-  refused within a window steps back only the request it added. Strays' pauses shorten epochs
-  and drag the rate observed over them below the pace, so such cuts fell to about 0.7x and each
-  climb back met the next stray: a lower limit with 1 % strays on top now meets its targets on
-  22 seeds in 24 (seed 1: 92 %), against 17 (76 %), for probes every four windows, not two.
+  fresh account's configured limit is not a learned one). A stray at or below it costs 1 of the
+  allowance, a cut after an epoch more than an interval short of a window goes no further than
+  the share of a window the 429's pause takes, and a probe refused within a window steps back
+  only the request it added. Strays' pauses shorten epochs and drag the rate observed over them
+  below the pace, so such cuts fell to about 0.7x and each climb back met the next stray: a
+  lower limit with 1 % strays on top now meets its targets on 22 seeds in 24 (seed 1: 92 %),
+  against 17 (76 %), with probes every four windows, not two.
 - **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
 
 State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
@@ -74,13 +72,12 @@ from typing import Final, Literal
 
 import attrs
 
-from .._config import (
-    DEFAULT_RATE_LIMIT_PERIOD,
-    DEFAULT_RATE_LIMIT_REQUESTS,
-    is_positive_finite,
-    is_positive_int,
-    setting,
-)
+# The settings live in rate_limit.py; these names are also read from here.
+from .rate_limit import DEFAULT_MARGIN as DEFAULT_MARGIN
+from .rate_limit import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
+from .rate_limit import PacingSettings as PacingSettings
+from .rate_limit import RateLimit as RateLimit
+from .rate_limit import pacing_settings as pacing_settings
 
 #: Successes without a 429, in windows of the learned limit, before probing one request higher.
 #: (2: against a lower limit with 1 % stray 429s, the probes' own 429s passed 1 % of answers
@@ -94,8 +91,6 @@ RESTORE_GAP: Final = 2.0
 FORGET_WINDOWS: Final = 10
 #: A single 429 never cuts the limit below this share of what it was (as botocore's cut).
 MAX_CUT: Final = 0.7
-#: Pacing a hair slower than the limit keeps latency jitter from putting limit + 1 in a window.
-DEFAULT_MARGIN: Final = 0.02
 #: Share of the margin's jitter budget (``margin * per`` seconds) a late permit may catch up.
 CATCH_UP: Final = 0.25
 #: Stray 429s (after a held window) forgiven at most at once; one more is earned per window of
@@ -112,97 +107,6 @@ CHANGED_STRAY_PRICE: Final = 2.0
 EPSILON: Final = 1e-9
 # float() of a configured number: one object for every fresh account paced with it, not one each.
 _shared_float: Final = functools.lru_cache(maxsize=256)(float)
-
-
-_POSITIVE_INT: Final = "an int >= 1"
-_POSITIVE: Final = "finite and > 0"
-
-
-def _in_margin(value: object) -> bool:
-    return isinstance(value, (int, float)) and 0 <= value < 1
-
-
-@attrs.frozen
-class RateLimit:
-    """At most ``requests`` request starts per ``per`` seconds, evenly spaced.
-
-    ``burst``: requests an idle account may start at once (default 1); ``max_pause``: the longest
-    one 429 pauses the account (default two windows; the error keeps the whole ``retry_after``).
-    """
-
-    requests: int = attrs.field(
-        default=DEFAULT_RATE_LIMIT_REQUESTS,
-        validator=setting(_POSITIVE_INT, is_positive_int, owner="RateLimit"),
-    )
-    per: float = attrs.field(
-        default=DEFAULT_RATE_LIMIT_PERIOD,
-        validator=setting(_POSITIVE, is_positive_finite, owner="RateLimit"),
-    )
-    """Window length in seconds."""
-    burst: int | None = attrs.field(
-        default=None,
-        validator=setting(_POSITIVE_INT, is_positive_int, owner="RateLimit", optional=True),
-    )
-    max_pause: float | None = attrs.field(
-        default=None,
-        validator=setting(_POSITIVE, is_positive_finite, owner="RateLimit", optional=True),
-    )
-
-    @property
-    def interval(self) -> float:
-        """The average spacing of requests at the full rate."""
-        return self.per / self.requests
-
-
-DEFAULT_RATE_LIMIT: Final = RateLimit(DEFAULT_RATE_LIMIT_REQUESTS, per=DEFAULT_RATE_LIMIT_PERIOD)
-"""Every client's pace per account unless told otherwise: Kore's documented limit."""
-
-
-@attrs.frozen
-class PacingSettings:
-    """One account's rate-limit settings: every process sharing the account must agree."""
-
-    requests: int = attrs.field(
-        default=DEFAULT_RATE_LIMIT_REQUESTS, validator=setting(_POSITIVE_INT, is_positive_int)
-    )
-    per: float = attrs.field(
-        default=DEFAULT_RATE_LIMIT_PERIOD, validator=setting(_POSITIVE, is_positive_finite)
-    )
-    #: Requests an idle account may start at once (default 1: none beyond the pace).
-    burst: int | None = attrs.field(
-        default=None, validator=setting(_POSITIVE_INT, is_positive_int, optional=True)
-    )
-    #: Longest pause one 429 imposes, whatever its Retry-After (default: two windows).
-    max_pause: float | None = attrs.field(
-        default=None, validator=setting(_POSITIVE, is_positive_finite, optional=True)
-    )
-    margin: float = attrs.field(default=DEFAULT_MARGIN, validator=setting("in [0, 1)", _in_margin))
-    #: Learn from 429s (burst and limit); False: a 429 only pauses the account.
-    adaptive: bool = True
-
-    @property
-    def start_burst(self) -> int:
-        """The burst of a fresh account."""
-        return self.burst if self.burst is not None else 1
-
-    @property
-    def pause_cap(self) -> float:
-        """The longest pause one 429 imposes."""
-        return self.max_pause if self.max_pause is not None else 2 * self.per
-
-    def fingerprint(self) -> str:
-        """The settings as one string: equal strings, equal settings (stored beside the state)."""
-        return (
-            f"{self.requests} per {self.per!r}s, burst {self.start_burst}, "
-            f"max pause {self.pause_cap!r}s, margin {self.margin!r}"
-            + ("" if self.adaptive else ", not adaptive")
-        )
-
-
-@functools.lru_cache(maxsize=256)
-def pacing_settings(rate: RateLimit, margin: float, adaptive: bool) -> PacingSettings:
-    """The settings of ``rate``: one frozen object for equal ones, shared by their accounts."""
-    return PacingSettings(rate.requests, rate.per, rate.burst, rate.max_pause, margin, adaptive)
 
 
 @attrs.define(weakref_slot=False)
