@@ -106,7 +106,8 @@ local function succeeded(sent_at)
   s.touched = math.max(s.touched, now)
   if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
   s.clean = s.clean + 1
-  if s.clean - 1 < s.limit and s.limit <= s.clean then s.held = s.limit end
+  local run = math.min(s.clean, s.epoch_ok)
+  if run - 1 < s.limit and s.limit <= run then s.held = math.max(s.held, s.limit) end
   s.strays = math.min(STRAYS, s.strays + 1 / requests)
   if s.limit < requests then
     if s.ceiling - s.limit >= RESTORE_GAP then
@@ -159,7 +160,10 @@ elseif op == '429' then
       s.limit = math.max(1, s.limit - 1)
       s.raised, s.clean = 0, 0
     elseif s.epoch_ok > 0 then
-      if s.raised == 1 and s.clean < s.limit then s.ceiling = s.limit end
+      if s.raised == 1 and s.clean < s.limit then
+        s.ceiling = s.limit
+        s.held = math.min(s.held, s.ceiling)
+      end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)
       local observed = s.epoch_ok * per / span
       local step = interval()

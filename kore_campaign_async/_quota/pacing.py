@@ -50,14 +50,14 @@ buckets with a small burst and servers allowing less than configured:
 - **Probing back.** Once within two requests of the ceiling, every ``PROBE_WINDOWS`` windows'
   worth of successes without a 429 win one request per window back, up to the configured limit:
   a server that allowed less for a while is caught up with, and a probe costs at most one 429.
-- **Once a limit has held** (``held``: the last learned limit that held a whole window; a
-  fresh account's configured limit is not a learned one). A stray at or below it costs 1 of the
-  allowance, a cut after an epoch more than an interval short of a window goes no further than
-  the share of a window the 429's pause takes, and a probe refused within a window steps back
-  only the request it added. Strays' pauses shorten epochs and drag the rate observed over them
-  below the pace, so such cuts fell to about 0.7x and each climb back met the next stray: a
-  lower limit with 1 % strays on top now meets its targets on 22 seeds in 24 (seed 1: 92 %),
-  against 17 (76 %), with probes every four windows, not two.
+- **Once a limit has held** (``held``: the highest learned limit that got a whole window's
+  worth of successes with no 429 since it was set; a failed climb lowers it with the ceiling).
+  A stray at or below it costs 1 of the allowance, a cut after an epoch more than an interval
+  short of a window goes no further than the share of a window the 429's pause takes, and a
+  probe refused within a window steps back only the request it added. Strays' pauses shorten
+  epochs and drag the rate observed over them below the pace, so such cuts fell to about 0.7x
+  and each climb back met the next stray: a lower limit with 1 % strays on top now meets its
+  targets on 24 seeds in 24 (seed 1: 92 %), against 17 (76 %), with probes every four windows.
 - **Forgetting.** An account idle for ``FORGET_WINDOWS`` windows starts afresh.
 
 State and times are plain floats in one clock (the local monotonic clock, or Redis ``TIME`` for
@@ -134,7 +134,8 @@ class PacingState:
     raised: float
     #: Stray 429s that may still only pause (see ``_is_stray``).
     strays: float
-    #: The last learned limit that held a whole window of successes (0.0: none yet).
+    #: The highest limit that got a whole window's worth of successes, with no 429, since it
+    #: was set (0.0: none yet; a failed climb lowers it with the ceiling).
     held: float
 
     @classmethod
@@ -233,8 +234,9 @@ def succeeded(state: PacingState, settings: PacingSettings, now: float, sent_at:
     if sent_at >= state.epoch_start:
         state.epoch_ok += 1
     state.clean += 1
-    if state.clean - 1 < state.limit <= state.clean:
-        state.held = state.limit  # this success completed a window at the limit
+    run = min(state.clean, state.epoch_ok)  # since the limit was set and since the last 429
+    if run - 1 < state.limit <= run:  # this success completed a window's worth at the limit
+        state.held = max(state.held, state.limit)
     state.strays = min(STRAY_ALLOWANCE, state.strays + 1 / settings.requests)
     if state.limit >= settings.requests:
         return
@@ -294,6 +296,7 @@ def _learn(state: PacingState, settings: PacingSettings, now: float, wait: float
         if state.raised and state.clean < state.limit:
             # The last climb was too much (within a window): never climb that high.
             state.ceiling = state.limit
+            state.held = min(state.held, state.ceiling)
         state.limit = max(
             1.0, MAX_CUT * state.limit, min(state.limit - 1, _observed(state, settings, wait))
         )

@@ -179,9 +179,15 @@ async def test_a_hash_stored_before_strays_and_held_were_kept_keeps_its_pause(
             "short epoch",
             {"limit": 45.0, "ceiling": 50.0, "raised": 1.0, "clean": 5.0, "held": 40.0},
         ),
+        # 45 held; climbed to 44 toward 46 and refused within a window: the ceiling comes down
+        # to 44, and the held limit with it.
+        (
+            "failed climb",
+            {"limit": 44.0, "ceiling": 46.0, "raised": 1.0, "clean": 5.0, "held": 45.0},
+        ),
     ],
 )
-async def test_the_twins_agree_on_a_failed_probe_and_a_short_epoch(
+async def test_the_twins_agree_on_failed_probes_and_climbs_and_short_epochs(
     redis_url: str, name: str, changes: dict[str, float]
 ) -> None:
     # The random walk rarely probes (four clean windows first) or cuts after a held window and
@@ -206,6 +212,8 @@ async def test_the_twins_agree_on_a_failed_probe_and_a_short_epoch(
         await assert_stored(client, name, state)
         if name == "failed probe":
             assert (state.limit, state.ceiling) == (30.0, 31.0)
+        elif name == "failed climb":
+            assert (state.ceiling, state.held) == (44.0, 44.0)
         else:
             assert state.limit == pytest.approx(before[0] * (1 - 6.0 / 60))
             assert state.ceiling == 45.0

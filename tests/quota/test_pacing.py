@@ -327,21 +327,55 @@ def test_a_cut_after_an_epoch_short_of_a_window_is_the_pauses_share() -> None:
     assert state.limit == pytest.approx(40.0)
 
 
+def succeed(state: PacingState, successes: int, at: float) -> float:
+    """``successes`` one a second from ``at``; return the time after the last."""
+    for i in range(successes):
+        pacing.succeeded(state, SETTINGS, at + i, sent_at=at + i)
+    return at + successes
+
+
 def test_a_limit_that_holds_a_window_is_kept_as_held() -> None:
     state = unheld()
     state.limit, state.ceiling = 38.5, 42.0
-    for i in range(38):
-        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    at = succeed(state, 38, 1000.0)
     assert state.held == 0.0
-    pacing.succeeded(state, SETTINGS, 1038.0, sent_at=1038.0)  # the 39th completes the window
+    at = succeed(state, 1, at)  # the 39th completes a window's worth at 38.5
     assert state.held == 38.5
     assert state.limit == pytest.approx(40.25)  # and climbs halfway to the ceiling
-    pacing.succeeded(state, SETTINGS, 1039.0, sent_at=1039.0)
+    # The successes before the climb count for 38.5, not for 40.25.
+    succeed(state, 40, at)
     assert state.held == 38.5
     # A fresh account's configured limit is no learned one.
     fresh_state = fresh()
-    pacing.succeeded(fresh_state, SETTINGS, 1000.0, sent_at=1000.0)
+    succeed(fresh_state, 1, 1000.0)
     assert fresh_state.held == 0.0
+
+
+def test_a_window_with_a_429_in_it_is_not_held() -> None:
+    # 20 successes, a stray's pause, 20 more: 40 since the limit was set, but the server
+    # refused within them (a fixed window's refusals at the end of each window look so).
+    state = unheld()
+    state.limit, state.ceiling, state.strays = 30.0, 30.5, 2.0
+    at = stray_after(state, 20, 1000.0)
+    assert state.limit == 30.0  # a stray: paused only
+    at = succeed(state, 20, at)
+    assert state.held == 0.0
+    succeed(state, 10, at)  # 30 since the 429
+    assert state.held == 30.0
+
+
+def test_the_held_limit_is_the_highest_and_falls_with_the_ceiling() -> None:
+    state = unheld()
+    state.limit, state.ceiling, state.held = 36.0, 37.0, 40.0
+    succeed(state, 36, 1000.0)
+    assert state.held == 40.0  # 36 held too, 40 stays
+    # A climb that fails within a window lowers the ceiling, and the held limit with it.
+    state = unheld()
+    state.limit, state.ceiling, state.held, state.raised = 38.0, 44.0, 40.0, 1.0
+    succeed(state, 5, 1000.0)
+    pacing.rate_limited(state, SETTINGS, 1005.0, 0.5, sent_at=1005.0)
+    assert state.ceiling == 38.0
+    assert state.held == 38.0
 
 
 def test_a_stray_at_or_below_the_held_limit_costs_one() -> None:
