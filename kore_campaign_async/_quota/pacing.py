@@ -80,8 +80,8 @@ from .rate_limit import RateLimit as RateLimit
 from .rate_limit import pacing_settings as pacing_settings
 
 #: Successes without a 429, in windows of the learned limit, before probing one request higher.
-#: (2: against a lower limit with 1 % stray 429s, the probes' own 429s passed 1 % of answers
-#: on 8 seeds in 24; 3 met the targets on as many seeds as 4, but not on seed 1.)
+#: (Against a lower limit with 1 % stray 429s, at 2 the probes' own 429s passed 1 % of the
+#: answers on 10 seeds in 24; 3 met the targets on 23 seeds, 4 on all 24.)
 PROBE_WINDOWS: Final = 4
 #: Successes without a 429, in windows of the learned limit, before climbing halfway back.
 RESTORE_WINDOWS: Final = 1

@@ -47,11 +47,11 @@ def test_stray_429s_cost_no_more_than_the_pauses_they_ask_for() -> None:
         assert chosen.refused - chosen.injected == 0
 
 
-def test_a_lower_limit_with_stray_429s_mostly_meets_the_targets() -> None:
-    # Not on every seed yet (22 in 24: a cluster of strays that spends the allowance at the
-    # held limit still cuts). A stray within a window of a change costs twice the allowance,
-    # unless at or below a limit that held a window; a cut after a short epoch is the pause's
-    # share of a window and a failed probe steps back one request (seed 1: 76 % before, 92 %).
+def test_a_lower_limit_with_stray_429s_meets_the_targets() -> None:
+    # Over 24 seeds all meet them (17 before). A stray within a window of a change costs twice
+    # the allowance, unless at or below a limit that held a window; a cut after a short epoch
+    # is the pause's share of a window and a failed probe steps back one request (seed 1: 76 %
+    # before, 92 %). Four seeds here keep the test quick.
     for seed in (1, 2, 3, 4):
         cell = _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed)
         assert cell.goodput >= _shapes.GOODPUT_TARGET, seed
