@@ -42,6 +42,7 @@ FIELDS: Final = (
     "ceiling",
     "raised",
     "strays",
+    "held",
 )
 
 # KEYS[1]: the account's hash.
@@ -80,12 +81,13 @@ local s = {{}}
 local function fresh()
   s = {{tat = now, paused_until = now, limit = requests, burst = start_burst,
        epoch_start = now, epoch_ok = 0, clean = requests, cut_at = now - per, touched = now,
-       ceiling = requests, raised = 0, strays = FRESH_STRAYS}}
+       ceiling = requests, raised = 0, strays = FRESH_STRAYS, held = 0}}
 end
 local whole = stored[1] ~= false and stored[1] ~= nil
 for i = 2, #FIELDS + 1 do
-  -- A hash written before strays were kept is whole without them (keeps its pause).
-  if not stored[i] and FIELDS[i - 1] ~= 'strays' then whole = false end
+  -- A hash written before strays (or held) were kept is whole without them (keeps its pause).
+  local name = FIELDS[i - 1]
+  if not stored[i] and name ~= 'strays' and name ~= 'held' then whole = false end
 end
 -- The numbers as read: a field that ends as it was read is not written again.
 local read = {{}}
@@ -93,6 +95,7 @@ if whole then
   for i, name in ipairs(FIELDS) do s[name] = tonumber(stored[i + 1]) end
   for name, value in pairs(s) do read[name] = value end
   s.strays = s.strays or FRESH_STRAYS
+  s.held = s.held or 0
   if now - s.touched > FORGET * per and now >= s.paused_until then fresh() end
 else
   fresh()
@@ -103,6 +106,8 @@ local function succeeded(sent_at)
   s.touched = math.max(s.touched, now)
   if sent_at >= s.epoch_start then s.epoch_ok = s.epoch_ok + 1 end
   s.clean = s.clean + 1
+  local run = math.min(s.clean, s.epoch_ok)
+  if run - 1 < s.limit and s.limit <= run then s.held = math.max(s.held, s.limit) end
   s.strays = math.min(STRAYS, s.strays + 1 / requests)
   if s.limit < requests then
     if s.ceiling - s.limit >= RESTORE_GAP then
@@ -143,16 +148,29 @@ elseif op == '429' then
   s.paused_until = math.max(s.paused_until, now + math.min(wait, pause_cap))
   if adaptive and sent_at >= s.cut_at then
     local price = 1
-    if s.clean < s.limit then price = CHANGED_PRICE end
+    if s.clean < s.limit and s.limit > s.held then price = CHANGED_PRICE end
     if s.burst > 1 then
       s.burst = 1
       s.raised, s.clean = 0, 0
     elseif s.epoch_ok > 0 and s.strays >= price and wait >= interval() then
       s.strays = s.strays - price
+    elseif s.epoch_ok > 0 and s.raised == 1 and s.ceiling - s.limit < 1 and s.clean < s.limit then
+      -- A failed probe: back to the limit below it, which held.
+      s.ceiling = s.limit
+      s.limit = math.max(1, s.limit - 1)
+      s.raised, s.clean = 0, 0
     elseif s.epoch_ok > 0 then
-      if s.raised == 1 and s.clean < s.limit then s.ceiling = s.limit end
+      if s.raised == 1 and s.clean < s.limit then
+        s.ceiling = s.limit
+        s.held = math.min(s.held, s.ceiling)
+      end
       local span = math.max(s.paused_until - s.epoch_start, EPSILON)
       local observed = s.epoch_ok * per / span
+      local step = interval()
+      if s.held > 0 and span + step < per and wait >= step then
+        -- An epoch short of a window: no less than the pace less the pause's share of one.
+        observed = math.max(observed, s.limit * (1 - math.min(wait, pause_cap) / per))
+      end
       s.limit = math.max(1, MAX_CUT * s.limit, math.min(s.limit - 1, observed))
       s.raised, s.clean = 0, 0
     end

@@ -145,8 +145,11 @@ async def test_successes_carried_by_a_call_count_as_separate_ones_before_it(
     assert raised
 
 
-async def test_a_hash_stored_before_strays_were_kept_keeps_its_pause(redis_url: str) -> None:
-    # An account paused by an older version's script (no "strays" field) stays paused.
+async def test_a_hash_stored_before_strays_and_held_were_kept_keeps_its_pause(
+    redis_url: str,
+) -> None:
+    # An account paused by an older version's script (no "strays" or "held" field) stays
+    # paused, and reads them as a fresh account's.
     settings = PacingSettings(requests=5, per=1.0)
     client = Redis.from_url(redis_url)
     script = client.register_script(_lua.PACE)
@@ -154,11 +157,65 @@ async def test_a_hash_stored_before_strays_were_kept_keeps_its_pause(redis_url: 
     try:
         args = _lua.pace_args(settings, "429", "old:pause", now, 1.5, now)
         await script(keys=["old"], args=args)
-        await client.hdel("old", "strays")
+        await client.hdel("old", "strays", "held")
         answer = await script(
             keys=["old"], args=_lua.pace_args(settings, "permit", "old:pause", now=now + 1.0)
         )
         assert float(answer[1]) == pytest.approx(0.5)
         assert float(await client.hget("old", "strays")) == pacing.FRESH_STRAYS
+        assert float(await client.hget("old", "held")) == 0.0
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        # Probed from 30 to 31 five successes ago: the probe failed.
+        ("failed probe", {"limit": 31.0, "ceiling": 31.0, "raised": 1.0, "clean": 5.0}),
+        # 40 held; climbed halfway to 50 five successes ago; refused 20 s into the epoch (short
+        # of a window) with a long Retry-After: the cut is the pause's share of a window.
+        (
+            "short epoch",
+            {"limit": 45.0, "ceiling": 50.0, "raised": 1.0, "clean": 5.0, "held": 40.0},
+        ),
+        # 45 held; climbed to 44 toward 46 and refused within a window: the ceiling comes down
+        # to 44, and the held limit with it.
+        (
+            "failed climb",
+            {"limit": 44.0, "ceiling": 46.0, "raised": 1.0, "clean": 5.0, "held": 45.0},
+        ),
+    ],
+)
+async def test_the_twins_agree_on_failed_probes_and_climbs_and_short_epochs(
+    redis_url: str, name: str, changes: dict[str, float]
+) -> None:
+    # The random walk rarely probes (four clean windows first) or cuts after a held window and
+    # a short epoch: these are set up directly.
+    settings = PacingSettings()
+    now = 1_700_000_000.0
+    state = PacingState.fresh(settings, now - 20.0)
+    state.epoch_ok, state.strays, state.touched = 5.0, 0.0, now
+    for field, value in changes.items():
+        setattr(state, field, value)
+    client = Redis.from_url(redis_url)
+    script = client.register_script(_lua.PACE)
+    try:
+        stored = {field: repr(getattr(state, field)) for field in _lua.FIELDS}
+        await client.hset(name, mapping={"fp": settings.fingerprint(), **stored})
+        before = (state.limit, state.ceiling)
+        state, pause = pacing.step(state, settings, now, "429", now - 1.0, 6.0)
+        answer = await script(
+            keys=[name], args=_lua.pace_args(settings, "429", "p", now - 1.0, 6.0, now)
+        )
+        assert float(answer[1]) == pytest.approx(pause)
+        await assert_stored(client, name, state)
+        if name == "failed probe":
+            assert (state.limit, state.ceiling) == (30.0, 31.0)
+        elif name == "failed climb":
+            assert (state.ceiling, state.held) == (44.0, 44.0)
+        else:
+            assert state.limit == pytest.approx(before[0] * (1 - 6.0 / 60))
+            assert state.ceiling == 45.0
     finally:
         await client.aclose()

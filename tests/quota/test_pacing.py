@@ -272,7 +272,7 @@ def test_429s_for_requests_sent_before_the_cut_only_extend_the_pause() -> None:
 def test_clean_successes_probe_one_request_higher() -> None:
     state = unheld()
     state.limit, state.ceiling = 30.0, 31.0  # within RESTORE_GAP of the ceiling: probing
-    for i in range(2 * 30 - 1):
+    for i in range(pacing.PROBE_WINDOWS * 30 - 1):
         pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
     assert state.limit == 30
     pacing.succeeded(state, SETTINGS, 1100.0, sent_at=1100.0)
@@ -281,6 +281,115 @@ def test_clean_successes_probe_one_request_higher() -> None:
     for i in range(200):
         pacing.succeeded(state, SETTINGS, 1200.0 + i, sent_at=1200.0 + i)
     assert state.limit == 60  # never above the configured limit
+
+
+def test_a_failed_probe_steps_back_only_the_request_it_added() -> None:
+    # Probed from 30 to 31; a stray's pause then shortened the epoch, so the rate observed
+    # over it (5 in 10.5 s: 28.6 a minute) is below the 30 that held. The probe's 429 goes
+    # back to 30, not to 28.6: its overshoot was one request.
+    state = unheld()
+    state.limit, state.ceiling = 30.0, 31.0
+    for i in range(pacing.PROBE_WINDOWS * 30):
+        pacing.succeeded(state, SETTINGS, 1000.0 + i, sent_at=1000.0 + i)
+    assert (state.limit, state.raised) == (31.0, 1.0)
+    state.strays = pacing.CHANGED_STRAY_PRICE
+    pacing.rate_limited(state, SETTINGS, 1100.0, 6.0, sent_at=1100.0)  # a stray: pause only
+    assert state.limit == 31.0
+    for k in range(1, 6):
+        pacing.succeeded(state, SETTINGS, 1106.0 + 1.94 * k, sent_at=1106.0 + 1.94 * k)
+    pacing.rate_limited(state, SETTINGS, 1116.0, 0.5, sent_at=1116.0)
+    assert (state.limit, state.ceiling, state.raised, state.clean) == (30.0, 31.0, 0.0, 0.0)
+
+
+def short_epoch_cut(held: float) -> float:
+    """The limit after a 429 asking 6 s, 20 s into an epoch of 13 successes at 40 a minute,
+    with the allowance spent, for an account whose last held limit is ``held``."""
+    state = unheld()
+    state.limit, state.ceiling, state.epoch_start, state.held = 40.0, 41.0, 1000.0, held
+    for k in range(13):
+        pacing.succeeded(state, SETTINGS, 1000.0 + 1.5 * k, sent_at=1000.0 + 1.5 * k)
+    pacing.rate_limited(state, SETTINGS, 1020.0, 6.0, sent_at=1020.0)
+    return state.limit
+
+
+def test_a_cut_after_an_epoch_short_of_a_window_is_the_pauses_share() -> None:
+    # 13 admitted in 26 s (30 a minute) says nothing of a minute's limit; the 6 s pause does:
+    # a learned 40 that held a window is cut by a tenth, not to 30.
+    assert short_epoch_cut(held=40.0) == pytest.approx(36.0)
+    # Before any learned limit held a window, 429s in quick succession are the limit's own.
+    assert short_epoch_cut(held=0.0) == pytest.approx(30.0)
+    # A whole window's epoch (a fixed window refuses at its end) is still the server's rate.
+    state = unheld()
+    state.limit, state.ceiling, state.epoch_start, state.held = 50.0, 60.0, 1000.0, 40.0
+    for k in range(40):
+        pacing.succeeded(state, SETTINGS, 1000.0 + k, sent_at=1000.0 + k)
+    pacing.rate_limited(state, SETTINGS, 1040.0, 20.0, sent_at=1040.0)
+    assert state.limit == pytest.approx(40.0)
+
+
+def succeed(state: PacingState, successes: int, at: float) -> float:
+    """``successes`` one a second from ``at``; return the time after the last."""
+    for i in range(successes):
+        pacing.succeeded(state, SETTINGS, at + i, sent_at=at + i)
+    return at + successes
+
+
+def test_a_limit_that_holds_a_window_is_kept_as_held() -> None:
+    state = unheld()
+    state.limit, state.ceiling = 38.5, 42.0
+    at = succeed(state, 38, 1000.0)
+    assert state.held == 0.0
+    at = succeed(state, 1, at)  # the 39th completes a window's worth at 38.5
+    assert state.held == 38.5
+    assert state.limit == pytest.approx(40.25)  # and climbs halfway to the ceiling
+    # The successes before the climb count for 38.5, not for 40.25.
+    succeed(state, 40, at)
+    assert state.held == 38.5
+    # A fresh account's configured limit is no learned one.
+    fresh_state = fresh()
+    succeed(fresh_state, 1, 1000.0)
+    assert fresh_state.held == 0.0
+
+
+def test_a_window_with_a_429_in_it_is_not_held() -> None:
+    # 20 successes, a stray's pause, 20 more: 40 since the limit was set, but the server
+    # refused within them (a fixed window's refusals at the end of each window look so).
+    state = unheld()
+    state.limit, state.ceiling, state.strays = 30.0, 30.5, 2.0
+    at = stray_after(state, 20, 1000.0)
+    assert state.limit == 30.0  # a stray: paused only
+    at = succeed(state, 20, at)
+    assert state.held == 0.0
+    succeed(state, 10, at)  # 30 since the 429
+    assert state.held == 30.0
+
+
+def test_the_held_limit_is_the_highest_and_falls_with_the_ceiling() -> None:
+    state = unheld()
+    state.limit, state.ceiling, state.held = 36.0, 37.0, 40.0
+    succeed(state, 36, 1000.0)
+    assert state.held == 40.0  # 36 held too, 40 stays
+    # A climb that fails within a window lowers the ceiling, and the held limit with it.
+    state = unheld()
+    state.limit, state.ceiling, state.held, state.raised = 38.0, 44.0, 40.0, 1.0
+    succeed(state, 5, 1000.0)
+    pacing.rate_limited(state, SETTINGS, 1005.0, 0.5, sent_at=1005.0)
+    assert state.ceiling == 38.0
+    assert state.held == 38.0
+
+
+def test_a_stray_at_or_below_the_held_limit_costs_one() -> None:
+    # Cut from 40.2 (which held) to 36 and climbed back to 39: a stray within a window of that
+    # climb pays 1, as after a held window; above the held limit it pays twice.
+    state = unheld()
+    state.limit, state.ceiling, state.held, state.raised = 39.0, 41.0, 40.2, 1.0
+    state.strays = 1.5
+    stray_after(state, 5, 1000.0)
+    assert state.limit == 39.0
+    assert state.strays == pytest.approx(0.5 + 5 / 60)
+    state.limit, state.strays = 40.6, 1.5
+    stray_after(state, 5, 1100.0)  # 1.58 left, under twice the price: the pace is cut
+    assert state.limit < 40.6
 
 
 def test_a_clean_window_climbs_halfway_back_to_the_ceiling() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-
 import pytest
 
 from benchmarks import _shapes
@@ -49,16 +47,16 @@ def test_stray_429s_cost_no_more_than_the_pauses_they_ask_for() -> None:
         assert chosen.refused - chosen.injected == 0
 
 
-def test_a_lower_limit_with_stray_429s_mostly_meets_the_targets() -> None:
-    # Not on every seed yet: a stray that finds the allowance spent right after a climb still
-    # cuts the pace and lowers its ceiling (seed 1: 76 %). A stray within a window of a change
-    # costs twice the allowance instead of cutting at once (56-87 % before, over 8 seeds).
-    cells = [
-        _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed) for seed in (2, 3, 4, 7)
-    ]
-    assert statistics.median(cell.goodput for cell in cells) >= _shapes.GOODPUT_TARGET
-    assert min(cell.goodput for cell in cells) >= 0.85
-    assert max(cell.beyond_injected for cell in cells) <= _shapes.EXTRA_REFUSED_TARGET
+def test_a_lower_limit_with_stray_429s_meets_the_targets() -> None:
+    # Over 24 seeds all meet them (17 before). A stray within a window of a change costs twice
+    # the allowance, unless at or below a limit that held a window; a cut after a short epoch
+    # is the pause's share of a window and a failed probe steps back one request (seed 1: 76 %
+    # before, 92 %). Four seeds here keep the test quick.
+    for seed in (1, 2, 3, 4):
+        cell = _shapes.run_cell(LOWER_AND_STRAY, CHOSEN, 40 * _shapes.PER, seed)
+        assert cell.goodput >= _shapes.GOODPUT_TARGET, seed
+        assert cell.beyond_injected <= _shapes.EXTRA_REFUSED_TARGET, seed
+        assert cell.meets(LOWER_AND_STRAY), seed
 
 
 def test_the_pace_comes_back_within_three_windows_of_a_lifted_lower_limit() -> None:
