@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey, LimitStore, LocalLimitStore
 from kore_campaign_async.testing._redis import RedisServer, redis_server_binary

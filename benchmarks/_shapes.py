@@ -44,6 +44,7 @@ import attrs
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota import pacing
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async.testing._ratelimit import RateWindows, ServerRateLimit
 
 from ._sliding_log import SlidingLog
@@ -130,7 +131,7 @@ class Gcra:
     def __init__(
         self,
         clock: ManualClock,
-        settings: pacing.PacingSettings,
+        settings: PacingSettings,
         learn: bool,
         catch_up: float = pacing.CATCH_UP,
     ) -> None:
@@ -174,13 +175,13 @@ class Gcra:
 def _candidates(clock: ManualClock) -> dict[str, Pacer]:
     return {
         "sliding log + cut (today)": SlidingLog(clock, REQUESTS, PER, CONCURRENCY),
-        "GCRA burst 1, pause only": Gcra(clock, pacing.PacingSettings(burst=1), learn=False),
-        "GCRA burst 60 + learn": Gcra(clock, pacing.PacingSettings(burst=REQUESTS), learn=True),
-        "GCRA burst 6 + learn": Gcra(clock, pacing.PacingSettings(burst=6), learn=True),
+        "GCRA burst 1, pause only": Gcra(clock, PacingSettings(burst=1), learn=False),
+        "GCRA burst 60 + learn": Gcra(clock, PacingSettings(burst=REQUESTS), learn=True),
+        "GCRA burst 6 + learn": Gcra(clock, PacingSettings(burst=6), learn=True),
         "GCRA burst 1 + learn, no catch-up": Gcra(
-            clock, pacing.PacingSettings(), learn=True, catch_up=0.0
+            clock, PacingSettings(), learn=True, catch_up=0.0
         ),
-        "GCRA burst 1 + learn (chosen)": Gcra(clock, pacing.PacingSettings(), learn=True),
+        "GCRA burst 1 + learn (chosen)": Gcra(clock, PacingSettings(), learn=True),
     }
 
 

@@ -42,7 +42,8 @@ from ._observe.events import AttemptEvent, RetryEvent
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
 from ._quota.outcomes import Turn
-from ._quota.pacing import PacingSettings, PacingState, RateLimit
+from ._quota.pacing import PacingState
+from ._quota.rate_limit import PacingSettings, RateLimit
 from ._quota.store import AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 from ._resources.contact_lists import ContactLists
 from ._version import __version__

@@ -22,7 +22,7 @@ from ._exceptions import ConfigurationError
 from ._http.policy import RetryBudget
 from ._http.requester import Requester
 from ._quota.limiter import AccountLimiter
-from ._quota.pacing import RateLimit
+from ._quota.rate_limit import RateLimit
 from ._resources.contact_lists import ContactLists
 from ._wire.endpoints import AccountRef
 

@@ -31,8 +31,8 @@ from ._observe import otel_loader
 from ._observe.hooks import Hooks
 from ._quota.fifo import FifoSemaphore
 from ._quota.limiter import AccountLimiter
-from ._quota.pacing import DEFAULT_RATE_LIMIT, RateLimit
 from ._quota.pauses import Bounds
+from ._quota.rate_limit import DEFAULT_RATE_LIMIT, RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._wire.endpoints import AccountRef
 from ._wire.models import ContactList

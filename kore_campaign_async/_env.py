@@ -20,7 +20,7 @@ import attrs
 
 from ._config import API_VERSIONS, DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from ._exceptions import ConfigurationError
-from ._quota.pacing import RateLimit
+from ._quota.rate_limit import RateLimit
 from ._quota.redis_store import RedisLimitStore
 from ._quota.store import LimitStore
 

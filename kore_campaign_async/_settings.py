@@ -18,7 +18,7 @@ from ._config import (
     setting,
 )
 from ._http.policy import RetryBudget, RetryPolicy
-from ._quota.pacing import DEFAULT_RATE_LIMIT, RateLimit
+from ._quota.rate_limit import DEFAULT_RATE_LIMIT, RateLimit
 from ._wire.base_url import BaseUrl, check_base_url
 
 

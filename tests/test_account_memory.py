@@ -11,7 +11,8 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota.limiter import AccountLimiter
-from kore_campaign_async._quota.pacing import PacingSettings, PacingState
+from kore_campaign_async._quota.pacing import PacingState
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 from kore_campaign_async._wire.endpoints import AccountRef
 from kore_campaign_async.testing import MockTransport

@@ -15,7 +15,7 @@ import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.outcomes import Turn
-from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 from kore_campaign_async.testing import MockTransport
 from tests.helpers.clients import MakeClient, RecordingSleep

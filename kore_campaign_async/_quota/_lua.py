@@ -25,8 +25,8 @@ from .pacing import (
     RESTORE_GAP,
     RESTORE_WINDOWS,
     STRAY_ALLOWANCE,
-    PacingSettings,
 )
+from .rate_limit import PacingSettings
 
 # Field order of the account hash (besides "fp", the settings' fingerprint).
 FIELDS: Final = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from . import pacing
 from .background import Background
-from .pacing import PacingSettings
+from .rate_limit import PacingSettings
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, PauseListener, Permit
 
 

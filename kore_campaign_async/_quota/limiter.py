@@ -17,8 +17,9 @@ from .background import Background
 from .fifo import FifoSemaphore
 from .legacy_store import current_store
 from .outcomes import NO_PERMIT, AccountOutcomes, Turn
-from .pacing import DEFAULT_MARGIN, EPSILON, RateLimit, pacing_settings
+from .pacing import EPSILON
 from .pauses import Bounds, outlasts, refuse_long_pause
+from .rate_limit import DEFAULT_MARGIN, RateLimit, pacing_settings
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 
 # No pause yet (one float shared by every limiter, not one each).

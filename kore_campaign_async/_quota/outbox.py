@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from .pacing import PacingSettings
+from .rate_limit import PacingSettings
 from .store import AccountKey, Permit
 
 Held = dict[AccountKey, tuple[PacingSettings, list[Permit]]]

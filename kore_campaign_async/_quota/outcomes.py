@@ -10,7 +10,7 @@ from typing import Final
 
 from .._config import DEFAULT_RATE_LIMIT_PERIOD, DEFAULT_RATE_LIMIT_REQUESTS
 from .._observe import log as observe
-from .pacing import PacingSettings, RateLimit
+from .rate_limit import PacingSettings, RateLimit
 from .store import AccountKey, LimitStore, Permit
 
 # A 429 without Retry-After on an account with no configured rate limit: pause this long,

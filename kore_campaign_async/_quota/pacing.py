@@ -72,12 +72,7 @@ from typing import Final, Literal
 
 import attrs
 
-# The settings live in rate_limit.py; these names are also read from here.
-from .rate_limit import DEFAULT_MARGIN as DEFAULT_MARGIN
-from .rate_limit import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
-from .rate_limit import PacingSettings as PacingSettings
-from .rate_limit import RateLimit as RateLimit
-from .rate_limit import pacing_settings as pacing_settings
+from .rate_limit import PacingSettings
 
 #: Successes without a 429, in windows of the learned limit, before probing one request higher.
 #: (Against a lower limit with 1 % stray 429s, at 2 the probes' own 429s passed 1 % of the

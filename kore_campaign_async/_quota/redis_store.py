@@ -41,8 +41,9 @@ from .background import Background
 from .breaker import CircuitBreaker, StoreUnavailable, logger
 from .connection import HeldConnection
 from .outbox import Held, Outbox
-from .pacing import PacingSettings, first_pause
+from .pacing import first_pause
 from .pubsub import PauseSubscriber
+from .rate_limit import PacingSettings
 from .redis_lease import RedisLeases
 from .redis_url import bad_url, import_redis
 from .store import (

@@ -24,7 +24,8 @@ import attrs
 from .._clock import Clock, monotonic
 from .._exceptions import ConfigurationError
 from . import pacing
-from .pacing import PacingSettings, PacingState
+from .pacing import PacingState
+from .rate_limit import PacingSettings
 
 # Fewest states before the in-process store sweeps idle ones.
 _MIN_SWEEP: Final = 64

@@ -18,7 +18,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
-from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async._quota.store import Permit
 from kore_campaign_async.testing import FakeKoreServer
 from tests.helpers.clients import MakeClient, RecordingSleep

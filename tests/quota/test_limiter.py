@@ -14,7 +14,7 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._exceptions import ConfigurationError, RateLimitError
 from kore_campaign_async._quota.limiter import AccountLimiter
 from kore_campaign_async._quota.outcomes import Turn
-from kore_campaign_async._quota.pacing import RateLimit
+from kore_campaign_async._quota.rate_limit import RateLimit
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore
 
 T = TypeVar("T")

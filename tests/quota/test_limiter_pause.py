@@ -10,7 +10,7 @@ import pytest
 from kore_campaign_async._clock import ManualClock, asyncio_sleep, monotonic
 from kore_campaign_async._exceptions import RateLimitError
 from kore_campaign_async._quota.limiter import AccountLimiter
-from kore_campaign_async._quota.pacing import RateLimit
+from kore_campaign_async._quota.rate_limit import RateLimit
 
 # An hour's cap: these tests pause accounts for up to ten minutes to test the callers' bounds
 # (by default one 429 pauses an account for at most two windows: see the test at the end).

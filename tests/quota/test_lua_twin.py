@@ -8,7 +8,8 @@ import pytest
 from redis.asyncio import Redis
 
 from kore_campaign_async._quota import _lua, pacing
-from kore_campaign_async._quota.pacing import PacingSettings, PacingState
+from kore_campaign_async._quota.pacing import PacingState
+from kore_campaign_async._quota.rate_limit import PacingSettings
 
 SETTINGS = (
     PacingSettings(),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from kore_campaign_async._quota.pacing import PacingSettings
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey
 from kore_campaign_async.testing._redis import RedisServer

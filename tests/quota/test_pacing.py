@@ -8,7 +8,8 @@ import pytest
 
 from kore_campaign_async import ConfigurationError
 from kore_campaign_async._quota import pacing
-from kore_campaign_async._quota.pacing import PacingSettings, PacingState
+from kore_campaign_async._quota.pacing import PacingState
+from kore_campaign_async._quota.rate_limit import DEFAULT_MARGIN, PacingSettings
 
 SETTINGS = PacingSettings(requests=60, per=60.0, margin=0.0)
 
@@ -60,7 +61,7 @@ def test_the_margin_paces_a_hair_slower() -> None:
     settings = PacingSettings(requests=60, per=60.0, burst=1)
     state = fresh(settings)
     assert pacing.permit(state, settings, 1000.0) == 0
-    assert pacing.permit(state, settings, 1000.0) == pytest.approx(1.0 + pacing.DEFAULT_MARGIN)
+    assert pacing.permit(state, settings, 1000.0) == pytest.approx(1.0 + DEFAULT_MARGIN)
 
 
 def test_a_429_pauses_for_its_retry_after_and_removes_the_burst() -> None:

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from kore_campaign_async._quota.pacing import PacingSettings
 from kore_campaign_async._quota.pubsub import read_pause
+from kore_campaign_async._quota.rate_limit import PacingSettings
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey
 

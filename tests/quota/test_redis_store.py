@@ -12,7 +12,7 @@ import pytest
 
 from kore_campaign_async import ConfigurationError, RateLimitError
 from kore_campaign_async._quota.limiter import AccountLimiter
-from kore_campaign_async._quota.pacing import PacingSettings, RateLimit
+from kore_campaign_async._quota.rate_limit import PacingSettings, RateLimit
 from kore_campaign_async._quota.redis_store import RedisLimitStore
 from kore_campaign_async._quota.store import AccountKey, PermitRefused
 from kore_campaign_async.testing._redis import RedisServer

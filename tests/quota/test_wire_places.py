@@ -12,8 +12,8 @@ from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http.aiohttp_transport import AiohttpTransport
 from kore_campaign_async._quota.fifo import FifoSemaphore
 from kore_campaign_async._quota.limiter import AccountLimiter
-from kore_campaign_async._quota.pacing import PacingSettings, RateLimit
 from kore_campaign_async._quota.pauses import Bounds
+from kore_campaign_async._quota.rate_limit import PacingSettings, RateLimit
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore, Permit, PermitRefused
 
 ONE_A_SECOND = RateLimit(1, 1.0)
