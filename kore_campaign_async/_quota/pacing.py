@@ -130,8 +130,9 @@ class PacingState:
     #: Stray 429s that may still only pause (see ``_is_stray``).
     strays: float
     #: The highest limit that got a whole window's worth of successes, with no 429, since it
-    #: was set (0.0: none yet; a failed climb lowers it with the ceiling).
-    held: float
+    #: was set (0.0: none yet; a failed climb lowers it with the ceiling). Defaults to 0.0 so
+    #: that a state a custom store saved before it existed reads back.
+    held: float = 0.0
 
     @classmethod
     def fresh(cls, settings: PacingSettings, now: float) -> PacingState:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import attrs
 import pytest
 
 from kore_campaign_async import ConfigurationError
@@ -436,3 +437,12 @@ def test_fingerprints_tell_settings_apart() -> None:
     assert PacingSettings().fingerprint() != PacingSettings(adaptive=False).fingerprint()
     assert PacingSettings().fingerprint() != PacingSettings(requests=30).fingerprint()
     assert PacingSettings().fingerprint() != PacingSettings(max_pause=5).fingerprint()
+
+
+def test_a_state_saved_before_held_existed_reads_back_with_none_held() -> None:
+    # A custom LimitStore that saved a state's fields (every field but held) rebuilds it.
+    saved = attrs.asdict(pacing.PacingState.fresh(SETTINGS, 1000.0))
+    del saved["held"]
+    state = pacing.PacingState(**saved)
+    assert state.held == 0.0
+    assert pacing.permit(state, SETTINGS, 1000.0) == 0.0
