@@ -96,7 +96,8 @@ class AccountOutcomes(abc.ABC):
 
 
 class Turn:
-    """One request's turn on its account (a slot and a permit): it reports its own outcome."""
+    """One request's turn on its account (a slot, a place on the wire when the client's pool is
+    bounded, and a permit): it reports its own outcome."""
 
     __slots__ = ("_account", "_limiter", "_permit", "began", "waited")
 
@@ -113,8 +114,8 @@ class Turn:
         """Seconds it was waited for."""
 
     def end(self) -> None:
-        """Free the turn's concurrency slot (once: a second call does nothing); a turn taken
-        with ``slot()`` ends when its block does, if not before."""
+        """Free the turn's concurrency slot and place on the wire (once: a second call does
+        nothing); a turn taken with ``slot()`` ends when its block does, if not before."""
         limiter, self._limiter = self._limiter, None
         if limiter is not None:
             limiter._leave()
