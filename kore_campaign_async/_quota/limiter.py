@@ -239,7 +239,8 @@ class AccountLimiter(AccountOutcomes):
                         self._permit_turn.release()
                 finally:
                     self._permit_waiting -= 1
-            elif self._places is not None:
+            if self._settings is None and self._places is not None:
+                # Unpaced: a place once any pause is over (a paced turn took one in _permit).
                 await self._places.acquire(bounds)  # never woken: nothing wakes places
         except BaseException:
             self._slots.release()
@@ -285,17 +286,15 @@ class AccountLimiter(AccountOutcomes):
     async def _permit(self, bounds: Bounds) -> Permit:
         """As the permit turn's holder: take a place on the wire, then ask the store for a
         permit, until it grants one; never while a pause heard here runs (the store may not
-        have it yet); without a rate, wait out any pause and take a place. Granted, it goes at
-        once: the permit holds its place in the pace, and one held through a pause heard
-        meanwhile (or a wait for a connection) would start beside the next permit. Refused,
-        the place is given back while the call naps: an account waiting for its pace holds
-        none of the pool."""
-        places = self._places
+        have it yet); without a rate, wait out any pause (``_enter`` then takes the place).
+        Granted, it goes at once: the permit holds its place in the pace, and one held through
+        a pause heard meanwhile (or a wait for a connection) would start beside the next
+        permit. Refused, the place is given back while the call naps: an account waiting for
+        its pace holds none of the pool."""
         if self._settings is None:
             await self._wait_out_pause(bounds)
-            if places is not None:
-                await places.acquire(bounds)  # never woken: nothing wakes places
             return NO_PERMIT
+        places = self._places
         while True:
             await self._wait_out_pause(bounds)
             if places is not None:
