@@ -12,9 +12,11 @@ T = TypeVar("T")
 
 
 class _Waiter(asyncio.Future[bool], Generic[T]):
-    """A queued caller: the future it awaits, carrying its tag (one object per queued call)."""
+    """A queued caller: the future it awaits, carrying its tag (one object per queued call),
+    and when a unit was handed to it (stamped by a semaphore that measures hand-offs)."""
 
-    __slots__ = ("tag",)
+    __slots__ = ("handed", "tag")
+    handed: float
 
     def __init__(self, tag: T) -> None:
         super().__init__(loop=asyncio.get_running_loop())
@@ -67,9 +69,14 @@ class FifoSemaphore(Generic[T]):
             else:
                 self._leave(waiters, waiter)
             raise
-        if not got:
+        if got:
+            self._served(waiter)
+        else:
             self._leave(waiters, waiter)
         return got
+
+    def _served(self, waiter: _Waiter[T]) -> None:
+        """A queued waiter was handed a unit and runs again (a hook: see WirePlaces)."""
 
     def _leave(self, waiters: deque[_Waiter[T]], waiter: _Waiter[T]) -> None:
         # release() may already have dropped it (a cancelled future), or the whole queue.
@@ -80,16 +87,23 @@ class FifoSemaphore(Generic[T]):
 
     def release(self) -> None:
         """Hand the unit to the first live waiter, or free it."""
+        waiter = self._first_live()
+        if waiter is None:
+            self._free += 1
+        else:
+            waiter.set_result(True)
+
+    def _first_live(self) -> _Waiter[T] | None:
+        """Take the first waiter still waiting out of the queue (None: nobody waits)."""
         waiters = self._waiters
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
                 if not waiters:
                     self._waiters = None
-                waiter.set_result(True)
-                return
+                return waiter
         self._waiters = None
-        self._free += 1
+        return None
 
     def wake(self, which: Callable[[T], bool]) -> None:
         """Wake every queued waiter whose tag ``which`` picks: its :meth:`acquire` says False."""
