@@ -29,9 +29,8 @@ from ._http.requester import Requester, call_observer
 from ._http.transport import Transport
 from ._observe import otel_loader
 from ._observe.hooks import Hooks
-from ._quota.fifo import FifoSemaphore
 from ._quota.limiter import AccountLimiter
-from ._quota.pauses import Bounds
+from ._quota.places import WirePlaces
 from ._quota.rate_limit import DEFAULT_RATE_LIMIT, RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._wire.endpoints import AccountRef
@@ -169,12 +168,13 @@ class CampaignClient:
         custom = "session" if session is not None else None if transport is None else "transport"
         network = check_network(self.host, trust_env=trust_env, proxy=proxy, ssl=ssl, custom=custom)
         self._transport = AiohttpTransport(session, network) if transport is None else transport
-        # A place on the wire for each connection of the caller's bounded pool, shared by every
-        # account: a permit is taken only with a connection to use (see AccountLimiter).
-        self._places: FifoSemaphore[Bounds] | None = None
+        # A place on the wire for each connection of the caller's bounded pool at most, shared
+        # by every account: a permit is taken only with a connection to use (see AccountLimiter),
+        # and fewer places are kept while the loop falls behind its answers (see WirePlaces).
+        self._places: WirePlaces | None = None
         if isinstance(self._transport, AiohttpTransport):
             connections = self._transport.connection_limit
-            self._places = None if connections is None else FifoSemaphore(connections)
+            self._places = None if connections is None else WirePlaces(connections, clock=clock)
         self._closed = False
         # Every call enters here first: the loop checked, new calls refused once closing.
         self._gate = CallGate(getattr(session, "_loop", None))

@@ -1,4 +1,5 @@
-"""Pacing through a caller's bounded connection pool: a permit goes out on a connection.
+"""Pacing through a caller's bounded connection pool: a permit goes out on a connection, and
+fewer places are kept while the loop falls behind its answers.
 
 A caller's ``aiohttp.ClientSession`` keeps at most ``limit`` connections (aiohttp's default is
 100). When more requests are permitted than it can carry, the rest wait in its queue; requests
@@ -18,6 +19,7 @@ import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._quota.places import FLOOR
 from kore_campaign_async.testing import FakeKoreServer, ServerRateLimit
 from tests.helpers.clients import MakeClient
 
@@ -67,3 +69,47 @@ async def test_a_backlog_in_the_pool_never_bunches_a_paced_account(
     sent = [record.at for record in server.requests if record.account_id == BUSY]
     assert len(sent) == 3 * LIMIT
     assert _most_in_a_window(sent) <= LIMIT
+
+
+async def _create_on_many_accounts(
+    server: FakeKoreServer, make_client: MakeClient, hooks: kca.Hooks, accounts: int
+) -> int | None:
+    """One create on each of ``accounts`` accounts through a 100-connection pool; return the
+    places the client keeps at the end."""
+    connector = aiohttp.TCPConnector(limit=100)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        make_client(server, session=session, hooks=hooks) as client,
+    ):
+        creates = [
+            client.account(f"acct-{n:03d}", iid="st").contact_lists.create(f"l-{n}", "d")
+            for n in range(accounts)
+        ]
+        made = await asyncio.wait_for(asyncio.gather(*creates), timeout=60)
+        places = client._places
+    assert len({made_list.id for made_list in made}) == accounts
+    # Each list made once, each create sent once.
+    assert all(len(server.lists(f"acct-{n:03d}")) == 1 for n in range(accounts))
+    assert len(server.requests) == accounts
+    return None if places is None else places.limit
+
+
+async def test_a_loop_behind_its_answers_keeps_fewer_places(
+    server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    # Reading each answer takes the loop 2 ms: a place released waits behind the answers
+    # queued before it, well past the 5 ms that tells the loop is behind.
+    def read_slowly(event: kca.AttemptEvent) -> None:
+        client_clock.advance(0.002)
+
+    limit = await _create_on_many_accounts(
+        server, make_client, kca.Hooks(on_attempt=read_slowly), 400
+    )
+    assert limit == FLOOR  # halved from 100 to 50, then to the floor
+
+
+async def test_a_loop_that_keeps_up_keeps_a_place_per_connection(
+    server: FakeKoreServer, make_client: MakeClient
+) -> None:
+    limit = await _create_on_many_accounts(server, make_client, kca.Hooks(), 400)
+    assert limit == 100
