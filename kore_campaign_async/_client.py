@@ -30,7 +30,7 @@ from ._http.transport import Transport
 from ._observe import otel_loader
 from ._observe.hooks import Hooks
 from ._quota.limiter import AccountLimiter
-from ._quota.places import WirePlaces
+from ._quota.places import PlaceSizing, WirePlaces
 from ._quota.rate_limit import DEFAULT_RATE_LIMIT, RateLimit
 from ._quota.store import AccountKey, LimitStore, LocalLimitStore
 from ._wire.endpoints import AccountRef
@@ -174,7 +174,8 @@ class CampaignClient:
         self._places: WirePlaces | None = None
         if isinstance(self._transport, AiohttpTransport):
             connections = self._transport.connection_limit
-            self._places = None if connections is None else WirePlaces(connections, clock=clock)
+            if connections is not None:
+                self._places = WirePlaces(PlaceSizing(connections), clock=clock)
         self._closed = False
         # Every call enters here first: the loop checked, new calls refused once closing.
         self._gate = CallGate(getattr(session, "_loop", None))

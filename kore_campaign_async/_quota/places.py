@@ -12,12 +12,15 @@ that far behind reads no more answers for having more requests on the wire. Thei
 would only wait longer, keeping their objects alive until the collector promotes them to its
 old generation and then walks them at every full collection. So:
 
-- a hand-off later than BEHIND halves the places, not below FLOOR (nor the pool), and not
-  again before the answers then on the wire are read (one lag on);
-- hand-offs sooner than KEEPING_UP give one place back per round (one such hand-off for each
-  place held), up to the pool's size.
+- it starts with FLOOR places (or the pool's size, if smaller);
+- a round of hand-offs (one for each place held) of which nine in ten or more ran sooner than
+  KEEPING_UP doubles them, up to the pool's size;
+- a hand-off later than BEHIND halves them, not below FLOOR, and not again before the answers
+  then on the wire are read (one lag on).
 
-Against a remote Kore the loop idles between answers and the places stay at the pool's size.
+Against a remote Kore the loop idles between answers: the places reach the pool's size within a
+few rounds (about a second at 0.25 s a request) and stay there. A pause of the whole loop (a
+full collection at a large heap, a slow callback) costs a round at half of them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from .pauses import Bounds
 BEHIND: Final = 0.005
 #: A hand-off this soon means the loop keeps up.
 KEEPING_UP: Final = 0.001
+#: A round with this share of calm hand-offs (or more) doubles the places.
+CALM_ROUND: Final = 0.9
 #: The fewest places kept (or the pool's size, if smaller): at a remote Kore's 0.25 s a
 #: request, 32 places still carry 128 requests a second.
 FLOOR: Final = 32
@@ -44,35 +49,40 @@ FLOOR: Final = 32
 class PlaceSizing:
     """How many places to keep, from how late hand-offs run (pure: no clock, no queue).
 
-    Like TCP's congestion window: halve at once when the loop is behind, grow back by one
-    place a round (one keeping-up hand-off per place held), so a burst of quick hand-offs
-    between two late ones does not undo the cut.
+    Like TCP's congestion window, it starts small (FLOOR) and grows by rounds, a round being
+    one hand-off for each place held: a round of calm hand-offs (nine in ten at least) doubles
+    the places, up to the pool. A late hand-off halves them at once, and not again before the
+    answers then on the wire are read. So a pause of the whole loop (a full collection, a slow
+    callback of yours) costs about a round at half the places, while a loop kept behind sees
+    no calm round.
     """
 
-    ceiling: int
+    ceiling: int = attrs.field(validator=attrs.validators.ge(1))
     limit: int = attrs.field()
-    #: Keeping-up hand-offs since the last change: a round's worth grows one place.
+    #: Hand-offs so far in this round, and how many of them were calm.
+    count: int = 0
     calm: int = 0
     #: No cut before this time: the answers on the wire at the last cut are read by then.
     cut_settles: float = -math.inf
 
     @limit.default
-    def _all_of_the_pool(self) -> int:
-        return self.ceiling
+    def _the_floor(self) -> int:
+        return min(FLOOR, self.ceiling)
 
     def heard(self, lag: float, now: float) -> int:
-        """A hand-off ran ``lag`` seconds late at ``now``: the new number of places."""
-        if lag > BEHIND:
-            floor = min(FLOOR, self.ceiling)
-            if now >= self.cut_settles and self.limit > floor:
-                self.limit = max(floor, self.limit // 2)
-                self.calm = 0
-                self.cut_settles = now + lag
-        elif lag < KEEPING_UP and self.limit < self.ceiling:
-            self.calm += 1
-            if self.calm >= self.limit:
-                self.limit += 1
-                self.calm = 0
+        """A hand-off ran ``lag`` seconds late at ``now``: the number of places from now on."""
+        floor = min(FLOOR, self.ceiling)
+        if lag > BEHIND and now >= self.cut_settles and self.limit > floor:
+            self.limit = max(floor, self.limit // 2)
+            self.cut_settles = now + lag
+            self.count = self.calm = 0
+            return self.limit
+        self.count += 1
+        self.calm += lag < KEEPING_UP
+        if self.count >= self.limit:
+            if self.calm >= self.count * CALM_ROUND:
+                self.limit = min(self.ceiling, self.limit * 2)
+            self.count = self.calm = 0
         return self.limit
 
 
@@ -82,11 +92,9 @@ class WirePlaces(FifoSemaphore[Bounds]):
 
     __slots__ = ("_clock", "sizing")
 
-    def __init__(self, ceiling: int, *, clock: Clock) -> None:
-        if ceiling < 1:
-            raise ValueError(f"ceiling must be at least 1, got {ceiling!r}")
-        super().__init__(ceiling)
-        self.sizing = PlaceSizing(ceiling)
+    def __init__(self, sizing: PlaceSizing, *, clock: Clock) -> None:
+        super().__init__(sizing.limit)
+        self.sizing = sizing
         self._clock = clock
 
     @property
@@ -113,5 +121,5 @@ class WirePlaces(FifoSemaphore[Bounds]):
         after = self.sizing.heard(now - waiter.handed, now)
         if after < before:
             self._free -= before - after
-        elif after > before:
-            self.release()  # the place given back: to a waiter, or to repay a cut
+        for _ in range(after - before):  # places given back: to waiters, or to repay a cut
+            self.release()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -72,21 +72,25 @@ async def test_a_backlog_in_the_pool_never_bunches_a_paced_account(
 
 
 async def _create_on_many_accounts(
-    server: FakeKoreServer, make_client: MakeClient, hooks: kca.Hooks, accounts: int
+    server: FakeKoreServer,
+    make_client: MakeClient,
+    accounts: int,
+    on_answer: Callable[[kca.CampaignClient], None] = lambda client: None,
 ) -> int | None:
-    """One create on each of ``accounts`` accounts through a 100-connection pool; return the
-    places the client keeps at the end."""
+    """One create on each of ``accounts`` accounts through a 100-connection pool, calling
+    ``on_answer`` after each answer; return the places the client keeps at the end."""
     connector = aiohttp.TCPConnector(limit=100)
-    async with (
-        aiohttp.ClientSession(connector=connector) as session,
-        make_client(server, session=session, hooks=hooks) as client,
-    ):
-        creates = [
-            client.account(f"acct-{n:03d}", iid="st").contact_lists.create(f"l-{n}", "d")
-            for n in range(accounts)
-        ]
-        made = await asyncio.wait_for(asyncio.gather(*creates), timeout=60)
-        places = client._places
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = make_client(
+            server, session=session, hooks=kca.Hooks(on_attempt=lambda _: on_answer(client))
+        )
+        async with client:
+            creates = [
+                client.account(f"acct-{n:03d}", iid="st").contact_lists.create(f"l-{n}", "d")
+                for n in range(accounts)
+            ]
+            made = await asyncio.wait_for(asyncio.gather(*creates), timeout=60)
+            places = client._places
     assert len({made_list.id for made_list in made}) == accounts
     # Each list made once, each create sent once.
     assert all(len(server.lists(f"acct-{n:03d}")) == 1 for n in range(accounts))
@@ -94,22 +98,43 @@ async def _create_on_many_accounts(
     return None if places is None else places.limit
 
 
-async def test_a_loop_behind_its_answers_keeps_fewer_places(
+async def test_a_loop_falling_behind_its_answers_keeps_fewer_places(
     server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
 ) -> None:
-    # Reading each answer takes the loop 2 ms: a place released waits behind the answers
-    # queued before it, well past the 5 ms that tells the loop is behind.
-    def read_slowly(event: kca.AttemptEvent) -> None:
-        client_clock.advance(0.002)
+    places: list[int] = []
 
-    limit = await _create_on_many_accounts(
-        server, make_client, kca.Hooks(on_attempt=read_slowly), 400
-    )
-    assert limit == FLOOR  # halved from 100 to 50, then to the floor
+    # After 200 answers, reading each one takes the loop 2 ms: a place released waits behind
+    # the answers queued before it, well past the 5 ms that tells the loop is behind.
+    def read_slowly_later(client: kca.CampaignClient) -> None:
+        assert client._places is not None
+        places.append(client._places.limit)
+        if len(places) > 200:
+            client_clock.advance(0.002)
+
+    limit = await _create_on_many_accounts(server, make_client, 500, read_slowly_later)
+    assert max(places[:200]) == 100  # from 32 to the pool's 100 while the loop kept up
+    assert limit == FLOOR  # then halved to 50, and to the floor
 
 
-async def test_a_loop_that_keeps_up_keeps_a_place_per_connection(
+async def test_a_loop_that_keeps_up_grows_to_a_place_per_connection(
     server: FakeKoreServer, make_client: MakeClient
 ) -> None:
-    limit = await _create_on_many_accounts(server, make_client, kca.Hooks(), 400)
-    assert limit == 100
+    assert await _create_on_many_accounts(server, make_client, 400) == 100
+
+
+async def test_a_pause_of_the_whole_loop_costs_a_round_not_the_places(
+    server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
+) -> None:
+    places: list[int] = []
+
+    def pause_once(client: kca.CampaignClient) -> None:
+        assert client._places is not None
+        places.append(client._places.limit)
+        if len(places) == 250:
+            client_clock.advance(0.2)  # a full collection stops the loop for 0.2 s
+
+    assert await _create_on_many_accounts(server, make_client, 600, pause_once) == 100
+    assert places[249] == 100
+    # One cut: the answers on the wire then are read before it could cut again, and the next
+    # calm round doubles the places back.
+    assert min(places[250:]) == 50

@@ -1,5 +1,5 @@
-"""How many places on the wire a client keeps: the pool's size while the loop keeps up, half as
-many (not below FLOOR) each time a hand-off runs late, one back per calm round (virtual time)."""
+"""How many places on the wire a client keeps: FLOOR at first, twice as many after each calm
+round up to the pool's size, half as many (not below FLOOR) when a hand-off runs late."""
 
 from __future__ import annotations
 
@@ -17,8 +17,28 @@ BETWEEN = (BEHIND + KEEPING_UP) / 2
 ANY = Bounds()
 
 
-def test_a_late_hand_off_halves_the_places_down_to_the_floor() -> None:
+def full(ceiling: int) -> PlaceSizing:
+    """Sizing that has grown to the whole pool."""
+    return PlaceSizing(ceiling, limit=ceiling)
+
+
+def test_places_start_at_the_floor_and_double_each_calm_round_up_to_the_pool() -> None:
     sizing = PlaceSizing(1000)
+    assert sizing.limit == FLOOR
+    seen = [sizing.heard(CALM, 0.0) for _ in range(32 + 64 + 128 + 256 + 512 + 1000)]
+    # Each round is one hand-off per place held; the last hand-off of a round doubles them.
+    ends = [32, 32 + 64, 32 + 64 + 128, 32 + 64 + 128 + 256, 32 + 64 + 128 + 256 + 512]
+    assert [seen[end - 1] for end in ends] == [64, 128, 256, 512, 1000]
+    assert [seen[end - 2] for end in ends] == [32, 64, 128, 256, 512]
+    assert set(seen[ends[-1] - 1 :]) == {1000}
+
+
+def test_a_pool_smaller_than_the_floor_starts_whole() -> None:
+    assert PlaceSizing(10).limit == 10
+
+
+def test_a_late_hand_off_halves_the_places_down_to_the_floor() -> None:
+    sizing = full(1000)
     seen = []
     now = 0.0
     for _ in range(12):
@@ -34,38 +54,51 @@ def test_a_pool_smaller_than_the_floor_is_never_cut() -> None:
 
 
 def test_no_second_cut_before_the_answers_of_the_first_are_read() -> None:
-    sizing = PlaceSizing(400)
+    sizing = full(400)
     assert sizing.heard(0.05, now=10.0) == 200
     # The loop stays as far behind until what was on the wire is read, 0.05 s on.
     assert sizing.heard(0.05, now=10.04) == 200
     assert sizing.heard(0.05, now=10.05) == 100
 
 
-def test_calm_hand_offs_give_back_one_place_a_round_up_to_the_pool() -> None:
-    sizing = PlaceSizing(66)
-    assert sizing.heard(LATE, 0.0) == 33
-    # One round is one calm hand-off for each place held: 33 of them earn the 34th place.
-    assert [sizing.heard(CALM, 1.0) for _ in range(32)] == [33] * 32
-    assert sizing.heard(CALM, 1.0) == 34
-    for _ in range(34 + 35 + 36 + 100 * 66):
-        sizing.heard(CALM, 1.0)
-    assert sizing.limit == 66
+def _round(sizing: PlaceSizing, lags: list[float], now: float = 1.0) -> list[int]:
+    return [sizing.heard(lag, now) for lag in lags]
 
 
-def test_hand_offs_between_calm_and_late_change_nothing() -> None:
-    sizing = PlaceSizing(100)
-    sizing.heard(LATE, 0.0)
-    assert [sizing.heard(BETWEEN, 1.0) for _ in range(500)] == [50] * 500
-    assert sizing.calm == 0
+def test_a_calm_round_doubles_the_places_up_to_the_pool() -> None:
+    sizing = full(100)
+    assert sizing.heard(LATE, 0.0) == 50
+    # A round is one hand-off for each place held: 50 calm ones double the places.
+    assert _round(sizing, [CALM] * 49) == [50] * 49
+    assert sizing.heard(CALM, 1.0) == 100
+    assert _round(sizing, [CALM] * 300) == [100] * 300  # never past the pool
 
 
-def test_a_cut_forgets_the_calm_hand_offs_of_the_round() -> None:
-    sizing = PlaceSizing(128)
+def test_a_round_with_more_than_one_slow_hand_off_in_ten_keeps_the_places() -> None:
+    sizing = full(400)
+    sizing.heard(LATE, 0.0)  # 200
+    # 21 of 200 between calm and late: not a calm round.
+    assert _round(sizing, [BETWEEN] * 21 + [CALM] * 179) == [200] * 200
+    # 20 of 200: a calm round.
+    assert _round(sizing, [BETWEEN] * 20 + [CALM] * 180)[-1] == 400
+
+
+def test_late_hand_offs_that_cut_nothing_still_spoil_the_round() -> None:
+    sizing = full(128)
+    assert sizing.heard(1.0, now=0.0) == 64  # a second-long pause: no cut for a second
+    # The hand-offs queued behind the pause are late too, though they cut nothing more.
+    assert _round(sizing, [LATE] * 10 + [CALM] * 54, now=0.5) == [64] * 64
+    assert _round(sizing, [CALM] * 64, now=0.5)[-1] == 128
+
+
+def test_a_cut_starts_a_new_round() -> None:
+    sizing = full(128)
     sizing.heard(LATE, 0.0)  # 64
-    for _ in range(63):
-        sizing.heard(CALM, 1.0)
+    _round(sizing, [CALM] * 63)
     assert sizing.heard(LATE, 1.0) == 32
-    assert sizing.heard(CALM, 1.0) == 32  # a fresh round of 32, not the 64th of the old one
+    # A fresh round of 32, not the 64th hand-off of the old one.
+    assert _round(sizing, [CALM] * 31) == [32] * 31
+    assert sizing.heard(CALM, 1.0) == 64
 
 
 async def _queue(places: WirePlaces, count: int) -> list[asyncio.Task[bool]]:
@@ -82,9 +115,20 @@ async def _hand_off(places: WirePlaces, clock: ManualClock, lag: float) -> None:
     await asyncio.sleep(0)
 
 
+async def test_fresh_places_let_no_more_than_the_floor_out() -> None:
+    places = WirePlaces(PlaceSizing(64), clock=ManualClock())
+    for _ in range(FLOOR):
+        assert await places.acquire(ANY)
+    (more,) = await _queue(places, 1)
+    assert not more.done()
+    more.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await more
+
+
 async def test_places_a_cut_took_go_to_nobody() -> None:
     clock = ManualClock()
-    places = WirePlaces(64, clock=clock)
+    places = WirePlaces(full(64), clock=clock)
     for _ in range(64):
         assert await places.acquire(ANY)
     first, second, third = await _queue(places, 3)
@@ -101,27 +145,28 @@ async def test_places_a_cut_took_go_to_nobody() -> None:
     assert not third.done()
 
 
-async def test_a_place_given_back_goes_to_the_next_waiter_at_once() -> None:
+async def test_places_given_back_go_to_the_next_waiters_at_once() -> None:
     clock = ManualClock()
-    places = WirePlaces(64, clock=clock)
+    places = WirePlaces(full(64), clock=clock)
     for _ in range(64):
         assert await places.acquire(ANY)
-    waiting = await _queue(places, 40)
+    waiting = await _queue(places, 80)
     await _hand_off(places, clock, LATE)  # 32 places now
     for _ in range(32):
         await _hand_off(places, clock, 0.0)  # the cut's 32
     served = sum(future.done() for future in waiting)
-    # A round of 32 calm hand-offs: the last one earns a 33rd place, handed on with no release.
+    # A round of 32 calm hand-offs: the last one doubles the places, and the 32 given back go
+    # to the next waiters with no release.
     for _ in range(32):
         await _hand_off(places, clock, 0.0)
     await asyncio.sleep(0)
-    assert places.limit == 33
-    assert sum(future.done() for future in waiting) == served + 32 + 1
+    assert places.limit == 64
+    assert sum(future.done() for future in waiting) == served + 32 + 32
 
 
 async def test_once_every_place_is_back_no_more_than_the_limit_go_out() -> None:
     clock = ManualClock()
-    places = WirePlaces(64, clock=clock)
+    places = WirePlaces(full(64), clock=clock)
     for _ in range(64):
         assert await places.acquire(ANY)
     (first,) = await _queue(places, 1)
@@ -141,5 +186,5 @@ async def test_once_every_place_is_back_no_more_than_the_limit_go_out() -> None:
 
 
 def test_a_pool_of_no_connections_is_refused() -> None:
-    with pytest.raises(ValueError, match="ceiling must be at least 1"):
-        WirePlaces(0, clock=ManualClock())
+    with pytest.raises(ValueError, match="'ceiling' must be >= 1: 0"):
+        PlaceSizing(0)
