@@ -12,11 +12,9 @@ T = TypeVar("T")
 
 
 class _Waiter(asyncio.Future[bool], Generic[T]):
-    """A queued caller: the future it awaits, carrying its tag (one object per queued call),
-    and when a unit was handed to it (stamped by a semaphore that measures hand-offs)."""
+    """A queued caller: the future it awaits, carrying its tag (one object per queued call)."""
 
-    __slots__ = ("handed", "tag")
-    handed: float
+    __slots__ = ("tag",)
 
     def __init__(self, tag: T) -> None:
         super().__init__(loop=asyncio.get_running_loop())
@@ -69,14 +67,9 @@ class FifoSemaphore(Generic[T]):
             else:
                 self._leave(waiters, waiter)
             raise
-        if got:
-            self._served(waiter)
-        else:
+        if not got:
             self._leave(waiters, waiter)
         return got
-
-    def _served(self, waiter: _Waiter[T]) -> None:
-        """A queued waiter was handed a unit and runs again (a hook: see WirePlaces)."""
 
     def _leave(self, waiters: deque[_Waiter[T]], waiter: _Waiter[T]) -> None:
         # release() may already have dropped it (a cancelled future), or the whole queue.

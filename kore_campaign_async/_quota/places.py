@@ -5,90 +5,140 @@ all its accounts, at most. A paced request takes its place before its permit, so
 request never waits for a connection and leaves a pace after the one before it (see
 AccountLimiter).
 
-It keeps fewer places while the event loop falls behind. Each time a place passes to a queued
-request, the time from its release to that request running again is how far behind the loop
-is: the callbacks queued ahead of it, mostly answers that arrived and wait to be read. A loop
-that far behind reads no more answers for having more requests on the wire. Their answers
-would only wait longer, keeping their objects alive until the collector promotes them to its
-old generation and then walks them at every full collection. So:
+It keeps only the places that buy throughput. Against a remote Kore a request spends a quarter
+of a second on the wire, and twice the places carry twice the requests a second, up to the
+pool's size. A client whose event loop is the bottleneck (thousands of accounts' calls against a
+nearby server, or your own work on the same loop) reads answers no faster for having more
+requests on the wire: they wait in the loop, and their objects live long enough for the garbage
+collector to promote them and walk them again at every full collection. So the client measures
+what the places carry (hand-offs a second, while requests queue for them) and hill-climbs:
 
-- it starts with FLOOR places (or the pool's size, if smaller);
-- a round of hand-offs (one for each place held) of which nine in ten or more ran sooner than
-  KEEPING_UP doubles them, up to the pool's size;
-- a hand-off later than BEHIND halves them, not below FLOOR, and not again before the answers
-  then on the wire are read (one lag on).
+- it starts with FLOOR places (or the pool's size, if smaller): TCP's slow start;
+- after a round (one hand-off per place held, and at least MIN_ROUND seconds) it probes: twice
+  as many places are kept if they carry PAYS times the requests a second, half as many if they
+  still carry KEEPS of them; a probe that does not pay is undone;
+- a probe that paid is followed by the next in the same direction; one undone waits twice as
+  many rounds before the next (PROBE_EVERY at first, LONGEST_WAIT at most), in the other
+  direction.
 
-Against a remote Kore the loop idles between answers: the places reach the pool's size within a
-few rounds (about a second at 0.25 s a request) and stay there. A pause of the whole loop (a
-full collection at a large heap, a slow callback) costs a round at half of them.
+A round in which a place was freed with nobody waiting for it measures nothing: the requests,
+not the places, were the bound.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Final
 
 import attrs
 
 from .._clock import Clock
-from .fifo import FifoSemaphore, _Waiter
+from .fifo import FifoSemaphore
 from .pauses import Bounds
 
-#: A hand-off this late (seconds) means the loop is behind its answers.
-BEHIND: Final = 0.005
-#: A hand-off this soon means the loop keeps up.
-KEEPING_UP: Final = 0.001
-#: A round with this share of calm hand-offs (or more) doubles the places.
-CALM_ROUND: Final = 0.9
-#: The fewest places kept (or the pool's size, if smaller): at a remote Kore's 0.25 s a
-#: request, 32 places still carry 128 requests a second.
+#: The first and fewest places (or the pool's size, if smaller): at a remote Kore's 0.25 s a
+#: request, 32 places carry 128 requests a second.
 FLOOR: Final = 32
+#: A probe's size is kept if the requests a second changed by at least this share of the
+#: change in places (more places) or by at most this share of it (fewer): twice the places are
+#: kept if they carry 1.5 times the requests a second, half if they carry three quarters.
+PAYS: Final = 0.5
+#: The shortest round, in seconds: long enough that one pause of the loop (a full collection)
+#: is a small part of it.
+MIN_ROUND: Final = 0.2
+#: Rounds between probes after one that paid; doubled after each that did not.
+PROBE_EVERY: Final = 8
+#: The most rounds between two probes.
+LONGEST_WAIT: Final = 64
 
 
 @attrs.define(slots=True)
 class PlaceSizing:
-    """How many places to keep, from how late hand-offs run (pure: no clock, no queue).
-
-    Like TCP's congestion window, it starts small (FLOOR) and grows by rounds, a round being
-    one hand-off for each place held: a round of calm hand-offs (nine in ten at least) doubles
-    the places, up to the pool. A late hand-off halves them at once, and not again before the
-    answers then on the wire are read. So a pause of the whole loop (a full collection, a slow
-    callback of yours) costs about a round at half the places, while a loop kept behind sees
-    no calm round.
-    """
+    """How many places to keep, from the requests a second they carry (pure: the caller tells
+    the time of each hand-off, and when a place is freed with nobody waiting)."""
 
     ceiling: int = attrs.field(validator=attrs.validators.ge(1))
+    """The pool's size: never more places."""
     limit: int = attrs.field()
-    #: Hand-offs so far in this round, and how many of them were calm.
+    """The places kept now."""
+    #: The size before the probe under way, and the requests a second it carried (0: none).
+    tried_from: int = 0
+    tried_rate: float = 0.0
+    #: Which way the next probe goes, in how many rounds, and how many after one that fails.
+    upward: bool = True
+    wait: int = 0
+    spacing: int = PROBE_EVERY
+    #: The round under way: its start (None: not started) and its hand-offs since.
+    started: float | None = None
     count: int = 0
-    calm: int = 0
-    #: No cut before this time: the answers on the wire at the last cut are read by then.
-    cut_settles: float = -math.inf
 
     @limit.default
     def _the_floor(self) -> int:
         return min(FLOOR, self.ceiling)
 
-    def heard(self, lag: float, now: float) -> int:
-        """A hand-off ran ``lag`` seconds late at ``now``: the number of places from now on."""
-        floor = min(FLOOR, self.ceiling)
-        if lag > BEHIND and now >= self.cut_settles and self.limit > floor:
-            self.limit = max(floor, self.limit // 2)
-            self.cut_settles = now + lag
-            self.count = self.calm = 0
+    def idle(self) -> None:
+        """A place was freed with nobody waiting: the round under way measures nothing."""
+        self.started = None
+        self.count = 0
+
+    def handed(self, now: float) -> int:
+        """A place passed straight to a waiting request at ``now``: the places from now on."""
+        if self.started is None:
+            self.started = now
             return self.limit
         self.count += 1
-        self.calm += lag < KEEPING_UP
-        if self.count >= self.limit:
-            if self.calm >= self.count * CALM_ROUND:
-                self.limit = min(self.ceiling, self.limit * 2)
-            self.count = self.calm = 0
+        elapsed = now - self.started
+        if self.count >= self.limit and elapsed >= MIN_ROUND:
+            self._round_ended(self.count / elapsed)
+            self.started, self.count = now, 0
         return self.limit
+
+    def _round_ended(self, rate: float) -> None:
+        if self.tried_from:
+            self._judge(rate)
+            return
+        self.wait -= 1
+        probed = self.wait <= 0 and (
+            self._probe(rate, self.upward) or self._probe(rate, not self.upward)
+        )
+        if self.wait <= 0 and not probed:  # one size only: nothing to try
+            self.wait = LONGEST_WAIT
+
+    def _probe(self, rate: float, upward: bool) -> bool:
+        """Try the next size in that direction, if there is one; say whether there was."""
+        if upward:
+            size = min(self.ceiling, self.limit * 2)
+        else:
+            size = max(self._the_floor(), self.limit // 2)
+        if size == self.limit:
+            return False
+        self.tried_from, self.tried_rate = self.limit, rate
+        self.upward = upward
+        self.limit = size
+        return True
+
+    def _judge(self, rate: float) -> None:
+        """The round after a probe ended: keep its size if it paid, else go back."""
+        before, self.tried_from = self.tried_from, 0
+        upward = self.limit > before
+        # Wire-bound, the rate follows the places; loop-bound, it stays: halfway between.
+        if rate >= self.tried_rate * (1 + PAYS * (self.limit / before - 1)):
+            self.spacing = PROBE_EVERY
+            if not self._probe(rate, upward):  # as far as it goes: settle there
+                self._settle(upward)
+            return
+        self.limit = before
+        self.spacing = min(self.spacing * 2, LONGEST_WAIT)
+        self._settle(upward)
+
+    def _settle(self, upward: bool) -> None:
+        """Wait ``spacing`` rounds, then probe the other way first."""
+        self.wait = self.spacing
+        self.upward = not upward
 
 
 class WirePlaces(FifoSemaphore[Bounds]):
     """The places a client's requests hold on the wire, in arrival order: the pool's size at
-    most, fewer while the event loop falls behind (see the module)."""
+    most, fewer while more would not carry more requests a second (see the module)."""
 
     __slots__ = ("_clock", "sizing")
 
@@ -103,23 +153,19 @@ class WirePlaces(FifoSemaphore[Bounds]):
         return self.sizing.limit
 
     def release(self) -> None:
-        """Hand the place to the first live waiter (stamped, to measure the hand-off), free it,
-        or drop it if a cut took it away."""
-        if self._free < 0:  # more places out than the limit: this one goes with the cut
+        """Hand the place to the first live waiter, free it, or drop it if the places shrank."""
+        if self._free < 0:  # more places out than kept: this one goes
             self._free += 1
             return
         waiter = self._first_live()
         if waiter is None:
             self._free += 1
-        else:
-            waiter.handed = self._clock()
-            waiter.set_result(True)
-
-    def _served(self, waiter: _Waiter[Bounds]) -> None:
-        now = self._clock()
+            self.sizing.idle()
+            return
+        waiter.set_result(True)
         before = self.sizing.limit
-        after = self.sizing.heard(now - waiter.handed, now)
+        after = self.sizing.handed(self._clock())
         if after < before:
             self._free -= before - after
-        for _ in range(after - before):  # places given back: to waiters, or to repay a cut
+        for _ in range(after - before):  # places added: to waiters at once, or free
             self.release()

@@ -13,7 +13,7 @@ import socket
 import ssl
 import struct
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, ClassVar, Final
 
@@ -44,7 +44,9 @@ class FakeKoreServer:
     ``ssl_context`` (a server-side ``ssl.SSLContext``) makes it ``https://``.
 
     Lists are kept per account (the ``accountId`` header). Use ``async with server:`` or
-    ``start()``/``stop()``; scripts of failures go in :attr:`faults`.
+    ``start()``/``stop()``; scripts of failures go in :attr:`faults`. ``clock`` counts rate
+    windows and ``sleep`` waits out a "delay" fault: give both a virtual clock's (e.g. the
+    client's ``ManualClock``) and a slow Kore costs no real time.
     """
 
     DEFAULT_CLIENT_ID: ClassVar[str] = "cs-fake-client"
@@ -61,6 +63,7 @@ class FakeKoreServer:
         ssl_context: ssl.SSLContext | None = None,
         port: int = 0,
         wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         known = (
             dict(apps) if apps is not None else {self.DEFAULT_CLIENT_ID: self.DEFAULT_CLIENT_SECRET}
@@ -80,6 +83,7 @@ class FakeKoreServer:
         self.faults: FaultPlan = FaultPlan(seed)
         self._seed = seed
         self._clock = clock
+        self._sleep = sleep
         # Tokens' exp, nbf and iat are Unix times: checked on this clock.
         self._verifier = TokenVerifier(known, require_jti=require_jti, wall_clock=wall_clock)
         self._store = ContactListStore()
@@ -313,11 +317,15 @@ class FakeKoreServer:
 
     async def _stopped_during(self, seconds: float) -> bool:
         """Wait ``seconds``; return True early if the server is stopping meanwhile."""
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        nap = asyncio.ensure_future(self._sleep(seconds))
         try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except asyncio.TimeoutError:
-            return False
-        return True
+            await asyncio.wait((stopping, nap), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in (stopping, nap):
+                waiting.cancel()
+            await asyncio.gather(stopping, nap, return_exceptions=True)
+        return self._stopping.is_set()
 
 
 def _json_bytes(body: Any) -> bytes:

@@ -20,7 +20,7 @@ import pytest
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._quota.places import FLOOR
-from kore_campaign_async.testing import FakeKoreServer, ServerRateLimit
+from kore_campaign_async.testing import FakeKoreServer, Fault, ServerRateLimit
 from tests.helpers.clients import MakeClient
 
 LIMIT = 5
@@ -98,43 +98,38 @@ async def _create_on_many_accounts(
     return None if places is None else places.limit
 
 
-async def test_a_loop_falling_behind_its_answers_keeps_fewer_places(
+async def test_a_client_whose_loop_is_the_bound_keeps_the_fewest_places(
     server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
 ) -> None:
     places: list[int] = []
 
-    # After 200 answers, reading each one takes the loop 2 ms: a place released waits behind
-    # the answers queued before it, well past the 5 ms that tells the loop is behind.
-    def read_slowly_later(client: kca.CampaignClient) -> None:
+    # Reading each answer takes the loop 2 ms: 500 answers a second, whatever the places.
+    def read_slowly(client: kca.CampaignClient) -> None:
         assert client._places is not None
         places.append(client._places.limit)
-        if len(places) > 200:
-            client_clock.advance(0.002)
+        client_clock.advance(0.002)
 
-    limit = await _create_on_many_accounts(server, make_client, 500, read_slowly_later)
-    assert max(places[:200]) == 100  # from 32 to the pool's 100 while the loop kept up
-    assert limit == FLOOR  # then halved to 50, and to the floor
-
-
-async def test_a_loop_that_keeps_up_grows_to_a_place_per_connection(
-    server: FakeKoreServer, make_client: MakeClient
-) -> None:
-    assert await _create_on_many_accounts(server, make_client, 400) == 100
+    assert await _create_on_many_accounts(server, make_client, 500, read_slowly) == FLOOR
+    # It tried twice the places once, and went back: they carried no more.
+    assert max(places) == 2 * FLOOR
+    assert places[-1] == FLOOR
 
 
-async def test_a_pause_of_the_whole_loop_costs_a_round_not_the_places(
-    server: FakeKoreServer, make_client: MakeClient, client_clock: ManualClock
+async def test_a_client_bound_by_the_wire_grows_to_a_place_per_connection(
+    make_client: MakeClient, client_clock: ManualClock
 ) -> None:
     places: list[int] = []
 
-    def pause_once(client: kca.CampaignClient) -> None:
+    def watch(client: kca.CampaignClient) -> None:
         assert client._places is not None
         places.append(client._places.limit)
-        if len(places) == 250:
-            client_clock.advance(0.2)  # a full collection stops the loop for 0.2 s
 
-    assert await _create_on_many_accounts(server, make_client, 600, pause_once) == 100
-    assert places[249] == 100
-    # One cut: the answers on the wire then are read before it could cut again, and the next
-    # calm round doubles the places back.
-    assert min(places[250:]) == 50
+    # Kore answers after a quarter of a second (virtual): twice the places, twice the rate.
+    async with FakeKoreServer(clock=client_clock, sleep=client_clock.sleep) as slow:
+        slow.faults.add(Fault("delay", delay=0.25, times=None))
+        assert await _create_on_many_accounts(slow, make_client, 600, watch) == 100
+    assert places[0] == FLOOR
+    assert sorted(set(places)) == [FLOOR, 2 * FLOOR, 100]
+    # From the floor to the pool's size in three rounds (0.25 s each), then kept there.
+    assert places.index(100) < FLOOR + 2 * FLOOR + 100
+    assert set(places[places.index(100) :]) == {100}
