@@ -19,6 +19,7 @@ from .legacy_store import current_store
 from .outcomes import NO_PERMIT, AccountOutcomes, Turn
 from .pacing import EPSILON
 from .pauses import Bounds, outlasts, refuse_long_pause
+from .places import WirePlaces
 from .rate_limit import DEFAULT_MARGIN, RateLimit, pacing_settings
 from .store import LEASE_TTL, AccountKey, Lease, LimitStore, LocalLimitStore, Permit, PermitRefused
 
@@ -113,14 +114,14 @@ class AccountLimiter(AccountOutcomes):
         self._permit_turn: FifoSemaphore[Bounds] = FifoSemaphore(1)
         self._permit_waiting = 0
         # The client's places on the wire (None: unbounded): see _send_through.
-        self._places: FifoSemaphore[Bounds] | None = None
+        self._places: WirePlaces | None = None
         # The permit turn's holder while it sleeps: its alarm, and the pause it accepts.
         self._napping: tuple[asyncio.Future[bool], Bounds] | None = None
         self._running = 0
         # This process's view of the account's pause (the store's is the truth).
         self._paused_until = _NEVER
 
-    def _send_through(self, places: FifoSemaphore[Bounds]) -> None:
+    def _send_through(self, places: WirePlaces) -> None:
         """Hold one of ``places`` for every turn (before any turn is taken): the client's places
         on the wire, as many as its connection pool sends at once, shared by all its accounts.
 
@@ -303,12 +304,12 @@ class AccountLimiter(AccountOutcomes):
                 permit = await self._ask_store(bounds)
             except BaseException:
                 if places is not None:
-                    places.release()
+                    places.give_back()
                 raise
             if permit.granted:
                 return permit
             if places is not None:
-                places.release()
+                places.give_back()
             if permit.pause > 0:
                 self._heard_pause(permit.pause)
                 refuse_long_pause(self._paused_until, self._clock(), bounds)

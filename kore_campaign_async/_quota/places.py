@@ -11,12 +11,13 @@ pool's size. A client whose event loop is the bottleneck (thousands of accounts'
 nearby server, or your own work on the same loop) reads answers no faster for having more
 requests on the wire: they wait in the loop, and their objects live long enough for the garbage
 collector to promote them and walk them again at every full collection. So the client measures
-what the places carry (hand-offs a second, while requests queue for them) and hill-climbs:
+what the places carry (requests ended a second, their places passed straight to queued ones)
+and hill-climbs:
 
 - it starts with FLOOR places (or the pool's size, if smaller): TCP's slow start;
 - after a round (one hand-off per place held, and at least MIN_ROUND seconds) it probes: twice
-  as many places are kept if they carry PAYS times the requests a second, half as many if they
-  still carry KEEPS of them; a probe that does not pay is undone;
+  as many places are kept if they carry 1.1 times the requests a second, half as many if they
+  still carry 95 % of them (PAYS); a probe that does not pay is undone;
 - a probe that paid is followed by the next in the same direction; one undone waits twice as
   many rounds before the next (PROBE_EVERY at first, LONGEST_WAIT at most), in the other
   direction.
@@ -40,8 +41,8 @@ from .pauses import Bounds
 FLOOR: Final = 32
 #: A probe's size is kept if the requests a second changed by at least this share of the
 #: change in places (more places) or by at most this share of it (fewer): twice the places are
-#: kept if they carry 1.5 times the requests a second, half if they carry three quarters.
-PAYS: Final = 0.5
+#: kept if they carry 1.1 times the requests a second, half if they still carry 95 % of them.
+PAYS: Final = 0.1
 #: The shortest round, in seconds: long enough that one pause of the loop (a full collection)
 #: is a small part of it.
 MIN_ROUND: Final = 0.2
@@ -153,6 +154,14 @@ class WirePlaces(FifoSemaphore[Bounds]):
         return self.sizing.limit
 
     def release(self) -> None:
+        """A turn ended: its place goes on, and counts as a request the places carried."""
+        self._pass_on(carried=True)
+
+    def give_back(self) -> None:
+        """A place taken for a permit that was refused goes on, having carried nothing."""
+        self._pass_on(carried=False)
+
+    def _pass_on(self, *, carried: bool) -> None:
         """Hand the place to the first live waiter, free it, or drop it if the places shrank."""
         if self._free < 0:  # more places out than kept: this one goes
             self._free += 1
@@ -163,9 +172,11 @@ class WirePlaces(FifoSemaphore[Bounds]):
             self.sizing.idle()
             return
         waiter.set_result(True)
+        if not carried:
+            return
         before = self.sizing.limit
         after = self.sizing.handed(self._clock())
         if after < before:
             self._free -= before - after
         for _ in range(after - before):  # places added: to waiters at once, or free
-            self.release()
+            self._pass_on(carried=False)

@@ -10,9 +10,8 @@ import pytest
 
 from kore_campaign_async._clock import ManualClock
 from kore_campaign_async._http.aiohttp_transport import AiohttpTransport
-from kore_campaign_async._quota.fifo import FifoSemaphore
 from kore_campaign_async._quota.limiter import AccountLimiter
-from kore_campaign_async._quota.pauses import Bounds
+from kore_campaign_async._quota.places import PlaceSizing, WirePlaces
 from kore_campaign_async._quota.rate_limit import PacingSettings, RateLimit
 from kore_campaign_async._quota.store import AccountKey, LocalLimitStore, Permit, PermitRefused
 
@@ -21,7 +20,7 @@ INTERVAL = 1.0 * 1.02  # the pacing margin
 
 
 def limiter(
-    clock: ManualClock, places: FifoSemaphore[Bounds], rate: RateLimit | None = ONE_A_SECOND
+    clock: ManualClock, places: WirePlaces, rate: RateLimit | None = ONE_A_SECOND
 ) -> AccountLimiter:
     made = AccountLimiter(rate, 8, clock=clock, sleep=clock.sleep)
     made._send_through(places)
@@ -31,7 +30,7 @@ def limiter(
 @pytest.mark.parametrize("rate", [ONE_A_SECOND, None], ids=["paced", "unpaced"])
 async def test_a_turn_holds_a_place_until_it_ends(rate: RateLimit | None) -> None:
     clock = ManualClock()
-    places: FifoSemaphore[Bounds] = FifoSemaphore(1)
+    places = WirePlaces(PlaceSizing(1), clock=clock)
     first, second = limiter(clock, places, rate), limiter(clock, places, rate)
     turn = await first.take_turn()
     waiting = asyncio.ensure_future(second.take_turn())
@@ -48,7 +47,7 @@ async def test_a_turn_holds_a_place_until_it_ends(rate: RateLimit | None) -> Non
 
 async def test_an_account_waiting_for_its_pace_holds_no_place() -> None:
     clock = ManualClock()
-    places: FifoSemaphore[Bounds] = FifoSemaphore(1)
+    places = WirePlaces(PlaceSizing(1), clock=clock)
     slow, other = limiter(clock, places), limiter(clock, places)
     (await slow.take_turn()).end()
     paced = asyncio.ensure_future(slow.take_turn())  # its next permit is an interval away
@@ -63,7 +62,7 @@ async def test_an_account_waiting_for_its_pace_holds_no_place() -> None:
 
 async def test_a_permit_is_taken_only_once_a_place_is_held() -> None:
     clock = ManualClock()
-    places: FifoSemaphore[Bounds] = FifoSemaphore(1)
+    places = WirePlaces(PlaceSizing(1), clock=clock)
     busy, paced = limiter(clock, places), limiter(clock, places)
     held = await busy.take_turn()
     waiting = asyncio.ensure_future(paced.take_turn())
@@ -85,7 +84,7 @@ async def test_a_permit_is_taken_only_once_a_place_is_held() -> None:
 
 async def test_cancelled_while_waiting_for_a_place_frees_its_slot_and_takes_none() -> None:
     clock = ManualClock()
-    places: FifoSemaphore[Bounds] = FifoSemaphore(1)
+    places = WirePlaces(PlaceSizing(1), clock=clock)
     busy, queued = limiter(clock, places), limiter(clock, places)
     held = await busy.take_turn()
     waiting = asyncio.ensure_future(queued.take_turn())
@@ -111,7 +110,7 @@ class _RefusingStore(LocalLimitStore):
 
 async def test_a_failed_permit_gives_its_place_back() -> None:
     clock = ManualClock()
-    places: FifoSemaphore[Bounds] = FifoSemaphore(1)
+    places = WirePlaces(PlaceSizing(1), clock=clock)
     store = _RefusingStore(clock=clock)
     failing = AccountLimiter(ONE_A_SECOND, 8, clock=clock, sleep=clock.sleep, store=store)
     failing._send_through(places)
