@@ -136,5 +136,7 @@ class Attempt:
     number: int = 0
     """1-based, within its call; 0 until sent."""
     started: float = 0.0
+    """Clock time it began: its turn's (building the request is CPU), or once a token
+    fetched in the turn came."""
     sent: HttpRequest | None = None
     answer: RawResponse | None = None

@@ -102,23 +102,27 @@ class Requester:
         The first attempt runs bare; only its failure builds the retries (``retry_failed``).
         No context managers: a call waiting for its turn holds as little as it can.
         """
-        policy = retry or self.client.policy
-        deadline = Deadline(policy.deadline, self.client.clock)
-        call_timeout = self.client.timeout if timeout == "default" else Timeout.coerce(timeout)
-        url = self.client.url(request.path)
+        # The arguments become what they stand for: no second local for each in this frame,
+        # which lasts as long as the call.
+        retry = retry or self.client.policy
+        deadline = Deadline(retry.deadline, self.client.clock)
+        timeout = self.client.timeout if timeout == "default" else Timeout.coerce(timeout)
         # First: a call from another loop must not queue in the limiter's FIFO.
         self.client.gate.enter()
         observed = state = first_failure = None
         try:
-            observed = self.client.observer.call(
-                request.operation, self.account.account_id, request.method, url
+            observed = self.client.observer.call(  # it keeps the URL: no local of its own
+                request.operation,
+                self.account.account_id,
+                request.method,
+                self.client.url(request.path),
             )
             try:
                 turn = None
                 if self.client.auth.ready_token() is not None:  # else fetched first: no slot held
                     # Queued for its first turn before the rest of the call is made.
-                    turn = await self._turn(request, url, policy, deadline, call_timeout)
-                state = self._state(request, policy, deadline, call_timeout, observed, turn)
+                    turn = await self._turn(request, observed.url, retry, deadline, timeout)
+                state = self._state(request, retry, deadline, timeout, observed, turn)
                 try:  # the first attempt: nothing to recover before it (no _attempt frame)
                     result = await self.send(request, decode, state)
                 except KoreError as error:
@@ -130,7 +134,7 @@ class Requester:
                     self.budget.refund()
             if first_failure is not None:  # retried outside the except block: no chaining
                 if state is None:  # its first turn was refused
-                    state = self._state(request, policy, deadline, call_timeout, observed)
+                    state = self._state(request, retry, deadline, timeout, observed)
                 result = await self._retries(request, decode, recovery, state, first_failure)
         except BaseException as error:
             if observed is not None:
@@ -211,16 +215,19 @@ class Requester:
         url = state.url if spec is state.request else self.client.url(spec.path)
         turn, state.first_turn = state.first_turn, None
         if turn is None:
-            if self.client.auth.ready_token() is None:
-                await token_flow.fetch(self.client.auth, state.deadline, self.client.sleep)
-            turn = await self._turn(spec, url, state.policy, state.deadline, state.timeout)
-        attempt = Attempt(spec, url, turn.waited)
+            turn = await self._next_turn(spec, url, state)
+        # Started as its turn came (what follows is CPU), unless the token is fetched in it:
+        # the turn's clock reading serves both, one float less per call in flight.
+        attempt = Attempt(spec, url, turn.waited, started=turn.began)
         try:
             try:
                 state.deadline.stop_for(turn.waited)  # queueing behind other calls is free
-                token = self.client.auth.ready_token() or await token_flow.fetch(
-                    self.client.auth, state.deadline, self.client.sleep
-                )
+                token = self.client.auth.ready_token()
+                if token is None:  # it expired while the call queued
+                    token = await token_flow.fetch(
+                        self.client.auth, state.deadline, self.client.sleep
+                    )
+                    attempt.started = self.client.clock()
                 request = self._request(attempt, state, token)
                 del token  # error reporters record every frame's locals
                 attempt.answer = answer = await self.client.transport.send(request)
@@ -244,6 +251,13 @@ class Requester:
             return result
         observe.token_renewed(self.account.account_id, spec.operation)
         return await self.send(spec, decode, state)
+
+    async def _next_turn(self, spec: RequestSpec, url: str, state: CallState) -> Turn:
+        """The turn of an attempt that has none yet (a retry, a lookup, a resend after a 401):
+        a token first, so a slow source holds no slot. Its frame is gone once the turn came."""
+        if self.client.auth.ready_token() is None:
+            await token_flow.fetch(self.client.auth, state.deadline, self.client.sleep)
+        return await self._turn(spec, url, state.policy, state.deadline, state.timeout)
 
     def _turn(
         self, spec: RequestSpec, url: str, policy: RetryPolicy, deadline: Deadline, timeout: Timeout
@@ -275,7 +289,7 @@ class Requester:
             cut_at_deadline=timeout is not state.timeout,
         )
         state.attempts += 1
-        attempt.number, attempt.started, attempt.sent = state.attempts, self.client.clock(), request
+        attempt.number, attempt.sent = state.attempts, request
         return request
 
     def _timeout(self, attempt: Attempt, state: CallState) -> Timeout:

@@ -19,7 +19,8 @@ class AttemptEvent:
     """HTTP status, or None when no answer came."""
     error: BaseException | None
     elapsed: float
-    """Seconds from sending to the end of the answer (limiter waits excluded)."""
+    """Seconds from its turn to the end of the answer: limiter waits and token fetches
+    excluded, building the request (CPU) included."""
     waited: float = 0.0
     """Seconds this attempt waited for its account's turn (slot, rate permit, 429 pause)."""
 

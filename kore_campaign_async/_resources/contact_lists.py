@@ -108,21 +108,29 @@ class ContactLists(ContactOperations):
         or one whose createdAt Kore did not report, raises ConflictError naming it (its id and
         name in the message and in ``error.body["existing"]``).
         """
+        # Made apart, the request inside its recovery: this frame keeps one local more than
+        # its arguments while the call is in flight.
+        adopt = self._adopt(name, description, allow_duplicates, source, if_exists, api_version)
+        return await self._requester.call(
+            adopt.request, _LIST, retry=retry, timeout=timeout, recovery=adopt
+        )
+
+    def _adopt(
+        self,
+        name: str | ContactListCreate,
+        description: str | None,
+        allow_duplicates: bool | None,
+        source: str | None,
+        if_exists: IfExists,
+        api_version: ApiVersion | None,
+    ) -> Adopt:
+        """The create's request, with how it survives a lost answer: by adopting the list it
+        made."""
         spec = _create_spec(name, description, allow_duplicates, source)
         if if_exists not in ("error", "adopt"):
             raise ValidationError("if_exists", f"must be 'error' or 'adopt', got {if_exists!r}")
         version = self._version(api_version)
         request = ep.create(version, self._ref, create_body(spec))
-        # Made apart: this frame stays small while the call is in flight.
-        recovery = self._adopt(spec, request, version, if_exists == "adopt")
-        return await self._requester.call(
-            request, _LIST, retry=retry, timeout=timeout, recovery=recovery
-        )
-
-    def _adopt(
-        self, spec: ContactListCreate, request: ep.RequestSpec, version: ApiVersion, always: bool
-    ) -> Adopt:
-        """How a create survives a lost answer: by adopting the list it made."""
         names = None if self._names is None else self._names.get(version)
         return Adopt(
             spec,
@@ -132,7 +140,7 @@ class ContactLists(ContactOperations):
             self,
             started_at=time.time(),
             begun_after=0 if names is None else names.begun,
-            always=always,
+            always=if_exists == "adopt",
         )
 
     # -- read -------------------------------------------------------------------------------

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 from collections import Counter
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
 import kore_campaign_async as kca
 from kore_campaign_async._clock import ManualClock
+from kore_campaign_async._http.calls import Attempt
+from kore_campaign_async._http.requester import Requester
 from kore_campaign_async._observe.observer import CallFacts, Observer
+from kore_campaign_async._quota.outcomes import Turn
+from kore_campaign_async._resources.contact_lists import ContactLists
 from kore_campaign_async.testing import MockTransport
 from tests.helpers.scripts import LIST, Script, failed, ok
 
@@ -47,6 +52,13 @@ def owned_by_the_sdk(objects: list[object]) -> Counter[str]:
         elif type(thing).__module__.startswith(PACKAGE):
             names[type(thing).__qualname__] += 1
     return names
+
+
+def on_clock(clock: ManualClock, transport: MockTransport, **options: Any) -> kca.CampaignClient:
+    """A client with a static token whose time is ``clock``'s."""
+    return kca.CampaignClient(
+        HOST, token="t", transport=transport, clock=clock, sleep=clock.sleep, **options
+    )
 
 
 async def settle() -> None:
@@ -110,12 +122,13 @@ async def test_a_call_queued_for_its_turn_holds_only_its_request_and_its_place()
 async def test_a_call_in_flight_holds_its_state_attempt_and_turn_and_nothing_for_its_token() -> (
     None
 ):
+    name = "in-flight census"  # found by it among whatever other tests left alive
     answered, transport = answers_held()
     async with kca.CampaignClient(HOST, token="t", transport=transport) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         lists._requester.client.observer = Observer([])
         call, held = await sdk_objects_made_by(
-            lambda: asyncio.ensure_future(lists.create("list-0", "d"))
+            lambda: asyncio.ensure_future(lists.create(name, "d"))
         )
         assert lists._requester.limiter.in_flight == 1
         # Beyond what it held queued: its state, its attempt and the request sent, its turn
@@ -135,8 +148,47 @@ async def test_a_call_in_flight_holds_its_state_attempt_and_turn_and_nothing_for
                 "MockTransport.send()": 1,
             }
         )
+        # The attempt began as its turn came (its token was ready): one clock reading, one
+        # float, for both.
+        objects = gc.get_objects()
+        [attempt] = [a for a in objects if type(a) is Attempt and a.spec.json.get("name") == name]
+        [turn] = [t for t in objects if type(t) is Turn and t._account is lists._requester.limiter]
+        del objects
+        assert attempt.started is turn.began
+        assert attempt.waited is turn.waited
         answered.set()
         assert (await call).id is not None
+
+
+def locals_beyond_arguments(function: Callable[..., object]) -> tuple[str, ...]:
+    code = function.__code__
+    return code.co_varnames[code.co_argcount + code.co_kwonlyargcount : code.co_nlocals]
+
+
+def test_the_frames_of_a_call_in_flight_name_each_value_once() -> None:
+    # Each local of a frame that lasts as long as the call costs every call in flight 8 bytes:
+    # create keeps its recovery (which holds the request), call turns its retry and timeout
+    # arguments into the policy and Timeout they stand for, and the URL is its observation's.
+    assert locals_beyond_arguments(ContactLists.create) == ("adopt",)
+    assert locals_beyond_arguments(Requester.call) == (
+        "deadline",
+        "observed",
+        "state",
+        "first_failure",
+        "turn",
+        "result",
+        "error",
+    )
+    assert locals_beyond_arguments(Requester.send) == (
+        "url",
+        "turn",
+        "attempt",
+        "token",
+        "request",
+        "answer",
+        "result",
+        "error",
+    )
 
 
 async def test_accounts_share_what_the_client_sends_with_and_one_url_per_path() -> None:
@@ -165,14 +217,7 @@ async def test_a_refused_first_turn_ends_the_call_as_a_refused_attempt_did() -> 
     clock = ManualClock()
     script = Script(ok(LIST))
     policy = kca.RetryPolicy(max_queue_wait=0.5, jitter=False)
-    async with kca.CampaignClient(
-        HOST,
-        token="t",
-        transport=MockTransport(script),
-        clock=clock,
-        sleep=clock.sleep,
-        retry=policy,
-    ) as client:
+    async with on_clock(clock, MockTransport(script), retry=policy) as client:
         lists = client.account("acc-1", iid="st-1").contact_lists
         lists._requester.limiter.on_rate_limited(5.0)  # the account is paused for 5 s
         with pytest.raises(kca.RateLimitError) as caught:
@@ -211,6 +256,48 @@ async def test_a_call_without_a_ready_token_fetches_it_before_it_queues() -> Non
     assert got.meta.attempts == 2
     assert seen == [(0.0, 0, 0)]  # fetched once, before the call took or queued for a slot
     assert [request.headers["auth"] for request in script.sent] == ["jwt", "jwt"]
+
+
+class ExpiringToken:
+    """A token ready until clock time ``expires_at``; a fresh one takes ``fetch`` seconds."""
+
+    renewable = False
+
+    def __init__(self, clock: ManualClock, expires_at: float, fetch: float) -> None:
+        self._clock = clock
+        self.expires_at = expires_at
+        self._fetch = fetch
+
+    def ready_token(self) -> str | None:
+        return "jwt" if self._clock() < self.expires_at else None
+
+    async def token(self) -> str:
+        await self._clock.sleep(self._fetch)
+        self.expires_at = math.inf
+        return "jwt"
+
+    def invalidate(self, token: str) -> None:
+        """Never asked: no answer here is a 401."""
+
+
+async def test_an_attempt_takes_its_time_from_its_turn_or_from_a_token_fetched_in_it() -> None:
+    clock = ManualClock()
+    events: list[kca.AttemptEvent] = []
+
+    async def answer(request: kca.HttpRequest) -> kca.RawResponse:
+        await clock.sleep(2.0)  # the answer's own time
+        return ok(LIST)
+
+    hooks = kca.Hooks(on_attempt=events.append)
+    async with on_clock(clock, MockTransport(answer), hooks=hooks) as client:
+        account = client.account("acc-1", iid="st-1")
+        account.contact_lists._requester.client.auth = ExpiringToken(clock, 3.0, fetch=5.0)
+        await account.contact_lists.get("cl-1")  # 0 -> 2: its turn at once, the token ready
+        account.limiter.on_rate_limited(3.0)  # paused until 5
+        # Ready as it queues at 2, expired by its turn at 5: fetched in the turn, 5 -> 10.
+        await account.contact_lists.get("cl-1")
+    assert [(event.waited, event.elapsed) for event in events] == [(0.0, 2.0), (3.0, 2.0)]
+    assert clock.now == 12.0
 
 
 class _FailingToWatch:
