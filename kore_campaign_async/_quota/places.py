@@ -82,7 +82,8 @@ class PlaceSizing:
         self.count = 0
 
     def handed(self, now: float) -> int:
-        """A place passed straight to a waiting request at ``now``: the places from now on."""
+        """A request ended at ``now`` and its place passed straight to a waiting one: the
+        places from now on."""
         if self.started is None:
             self.started = now
             return self.limit
@@ -121,7 +122,9 @@ class PlaceSizing:
         """The round after a probe ended: keep its size if it paid, else go back."""
         before, self.tried_from = self.tried_from, 0
         upward = self.limit > before
-        # Wire-bound, the rate follows the places; loop-bound, it stays: halfway between.
+        # Bound by the wire, the rate follows the places; by the loop, it stays. A tenth of the
+        # way is enough: noise in a loop-bound round is smaller, and a wire-bound client loses
+        # throughput to every probe wrongly undone.
         if rate >= self.tried_rate * (1 + PAYS * (self.limit / before - 1)):
             self.spacing = PROBE_EVERY
             if not self._probe(rate, upward):  # as far as it goes: settle there
