@@ -170,7 +170,7 @@ class CampaignClient:
         self._transport = AiohttpTransport(session, network) if transport is None else transport
         # A place on the wire for each connection of the caller's bounded pool at most, shared
         # by every account: a permit is taken only with a connection to use (see AccountLimiter),
-        # and fewer places are kept while the loop falls behind its answers (see WirePlaces).
+        # and only as many are kept as carry more requests a second (see WirePlaces).
         self._places: WirePlaces | None = None
         if isinstance(self._transport, AiohttpTransport):
             connections = self._transport.connection_limit

@@ -123,8 +123,8 @@ class PlaceSizing:
         before, self.tried_from = self.tried_from, 0
         upward = self.limit > before
         # Bound by the wire, the rate follows the places; by the loop, it stays. A tenth of the
-        # way is enough: noise in a loop-bound round is smaller, and a wire-bound client loses
-        # throughput to every probe wrongly undone.
+        # way decides: a wire-bound client loses throughput to each probe wrongly undone, a
+        # loop-bound one only some promotions to one wrongly kept, until a probe down.
         if rate >= self.tried_rate * (1 + PAYS * (self.limit / before - 1)):
             self.spacing = PROBE_EVERY
             if not self._probe(rate, upward):  # as far as it goes: settle there
