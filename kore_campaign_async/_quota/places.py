@@ -99,11 +99,10 @@ class PlaceSizing:
             self._judge(rate)
             return
         self.wait -= 1
-        probed = self.wait <= 0 and (
-            self._probe(rate, self.upward) or self._probe(rate, not self.upward)
-        )
-        if self.wait <= 0 and not probed:  # one size only: nothing to try
-            self.wait = LONGEST_WAIT
+        if self.wait > 0:
+            return
+        if not (self._probe(rate, self.upward) or self._probe(rate, not self.upward)):
+            self.wait = LONGEST_WAIT  # one size only: nothing to try
 
     def _probe(self, rate: float, upward: bool) -> bool:
         """Try the next size in that direction, if there is one; say whether there was."""
