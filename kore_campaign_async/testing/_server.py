@@ -13,13 +13,14 @@ import socket
 import ssl
 import struct
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, ClassVar, Final
 
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .._clock import Sleep, asyncio_sleep
 from .._config import ACCOUNT_HEADER, AUTH_HEADER, IID_HEADER, RATE_LIMIT_MESSAGE
 from ._faults import Fault, FaultPlan
 from ._jwt import TokenVerifier
@@ -63,7 +64,7 @@ class FakeKoreServer:
         ssl_context: ssl.SSLContext | None = None,
         port: int = 0,
         wall_clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio_sleep,
     ) -> None:
         known = (
             dict(apps) if apps is not None else {self.DEFAULT_CLIENT_ID: self.DEFAULT_CLIENT_SECRET}
